@@ -1,0 +1,50 @@
+# wattprint: the user's interface to the build. CMake does the work.
+#   make          build build/wattprint
+#   make demo     measure a bundled CPU-bound workload
+#   make check    the whole test suite (sanitizers, fuzzing, CLI tests)
+#   make bench    overhead benchmarks (figures go in BENCHMARKS.md)
+#   make install  install the binary and man page under PREFIX (default /usr/local)
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CHECK_DIR := build-check
+BENCH_DIR := build-bench
+
+.PHONY: all build demo check bench install clean format deps deps-check
+
+all: build
+
+deps:
+	@sh scripts/bootstrap.sh build
+
+deps-check:
+	@sh scripts/bootstrap.sh check
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+demo: build
+	@sh scripts/demo.sh
+
+check: deps-check
+	@cmake -S . -B build -DWATTPRINT_WERROR=ON >/dev/null
+	@cmake --build build -j $(JOBS)
+	@cmake -S . -B $(CHECK_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DWATTPRINT_SANITIZE=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_FUZZ=ON -DWATTPRINT_WERROR=ON >/dev/null
+	@cmake --build $(CHECK_DIR) -j $(JOBS)
+	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_TESTS=ON >/dev/null
+	@cmake --build $(BENCH_DIR) -j $(JOBS)
+	@sh bench/run.sh $(BENCH_DIR)
+
+install: build
+	@cmake --install build --prefix $(PREFIX)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build $(CHECK_DIR) $(BENCH_DIR)

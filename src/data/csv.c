@@ -1,0 +1,74 @@
+/* A small RFC 4180 reader over an in-memory buffer (bundled data tables). */
+#include "csv.h"
+
+#include <errno.h>
+#include <string.h>
+
+void wp_csv_init(struct wp_csv *c, const char *buf, size_t len)
+{
+    c->p = buf;
+    c->end = buf + len;
+    c->nfields = 0;
+}
+
+/* Skips to the start of the next line after a bad record. */
+static int skip_line(struct wp_csv *c)
+{
+    while (c->p < c->end && *c->p != '\n')
+        c->p++;
+    if (c->p < c->end)
+        c->p++;
+    return -EINVAL;
+}
+
+int wp_csv_next(struct wp_csv *c)
+{
+    size_t o = 0;
+    int quoted = 0;
+
+    c->nfields = 0;
+    if (c->p >= c->end)
+        return 0;
+    c->field[c->nfields++] = c->scratch;
+    while (c->p < c->end) {
+        char ch = *c->p++;
+        if (quoted) {
+            if (ch == '"') {
+                if (c->p < c->end && *c->p == '"') {
+                    c->p++;
+                } else {
+                    quoted = 0;
+                    continue;
+                }
+            }
+        } else if (ch == '"') {
+            quoted = 1;
+            continue;
+        } else if (ch == ',') {
+            if (c->nfields == WP_CSV_MAX_FIELDS || o + 1 >= sizeof c->scratch)
+                return skip_line(c);
+            c->scratch[o++] = '\0';
+            c->field[c->nfields++] = c->scratch + o;
+            continue;
+        } else if (ch == '\n') {
+            break;
+        } else if (ch == '\r') {
+            continue;
+        }
+        if (o + 1 >= sizeof c->scratch)
+            return skip_line(c);
+        c->scratch[o++] = ch;
+    }
+    if (quoted)
+        return -EINVAL; /* unterminated quote ran to the end of the buffer */
+    c->scratch[o] = '\0';
+    return 1;
+}
+
+int wp_csv_column(const struct wp_csv *c, const char *name)
+{
+    for (int i = 0; i < c->nfields; i++)
+        if (strcmp(c->field[i], name) == 0)
+            return i;
+    return -1;
+}

@@ -1,0 +1,28 @@
+/* A small RFC 4180 reader over an in-memory buffer (bundled data tables). */
+#ifndef WP_CSV_H
+#define WP_CSV_H
+
+#include <stddef.h>
+
+#define WP_CSV_MAX_FIELDS 32
+#define WP_CSV_MAX_LINE   4096
+
+struct wp_csv {
+    const char *p, *end;
+    char scratch[WP_CSV_MAX_LINE];
+    char *field[WP_CSV_MAX_FIELDS];
+    int nfields;
+};
+
+/* Starts reading buf[0..len). */
+void wp_csv_init(struct wp_csv *c, const char *buf, size_t len);
+
+/* Reads the next record into c->field[0..c->nfields). Fields point into
+ * c->scratch and live until the next call. Returns 1 for a record, 0 at the
+ * end, -EINVAL for a malformed record (which is skipped). */
+int wp_csv_next(struct wp_csv *c);
+
+/* Index of the header field called name in the current record, or -1. */
+int wp_csv_column(const struct wp_csv *c, const char *name);
+
+#endif

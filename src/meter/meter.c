@@ -1,0 +1,374 @@
+/* The meter: per-channel energy over a window, wrap-corrected, sampled by a
+ * thread. Every reading takes the lock, so the thread and the caller's
+ * start/stop readings never interleave. */
+#define _GNU_SOURCE
+#include "meter.h"
+
+#include "../util/util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct wp_meter {
+    struct wp_sensor **sensors;
+    int n_sensors, n_ch;
+    const struct wp_channel **ch;
+    int *first; /* index of each sensor's first channel */
+    uint64_t *raw, *energy_uj, *scratch;
+    unsigned *wraps;
+    bool *lost, *ok, *seen;
+    double interval_s, t_start, t_last;
+    bool started, stopped, thread_running, stop_flag;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* samples */
+    double *s_t;
+    uint64_t *s_e;
+    int s_n, s_stride, s_skip;
+};
+
+uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range)
+{
+    if (cur >= prev)
+        return cur - prev;
+    if (range > prev)
+        return (range - prev) + cur;
+    return 0;
+}
+
+double wp_meter_max_interval(struct wp_sensor *const *sensors, int n)
+{
+    double best = 0;
+
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < sensors[i]->n_channels; c++) {
+            const struct wp_channel *ch = &sensors[i]->channels[c];
+            double p = ch->max_power_w > 0 ? ch->max_power_w : 1000.0;
+            double t;
+            if (ch->range_uj == 0)
+                continue;
+            t = (double)ch->range_uj / 1e6 / p / 2.0;
+            if (best == 0 || t < best)
+                best = t;
+        }
+    return best;
+}
+
+int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct wp_meter **out)
+{
+    struct wp_meter *m = calloc(1, sizeof *m);
+    double max_iv = wp_meter_max_interval(sensors, n);
+    int k = 0;
+
+    if (!m)
+        goto nomem;
+    m->sensors = sensors;
+    m->n_sensors = n;
+    for (int i = 0; i < n; i++)
+        m->n_ch += sensors[i]->n_channels;
+    size_t c = (size_t)(m->n_ch > 0 ? m->n_ch : 1);
+    m->ch = calloc(c, sizeof *m->ch);
+    m->first = calloc((size_t)(n > 0 ? n : 1), sizeof *m->first);
+    m->raw = calloc(c, sizeof *m->raw);
+    m->energy_uj = calloc(c, sizeof *m->energy_uj);
+    m->scratch = calloc(c, sizeof *m->scratch);
+    m->wraps = calloc(c, sizeof *m->wraps);
+    m->lost = calloc(c, sizeof *m->lost);
+    m->ok = calloc(c, sizeof *m->ok);
+    m->seen = calloc(c, sizeof *m->seen);
+    m->s_t = calloc(WP_METER_MAX_SAMPLES, sizeof *m->s_t);
+    m->s_e = calloc(WP_METER_MAX_SAMPLES * c, sizeof *m->s_e);
+    if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps ||
+        !m->lost || !m->ok || !m->seen || !m->s_t || !m->s_e)
+        goto nomem;
+    for (int i = 0; i < n; i++) {
+        m->first[i] = k;
+        for (int j = 0; j < sensors[i]->n_channels; j++)
+            m->ch[k++] = &sensors[i]->channels[j];
+    }
+    if (max_iv > 0 && interval_s > max_iv) {
+        wp_warn("sampling every %.3g s instead of %.3g s, so that no energy counter can wrap "
+                "twice between two readings",
+                max_iv, interval_s);
+        interval_s = max_iv;
+    }
+    m->interval_s = interval_s;
+    m->s_stride = 1;
+    pthread_mutex_init(&m->mu, NULL);
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&m->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    *out = m;
+    return 0;
+
+nomem:
+    if (m) {
+        m->sensors = NULL; /* closed below, once */
+        wp_meter_free(m);
+    }
+    wp_sensors_close(sensors, n);
+    return -ENOMEM;
+}
+
+/* Halves the stored samples (keeping the first) when the store is full. */
+static void compact_samples(struct wp_meter *m)
+{
+    int j = 0;
+
+    for (int i = 0; i < m->s_n; i += 2, j++) {
+        m->s_t[j] = m->s_t[i];
+        memmove(&m->s_e[(size_t)j * m->n_ch], &m->s_e[(size_t)i * m->n_ch],
+                (size_t)m->n_ch * sizeof *m->s_e);
+    }
+    m->s_n = j;
+    m->s_stride *= 2;
+}
+
+static void store_sample(struct wp_meter *m, double t, bool force)
+{
+    if (!force && ++m->s_skip < m->s_stride)
+        return;
+    m->s_skip = 0;
+    if (m->s_n == WP_METER_MAX_SAMPLES)
+        compact_samples(m);
+    m->s_t[m->s_n] = t - m->t_start;
+    memcpy(&m->s_e[(size_t)m->s_n * m->n_ch], m->energy_uj, (size_t)m->n_ch * sizeof *m->s_e);
+    m->s_n++;
+}
+
+/* One reading of every channel. Caller holds m->mu. */
+static void read_locked(struct wp_meter *m, double now)
+{
+    for (int i = 0; i < m->n_sensors; i++) {
+        struct wp_sensor *s = m->sensors[i];
+        s->ops->read(s, now, &m->scratch[m->first[i]], &m->ok[m->first[i]]);
+    }
+    for (int c = 0; c < m->n_ch; c++) {
+        uint64_t cur = m->scratch[c];
+        if (m->lost[c])
+            continue;
+        if (!m->ok[c]) {
+            /* A counter that vanishes or fails keeps the energy it counted so far. */
+            m->lost[c] = true;
+            wp_warn("the %s counter for %s stopped reading; its energy up to now is kept",
+                    m->ch[c]->sensor, m->ch[c]->device);
+            continue;
+        }
+        if (m->seen[c]) {
+            if (cur < m->raw[c] && m->ch[c]->range_uj > m->raw[c])
+                m->wraps[c]++;
+            m->energy_uj[c] += wp_counter_delta(m->raw[c], cur, m->ch[c]->range_uj);
+        }
+        m->raw[c] = cur;
+        m->seen[c] = true;
+    }
+    m->t_last = now;
+}
+
+void wp_meter_sample(struct wp_meter *m)
+{
+    pthread_mutex_lock(&m->mu);
+    if (m->started && !m->stopped) {
+        read_locked(m, wp_mono_s());
+        store_sample(m, m->t_last, false);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void *sampler(void *arg)
+{
+    struct wp_meter *m = arg;
+    struct timespec next;
+
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&m->mu);
+    while (!m->stop_flag) {
+        long ns = (long)((m->interval_s - (long)m->interval_s) * 1e9);
+        next.tv_sec += (time_t)m->interval_s;
+        next.tv_nsec += ns;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        while (!m->stop_flag && pthread_cond_timedwait(&m->cv, &m->mu, &next) != ETIMEDOUT)
+            ;
+        if (m->stop_flag)
+            break;
+        read_locked(m, wp_mono_s());
+        store_sample(m, m->t_last, false);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+int wp_meter_start(struct wp_meter *m)
+{
+    sigset_t all, old;
+    int rc;
+
+    pthread_mutex_lock(&m->mu);
+    m->t_start = wp_mono_s();
+    read_locked(m, m->t_start);
+    m->started = true;
+    store_sample(m, m->t_start, true);
+    pthread_mutex_unlock(&m->mu);
+    if (m->n_ch == 0 || m->interval_s <= 0)
+        return 0;
+    /* Signals belong to the main thread, which forwards them to the command. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&m->thread, NULL, sampler, m);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
+        return -rc;
+    m->thread_running = true;
+    return 0;
+}
+
+void wp_meter_stop(struct wp_meter *m)
+{
+    if (!m->started || m->stopped)
+        return;
+    if (m->thread_running) {
+        pthread_mutex_lock(&m->mu);
+        m->stop_flag = true;
+        pthread_cond_signal(&m->cv);
+        pthread_mutex_unlock(&m->mu);
+        pthread_join(m->thread, NULL);
+        m->thread_running = false;
+    }
+    pthread_mutex_lock(&m->mu);
+    read_locked(m, wp_mono_s());
+    store_sample(m, m->t_last, true);
+    m->stopped = true;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void wp_meter_free(struct wp_meter *m)
+{
+    if (!m)
+        return;
+    wp_meter_stop(m);
+    wp_sensors_close(m->sensors, m->n_sensors);
+    if (m->s_stride) {
+        pthread_mutex_destroy(&m->mu);
+        pthread_cond_destroy(&m->cv);
+    }
+    free(m->ch);
+    free(m->first);
+    free(m->raw);
+    free(m->energy_uj);
+    free(m->scratch);
+    free(m->wraps);
+    free(m->lost);
+    free(m->ok);
+    free(m->seen);
+    free(m->s_t);
+    free(m->s_e);
+    free(m);
+}
+
+double wp_meter_interval_s(const struct wp_meter *m)
+{
+    return m->interval_s;
+}
+
+double wp_meter_duration_s(struct wp_meter *m)
+{
+    double d;
+    pthread_mutex_lock(&m->mu);
+    d = m->started ? m->t_last - m->t_start : 0.0;
+    pthread_mutex_unlock(&m->mu);
+    return d;
+}
+
+int wp_meter_n_channels(const struct wp_meter *m)
+{
+    return m->n_ch;
+}
+
+const struct wp_channel *wp_meter_channel(const struct wp_meter *m, int i)
+{
+    return (i >= 0 && i < m->n_ch) ? m->ch[i] : NULL;
+}
+
+double wp_meter_energy_j(struct wp_meter *m, int i)
+{
+    double e;
+    pthread_mutex_lock(&m->mu);
+    e = (double)m->energy_uj[i] / 1e6;
+    pthread_mutex_unlock(&m->mu);
+    return e;
+}
+
+bool wp_meter_lost(struct wp_meter *m, int i)
+{
+    bool l;
+    pthread_mutex_lock(&m->mu);
+    l = m->lost[i];
+    pthread_mutex_unlock(&m->mu);
+    return l;
+}
+
+unsigned wp_meter_wraps(struct wp_meter *m, int i)
+{
+    unsigned w;
+    pthread_mutex_lock(&m->mu);
+    w = m->wraps[i];
+    pthread_mutex_unlock(&m->mu);
+    return w;
+}
+
+void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < m->n_ch; i++) {
+        const struct wp_channel *ch = m->ch[i];
+        double e = wp_meter_energy_j(m, i);
+        if (ch->component == WP_PSYS) {
+            out->psys_j += e;
+            out->has_psys = true;
+            continue;
+        }
+        if (!ch->counted)
+            continue;
+        if (ch->method == WP_ESTIMATED)
+            out->any_estimated = true;
+        if (ch->component == WP_CPU)
+            out->cpu_j += e;
+        else if (ch->component == WP_DRAM)
+            out->dram_j += e;
+        else if (ch->component == WP_GPU)
+            out->gpu_j += e;
+    }
+    out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
+}
+
+int wp_meter_n_samples(struct wp_meter *m)
+{
+    int n;
+    pthread_mutex_lock(&m->mu);
+    n = m->s_n;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+void wp_meter_get_sample(struct wp_meter *m, int k, double *t_s, double *energy_j)
+{
+    pthread_mutex_lock(&m->mu);
+    if (k >= 0 && k < m->s_n) {
+        *t_s = m->s_t[k];
+        for (int c = 0; c < m->n_ch; c++)
+            energy_j[c] = (double)m->s_e[(size_t)k * m->n_ch + c] / 1e6;
+    }
+    pthread_mutex_unlock(&m->mu);
+}

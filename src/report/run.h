@@ -1,0 +1,40 @@
+/* A finished run as the sinks see it: what ran, how it ended, and the meter
+ * that measured it. Sinks read it; they never call sensors. */
+#ifndef WP_RUN_H
+#define WP_RUN_H
+
+#include "../meter/meter.h"
+
+#include <stdio.h>
+
+#define WP_VERSION "0.1.0"
+
+enum wp_run_status { WP_RUN_COMPLETED, WP_RUN_FAILED, WP_RUN_INTERRUPTED };
+
+struct wp_run {
+    char run_id[37];
+    enum wp_run_status status;
+    int exit_status;  /* wattprint's own exit status for this run */
+    int exit_code;    /* the command's, -1 when it did not exit normally */
+    int signal;       /* the signal that ended it, 0 if none */
+    int argc;
+    char *const *argv;
+    double start_wall_s, end_wall_s;
+    char cwd[1024];
+    char host[256];
+    struct wp_meter *meter;
+};
+
+const char *wp_run_status_name(enum wp_run_status s);
+
+/* Writes the run JSON to path atomically (a temporary file, then rename).
+ * Returns 0, or a negative errno after saying why on stderr. */
+int wp_run_write_json(const struct wp_run *run, const char *path);
+
+/* Returns the run JSON as a malloc'd string the caller frees, or NULL. */
+char *wp_run_json_string(const struct wp_run *run);
+
+/* Prints the human summary (readable units) to f. */
+void wp_run_print_summary(const struct wp_run *run, FILE *f);
+
+#endif

@@ -1,0 +1,61 @@
+/* The human summary printed on stderr after a run: readable units, every
+ * estimate labelled. */
+#include "run.h"
+
+#include "../util/util.h"
+
+#include <string.h>
+
+static void fmt_power(double w, char *out, size_t cap)
+{
+    if (w >= 1000.0)
+        snprintf(out, cap, "%.3g kW", w / 1000.0);
+    else
+        snprintf(out, cap, "%.3g W", w);
+}
+
+void wp_run_print_summary(const struct wp_run *run, FILE *f)
+{
+    struct wp_energy_totals t;
+    char e[32], p[32], cmd[128] = "";
+    double d = wp_meter_duration_s(run->meter);
+    size_t o = 0;
+
+    for (int i = 0; i < run->argc && o < sizeof cmd - 1; i++) {
+        int k = snprintf(cmd + o, sizeof cmd - o, "%s%s", i ? " " : "", run->argv[i]);
+        if (k < 0)
+            break;
+        o += (size_t)k;
+    }
+    if (o >= sizeof cmd - 1)
+        memcpy(cmd + sizeof cmd - 4, "...", 4);
+    wp_meter_totals(run->meter, &t);
+    wp_fmt_energy(t.total_j, e, sizeof e);
+    fmt_power(d > 0 ? t.total_j / d : 0, p, sizeof p);
+
+    fprintf(f, "wattprint: %s %s in %.3g s (exit %d)\n", cmd, wp_run_status_name(run->status), d,
+            run->exit_status);
+    fprintf(f, "  energy  %s, mean %s (%s)\n", e, p,
+            t.any_estimated ? "includes estimates" : "measured");
+    for (int i = 0; i < wp_meter_n_channels(run->meter); i++) {
+        const struct wp_channel *ch = wp_meter_channel(run->meter, i);
+        double ej = wp_meter_energy_j(run->meter, i);
+        char note[64] = "";
+        wp_fmt_energy(ej, e, sizeof e);
+        fmt_power(d > 0 ? ej / d : 0, p, sizeof p);
+        if (ch->part_of[0])
+            snprintf(note, sizeof note, ", inside %s", ch->part_of);
+        else if (ch->component == WP_PSYS)
+            snprintf(note, sizeof note, ", overlaps the packages");
+        if (!ch->counted)
+            strncat(note, ", not added", sizeof note - strlen(note) - 1);
+        if (wp_meter_lost(run->meter, i))
+            strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
+        fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component),
+                ch->device, e, p, wp_method_name(ch->method), note);
+        if (ch->method == WP_ESTIMATED)
+            fprintf(f, "           estimated by %s: %s\n", ch->sensor, ch->detail);
+    }
+    if (wp_meter_n_channels(run->meter) == 0)
+        fprintf(f, "    no energy source could be read or estimated on this machine\n");
+}

@@ -1,0 +1,146 @@
+/* Estimated CPU power where no counter can be read (VMs, containers, no
+ * permission): machine-wide utilisation from /proc/stat through a published
+ * model. The boundary is the whole machine, as RAPL's is. */
+#define _GNU_SOURCE
+#include "sensor.h"
+
+#include "../data/tables.h"
+#include "../util/util.h"
+#include "power_models.h"
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cpu_model {
+    int stat_fd;
+    double tdp_w;  /* > 0: Teads curve x TDP; 0: CCF per-thread model */
+    int n_threads;
+    bool started;
+    double last_t, energy_j, last_u;
+    struct wp_cpu_times last;
+};
+
+static void cpu_close(struct wp_sensor *s)
+{
+    struct cpu_model *m = s->priv;
+
+    if (m) {
+        if (m->stat_fd >= 0)
+            close(m->stat_fd);
+        free(m);
+    }
+    wp_sensor_free(s);
+}
+
+static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+{
+    char path[4096], text[16384], matched[128];
+    struct wp_cpuinfo info;
+    struct wp_cpu_times t;
+    struct wp_sensor *s;
+    struct cpu_model *m;
+    struct wp_channel *ch;
+    double tdp = 0;
+    long n;
+
+    if ((env->covered & (1u << WP_CPU)) || !env->allow_estimates)
+        return -ENODEV;
+    if (wp_path(path, sizeof path, env->procfs_root, "stat"))
+        return -ENODEV;
+    m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (m->stat_fd < 0 || (n = wp_pread_text(m->stat_fd, text, sizeof text)) <= 0 ||
+        wp_parse_proc_stat(text, &t)) {
+        wp_warn("cannot read %s: CPU energy cannot be estimated", path);
+        if (m->stat_fd >= 0)
+            close(m->stat_fd);
+        free(m);
+        return -ENODEV;
+    }
+    m->n_threads = t.n_cpus;
+
+    n = wp_read_text(env->procfs_root, "cpuinfo", text, sizeof text);
+    wp_parse_cpuinfo(n > 0 ? text : "", &info);
+
+    s = wp_sensor_alloc(&wp_cpu_model_ops, 1);
+    if (!s) {
+        close(m->stat_fd);
+        free(m);
+        return -ENOMEM;
+    }
+    ch = &s->channels[0];
+    ch->sensor = "cpu-model";
+    ch->component = WP_CPU;
+    ch->method = WP_ESTIMATED;
+    ch->counted = true;
+    snprintf(ch->device, sizeof ch->device, "cpu");
+
+    if (env->cpu_tdp_w > 0) {
+        m->tdp_w = env->cpu_tdp_w;
+        snprintf(ch->detail, sizeof ch->detail,
+                 "Teads utilisation curve x TDP %.0f W (--cpu-tdp), %d threads", m->tdp_w,
+                 m->n_threads);
+    } else if (!info.hypervisor && info.model[0] &&
+               wp_cpu_tdp_lookup(info.model, &tdp, matched, sizeof matched) == 0) {
+        m->tdp_w = tdp * info.sockets;
+        snprintf(ch->detail, sizeof ch->detail,
+                 "Teads utilisation curve x TDP %.0f W (%d x %.60s)", m->tdp_w, info.sockets,
+                 matched);
+    } else {
+        /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
+         * would overstate; the per-thread model scales with what it was given. */
+        snprintf(ch->detail, sizeof ch->detail,
+                 "CCF per-thread model %.2f-%.2f W x %d threads (%.40s%s)",
+                 WP_CCF_MIN_W_PER_VCPU, WP_CCF_MAX_W_PER_VCPU, m->n_threads,
+                 info.model[0] ? info.model : "unknown CPU",
+                 info.hypervisor ? ", virtual machine" : ", not in the TDP table");
+    }
+    s->priv = m;
+    *out = s;
+    return 0;
+}
+
+static double model_power(const struct cpu_model *m, double u)
+{
+    return m->tdp_w > 0 ? m->tdp_w * wp_teads_factor(u) : wp_ccf_cpu_power_w(m->n_threads, u);
+}
+
+static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok)
+{
+    struct cpu_model *m = s->priv;
+    struct wp_cpu_times t;
+    char text[16384];
+    long n = wp_pread_text(m->stat_fd, text, sizeof text);
+
+    if (n <= 0 || wp_parse_proc_stat(text, &t)) {
+        ok[0] = false;
+        return;
+    }
+    if (m->started && now_s > m->last_t) {
+        uint64_t db = t.busy - m->last.busy, dt = t.total - m->last.total;
+        /* No tick elapsed (reads closer than a jiffy): keep the last utilisation. */
+        double u = (t.total > m->last.total && t.busy >= m->last.busy) ? (double)db / (double)dt
+                                                                        : m->last_u;
+        m->energy_j += model_power(m, u) * (now_s - m->last_t);
+        m->last_u = u;
+    }
+    m->started = true;
+    m->last = t;
+    m->last_t = now_s;
+    energy_uj[0] = (uint64_t)(m->energy_j * 1e6);
+    ok[0] = true;
+}
+
+const struct wp_sensor_ops wp_cpu_model_ops = {
+    .name = "cpu-model",
+    .probe = cpu_probe,
+    .read = cpu_read,
+    .close = cpu_close,
+};

@@ -1,0 +1,30 @@
+/* Parsers for the /proc files the estimating models read. */
+#ifndef WP_PROCFS_H
+#define WP_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wp_cpu_times {
+    uint64_t busy;  /* user + nice + system + irq + softirq (guest is inside user) */
+    uint64_t total; /* busy + idle + iowait */
+    int n_cpus;     /* "cpuN" lines */
+};
+
+/* Parses /proc/stat text. Returns 0, or -EINVAL without a valid "cpu" line. */
+int wp_parse_proc_stat(const char *text, struct wp_cpu_times *out);
+
+/* Parses MemTotal from /proc/meminfo text, in bytes. Returns 0 or -EINVAL. */
+int wp_parse_meminfo_total(const char *text, uint64_t *bytes);
+
+struct wp_cpuinfo {
+    char model[128];  /* first "model name", "" if none */
+    bool hypervisor;  /* the "hypervisor" CPU flag: a virtual machine */
+    int sockets;      /* distinct "physical id" values, at least 1 */
+};
+
+/* Parses /proc/cpuinfo text. Never fails; missing facts stay empty. */
+void wp_parse_cpuinfo(const char *text, struct wp_cpuinfo *out);
+
+#endif

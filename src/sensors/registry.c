@@ -1,0 +1,88 @@
+/* The sensor registry: which backends exist and the order they are tried in.
+ * Measured backends come first; the estimating models fill only what no
+ * counter could measure. */
+#include "sensor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static const struct wp_sensor_ops *const registry[] = {
+    &wp_rapl_ops,
+    &wp_rapl_perf_ops,
+    &wp_cpu_model_ops,
+    &wp_ram_model_ops,
+};
+
+int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
+{
+    size_t n_reg = sizeof registry / sizeof *registry;
+    struct wp_sensor **list = calloc(n_reg, sizeof *list);
+    int n = 0;
+
+    if (!list)
+        return -ENOMEM;
+    for (size_t i = 0; i < n_reg; i++) {
+        struct wp_sensor *s = NULL;
+        int rc = registry[i]->probe(env, &s);
+        if (rc == -ENOMEM) {
+            wp_sensors_close(list, n);
+            return rc;
+        }
+        if (rc || !s)
+            continue;
+        if (s->n_channels == 0) {
+            s->ops->close(s);
+            continue;
+        }
+        for (int c = 0; c < s->n_channels; c++)
+            if (s->channels[c].method == WP_MEASURED)
+                env->covered |= 1u << s->channels[c].component;
+        list[n++] = s;
+    }
+    *out = list;
+    return n;
+}
+
+void wp_sensors_close(struct wp_sensor **s, int n)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < n; i++)
+        if (s[i])
+            s[i]->ops->close(s[i]);
+    free(s);
+}
+
+struct wp_sensor *wp_sensor_alloc(const struct wp_sensor_ops *ops, int n)
+{
+    struct wp_sensor *s = calloc(1, sizeof *s);
+
+    if (!s)
+        return NULL;
+    s->ops = ops;
+    s->n_channels = n;
+    if (n > 0 && !(s->channels = calloc((size_t)n, sizeof *s->channels))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void wp_sensor_free(struct wp_sensor *s)
+{
+    if (!s)
+        return;
+    free(s->channels);
+    free(s);
+}
+
+const char *wp_component_name(enum wp_component c)
+{
+    static const char *const names[] = {"cpu", "dram", "gpu", "psys", "core", "uncore"};
+    return (unsigned)c < WP_COMPONENT_COUNT ? names[c] : "unknown";
+}
+
+const char *wp_method_name(enum wp_method m)
+{
+    return m == WP_MEASURED ? "measured" : "estimated";
+}

@@ -1,0 +1,91 @@
+/* The sensor interface: one const ops table per backend, plus a registry.
+ * A sensor discovers channels and reads each channel's cumulative energy as a
+ * counter in microjoules. It knows nothing of carbon, files or the CLI. */
+#ifndef WP_SENSOR_H
+#define WP_SENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum wp_component {
+    WP_CPU,    /* a CPU package (RAPL "package-N") */
+    WP_DRAM,   /* memory attached to a package */
+    WP_GPU,    /* an accelerator */
+    WP_PSYS,   /* the whole SoC/platform; overlaps the packages */
+    WP_CORE,   /* cores of a package: already inside it */
+    WP_UNCORE, /* uncore/graphics of a package: already inside it */
+    WP_COMPONENT_COUNT
+};
+
+enum wp_method { WP_MEASURED, WP_ESTIMATED };
+
+struct wp_channel {
+    const char *sensor; /* backend name, static string */
+    enum wp_component component;
+    enum wp_method method;
+    char device[32];  /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
+    char part_of[32]; /* device this one lies inside, or "" */
+    bool counted;     /* false: its joules are inside another channel or overlap them */
+    uint64_t range_uj; /* the counter wraps modulo this; 0: it never wraps */
+    double max_power_w; /* upper bound of its power, to pace the sampler */
+    char detail[160];   /* how the energy is obtained, for people */
+};
+
+struct wp_sensor_ops;
+
+/* An opened sensor and its channels. The backend allocates it in probe and
+ * frees it in close. */
+struct wp_sensor {
+    const struct wp_sensor_ops *ops;
+    struct wp_channel *channels;
+    int n_channels;
+    void *priv;
+};
+
+/* What probing knows: where the hardware is and what is already covered. */
+struct wp_sensor_env {
+    const char *sysfs_root;
+    const char *procfs_root;
+    double cpu_tdp_w;      /* from --cpu-tdp, 0 when not given */
+    bool allow_estimates;  /* false with --require-measured */
+    unsigned covered;      /* bit (1u << component) set once a component is measured */
+    int unreadable;        /* counters that exist but could not be opened */
+};
+
+struct wp_sensor_ops {
+    const char *name;
+    /* Opens the backend. Returns 0 and *out, -ENODEV when absent (quietly),
+     * or another negative errno after saying why on stderr. */
+    int (*probe)(struct wp_sensor_env *env, struct wp_sensor **out);
+    /* Reads every channel's cumulative energy in microjoules at monotonic
+     * time now_s. ok[i] is false where channel i failed; its value is then
+     * unspecified. Must not allocate: it runs on the sampling path. */
+    void (*read)(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok);
+    /* Releases everything probe allocated, including s. */
+    void (*close)(struct wp_sensor *s);
+};
+
+extern const struct wp_sensor_ops wp_rapl_ops;
+extern const struct wp_sensor_ops wp_rapl_perf_ops;
+extern const struct wp_sensor_ops wp_cpu_model_ops;
+extern const struct wp_sensor_ops wp_ram_model_ops;
+
+/* Probes every backend in the registry's order; each may skip what an earlier
+ * one already measured. On success returns the number of sensors opened
+ * (possibly 0) and a malloc'd array in *out that the caller frees with
+ * wp_sensors_close. Returns a negative errno on allocation failure. */
+int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out);
+
+/* Closes n sensors and frees the array. */
+void wp_sensors_close(struct wp_sensor **s, int n);
+
+/* Allocates a sensor with n zeroed channels. Returns NULL on failure. */
+struct wp_sensor *wp_sensor_alloc(const struct wp_sensor_ops *ops, int n);
+
+/* Frees what wp_sensor_alloc allocated (not priv). */
+void wp_sensor_free(struct wp_sensor *s);
+
+const char *wp_component_name(enum wp_component c);
+const char *wp_method_name(enum wp_method m);
+
+#endif

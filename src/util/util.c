@@ -1,0 +1,183 @@
+/* Small helpers shared by every module: parsing, files, time, messages. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+int wp_parse_u64(const char *text, size_t len, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    bool any = false;
+
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    for (; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
+        unsigned d = (unsigned)(text[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -EINVAL;
+        v = v * 10 + d;
+        any = true;
+    }
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (!any || i != len)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int wp_parse_double(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (!s || !*s || isspace((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+long wp_pread_text(int fd, char *buf, size_t cap)
+{
+    ssize_t n;
+
+    if (cap == 0)
+        return -EINVAL;
+    do
+        n = pread(fd, buf, cap - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return (long)n;
+}
+
+int wp_path(char *out, size_t cap, const char *root, const char *rel)
+{
+    int n = snprintf(out, cap, "%s/%s", root, rel);
+    return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
+}
+
+long wp_read_text(const char *root, const char *rel, char *buf, size_t cap)
+{
+    char path[4096];
+    long n;
+    int fd, rc = wp_path(path, sizeof path, root, rel);
+
+    if (rc)
+        return rc;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    n = wp_pread_text(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+static const char *env_root(const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    return (v && *v) ? v : fallback;
+}
+
+const char *wp_sysfs_root(void)
+{
+    return env_root("WATTPRINT_SYSFS", "/sys");
+}
+
+const char *wp_procfs_root(void)
+{
+    return env_root("WATTPRINT_PROCFS", "/proc");
+}
+
+double wp_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double wp_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void wp_iso8601(double epoch_s, char *out, size_t cap)
+{
+    time_t t = (time_t)floor(epoch_s);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void wp_uuid7(char out[37])
+{
+    unsigned char b[16];
+    uint64_t ms = (uint64_t)(wp_wall_s() * 1000.0);
+    size_t got = 0;
+
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            /* No entropy source: fall back on time and pid; ids stay unique enough. */
+            for (size_t i = got; i < sizeof b; i++)
+                b[i] = (unsigned char)((uint64_t)getpid() * 2654435761u >> (i % 8));
+            break;
+        }
+        got += (size_t)n;
+    }
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+void wp_warn(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    /* One write, so lines from wattprint and the command do not interleave mid-line. */
+    fprintf(stderr, "wattprint: %s\n", buf);
+}
+
+void wp_fmt_energy(double j, char *out, size_t cap)
+{
+    double a = fabs(j);
+
+    if (a < 1000.0)
+        snprintf(out, cap, "%.3g J", j);
+    else if (a < 3600.0)
+        snprintf(out, cap, "%.3g kJ", j / 1e3);
+    else if (a < 3.6e6)
+        snprintf(out, cap, "%.3g Wh", j / 3600.0);
+    else if (a < 3.6e9)
+        snprintf(out, cap, "%.3g kWh", j / 3.6e6);
+    else
+        snprintf(out, cap, "%.3g MWh", j / 3.6e9);
+}

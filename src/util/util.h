@@ -1,0 +1,51 @@
+/* Small helpers shared by every module: parsing, files, time, messages. */
+#ifndef WP_UTIL_H
+#define WP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses a sysfs-style unsigned decimal ("123\n"): optional surrounding
+ * whitespace, no sign, no overflow. Returns 0, or -EINVAL. */
+int wp_parse_u64(const char *text, size_t len, uint64_t *out);
+
+/* Parses a whole string as a finite double. Returns 0, or -EINVAL. */
+int wp_parse_double(const char *s, double *out);
+
+/* Reads an open file from offset 0 into buf (NUL-terminated, at most cap-1
+ * bytes). Returns the length, or a negative errno. */
+long wp_pread_text(int fd, char *buf, size_t cap);
+
+/* Reads a small text file at root/rel into buf. Returns length or -errno. */
+long wp_read_text(const char *root, const char *rel, char *buf, size_t cap);
+
+/* Joins root and rel into out; returns 0 or -ENAMETOOLONG. */
+int wp_path(char *out, size_t cap, const char *root, const char *rel);
+
+/* Root of the sysfs and procfs trees: $WATTPRINT_SYSFS / $WATTPRINT_PROCFS,
+ * else /sys and /proc. The strings are static or from the environment. */
+const char *wp_sysfs_root(void);
+const char *wp_procfs_root(void);
+
+/* Seconds on the monotonic clock. */
+double wp_mono_s(void);
+
+/* Formats a wall-clock time (seconds since the epoch) as ISO 8601 UTC,
+ * "2026-11-22T10:00:00Z", into out (at least 21 bytes). */
+void wp_iso8601(double epoch_s, char *out, size_t cap);
+
+/* Wall-clock seconds since the epoch. */
+double wp_wall_s(void);
+
+/* Writes a UUIDv7 (time-ordered) string, 36 chars + NUL, into out. */
+void wp_uuid7(char out[37]);
+
+/* Prints "wattprint: <message>\n" on stderr. */
+void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Formats an energy in joules for people: "512 J", "3.41 kJ", "1.23 Wh",
+ * "4.56 kWh", "7.8 MWh". */
+void wp_fmt_energy(double joules, char *out, size_t cap);
+
+#endif
