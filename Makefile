@@ -32,7 +32,7 @@ check: deps-check
 	@cmake --build build -j $(JOBS)
 	@cmake -S . -B $(CHECK_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 		-DWATTPRINT_SANITIZE=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_FUZZ=ON -DWATTPRINT_WERROR=ON >/dev/null
-	@cmake --build $(CHECK_DIR) -j $(JOBS)
+	@cmake --build $(CHECK_DIR) -j $(JOBS) -- --no-print-directory
 	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
@@ -44,7 +44,7 @@ install: build
 	@cmake --install build --prefix $(PREFIX)
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(find src tests bench examples tools -name '*.[ch]')
 
 clean:
 	rm -rf build $(CHECK_DIR) $(BENCH_DIR)

@@ -68,8 +68,9 @@ static int check_root_env(const char *var)
     if (!v || !*v)
         return 0;
     if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "wattprint run: %s=%s is not a directory; unset it or point it at a "
-                        "tree laid out like /sys or /proc\n",
+        fprintf(stderr,
+                "wattprint run: %s=%s is not a directory; unset it or point it at a "
+                "tree laid out like /sys or /proc\n",
                 var, v);
         return -1;
     }
@@ -113,7 +114,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     o->interval_s = DEFAULT_INTERVAL_S;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
         switch (c) {
         case O_INTERVAL:
             if (wp_parse_double(optarg, &o->interval_s) || o->interval_s < 0.001 ||
@@ -126,8 +127,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             o->json_path = optarg;
             break;
         case O_TDP:
-            if (wp_parse_double(optarg, &o->cpu_tdp_w) || o->cpu_tdp_w <= 0 ||
-                o->cpu_tdp_w > 5000)
+            if (wp_parse_double(optarg, &o->cpu_tdp_w) || o->cpu_tdp_w <= 0 || o->cpu_tdp_w > 5000)
                 return bad("--cpu-tdp", optarg, "a power in watts above 0 and at most 5000");
             break;
         case O_REQ:

@@ -83,8 +83,8 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct
     m->seen = calloc(c, sizeof *m->seen);
     m->s_t = calloc(WP_METER_MAX_SAMPLES, sizeof *m->s_t);
     m->s_e = calloc(WP_METER_MAX_SAMPLES * c, sizeof *m->s_e);
-    if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps ||
-        !m->lost || !m->ok || !m->seen || !m->s_t || !m->s_e)
+    if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps || !m->lost ||
+        !m->ok || !m->seen || !m->s_t || !m->s_e)
         goto nomem;
     for (int i = 0; i < n; i++) {
         m->first[i] = k;

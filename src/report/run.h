@@ -14,9 +14,9 @@ enum wp_run_status { WP_RUN_COMPLETED, WP_RUN_FAILED, WP_RUN_INTERRUPTED };
 struct wp_run {
     char run_id[37];
     enum wp_run_status status;
-    int exit_status;  /* wattprint's own exit status for this run */
-    int exit_code;    /* the command's, -1 when it did not exit normally */
-    int signal;       /* the signal that ended it, 0 if none */
+    int exit_status; /* wattprint's own exit status for this run */
+    int exit_code;   /* the command's, -1 when it did not exit normally */
+    int signal;      /* the signal that ended it, 0 if none */
     int argc;
     char *const *argv;
     double start_wall_s, end_wall_s;

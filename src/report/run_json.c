@@ -31,13 +31,12 @@ static json_t *channels_json(struct wp_meter *m, double duration)
     for (int i = 0; arr && i < wp_meter_n_channels(m); i++) {
         const struct wp_channel *ch = wp_meter_channel(m, i);
         double e = wp_meter_energy_j(m, i);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}", "sensor",
-                              ch->sensor, "component", wp_component_name(ch->component), "device",
-                              ch->device, "energy_j", e, "mean_power_w",
-                              duration > 0 ? e / duration : 0.0, "method",
-                              wp_method_name(ch->method), "counted", ch->counted, "wraps",
-                              (int)wp_meter_wraps(m, i), "lost", wp_meter_lost(m, i), "detail",
-                              ch->detail);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}", "sensor", ch->sensor,
+                      "component", wp_component_name(ch->component), "device", ch->device,
+                      "energy_j", e, "mean_power_w", duration > 0 ? e / duration : 0.0, "method",
+                      wp_method_name(ch->method), "counted", ch->counted, "wraps",
+                      (int)wp_meter_wraps(m, i), "lost", wp_meter_lost(m, i), "detail", ch->detail);
         if (o && ch->part_of[0])
             json_object_set_new(o, "part_of", json_string(ch->part_of));
         json_array_append_new(arr, o);
@@ -57,18 +56,18 @@ static json_t *run_to_json(const struct wp_run *run)
     wp_meter_totals(run->meter, &t);
     wp_iso8601(run->start_wall_s, start, sizeof start);
     wp_iso8601(run->end_wall_s, end, sizeof end);
-    root = json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:f, s:f, s:s, "
-        "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
-        "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
-        json_integer(run->exit_status),
-        "signal", run->signal ? json_integer(run->signal) : json_null(), "command", cmd, "cwd",
-        run->cwd, "host", run->host, "start", start, "end", end, "duration_s", duration,
-        "interval_s", wp_meter_interval_s(run->meter), "wattprint_version", WP_VERSION, "energy",
-        "total_j", t.total_j, "cpu_j", t.cpu_j, "dram_j", t.dram_j, "gpu_j", t.gpu_j, "psys_j",
-        t.has_psys ? json_real(t.psys_j) : json_null(), "method",
-        t.any_estimated ? "estimated" : "measured", "channels",
-        channels_json(run->meter, duration));
+    root =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:f, s:f, s:s, "
+                  "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
+                  "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
+                  json_integer(run->exit_status), "signal",
+                  run->signal ? json_integer(run->signal) : json_null(), "command", cmd, "cwd",
+                  run->cwd, "host", run->host, "start", start, "end", end, "duration_s", duration,
+                  "interval_s", wp_meter_interval_s(run->meter), "wattprint_version", WP_VERSION,
+                  "energy", "total_j", t.total_j, "cpu_j", t.cpu_j, "dram_j", t.dram_j, "gpu_j",
+                  t.gpu_j, "psys_j", t.has_psys ? json_real(t.psys_j) : json_null(), "method",
+                  t.any_estimated ? "estimated" : "measured", "channels",
+                  channels_json(run->meter, duration));
     return root;
 }
 

@@ -51,8 +51,8 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
             strncat(note, ", not added", sizeof note - strlen(note) - 1);
         if (wp_meter_lost(run->meter, i))
             strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
-        fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component),
-                ch->device, e, p, wp_method_name(ch->method), note);
+        fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component), ch->device,
+                e, p, wp_method_name(ch->method), note);
         if (ch->method == WP_ESTIMATED)
             fprintf(f, "           estimated by %s: %s\n", ch->sensor, ch->detail);
     }

@@ -18,7 +18,7 @@
 
 struct cpu_model {
     int stat_fd;
-    double tdp_w;  /* > 0: Teads curve x TDP; 0: CCF per-thread model */
+    double tdp_w; /* > 0: Teads curve x TDP; 0: CCF per-thread model */
     int n_threads;
     bool started;
     double last_t, energy_j, last_u;
@@ -90,16 +90,14 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     } else if (!info.hypervisor && info.model[0] &&
                wp_cpu_tdp_lookup(info.model, &tdp, matched, sizeof matched) == 0) {
         m->tdp_w = tdp * info.sockets;
-        snprintf(ch->detail, sizeof ch->detail,
-                 "Teads utilisation curve x TDP %.0f W (%d x %.60s)", m->tdp_w, info.sockets,
-                 matched);
+        snprintf(ch->detail, sizeof ch->detail, "Teads utilisation curve x TDP %.0f W (%d x %.60s)",
+                 m->tdp_w, info.sockets, matched);
     } else {
         /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
          * would overstate; the per-thread model scales with what it was given. */
         snprintf(ch->detail, sizeof ch->detail,
-                 "CCF per-thread model %.2f-%.2f W x %d threads (%.40s%s)",
-                 WP_CCF_MIN_W_PER_VCPU, WP_CCF_MAX_W_PER_VCPU, m->n_threads,
-                 info.model[0] ? info.model : "unknown CPU",
+                 "CCF per-thread model %.2f-%.2f W x %d threads (%.40s%s)", WP_CCF_MIN_W_PER_VCPU,
+                 WP_CCF_MAX_W_PER_VCPU, m->n_threads, info.model[0] ? info.model : "unknown CPU",
                  info.hypervisor ? ", virtual machine" : ", not in the TDP table");
     }
     s->priv = m;
@@ -127,7 +125,7 @@ static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
         uint64_t db = t.busy - m->last.busy, dt = t.total - m->last.total;
         /* No tick elapsed (reads closer than a jiffy): keep the last utilisation. */
         double u = (t.total > m->last.total && t.busy >= m->last.busy) ? (double)db / (double)dt
-                                                                        : m->last_u;
+                                                                       : m->last_u;
         m->energy_j += model_power(m, u) * (now_s - m->last_t);
         m->last_u = u;
     }

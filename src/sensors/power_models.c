@@ -22,5 +22,6 @@ double wp_ccf_cpu_power_w(int n_threads, double u)
         u = 0.0;
     if (u > 1.0)
         u = 1.0;
-    return n_threads * (WP_CCF_MIN_W_PER_VCPU + u * (WP_CCF_MAX_W_PER_VCPU - WP_CCF_MIN_W_PER_VCPU));
+    return n_threads *
+           (WP_CCF_MIN_W_PER_VCPU + u * (WP_CCF_MAX_W_PER_VCPU - WP_CCF_MIN_W_PER_VCPU));
 }

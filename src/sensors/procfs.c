@@ -16,8 +16,8 @@ int wp_parse_proc_stat(const char *text, struct wp_cpu_times *out)
     while (line && *line) {
         if (strncmp(line, "cpu ", 4) == 0 && !have) {
             unsigned long long v[8] = {0};
-            int n = sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                           &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+            int n = sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7]);
             if (n < 4)
                 return -EINVAL;
             /* user nice system idle iowait irq softirq steal: steal is time the

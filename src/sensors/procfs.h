@@ -19,9 +19,9 @@ int wp_parse_proc_stat(const char *text, struct wp_cpu_times *out);
 int wp_parse_meminfo_total(const char *text, uint64_t *bytes);
 
 struct wp_cpuinfo {
-    char model[128];  /* first "model name", "" if none */
-    bool hypervisor;  /* the "hypervisor" CPU flag: a virtual machine */
-    int sockets;      /* distinct "physical id" values, at least 1 */
+    char model[128]; /* first "model name", "" if none */
+    bool hypervisor; /* the "hypervisor" CPU flag: a virtual machine */
+    int sockets;     /* distinct "physical id" values, at least 1 */
 };
 
 /* Parses /proc/cpuinfo text. Never fails; missing facts stay empty. */

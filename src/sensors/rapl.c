@@ -244,6 +244,10 @@ static int rapl_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         zones[i].fd = -1;
     }
     r->n = nc;
+    if (nc == 0) {
+        free(r);
+        return -ENODEV; /* zones exist, none readable: the message was given */
+    }
     s = wp_sensor_alloc(&wp_rapl_ops, nc);
     if (!s)
         goto nomem;

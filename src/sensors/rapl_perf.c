@@ -15,9 +15,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_PKGS  16
-#define MAX_FDS   (MAX_PKGS * 5)
-#define PMU_DIR   "bus/event_source/devices/power"
+#define MAX_PKGS 16
+#define MAX_FDS  (MAX_PKGS * 5)
+#define PMU_DIR  "bus/event_source/devices/power"
 
 struct perf_rapl {
     int n;
@@ -31,8 +31,8 @@ static const struct {
     const char *prefix;
     bool counted;
 } events[] = {
-    {"energy-pkg", WP_CPU, "package", true},   {"energy-ram", WP_DRAM, "dram", true},
-    {"energy-cores", WP_CORE, "core", false},  {"energy-gpu", WP_UNCORE, "uncore", false},
+    {"energy-pkg", WP_CPU, "package", true},  {"energy-ram", WP_DRAM, "dram", true},
+    {"energy-cores", WP_CORE, "core", false}, {"energy-gpu", WP_UNCORE, "uncore", false},
     {"energy-psys", WP_PSYS, "psys", false},
 };
 
@@ -92,9 +92,8 @@ static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
             continue;
         /* psys is one domain for the platform; the others are one per package. */
         for (int c = 0; c < (events[e].comp == WP_PSYS ? 1 : ncpu) && p->n < MAX_FDS; c++) {
-            struct perf_event_attr attr = {.type = (uint32_t)type,
-                                           .size = sizeof attr,
-                                           .config = config};
+            struct perf_event_attr attr = {
+                .type = (uint32_t)type, .size = sizeof attr, .config = config};
             struct wp_channel *ch = &chans[p->n];
             long fd = perf_open(&attr, cpus[c]);
             if (fd < 0) {
@@ -126,6 +125,10 @@ static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
             p->scale_uj[p->n] = scale * 1e6;
             p->n++;
         }
+    }
+    if (p->n == 0) {
+        free(p);
+        return -ENODEV;
     }
     s = wp_sensor_alloc(&wp_rapl_perf_ops, p->n);
     if (!s) {

@@ -23,10 +23,10 @@ struct wp_channel {
     const char *sensor; /* backend name, static string */
     enum wp_component component;
     enum wp_method method;
-    char device[32];  /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
-    char part_of[32]; /* device this one lies inside, or "" */
-    bool counted;     /* false: its joules are inside another channel or overlap them */
-    uint64_t range_uj; /* the counter wraps modulo this; 0: it never wraps */
+    char device[32];    /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
+    char part_of[32];   /* device this one lies inside, or "" */
+    bool counted;       /* false: its joules are inside another channel or overlap them */
+    uint64_t range_uj;  /* the counter wraps modulo this; 0: it never wraps */
     double max_power_w; /* upper bound of its power, to pace the sampler */
     char detail[160];   /* how the energy is obtained, for people */
 };
@@ -46,10 +46,10 @@ struct wp_sensor {
 struct wp_sensor_env {
     const char *sysfs_root;
     const char *procfs_root;
-    double cpu_tdp_w;      /* from --cpu-tdp, 0 when not given */
-    bool allow_estimates;  /* false with --require-measured */
-    unsigned covered;      /* bit (1u << component) set once a component is measured */
-    int unreadable;        /* counters that exist but could not be opened */
+    double cpu_tdp_w;     /* from --cpu-tdp, 0 when not given */
+    bool allow_estimates; /* false with --require-measured */
+    unsigned covered;     /* bit (1u << component) set once a component is measured */
+    int unreadable;       /* counters that exist but could not be opened */
 };
 
 struct wp_sensor_ops {

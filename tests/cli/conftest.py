@@ -1,0 +1,68 @@
+"""Shared fixtures for the CLI tests: the binary under test, fake hardware."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(HERE, "..", "helpers")
+sys.path.insert(0, HELPERS)
+FAKEHW = os.path.join(HELPERS, "fakehw.py")
+
+
+@pytest.fixture(scope="session")
+def wattprint():
+    path = os.environ.get("WATTPRINT_BIN")
+    if not path:
+        path = os.path.join(HERE, "..", "..", "build", "wattprint")
+    assert os.access(path, os.X_OK), "set WATTPRINT_BIN to the wattprint binary: %s" % path
+    return os.path.abspath(path)
+
+
+class Runner:
+    def __init__(self, binary, tmp_path):
+        self.binary = binary
+        self.tmp = tmp_path
+        self.sysfs = str(tmp_path / "sys")
+        self.procfs = str(tmp_path / "proc")
+        os.makedirs(self.sysfs, exist_ok=True)
+
+    def env(self, **extra):
+        e = dict(os.environ)
+        e["WATTPRINT_SYSFS"] = self.sysfs
+        e["WATTPRINT_PROCFS"] = self.procfs
+        e.update(extra)
+        return e
+
+    def run(self, args, env=None, timeout=60, json_out=True, **kw):
+        """Runs wattprint run with args; returns (CompletedProcess, result dict or None)."""
+        jpath = str(self.tmp / "result.json")
+        if os.path.exists(jpath):
+            os.unlink(jpath)
+        cmd = [self.binary, "run"]
+        if json_out:
+            cmd += ["--json", jpath]
+        cmd += args
+        p = subprocess.run(cmd, env=env or self.env(), capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        result = None
+        if os.path.exists(jpath):
+            with open(jpath) as f:
+                result = json.load(f)
+        return p, result
+
+    def advance_cmd(self, *zones, steps=10, period=0.01, extra=()):
+        cmd = [sys.executable, FAKEHW, "advance", self.sysfs]
+        for z in zones:
+            cmd += ["--zone", z]
+        return cmd + ["--steps", str(steps), "--period", str(period)] + list(extra)
+
+
+@pytest.fixture
+def runner(wattprint, tmp_path):
+    import fakehw
+    r = Runner(wattprint, tmp_path)
+    fakehw.make_proc(r.procfs)
+    return r

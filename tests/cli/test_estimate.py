@@ -1,0 +1,68 @@
+"""Estimated channels where no counter exists: the published models applied to
+fake /proc files the measured command advances."""
+import pytest
+
+import fakehw
+
+
+def _run(runner, busy, idle, extra=()):
+    cmd = ["python3", fakehw.__file__, "procstat", runner.procfs, "--busy", str(busy),
+           "--idle", str(idle), "--then-sleep", "0.3"]
+    # One reading before and one after: the utilisation over the run is exact.
+    return runner.run(["--interval", "3600"] + list(extra) + ["--"] + cmd)
+
+
+def _teads(u):
+    xs, ys = [0, 0.1, 0.5, 1.0], [0.12, 0.32, 0.75, 1.02]
+    for i in range(1, 4):
+        if u <= xs[i]:
+            return ys[i - 1] + (ys[i] - ys[i - 1]) * (u - xs[i - 1]) / (xs[i] - xs[i - 1])
+
+
+def test_known_cpu_uses_tdp_and_teads_curve(runner):
+    p, r = _run(runner, 500, 500)
+    assert p.returncode == 0, p.stderr
+    cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+    assert cpu["method"] == "estimated" and cpu["sensor"] == "cpu-model"
+    assert "Xeon Gold 6248" in cpu["detail"] and "150 W" in cpu["detail"]
+    assert cpu["energy_j"] == pytest.approx(150 * _teads(0.5) * r["duration_s"], rel=1e-3)
+    dram = [c for c in r["channels"] if c["component"] == "dram"][0]
+    assert dram["method"] == "estimated"
+    assert dram["energy_j"] == pytest.approx(0.3725 * 16000000 * 1024 / 1e9 * r["duration_s"],
+                                             rel=1e-3)
+    assert r["method"] == "estimated"
+    assert "estimated by cpu-model" in p.stderr
+
+
+def test_cpu_tdp_option_overrides(runner):
+    p, r = _run(runner, 100, 900, extra=["--cpu-tdp", "65"])
+    assert p.returncode == 0, p.stderr
+    cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+    assert cpu["energy_j"] == pytest.approx(65 * _teads(0.1) * r["duration_s"], rel=1e-3)
+
+
+def test_virtual_machine_uses_per_thread_model(runner):
+    fakehw.make_proc(runner.procfs, model="AMD EPYC 7B13 64-Core Processor", hypervisor=True,
+                     threads=4)
+    p, r = _run(runner, 250, 750)
+    assert p.returncode == 0, p.stderr
+    cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+    assert "virtual machine" in cpu["detail"]
+    watts = 4 * (0.74 + 0.25 * (3.5 - 0.74))
+    assert cpu["energy_j"] == pytest.approx(watts * r["duration_s"], rel=1e-3)
+
+
+def test_two_sockets_double_the_tdp(runner):
+    fakehw.make_proc(runner.procfs, sockets=2, threads=8)
+    p, r = _run(runner, 1000, 0)
+    cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+    assert cpu["energy_j"] == pytest.approx(300 * 1.02 * r["duration_s"], rel=1e-3)
+
+
+def test_measured_cpu_with_estimated_dram(runner):
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    p, r = runner.run(["--"] + runner.advance_cmd("intel-rapl:0=5"))
+    assert p.returncode == 0, p.stderr
+    methods = {c["component"]: c["method"] for c in r["channels"]}
+    assert methods == {"cpu": "measured", "dram": "estimated"}
+    assert r["method"] == "estimated"

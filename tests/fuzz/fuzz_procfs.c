@@ -1,0 +1,24 @@
+/* Fuzz target: the /proc parsers (stat, meminfo, cpuinfo). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensors/procfs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    struct wp_cpu_times t;
+    struct wp_cpuinfo ci;
+    uint64_t b;
+
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    (void)wp_parse_proc_stat(s, &t);
+    (void)wp_parse_meminfo_total(s, &b);
+    wp_parse_cpuinfo(s, &ci);
+    free(s);
+    return 0;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Fake hardware for wattprint's tests: powercap trees laid out (and
+symlinked) the way Linux's sysfs is, /proc files, and a command that advances
+the counters while wattprint measures it.
+
+  fakehw.py advance ROOT --zone intel-rapl:0=100 [--zone ...] --steps N --period S
+      adds exactly the given joules to each zone's energy_uj over N steps,
+      wrapping at max_energy_range_uj as the hardware does.
+  fakehw.py procstat PROCFS --busy B --idle I
+      adds B busy and I idle jiffies to the cpu lines of PROCFS/stat.
+"""
+import argparse
+import os
+import sys
+import time
+
+POWERCAP = "devices/virtual/powercap"
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def make_zone(root, zone_id, name, energy_uj=0, range_uj=262143328850, max_power_uw=None):
+    """Creates one zone (top-level "intel-rapl:0" or sub "intel-rapl:0:1", or
+    "intel-rapl-mmio:0") and its class/powercap symlink. Returns its dir."""
+    control = zone_id.split(":")[0]
+    parts = zone_id.split(":")
+    rel = [POWERCAP, control]
+    for i in range(2, len(parts) + 1):
+        rel.append(":".join(parts[:i]))
+    zdir = os.path.join(root, *rel)
+    os.makedirs(zdir, exist_ok=True)
+    _write(os.path.join(zdir, "name"), name + "\n")
+    _write(os.path.join(zdir, "energy_uj"), "%d\n" % energy_uj)
+    _write(os.path.join(zdir, "max_energy_range_uj"), "%d\n" % range_uj)
+    _write(os.path.join(zdir, "enabled"), "1\n")
+    if max_power_uw is not None:
+        _write(os.path.join(zdir, "constraint_0_max_power_uw"), "%d\n" % max_power_uw)
+    cls = os.path.join(root, "class/powercap")
+    os.makedirs(cls, exist_ok=True)
+    ctl_link = os.path.join(cls, control)
+    if not os.path.islink(ctl_link):
+        os.symlink(os.path.join("../..", POWERCAP, control), ctl_link)
+    link = os.path.join(cls, zone_id)
+    if not os.path.islink(link):
+        os.symlink(os.path.join("../..", *rel), link)
+    return zdir
+
+
+def zone_file(root, zone_id, attr="energy_uj"):
+    return os.path.join(root, "class/powercap", zone_id, attr)
+
+
+def read_uj(root, zone_id):
+    with open(zone_file(root, zone_id)) as f:
+        return int(f.read())
+
+
+def _rewrite_in_place(path, text):
+    # In place, not by rename: wattprint keeps the file open, as it does for sysfs.
+    with open(path, "r+") as f:
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+
+
+def advance(root, zones, steps, period):
+    """zones: list of (zone_id, joules). Adds exactly joules*1e6 uJ to each."""
+    plan = []
+    for zone_id, joules in zones:
+        with open(zone_file(root, zone_id, "max_energy_range_uj")) as f:
+            rng = int(f.read())
+        total = int(round(joules * 1e6))
+        plan.append((zone_file(root, zone_id), rng, total))
+    for step in range(steps):
+        for path, rng, total in plan:
+            add = total // steps + (total % steps if step == steps - 1 else 0)
+            with open(path) as f:
+                cur = int(f.read())
+            _rewrite_in_place(path, "%d\n" % ((cur + add) % rng))
+        time.sleep(period)
+
+
+def make_proc(procfs, model="Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", hypervisor=False,
+              threads=4, mem_kb=16000000, sockets=1):
+    os.makedirs(procfs, exist_ok=True)
+    lines = ["cpu  1000 0 1000 8000 0 0 0 0 0 0"]
+    lines += ["cpu%d 250 0 250 2000 0 0 0 0 0 0" % i for i in range(threads)]
+    _write(os.path.join(procfs, "stat"), "\n".join(lines) + "\nintr 0\nctxt 0\n")
+    flags = "fpu vme de pse tsc msr" + (" hypervisor" if hypervisor else "") + " avx2"
+    info = []
+    for i in range(threads):
+        info.append("processor\t: %d\nmodel name\t: %s\nphysical id\t: %d\nflags\t\t: %s\n"
+                    % (i, model, i % sockets, flags))
+    _write(os.path.join(procfs, "cpuinfo"), "\n".join(info))
+    _write(os.path.join(procfs, "meminfo"),
+           "MemTotal:       %d kB\nMemFree:         1000 kB\n" % mem_kb)
+
+
+def add_procstat(procfs, busy, idle):
+    path = os.path.join(procfs, "stat")
+    with open(path) as f:
+        lines = f.read().split("\n")
+    out = []
+    for line in lines:
+        if line.startswith("cpu "):
+            v = line.split()
+            v[1] = str(int(v[1]) + busy)
+            v[4] = str(int(v[4]) + idle)
+            line = "cpu  " + " ".join(v[1:])
+        out.append(line)
+    _rewrite_in_place(path, "\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("advance")
+    a.add_argument("root")
+    a.add_argument("--zone", action="append", default=[])
+    a.add_argument("--steps", type=int, default=10)
+    a.add_argument("--period", type=float, default=0.01)
+    a.add_argument("--hold", type=float, default=0.0, help="seconds to wait after advancing")
+    a.add_argument("--break-zone", help="after holding, make this zone unreadable")
+    a.add_argument("--then-sleep", type=float, default=0.0)
+    a.add_argument("--exit", type=int, default=0)
+    p = sub.add_parser("procstat")
+    p.add_argument("procfs")
+    p.add_argument("--busy", type=int, required=True)
+    p.add_argument("--idle", type=int, required=True)
+    p.add_argument("--then-sleep", type=float, default=0.0)
+    args = ap.parse_args()
+    if args.cmd == "advance":
+        zones = []
+        for z in args.zone:
+            zid, j = z.split("=")
+            zones.append((zid, float(j)))
+        advance(args.root, zones, args.steps, args.period)
+        time.sleep(args.hold)
+        if args.break_zone:
+            _rewrite_in_place(zone_file(args.root, args.break_zone), "")
+        time.sleep(args.then_sleep)
+        sys.exit(args.exit)
+    else:
+        add_procstat(args.procfs, args.busy, args.idle)
+        time.sleep(args.then_sleep)
+
+
+if __name__ == "__main__":
+    main()

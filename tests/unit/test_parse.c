@@ -1,0 +1,126 @@
+/* Parsers of outside text: sysfs numbers, perf event descriptions, CPU lists,
+ * /proc/stat, /proc/meminfo, /proc/cpuinfo. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sensors/procfs.h"
+#include "sensors/sysfs_parse.h"
+#include "util/util.h"
+
+static void u64_good_and_bad(void **state)
+{
+    uint64_t v;
+    (void)state;
+    assert_int_equal(wp_parse_u64("123\n", 4, &v), 0);
+    assert_int_equal(v, 123);
+    assert_int_equal(wp_parse_u64("18446744073709551615", 20, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_not_equal(wp_parse_u64("18446744073709551616", 20, &v), 0);
+    assert_int_not_equal(wp_parse_u64("", 0, &v), 0);
+    assert_int_not_equal(wp_parse_u64("\n", 1, &v), 0);
+    assert_int_not_equal(wp_parse_u64("-1", 2, &v), 0);
+    assert_int_not_equal(wp_parse_u64("12a", 3, &v), 0);
+    assert_int_not_equal(wp_parse_u64("1 2", 3, &v), 0);
+}
+
+static void doubles(void **state)
+{
+    double d;
+    (void)state;
+    assert_int_equal(wp_parse_double("0.5", &d), 0);
+    assert_float_equal(d, 0.5, 0);
+    assert_int_not_equal(wp_parse_double("nan", &d), 0);
+    assert_int_not_equal(wp_parse_double("inf", &d), 0);
+    assert_int_not_equal(wp_parse_double("1e999", &d), 0);
+    assert_int_not_equal(wp_parse_double("", &d), 0);
+    assert_int_not_equal(wp_parse_double(" 1", &d), 0);
+    assert_int_not_equal(wp_parse_double("1x", &d), 0);
+}
+
+static void perf_config(void **state)
+{
+    uint64_t c;
+    (void)state;
+    assert_int_equal(wp_perf_parse_config("event=0x02\n", &c), 0);
+    assert_int_equal(c, 2);
+    assert_int_equal(wp_perf_parse_config("event=0x01,umask=0x10", &c), 0);
+    assert_int_equal(c, 0x1001);
+    assert_int_not_equal(wp_perf_parse_config("umask=0x10", &c), 0);
+    assert_int_not_equal(wp_perf_parse_config("event=0x100", &c), 0);
+    assert_int_not_equal(wp_perf_parse_config("event=", &c), 0);
+    assert_int_not_equal(wp_perf_parse_config("config=1", &c), 0);
+}
+
+static void cpulist(void **state)
+{
+    int cpus[8];
+    (void)state;
+    assert_int_equal(wp_parse_cpulist("0,28\n", cpus, 8), 2);
+    assert_int_equal(cpus[1], 28);
+    assert_int_equal(wp_parse_cpulist("0-3,8", cpus, 8), 5);
+    assert_int_equal(cpus[4], 8);
+    assert_int_equal(wp_parse_cpulist("0-100", cpus, 8), -EINVAL);
+    assert_int_equal(wp_parse_cpulist("3-1", cpus, 8), -EINVAL);
+    assert_int_equal(wp_parse_cpulist("", cpus, 8), -EINVAL);
+    assert_int_equal(wp_parse_cpulist("a", cpus, 8), -EINVAL);
+}
+
+static void proc_stat(void **state)
+{
+    struct wp_cpu_times t;
+    const char *text = "cpu  10 1 5 100 3 2 1 7 0 0\ncpu0 5 0 2 50 1 1 0 3 0 0\n"
+                       "cpu1 5 1 3 50 2 1 1 4 0 0\nintr 1\n";
+    (void)state;
+    assert_int_equal(wp_parse_proc_stat(text, &t), 0);
+    assert_int_equal(t.busy, 10 + 1 + 5 + 2 + 1);
+    assert_int_equal(t.total, t.busy + 100 + 3);
+    assert_int_equal(t.n_cpus, 2);
+    assert_int_not_equal(wp_parse_proc_stat("intr 1\n", &t), 0);
+    assert_int_not_equal(wp_parse_proc_stat("cpu  1 2\n", &t), 0);
+}
+
+static void meminfo(void **state)
+{
+    uint64_t b;
+    (void)state;
+    assert_int_equal(wp_parse_meminfo_total("MemTotal:       16000000 kB\n", &b), 0);
+    assert_true(b == 16000000ULL * 1024);
+    assert_int_not_equal(wp_parse_meminfo_total("MemFree: 1 kB\n", &b), 0);
+    assert_int_not_equal(wp_parse_meminfo_total("MemTotal: 0 kB\n", &b), 0);
+    assert_int_not_equal(wp_parse_meminfo_total("MemTotal: 5 MB\n", &b), 0);
+}
+
+static void cpuinfo(void **state)
+{
+    struct wp_cpuinfo ci;
+    const char *text = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\n"
+                       "physical id\t: 0\nflags\t\t: fpu hypervisorx avx\n\n"
+                       "processor\t: 1\nmodel name\t: other\nphysical id\t: 1\n"
+                       "flags\t\t: fpu hypervisor\n";
+    (void)state;
+    wp_parse_cpuinfo(text, &ci);
+    assert_string_equal(ci.model, "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz");
+    assert_true(ci.hypervisor);
+    assert_int_equal(ci.sockets, 2);
+    wp_parse_cpuinfo("flags : hypervisorx\n", &ci);
+    assert_false(ci.hypervisor);
+    assert_int_equal(ci.sockets, 1);
+    assert_string_equal(ci.model, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(u64_good_and_bad), cmocka_unit_test(doubles),
+        cmocka_unit_test(perf_config),      cmocka_unit_test(cpulist),
+        cmocka_unit_test(proc_stat),        cmocka_unit_test(meminfo),
+        cmocka_unit_test(cpuinfo),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
