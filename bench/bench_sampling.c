@@ -1,0 +1,104 @@
+/* Benchmark: CPU cost of sampling RAPL zones. Builds a powercap tree with 7
+ * zones (2 packages with core, uncore and dram, plus psys) in a temporary
+ * directory, opens it through the real rapl sensor, and measures the
+ * process's CPU time while the meter samples at a given rate.
+ * Usage: bench_sampling [SECONDS]. */
+#define _GNU_SOURCE
+#include "meter/meter.h"
+#include "sensors/sensor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static void zone(const char *root, const char *id, const char *name)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/class/powercap/%s", root, id);
+    mkdir(dir, 0755);
+    put(dir, "name", name);
+    put(dir, "energy_uj", "123456789\n");
+    put(dir, "max_energy_range_uj", "262143328850\n");
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void measure(const char *root, double interval, double seconds)
+{
+    struct wp_sensor_env env = {.sysfs_root = root, .procfs_root = "/nonexistent"};
+    struct wp_sensor **sensors;
+    struct wp_meter *m;
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (long)seconds) * 1e9)};
+    int n = wp_sensors_probe(&env, &sensors), channels = 0;
+    double c0, c1;
+
+    for (int i = 0; i < n; i++)
+        channels += sensors[i]->n_channels;
+    if (wp_meter_create(sensors, n, interval, &m)) {
+        fprintf(stderr, "meter: out of memory\n");
+        exit(1);
+    }
+    c0 = cpu_s();
+    wp_meter_start(m);
+    nanosleep(&ts, NULL);
+    wp_meter_stop(m);
+    c1 = cpu_s();
+    printf("sampling %d zones every %g s (%g Hz) for %g s: %d readings, CPU %.4f s = %.4f%% of "
+           "one core\n",
+           channels, interval, 1.0 / interval, seconds, wp_meter_n_samples(m), c1 - c0,
+           100.0 * (c1 - c0) / seconds);
+    wp_meter_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 10.0;
+    char root[] = "/tmp/wattprint-bench-XXXXXX", dir[512];
+
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s/class", root);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/class/powercap", root);
+    mkdir(dir, 0755);
+    zone(root, "intel-rapl:0", "package-0\n");
+    zone(root, "intel-rapl:0:0", "core\n");
+    zone(root, "intel-rapl:0:1", "dram\n");
+    zone(root, "intel-rapl:1", "package-1\n");
+    zone(root, "intel-rapl:1:0", "core\n");
+    zone(root, "intel-rapl:1:1", "dram\n");
+    zone(root, "intel-rapl:2", "psys\n");
+    measure(root, 0.01, seconds);
+    measure(root, 1.0, seconds);
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", root);
+    }
+    return 0;
+}
