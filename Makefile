@@ -35,8 +35,8 @@ check: deps-check
 	@cmake --build $(CHECK_DIR) -j $(JOBS) -- --no-print-directory
 	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
 
-bench: build
-	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_TESTS=ON >/dev/null
+bench: deps-check
+	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_BENCH=ON >/dev/null
 	@cmake --build $(BENCH_DIR) -j $(JOBS)
 	@sh bench/run.sh $(BENCH_DIR)
 
