@@ -17,7 +17,7 @@ static void fmt_power(double w, char *out, size_t cap)
 void wp_run_print_summary(const struct wp_run *run, FILE *f)
 {
     struct wp_energy_totals t;
-    char e[32], p[32], cmd[128] = "";
+    char e[32], p[32], dur[32], cmd[128] = "";
     double d = wp_meter_duration_s(run->meter);
     size_t o = 0;
 
@@ -33,7 +33,8 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
     wp_fmt_energy(t.total_j, e, sizeof e);
     fmt_power(d > 0 ? t.total_j / d : 0, p, sizeof p);
 
-    fprintf(f, "wattprint: %s %s in %.3g s (exit %d)\n", cmd, wp_run_status_name(run->status), d,
+    wp_fmt_duration(d, dur, sizeof dur);
+    fprintf(f, "wattprint: %s %s in %s (exit %d)\n", cmd, wp_run_status_name(run->status), dur,
             run->exit_status);
     fprintf(f, "  energy  %s, mean %s (%s)\n", e, p,
             t.any_estimated ? "includes estimates" : "measured");

@@ -181,3 +181,19 @@ void wp_fmt_energy(double j, char *out, size_t cap)
     else
         snprintf(out, cap, "%.3g MWh", j / 3.6e9);
 }
+
+void wp_fmt_duration(double s, char *out, size_t cap)
+{
+    if (!(s >= 0)) /* negative or NaN: nothing sensible to say */
+        snprintf(out, cap, "?");
+    else if (s < 1.0)
+        snprintf(out, cap, "%.0f ms", s * 1e3);
+    else if (s < 60.0)
+        snprintf(out, cap, "%.3g s", s);
+    else if (s < 3600.0)
+        snprintf(out, cap, "%d min %02d s", (int)(s / 60), (int)s % 60);
+    else if (s < 86400.0)
+        snprintf(out, cap, "%d h %02d min", (int)(s / 3600), (int)(s / 60) % 60);
+    else
+        snprintf(out, cap, "%.0f d %02d h", floor(s / 86400), (int)(s / 3600) % 24);
+}

@@ -48,4 +48,8 @@ void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "4.56 kWh", "7.8 MWh". */
 void wp_fmt_energy(double joules, char *out, size_t cap);
 
+/* Formats a duration for people: "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min",
+ * "3 d 04 h". */
+void wp_fmt_duration(double seconds, char *out, size_t cap);
+
 #endif
