@@ -6,5 +6,6 @@
 #define WP_EXIT_USAGE 125
 
 int wp_cmd_run(int argc, char **argv);
+int wp_cmd_regions(int argc, char **argv);
 
 #endif

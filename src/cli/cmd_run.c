@@ -1,5 +1,6 @@
 /* wattprint run [options] -- COMMAND [ARG...]: measure one command. */
 #define _GNU_SOURCE
+#include "carbon_opts.h"
 #include "cli.h"
 #include "spawn.h"
 
@@ -26,6 +27,7 @@ struct run_opts {
     bool no_ledger;
     bool require_measured;
     bool quiet;
+    struct wp_carbon_opts carbon;
 };
 
 static void run_usage(FILE *f)
@@ -46,11 +48,13 @@ static void run_usage(FILE *f)
             "  --require-measured  fail (125) rather than estimate when counters are\n"
             "                      unreadable\n"
             "  --ledger PATH       ledger database to record the run in\n"
-            "  --no-ledger         do not record the run\n"
+            "  --no-ledger         do not record the run\n" WP_CARBON_HELP
             "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
             "\n"
-            "Environment: WATTPRINT_SYSFS and WATTPRINT_PROCFS replace /sys and /proc.\n",
+            "Environment: WATTPRINT_SYSFS and WATTPRINT_PROCFS replace /sys and /proc;\n"
+            "WATTPRINT_REGION is the default --region; with WATTPRINT_ELECTRICITYMAPS_TOKEN\n"
+            "the region's live intensity is fetched from Electricity Maps.\n",
             DEFAULT_INTERVAL_S);
 }
 
@@ -107,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"no-ledger", no_argument, NULL, O_NOLEDGER},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        WP_CARBON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -115,6 +120,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
+        int carbon = wp_carbon_opt("wattprint run", c, optarg, &o->carbon);
+        if (carbon < 0)
+            return -1;
+        if (carbon > 0)
+            continue;
         switch (c) {
         case O_INTERVAL:
             if (wp_parse_double(optarg, &o->interval_s) || o->interval_s < 0.001 ||
@@ -210,7 +220,7 @@ int wp_cmd_run(int argc, char **argv)
     int cmd, rc;
 
     cmd = parse_opts(argc, argv, &o);
-    if (cmd < 0)
+    if (cmd < 0 || wp_carbon_resolve("wattprint run", &o.carbon, &run.assume))
         return WP_EXIT_USAGE;
     if (open_meter(&o, &run.meter))
         return WP_EXIT_USAGE;
@@ -252,6 +262,9 @@ int wp_cmd_run(int argc, char **argv)
     else
         run.status = WP_RUN_COMPLETED;
 
+    /* Fetched after the run, so a slow API never delays the command. */
+    wp_carbon_live(&run.assume, &o.carbon);
+    wp_run_account(&run);
     if (!o.quiet)
         wp_run_print_summary(&run, stderr);
     if (o.json_path)

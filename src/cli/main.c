@@ -9,10 +9,12 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
+               "       wattprint regions\n"
                "       wattprint --version\n"
                "\n"
                "Commands:\n"
-               "  run     run COMMAND and report the energy it used (wattprint run --help)\n"
+               "  run      run COMMAND and report its energy and CO2e (wattprint run --help)\n"
+               "  regions  list the grid regions and their carbon intensity\n"
                "\n"
                "See wattprint(1) and docs/ for the method.\n");
 }
@@ -25,6 +27,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return wp_cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "regions") == 0)
+        return wp_cmd_regions(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("wattprint %s\n", WP_VERSION);
         return 0;

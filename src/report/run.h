@@ -3,6 +3,7 @@
 #ifndef WP_RUN_H
 #define WP_RUN_H
 
+#include "../account/account.h"
 #include "../meter/meter.h"
 
 #include <stdio.h>
@@ -23,7 +24,12 @@ struct wp_run {
     char cwd[1024];
     char host[256];
     struct wp_meter *meter;
+    struct wp_assumptions assume; /* PUE, region, intensity and their sources */
+    struct wp_carbon carbon;      /* filled by wp_run_account */
 };
+
+/* Fills run->carbon from the meter's totals and run->assume. */
+void wp_run_account(struct wp_run *run);
 
 const char *wp_run_status_name(enum wp_run_status s);
 

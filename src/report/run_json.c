@@ -11,19 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *wp_run_status_name(enum wp_run_status s)
-{
-    switch (s) {
-    case WP_RUN_COMPLETED:
-        return "completed";
-    case WP_RUN_FAILED:
-        return "failed";
-    case WP_RUN_INTERRUPTED:
-        return "interrupted";
-    }
-    return "unknown";
-}
-
 static json_t *channels_json(struct wp_meter *m, double duration)
 {
     json_t *arr = json_array();
@@ -40,6 +27,82 @@ static json_t *channels_json(struct wp_meter *m, double duration)
         if (o && ch->part_of[0])
             json_object_set_new(o, "part_of", json_string(ch->part_of));
         json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *mix_json(const struct wp_region *r)
+{
+    static const char *const names[WP_MIX_COUNT] = {"coal",  "gas",  "oil",   "nuclear",
+                                                    "hydro", "wind", "solar", "other_renewable"};
+    json_t *o;
+
+    if (!r->has_mix)
+        return json_null();
+    o = json_object();
+    for (int i = 0; o && i < WP_MIX_COUNT; i++)
+        json_object_set_new(o, names[i], json_real(r->mix_twh[i] / r->mix_total_twh));
+    return o;
+}
+
+static json_t *carbon_json(const struct wp_run *run)
+{
+    const struct wp_assumptions *a = &run->assume;
+    const struct wp_region *r = &a->region;
+
+    return json_pack("{s:s, s:s, s:f, s:s, s:f, s:b, s:o, s:o}", "region", r->code, "region_name",
+                     r->name, "intensity_g_per_kwh", r->intensity_g_per_kwh, "intensity_source",
+                     a->intensity_source, "emissions_g", run->carbon.emissions_g, "assumed",
+                     r->assumed, "year", r->year ? json_integer(r->year) : json_null(), "mix",
+                     mix_json(r));
+}
+
+static json_t *equivalents_json(const struct wp_run *run)
+{
+    struct wp_equivalents q;
+
+    if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) != 0)
+        return json_null();
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "car_km_eu", q.car_km_eu, "flights_ny_sf",
+                     q.flights_ny_sf, "car_lifetime_share", q.car_lifetime_share,
+                     "american_year_share", q.american_year_share, "tree_years", q.tree_years,
+                     "reactor_1gw_s", q.reactor_s);
+}
+
+static json_t *sci_json(const struct wp_run *run)
+{
+    const struct wp_assumptions *a = &run->assume;
+    double units = 1.0;
+
+    return json_pack(
+        "{s:f, s:s, s:f, s:f, s:f, s:f, s:s}", "score_g_per_unit",
+        wp_sci_g(run->carbon.facility_energy_j, a->region.intensity_g_per_kwh, a->embodied_g,
+                 units),
+        "functional_unit", "run", "units", units, "energy_j", run->carbon.facility_energy_j,
+        "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "embodied_g", a->embodied_g,
+        "boundary",
+        "operational: the machine's CPU packages, DRAM and GPUs as measured or estimated, "
+        "times PUE; embodied: as given with --embodied-g, else 0");
+}
+
+static json_t *assumptions_json(const struct wp_run *run)
+{
+    json_t *arr = json_array();
+    char buf[512];
+
+    snprintf(buf, sizeof buf, "PUE %.3g: %s", run->assume.pue, run->assume.pue_source);
+    json_array_append_new(arr, json_string(buf));
+    snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s",
+             run->assume.region.intensity_g_per_kwh, run->assume.region.name,
+             run->assume.intensity_source);
+    json_array_append_new(arr, json_string(buf));
+    for (int i = 0; i < wp_meter_n_channels(run->meter); i++) {
+        const struct wp_channel *ch = wp_meter_channel(run->meter, i);
+        if (ch->method != WP_ESTIMATED)
+            continue;
+        snprintf(buf, sizeof buf, "%s %s estimated by %s: %s", wp_component_name(ch->component),
+                 ch->device, ch->sensor, ch->detail);
+        json_array_append_new(arr, json_string(buf));
     }
     return arr;
 }
@@ -68,6 +131,14 @@ static json_t *run_to_json(const struct wp_run *run)
                   t.gpu_j, "psys_j", t.has_psys ? json_real(t.psys_j) : json_null(), "method",
                   t.any_estimated ? "estimated" : "measured", "channels",
                   channels_json(run->meter, duration));
+    if (root) {
+        json_object_set_new(root, "pue", json_real(run->assume.pue));
+        json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
+        json_object_set_new(root, "carbon", carbon_json(run));
+        json_object_set_new(root, "equivalents", equivalents_json(run));
+        json_object_set_new(root, "sci", sci_json(run));
+        json_object_set_new(root, "assumptions", assumptions_json(run));
+    }
     return root;
 }
 

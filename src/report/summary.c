@@ -14,6 +14,56 @@ static void fmt_power(double w, char *out, size_t cap)
         snprintf(out, cap, "%.3g W", w);
 }
 
+static void print_mix(const struct wp_region *r, FILE *f)
+{
+    static const char *const names[WP_MIX_COUNT] = {"coal",  "gas",  "oil",   "nuclear",
+                                                    "hydro", "wind", "solar", "other renewables"};
+    int order[WP_MIX_COUNT];
+
+    if (!r->has_mix)
+        return;
+    for (int i = 0; i < WP_MIX_COUNT; i++)
+        order[i] = i;
+    for (int i = 0; i < WP_MIX_COUNT; i++) /* largest share first */
+        for (int j = i + 1; j < WP_MIX_COUNT; j++)
+            if (r->mix_twh[order[j]] > r->mix_twh[order[i]]) {
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+    fprintf(f, "  grid mix %s:", r->mix_year_country);
+    for (int i = 0; i < WP_MIX_COUNT; i++) {
+        double share = 100.0 * r->mix_twh[order[i]] / r->mix_total_twh;
+        if (share >= 0.5)
+            fprintf(f, "%s %s %.0f%%", i ? "," : "", names[order[i]], share);
+    }
+    fprintf(f, "\n");
+}
+
+static void print_carbon(const struct wp_run *run, FILE *f)
+{
+    const struct wp_assumptions *a = &run->assume;
+    struct wp_equivalents q;
+    char e[32], m[32], t[32];
+
+    wp_fmt_energy(run->carbon.facility_energy_j, e, sizeof e);
+    fprintf(f, "  facility %s at PUE %.3g (%s)\n", e, a->pue, a->pue_source);
+    wp_fmt_mass(run->carbon.emissions_g, m, sizeof m);
+    fprintf(f, "  carbon  %s CO2e at %.4g g/kWh, %s (%s)\n", m, a->region.intensity_g_per_kwh,
+            a->region.name, a->intensity_source);
+    print_mix(&a->region, f);
+    if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0) {
+        wp_fmt_duration(q.reactor_s, t, sizeof t);
+        fprintf(f,
+                "  that is %.3g km by car (EU average), %.3g%% of a New York-San Francisco "
+                "flight;\n          a 1 GW reactor supplies this energy in %s\n",
+                q.car_km_eu, 100.0 * q.flights_ny_sf, q.reactor_s < 1e-3 ? "under 1 ms" : t);
+    }
+    if (a->region.assumed)
+        fprintf(f, "  assumed: the world-average grid; set --region (e.g. --region FR or "
+                   "--region gcp:europe-west1) for yours\n");
+}
+
 void wp_run_print_summary(const struct wp_run *run, FILE *f)
 {
     struct wp_energy_totals t;
@@ -59,4 +109,5 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
     }
     if (wp_meter_n_channels(run->meter) == 0)
         fprintf(f, "    no energy source could be read or estimated on this machine\n");
+    print_carbon(run, f);
 }

@@ -197,3 +197,17 @@ void wp_fmt_duration(double s, char *out, size_t cap)
     else
         snprintf(out, cap, "%.0f d %02d h", floor(s / 86400), (int)(s / 3600) % 24);
 }
+
+void wp_fmt_mass(double g, char *out, size_t cap)
+{
+    double a = fabs(g);
+
+    if (a < 1.0)
+        snprintf(out, cap, "%.3g mg", g * 1e3);
+    else if (a < 1000.0)
+        snprintf(out, cap, "%.3g g", g);
+    else if (a < 1e6)
+        snprintf(out, cap, "%.3g kg", g / 1e3);
+    else
+        snprintf(out, cap, "%.3g t", g / 1e6);
+}

@@ -48,6 +48,9 @@ void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "4.56 kWh", "7.8 MWh". */
 void wp_fmt_energy(double joules, char *out, size_t cap);
 
+/* Formats a mass of CO2e in grams for people: "12 mg", "3.4 g", "1.2 kg", "5.6 t". */
+void wp_fmt_mass(double grams, char *out, size_t cap);
+
 /* Formats a duration for people: "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min",
  * "3 d 04 h". */
 void wp_fmt_duration(double seconds, char *out, size_t cap);

@@ -1,0 +1,55 @@
+/* The carbon options shared by the subcommands that account for CO2e:
+ * --pue, --provider, --region, --intensity, --embodied-g, WATTPRINT_REGION. */
+#ifndef WP_CARBON_OPTS_H
+#define WP_CARBON_OPTS_H
+
+#include "../account/account.h"
+
+#include <getopt.h>
+
+enum {
+    WP_OPT_PUE = 1000,
+    WP_OPT_PROVIDER,
+    WP_OPT_REGION,
+    WP_OPT_INTENSITY,
+    WP_OPT_EMBODIED,
+};
+
+#define WP_CARBON_LONGOPTS                                                                         \
+    {"pue", required_argument, NULL, WP_OPT_PUE},                                                  \
+        {"provider", required_argument, NULL, WP_OPT_PROVIDER},                                    \
+        {"region", required_argument, NULL, WP_OPT_REGION},                                        \
+        {"intensity", required_argument, NULL, WP_OPT_INTENSITY},                                  \
+    {                                                                                              \
+        "embodied-g", required_argument, NULL, WP_OPT_EMBODIED                                     \
+    }
+
+#define WP_CARBON_HELP                                                                             \
+    "  --region CODE       grid region: ISO country code (FR, FRA) or PROVIDER:REGION\n"           \
+    "                      (gcp:europe-west1); default $WATTPRINT_REGION, else the\n"              \
+    "                      world average (wattprint regions lists the codes)\n"                    \
+    "  --intensity G       grid intensity in gCO2e/kWh, overriding the region's\n"                 \
+    "  --pue X             data-centre PUE, 1.0 to 3.0 (default 1.0)\n"                            \
+    "  --provider NAME     PUE preset: aws, gcp, azure, onprem, personal, ...\n"                   \
+    "  --embodied-g G      embodied emissions to include in the SCI score, grams\n"
+
+struct wp_carbon_opts {
+    const char *region, *provider;
+    double pue, intensity, embodied_g;
+    bool pue_set, intensity_set, embodied_set;
+};
+
+/* Handles one carbon option (opt from getopt_long). Returns 1 if it was one
+ * and valid, 0 if opt is not a carbon option, -1 after printing why the value
+ * is wrong (prog names the subcommand in the message). */
+int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o);
+
+/* Resolves the options (and WATTPRINT_REGION) into assumptions: looks up the
+ * region and provider, picks the PUE. Returns 0, or -1 after printing why. */
+int wp_carbon_resolve(const char *prog, const struct wp_carbon_opts *o, struct wp_assumptions *a);
+
+/* With WATTPRINT_ELECTRICITYMAPS_TOKEN set, replaces the table's intensity
+ * with the live one; on failure keeps the table's and says so once. */
+void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o);
+
+#endif
