@@ -36,8 +36,8 @@ check: deps-check
 	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps-check
-	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_BENCH=ON >/dev/null
-	@cmake --build $(BENCH_DIR) -j $(JOBS)
+	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_BENCH=ON -DWATTPRINT_TESTS=ON >/dev/null
+	@cmake --build $(BENCH_DIR) -j $(JOBS) -- --no-print-directory
 	@sh bench/run.sh $(BENCH_DIR)
 
 install: build

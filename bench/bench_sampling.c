@@ -2,7 +2,9 @@
  * zones (2 packages with core, uncore and dram, plus psys) in a temporary
  * directory, opens it through the real rapl sensor, and measures the
  * process's CPU time while the meter samples at a given rate.
- * Usage: bench_sampling [SECONDS]. */
+ * With "gpus" as the second argument, samples the GPUs that the NVML library
+ * in $WATTPRINT_NVML_LIBRARY reports at 10 Hz instead.
+ * Usage: bench_sampling [SECONDS [gpus]]. */
 #define _GNU_SOURCE
 #include "meter/meter.h"
 #include "sensors/sensor.h"
@@ -47,7 +49,7 @@ static double cpu_s(void)
 
 static void measure(const char *root, double interval, double seconds)
 {
-    struct wp_sensor_env env = {.sysfs_root = root, .procfs_root = "/nonexistent"};
+    struct wp_sensor_env env = {.sysfs_root = root, .procfs_root = "/nonexistent", .gpus = "all"};
     struct wp_sensor **sensors;
     struct wp_meter *m;
     struct timespec ts = {(time_t)seconds, (long)((seconds - (long)seconds) * 1e9)};
@@ -65,7 +67,7 @@ static void measure(const char *root, double interval, double seconds)
     nanosleep(&ts, NULL);
     wp_meter_stop(m);
     c1 = cpu_s();
-    printf("sampling %d zones every %g s (%g Hz) for %g s: %d readings, CPU %.4f s = %.4f%% of "
+    printf("sampling %d channels every %g s (%g Hz) for %g s: %d readings, CPU %.4f s = %.4f%% of "
            "one core\n",
            channels, interval, 1.0 / interval, seconds, wp_meter_n_samples(m), c1 - c0,
            100.0 * (c1 - c0) / seconds);
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 10.0;
     char root[] = "/tmp/wattprint-bench-XXXXXX", dir[512];
 
+    if (argc > 2 && strcmp(argv[2], "gpus") == 0) {
+        measure("/nonexistent", 0.1, seconds);
+        return 0;
+    }
     if (!mkdtemp(root)) {
         perror("mkdtemp");
         return 1;

@@ -5,4 +5,11 @@ set -eu
 dir=${1:-build-bench}
 echo "machine: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 "$dir/bench/bench_sampling" 10
+# 8 GPUs through a fake NVML library whose every call reads a state file (a
+# real driver call is an ioctl; this measures wattprint's side plus that I/O).
+state=$(mktemp -d)
+python3 -c "import sys; sys.path.insert(0, 'tests/helpers'); import fakehw; fakehw.make_gpus('$state', [dict(name='GPU', uuid='GPU-%d' % i, limit_mw=700000, power_mw=300000, energy_mj=1000) for i in range(8)])"
+WATTPRINT_NVML_LIBRARY="$dir/tests/fakes/libnvidia-ml.so.1" WATTPRINT_FAKE_NVML_DIR="$state" \
+	"$dir/bench/bench_sampling" 10 gpus
+rm -rf "$state"
 python3 bench/run_overhead.py "$dir/wattprint" 300

@@ -22,6 +22,7 @@
 struct run_opts {
     double interval_s;
     double cpu_tdp_w;
+    const char *gpus;
     const char *json_path;
     const char *ledger_path;
     bool no_ledger;
@@ -47,6 +48,8 @@ static void run_usage(FILE *f)
             "                      be read (default: from the bundled table)\n"
             "  --require-measured  fail (125) rather than estimate when counters are\n"
             "                      unreadable\n"
+            "  --gpus WHICH        GPUs to measure: visible (default: CUDA_VISIBLE_DEVICES,\n"
+            "                      else all), all, none, or indices/UUIDs (0,2 or GPU-8f6a)\n"
             "  --ledger PATH       ledger database to record the run in\n"
             "  --no-ledger         do not record the run\n" WP_CARBON_HELP
             "  -q, --quiet         no summary on stderr\n"
@@ -101,12 +104,13 @@ static int check_json_path(const char *path)
 /* Parses options; returns the index of COMMAND in argv, or -1 (message said). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_INTERVAL = 256, O_JSON, O_TDP, O_REQ, O_LEDGER, O_NOLEDGER };
+    enum { O_INTERVAL = 256, O_JSON, O_TDP, O_REQ, O_LEDGER, O_NOLEDGER, O_GPUS };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
         {"json", required_argument, NULL, O_JSON},
         {"cpu-tdp", required_argument, NULL, O_TDP},
         {"require-measured", no_argument, NULL, O_REQ},
+        {"gpus", required_argument, NULL, O_GPUS},
         {"ledger", required_argument, NULL, O_LEDGER},
         {"no-ledger", no_argument, NULL, O_NOLEDGER},
         {"quiet", no_argument, NULL, 'q'},
@@ -142,6 +146,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case O_REQ:
             o->require_measured = true;
+            break;
+        case O_GPUS:
+            if (!*optarg || strspn(optarg, ", ") == strlen(optarg))
+                return bad("--gpus", optarg, "all, visible, none or a list of indices and UUIDs");
+            o->gpus = optarg;
             break;
         case O_LEDGER:
             if (!*optarg)
@@ -190,12 +199,21 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         .procfs_root = wp_procfs_root(),
         .cpu_tdp_w = o->cpu_tdp_w,
         .allow_estimates = !o->require_measured,
+        .gpus = o->gpus,
     };
     struct wp_sensor **sensors;
     int n = wp_sensors_probe(&env, &sensors);
 
     if (n < 0) {
         fprintf(stderr, "wattprint run: cannot open the sensors: %s\n", strerror(-n));
+        return -1;
+    }
+    if (env.gpu_error ||
+        (o->gpus && strcmp(o->gpus, "none") != 0 && !(env.covered & (1u << WP_GPU)))) {
+        if (!env.gpu_error)
+            fprintf(stderr, "wattprint run: --gpus %s: no GPU could be opened (%s)\n", o->gpus,
+                    env.gpu_why[0] ? env.gpu_why : "no GPU library found");
+        wp_sensors_close(sensors, n);
         return -1;
     }
     if (o->require_measured && (env.unreadable > 0 || !(env.covered & (1u << WP_CPU)))) {

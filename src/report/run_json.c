@@ -26,6 +26,12 @@ static json_t *channels_json(struct wp_meter *m, double duration)
                       (int)wp_meter_wraps(m, i), "lost", wp_meter_lost(m, i), "detail", ch->detail);
         if (o && ch->part_of[0])
             json_object_set_new(o, "part_of", json_string(ch->part_of));
+        if (o && ch->component == WP_GPU) {
+            json_object_set_new(o, "name", json_string(ch->model));
+            json_object_set_new(o, "uuid", json_string(ch->uuid));
+            json_object_set_new(o, "power_limit_w",
+                                ch->power_limit_w > 0 ? json_real(ch->power_limit_w) : json_null());
+        }
         json_array_append_new(arr, o);
     }
     return arr;

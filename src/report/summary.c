@@ -96,6 +96,8 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
         fmt_power(d > 0 ? ej / d : 0, p, sizeof p);
         if (ch->part_of[0])
             snprintf(note, sizeof note, ", inside %s", ch->part_of);
+        else if (ch->model[0])
+            snprintf(note, sizeof note, ", %.50s", ch->model);
         else if (ch->component == WP_PSYS)
             snprintf(note, sizeof note, ", overlaps the packages");
         if (!ch->counted)

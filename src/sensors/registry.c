@@ -4,13 +4,14 @@
 #include "sensor.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const struct wp_sensor_ops *const registry[] = {
-    &wp_rapl_ops,
-    &wp_rapl_perf_ops,
-    &wp_cpu_model_ops,
-    &wp_ram_model_ops,
+    &wp_rapl_ops, &wp_rapl_perf_ops, &wp_nvml_ops,
+    &wp_rocm_ops, &wp_cpu_model_ops, &wp_ram_model_ops,
 };
 
 int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
@@ -85,4 +86,18 @@ const char *wp_component_name(enum wp_component c)
 const char *wp_method_name(enum wp_method m)
 {
     return m == WP_MEASURED ? "measured" : "estimated";
+}
+
+void wp_sensor_gpu_why(struct wp_sensor_env *env, const char *fmt, ...)
+{
+    size_t o = strlen(env->gpu_why);
+    va_list ap;
+
+    if (o && o + 2 < sizeof env->gpu_why) {
+        memcpy(env->gpu_why + o, "; ", 3);
+        o += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(env->gpu_why + o, sizeof env->gpu_why - o, fmt, ap);
+    va_end(ap);
 }

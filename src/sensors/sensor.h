@@ -23,12 +23,15 @@ struct wp_channel {
     const char *sensor; /* backend name, static string */
     enum wp_component component;
     enum wp_method method;
-    char device[32];    /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
-    char part_of[32];   /* device this one lies inside, or "" */
-    bool counted;       /* false: its joules are inside another channel or overlap them */
-    uint64_t range_uj;  /* the counter wraps modulo this; 0: it never wraps */
-    double max_power_w; /* upper bound of its power, to pace the sampler */
-    char detail[160];   /* how the energy is obtained, for people */
+    char device[32];      /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
+    char part_of[32];     /* device this one lies inside, or "" */
+    bool counted;         /* false: its joules are inside another channel or overlap them */
+    uint64_t range_uj;    /* the counter wraps modulo this; 0: it never wraps */
+    double max_power_w;   /* upper bound of its power, to pace the sampler */
+    char detail[160];     /* how the energy is obtained, for people */
+    char model[64];       /* the hardware's own name (GPUs), or "" */
+    char uuid[96];        /* the hardware's unique id (GPUs), or "" */
+    double power_limit_w; /* the enforced power limit (GPUs), 0 if unknown */
 };
 
 struct wp_sensor_ops;
@@ -50,6 +53,10 @@ struct wp_sensor_env {
     bool allow_estimates; /* false with --require-measured */
     unsigned covered;     /* bit (1u << component) set once a component is measured */
     int unreadable;       /* counters that exist but could not be opened */
+    const char *gpus;     /* --gpus: "all", "visible" (default when NULL), "none" or a
+                             list of indices and UUIDs */
+    char gpu_why[512];    /* why GPU backends found nothing, for --gpus errors */
+    int gpu_error;        /* a --gpus entry matched no GPU (message printed) */
 };
 
 struct wp_sensor_ops {
@@ -67,6 +74,8 @@ struct wp_sensor_ops {
 
 extern const struct wp_sensor_ops wp_rapl_ops;
 extern const struct wp_sensor_ops wp_rapl_perf_ops;
+extern const struct wp_sensor_ops wp_nvml_ops;
+extern const struct wp_sensor_ops wp_rocm_ops;
 extern const struct wp_sensor_ops wp_cpu_model_ops;
 extern const struct wp_sensor_ops wp_ram_model_ops;
 
@@ -84,6 +93,10 @@ struct wp_sensor *wp_sensor_alloc(const struct wp_sensor_ops *ops, int n);
 
 /* Frees what wp_sensor_alloc allocated (not priv). */
 void wp_sensor_free(struct wp_sensor *s);
+
+/* Appends a reason to env->gpu_why ("NVML: ...; ROCm SMI: ..."). */
+void wp_sensor_gpu_why(struct wp_sensor_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 const char *wp_component_name(enum wp_component c);
 const char *wp_method_name(enum wp_method m);

@@ -148,5 +148,83 @@ def main():
         time.sleep(args.then_sleep)
 
 
+
+# Fake vendor libraries: state files read by tests/fakes/fake_{nvml,rocm}.c.
+
+def _atomic_write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def make_gpus(state_dir, gpus):
+    """gpus: list of dicts; keys written as files in gpuN/ (name, uuid,
+    limit_mw, power_mw, energy_mj for NVML; name, unique_id, power_cap_uw,
+    energy_count, resolution_uj for ROCm). A key set to None is left out."""
+    os.makedirs(state_dir, exist_ok=True)
+    _atomic_write(os.path.join(state_dir, "count"), "%d\n" % len(gpus))
+    for i, g in enumerate(gpus):
+        d = os.path.join(state_dir, "gpu%d" % i)
+        os.makedirs(d, exist_ok=True)
+        for k, v in g.items():
+            path = os.path.join(d, k)
+            if v is not None:
+                _atomic_write(path, "%s\n" % v)
+            elif os.path.exists(path):
+                os.unlink(path)
+
+
+def gpu_add(state_dir, gpu, key, amount):
+    path = os.path.join(state_dir, "gpu%d" % gpu, key)
+    with open(path) as f:
+        cur = int(f.read())
+    _atomic_write(path, "%d\n" % (cur + amount))
+
+
+def gpu_set(state_dir, gpu, key, value):
+    _atomic_write(os.path.join(state_dir, "gpu%d" % gpu, key), "%s\n" % value)
+
+
+def gpu_main(argv):
+    """fakehw.py gpu STATE_DIR [--add N:KEY=AMOUNT]... [--set N:KEY=VALUE]...
+    [--steps S] [--period P] [--hold H] [--lose N] [--then-sleep S]: applies
+    the --set values, then each --add spread over S steps, waits H seconds,
+    marks GPU N lost, and waits S seconds more."""
+    ap = argparse.ArgumentParser(prog="fakehw.py gpu")
+    ap.add_argument("state")
+    ap.add_argument("--add", action="append", default=[])
+    ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--period", type=float, default=0.01)
+    ap.add_argument("--hold", type=float, default=0.0, help="seconds to wait before --lose")
+    ap.add_argument("--lose", type=int)
+    ap.add_argument("--then-sleep", type=float, default=0.0)
+    a = ap.parse_args(argv)
+    for item in a.set:
+        target, value = item.split("=")
+        n, key = target.split(":")
+        gpu_set(a.state, int(n), key, value)
+    adds = []
+    for item in a.add:
+        target, amount = item.split("=")
+        n, key = target.split(":")
+        adds.append((int(n), key, int(amount)))
+    for step in range(a.steps):
+        for n, key, total in adds:
+            part = total // a.steps + (total % a.steps if step == a.steps - 1 else 0)
+            gpu_add(a.state, n, key, part)
+        time.sleep(a.period)
+    time.sleep(a.hold)
+    if a.lose is not None:
+        _atomic_write(os.path.join(a.state, "gpu%d" % a.lose, "lost"), "1\n")
+    time.sleep(a.then_sleep)
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "gpu":
+    gpu_main(sys.argv[2:])
+    sys.exit(0)
+
+
 if __name__ == "__main__":
     main()

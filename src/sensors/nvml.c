@@ -1,0 +1,274 @@
+/* NVIDIA GPUs through NVML, loaded at run time with dlopen: a machine without
+ * the driver runs the same binary and the sensor is simply absent. Energy
+ * comes from the GPU's own counter (Volta and newer) or, where that is not
+ * supported, from power readings integrated over time. */
+#define _GNU_SOURCE
+#include "gpu_select.h"
+#include "sensor.h"
+
+#include "../util/util.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The few NVML types and codes used, declared here so that no CUDA toolkit is
+ * needed to build (values from nvml.h). */
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+#define NVML_SUCCESS             0
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NO_PERMISSION 4
+#define NVML_ERROR_GPU_IS_LOST   15
+#define NVML_DEVICE_NAME_BUFFER  96
+#define NVML_DEVICE_UUID_BUFFER  96
+
+#define MAX_GPUS 64
+
+struct nvml_api {
+    void *lib;
+    nvmlReturn_t (*init)(void);
+    nvmlReturn_t (*shutdown)(void);
+    const char *(*error_string)(nvmlReturn_t);
+    nvmlReturn_t (*count)(unsigned *);
+    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *);
+    nvmlReturn_t (*name)(nvmlDevice_t, char *, unsigned);
+    nvmlReturn_t (*uuid)(nvmlDevice_t, char *, unsigned);
+    nvmlReturn_t (*limit)(nvmlDevice_t, unsigned *);
+    nvmlReturn_t (*energy)(nvmlDevice_t, unsigned long long *);
+    nvmlReturn_t (*power)(nvmlDevice_t, unsigned *);
+};
+
+struct gpu {
+    nvmlDevice_t dev;
+    bool has_counter;
+    bool started;
+    double last_t;
+    double last_power_w;
+    unsigned long long counter_mj, last_counter_mj;
+    double integral_uj;  /* the power-integrated part */
+    uint64_t exposed_uj; /* what read returned last: never goes backwards */
+};
+
+struct nvml {
+    struct nvml_api api;
+    int n;
+    struct gpu gpus[MAX_GPUS];
+};
+
+static const char *errstr(const struct nvml_api *a, nvmlReturn_t rc)
+{
+    return a->error_string ? a->error_string(rc) : "NVML error";
+}
+
+static int load(struct nvml_api *a, char *why, size_t cap)
+{
+    const char *path = getenv("WATTPRINT_NVML_LIBRARY");
+    struct {
+        void **fn;
+        const char *name;
+    } syms[] = {
+        {(void **)&a->init, "nvmlInit_v2"},
+        {(void **)&a->shutdown, "nvmlShutdown"},
+        {(void **)&a->error_string, "nvmlErrorString"},
+        {(void **)&a->count, "nvmlDeviceGetCount_v2"},
+        {(void **)&a->handle, "nvmlDeviceGetHandleByIndex_v2"},
+        {(void **)&a->name, "nvmlDeviceGetName"},
+        {(void **)&a->uuid, "nvmlDeviceGetUUID"},
+        {(void **)&a->limit, "nvmlDeviceGetEnforcedPowerLimit"},
+        {(void **)&a->energy, "nvmlDeviceGetTotalEnergyConsumption"},
+        {(void **)&a->power, "nvmlDeviceGetPowerUsage"},
+    };
+
+    if (!path || !*path)
+        path = "libnvidia-ml.so.1";
+    a->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!a->lib) {
+        snprintf(why, cap, "NVML: cannot load %s (%s)", path, dlerror());
+        return -ENODEV;
+    }
+    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
+        *syms[i].fn = dlsym(a->lib, syms[i].name);
+        if (!*syms[i].fn) {
+            snprintf(why, cap, "NVML: %s lacks %s", path, syms[i].name);
+            dlclose(a->lib);
+            a->lib = NULL;
+            return -ENODEV;
+        }
+    }
+    return 0;
+}
+
+static void release(struct nvml *nv)
+{
+    if (!nv)
+        return;
+    nv->api.shutdown();
+    dlclose(nv->api.lib);
+    free(nv);
+}
+
+static void nvml_close(struct wp_sensor *s)
+{
+    release(s->priv);
+    wp_sensor_free(s);
+}
+
+static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+{
+    char why[256], err[512];
+    char names[MAX_GPUS][NVML_DEVICE_NAME_BUFFER], uuids[MAX_GPUS][NVML_DEVICE_UUID_BUFFER];
+    unsigned limits_mw[MAX_GPUS];
+    struct wp_gpu_id ids[MAX_GPUS];
+    nvmlDevice_t devs[MAX_GPUS];
+    bool keep[MAX_GPUS], counter[MAX_GPUS];
+    struct wp_sensor *s;
+    struct nvml *nv;
+    unsigned count = 0;
+    nvmlReturn_t rc;
+    int n = 0, k = 0;
+
+    if (env->gpus && strcmp(env->gpus, "none") == 0)
+        return -ENODEV;
+    nv = calloc(1, sizeof *nv);
+    if (!nv)
+        return -ENOMEM;
+    if (load(&nv->api, why, sizeof why)) {
+        wp_sensor_gpu_why(env, "%s", why);
+        free(nv);
+        return -ENODEV;
+    }
+    rc = nv->api.init();
+    if (rc != NVML_SUCCESS) {
+        wp_sensor_gpu_why(env, "NVML: nvmlInit failed: %s", errstr(&nv->api, rc));
+        dlclose(nv->api.lib);
+        free(nv);
+        return -ENODEV;
+    }
+    if ((rc = nv->api.count(&count)) != NVML_SUCCESS)
+        count = 0;
+    for (unsigned i = 0; i < count && n < MAX_GPUS; i++) {
+        unsigned long long e;
+        if (nv->api.handle(i, &devs[n]) != NVML_SUCCESS)
+            continue;
+        if (nv->api.name(devs[n], names[n], sizeof names[n]) != NVML_SUCCESS)
+            snprintf(names[n], sizeof names[n], "NVIDIA GPU");
+        if (nv->api.uuid(devs[n], uuids[n], sizeof uuids[n]) != NVML_SUCCESS)
+            uuids[n][0] = '\0';
+        if (nv->api.limit(devs[n], &limits_mw[n]) != NVML_SUCCESS)
+            limits_mw[n] = 0;
+        rc = nv->api.energy(devs[n], &e);
+        counter[n] = rc == NVML_SUCCESS;
+        if (rc == NVML_ERROR_NO_PERMISSION)
+            wp_warn("GPU %u: NVML refuses the energy counter (no permission); integrating its "
+                    "power readings instead",
+                    i);
+        ids[n].index = i;
+        ids[n].uuid = uuids[n];
+        n++;
+    }
+    if (wp_gpu_select(env->gpus, getenv("CUDA_VISIBLE_DEVICES"), ids, n, keep, err, sizeof err) !=
+        0) {
+        fprintf(stderr, "wattprint run: %s\n", err);
+        env->gpu_error = 1;
+        n = 0;
+    }
+    for (int i = 0; i < n; i++)
+        k += keep[i];
+    if (k == 0) {
+        if (!env->gpu_error)
+            wp_sensor_gpu_why(env, "NVML: %u GPUs, none selected", count);
+        release(nv);
+        return -ENODEV;
+    }
+    s = wp_sensor_alloc(&wp_nvml_ops, k);
+    if (!s) {
+        release(nv);
+        return -ENOMEM;
+    }
+    for (int i = 0, c = 0; i < n; i++) {
+        struct wp_channel *ch;
+        if (!keep[i])
+            continue;
+        ch = &s->channels[c];
+        ch->sensor = "nvml";
+        ch->component = WP_GPU;
+        ch->method = WP_MEASURED;
+        ch->counted = true;
+        ch->max_power_w = limits_mw[i] ? limits_mw[i] / 1000.0 : 1000.0;
+        ch->power_limit_w = limits_mw[i] / 1000.0;
+        snprintf(ch->device, sizeof ch->device, "gpu%u", ids[i].index);
+        snprintf(ch->model, sizeof ch->model, "%s", names[i]);
+        snprintf(ch->uuid, sizeof ch->uuid, "%s", uuids[i]);
+        snprintf(ch->detail, sizeof ch->detail, "%s",
+                 counter[i] ? "NVML total energy counter (mJ)"
+                            : "NVML power readings (mW) integrated by the trapezoid rule");
+        nv->gpus[c].dev = devs[i];
+        nv->gpus[c].has_counter = counter[i];
+        c++;
+    }
+    nv->n = k;
+    s->priv = nv;
+    *out = s;
+    return 0;
+}
+
+static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool *ok)
+{
+    struct nvml *nv = s->priv;
+
+    for (int i = 0; i < nv->n; i++) {
+        struct gpu *g = &nv->gpus[i];
+        unsigned mw = 0;
+        nvmlReturn_t prc = nv->api.power(g->dev, &mw);
+        double p = prc == NVML_SUCCESS ? mw / 1000.0 : g->last_power_w;
+        double dt = g->started ? now - g->last_t : 0;
+        double total;
+
+        ok[i] = true;
+        if (g->has_counter) {
+            unsigned long long e;
+            nvmlReturn_t rc = nv->api.energy(g->dev, &e);
+            if (rc != NVML_SUCCESS) {
+                ok[i] = false; /* GPU_IS_LOST and the like: the meter keeps what was counted */
+                continue;
+            }
+            if (!g->started)
+                g->last_counter_mj = e;
+            if (e != g->last_counter_mj) {
+                /* The counter moved: it covers everything so far. */
+                g->counter_mj += e - g->last_counter_mj;
+                g->last_counter_mj = e;
+                g->integral_uj = 0;
+            } else {
+                /* Not updated yet (a window shorter than the counter's update period):
+                 * bridge the gap with power, so short windows never read as zero. */
+                g->integral_uj += (p + g->last_power_w) / 2.0 * dt * 1e6;
+            }
+            total = (double)g->counter_mj * 1000.0 + g->integral_uj;
+        } else {
+            if (prc != NVML_SUCCESS) {
+                ok[i] = false;
+                continue;
+            }
+            if (g->started)
+                g->integral_uj += (p + g->last_power_w) / 2.0 * dt * 1e6;
+            total = g->integral_uj;
+        }
+        g->started = true;
+        g->last_t = now;
+        g->last_power_w = p;
+        if ((uint64_t)total > g->exposed_uj)
+            g->exposed_uj = (uint64_t)total;
+        energy_uj[i] = g->exposed_uj;
+    }
+}
+
+const struct wp_sensor_ops wp_nvml_ops = {
+    .name = "nvml",
+    .probe = nvml_probe,
+    .read = nvml_read,
+    .close = nvml_close,
+};
