@@ -4,7 +4,7 @@
 # when everything is there. Usage: scripts/bootstrap.sh [build|check]
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libcurl4-openssl-dev"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libcurl4-openssl-dev libsqlite3-dev"
 check_pkgs="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest util-linux clang-format"
 
 case "${1:-build}" in

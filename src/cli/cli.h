@@ -7,5 +7,11 @@
 
 int wp_cmd_run(int argc, char **argv);
 int wp_cmd_regions(int argc, char **argv);
+int wp_cmd_ls(int argc, char **argv);
+int wp_cmd_show(int argc, char **argv);
+int wp_cmd_summary(int argc, char **argv);
+int wp_cmd_export(int argc, char **argv);
+int wp_cmd_rm(int argc, char **argv);
+int wp_cmd_import(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "spawn.h"
 
+#include "../ledger/ledger.h"
 #include "../meter/meter.h"
 #include "../report/run.h"
 #include "../util/util.h"
@@ -22,6 +23,7 @@
 struct run_opts {
     double interval_s;
     double cpu_tdp_w;
+    double checkpoint_s;
     const char *gpus;
     const char *json_path;
     const char *ledger_path;
@@ -29,7 +31,10 @@ struct run_opts {
     bool require_measured;
     bool quiet;
     struct wp_carbon_opts carbon;
+    struct wp_labels labels;
 };
+
+#define DEFAULT_CHECKPOINT_S 5.0 /* how often a running run's totals reach the ledger */
 
 static void run_usage(FILE *f)
 {
@@ -50,8 +55,16 @@ static void run_usage(FILE *f)
             "                      unreadable\n"
             "  --gpus WHICH        GPUs to measure: visible (default: CUDA_VISIBLE_DEVICES,\n"
             "                      else all), all, none, or indices/UUIDs (0,2 or GPU-8f6a)\n"
-            "  --ledger PATH       ledger database to record the run in\n"
-            "  --no-ledger         do not record the run\n" WP_CARBON_HELP
+            "  --project NAME      file the run under a project in the ledger\n"
+            "  --experiment NAME   ... and an experiment (a sweep, an ablation)\n"
+            "  --tag KEY=VALUE     ... with tags (repeatable)\n"
+            "  --job ID            a job whose parts on several nodes add up (default:\n"
+            "                      $SLURM_JOB_ID, else $TORCHELASTIC_RUN_ID)\n"
+            "  --ledger PATH       ledger file (default $WATTPRINT_LEDGER, else\n"
+            "                      $XDG_DATA_HOME/wattprint/ledger.db)\n"
+            "  --no-ledger         do not record the run\n"
+            "  --checkpoint S      seconds between the ledger's checkpoints of a running\n"
+            "                      run (default 5; at least the sampling interval)\n" WP_CARBON_HELP
             "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
             "\n"
@@ -104,7 +117,20 @@ static int check_json_path(const char *path)
 /* Parses options; returns the index of COMMAND in argv, or -1 (message said). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_INTERVAL = 256, O_JSON, O_TDP, O_REQ, O_LEDGER, O_NOLEDGER, O_GPUS };
+    enum {
+        O_INTERVAL = 256,
+        O_JSON,
+        O_TDP,
+        O_REQ,
+        O_LEDGER,
+        O_NOLEDGER,
+        O_GPUS,
+        O_PROJECT,
+        O_EXPERIMENT,
+        O_TAG,
+        O_JOB,
+        O_CHECKPOINT
+    };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
         {"json", required_argument, NULL, O_JSON},
@@ -113,6 +139,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"gpus", required_argument, NULL, O_GPUS},
         {"ledger", required_argument, NULL, O_LEDGER},
         {"no-ledger", no_argument, NULL, O_NOLEDGER},
+        {"project", required_argument, NULL, O_PROJECT},
+        {"experiment", required_argument, NULL, O_EXPERIMENT},
+        {"tag", required_argument, NULL, O_TAG},
+        {"job", required_argument, NULL, O_JOB},
+        {"checkpoint", required_argument, NULL, O_CHECKPOINT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         WP_CARBON_LONGOPTS,
@@ -121,6 +152,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     int c;
 
     o->interval_s = DEFAULT_INTERVAL_S;
+    o->checkpoint_s = DEFAULT_CHECKPOINT_S;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
@@ -160,6 +192,30 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case O_NOLEDGER:
             o->no_ledger = true;
             break;
+        case O_PROJECT:
+        case O_EXPERIMENT:
+        case O_JOB:
+            if (!*optarg || strlen(optarg) > 200)
+                return bad(c == O_PROJECT      ? "--project"
+                           : c == O_EXPERIMENT ? "--experiment"
+                                               : "--job",
+                           optarg, "a name of 1 to 200 characters");
+            *(c == O_PROJECT      ? &o->labels.project
+              : c == O_EXPERIMENT ? &o->labels.experiment
+                                  : &o->labels.job) = optarg;
+            break;
+        case O_CHECKPOINT:
+            if (wp_parse_double(optarg, &o->checkpoint_s) || o->checkpoint_s < 0.1 ||
+                o->checkpoint_s > 3600)
+                return bad("--checkpoint", optarg, "a number of seconds from 0.1 to 3600");
+            break;
+        case O_TAG:
+            if (o->labels.n_tags == WP_MAX_TAGS)
+                return bad("--tag", optarg, "allowed: at most 32 tags");
+            if (wp_tag_parse(optarg, &o->labels.tags[o->labels.n_tags]))
+                return bad("--tag", optarg, "KEY=VALUE (key up to 63 characters)");
+            o->labels.n_tags++;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -175,6 +231,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
                     argv[optind - 1]);
             return -1;
         }
+    }
+    if (!o->labels.job) {
+        const char *slurm = getenv("SLURM_JOB_ID"), *elastic = getenv("TORCHELASTIC_RUN_ID");
+        o->labels.job = (slurm && *slurm) ? slurm : (elastic && *elastic) ? elastic : NULL;
     }
     if (o->no_ledger && o->ledger_path) {
         fprintf(stderr, "wattprint run: --ledger and --no-ledger contradict each other\n");
@@ -230,10 +290,72 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
     return 0;
 }
 
+/* The ledger for this run: failures are said once, and never change the
+ * run's outcome or exit status. */
+struct recorder {
+    struct wp_ledger *ledger;
+    struct wp_run *run;
+    bool said;
+};
+
+static void recorder_failed(struct recorder *r, const char *what, const char *err)
+{
+    if (!r->said)
+        wp_warn("the ledger cannot record this run (%s: %s); the result above is unaffected", what,
+                err);
+    r->said = true;
+    wp_ledger_close(r->ledger);
+    r->ledger = NULL;
+}
+
+static void recorder_open(struct recorder *r, const struct run_opts *o)
+{
+    char path[4096], err[1024];
+
+    if (o->no_ledger)
+        return;
+    if (!wp_ledger_path(o->ledger_path, path, sizeof path)) {
+        recorder_failed(r, "no path", "set --ledger, WATTPRINT_LEDGER or HOME");
+        return;
+    }
+    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
+        r->ledger = NULL;
+        recorder_failed(r, "open", err);
+        return;
+    }
+    if (wp_ledger_begin(r->ledger, r->run, err, sizeof err) != 0)
+        recorder_failed(r, "start", err);
+}
+
+/* Called from the sampling thread: the main thread is waiting for the command. */
+static void recorder_checkpoint(void *arg)
+{
+    struct recorder *r = arg;
+    struct wp_run snapshot = *r->run;
+    char err[1024];
+
+    if (!r->ledger)
+        return;
+    wp_run_account(&snapshot);
+    if (wp_ledger_checkpoint(r->ledger, &snapshot, err, sizeof err) != 0)
+        recorder_failed(r, "checkpoint", err);
+}
+
+static void recorder_finish(struct recorder *r)
+{
+    char err[1024];
+
+    if (r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) != 0)
+        recorder_failed(r, "finish", err);
+    wp_ledger_close(r->ledger);
+    r->ledger = NULL;
+}
+
 int wp_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
     struct wp_run run = {0};
+    struct recorder rec = {.run = &run};
     struct wp_child_end end;
     int cmd, rc;
 
@@ -250,12 +372,20 @@ int wp_cmd_run(int argc, char **argv)
         run.cwd[0] = '\0';
     if (gethostname(run.host, sizeof run.host) != 0)
         run.host[0] = '\0';
+    snprintf(run.user, sizeof run.user, "%s", getenv("USER") ? getenv("USER") : "");
+    run.labels = o.labels;
+    run.status = WP_RUN_RUNNING;
 
     wp_spawn_install_handlers();
     run.start_wall_s = wp_wall_s();
+    wp_run_account(&run);
+    recorder_open(&rec, &o);
+    if (rec.ledger)
+        wp_meter_on_tick(run.meter, o.checkpoint_s, recorder_checkpoint, &rec);
     rc = wp_meter_start(run.meter);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
+        wp_ledger_close(rec.ledger);
         wp_meter_free(run.meter);
         return WP_EXIT_USAGE;
     }
@@ -264,6 +394,8 @@ int wp_cmd_run(int argc, char **argv)
     run.end_wall_s = wp_wall_s();
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));
+        run.status = WP_RUN_FAILED;
+        recorder_finish(&rec);
         wp_meter_free(run.meter);
         return WP_EXIT_USAGE;
     }
@@ -287,6 +419,7 @@ int wp_cmd_run(int argc, char **argv)
         wp_run_print_summary(&run, stderr);
     if (o.json_path)
         wp_run_write_json(&run, o.json_path);
+    recorder_finish(&rec);
     wp_meter_free(run.meter);
     return end.exit_status;
 }

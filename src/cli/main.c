@@ -9,11 +9,18 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
+               "       wattprint ls|show|summary|export|rm|import [options]\n"
                "       wattprint regions\n"
                "       wattprint --version\n"
                "\n"
                "Commands:\n"
                "  run      run COMMAND and report its energy and CO2e (wattprint run --help)\n"
+               "  ls       list recorded runs (wattprint ls --help)\n"
+               "  show     show one run: wattprint show RUN|last\n"
+               "  summary  totals by project, experiment, tag, day, host or job\n"
+               "  export   the ledger as csv, json or CodeCarbon's emissions.csv\n"
+               "  rm       delete runs from the ledger\n"
+               "  import   merge another machine's ledger\n"
                "  regions  list the grid regions and their carbon intensity\n"
                "\n"
                "See wattprint(1) and docs/ for the method.\n");
@@ -25,10 +32,17 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "run") == 0)
-        return wp_cmd_run(argc - 1, argv + 1);
-    if (strcmp(argv[1], "regions") == 0)
-        return wp_cmd_regions(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"run", wp_cmd_run},   {"regions", wp_cmd_regions}, {"ls", wp_cmd_ls},
+        {"show", wp_cmd_show}, {"summary", wp_cmd_summary}, {"export", wp_cmd_export},
+        {"rm", wp_cmd_rm},     {"import", wp_cmd_import},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("wattprint %s\n", WP_VERSION);
         return 0;

@@ -26,6 +26,9 @@ struct wp_meter {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    void (*tick_fn)(void *);
+    void *tick_arg;
+    double tick_every_s, tick_last;
     /* samples */
     double *s_t;
     uint64_t *s_e;
@@ -205,9 +208,22 @@ static void *sampler(void *arg)
             break;
         read_locked(m, wp_mono_s());
         store_sample(m, m->t_last, false);
+        if (m->tick_fn && m->t_last - m->tick_last >= m->tick_every_s) {
+            m->tick_last = m->t_last;
+            pthread_mutex_unlock(&m->mu);
+            m->tick_fn(m->tick_arg);
+            pthread_mutex_lock(&m->mu);
+        }
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
+}
+
+void wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg)
+{
+    m->tick_fn = fn;
+    m->tick_arg = arg;
+    m->tick_every_s = every_s;
 }
 
 int wp_meter_start(struct wp_meter *m)
@@ -217,6 +233,7 @@ int wp_meter_start(struct wp_meter *m)
 
     pthread_mutex_lock(&m->mu);
     m->t_start = wp_mono_s();
+    m->tick_last = m->t_start;
     read_locked(m, m->t_start);
     m->started = true;
     store_sample(m, m->t_start, true);

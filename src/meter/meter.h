@@ -34,6 +34,11 @@ double wp_meter_max_interval(struct wp_sensor *const *sensors, int n);
  * warning). Returns 0 and *out, or -ENOMEM (the sensors are then closed). */
 int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct wp_meter **out);
 
+/* Calls fn(arg) from the sampling thread, after a reading, at most every
+ * every_s seconds (and not under the meter's lock, so fn may read the meter).
+ * Set before wp_meter_start. Used to checkpoint long runs. */
+void wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg);
+
 /* Reads every counter (the baseline) and starts the sampling thread.
  * Returns 0 or a negative errno. */
 int wp_meter_start(struct wp_meter *m);

@@ -6,11 +6,31 @@
 #include "../account/account.h"
 #include "../meter/meter.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 #define WP_VERSION "0.1.0"
 
-enum wp_run_status { WP_RUN_COMPLETED, WP_RUN_FAILED, WP_RUN_INTERRUPTED };
+#define WP_MAX_TAGS 32
+
+struct wp_tag {
+    char key[64];
+    char value[256];
+};
+
+/* What a run is filed under in the ledger. */
+struct wp_labels {
+    const char *project;    /* NULL: none */
+    const char *experiment; /* NULL: none */
+    const char *job;        /* NULL: none */
+    int n_tags;
+    struct wp_tag tags[WP_MAX_TAGS];
+};
+
+/* Parses "KEY=VALUE" into a tag. Returns 0 or -EINVAL. */
+int wp_tag_parse(const char *text, struct wp_tag *out);
+
+enum wp_run_status { WP_RUN_COMPLETED, WP_RUN_FAILED, WP_RUN_INTERRUPTED, WP_RUN_RUNNING };
 
 struct wp_run {
     char run_id[37];
@@ -23,6 +43,8 @@ struct wp_run {
     double start_wall_s, end_wall_s;
     char cwd[1024];
     char host[256];
+    char user[64];
+    struct wp_labels labels;
     struct wp_meter *meter;
     struct wp_assumptions assume; /* PUE, region, intensity and their sources */
     struct wp_carbon carbon;      /* filled by wp_run_account */
@@ -36,6 +58,9 @@ const char *wp_run_status_name(enum wp_run_status s);
 /* Writes the run JSON to path atomically (a temporary file, then rename).
  * Returns 0, or a negative errno after saying why on stderr. */
 int wp_run_write_json(const struct wp_run *run, const char *path);
+
+/* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
+json_t *wp_run_json(const struct wp_run *run);
 
 /* Returns the run JSON as a malloc'd string the caller frees, or NULL. */
 char *wp_run_json_string(const struct wp_run *run);

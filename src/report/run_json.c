@@ -144,8 +144,26 @@ static json_t *run_to_json(const struct wp_run *run)
         json_object_set_new(root, "equivalents", equivalents_json(run));
         json_object_set_new(root, "sci", sci_json(run));
         json_object_set_new(root, "assumptions", assumptions_json(run));
+        json_object_set_new(root, "user", json_string(run->user));
+        json_object_set_new(root, "project",
+                            run->labels.project ? json_string(run->labels.project) : json_null());
+        json_object_set_new(root, "experiment",
+                            run->labels.experiment ? json_string(run->labels.experiment)
+                                                   : json_null());
+        json_object_set_new(root, "job",
+                            run->labels.job ? json_string(run->labels.job) : json_null());
+        json_t *tags = json_object();
+        for (int i = 0; i < run->labels.n_tags; i++)
+            json_object_set_new(tags, run->labels.tags[i].key,
+                                json_string(run->labels.tags[i].value));
+        json_object_set_new(root, "tags", tags);
     }
     return root;
+}
+
+json_t *wp_run_json(const struct wp_run *run)
+{
+    return run_to_json(run);
 }
 
 char *wp_run_json_string(const struct wp_run *run)

@@ -27,12 +27,14 @@ class Runner:
         self.tmp = tmp_path
         self.sysfs = str(tmp_path / "sys")
         self.procfs = str(tmp_path / "proc")
+        self.ledger = str(tmp_path / "ledger.db")
         os.makedirs(self.sysfs, exist_ok=True)
 
     def env(self, **extra):
         e = dict(os.environ)
         e["WATTPRINT_SYSFS"] = self.sysfs
         e["WATTPRINT_PROCFS"] = self.procfs
+        e["WATTPRINT_LEDGER"] = self.ledger
         e.update(extra)
         return e
 
@@ -52,6 +54,16 @@ class Runner:
             with open(jpath) as f:
                 result = json.load(f)
         return p, result
+
+    def wp(self, *args, env=None, timeout=60):
+        """Runs another wattprint subcommand (ls, show, summary, ...)."""
+        return subprocess.run([self.binary] + list(args), env=env or self.env(),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def wp_json(self, *args, env=None):
+        p = self.wp(*args, "--json", env=env)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
 
     def advance_cmd(self, *zones, steps=10, period=0.01, extra=()):
         cmd = [sys.executable, FAKEHW, "advance", self.sysfs]

@@ -1,0 +1,65 @@
+/* wattprint rm and wattprint import: changing what the ledger holds. */
+#include "cli.h"
+#include "ledger_opts.h"
+
+#include <stdio.h>
+
+static const char rm_usage[] = "usage: wattprint rm RUN... [--ledger PATH]\n"
+                               "\nDeletes runs (ids or unique prefixes) and their samples.\n";
+
+int wp_cmd_rm(int argc, char **argv)
+{
+    struct wp_ledger_opts o;
+    struct wp_ledger *l;
+    char err[1024];
+    int first = wp_ledger_parse("wattprint rm", rm_usage, "", argc, argv, &o), n;
+
+    if (first < 0)
+        return 2;
+    if (first >= argc) {
+        fprintf(stderr, "wattprint rm: give the runs to delete\n");
+        return 2;
+    }
+    if (!(l = wp_ledger_open_cli("wattprint rm", &o, WP_LEDGER_WRITE)))
+        return 1;
+    n = wp_ledger_remove(l, argv + first, argc - first, err, sizeof err);
+    wp_ledger_close(l);
+    if (n < 0) {
+        fprintf(stderr, "wattprint rm: %s (nothing was deleted)\n", err);
+        return 1;
+    }
+    fprintf(stderr, "wattprint rm: deleted %d run%s\n", n, n == 1 ? "" : "s");
+    return 0;
+}
+
+static const char import_usage[] =
+    "usage: wattprint import OTHER.db [--ledger PATH]\n"
+    "\nMerges another machine's ledger: runs keep their ids; runs already here are\n"
+    "skipped, so importing twice adds nothing.\n";
+
+int wp_cmd_import(int argc, char **argv)
+{
+    struct wp_ledger_opts o;
+    struct wp_ledger *l;
+    char err[1024];
+    long added, skipped;
+    int first = wp_ledger_parse("wattprint import", import_usage, "", argc, argv, &o);
+
+    if (first < 0)
+        return 2;
+    if (first != argc - 1) {
+        fprintf(stderr, "wattprint import: give one ledger file to import\n");
+        return 2;
+    }
+    if (!(l = wp_ledger_open_cli("wattprint import", &o, WP_LEDGER_WRITE)))
+        return 1;
+    added = wp_ledger_import(l, argv[first], &skipped, err, sizeof err);
+    wp_ledger_close(l);
+    if (added < 0) {
+        fprintf(stderr, "wattprint import: %s (nothing was imported)\n", err);
+        return 1;
+    }
+    fprintf(stderr, "wattprint import: %ld run%s added, %ld already here\n", added,
+            added == 1 ? "" : "s", skipped);
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* wattprint summary --by project|experiment|tag:KEY|day|host|job: rollups. */
+#include "cli.h"
+#include "ledger_opts.h"
+
+#include "../util/util.h"
+
+#include <stdio.h>
+
+static const char usage[] =
+    "usage: wattprint summary --by project|experiment|tag:KEY|day|host|job\n"
+    "                         [--project P] [--experiment E] [--job J] [--tag K=V]...\n"
+    "                         [--since DATE] [--json] [--ledger PATH]\n"
+    "\nRuns, duration, device-hours, energy, facility energy and CO2e per group and in\n"
+    "total. Device-hours count each GPU of a run, or the machine when it had none.\n";
+
+int wp_cmd_summary(int argc, char **argv)
+{
+    struct wp_ledger_opts o;
+    struct wp_ledger *l;
+    char err[1024];
+    json_t *groups, *g;
+    size_t i;
+    int first = wp_ledger_parse("wattprint summary", usage, "fb", argc, argv, &o);
+
+    if (first < 0)
+        return 2;
+    if (first < argc || !o.by) {
+        fprintf(stderr, "wattprint summary: %s\n",
+                first < argc ? "unexpected argument" : "--by is required (see --help)");
+        return 2;
+    }
+    if (!(l = wp_ledger_open_cli("wattprint summary", &o, WP_LEDGER_READ)))
+        return 1;
+    groups = wp_ledger_summary(l, o.by, &o.q, err, sizeof err);
+    wp_ledger_close(l);
+    if (!groups) {
+        fprintf(stderr, "wattprint summary: %s\n", err);
+        return err[0] == '-' ? 2 : 1;
+    }
+    if (o.json) {
+        json_dumpf(groups, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        putchar('\n');
+    } else {
+        printf("%-28s %8s %12s %12s %12s %12s %12s\n", o.by, "RUNS", "DURATION", "DEV-HOURS",
+               "ENERGY", "FACILITY", "CO2e");
+        json_array_foreach(groups, i, g)
+        {
+            json_t *k = json_object_get(g, "key");
+            char d[32], e[32], f[32], m[32];
+            bool total = json_is_true(json_object_get(g, "total"));
+            wp_fmt_duration(json_number_value(json_object_get(g, "duration_s")), d, sizeof d);
+            wp_fmt_energy(json_number_value(json_object_get(g, "energy_j")), e, sizeof e);
+            wp_fmt_energy(json_number_value(json_object_get(g, "facility_energy_j")), f, sizeof f);
+            wp_fmt_mass(json_number_value(json_object_get(g, "emissions_g")), m, sizeof m);
+            printf("%-28.28s %8lld %12s %12.4g %12s %12s %12s\n",
+                   total               ? "TOTAL"
+                   : json_is_string(k) ? json_string_value(k)
+                                       : "(none)",
+                   (long long)json_integer_value(json_object_get(g, "runs")), d,
+                   json_number_value(json_object_get(g, "device_hours")), e, f, m);
+        }
+    }
+    json_decref(groups);
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* Options shared by the subcommands that read the ledger. */
+#define _GNU_SOURCE
+#include "ledger_opts.h"
+
+#include "cli.h"
+
+#include "../util/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int wp_parse_since(const char *text, double *out)
+{
+    struct tm tm = {0};
+    const char *end;
+    char unit;
+    double n;
+
+    if ((end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm)) && (!*end || !strcmp(end, "Z"))) {
+        *out = (double)timegm(&tm);
+        return 0;
+    }
+    memset(&tm, 0, sizeof tm);
+    if ((end = strptime(text, "%Y-%m-%d", &tm)) && !*end) {
+        *out = (double)timegm(&tm);
+        return 0;
+    }
+    if (sscanf(text, "%lf%c", &n, &unit) == 2 && n >= 0 && n < 1e6 &&
+        strlen(text) == strspn(text, "0123456789.") + 1) {
+        double mult = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+        if (mult > 0) {
+            *out = wp_wall_s() - n * mult;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int wp_ledger_parse(const char *prog, const char *usage, const char *allowed, int argc, char **argv,
+                    struct wp_ledger_opts *o)
+{
+    enum {
+        O_LEDGER = 256,
+        O_JSON,
+        O_PROJECT,
+        O_EXPERIMENT,
+        O_JOB,
+        O_TAG,
+        O_SINCE,
+        O_LIMIT,
+        O_BY,
+        O_FORMAT,
+        O_OUTPUT
+    };
+    static const struct option longopts[] = {
+        {"ledger", required_argument, NULL, O_LEDGER},
+        {"json", no_argument, NULL, O_JSON},
+        {"project", required_argument, NULL, O_PROJECT},
+        {"experiment", required_argument, NULL, O_EXPERIMENT},
+        {"job", required_argument, NULL, O_JOB},
+        {"tag", required_argument, NULL, O_TAG},
+        {"since", required_argument, NULL, O_SINCE},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"by", required_argument, NULL, O_BY},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"output", required_argument, NULL, O_OUTPUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(o, 0, sizeof *o);
+    opterr = 0;
+    optind = 1;
+    /* Options may follow operands: "wattprint show last --json". */
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        char kind = c == O_PROJECT || c == O_EXPERIMENT || c == O_JOB || c == O_TAG || c == O_SINCE
+                        ? 'f'
+                    : c == O_LIMIT                   ? 'l'
+                    : c == O_BY                      ? 'b'
+                    : c == O_FORMAT || c == O_OUTPUT ? 'x'
+                                                     : 0;
+        if (kind && !strchr(allowed, kind)) {
+            fprintf(stderr, "%s: %s is not an option of this command (see %s --help)\n", prog,
+                    argv[optind - 1], prog);
+            return -1;
+        }
+        switch (c) {
+        case O_LEDGER:
+            o->ledger_path = optarg;
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
+        case O_PROJECT:
+            o->q.project = optarg;
+            break;
+        case O_EXPERIMENT:
+            o->q.experiment = optarg;
+            break;
+        case O_JOB:
+            o->q.job = optarg;
+            break;
+        case O_TAG:
+            if (o->q.n_tags == WP_MAX_TAGS || wp_tag_parse(optarg, &o->q.tags[o->q.n_tags])) {
+                fprintf(stderr, "%s: --tag: '%s' is not KEY=VALUE\n", prog, optarg);
+                return -1;
+            }
+            o->q.n_tags++;
+            break;
+        case O_SINCE:
+            if (wp_parse_since(optarg, &o->q.since_s)) {
+                fprintf(stderr,
+                        "%s: --since: '%s' is not a date (2026-11-01, "
+                        "2026-11-01T12:00:00Z) or a span back from now (90m, 24h, 7d)\n",
+                        prog, optarg);
+                return -1;
+            }
+            break;
+        case O_LIMIT: {
+            char *end;
+            o->q.limit = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->q.limit < 1 || o->q.limit > 100000000) {
+                fprintf(stderr, "%s: --limit: '%s' is not a count of runs from 1\n", prog, optarg);
+                return -1;
+            }
+            break;
+        }
+        case O_BY:
+            o->by = optarg;
+            break;
+        case O_FORMAT:
+            o->format = optarg;
+            break;
+        case O_OUTPUT:
+            o->output = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        case ':':
+            fprintf(stderr, "%s: %s needs a value\n", prog, argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "%s: unknown option '%s' (see %s --help)\n", prog, argv[optind - 1],
+                    prog);
+            return -1;
+        }
+    }
+    return optind;
+}
+
+struct wp_ledger *wp_ledger_open_cli(const char *prog, const struct wp_ledger_opts *o, int mode)
+{
+    char path[4096], err[1024];
+    struct wp_ledger *l;
+
+    if (!wp_ledger_path(o->ledger_path, path, sizeof path)) {
+        fprintf(stderr, "%s: no ledger path: set --ledger, WATTPRINT_LEDGER or HOME\n", prog);
+        return NULL;
+    }
+    if (wp_ledger_open(path, mode, &l, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return NULL;
+    }
+    return l;
+}

@@ -1,0 +1,364 @@
+/* The ledger file: opening, validation, schema migrations, reaping runs
+ * whose wattprint died. */
+#define _GNU_SOURCE
+#include "ledger_int.h"
+
+#include "../util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "WATP": marks a SQLite file as a wattprint ledger (PRAGMA application_id). */
+#define APPLICATION_ID 0x57415450
+
+static const char *const migrations[] = {
+    /* 1: runs, their tags and samples */
+    "CREATE TABLE runs ("
+    " id TEXT PRIMARY KEY,"
+    " status TEXT NOT NULL,"
+    " start_s REAL NOT NULL,"
+    " end_s REAL,"
+    " duration_s REAL NOT NULL DEFAULT 0,"
+    " host TEXT NOT NULL DEFAULT '',"
+    " user TEXT NOT NULL DEFAULT '',"
+    " project TEXT,"
+    " experiment TEXT,"
+    " job TEXT,"
+    " energy_j REAL NOT NULL DEFAULT 0,"
+    " facility_energy_j REAL NOT NULL DEFAULT 0,"
+    " emissions_g REAL NOT NULL DEFAULT 0,"
+    " device_hours REAL NOT NULL DEFAULT 0,"
+    " pid INTEGER,"
+    " proc_start TEXT,"
+    " boot_id TEXT,"
+    " checkpoint_s REAL,"
+    " result TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX runs_start ON runs(start_s);"
+    "CREATE INDEX runs_running ON runs(status) WHERE status = 'running';"
+    /* covering indices: the rollups read the index alone, in group order */
+    "CREATE INDEX runs_project ON runs(project, start_s, duration_s, device_hours, energy_j,"
+    " facility_energy_j, emissions_g);"
+    "CREATE INDEX runs_experiment ON runs(experiment, start_s, duration_s, device_hours,"
+    " energy_j, facility_energy_j, emissions_g);"
+    "CREATE INDEX runs_job ON runs(job);"
+    "CREATE TABLE tags ("
+    " run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX tags_key ON tags(key, value);"
+    "CREATE TABLE samples ("
+    " run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " channels TEXT NOT NULL," /* JSON array of device names */
+    " data BLOB NOT NULL"      /* doubles: per sample, t_s then each channel's energy_j */
+    ") STRICT;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+const char *wp_ledger_path(const char *path, char *buf, size_t cap)
+{
+    const char *env = getenv("WATTPRINT_LEDGER"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+
+    if (path && *path)
+        snprintf(buf, cap, "%s", path);
+    else if (env && *env)
+        snprintf(buf, cap, "%s", env);
+    else if (xdg && *xdg)
+        snprintf(buf, cap, "%s/wattprint/ledger.db", xdg);
+    else if (home && *home)
+        snprintf(buf, cap, "%s/.local/share/wattprint/ledger.db", home);
+    else
+        return NULL;
+    return buf;
+}
+
+static int mkdirs(const char *file)
+{
+    char dir[4096];
+    char *slash;
+
+    snprintf(dir, sizeof dir, "%s", file);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, cap, "%s", msg ? msg : sqlite3_errmsg(l->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Refuses anything that is not an empty file or a wattprint ledger, without
+ * writing to it. */
+static int validate(struct wp_ledger *l, const char *path, int *version, char *err, size_t cap)
+{
+    sqlite3_stmt *st;
+    int app = 0, tables = 0, rc;
+
+    /* One statement, so one snapshot: another process may be creating the
+     * schema at this very moment. */
+    rc = sqlite3_prepare_v2(l->db,
+                            "SELECT (SELECT application_id FROM pragma_application_id),"
+                            " (SELECT user_version FROM pragma_user_version),"
+                            " (SELECT count(*) FROM sqlite_master)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            app = sqlite3_column_int(st, 0);
+            *version = sqlite3_column_int(st, 1);
+            tables = sqlite3_column_int(st, 2);
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, cap, "%s is not a wattprint ledger (%s); it was left untouched", path,
+                 sqlite3_errstr(rc));
+        return -1;
+    }
+    if (app != APPLICATION_ID && (app != 0 || tables != 0)) {
+        snprintf(err, cap,
+                 "%s is a SQLite database but not a wattprint ledger; it was left "
+                 "untouched (choose another --ledger path)",
+                 path);
+        return -1;
+    }
+    if (*version > SCHEMA_VERSION) {
+        snprintf(err, cap, "%s was written by a newer wattprint (schema %d, this one knows %d)",
+                 path, *version, SCHEMA_VERSION);
+        return -1;
+    }
+    /* No integrity scan here: it would read the whole file on every run.
+     * Corruption met later is reported by the statement that meets it. */
+    return 0;
+}
+
+static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
+{
+    char sql[64];
+
+    if (version == SCHEMA_VERSION)
+        return 0;
+    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
+        return -1;
+    /* Another process may have migrated while we waited for the lock. */
+    if (pragma_int(l->db, "PRAGMA user_version", &version) != SQLITE_OK)
+        version = SCHEMA_VERSION;
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        if (wp_ledger_exec(l, migrations[v], err, cap)) {
+            wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
+            return -1;
+        }
+    }
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if (wp_ledger_exec(l, sql, err, cap) ||
+        wp_ledger_exec(l, "PRAGMA application_id = 1463899216", err, cap) ||
+        wp_ledger_exec(l, "COMMIT", err, cap)) {
+        wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* This process's start time in clock ticks since boot (field 22 of
+ * /proc/PID/stat), which tells a live process from a reused pid. */
+int wp_proc_start(long pid, char *out, size_t cap)
+{
+    char rel[64], buf[1024], *p;
+    long n;
+
+    snprintf(rel, sizeof rel, "%ld/stat", pid);
+    n = wp_read_text(wp_procfs_root(), rel, buf, sizeof buf);
+    if (n <= 0 || !(p = strrchr(buf, ')')))
+        return -1;
+    /* after "comm)": state is field 3; starttime is field 22 */
+    for (int field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (!p)
+        return -1;
+    snprintf(out, cap, "%.*s", (int)strcspn(p + 1, " "), p + 1);
+    return 0;
+}
+
+void wp_boot_id(char *out, size_t cap)
+{
+    long n = wp_read_text(wp_procfs_root(), "sys/kernel/random/boot_id", out, cap);
+    if (n <= 0)
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+}
+
+/* Marks as interrupted the runs of this host whose wattprint is gone: its
+ * pid is dead or reused, or the machine rebooted. Their energy is that of
+ * their last checkpoint. */
+static void reap(struct wp_ledger *l)
+{
+    char host[256] = "", boot[64], err[256];
+    sqlite3_stmt *st, *up;
+    int rc;
+
+    gethostname(host, sizeof host);
+    wp_boot_id(boot, sizeof boot);
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT id, pid, proc_start, boot_id FROM runs "
+                           "WHERE status = 'running' AND host = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_prepare_v2(
+            l->db,
+            "UPDATE runs SET status = 'interrupted', end_s = coalesce(checkpoint_s, start_s),"
+            " duration_s = coalesce(checkpoint_s, start_s) - start_s,"
+            " result = json_set(result, '$.status', 'interrupted',"
+            "   '$.duration_s', coalesce(checkpoint_s, start_s) - start_s)"
+            " WHERE id = ? AND status = 'running'",
+            -1, &up, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long pid = sqlite3_column_int64(st, 1);
+        const char *started = (const char *)sqlite3_column_text(st, 2);
+        const char *run_boot = (const char *)sqlite3_column_text(st, 3);
+        char now_start[64];
+        bool gone = (run_boot && boot[0] && strcmp(run_boot, boot) != 0) ||
+                    (kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
+                    (started && wp_proc_start(pid, now_start, sizeof now_start) == 0 &&
+                     strcmp(now_start, started) != 0);
+        if (!gone)
+            continue;
+        sqlite3_bind_text(up, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+        sqlite3_step(up);
+        sqlite3_reset(up);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(up);
+    (void)err;
+}
+
+int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
+{
+    struct wp_ledger *l = calloc(1, sizeof *l);
+    int version = 0, flags = SQLITE_OPEN_FULLMUTEX;
+    struct stat st;
+
+    if (!l) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    if (mode == WP_LEDGER_WRITE) {
+        int rc = mkdirs(path);
+        if (rc) {
+            snprintf(err, cap, "cannot create the directory of %s: %s", path, strerror(-rc));
+            free(l);
+            return -1;
+        }
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        /* A read-only file still serves reads; writes will then fail and say so. */
+        if (stat(path, &st) == 0 && access(path, W_OK) != 0)
+            flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READONLY;
+    } else {
+        if (stat(path, &st) != 0) {
+            snprintf(err, cap,
+                     "no ledger at %s (runs are recorded there by wattprint run; "
+                     "set --ledger or WATTPRINT_LEDGER)",
+                     path);
+            free(l);
+            return -1;
+        }
+        /* Writable when it may be, so that reading also marks dead runs interrupted. */
+        flags |= access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    }
+    if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
+        goto fail;
+    }
+    snprintf(l->path, sizeof l->path, "%s", path);
+    l->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
+    /* Many wattprint runs of a sweep write at once: wait for the lock, do not fail. */
+    sqlite3_busy_timeout(l->db, 30000);
+    if (validate(l, path, &version, err, cap))
+        goto fail;
+    if (!l->readonly) {
+        if (wp_ledger_exec(l, "PRAGMA journal_mode = WAL", err, cap) ||
+            wp_ledger_exec(l, "PRAGMA synchronous = NORMAL", err, cap) ||
+            migrate(l, version, err, cap))
+            goto fail;
+    } else if (version != SCHEMA_VERSION) {
+        snprintf(err, cap, "%s is empty or from an older wattprint and read-only", path);
+        goto fail;
+    }
+    wp_ledger_exec(l, "PRAGMA foreign_keys = ON", err, cap);
+    if (!l->readonly)
+        reap(l);
+    *out = l;
+    return 0;
+fail:
+    sqlite3_close(l->db);
+    free(l);
+    return -1;
+}
+
+void wp_ledger_close(struct wp_ledger *l)
+{
+    if (!l)
+        return;
+    sqlite3_close(l->db);
+    free(l);
+}
+
+int wp_ledger_begin_batch(struct wp_ledger *l)
+{
+    char err[256];
+    return wp_ledger_exec(l, "BEGIN IMMEDIATE", err, sizeof err);
+}
+
+int wp_ledger_end_batch(struct wp_ledger *l)
+{
+    char err[256];
+    return wp_ledger_exec(l, "COMMIT", err, sizeof err);
+}

@@ -1,0 +1,78 @@
+/* The ledger: every run kept in a SQLite file, with history, rollups and
+ * exports. A sink: it consumes run results and never calls sensors. */
+#ifndef WP_LEDGER_H
+#define WP_LEDGER_H
+
+#include "../report/run.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct wp_ledger;
+
+/* The ledger's path: path if given, else $WATTPRINT_LEDGER, else
+ * $XDG_DATA_HOME/wattprint/ledger.db, else ~/.local/share/wattprint/ledger.db.
+ * Writes into buf; returns buf, or NULL when no home is known. */
+const char *wp_ledger_path(const char *path, char *buf, size_t cap);
+
+enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
+
+/* Opens (and with WP_LEDGER_WRITE creates, with its directory) the ledger at
+ * path. A file that is not a wattprint ledger, or is corrupt, is refused and
+ * never modified. Marks runs of this host whose process is gone as
+ * interrupted. Returns 0 and *out (free with wp_ledger_close), or -1 with the
+ * reason in err. */
+int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
+void wp_ledger_close(struct wp_ledger *l);
+
+/* Recording a run: a row marked running at start, its totals checkpointed
+ * while it runs (safe from another thread), and everything at the end. Each
+ * returns 0, or -1 with the reason in err. */
+int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+
+/* Inserts a run given as run JSON (the format of `wattprint run --json` plus
+ * project, experiment, job and tags), as import and the benchmark do. An id
+ * already present is skipped: returns 0 if inserted, 1 if skipped, -1 on
+ * error. */
+int wp_ledger_insert_json(struct wp_ledger *l, json_t *run, char *err, size_t cap);
+
+/* Transactions around many inserts. */
+int wp_ledger_begin_batch(struct wp_ledger *l);
+int wp_ledger_end_batch(struct wp_ledger *l);
+
+struct wp_query {
+    const char *project, *experiment, *job;
+    int n_tags;
+    struct wp_tag tags[WP_MAX_TAGS];
+    double since_s; /* 0: no bound */
+    long limit;     /* 0: no limit */
+};
+
+/* Runs matching q, newest first, as a JSON array of run objects (the run
+ * JSON's fields plus project, experiment, job, tags). Caller decrefs.
+ * Returns NULL with the reason in err. */
+json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                       size_t cap);
+
+/* One run by id, unique id prefix, or "last". NULL with the reason in err. */
+json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, char *err,
+                      size_t cap);
+
+/* Groups runs by "project", "experiment", "host", "day", "job" or "tag:KEY":
+ * a JSON array of {key, runs, duration_s, device_hours, energy_j,
+ * facility_energy_j, emissions_g}, then a final group with key null for the
+ * total. NULL with the reason in err. */
+json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                          size_t cap);
+
+/* Deletes runs by id or unique prefix. Returns the count, or -1. */
+int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
+
+/* Merges another ledger's runs (ids kept, duplicates skipped). Returns the
+ * number inserted, or -1 with the reason in err. */
+long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,360 @@
+/* Reading the ledger: listing, one run, rollups, removal and import. */
+#define _GNU_SOURCE
+#include "ledger_int.h"
+
+#include "../util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(struct wp_ledger *l, char *err, size_t cap)
+{
+    snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
+    return -1;
+}
+
+/* Builds " WHERE ..." for q into sql, binding values later in order. */
+struct where {
+    char sql[2048];
+    const char *text[8 + WP_MAX_TAGS * 2];
+    int n_text;
+    double since;
+};
+
+static void add(struct where *w, const char *clause)
+{
+    size_t o = strlen(w->sql);
+    snprintf(w->sql + o, sizeof w->sql - o, "%s%s", o ? " AND " : " WHERE ", clause);
+}
+
+static void build_where(const struct wp_query *q, struct where *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!q)
+        return;
+    if (q->project) {
+        add(w, "r.project = ?");
+        w->text[w->n_text++] = q->project;
+    }
+    if (q->experiment) {
+        add(w, "r.experiment = ?");
+        w->text[w->n_text++] = q->experiment;
+    }
+    if (q->job) {
+        add(w, "r.job = ?");
+        w->text[w->n_text++] = q->job;
+    }
+    for (int i = 0; i < q->n_tags; i++) {
+        add(w, "EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND t.value = ?)");
+        w->text[w->n_text++] = q->tags[i].key;
+        w->text[w->n_text++] = q->tags[i].value;
+    }
+    if (q->since_s > 0) {
+        add(w, "r.start_s >= ?");
+        w->since = q->since_s;
+    }
+}
+
+static int bind_where(sqlite3_stmt *st, const struct where *w, int first)
+{
+    int i = first;
+    for (int k = 0; k < w->n_text; k++)
+        sqlite3_bind_text(st, i++, w->text[k], -1, SQLITE_STATIC);
+    if (w->since > 0)
+        sqlite3_bind_double(st, i++, w->since);
+    return i;
+}
+
+/* Adds the stored samples to a run object: "samples": {"channels": [...],
+ * "t_s": [...], "energy_j": [[...], ...]}. */
+static void attach_samples(struct wp_ledger *l, json_t *run, const char *id)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(l->db, "SELECT channels, data FROM samples WHERE run_id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        json_error_t je;
+        json_t *names = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+        const double *d = sqlite3_column_blob(st, 1);
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 1), n_ch = json_array_size(names);
+        size_t per = n_ch + 1, n = bytes / sizeof(double) / per;
+        json_t *t = json_array(), *e = json_array();
+        for (size_t k = 0; d && k < n; k++) {
+            json_t *row = json_array();
+            json_array_append_new(t, json_real(d[k * per]));
+            for (size_t c = 0; c < n_ch; c++)
+                json_array_append_new(row, json_real(d[k * per + 1 + c]));
+            json_array_append_new(e, row);
+        }
+        json_object_set_new(run, "samples",
+                            json_pack("{s:o, s:o, s:o}", "channels", names ? names : json_array(),
+                                      "t_s", t, "energy_j", e));
+    }
+    sqlite3_finalize(st);
+}
+
+static json_t *rows_to_json(struct wp_ledger *l, sqlite3_stmt *st, bool with_samples, char *err,
+                            size_t cap)
+{
+    json_t *arr = json_array();
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_error_t je;
+        json_t *run = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+        if (!run)
+            continue;
+        if (with_samples)
+            attach_samples(l, run, (const char *)sqlite3_column_text(st, 1));
+        json_array_append_new(arr, run);
+    }
+    if (rc != SQLITE_DONE) {
+        fail(l, err, cap);
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                       size_t cap)
+{
+    struct where w;
+    char sql[4096];
+    sqlite3_stmt *st;
+    json_t *arr;
+    int i;
+
+    build_where(q, &w);
+    snprintf(sql, sizeof sql,
+             "SELECT r.result, r.id FROM runs r%s ORDER BY r.start_s DESC, r.id DESC%s", w.sql,
+             q && q->limit > 0 ? " LIMIT ?" : "");
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
+        return NULL;
+    }
+    i = bind_where(st, &w, 1);
+    if (q && q->limit > 0)
+        sqlite3_bind_int64(st, i, q->limit);
+    arr = rows_to_json(l, st, with_samples, err, cap);
+    sqlite3_finalize(st);
+    return arr;
+}
+
+json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
+{
+    sqlite3_stmt *st;
+    json_t *arr, *run = NULL;
+    char prefix[64];
+
+    if (strcmp(id, "last") == 0) {
+        struct wp_query q = {.limit = 1};
+        arr = wp_ledger_list(l, &q, with_samples, err, cap);
+    } else {
+        if (strlen(id) < 4 || strlen(id) > 36 || strspn(id, "0123456789abcdef-") != strlen(id)) {
+            snprintf(err, cap,
+                     "'%s' is not a run id (give at least 4 of its characters, or "
+                     "'last')",
+                     id);
+            return NULL;
+        }
+        snprintf(prefix, sizeof prefix, "%s*", id);
+        if (sqlite3_prepare_v2(l->db,
+                               "SELECT result, id FROM runs WHERE id GLOB ? ORDER BY id LIMIT 2",
+                               -1, &st, NULL) != SQLITE_OK) {
+            fail(l, err, cap);
+            return NULL;
+        }
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+        arr = rows_to_json(l, st, with_samples, err, cap);
+        sqlite3_finalize(st);
+        if (arr && json_array_size(arr) > 1) {
+            snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    if (!arr)
+        return NULL;
+    if (json_array_size(arr) == 0)
+        snprintf(err, cap, "no run '%s' in %s", id, l->path);
+    else
+        run = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return run;
+}
+
+json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                          size_t cap)
+{
+    const char *key_expr, *tag = NULL;
+    struct where w;
+    char sql[4096];
+    sqlite3_stmt *st;
+    json_t *arr;
+    int rc, i = 1;
+
+    if (strcmp(by, "project") == 0)
+        key_expr = "r.project";
+    else if (strcmp(by, "experiment") == 0)
+        key_expr = "r.experiment";
+    else if (strcmp(by, "host") == 0)
+        key_expr = "r.host";
+    else if (strcmp(by, "job") == 0)
+        key_expr = "r.job";
+    else if (strcmp(by, "day") == 0)
+        key_expr = "date(r.start_s, 'unixepoch')";
+    else if (strncmp(by, "tag:", 4) == 0 && by[4]) {
+        key_expr = "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND t.key = ?)";
+        tag = by + 4;
+    } else {
+        snprintf(err, cap, "--by: '%s' is not project, experiment, tag:KEY, day, host or job", by);
+        return NULL;
+    }
+    build_where(q, &w);
+    /* NULL keys (runs filed under nothing) sort first; the total is summed here. */
+    snprintf(sql, sizeof sql,
+             "SELECT %s AS k, count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"
+             " sum(r.facility_energy_j), sum(r.emissions_g) FROM runs r%s GROUP BY k ORDER BY k",
+             key_expr, w.sql);
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
+        return NULL;
+    }
+    if (tag)
+        sqlite3_bind_text(st, i++, tag, -1, SQLITE_STATIC);
+    bind_where(st, &w, i);
+    arr = json_array();
+    {
+        double tot[6] = {0};
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            double v[6];
+            for (int c = 0; c < 6; c++) {
+                v[c] = sqlite3_column_double(st, c + 1);
+                tot[c] += v[c];
+            }
+            json_array_append_new(arr, json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
+                                                 k ? json_string(k) : json_null(), "runs",
+                                                 (json_int_t)v[0], "duration_s", v[1],
+                                                 "device_hours", v[2], "energy_j", v[3],
+                                                 "facility_energy_j", v[4], "emissions_g", v[5]));
+        }
+        json_array_append_new(arr, json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
+                                             "total", 1, "runs", (json_int_t)tot[0], "duration_s",
+                                             tot[1], "device_hours", tot[2], "energy_j", tot[3],
+                                             "facility_energy_j", tot[4], "emissions_g", tot[5]));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fail(l, err, cap);
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
+{
+    int removed = 0;
+
+    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        json_t *run = wp_ledger_get(l, ids[i], false, err, cap);
+        sqlite3_stmt *st;
+        if (!run)
+            goto rollback;
+        if (sqlite3_prepare_v2(l->db, "DELETE FROM runs WHERE id = ?", -1, &st, NULL) !=
+            SQLITE_OK) {
+            json_decref(run);
+            fail(l, err, cap);
+            goto rollback;
+        }
+        sqlite3_bind_text(st, 1, json_string_value(json_object_get(run, "run_id")), -1,
+                          SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            json_decref(run);
+            fail(l, err, cap);
+            goto rollback;
+        }
+        removed += sqlite3_changes(l->db);
+        sqlite3_finalize(st);
+        json_decref(run);
+    }
+    if (wp_ledger_exec(l, "COMMIT", err, cap) == 0)
+        return removed;
+rollback:
+    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+{
+    struct wp_ledger *src;
+    sqlite3_stmt *st, *samp;
+    long added = 0;
+    int rc;
+
+    *skipped = 0;
+    if (strcmp(other, l->path) == 0) {
+        snprintf(err, cap, "cannot import a ledger into itself");
+        return -1;
+    }
+    if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
+        return -1;
+    if (sqlite3_prepare_v2(src->db, "SELECT result FROM runs ORDER BY start_s", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(l->db,
+                           "INSERT OR IGNORE INTO samples (run_id, channels, data) VALUES (?,?,?)",
+                           -1, &samp, NULL) != SQLITE_OK) {
+        fail(src, err, cap);
+        wp_ledger_close(src);
+        return -1;
+    }
+    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_error_t je;
+        json_t *run = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+        int r = run ? wp_ledger_insert_json(l, run, err, cap) : 1;
+        if (r == 0) {
+            sqlite3_stmt *get;
+            const char *id = json_string_value(json_object_get(run, "run_id"));
+            added++;
+            if (sqlite3_prepare_v2(src->db, "SELECT channels, data FROM samples WHERE run_id = ?",
+                                   -1, &get, NULL) == SQLITE_OK) {
+                sqlite3_bind_text(get, 1, id, -1, SQLITE_STATIC);
+                if (sqlite3_step(get) == SQLITE_ROW) {
+                    sqlite3_bind_text(samp, 1, id, -1, SQLITE_TRANSIENT);
+                    sqlite3_bind_value(samp, 2, sqlite3_column_value(get, 0));
+                    sqlite3_bind_value(samp, 3, sqlite3_column_value(get, 1));
+                    sqlite3_step(samp);
+                    sqlite3_reset(samp);
+                }
+                sqlite3_finalize(get);
+            }
+        } else if (r == 1) {
+            (*skipped)++;
+        }
+        json_decref(run);
+        if (r < 0) {
+            sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+            added = -1;
+            goto out;
+        }
+    }
+    if (wp_ledger_exec(l, "COMMIT", err, cap))
+        added = -1;
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(samp);
+    wp_ledger_close(src);
+    return added;
+}
