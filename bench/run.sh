@@ -13,3 +13,6 @@ WATTPRINT_NVML_LIBRARY="$dir/tests/fakes/libnvidia-ml.so.1" WATTPRINT_FAKE_NVML_
 	"$dir/bench/bench_sampling" 10 gpus
 rm -rf "$state"
 python3 bench/run_overhead.py "$dir/wattprint" 300
+# The ledger at scale, from the JSON of a real run on this machine.
+"$dir/wattprint" run -q --no-ledger --json "$dir/bench-run.json" -- true
+"$dir/bench/bench_ledger" "$dir/bench-run.json" 1000000

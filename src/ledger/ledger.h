@@ -33,11 +33,22 @@ int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, si
 int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 
-/* Inserts a run given as run JSON (the format of `wattprint run --json` plus
- * project, experiment, job and tags), as import and the benchmark do. An id
- * already present is skipped: returns 0 if inserted, 1 if skipped, -1 on
- * error. */
-int wp_ledger_insert_json(struct wp_ledger *l, json_t *run, char *err, size_t cap);
+/* The indexed columns of a run; the run JSON is stored beside them. */
+struct wp_ledger_row {
+    const char *id, *status;
+    double start_s, duration_s;
+    const char *host, *user, *project, *experiment, *job; /* NULL: none */
+    double energy_j, facility_energy_j, emissions_g;
+    int n_gpus;
+    const struct wp_labels *labels; /* tags; NULL: none */
+};
+
+/* Inserts a run: its columns and its run JSON text (as `wattprint run
+ * --json` writes it). An id already present is skipped: returns 0 if
+ * inserted, 1 if skipped, -1 on error. Call between wp_ledger_begin_batch
+ * and wp_ledger_end_batch. */
+int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                         char *err, size_t cap);
 
 /* Transactions around many inserts. */
 int wp_ledger_begin_batch(struct wp_ledger *l);

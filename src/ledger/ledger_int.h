@@ -10,6 +10,7 @@ struct wp_ledger {
     sqlite3 *db;
     char path[4096];
     bool readonly;
+    sqlite3_stmt *st_upsert, *st_insert, *st_tag; /* prepared once: inserts are hot */
 };
 
 /* Runs sql; returns 0, or -1 with SQLite's message in err. */

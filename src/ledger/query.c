@@ -109,6 +109,7 @@ static json_t *rows_to_json(struct wp_ledger *l, sqlite3_stmt *st, bool with_sam
         json_t *run = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
         if (!run)
             continue;
+        wp_run_json_derive(run);
         if (with_samples)
             attach_samples(l, run, (const char *)sqlite3_column_text(st, 1));
         json_array_append_new(arr, run);
@@ -297,64 +298,75 @@ rollback:
 
 long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
 {
+    static const char copy_rest[] = "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
+                                    "INSERT OR IGNORE INTO main.samples SELECT * FROM src.samples;";
     struct wp_ledger *src;
-    sqlite3_stmt *st, *samp;
-    long added = 0;
-    int rc;
+    sqlite3_stmt *st;
+    long total = 0, added = -1;
+    int version = 0;
 
     *skipped = 0;
     if (strcmp(other, l->path) == 0) {
         snprintf(err, cap, "cannot import a ledger into itself");
         return -1;
     }
+    /* Validated (and brought to this schema) by the same code as any ledger. */
     if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
         return -1;
-    if (sqlite3_prepare_v2(src->db, "SELECT result FROM runs ORDER BY start_s", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(l->db,
-                           "INSERT OR IGNORE INTO samples (run_id, channels, data) VALUES (?,?,?)",
-                           -1, &samp, NULL) != SQLITE_OK) {
-        fail(src, err, cap);
-        wp_ledger_close(src);
+    if (sqlite3_prepare_v2(src->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(src->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    wp_ledger_close(src);
+
+    /* Copy row for row: runs keep their ids and nothing is re-serialised. */
+    if (sqlite3_prepare_v2(l->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
         return -1;
     }
-    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
-        goto out;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_error_t je;
-        json_t *run = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
-        int r = run ? wp_ledger_insert_json(l, run, err, cap) : 1;
-        if (r == 0) {
-            sqlite3_stmt *get;
-            const char *id = json_string_value(json_object_get(run, "run_id"));
-            added++;
-            if (sqlite3_prepare_v2(src->db, "SELECT channels, data FROM samples WHERE run_id = ?",
-                                   -1, &get, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(get, 1, id, -1, SQLITE_STATIC);
-                if (sqlite3_step(get) == SQLITE_ROW) {
-                    sqlite3_bind_text(samp, 1, id, -1, SQLITE_TRANSIENT);
-                    sqlite3_bind_value(samp, 2, sqlite3_column_value(get, 0));
-                    sqlite3_bind_value(samp, 3, sqlite3_column_value(get, 1));
-                    sqlite3_step(samp);
-                    sqlite3_reset(samp);
-                }
-                sqlite3_finalize(get);
-            }
-        } else if (r == 1) {
-            (*skipped)++;
-        }
-        json_decref(run);
-        if (r < 0) {
-            sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-            added = -1;
-            goto out;
-        }
+    sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        fail(l, err, cap);
+        return -1;
     }
-    if (wp_ledger_exec(l, "COMMIT", err, cap))
-        added = -1;
-out:
     sqlite3_finalize(st);
-    sqlite3_finalize(samp);
-    wp_ledger_close(src);
+    if (sqlite3_prepare_v2(l->db, "PRAGMA main.user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != version) {
+        snprintf(err, cap, "%s has schema %d, this ledger %d", other, version,
+                 sqlite3_column_int(st, 0));
+        sqlite3_finalize(st);
+        goto detach;
+    }
+    sqlite3_finalize(st);
+    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
+        goto detach;
+    {
+        int before = sqlite3_total_changes(l->db);
+        sqlite3_stmt *ins;
+        if (sqlite3_prepare_v2(l->db,
+                               "INSERT INTO main.runs SELECT * FROM src.runs"
+                               " WHERE id NOT IN (SELECT id FROM main.runs)",
+                               -1, &ins, NULL) != SQLITE_OK ||
+            sqlite3_step(ins) != SQLITE_DONE) {
+            sqlite3_finalize(ins);
+            fail(l, err, cap);
+            sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+            goto detach;
+        }
+        sqlite3_finalize(ins);
+        added = sqlite3_total_changes(l->db) - before;
+    }
+    if (wp_ledger_exec(l, copy_rest, err, cap) || wp_ledger_exec(l, "COMMIT", err, cap)) {
+        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+        added = -1;
+    }
+    *skipped = added >= 0 ? total - added : 0;
+detach:
+    sqlite3_exec(l->db, "DETACH DATABASE src", NULL, NULL, NULL);
     return added;
 }

@@ -9,31 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-static const char *str(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : 0.0;
-}
-
-/* "2026-11-22T10:00:00Z" -> seconds since the epoch; -1 if malformed. */
-static double parse_time(const char *iso)
-{
-    struct tm tm = {0};
-    const char *end;
-
-    if (!iso || !(end = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm)) || (*end && *end != 'Z'))
-        return -1;
-    return (double)timegm(&tm);
-}
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -56,111 +32,109 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     return -1;
 }
 
-/* Writes one run (and, for a new row, its tags). Returns 0 written, 1 skipped
- * (INSERT_ONLY and the id exists), -1 on error. Caller holds a transaction. */
-static int upsert(struct wp_ledger *l, json_t *run, enum upsert_mode mode, const struct owner *own,
-                  char *err, size_t cap)
-{
-    static const char *const sql_upsert =
-        "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"
-        " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"
-        " proc_start, boot_id, checkpoint_s, result)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
-        " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"
-        " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"
-        " facility_energy_j = excluded.facility_energy_j, emissions_g = excluded.emissions_g,"
-        " device_hours = excluded.device_hours, checkpoint_s = excluded.checkpoint_s,"
-        " result = excluded.result";
-    static const char *const sql_insert =
-        "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"
-        " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"
-        " proc_start, boot_id, checkpoint_s, result)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
-        " ON CONFLICT(id) DO NOTHING";
-    const char *id = str(run, "run_id"), *status = str(run, "status");
-    json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
-    json_t *channels = json_object_get(run, "channels"), *tags = json_object_get(run, "tags");
-    double start = parse_time(str(run, "start")), duration = num(run, "duration_s");
-    int n_gpu = 0, rc;
-    size_t i;
-    json_t *ch;
-    sqlite3_stmt *st;
-    char *text;
+#define COLUMNS                                                                                    \
+    "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"               \
+    " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"               \
+    " proc_start, boot_id, checkpoint_s, result)"                                                  \
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
 
-    if (!id || strlen(id) < 8 || !status || start < 0) {
-        snprintf(err, cap, "a run without a valid run_id, status or start");
+static const char sql_upsert[] =
+    COLUMNS " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"
+            " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"
+            " facility_energy_j = excluded.facility_energy_j,"
+            " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"
+            " checkpoint_s = excluded.checkpoint_s, result = excluded.result";
+static const char sql_insert[] = COLUMNS " ON CONFLICT(id) DO NOTHING";
+
+/* Writes one run's columns and JSON text; a new row also gets its tags.
+ * Returns 0 written, 1 skipped (INSERT_ONLY and the id exists), -1 on error.
+ * Caller holds a transaction. */
+static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
+                  enum upsert_mode mode, const struct owner *own, char *err, size_t cap)
+{
+    sqlite3_stmt **cached = mode == UPSERT ? &l->st_upsert : &l->st_insert, *st;
+    int rc, changes;
+
+    if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
+        snprintf(err, cap, "a run without a valid run_id or status");
         return -1;
     }
-    json_array_foreach(channels, i, ch)
-    {
-        const char *comp = str(ch, "component");
-        n_gpu += comp && strcmp(comp, "gpu") == 0;
-    }
-    text = json_dumps(run, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    if (!text) {
-        snprintf(err, cap, "out of memory");
-        return -1;
-    }
-    if (sqlite3_prepare_v2(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1, &st, NULL) !=
-        SQLITE_OK) {
-        free(text);
+    if (!*cached && sqlite3_prepare_v3(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1,
+                                       SQLITE_PREPARE_PERSISTENT, cached, NULL) != SQLITE_OK)
         return fail(l, err, cap);
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, start);
-    if (strcmp(status, "running") == 0)
-        sqlite3_bind_null(st, 4);
-    else
-        sqlite3_bind_double(st, 4, start + duration);
-    sqlite3_bind_double(st, 5, duration);
-    bind_text(st, 6, str(run, "host") ? str(run, "host") : "");
-    bind_text(st, 7, str(run, "user") ? str(run, "user") : "");
-    bind_text(st, 8, str(run, "project"));
-    bind_text(st, 9, str(run, "experiment"));
-    bind_text(st, 10, str(run, "job"));
-    sqlite3_bind_double(st, 11, num(energy, "total_j"));
-    sqlite3_bind_double(st, 12, num(run, "facility_energy_j"));
-    sqlite3_bind_double(st, 13, num(carbon, "emissions_g"));
-    sqlite3_bind_double(st, 14, duration / 3600.0 * (n_gpu > 0 ? n_gpu : 1));
+    st = *cached;
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->status, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, r->start_s);
+    if (strcmp(r->status, "running") != 0)
+        sqlite3_bind_double(st, 4, r->start_s + r->duration_s);
+    sqlite3_bind_double(st, 5, r->duration_s);
+    sqlite3_bind_text(st, 6, r->host ? r->host : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->user ? r->user : "", -1, SQLITE_STATIC);
+    bind_text(st, 8, r->project);
+    bind_text(st, 9, r->experiment);
+    bind_text(st, 10, r->job);
+    sqlite3_bind_double(st, 11, r->energy_j);
+    sqlite3_bind_double(st, 12, r->facility_energy_j);
+    sqlite3_bind_double(st, 13, r->emissions_g);
+    /* device-hours count each GPU, or the machine when the run had none */
+    sqlite3_bind_double(st, 14, r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
     if (own) {
         sqlite3_bind_int64(st, 15, own->pid);
         bind_text(st, 16, own->proc_start);
         bind_text(st, 17, own->boot_id);
-        sqlite3_bind_double(st, 18, start + duration);
-    } else {
-        for (int k = 15; k <= 17; k++)
-            sqlite3_bind_null(st, k);
-        sqlite3_bind_double(st, 18, start + duration);
     }
-    sqlite3_bind_text(st, 19, text, -1, free);
+    sqlite3_bind_double(st, 18, r->start_s + r->duration_s);
+    sqlite3_bind_text(st, 19, text, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    changes = sqlite3_changes(l->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
         return fail(l, err, cap);
-    if (mode == INSERT_ONLY && sqlite3_changes(l->db) == 0)
+    if (mode == INSERT_ONLY && changes == 0)
         return 1;
-    if (json_object_size(tags) > 0 && (mode == INSERT_ONLY || own)) {
-        const char *key;
-        json_t *v;
-        if (sqlite3_prepare_v2(l->db,
+    if (r->labels && r->labels->n_tags > 0 && (mode == INSERT_ONLY || own)) {
+        if (!l->st_tag &&
+            sqlite3_prepare_v3(l->db,
                                "INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?,?,?)",
-                               -1, &st, NULL) != SQLITE_OK)
+                               -1, SQLITE_PREPARE_PERSISTENT, &l->st_tag, NULL) != SQLITE_OK)
             return fail(l, err, cap);
-        json_object_foreach(tags, key, v)
-        {
-            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-            bind_text(st, 3, json_is_string(v) ? json_string_value(v) : "");
-            if (sqlite3_step(st) != SQLITE_DONE) {
-                sqlite3_finalize(st);
+        for (int i = 0; i < r->labels->n_tags; i++) {
+            sqlite3_bind_text(l->st_tag, 1, r->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(l->st_tag, 2, r->labels->tags[i].key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(l->st_tag, 3, r->labels->tags[i].value, -1, SQLITE_STATIC);
+            rc = sqlite3_step(l->st_tag);
+            sqlite3_reset(l->st_tag);
+            if (rc != SQLITE_DONE)
                 return fail(l, err, cap);
-            }
-            sqlite3_reset(st);
         }
-        sqlite3_finalize(st);
     }
     return 0;
+}
+
+/* The columns of a run as the meter and the account see it. */
+static void row_of(const struct wp_run *run, struct wp_ledger_row *r)
+{
+    struct wp_energy_totals t;
+
+    wp_meter_totals(run->meter, &t);
+    memset(r, 0, sizeof *r);
+    r->id = run->run_id;
+    r->status = wp_run_status_name(run->status);
+    r->start_s = run->start_wall_s;
+    r->duration_s = wp_meter_duration_s(run->meter);
+    r->host = run->host;
+    r->user = run->user;
+    r->project = run->labels.project;
+    r->experiment = run->labels.experiment;
+    r->job = run->labels.job;
+    r->energy_j = t.total_j;
+    r->facility_energy_j = run->carbon.facility_energy_j;
+    r->emissions_g = run->carbon.emissions_g;
+    for (int i = 0; i < wp_meter_n_channels(run->meter); i++)
+        r->n_gpus += wp_meter_channel(run->meter, i)->component == WP_GPU;
+    r->labels = &run->labels;
 }
 
 static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct owner *own,
@@ -231,27 +205,37 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
                      bool samples, char *err, size_t cap)
 {
     json_t *j = wp_run_json(run);
+    struct wp_ledger_row row;
+    char *text;
     int rc;
 
-    if (!j) {
+    /* Stored without what wp_run_json_derive recomputes on reading. */
+    json_object_del(j, "equivalents");
+    json_object_del(j, "sci");
+    json_object_del(j, "assumptions");
+    text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(j);
+    if (!text) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap)) {
-        json_decref(j);
+        free(text);
         return -1;
     }
-    rc = upsert(l, j, UPSERT, own, err, cap);
+    row_of(run, &row);
+    rc = upsert(l, &row, text, UPSERT, own, err, cap);
     if (rc == 0 && samples)
         rc = write_samples(l, run, err, cap);
-    json_decref(j);
+    free(text);
     if (rc == 0 && wp_ledger_exec(l, "COMMIT", err, cap) == 0)
         return 0;
     sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }
 
-int wp_ledger_insert_json(struct wp_ledger *l, json_t *run, char *err, size_t cap)
+int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                         char *err, size_t cap)
 {
-    return upsert(l, run, INSERT_ONLY, NULL, err, cap);
+    return upsert(l, row, run_json, INSERT_ONLY, NULL, err, cap);
 }

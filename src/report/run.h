@@ -62,6 +62,10 @@ int wp_run_write_json(const struct wp_run *run, const char *path);
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
 json_t *wp_run_json(const struct wp_run *run);
 
+/* The run JSON's derived parts, "equivalents", "sci" and "assumptions",
+ * (re)computed from its other fields: the ledger stores runs without them. */
+void wp_run_json_derive(json_t *run);
+
 /* Returns the run JSON as a malloc'd string the caller frees, or NULL. */
 char *wp_run_json_string(const struct wp_run *run);
 

@@ -63,54 +63,56 @@ static json_t *carbon_json(const struct wp_run *run)
                      mix_json(r));
 }
 
-static json_t *equivalents_json(const struct wp_run *run)
+static double jnum(json_t *o, const char *key)
 {
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+void wp_run_json_derive(json_t *run)
+{
+    json_t *carbon = json_object_get(run, "carbon"), *arr = json_array(), *ch;
+    double facility = jnum(run, "facility_energy_j"), emissions = jnum(carbon, "emissions_g");
+    double intensity = jnum(carbon, "intensity_g_per_kwh"), embodied = jnum(run, "embodied_g");
     struct wp_equivalents q;
-
-    if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) != 0)
-        return json_null();
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "car_km_eu", q.car_km_eu, "flights_ny_sf",
-                     q.flights_ny_sf, "car_lifetime_share", q.car_lifetime_share,
-                     "american_year_share", q.american_year_share, "tree_years", q.tree_years,
-                     "reactor_1gw_s", q.reactor_s);
-}
-
-static json_t *sci_json(const struct wp_run *run)
-{
-    const struct wp_assumptions *a = &run->assume;
-    double units = 1.0;
-
-    return json_pack(
-        "{s:f, s:s, s:f, s:f, s:f, s:f, s:s}", "score_g_per_unit",
-        wp_sci_g(run->carbon.facility_energy_j, a->region.intensity_g_per_kwh, a->embodied_g,
-                 units),
-        "functional_unit", "run", "units", units, "energy_j", run->carbon.facility_energy_j,
-        "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "embodied_g", a->embodied_g,
-        "boundary",
-        "operational: the machine's CPU packages, DRAM and GPUs as measured or estimated, "
-        "times PUE; embodied: as given with --embodied-g, else 0");
-}
-
-static json_t *assumptions_json(const struct wp_run *run)
-{
-    json_t *arr = json_array();
     char buf[512];
+    size_t i;
 
-    snprintf(buf, sizeof buf, "PUE %.3g: %s", run->assume.pue, run->assume.pue_source);
+    if (wp_equivalents(emissions, facility, &q) == 0)
+        json_object_set_new(run, "equivalents",
+                            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "car_km_eu", q.car_km_eu,
+                                      "flights_ny_sf", q.flights_ny_sf, "car_lifetime_share",
+                                      q.car_lifetime_share, "american_year_share",
+                                      q.american_year_share, "tree_years", q.tree_years,
+                                      "reactor_1gw_s", q.reactor_s));
+    json_object_set_new(
+        run, "sci",
+        json_pack("{s:f, s:s, s:f, s:f, s:f, s:f, s:s}", "score_g_per_unit",
+                  wp_sci_g(facility, intensity, embodied, 1.0), "functional_unit", "run", "units",
+                  1.0, "energy_j", facility, "intensity_g_per_kwh", intensity, "embodied_g",
+                  embodied, "boundary",
+                  "operational: the machine's CPU packages, DRAM and GPUs as measured or "
+                  "estimated, times PUE; embodied: as given with --embodied-g, else 0"));
+    snprintf(buf, sizeof buf, "PUE %.3g: %s", jnum(run, "pue"), jstr(run, "pue_source"));
     json_array_append_new(arr, json_string(buf));
-    snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s",
-             run->assume.region.intensity_g_per_kwh, run->assume.region.name,
-             run->assume.intensity_source);
+    snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s", intensity,
+             jstr(carbon, "region_name"), jstr(carbon, "intensity_source"));
     json_array_append_new(arr, json_string(buf));
-    for (int i = 0; i < wp_meter_n_channels(run->meter); i++) {
-        const struct wp_channel *ch = wp_meter_channel(run->meter, i);
-        if (ch->method != WP_ESTIMATED)
+    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    {
+        if (strcmp(jstr(ch, "method"), "estimated") != 0)
             continue;
-        snprintf(buf, sizeof buf, "%s %s estimated by %s: %s", wp_component_name(ch->component),
-                 ch->device, ch->sensor, ch->detail);
+        snprintf(buf, sizeof buf, "%s %s estimated by %s: %s", jstr(ch, "component"),
+                 jstr(ch, "device"), jstr(ch, "sensor"), jstr(ch, "detail"));
         json_array_append_new(arr, json_string(buf));
     }
-    return arr;
+    json_object_set_new(run, "assumptions", arr);
 }
 
 static json_t *run_to_json(const struct wp_run *run)
@@ -141,9 +143,8 @@ static json_t *run_to_json(const struct wp_run *run)
         json_object_set_new(root, "pue", json_real(run->assume.pue));
         json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
         json_object_set_new(root, "carbon", carbon_json(run));
-        json_object_set_new(root, "equivalents", equivalents_json(run));
-        json_object_set_new(root, "sci", sci_json(run));
-        json_object_set_new(root, "assumptions", assumptions_json(run));
+        json_object_set_new(root, "pue_source", json_string(run->assume.pue_source));
+        json_object_set_new(root, "embodied_g", json_real(run->assume.embodied_g));
         json_object_set_new(root, "user", json_string(run->user));
         json_object_set_new(root, "project",
                             run->labels.project ? json_string(run->labels.project) : json_null());
@@ -157,6 +158,7 @@ static json_t *run_to_json(const struct wp_run *run)
             json_object_set_new(tags, run->labels.tags[i].key,
                                 json_string(run->labels.tags[i].value));
         json_object_set_new(root, "tags", tags);
+        wp_run_json_derive(root);
     }
     return root;
 }
