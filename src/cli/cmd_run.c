@@ -6,16 +6,21 @@
 
 #include "../ledger/ledger.h"
 #include "../meter/meter.h"
+#include "../report/live.h"
 #include "../report/run.h"
+#include "../work/progress.h"
 #include "../util/util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_INTERVAL_S 1.0
@@ -32,6 +37,10 @@ struct run_opts {
     bool quiet;
     struct wp_carbon_opts carbon;
     struct wp_labels labels;
+    double total;
+    const char *unit;
+    enum wp_live_mode progress;
+    double progress_every_s;
 };
 
 #define DEFAULT_CHECKPOINT_S 5.0 /* how often a running run's totals reach the ledger */
@@ -64,9 +73,16 @@ static void run_usage(FILE *f)
             "                      $XDG_DATA_HOME/wattprint/ledger.db)\n"
             "  --no-ledger         do not record the run\n"
             "  --checkpoint S      seconds between the ledger's checkpoints of a running\n"
-            "                      run (default 5; at least the sampling interval)\n" WP_CARBON_HELP
-            "  -q, --quiet         no summary on stderr\n"
+            "                      run (default 5; at least the sampling interval)\n"
+            "  --total N           the work the whole job will do (for predictions)\n"
+            "  --unit NAME         the unit of work (default steps; e.g. tokens, samples)\n"
+            "  --progress WHEN     live line on stderr: auto (on a terminal), always, never\n"
+            "  --progress-every S  without a terminal, a plain line every S s (default "
+            "60)\n" WP_CARBON_HELP "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
+            "\n"
+            "The command gets WATTPRINT_PROGRESS, a file to which it may append lines\n"
+            "such as \"done=1000 total=50000 unit=tokens\" (cumulative work).\n"
             "\n"
             "Environment: WATTPRINT_SYSFS and WATTPRINT_PROCFS replace /sys and /proc;\n"
             "WATTPRINT_REGION is the default --region; with WATTPRINT_ELECTRICITYMAPS_TOKEN\n"
@@ -129,7 +145,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         O_EXPERIMENT,
         O_TAG,
         O_JOB,
-        O_CHECKPOINT
+        O_CHECKPOINT,
+        O_TOTAL,
+        O_UNIT,
+        O_PROGRESS,
+        O_PROGRESS_EVERY
     };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -144,6 +164,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"tag", required_argument, NULL, O_TAG},
         {"job", required_argument, NULL, O_JOB},
         {"checkpoint", required_argument, NULL, O_CHECKPOINT},
+        {"total", required_argument, NULL, O_TOTAL},
+        {"unit", required_argument, NULL, O_UNIT},
+        {"progress", required_argument, NULL, O_PROGRESS},
+        {"progress-every", required_argument, NULL, O_PROGRESS_EVERY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         WP_CARBON_LONGOPTS,
@@ -153,6 +177,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 
     o->interval_s = DEFAULT_INTERVAL_S;
     o->checkpoint_s = DEFAULT_CHECKPOINT_S;
+    o->progress_every_s = 60;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
@@ -203,6 +228,34 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             *(c == O_PROJECT      ? &o->labels.project
               : c == O_EXPERIMENT ? &o->labels.experiment
                                   : &o->labels.job) = optarg;
+            break;
+        case O_TOTAL:
+            if (wp_parse_double(optarg, &o->total) || o->total <= 0 || o->total > 1e30)
+                return bad("--total", optarg, "a positive amount of work");
+            break;
+        case O_UNIT: {
+            struct wp_work probe = {0};
+            char line[64];
+            snprintf(line, sizeof line, "unit=%.40s", optarg);
+            if (strlen(optarg) > 31 || wp_progress_line(&probe, line, strlen(line), 0))
+                return bad("--unit", optarg, "a unit name (letters, digits, _ and -)");
+            o->unit = optarg;
+            break;
+        }
+        case O_PROGRESS:
+            if (strcmp(optarg, "auto") == 0)
+                o->progress = WP_LIVE_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                o->progress = WP_LIVE_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                o->progress = WP_LIVE_NEVER;
+            else
+                return bad("--progress", optarg, "auto, always or never");
+            break;
+        case O_PROGRESS_EVERY:
+            if (wp_parse_double(optarg, &o->progress_every_s) || o->progress_every_s < 0.5 ||
+                o->progress_every_s > 86400)
+                return bad("--progress-every", optarg, "a number of seconds from 0.5");
             break;
         case O_CHECKPOINT:
             if (wp_parse_double(optarg, &o->checkpoint_s) || o->checkpoint_s < 0.1 ||
@@ -351,11 +404,83 @@ static void recorder_finish(struct recorder *r)
     r->ledger = NULL;
 }
 
+/* Reads the progress file and draws the live line while the command runs. */
+struct watcher {
+    struct wp_run *run;
+    struct wp_progress *progress;
+    struct wp_live *live;
+    pthread_mutex_t mu; /* guards run->work */
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static void watch_once(struct watcher *w)
+{
+    struct wp_run *run = w->run;
+    /* energy is known as of the last reading: predict from that moment */
+    double measured_s = wp_meter_duration_s(run->meter), pe, pd;
+    double elapsed = wp_meter_elapsed_s(run->meter);
+    struct wp_energy_totals t;
+    struct wp_live_status st = {0};
+    struct wp_carbon c;
+
+    pthread_mutex_lock(&w->mu);
+    if (w->progress)
+        wp_progress_poll(w->progress, &run->work, elapsed);
+    wp_meter_totals(run->meter, &t);
+    wp_account(t.total_j, &run->assume, &c);
+    st.elapsed_s = elapsed;
+    st.power_w = wp_meter_recent_power_w(run->meter);
+    st.energy_j = t.total_j;
+    st.emissions_g = c.emissions_g;
+    st.unit = run->work.unit;
+    st.done = run->work.done;
+    st.total = run->work.total;
+    if (measured_s > 0 && wp_work_predict(&run->work, t.total_j, measured_s, &pe, &pd)) {
+        struct wp_carbon pc;
+        wp_account(pe, &run->assume, &pc);
+        st.predicted = true;
+        st.predicted_energy_j = pe;
+        st.predicted_emissions_g = pc.emissions_g;
+        st.predicted_duration_s = pd;
+    }
+    pthread_mutex_unlock(&w->mu);
+    wp_live_update(w->live, &st, wp_mono_s());
+}
+
+static void *watch(void *arg)
+{
+    struct watcher *w = arg;
+    struct timespec next;
+
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        next.tv_nsec += 250 * 1000 * 1000;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &next) != ETIMEDOUT)
+            ;
+        if (w->stop)
+            break;
+        pthread_mutex_unlock(&w->mu);
+        watch_once(w);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
 int wp_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
     struct wp_run run = {0};
     struct recorder rec = {.run = &run};
+    struct watcher watcher = {.run = &run};
+    pthread_t watch_thread;
+    bool watching = false;
     struct wp_child_end end;
     int cmd, rc;
 
@@ -375,6 +500,14 @@ int wp_cmd_run(int argc, char **argv)
     snprintf(run.user, sizeof run.user, "%s", getenv("USER") ? getenv("USER") : "");
     run.labels = o.labels;
     run.status = WP_RUN_RUNNING;
+    snprintf(run.work.unit, sizeof run.work.unit, "%s", o.unit ? o.unit : "steps");
+    run.work.unit_from_cli = o.unit != NULL;
+    run.work.total = o.total;
+    run.work.total_from_cli = o.total > 0;
+    if (wp_progress_open(&watcher.progress) == 0)
+        setenv("WATTPRINT_PROGRESS", wp_progress_path(watcher.progress), 1);
+    else
+        wp_warn("cannot create the progress file; WATTPRINT_PROGRESS is not set");
 
     wp_spawn_install_handlers();
     run.start_wall_s = wp_wall_s();
@@ -389,8 +522,40 @@ int wp_cmd_run(int argc, char **argv)
         wp_meter_free(run.meter);
         return WP_EXIT_USAGE;
     }
+    {
+        pthread_condattr_t ca;
+        sigset_t all, old;
+        pthread_mutex_init(&watcher.mu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&watcher.cv, &ca);
+        pthread_condattr_destroy(&ca);
+        watcher.live = wp_live_begin(o.progress, o.progress == WP_LIVE_NEVER ? 0
+                                                 : o.progress == WP_LIVE_ALWAYS || !isatty(2)
+                                                     ? o.progress_every_s
+                                                     : 0);
+        /* signals stay with the main thread, which forwards them */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        watching = pthread_create(&watch_thread, NULL, watch, &watcher) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     rc = wp_spawn_run(argv + cmd, &end);
+    if (watching) {
+        pthread_mutex_lock(&watcher.mu);
+        watcher.stop = true;
+        pthread_cond_signal(&watcher.cv);
+        pthread_mutex_unlock(&watcher.mu);
+        pthread_join(watch_thread, NULL);
+    }
     wp_meter_stop(run.meter);
+    /* the last lines the command wrote, and the line given back */
+    if (watcher.progress)
+        wp_progress_poll(watcher.progress, &run.work, wp_meter_duration_s(run.meter));
+    wp_live_end(watcher.live);
+    wp_progress_close(watcher.progress);
+    pthread_mutex_destroy(&watcher.mu);
+    pthread_cond_destroy(&watcher.cv);
     run.end_wall_s = wp_wall_s();
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));

@@ -22,6 +22,7 @@ struct wp_meter {
     unsigned *wraps;
     bool *lost, *ok, *seen;
     double interval_s, t_start, t_last;
+    double prev_t, prev_counted_j, recent_power_w;
     bool started, stopped, thread_running, stop_flag;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -175,6 +176,16 @@ static void read_locked(struct wp_meter *m, double now)
         m->seen[c] = true;
     }
     m->t_last = now;
+    {
+        double counted = 0;
+        for (int c = 0; c < m->n_ch; c++)
+            if (m->ch[c]->counted && m->ch[c]->component != WP_PSYS)
+                counted += (double)m->energy_uj[c] / 1e6;
+        if (now > m->prev_t && m->prev_t > 0)
+            m->recent_power_w = (counted - m->prev_counted_j) / (now - m->prev_t);
+        m->prev_t = now;
+        m->prev_counted_j = counted;
+    }
 }
 
 void wp_meter_sample(struct wp_meter *m)
@@ -308,6 +319,15 @@ double wp_meter_duration_s(struct wp_meter *m)
     return d;
 }
 
+double wp_meter_elapsed_s(struct wp_meter *m)
+{
+    double d;
+    pthread_mutex_lock(&m->mu);
+    d = !m->started ? 0.0 : m->stopped ? m->t_last - m->t_start : wp_mono_s() - m->t_start;
+    pthread_mutex_unlock(&m->mu);
+    return d;
+}
+
 int wp_meter_n_channels(const struct wp_meter *m)
 {
     return m->n_ch;
@@ -368,6 +388,15 @@ void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
             out->gpu_j += e;
     }
     out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
+}
+
+double wp_meter_recent_power_w(struct wp_meter *m)
+{
+    double p;
+    pthread_mutex_lock(&m->mu);
+    p = m->recent_power_w;
+    pthread_mutex_unlock(&m->mu);
+    return p;
 }
 
 int wp_meter_n_samples(struct wp_meter *m)

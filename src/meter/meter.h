@@ -52,13 +52,19 @@ void wp_meter_sample(struct wp_meter *m);
 void wp_meter_free(struct wp_meter *m);
 
 double wp_meter_interval_s(const struct wp_meter *m);
+/* Seconds from the first reading to the last one taken. */
 double wp_meter_duration_s(struct wp_meter *m);
+/* Seconds since the first reading: now while running, the duration once stopped. */
+double wp_meter_elapsed_s(struct wp_meter *m);
 int wp_meter_n_channels(const struct wp_meter *m);
 const struct wp_channel *wp_meter_channel(const struct wp_meter *m, int i);
 double wp_meter_energy_j(struct wp_meter *m, int i);
 bool wp_meter_lost(struct wp_meter *m, int i);
 unsigned wp_meter_wraps(struct wp_meter *m, int i);
 void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out);
+
+/* Power of the counted channels between the last two readings, W. */
+double wp_meter_recent_power_w(struct wp_meter *m);
 
 /* Stored samples: times (seconds since start) and cumulative energy per
  * channel. Long runs are downsampled so that at most WP_METER_MAX_SAMPLES

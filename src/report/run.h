@@ -5,6 +5,7 @@
 
 #include "../account/account.h"
 #include "../meter/meter.h"
+#include "../work/progress.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct wp_run {
     struct wp_meter *meter;
     struct wp_assumptions assume; /* PUE, region, intensity and their sources */
     struct wp_carbon carbon;      /* filled by wp_run_account */
+    struct wp_work work;          /* the work the program reported, if any */
 };
 
 /* Fills run->carbon from the meter's totals and run->assume. */

@@ -80,6 +80,10 @@ void wp_run_json_derive(json_t *run)
     json_t *carbon = json_object_get(run, "carbon"), *arr = json_array(), *ch;
     double facility = jnum(run, "facility_energy_j"), emissions = jnum(carbon, "emissions_g");
     double intensity = jnum(carbon, "intensity_g_per_kwh"), embodied = jnum(run, "embodied_g");
+    json_t *work = json_object_get(run, "work");
+    /* R: the work units when the run reported them, else the run itself */
+    double units = jnum(work, "done") > 0 ? jnum(work, "done") : 1.0;
+    const char *unit = jnum(work, "done") > 0 ? jstr(work, "unit") : "run";
     struct wp_equivalents q;
     char buf[512];
     size_t i;
@@ -94,8 +98,8 @@ void wp_run_json_derive(json_t *run)
     json_object_set_new(
         run, "sci",
         json_pack("{s:f, s:s, s:f, s:f, s:f, s:f, s:s}", "score_g_per_unit",
-                  wp_sci_g(facility, intensity, embodied, 1.0), "functional_unit", "run", "units",
-                  1.0, "energy_j", facility, "intensity_g_per_kwh", intensity, "embodied_g",
+                  wp_sci_g(facility, intensity, embodied, units), "functional_unit", unit, "units",
+                  units, "energy_j", facility, "intensity_g_per_kwh", intensity, "embodied_g",
                   embodied, "boundary",
                   "operational: the machine's CPU packages, DRAM and GPUs as measured or "
                   "estimated, times PUE; embodied: as given with --embodied-g, else 0"));
@@ -113,6 +117,39 @@ void wp_run_json_derive(json_t *run)
         json_array_append_new(arr, json_string(buf));
     }
     json_object_set_new(run, "assumptions", arr);
+}
+
+/* The work object: present when the program reported work or the user named
+ * a unit or total; predictions when a total is known. */
+static json_t *work_json(const struct wp_run *run)
+{
+    const struct wp_work *w = &run->work;
+    double e_total, d_total, it = 0, duration = wp_meter_duration_s(run->meter);
+    struct wp_energy_totals t;
+    json_t *o;
+
+    if (!w->reported && !w->total_from_cli && !w->unit_from_cli)
+        return json_null();
+    wp_meter_totals(run->meter, &t);
+    it = t.total_j;
+    o = json_pack("{s:s, s:f, s:o, s:o}", "unit", w->unit[0] ? w->unit : "steps", "done", w->done,
+                  "total", w->total > 0 ? json_real(w->total) : json_null(), "energy_per_unit_j",
+                  w->done > 0 ? json_real(it / w->done) : json_null());
+    if (o && wp_work_predict(w, it, duration, &e_total, &d_total)) {
+        struct wp_carbon c;
+        wp_account(e_total, &run->assume, &c);
+        json_object_set_new(o, "predicted_energy_j", json_real(e_total));
+        json_object_set_new(o, "predicted_emissions_g", json_real(c.emissions_g));
+        json_object_set_new(o, "predicted_duration_s", json_real(d_total));
+        json_object_set_new(o, "prediction",
+                            json_string("linear in work: the rest at the energy and time per "
+                                        "unit observed so far"));
+    } else if (o) {
+        json_object_set_new(o, "predicted_energy_j", json_null());
+        json_object_set_new(o, "predicted_emissions_g", json_null());
+        json_object_set_new(o, "predicted_duration_s", json_null());
+    }
+    return o;
 }
 
 static json_t *run_to_json(const struct wp_run *run)
@@ -158,6 +195,7 @@ static json_t *run_to_json(const struct wp_run *run)
             json_object_set_new(tags, run->labels.tags[i].key,
                                 json_string(run->labels.tags[i].value));
         json_object_set_new(root, "tags", tags);
+        json_object_set_new(root, "work", work_json(run));
         wp_run_json_derive(root);
     }
     return root;

@@ -1,0 +1,184 @@
+/* Work and progress through a file the measured program appends to. A regular
+ * file, not a pipe: appending never blocks the program, and still works if
+ * wattprint is gone. */
+#define _GNU_SOURCE
+#include "progress.h"
+
+#include "../util/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct wp_progress {
+    char dir[64], path[96];
+    int fd;
+    off_t offset;
+    char line[WP_PROGRESS_MAX_LINE];
+    size_t len;
+    bool overflow, warned;
+};
+
+static int parse_count(const char *v, size_t n, double *out)
+{
+    char buf[64], *end;
+    double d;
+
+    if (n == 0 || n >= sizeof buf)
+        return -EINVAL;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    d = strtod(buf, &end);
+    if (*end || !isfinite(d) || d < 0 || d > 1e30)
+        return -EINVAL;
+    *out = d;
+    return 0;
+}
+
+int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s)
+{
+    double done = -1, total = -1;
+    char unit[sizeof w->unit] = "";
+    size_t i = 0;
+
+    while (i < len) {
+        const char *k, *v;
+        size_t kl, vl;
+        while (i < len && isspace((unsigned char)line[i]))
+            i++;
+        if (i >= len)
+            break;
+        k = line + i;
+        while (i < len && line[i] != '=' && !isspace((unsigned char)line[i]))
+            i++;
+        if (i >= len || line[i] != '=')
+            return -EINVAL;
+        kl = (size_t)(line + i - k);
+        v = line + ++i;
+        while (i < len && !isspace((unsigned char)line[i]))
+            i++;
+        vl = (size_t)(line + i - v);
+        if (kl == 4 && memcmp(k, "done", 4) == 0) {
+            if (parse_count(v, vl, &done))
+                return -EINVAL;
+        } else if (kl == 5 && memcmp(k, "total", 5) == 0) {
+            if (parse_count(v, vl, &total) || total == 0)
+                return -EINVAL;
+        } else if (kl == 4 && memcmp(k, "unit", 4) == 0) {
+            if (vl == 0 || vl >= sizeof unit)
+                return -EINVAL;
+            for (size_t c = 0; c < vl; c++)
+                if (!isalnum((unsigned char)v[c]) && v[c] != '_' && v[c] != '-')
+                    return -EINVAL;
+            memcpy(unit, v, vl);
+            unit[vl] = '\0';
+        }
+        /* other keys are the program's own: ignored, so formats can grow */
+    }
+    if (done < 0 && total < 0 && !unit[0])
+        return -EINVAL;
+    if (done >= 0) {
+        if (!w->reported)
+            w->first_done_s = t_s;
+        w->done = done;
+        w->last_done_s = t_s;
+        w->reported = true;
+    }
+    if (total > 0 && !w->total_from_cli)
+        w->total = total;
+    if (unit[0] && !w->unit_from_cli)
+        snprintf(w->unit, sizeof w->unit, "%s", unit);
+    return 0;
+}
+
+int wp_progress_open(struct wp_progress **out)
+{
+    struct wp_progress *p = calloc(1, sizeof *p);
+    const char *tmp = getenv("TMPDIR");
+
+    if (!p)
+        return -ENOMEM;
+    if (!tmp || !*tmp || strlen(tmp) > 40)
+        tmp = "/tmp";
+    snprintf(p->dir, sizeof p->dir, "%s/wattprint-XXXXXX", tmp);
+    if (!mkdtemp(p->dir)) {
+        int err = errno;
+        free(p);
+        return -err;
+    }
+    snprintf(p->path, sizeof p->path, "%s/progress", p->dir);
+    p->fd = open(p->path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (p->fd < 0) {
+        int err = errno;
+        rmdir(p->dir);
+        free(p);
+        return -err;
+    }
+    *out = p;
+    return 0;
+}
+
+const char *wp_progress_path(const struct wp_progress *p)
+{
+    return p->path;
+}
+
+static void bad_line(struct wp_progress *p, struct wp_work *w, const char *why)
+{
+    w->malformed++;
+    if (!p->warned)
+        wp_warn("ignoring %s in WATTPRINT_PROGRESS (expected lines like "
+                "\"done=1000 total=50000 unit=tokens\"); further ones are ignored silently",
+                why);
+    p->warned = true;
+}
+
+void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s)
+{
+    char buf[8192];
+    ssize_t n;
+
+    while ((n = pread(p->fd, buf, sizeof buf, p->offset)) > 0) {
+        p->offset += n;
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] != '\n') {
+                if (p->len < sizeof p->line)
+                    p->line[p->len++] = buf[i];
+                else
+                    p->overflow = true;
+                continue;
+            }
+            if (p->overflow)
+                bad_line(p, w, "a line over 4096 bytes");
+            else if (p->len > 0 && wp_progress_line(w, p->line, p->len, t_s) != 0)
+                bad_line(p, w, "a malformed line");
+            p->len = 0;
+            p->overflow = false;
+        }
+    }
+}
+
+void wp_progress_close(struct wp_progress *p)
+{
+    if (!p)
+        return;
+    close(p->fd);
+    unlink(p->path);
+    rmdir(p->dir);
+    free(p);
+}
+
+bool wp_work_predict(const struct wp_work *w, double energy_j, double elapsed_s,
+                     double *energy_total_j, double *duration_total_s)
+{
+    if (!(w->total > 0) || !(w->done > 0))
+        return false;
+    *energy_total_j = energy_j / w->done * w->total;
+    *duration_total_s = elapsed_s / w->done * w->total;
+    return true;
+}

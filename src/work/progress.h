@@ -1,0 +1,48 @@
+/* Work and progress: the measured program reports its work through a file
+ * named by WATTPRINT_PROGRESS, appending lines of key=value pairs:
+ *   done=N (cumulative work)  total=M (optional)  unit=NAME (default steps)
+ * wattprint reads what was appended since its last look. */
+#ifndef WP_PROGRESS_H
+#define WP_PROGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WP_PROGRESS_MAX_LINE 4096
+
+struct wp_work {
+    char unit[32];
+    double done;   /* cumulative work reported, 0 if none */
+    double total;  /* 0 if unknown */
+    bool reported; /* a valid done= line was read */
+    bool total_from_cli, unit_from_cli;
+    double first_done_s, last_done_s; /* run time of the first and last report */
+    long malformed;                   /* lines ignored */
+};
+
+/* Applies one line (without its newline) at run time t_s. Returns 0, or
+ * -EINVAL when the line is malformed (then nothing of it is applied). */
+int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s);
+
+struct wp_progress;
+
+/* Creates the progress file in a private temporary directory. Returns 0 and
+ * *out, whose path wp_progress_path gives, or a negative errno. */
+int wp_progress_open(struct wp_progress **out);
+const char *wp_progress_path(const struct wp_progress *p);
+
+/* Reads what was appended since the last poll and applies each complete line
+ * to w. Malformed or oversized lines are ignored; the first one is reported
+ * on stderr. */
+void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s);
+
+/* Removes the file and its directory and frees p. */
+void wp_progress_close(struct wp_progress *p);
+
+/* Predictions from the rate observed so far, linear in work: what the whole
+ * job (total units) costs if the rest runs as the part done did. Return false
+ * when no prediction can be made (no total, or no work done yet). */
+bool wp_work_predict(const struct wp_work *w, double energy_j, double elapsed_s,
+                     double *energy_total_j, double *duration_total_s);
+
+#endif

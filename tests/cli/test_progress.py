@@ -1,0 +1,135 @@
+"""Work and progress: the WATTPRINT_PROGRESS channel, per-unit energy,
+predictions, and the live line."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import fakehw
+
+
+@pytest.fixture
+def measured(runner):
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
+    return runner
+
+
+def sh(script):
+    return ["sh", "-c", script]
+
+
+def test_done_total_unit_from_the_program(measured):
+    p, r = measured.run(["--"] + sh(
+        'echo "done=1000 total=50000 unit=tokens" >> "$WATTPRINT_PROGRESS";'
+        'echo "done=2500" >> "$WATTPRINT_PROGRESS"'))
+    assert p.returncode == 0, p.stderr
+    w = r["work"]
+    assert w["unit"] == "tokens" and w["done"] == 2500 and w["total"] == 50000
+    assert w["energy_per_unit_j"] == pytest.approx(r["energy"]["total_j"] / 2500, rel=1e-6)
+    assert w["predicted_energy_j"] == pytest.approx(r["energy"]["total_j"] * 20, rel=1e-6)
+    assert r["sci"]["functional_unit"] == "tokens" and r["sci"]["units"] == 2500
+
+
+def test_no_progress_means_no_work_object(measured):
+    p, r = measured.run(["--", "true"])
+    assert r["work"] is None
+    assert r["sci"]["functional_unit"] == "run"
+
+
+def test_command_line_total_and_unit_win(measured):
+    p, r = measured.run(["--total", "400", "--unit", "samples", "--"] + sh(
+        'echo "done=100 total=999 unit=tokens" >> "$WATTPRINT_PROGRESS"'))
+    w = r["work"]
+    assert w["unit"] == "samples" and w["total"] == 400 and w["done"] == 100
+    assert w["predicted_energy_j"] == pytest.approx(r["energy"]["total_j"] * 4, rel=1e-6)
+
+
+def test_prediction_of_a_steady_workload_stopped_half_way(measured):
+    # 20 steps of 2.5 J and 10 units each, at a steady pace: half of a 400-unit job.
+    script = ("import subprocess, sys, os, time\n"
+              "sys.path.insert(0, %r)\n"
+              "import fakehw\n"
+              "p = os.environ['WATTPRINT_PROGRESS']\n"
+              "for i in range(1, 21):\n"
+              "    fakehw.advance(%r, [('intel-rapl:0', 2.5)], 1, 0.05)\n"
+              "    open(p, 'a').write('done=%%d total=400 unit=samples\\n' %% (10 * i))\n"
+              % (os.path.dirname(fakehw.__file__), measured.sysfs))
+    p, r = measured.run(["--interval", "0.05", "--", sys.executable, "-c", script])
+    assert p.returncode == 0, p.stderr
+    w = r["work"]
+    assert w["done"] == 200
+    truth_energy = 2 * r["energy"]["total_j"]
+    assert w["predicted_energy_j"] == pytest.approx(truth_energy, rel=0.15)
+    assert w["predicted_duration_s"] == pytest.approx(2 * r["duration_s"], rel=0.15)
+    assert w["predicted_emissions_g"] == pytest.approx(
+        w["predicted_energy_j"] / 3.6e6 * r["carbon"]["intensity_g_per_kwh"], rel=1e-6)
+
+
+def test_malformed_and_oversized_lines_are_ignored_once(measured):
+    p, r = measured.run(["--"] + sh(
+        'echo "done=5" >> "$WATTPRINT_PROGRESS";'
+        'echo "hello world" >> "$WATTPRINT_PROGRESS";'
+        'echo "done=-3" >> "$WATTPRINT_PROGRESS";'
+        'echo "done=abc" >> "$WATTPRINT_PROGRESS";'
+        'head -c 5000 /dev/zero | tr "\\0" x >> "$WATTPRINT_PROGRESS"; echo >> "$WATTPRINT_PROGRESS";'
+        'echo "done=7 total=14" >> "$WATTPRINT_PROGRESS"'))
+    assert p.returncode == 0
+    assert r["work"]["done"] == 7 and r["work"]["total"] == 14
+    assert p.stderr.count("ignoring") == 1
+
+
+def test_bad_progress_options(measured):
+    for args in (["--total", "0"], ["--total", "x"], ["--unit", "to kens"],
+                 ["--progress", "sometimes"], ["--progress-every", "0"]):
+        p, _ = measured.run(args + ["--", "true"], json_out=False)
+        assert p.returncode == 125, args
+        assert args[0] in p.stderr
+
+
+def test_writing_after_wattprint_died_does_not_hurt_the_program(measured, tmp_path):
+    marker = tmp_path / "marker"
+    script = ('echo "done=1" >> "$WATTPRINT_PROGRESS"; sleep 1;'
+              'echo "done=2" >> "$WATTPRINT_PROGRESS" && echo written > %s' % marker)
+    proc = subprocess.Popen([measured.binary, "run", "--no-ledger", "--"] + sh(script),
+                            env=measured.env(), stderr=subprocess.DEVNULL)
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGKILL)  # only wattprint: the command lives on
+    proc.wait()
+    for _ in range(50):
+        if marker.exists():
+            break
+        time.sleep(0.1)
+    assert marker.read_text() == "written\n"
+
+
+def test_plain_progress_lines_without_a_terminal(measured):
+    p, r = measured.run(["--progress", "always", "--progress-every", "0.5", "--interval",
+                         "0.1", "--"] + sh(
+        'for i in 1 2 3 4 5 6; do echo "done=$i total=12" >> "$WATTPRINT_PROGRESS";'
+        ' sleep 0.25; done'))
+    lines = [l for l in p.stderr.splitlines() if l.startswith("wattprint ") and "|" in l]
+    assert 2 <= len(lines) <= 5
+    assert "% of 12 steps" in lines[-1] and "whole run:" in lines[-1]
+    assert "\x1b" not in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("script"), reason="needs script(1) for a pseudo-terminal")
+def test_live_line_under_a_pseudo_terminal(measured):
+    inner = ("stty rows 24 cols 120; %s run --no-ledger --interval 0.1 -- sh -c "
+             "'echo hello; echo done=3 total=6 >> \"$WATTPRINT_PROGRESS\"; sleep 1.2; "
+             "echo world'" % measured.binary)
+    p = subprocess.run(["script", "-qec", inner, "/dev/null"], env=measured.env(),
+                       capture_output=True, text=True, timeout=60)
+    out = p.stdout
+    assert "\x1b[1;23r" in out                    # a scroll region above the last row
+    assert "\x1b[24;1H\x1b[2Kwattprint " in out   # the line drawn on the last row
+    assert "50.0% of 6 steps" in out
+    assert out.rstrip().count("\x1b[r") == 1       # the screen given back once
+    assert out.index("\x1b[r") < out.index("wattprint: sh -c")  # before the summary
+    # the command's lines are whole: the status is drawn elsewhere, between them
+    assert "hello\n" in out and "world\n" in out
