@@ -49,7 +49,8 @@ struct wp_live *wp_live_begin(enum wp_live_mode mode, double every_s)
         return NULL;
     l->tty = tty;
     l->every_s = tty ? 0.5 : every_s;
-    l->last_s = -1e9;
+    /* a terminal's line at once; a log's first line after every_s */
+    l->last_s = tty ? -1e9 : wp_mono_s();
     if (tty) {
         l->rows = term_rows();
         /* room for the line, then the scroll region above it */
@@ -71,10 +72,10 @@ void wp_live_format(const struct wp_live_status *st, char *out, size_t cap)
     o = (size_t)snprintf(out, cap, "wattprint %s | %s | %s | %s CO2e", d, p, e, m);
     if (o < cap && st->done > 0) {
         if (st->total > 0)
-            o += (size_t)snprintf(out + o, cap - o, " | %.1f%% of %.4g %s",
+            o += (size_t)snprintf(out + o, cap - o, " | %.1f%% of %.6g %s",
                                   100.0 * st->done / st->total, st->total, st->unit);
         else
-            o += (size_t)snprintf(out + o, cap - o, " | %.4g %s", st->done, st->unit);
+            o += (size_t)snprintf(out + o, cap - o, " | %.6g %s", st->done, st->unit);
     }
     if (o < cap && st->predicted) {
         wp_fmt_energy(st->predicted_energy_j, pe, sizeof pe);
