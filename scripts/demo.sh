@@ -1,7 +1,16 @@
 #!/bin/sh
-# make demo: measure a real CPU-bound workload (a dense matrix multiply) with
-# wattprint and print its energy. Runs from the repository root.
+# make demo: train a small real language model (examples/tinylm) under
+# wattprint, then say what its measured energy per token would mean at the
+# token count of GPT-3's training (300 billion). Runs from the repository root.
 set -eu
-echo "== wattprint run -- build/wp_matmul 512 60  (a CPU-bound dense matrix multiply)" >&2
-build/wattprint run --no-ledger --json build/demo-run.json -- build/wp_matmul 512 60
-echo "== the result as JSON: build/demo-run.json" >&2
+ledger=build/demo-ledger.db
+region=${WATTPRINT_REGION:-}
+echo "== wattprint run --unit tokens -- build/tinylm   (a character-level language model)" >&2
+build/wattprint run --ledger "$ledger" --project demo --experiment tinylm \
+	--json build/demo-run.json -- build/tinylm
+echo >&2
+echo "== wattprint estimate --from last --total-work 300e9   (GPT-3's 300 billion tokens)" >&2
+build/wattprint estimate --ledger "$ledger" --from last --total-work 300e9
+echo >&2
+echo "The run is recorded in $ledger (wattprint ls --ledger $ledger); its JSON is in" \
+	"build/demo-run.json.${region:+ Region: $region.}" >&2

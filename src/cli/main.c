@@ -10,7 +10,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
                "       wattprint ls|show|summary|export|rm|import [options]\n"
-               "       wattprint regions\n"
+               "       wattprint estimate [inputs]\n"
+               "       wattprint regions | hardware\n"
                "       wattprint --version\n"
                "\n"
                "Commands:\n"
@@ -21,6 +22,9 @@ static void usage(FILE *f)
                "  export   the ledger as csv, json or CodeCarbon's emissions.csv\n"
                "  rm       delete runs from the ledger\n"
                "  import   merge another machine's ledger\n"
+               "  estimate the footprint of training or inference before running it, or of\n"
+               "           a whole job from a short run (wattprint estimate --help)\n"
+               "  hardware list the hardware the estimator knows\n"
                "  regions  list the grid regions and their carbon intensity\n"
                "\n"
                "See wattprint(1) and docs/ for the method.\n");
@@ -36,9 +40,16 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", wp_cmd_run},   {"regions", wp_cmd_regions}, {"ls", wp_cmd_ls},
-        {"show", wp_cmd_show}, {"summary", wp_cmd_summary}, {"export", wp_cmd_export},
-        {"rm", wp_cmd_rm},     {"import", wp_cmd_import},
+        {"run", wp_cmd_run},
+        {"regions", wp_cmd_regions},
+        {"ls", wp_cmd_ls},
+        {"show", wp_cmd_show},
+        {"summary", wp_cmd_summary},
+        {"export", wp_cmd_export},
+        {"rm", wp_cmd_rm},
+        {"import", wp_cmd_import},
+        {"estimate", wp_cmd_estimate},
+        {"hardware", wp_cmd_hardware},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

@@ -1,0 +1,46 @@
+/* The estimator: the footprint of training and inference from what is known
+ * before (or without) running: parameters, tokens, FLOPs, hardware, hours,
+ * power. Pure arithmetic; carbon through account/. */
+#ifndef WP_ESTIMATE_H
+#define WP_ESTIMATE_H
+
+#include "hardware.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Every input is 0 when not given. */
+struct wp_est_in {
+    double params, tokens, flops;
+    bool has_hardware;
+    struct wp_hardware hw;
+    double count;
+    double mfu; /* 0: the hardware generation's published figure */
+    double hours, device_hours;
+    double power_w;       /* average per device; 0: the hardware's TDP */
+    double power_total_w; /* the whole system (Strubell's p_t) */
+    bool inference;
+    double tokens_per_query, queries_per_day, days;
+};
+
+struct wp_est_out {
+    double flops; /* training FLOPs (0 if unknown) */
+    double device_hours, wall_s;
+    double it_energy_j;
+    double power_w_per_device; /* 0 with power_total_w */
+    double mfu;
+    const char *mfu_source;
+    const char *time_from;  /* how device-hours were found */
+    const char *power_from; /* where the power came from */
+    /* inference */
+    double inf_flops, inf_device_hours, inf_energy_j, inf_tokens;
+};
+
+/* Landauer's limit at 300 K, J per bit erased: k_B T ln 2. */
+#define WP_LANDAUER_J 2.871e-21
+
+/* Computes the estimate. Returns 0, or -EINVAL with what is wrong or missing
+ * (and what would suffice) in err. */
+int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap);
+
+#endif
