@@ -5,7 +5,7 @@
 set -eu
 ledger=build/demo-ledger.db
 region=${WATTPRINT_REGION:-}
-echo "== wattprint run --unit tokens -- build/tinylm   (a character-level language model)" >&2
+echo "== wattprint run -- build/tinylm   (a character-level language model; it reports tokens)" >&2
 build/wattprint run --ledger "$ledger" --project demo --experiment tinylm \
 	--json build/demo-run.json -- build/tinylm
 echo >&2

@@ -305,13 +305,11 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
         free(pw);
     }
     wp_fmt_energy(per_unit, e, sizeof e);
-    printf("wattprint estimate: from run %.18s (%s %s in %.3g s, %s)\n",
-           json_string_value(json_object_get(run, "run_id")),
-           json_string_value(json_object_get(work, "unit")), "done", duration,
+    printf("wattprint estimate: from run %.18s (%.4g %s in %.3g s, %s energy)\n",
+           json_string_value(json_object_get(run, "run_id")), done,
+           json_string_value(json_object_get(work, "unit")), duration,
            json_string_value(json_object_get(run, "method")));
-    printf("  per unit      %s per %s (%.4g %s, %.4g J)\n", e,
-           json_string_value(json_object_get(work, "unit")), done,
-           json_string_value(json_object_get(work, "unit")), energy);
+    printf("  per unit      %s IT energy per unit of work (%.4g J / %.4g)\n", e, energy, done);
     wp_fmt_energy(total_e, e, sizeof e);
     wp_fmt_energy(total_e * lo_f, f, sizeof f);
     wp_fmt_energy(total_e * hi_f, m, sizeof m);
@@ -332,9 +330,8 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
                     a->pue, "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "device_hours",
                     duration / done * o->total_work / 3600.0, "flops", 0.0);
     print_carbon(a, total_e, out, "training");
-    printf("  method        linear in work: the job at the measured energy per %s; the range "
-           "is the job at the run's 10th and 90th percentile of power\n",
-           json_string_value(json_object_get(work, "unit")));
+    printf("  method        linear in work: the job at the measured energy per unit; the range "
+           "is the job at the run's 10th and 90th percentile of power\n");
     json_decref(run);
     {
         int rc = o->json_path ? write_json(out, o->json_path) : 0;
