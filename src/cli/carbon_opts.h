@@ -3,7 +3,7 @@
 #ifndef WP_CARBON_OPTS_H
 #define WP_CARBON_OPTS_H
 
-#include "../account/account.h"
+#include "../account/assume.h"
 
 #include <getopt.h>
 
@@ -33,23 +33,13 @@ enum {
     "  --provider NAME     PUE preset: aws, gcp, azure, onprem, personal, ...\n"                   \
     "  --embodied-g G      embodied emissions to include in the SCI score, grams\n"
 
-struct wp_carbon_opts {
-    const char *region, *provider;
-    double pue, intensity, embodied_g;
-    bool pue_set, intensity_set, embodied_set;
-};
-
 /* Handles one carbon option (opt from getopt_long). Returns 1 if it was one
  * and valid, 0 if opt is not a carbon option, -1 after printing why the value
  * is wrong (prog names the subcommand in the message). */
 int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o);
 
-/* Resolves the options (and WATTPRINT_REGION) into assumptions: looks up the
- * region and provider, picks the PUE. Returns 0, or -1 after printing why. */
-int wp_carbon_resolve(const char *prog, const struct wp_carbon_opts *o, struct wp_assumptions *a);
-
-/* With WATTPRINT_ELECTRICITYMAPS_TOKEN set, replaces the table's intensity
- * with the live one; on failure keeps the table's and says so once. */
-void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o);
+/* wp_carbon_resolve, saying why on stderr as prog. Returns 0 or -1. */
+int wp_carbon_resolve_cli(const char *prog, const struct wp_carbon_opts *o,
+                          struct wp_assumptions *a);
 
 #endif

@@ -349,7 +349,7 @@ int wp_cmd_estimate(int argc, char **argv)
     json_t *out, *assume;
     int rc = 0;
 
-    if (parse(argc, argv, &o) || wp_carbon_resolve("wattprint estimate", &o.carbon, &a))
+    if (parse(argc, argv, &o) || wp_carbon_resolve_cli("wattprint estimate", &o.carbon, &a))
         return USAGE_EXIT;
     if (o.from) {
         if (!(o.total_work > 0)) {

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "spawn.h"
 
-#include "../ledger/ledger.h"
+#include "../ledger/recorder.h"
 #include "../meter/meter.h"
 #include "../report/live.h"
 #include "../report/run.h"
@@ -343,67 +343,6 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
     return 0;
 }
 
-/* The ledger for this run: failures are said once, and never change the
- * run's outcome or exit status. */
-struct recorder {
-    struct wp_ledger *ledger;
-    struct wp_run *run;
-    bool said;
-};
-
-static void recorder_failed(struct recorder *r, const char *what, const char *err)
-{
-    if (!r->said)
-        wp_warn("the ledger cannot record this run (%s: %s); the result above is unaffected", what,
-                err);
-    r->said = true;
-    wp_ledger_close(r->ledger);
-    r->ledger = NULL;
-}
-
-static void recorder_open(struct recorder *r, const struct run_opts *o)
-{
-    char path[4096], err[1024];
-
-    if (o->no_ledger)
-        return;
-    if (!wp_ledger_path(o->ledger_path, path, sizeof path)) {
-        recorder_failed(r, "no path", "set --ledger, WATTPRINT_LEDGER or HOME");
-        return;
-    }
-    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
-        r->ledger = NULL;
-        recorder_failed(r, "open", err);
-        return;
-    }
-    if (wp_ledger_begin(r->ledger, r->run, err, sizeof err) != 0)
-        recorder_failed(r, "start", err);
-}
-
-/* Called from the sampling thread: the main thread is waiting for the command. */
-static void recorder_checkpoint(void *arg)
-{
-    struct recorder *r = arg;
-    struct wp_run snapshot = *r->run;
-    char err[1024];
-
-    if (!r->ledger)
-        return;
-    wp_run_account(&snapshot);
-    if (wp_ledger_checkpoint(r->ledger, &snapshot, err, sizeof err) != 0)
-        recorder_failed(r, "checkpoint", err);
-}
-
-static void recorder_finish(struct recorder *r)
-{
-    char err[1024];
-
-    if (r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) != 0)
-        recorder_failed(r, "finish", err);
-    wp_ledger_close(r->ledger);
-    r->ledger = NULL;
-}
-
 /* Reads the progress file and draws the live line while the command runs. */
 struct watcher {
     struct wp_run *run;
@@ -477,7 +416,7 @@ int wp_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
     struct wp_run run = {0};
-    struct recorder rec = {.run = &run};
+    struct wp_recorder rec = {0};
     struct watcher watcher = {.run = &run};
     pthread_t watch_thread;
     bool watching = false;
@@ -485,7 +424,7 @@ int wp_cmd_run(int argc, char **argv)
     int cmd, rc;
 
     cmd = parse_opts(argc, argv, &o);
-    if (cmd < 0 || wp_carbon_resolve("wattprint run", &o.carbon, &run.assume))
+    if (cmd < 0 || wp_carbon_resolve_cli("wattprint run", &o.carbon, &run.assume))
         return WP_EXIT_USAGE;
     if (open_meter(&o, &run.meter))
         return WP_EXIT_USAGE;
@@ -512,9 +451,11 @@ int wp_cmd_run(int argc, char **argv)
     wp_spawn_install_handlers();
     run.start_wall_s = wp_wall_s();
     wp_run_account(&run);
-    recorder_open(&rec, &o);
+    rec.guard = &watcher.mu; /* the watcher updates run.work under it */
+    pthread_mutex_init(&watcher.mu, NULL);
+    wp_recorder_open(&rec, &run, o.ledger_path, o.no_ledger);
     if (rec.ledger)
-        wp_meter_on_tick(run.meter, o.checkpoint_s, recorder_checkpoint, &rec);
+        wp_meter_on_tick(run.meter, o.checkpoint_s, wp_recorder_checkpoint, &rec);
     rc = wp_meter_start(run.meter);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
@@ -525,7 +466,6 @@ int wp_cmd_run(int argc, char **argv)
     {
         pthread_condattr_t ca;
         sigset_t all, old;
-        pthread_mutex_init(&watcher.mu, NULL);
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&watcher.cv, &ca);
@@ -560,7 +500,7 @@ int wp_cmd_run(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));
         run.status = WP_RUN_FAILED;
-        recorder_finish(&rec);
+        wp_recorder_finish(&rec);
         wp_meter_free(run.meter);
         return WP_EXIT_USAGE;
     }
@@ -584,7 +524,7 @@ int wp_cmd_run(int argc, char **argv)
         wp_run_print_summary(&run, stderr);
     if (o.json_path)
         wp_run_write_json(&run, o.json_path);
-    recorder_finish(&rec);
+    wp_recorder_finish(&rec);
     wp_meter_free(run.meter);
     return end.exit_status;
 }

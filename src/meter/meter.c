@@ -365,14 +365,13 @@ unsigned wp_meter_wraps(struct wp_meter *m, int i)
     return w;
 }
 
-void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
+void wp_meter_totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < m->n_ch; i++) {
         const struct wp_channel *ch = m->ch[i];
-        double e = wp_meter_energy_j(m, i);
         if (ch->component == WP_PSYS) {
-            out->psys_j += e;
+            out->psys_j += e[i];
             out->has_psys = true;
             continue;
         }
@@ -381,13 +380,35 @@ void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
         if (ch->method == WP_ESTIMATED)
             out->any_estimated = true;
         if (ch->component == WP_CPU)
-            out->cpu_j += e;
+            out->cpu_j += e[i];
         else if (ch->component == WP_DRAM)
-            out->dram_j += e;
+            out->dram_j += e[i];
         else if (ch->component == WP_GPU)
-            out->gpu_j += e;
+            out->gpu_j += e[i];
     }
     out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
+}
+
+void wp_meter_energies(struct wp_meter *m, double *e)
+{
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < m->n_ch; i++)
+        e[i] = (double)m->energy_uj[i] / 1e6;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
+{
+    double stack[64] = {0}, *e = m->n_ch <= 64 ? stack : calloc((size_t)m->n_ch, sizeof *e);
+
+    if (!e) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    wp_meter_energies(m, e);
+    wp_meter_totals_of(m, e, out);
+    if (e != stack)
+        free(e);
 }
 
 double wp_meter_recent_power_w(struct wp_meter *m)

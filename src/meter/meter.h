@@ -63,6 +63,13 @@ bool wp_meter_lost(struct wp_meter *m, int i);
 unsigned wp_meter_wraps(struct wp_meter *m, int i);
 void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out);
 
+/* Totals of per-channel energies e[0..n_channels) (joules), by the same
+ * rules: each joule once, psys apart. */
+void wp_meter_totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out);
+
+/* Copies every channel's energy so far, in joules, into e[0..n_channels). */
+void wp_meter_energies(struct wp_meter *m, double *e);
+
 /* Power of the counted channels between the last two readings, W. */
 double wp_meter_recent_power_w(struct wp_meter *m);
 

@@ -1,0 +1,105 @@
+/* Carbon assumptions from options: region (or WATTPRINT_REGION, or the world
+ * average), intensity, PUE (given, the provider's, or 1.0), embodied
+ * emissions; and the optional live intensity. */
+#include "assume.h"
+
+#include "../util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
+                      size_t cap)
+{
+    const char *region = o->region;
+    const char *from = "--region";
+    char suggest[256], provider[32] = "";
+
+    memset(a, 0, sizeof *a);
+    if (!region || !*region) {
+        region = getenv("WATTPRINT_REGION");
+        from = "WATTPRINT_REGION";
+    }
+    if (region && *region) {
+        if (wp_region_find(region, &a->region, suggest, sizeof suggest) != 0) {
+            snprintf(err, cap,
+                     "%s: unknown region '%s'; nearest: %s (wattprint regions lists them all)",
+                     from, region, suggest);
+            return -1;
+        }
+        snprintf(a->intensity_source, sizeof a->intensity_source, "table: %s", a->region.source);
+    } else {
+        wp_region_world(&a->region);
+        snprintf(a->intensity_source, sizeof a->intensity_source, "assumed: %s", a->region.source);
+    }
+    if (o->intensity_set) {
+        a->region.intensity_g_per_kwh = o->intensity;
+        a->region.assumed = false;
+        if (!region || !*region) {
+            snprintf(a->region.code, sizeof a->region.code, "custom");
+            snprintf(a->region.name, sizeof a->region.name, "given intensity");
+            a->region.has_mix = false;
+            a->region.year = 0;
+        }
+        snprintf(a->intensity_source, sizeof a->intensity_source, "--intensity");
+    }
+
+    /* PUE: --pue, else --provider, else the cloud region's provider, else 1.0. */
+    if (o->provider)
+        snprintf(provider, sizeof provider, "%s", o->provider);
+    else if (strchr(a->region.code, ':'))
+        snprintf(provider, sizeof provider, "%.*s", (int)strcspn(a->region.code, ":"),
+                 a->region.code);
+    if (o->pue_set) {
+        a->pue = o->pue;
+        snprintf(a->pue_source, sizeof a->pue_source, "--pue");
+    } else if (provider[0]) {
+        if (wp_provider_pue(provider, &a->pue, a->pue_source, sizeof a->pue_source, suggest,
+                            sizeof suggest) != 0) {
+            if (o->provider) {
+                snprintf(err, cap, "--provider: unknown provider '%s'; known: %s", o->provider,
+                         suggest);
+                return -1;
+            }
+            a->pue = 1.0;
+            a->pue_assumed = true;
+            snprintf(a->pue_source, sizeof a->pue_source,
+                     "assumed 1.0: no published PUE for %s; set --pue", provider);
+        }
+    } else {
+        a->pue = 1.0;
+        a->pue_assumed = true;
+        snprintf(a->pue_source, sizeof a->pue_source,
+                 "assumed 1.0 (no data-centre overhead); set --pue or --provider");
+    }
+    a->embodied_g = o->embodied_g;
+    a->has_embodied = o->embodied_set;
+    return 0;
+}
+
+void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o)
+{
+    const char *token = getenv("WATTPRINT_ELECTRICITYMAPS_TOKEN");
+    char zone[3], when[64], err[256];
+    double g;
+
+    if (!token || !*token || o->intensity_set)
+        return;
+    if (a->region.assumed || !a->region.country3[0] ||
+        wp_country_alpha2(a->region.country3, zone) != 0) {
+        wp_warn("live intensity: no country zone for region '%s'; using the table", a->region.code);
+        return;
+    }
+    if (wp_emaps_fetch(zone, token, 2.0, &g, when, sizeof when, err, sizeof err) != 0) {
+        wp_warn("live intensity from Electricity Maps failed (%s); using the table's %.0f "
+                "g/kWh",
+                err, a->region.intensity_g_per_kwh);
+        snprintf(a->intensity_source, sizeof a->intensity_source,
+                 "table (Electricity Maps failed: %.100s): %.120s", err, a->region.source);
+        return;
+    }
+    a->region.intensity_g_per_kwh = g;
+    snprintf(a->intensity_source, sizeof a->intensity_source, "Electricity Maps live, zone %s, %s",
+             zone, when[0] ? when : "latest");
+}

@@ -1,0 +1,23 @@
+/* Carbon assumptions from options, shared by the CLI and the library. */
+#ifndef WP_ASSUME_H
+#define WP_ASSUME_H
+
+#include "account.h"
+
+struct wp_carbon_opts {
+    const char *region, *provider; /* NULL: not given */
+    double pue, intensity, embodied_g;
+    bool pue_set, intensity_set, embodied_set;
+};
+
+/* Resolves the options (and WATTPRINT_REGION) into assumptions: looks up the
+ * region and provider, picks the PUE. Returns 0, or -1 with the reason (and
+ * the nearest valid names) in err. */
+int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
+                      size_t cap);
+
+/* With WATTPRINT_ELECTRICITYMAPS_TOKEN set, replaces the table's intensity
+ * with the live one; on failure keeps the table's and says so once. */
+void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o);
+
+#endif

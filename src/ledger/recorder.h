@@ -1,0 +1,29 @@
+/* Recording one run in the ledger while it runs: the row at the start,
+ * checkpoints from the sampling thread, everything at the end. Failures are
+ * said once on stderr and never change the run's outcome. */
+#ifndef WP_RECORDER_H
+#define WP_RECORDER_H
+
+#include "ledger.h"
+
+#include <pthread.h>
+
+struct wp_recorder {
+    struct wp_ledger *ledger; /* NULL: not recording (disabled or failed) */
+    struct wp_run *run;
+    pthread_mutex_t *guard; /* held while the run is copied for a checkpoint; may be NULL */
+    bool said;
+};
+
+/* Opens the ledger at path (NULL: the default path) and writes the run's
+ * row as running. With disabled, records nothing. */
+void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path, bool disabled);
+
+/* A checkpoint of the run's totals; arg is the recorder. Safe to call from
+ * the sampling thread (wp_meter_on_tick). */
+void wp_recorder_checkpoint(void *arg);
+
+/* Writes the finished run, with its samples, and closes the ledger. */
+void wp_recorder_finish(struct wp_recorder *r);
+
+#endif
