@@ -31,7 +31,8 @@ check: deps-check
 	@cmake -S . -B build -DWATTPRINT_WERROR=ON >/dev/null
 	@cmake --build build -j $(JOBS) -- --no-print-directory
 	@cmake -S . -B $(CHECK_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-		-DWATTPRINT_SANITIZE=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_FUZZ=ON -DWATTPRINT_WERROR=ON >/dev/null
+		-DWATTPRINT_SANITIZE=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_FUZZ=ON -DWATTPRINT_WERROR=ON \
+		-DWATTPRINT_PYLIB=$(CURDIR)/build/libwattprint.so >/dev/null
 	@cmake --build $(CHECK_DIR) -j $(JOBS) -- --no-print-directory
 	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
 
