@@ -305,6 +305,21 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     return optind;
 }
 
+/* On a node shared by several ranks of one job, the rank with local rank 0
+ * measures the node (CPU, DRAM); the others measure only their own GPUs, so
+ * the node is counted once. */
+static bool other_rank(void)
+{
+    static const char *const vars[] = {"LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                       "MPI_LOCALRANKID"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strcmp(v, "0") != 0;
+    }
+    return false;
+}
+
 static int open_meter(const struct run_opts *o, struct wp_meter **out)
 {
     struct wp_sensor_env env = {
@@ -313,6 +328,7 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         .cpu_tdp_w = o->cpu_tdp_w,
         .allow_estimates = !o->require_measured,
         .gpus = o->gpus,
+        .gpus_only = other_rank(),
     };
     struct wp_sensor **sensors;
     int n = wp_sensors_probe(&env, &sensors);
@@ -329,9 +345,9 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         wp_sensors_close(sensors, n);
         return -1;
     }
-    if (o->require_measured && (env.unreadable > 0 || !(env.covered & (1u << WP_CPU)))) {
+    if (o->require_measured && !(env.covered & (1u << WP_CPU))) {
         fprintf(stderr, "wattprint run: --require-measured: %s; not running the command\n",
-                env.unreadable ? "some energy counters exist but cannot be read (see above)"
+                env.unreadable ? "the energy counters exist but cannot be read (see above)"
                                : "no CPU energy counter (RAPL) can be read on this machine");
         wp_sensors_close(sensors, n);
         return -1;

@@ -11,6 +11,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
                "       wattprint ls|show|summary|export|rm|import [options]\n"
                "       wattprint estimate [inputs]\n"
+               "       wattprint serve [--listen ADDR:PORT] [--socket PATH]\n"
                "       wattprint regions | hardware\n"
                "       wattprint --version\n"
                "\n"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
                "  estimate the footprint of training or inference before running it, or of\n"
                "           a whole job from a short run (wattprint estimate --help)\n"
                "  hardware list the hardware the estimator knows\n"
+               "  serve    this node's energy for Prometheus and local users\n"
                "  regions  list the grid regions and their carbon intensity\n"
                "\n"
                "See wattprint(1) and docs/ for the method.\n");
@@ -50,6 +52,7 @@ int main(int argc, char **argv)
         {"import", wp_cmd_import},
         {"estimate", wp_cmd_estimate},
         {"hardware", wp_cmd_hardware},
+        {"serve", wp_cmd_serve},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

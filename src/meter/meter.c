@@ -18,7 +18,8 @@ struct wp_meter {
     int n_sensors, n_ch;
     const struct wp_channel **ch;
     int *first; /* index of each sensor's first channel */
-    uint64_t *raw, *energy_uj, *scratch;
+    uint64_t *raw, *energy_uj, *scratch, *prev_uj;
+    double *power_w;
     unsigned *wraps;
     bool *lost, *ok, *seen;
     double interval_s, t_start, t_last;
@@ -85,6 +86,8 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct
     m->lost = calloc(c, sizeof *m->lost);
     m->ok = calloc(c, sizeof *m->ok);
     m->seen = calloc(c, sizeof *m->seen);
+    m->prev_uj = calloc(c, sizeof *m->prev_uj);
+    m->power_w = calloc(c, sizeof *m->power_w);
     m->s_t = calloc(WP_METER_MAX_SAMPLES, sizeof *m->s_t);
     m->s_e = calloc(WP_METER_MAX_SAMPLES * c, sizeof *m->s_e);
     if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps || !m->lost ||
@@ -181,8 +184,12 @@ static void read_locked(struct wp_meter *m, double now)
         for (int c = 0; c < m->n_ch; c++)
             if (m->ch[c]->counted && m->ch[c]->component != WP_PSYS)
                 counted += (double)m->energy_uj[c] / 1e6;
-        if (now > m->prev_t && m->prev_t > 0)
+        if (now > m->prev_t && m->prev_t > 0) {
             m->recent_power_w = (counted - m->prev_counted_j) / (now - m->prev_t);
+            for (int c = 0; c < m->n_ch; c++)
+                m->power_w[c] = (double)(m->energy_uj[c] - m->prev_uj[c]) / 1e6 / (now - m->prev_t);
+        }
+        memcpy(m->prev_uj, m->energy_uj, (size_t)m->n_ch * sizeof *m->prev_uj);
         m->prev_t = now;
         m->prev_counted_j = counted;
     }
@@ -300,6 +307,8 @@ void wp_meter_free(struct wp_meter *m)
     free(m->lost);
     free(m->ok);
     free(m->seen);
+    free(m->prev_uj);
+    free(m->power_w);
     free(m->s_t);
     free(m->s_e);
     free(m);
@@ -418,6 +427,24 @@ double wp_meter_recent_power_w(struct wp_meter *m)
     p = m->recent_power_w;
     pthread_mutex_unlock(&m->mu);
     return p;
+}
+
+double wp_meter_channel_power_w(struct wp_meter *m, int i)
+{
+    double p;
+    pthread_mutex_lock(&m->mu);
+    p = (i >= 0 && i < m->n_ch) ? m->power_w[i] : 0.0;
+    pthread_mutex_unlock(&m->mu);
+    return p;
+}
+
+double wp_meter_age_s(struct wp_meter *m)
+{
+    double a;
+    pthread_mutex_lock(&m->mu);
+    a = m->started ? wp_mono_s() - m->t_last : 1e9;
+    pthread_mutex_unlock(&m->mu);
+    return a;
 }
 
 int wp_meter_n_samples(struct wp_meter *m)

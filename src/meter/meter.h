@@ -73,6 +73,12 @@ void wp_meter_energies(struct wp_meter *m, double *e);
 /* Power of the counted channels between the last two readings, W. */
 double wp_meter_recent_power_w(struct wp_meter *m);
 
+/* Power of channel i between the last two readings, W (0 before two). */
+double wp_meter_channel_power_w(struct wp_meter *m, int i);
+
+/* Seconds since the last reading was taken. */
+double wp_meter_age_s(struct wp_meter *m);
+
 /* Stored samples: times (seconds since start) and cumulative energy per
  * channel. Long runs are downsampled so that at most WP_METER_MAX_SAMPLES
  * are kept; the first and last reading are always kept. */

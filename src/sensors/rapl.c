@@ -50,7 +50,8 @@ static void say_unreadable(const char *path, int err)
     wp_warn("cannot read the RAPL counter %s: %s.%s\n"
             "  To measure CPU and DRAM energy instead of estimating it: run wattprint as root,\n"
             "  or make the counters readable by your group (a udev rule, or for this boot:\n"
-            "  chmod 0444 /sys/class/powercap/intel-rapl:*/energy_uj).",
+            "  chmod 0444 /sys/class/powercap/intel-rapl:*/energy_uj), or have root run\n"
+            "  `wattprint serve --socket /run/wattprint.sock` for every local user.",
             path, strerror(err),
             err == EACCES ? " Since Linux 5.10 these counters are readable by root only "
                             "(CVE-2020-8694)"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const struct wp_sensor_ops *const registry[] = {
-    &wp_rapl_ops, &wp_rapl_perf_ops, &wp_nvml_ops,
+    &wp_rapl_ops, &wp_rapl_perf_ops, &wp_serve_client_ops, &wp_nvml_ops,
     &wp_rocm_ops, &wp_cpu_model_ops, &wp_ram_model_ops,
 };
 
@@ -24,7 +24,11 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
         return -ENOMEM;
     for (size_t i = 0; i < n_reg; i++) {
         struct wp_sensor *s = NULL;
-        int rc = registry[i]->probe(env, &s);
+        int rc;
+        /* With another rank measuring the node, only GPUs are this one's. */
+        if (env->gpus_only && registry[i] != &wp_nvml_ops && registry[i] != &wp_rocm_ops)
+            continue;
+        rc = registry[i]->probe(env, &s);
         if (rc == -ENOMEM) {
             wp_sensors_close(list, n);
             return rc;

@@ -57,6 +57,8 @@ struct wp_sensor_env {
                              list of indices and UUIDs */
     char gpu_why[512];    /* why GPU backends found nothing, for --gpus errors */
     int gpu_error;        /* a --gpus entry matched no GPU (message printed) */
+    bool no_socket;       /* do not read a wattprint serve socket (the daemon itself) */
+    bool gpus_only;       /* another rank on this node measures CPU and DRAM */
 };
 
 struct wp_sensor_ops {
@@ -74,6 +76,7 @@ struct wp_sensor_ops {
 
 extern const struct wp_sensor_ops wp_rapl_ops;
 extern const struct wp_sensor_ops wp_rapl_perf_ops;
+extern const struct wp_sensor_ops wp_serve_client_ops;
 extern const struct wp_sensor_ops wp_nvml_ops;
 extern const struct wp_sensor_ops wp_rocm_ops;
 extern const struct wp_sensor_ops wp_cpu_model_ops;

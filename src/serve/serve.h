@@ -1,0 +1,45 @@
+/* wattprint serve: the node's energy for Prometheus (HTTP, /metrics) and for
+ * local users' `wattprint run` (a Unix socket), from one meter. A sink: it
+ * reads the meter, never the sensors. */
+#ifndef WP_SERVE_H
+#define WP_SERVE_H
+
+#include "../account/account.h"
+#include "../meter/meter.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WP_SERVE_DEFAULT_PORT   9731
+#define WP_SERVE_DEFAULT_SOCKET "/run/wattprint.sock"
+
+/* The Prometheus text exposition of the meter: energy counters and power
+ * gauges per channel, and, with carbon, emissions and grid intensity.
+ * Returns a malloc'd string (caller frees) and its length in *len, or NULL. */
+char *wp_metrics_text(struct wp_meter *m, const struct wp_assumptions *a, bool carbon, size_t *len);
+
+/* The snapshot served on the Unix socket: every measured channel's
+ * cumulative energy, as JSON. Returns a malloc'd string, or NULL. */
+char *wp_snapshot_json(struct wp_meter *m);
+
+struct wp_server;
+
+struct wp_server_opts {
+    const char *listen_addr; /* IPv4 or IPv6 literal */
+    int port;                /* 0: no HTTP */
+    const char *socket_path; /* NULL: no socket */
+    unsigned socket_mode;
+    double socket_resolution_s; /* the freshest reading the socket hands out */
+    bool carbon;
+};
+
+/* Starts serving m. Returns 0 and *out, or -1 with the reason in err. */
+int wp_server_start(struct wp_meter *m, const struct wp_assumptions *a,
+                    const struct wp_server_opts *o, struct wp_server **out, char *err, size_t cap);
+
+/* Refreshes the cached /metrics text; called after each reading. */
+void wp_server_refresh(void *server);
+
+void wp_server_stop(struct wp_server *s);
+
+#endif
