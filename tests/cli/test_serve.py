@@ -1,0 +1,276 @@
+"""wattprint serve: a real Prometheus server scraping two instances, load,
+malformed requests, and the rootless path through the Unix socket."""
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+import fakehw
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=15, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if pred():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Node:
+    """A wattprint serve instance over its own fake powercap tree."""
+
+    def __init__(self, wattprint, tmp, name, extra=()):
+        self.sysfs = os.path.join(tmp, name, "sys")
+        self.procfs = os.path.join(tmp, name, "proc")
+        fakehw.make_zone(self.sysfs, "intel-rapl:0", "package-0")
+        fakehw.make_zone(self.sysfs, "intel-rapl:0:0", "dram")
+        fakehw.make_proc(self.procfs)
+        self.port = free_port()
+        env = dict(os.environ, WATTPRINT_SYSFS=self.sysfs, WATTPRINT_PROCFS=self.procfs)
+        self.proc = subprocess.Popen([wattprint, "serve", "--listen", "127.0.0.1:%d" % self.port,
+                                      "--interval", "0.2"] + list(extra), env=env,
+                                     stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: self.get("/healthz")[0] == 200, what="serve to listen")
+
+    def get(self, path, method="GET"):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        c.request(method, path)
+        r = c.getresponse()
+        body = r.read().decode()
+        c.close()
+        return r.status, body, r.getheader("Content-Type")
+
+    def stop(self):
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def node(wattprint, tmp_path):
+    n = Node(wattprint, str(tmp_path), "a", ["--region", "FR"])
+    yield n
+    n.stop()
+
+
+def test_metrics_format(node):
+    fakehw.advance(node.sysfs, [("intel-rapl:0", 42), ("intel-rapl:0:0", 4)], 1, 0)
+    time.sleep(0.5)
+    status, body, ctype = node.get("/metrics")
+    assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
+    assert "# TYPE wattprint_energy_joules_total counter" in body
+    assert "# TYPE wattprint_power_watts gauge" in body
+    assert ('wattprint_energy_joules_total{component="cpu",device="package-0",sensor="rapl",'
+            'method="measured"} 42.000000') in body
+    assert 'wattprint_grid_intensity_grams_per_kilowatt_hour{region="FRA"} 56.039' in body
+    g = [l for l in body.splitlines() if l.startswith("wattprint_emissions_grams_total")][0]
+    assert float(g.split()[-1]) == pytest.approx(46 / 3.6e6 * 56.04, rel=1e-3)
+    assert node.get("/healthz")[:2] == (200, "ok\n")
+    assert node.get("/nope")[0] == 404
+    assert node.get("/metrics", "POST")[0] == 405
+    assert node.get("/metrics", "HEAD")[0] == 200
+
+
+def test_counters_stay_monotonic_across_wraps(wattprint, tmp_path):
+    n = Node(wattprint, str(tmp_path), "w")
+    try:
+        with open(os.path.join(n.sysfs, "class/powercap/intel-rapl:0/max_energy_range_uj"),
+                  "w") as f:
+            f.write("5000000\n")  # 5 J: wraps every few steps below
+    finally:
+        n.stop()
+    # a daemon started on a 5 J counter at up to 50 W
+    fakehw.make_zone(n.sysfs, "intel-rapl:0", "package-0", range_uj=5_000_000,
+                     max_power_uw=50_000_000)
+    n2 = Node(wattprint, str(tmp_path), "w")
+    try:
+        values = []
+        for _ in range(6):
+            fakehw.advance(n2.sysfs, [("intel-rapl:0", 3.0)], 3, 0.03)
+            time.sleep(0.3)
+            body = n2.get("/metrics")[1]
+            line = [l for l in body.splitlines() if 'device="package-0"' in l and
+                    l.startswith("wattprint_energy_joules_total")][0]
+            values.append(float(line.split()[-1]))
+        assert values == sorted(values)
+        assert values[-1] == pytest.approx(18.0, rel=1e-3)
+    finally:
+        n2.stop()
+
+
+def test_no_carbon_metrics_without_a_region(wattprint, tmp_path, monkeypatch):
+    monkeypatch.delenv("WATTPRINT_REGION", raising=False)
+    n = Node(wattprint, str(tmp_path), "b")
+    try:
+        body = n.get("/metrics")[1]
+        assert "wattprint_energy_joules_total" in body
+        assert "wattprint_emissions_grams_total" not in body
+    finally:
+        n.stop()
+
+
+def test_two_hundred_concurrent_scrapes(node):
+    def scrape(_):
+        return node.get("/metrics")[0]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
+        statuses = list(pool.map(scrape, range(200)))
+    assert statuses == [200] * 200
+    assert node.proc.poll() is None
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"GET /metrics HTTP/9.9\r\n\r\n",
+    b"GET /metrics HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    b"\x00\x01\x02\xff\r\n\r\n",
+])
+def test_malformed_requests_get_4xx_and_never_crash(node, raw):
+    s = socket.create_connection(("127.0.0.1", node.port), timeout=2)
+    try:
+        s.sendall(raw)
+        reply = s.recv(1024)
+    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+        reply = b""  # dropped, or left to time out: either way no answer to give
+    finally:
+        s.close()
+    if reply:
+        code = int(reply.split()[1])
+        # a client error; 505 is the status HTTP has for an unknown version
+        assert 400 <= code < 500 or code == 505, reply[:100]
+    assert node.get("/healthz")[0] == 200
+    assert node.proc.poll() is None
+
+
+def test_serve_refusals(wattprint):
+    for args, needle in ((["--listen", "nowhere"], "--listen"),
+                         (["--listen", "127.0.0.1:99999"], "--listen"),
+                         (["--listen", "none"], "nothing to serve"),
+                         (["--socket-mode", "999"], "--socket-mode"),
+                         (["--region", "XX"], "unknown region"),
+                         (["--bogus"], "unknown option")):
+        p = subprocess.run([wattprint, "serve"] + args, capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 2, (args, p.stderr)
+        assert needle in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("prometheus"), reason="needs Debian's prometheus")
+def test_prometheus_sums_two_nodes(wattprint, tmp_path):
+    a = Node(wattprint, str(tmp_path), "node1")
+    b = Node(wattprint, str(tmp_path), "node2")
+    port = free_port()
+    cfg = tmp_path / "prometheus.yml"
+    cfg.write_text("global:\n  scrape_interval: 1s\n"
+                   "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
+                   "      - targets: ['127.0.0.1:%d', '127.0.0.1:%d']\n" % (a.port, b.port))
+    prom = subprocess.Popen(["prometheus", "--config.file", str(cfg), "--storage.tsdb.path",
+                             str(tmp_path / "tsdb"), "--web.listen-address",
+                             "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def query(q):
+        url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (port, urllib.parse.quote(q))
+        with urllib.request.urlopen(url, timeout=5) as r:
+            res = json.load(r)["data"]["result"]
+        return float(res[0]["value"][1]) if res else None
+
+    total = 'sum(wattprint_energy_joules_total{component="cpu"})'
+    try:
+        wait_for(lambda: query('count(up{job="wattprint"} == 1)') == 2, timeout=60,
+                 what="Prometheus to scrape both nodes")
+        before = query(total)
+        fakehw.advance(a.sysfs, [("intel-rapl:0", 100.0)], 5, 0.05)
+        fakehw.advance(b.sysfs, [("intel-rapl:0", 50.0)], 5, 0.05)
+        wait_for(lambda: query(total) - before >= 149, timeout=30, what="the new energy")
+        time.sleep(2.5)
+        assert query(total) - before == pytest.approx(150.0, rel=0.01)
+    finally:
+        prom.terminate()
+        prom.wait(timeout=20)
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root and setpriv to test an unprivileged user")
+def test_rootless_run_measures_through_the_socket(wattprint):
+    top = tempfile.mkdtemp(prefix="wattprint-sock-")
+    try:
+        os.chmod(top, 0o755)
+        sysfs, procfs = os.path.join(top, "sys"), os.path.join(top, "proc")
+        fakehw.make_zone(sysfs, "intel-rapl:0", "package-0")
+        fakehw.make_proc(procfs)
+        energy = os.path.realpath(fakehw.zone_file(sysfs, "intel-rapl:0"))
+        os.chmod(energy, 0o400)  # root-only, as since Linux 5.10
+        for root, dirs, _ in os.walk(top):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        sock = os.path.join(top, "wattprint.sock")
+        binary = os.path.join(top, "wattprint")
+        shutil.copy(wattprint, binary)
+        os.chmod(binary, 0o755)
+        out = os.path.join(top, "out")
+        os.mkdir(out)
+        os.chmod(out, 0o777)
+        env = dict(os.environ, WATTPRINT_SYSFS=sysfs, WATTPRINT_PROCFS=procfs)
+        daemon = subprocess.Popen([binary, "serve", "--listen", "none", "--socket", sock,
+                                   "--interval", "0.1"], env=env, stderr=subprocess.PIPE,
+                                  text=True)
+        wait_for(lambda: os.path.exists(sock), what="the socket")
+        assert oct(os.stat(sock).st_mode & 0o777) == "0o666"
+        user_env = dict(env, WATTPRINT_SOCKET=sock, WATTPRINT_LEDGER=os.path.join(out, "l.db"))
+        run = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                binary, "run", "--require-measured", "--json",
+                                os.path.join(out, "r.json"), "--", "sleep", "2"],
+                               env=user_env, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.6)
+        fakehw.advance(sysfs, [("intel-rapl:0", 25.0)], 5, 0.05)  # as root, mid-run
+        _, err = run.communicate(timeout=30)
+        daemon.terminate()
+        daemon.wait(timeout=10)
+        assert run.returncode == 0, err
+        assert "Permission denied" in err and "measuring through wattprint serve" in err
+        r = json.load(open(os.path.join(out, "r.json")))
+        cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+        assert cpu["method"] == "measured" and cpu["sensor"] == "serve"
+        assert cpu["energy_j"] == pytest.approx(25.0, rel=1e-3)
+    finally:
+        shutil.rmtree(top)
+
+
+def test_other_ranks_measure_only_their_gpus(runner):
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    nvml = os.path.join(str(runner.tmp), "nvml")
+    fakehw.make_gpus(nvml, [{"name": "GPU", "uuid": "GPU-1", "limit_mw": 300000,
+                             "power_mw": 0, "energy_mj": 0}])
+    base = runner.env(WATTPRINT_NVML_LIBRARY=os.environ["FAKE_NVML"],
+                      WATTPRINT_FAKE_NVML_DIR=nvml)
+    p, r = runner.run(["--", "true"], env=dict(base, LOCAL_RANK="1"))
+    assert {c["component"] for c in r["channels"]} == {"gpu"}
+    p, r = runner.run(["--", "true"], env=dict(base, LOCAL_RANK="0"))
+    assert {"cpu", "gpu"} <= {c["component"] for c in r["channels"]}
