@@ -11,6 +11,7 @@ build/wattprint run --ledger "$ledger" --project demo --experiment tinylm \
 echo >&2
 echo "== wattprint estimate --from last --total-work 300e9   (GPT-3's 300 billion tokens)" >&2
 build/wattprint estimate --ledger "$ledger" --from last --total-work 300e9
+build/wattprint report --ledger "$ledger" last --html build/demo-report.html
 echo >&2
-echo "The run is recorded in $ledger (wattprint ls --ledger $ledger); its JSON is in" \
+echo "The report: build/demo-report.html. The run is recorded in $ledger (wattprint ls --ledger $ledger); its JSON is in" \
 	"build/demo-run.json.${region:+ Region: $region.}" >&2

@@ -16,5 +16,6 @@ int wp_cmd_import(int argc, char **argv);
 int wp_cmd_estimate(int argc, char **argv);
 int wp_cmd_hardware(int argc, char **argv);
 int wp_cmd_serve(int argc, char **argv);
+int wp_cmd_report(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static void usage(FILE *f)
                "  show     show one run: wattprint show RUN|last\n"
                "  summary  totals by project, experiment, tag, day, host or job\n"
                "  export   the ledger as csv, json or CodeCarbon's emissions.csv\n"
+               "  report   HTML, Markdown, model card or SCI for a run, experiment or project\n"
                "  rm       delete runs from the ledger\n"
                "  import   merge another machine's ledger\n"
                "  estimate the footprint of training or inference before running it, or of\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {"estimate", wp_cmd_estimate},
         {"hardware", wp_cmd_hardware},
         {"serve", wp_cmd_serve},
+        {"report", wp_cmd_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

@@ -1,0 +1,588 @@
+/* Reports people read, from run JSON: HTML, Markdown, model card, SCI. */
+#include "report.h"
+
+#include "../util/buf.h"
+#include "../util/util.h"
+#include "run.h"
+#include "svg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SERIES 12
+
+static const char *s(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static double n(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static void command_text(json_t *run, char *out, size_t cap)
+{
+    size_t o = 0, i;
+    json_t *a;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(run, "command"), i, a)
+    {
+        int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
+        if (k < 0 || (size_t)k >= cap - o)
+            break;
+        o += (size_t)k;
+    }
+}
+
+/* Power over time by component from the stored samples: CPU and DRAM summed
+ * over their counted channels, each GPU apart. */
+struct series {
+    int n, ns;
+    double *x, *v[MAX_SERIES];
+    char names[MAX_SERIES][64];
+};
+
+static void series_free(struct series *sr)
+{
+    free(sr->x);
+    for (int i = 0; i < sr->ns; i++)
+        free(sr->v[i]);
+}
+
+static int group_of(json_t *run, const char *device, struct series *sr)
+{
+    json_t *ch;
+    size_t i;
+    char name[64] = "";
+
+    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    {
+        const char *comp = s(ch, "component");
+        if (strcmp(s(ch, "device"), device) != 0 || !json_is_true(json_object_get(ch, "counted")))
+            continue;
+        if (strcmp(comp, "cpu") == 0)
+            snprintf(name, sizeof name, "CPU");
+        else if (strcmp(comp, "dram") == 0)
+            snprintf(name, sizeof name, "DRAM");
+        else if (strcmp(comp, "gpu") == 0)
+            snprintf(name, sizeof name, "%.20s %.40s", device, s(ch, "name"));
+    }
+    if (!name[0])
+        return -1;
+    for (int g = 0; g < sr->ns; g++)
+        if (strcmp(sr->names[g], name) == 0)
+            return g;
+    if (sr->ns == MAX_SERIES || !(sr->v[sr->ns] = calloc((size_t)sr->n, sizeof(double))))
+        return -1;
+    snprintf(sr->names[sr->ns], sizeof sr->names[sr->ns], "%s", name);
+    return sr->ns++;
+}
+
+static bool power_series(json_t *run, struct series *sr)
+{
+    json_t *smp = json_object_get(run, "samples"), *t = json_object_get(smp, "t_s");
+    json_t *e = json_object_get(smp, "energy_j"), *names = json_object_get(smp, "channels");
+    size_t k = json_array_size(t), nc = json_array_size(names);
+
+    memset(sr, 0, sizeof *sr);
+    if (k < 2)
+        return false;
+    sr->n = (int)k - 1;
+    if (!(sr->x = calloc((size_t)sr->n, sizeof *sr->x)))
+        return false;
+    for (size_t c = 0; c < nc; c++) {
+        int g = group_of(run, json_string_value(json_array_get(names, c)), sr);
+        if (g < 0)
+            continue;
+        for (size_t i = 1; i < k; i++) {
+            double dt = json_number_value(json_array_get(t, i)) -
+                        json_number_value(json_array_get(t, i - 1));
+            double de = json_number_value(json_array_get(json_array_get(e, i), c)) -
+                        json_number_value(json_array_get(json_array_get(e, i - 1), c));
+            sr->v[g][i - 1] += dt > 0 ? de / dt : 0;
+        }
+    }
+    for (size_t i = 1; i < k; i++)
+        sr->x[i - 1] = json_number_value(json_array_get(t, i));
+    return sr->ns > 0;
+}
+
+static const char style[] =
+    "<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em;"
+    "color:#222;line-height:1.45}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;"
+    "border-bottom:1px solid #ccc}code{background:#f3f3f3;padding:1px 4px}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{padding:4px 10px;border-bottom:1px "
+    "solid #e3e3e3;text-align:left}td.n,th.n{text-align:right}.cards{display:flex;"
+    "flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:6px;padding:10px 16px;"
+    "min-width:150px}.card b{display:block;font-size:1.4em}.muted{color:#666}"
+    ".est{color:#a05a00}.big{font-size:1.15em}svg{max-width:100%;height:auto}</style>";
+
+static void card(struct wp_buf *b, const char *label, const char *value)
+{
+    wp_buf_printf(b, "<div class=\"card\"><b>");
+    wp_buf_escape(b, value);
+    wp_buf_printf(b, "</b>%s</div>", label);
+}
+
+static void head(struct wp_buf *b, const char *title)
+{
+    wp_buf_printf(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width\"><title>");
+    wp_buf_escape(b, title);
+    wp_buf_printf(b, "</title>%s</head><body>", style);
+}
+
+static void mix_svg(struct wp_buf *b, json_t *carbon)
+{
+    static const char *const keys[] = {"coal",  "gas",  "oil",   "nuclear",
+                                       "hydro", "wind", "solar", "other_renewable"};
+    json_t *mix = json_object_get(carbon, "mix");
+    const char *labels[8];
+    double v[8];
+    int k = 0;
+
+    if (!json_is_object(mix))
+        return;
+    for (int i = 0; i < 8; i++) {
+        double share = n(mix, keys[i]) * 100;
+        if (share >= 0.5) {
+            labels[k] = keys[i];
+            v[k++] = share;
+        }
+    }
+    wp_svg_shares(b, "Electricity generation of the region's country", labels, v, k, "%", 760);
+}
+
+static void assumptions_html(struct wp_buf *b, json_t *run)
+{
+    json_t *a;
+    size_t i;
+
+    wp_buf_printf(b, "<h2>Assumptions</h2><ul>");
+    json_array_foreach(json_object_get(run, "assumptions"), i, a)
+    {
+        wp_buf_printf(b, "<li>");
+        wp_buf_escape(b, json_string_value(a));
+        wp_buf_printf(b, "</li>");
+    }
+    wp_buf_printf(b, "</ul>");
+}
+
+char *wp_report_run_html(json_t *run)
+{
+    struct wp_buf b = {0};
+    json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
+    json_t *work = json_object_get(run, "work"), *eq = json_object_get(run, "equivalents");
+    json_t *ch;
+    struct series sr;
+    char cmd[512], title[600], v[64], d[32];
+    size_t i;
+
+    command_text(run, cmd, sizeof cmd);
+    snprintf(title, sizeof title, "wattprint report: %s", cmd);
+    head(&b, title);
+    wp_buf_printf(&b, "<h1>Energy and carbon of <code>");
+    if (strlen(cmd) > 100) /* the heading names it; the whole command follows below */
+        memcpy(cmd + 97, "...", 4);
+    wp_buf_escape(&b, cmd);
+    wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
+    wp_buf_printf(&b, "</code></h1>");
+    command_text(run, cmd, sizeof cmd);
+    if (strlen(cmd) > 100) {
+        wp_buf_printf(&b, "<p class=\"muted\">Command: <code>");
+        wp_buf_escape(&b, cmd);
+        wp_buf_printf(&b, "</code></p>");
+    }
+    wp_buf_printf(&b, "<p class=\"muted\">Run ");
+    wp_buf_escape(&b, s(run, "run_id"));
+    wp_buf_printf(&b, " &middot; started ");
+    wp_buf_escape(&b, s(run, "start"));
+    wp_buf_printf(&b, " on ");
+    wp_buf_escape(&b, s(run, "host"));
+    wp_buf_printf(&b, " &middot; %s &middot; %s (exit %d)</p><div class=\"cards\">", d,
+                  s(run, "status"), (int)n(run, "exit_code"));
+    wp_fmt_energy(n(energy, "total_j"), v, sizeof v);
+    card(&b,
+         strcmp(s(run, "method"), "measured") == 0 ? "energy (measured)"
+                                                   : "energy (includes estimates)",
+         v);
+    wp_fmt_energy(n(run, "facility_energy_j"), v, sizeof v);
+    card(&b, "with the data centre (PUE)", v);
+    wp_fmt_mass(n(carbon, "emissions_g"), v, sizeof v);
+    card(&b, "CO2e", v);
+    if (json_is_object(work) && n(work, "done") > 0) {
+        char per[64];
+        wp_fmt_energy(n(work, "energy_per_unit_j"), per, sizeof per);
+        snprintf(v, sizeof v, "%s", per);
+        wp_buf_printf(&b, "<div class=\"card\"><b>");
+        wp_buf_escape(&b, v);
+        wp_buf_printf(&b, "</b>per ");
+        wp_buf_escape(&b, s(work, "unit"));
+        wp_buf_printf(&b, " (%.4g done)</div>", n(work, "done"));
+    }
+    wp_buf_printf(&b, "</div>");
+
+    wp_buf_printf(&b, "<h2>Power over time</h2>");
+    if (power_series(run, &sr)) {
+        const char *names[MAX_SERIES];
+        for (int k = 0; k < sr.ns; k++)
+            names[k] = sr.names[k];
+        wp_svg_stacked(&b, "Power by component (stacked)", sr.x, sr.n, (const double *const *)sr.v,
+                       names, sr.ns, "time since start (s)", "power (W)", 760, 300);
+        series_free(&sr);
+    } else {
+        series_free(&sr);
+        wp_buf_printf(&b, "<p class=\"muted\">No samples stored for this run (too short, or "
+                          "recorded without samples).</p>");
+    }
+
+    wp_buf_printf(&b, "<h2>Energy by component</h2>");
+    {
+        const char *all[3] = {"CPU", "DRAM", "GPU"}, *labels[3];
+        double v3[3] = {n(energy, "cpu_j"), n(energy, "dram_j"), n(energy, "gpu_j")}, vals[3];
+        int k = 0;
+        for (int c = 0; c < 3; c++)
+            if (v3[c] > 0) {
+                labels[k] = all[c];
+                vals[k++] = v3[c];
+            }
+        wp_svg_shares(&b, "Energy by component", labels, vals, k, "J", 760);
+    }
+    wp_buf_printf(&b, "<table><tr><th>component</th><th>device</th><th>sensor</th>"
+                      "<th class=\"n\">energy</th><th class=\"n\">mean power</th><th>method</th>"
+                      "<th>note</th></tr>");
+    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    {
+        char e[32];
+        bool est = strcmp(s(ch, "method"), "estimated") == 0;
+        wp_fmt_energy(n(ch, "energy_j"), e, sizeof e);
+        wp_buf_printf(&b, "<tr><td>%s</td><td>", s(ch, "component"));
+        wp_buf_escape(&b, s(ch, "device"));
+        wp_buf_printf(&b,
+                      "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%.3g W</td>"
+                      "<td%s>%s</td><td>",
+                      s(ch, "sensor"), e, n(ch, "mean_power_w"), est ? " class=\"est\"" : "",
+                      s(ch, "method"));
+        if (!json_is_true(json_object_get(ch, "counted")))
+            wp_buf_printf(&b, "not added (inside or overlapping others) ");
+        if (json_is_true(json_object_get(ch, "lost")))
+            wp_buf_printf(&b, "lost mid-run ");
+        wp_buf_escape(&b, s(ch, "detail"));
+        wp_buf_printf(&b, "</td></tr>");
+    }
+    wp_buf_printf(&b, "</table>");
+
+    wp_buf_printf(&b, "<h2>Carbon</h2><p>");
+    wp_fmt_mass(n(carbon, "emissions_g"), v, sizeof v);
+    wp_buf_printf(&b,
+                  "%s CO2e: the facility energy (IT energy &times; PUE %.3g) at %.4g "
+                  "gCO2e/kWh for ",
+                  v, n(run, "pue"), n(carbon, "intensity_g_per_kwh"));
+    wp_buf_escape(&b, s(carbon, "region_name"));
+    wp_buf_printf(&b, " (");
+    wp_buf_escape(&b, s(carbon, "intensity_source"));
+    wp_buf_printf(&b, ").</p>");
+    if (json_is_object(eq))
+        wp_buf_printf(&b,
+                      "<ul><li>%.3g km driven by an average EU car</li><li>%.3g%% of one "
+                      "passenger's New York&ndash;San Francisco flight</li><li>%.3g%% of an "
+                      "average American's yearly footprint</li><li>a 1 GW reactor runs %.3g s "
+                      "to supply this energy</li></ul>",
+                      n(eq, "car_km_eu"), 100 * n(eq, "flights_ny_sf"),
+                      100 * n(eq, "american_year_share"), n(eq, "reactor_1gw_s"));
+    if (json_is_object(json_object_get(carbon, "mix"))) {
+        wp_buf_printf(&b, "<h2>The region's electricity</h2>");
+        mix_svg(&b, carbon);
+    }
+    if (json_is_object(work)) {
+        wp_buf_printf(&b, "<h2>Work</h2><p>%.4g ", n(work, "done"));
+        wp_buf_escape(&b, s(work, "unit"));
+        wp_buf_printf(&b, " done");
+        if (n(work, "total") > 0)
+            wp_buf_printf(&b, " of %.4g", n(work, "total"));
+        wp_fmt_energy(n(work, "energy_per_unit_j"), v, sizeof v);
+        wp_buf_printf(&b, "; %s per unit.", v);
+        if (n(work, "predicted_energy_j") > 0) {
+            wp_fmt_energy(n(work, "predicted_energy_j"), v, sizeof v);
+            wp_buf_printf(&b, " The whole job, at this rate: %s (", v);
+            wp_buf_escape(&b, s(work, "prediction"));
+            wp_buf_printf(&b, ").");
+        }
+        wp_buf_printf(&b, "</p>");
+    }
+    assumptions_html(&b, run);
+    wp_buf_printf(&b,
+                  "<h2>Method</h2><p>Energy is read from the hardware's own counters where "
+                  "they can be read (RAPL for CPU packages and DRAM, NVML or ROCm SMI for "
+                  "GPUs) and integrated over the run; where they cannot, it is estimated "
+                  "from published models and labelled <span class=\"est\">estimated</span> "
+                  "above. Facility energy multiplies by the PUE, and CO2e by the grid's "
+                  "carbon intensity (Strubell et al. 2019; Patterson et al. 2021). Every "
+                  "model and constant is cited in wattprint's docs/methodology.md.</p>"
+                  "<p class=\"muted\">wattprint %s</p></body></html>\n",
+                  WP_VERSION);
+    return wp_buf_take(&b, NULL);
+}
+
+/* Totals over runs. */
+struct totals {
+    int runs;
+    double duration, device_hours, energy, facility, emissions;
+};
+
+static void total_of(json_t *runs, struct totals *t)
+{
+    json_t *r;
+    size_t i;
+
+    memset(t, 0, sizeof *t);
+    json_array_foreach(runs, i, r)
+    {
+        size_t k;
+        json_t *ch;
+        int gpus = 0;
+        json_array_foreach(json_object_get(r, "channels"), k, ch) gpus +=
+            strcmp(s(ch, "component"), "gpu") == 0;
+        t->runs++;
+        t->duration += n(r, "duration_s");
+        t->device_hours += n(r, "duration_s") / 3600 * (gpus ? gpus : 1);
+        t->energy += n(json_object_get(r, "energy"), "total_j");
+        t->facility += n(r, "facility_energy_j");
+        t->emissions += n(json_object_get(r, "carbon"), "emissions_g");
+    }
+}
+
+char *wp_report_group_html(json_t *runs, const char *title)
+{
+    struct wp_buf b = {0};
+    struct totals t;
+    size_t count = json_array_size(runs), shown = count > 200 ? 200 : count;
+    const char **labels = calloc(shown ? shown : 1, sizeof *labels);
+    double *vals = calloc(shown ? shown : 1, sizeof *vals);
+    char v[64], full[300];
+
+    if (!labels || !vals) {
+        free(labels);
+        free(vals);
+        return NULL;
+    }
+    total_of(runs, &t);
+    snprintf(full, sizeof full, "wattprint report: %s", title);
+    head(&b, full);
+    wp_buf_printf(&b, "<h1>Energy and carbon of ");
+    wp_buf_escape(&b, title);
+    wp_fmt_duration(t.duration, v, sizeof v);
+    wp_buf_printf(&b,
+                  "</h1><p class=\"big\"><b>%d runs</b>, %s of running, %.4g device-days "
+                  "(%.4g device-hours)</p><div class=\"cards\">",
+                  t.runs, v, t.device_hours / 24, t.device_hours);
+    wp_fmt_energy(t.energy, v, sizeof v);
+    card(&b, "energy", v);
+    wp_fmt_energy(t.facility, v, sizeof v);
+    card(&b, "with the data centre (PUE)", v);
+    wp_fmt_mass(t.emissions, v, sizeof v);
+    card(&b, "CO2e", v);
+    wp_buf_printf(&b, "</div><h2>Energy per run</h2>");
+    /* runs come newest first; the chart reads oldest first */
+    for (size_t i = 0; i < shown; i++) {
+        json_t *r = json_array_get(runs, shown - 1 - i);
+        labels[i] = s(r, "run_id");
+        vals[i] = n(json_object_get(r, "energy"), "total_j");
+    }
+    wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
+                labels, vals, (int)shown, "energy (J)", 760, 280);
+    wp_buf_printf(&b, "<h2>Runs</h2><table><tr><th>run</th><th>start</th><th>status</th>"
+                      "<th class=\"n\">duration</th><th class=\"n\">energy</th>"
+                      "<th class=\"n\">CO2e</th><th>command</th></tr>");
+    for (size_t i = 0; i < count && i < 500; i++) {
+        json_t *r = json_array_get(runs, i);
+        char d[32], e[32], m[32], cmd[256];
+        command_text(r, cmd, sizeof cmd);
+        wp_fmt_duration(n(r, "duration_s"), d, sizeof d);
+        wp_fmt_energy(n(json_object_get(r, "energy"), "total_j"), e, sizeof e);
+        wp_fmt_mass(n(json_object_get(r, "carbon"), "emissions_g"), m, sizeof m);
+        wp_buf_printf(&b,
+                      "<tr><td><code>%.18s</code></td><td>%s</td><td>%s</td>"
+                      "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                      "<td>",
+                      s(r, "run_id"), s(r, "start"), s(r, "status"), d, e, m);
+        wp_buf_escape(&b, cmd);
+        wp_buf_printf(&b, "</td></tr>");
+    }
+    wp_buf_printf(&b, "</table>%s",
+                  count > 500 ? "<p class=\"muted\">The 500 most recent runs "
+                                "are listed; the totals cover all.</p>"
+                              : "");
+    if (count > 0)
+        assumptions_html(&b, json_array_get(runs, 0));
+    wp_buf_printf(&b,
+                  "<p class=\"muted\">Assumptions shown are the most recent run's; each run "
+                  "keeps its own (wattprint show RUN). wattprint %s</p></body></html>\n",
+                  WP_VERSION);
+    free(labels);
+    free(vals);
+    return wp_buf_take(&b, NULL);
+}
+
+char *wp_report_run_markdown(json_t *run)
+{
+    struct wp_buf b = {0};
+    json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
+    json_t *work = json_object_get(run, "work"), *a, *ch;
+    char cmd[512], e[32], f[32], m[32], d[32];
+    size_t i;
+
+    command_text(run, cmd, sizeof cmd);
+    wp_fmt_energy(n(energy, "total_j"), e, sizeof e);
+    wp_fmt_energy(n(run, "facility_energy_j"), f, sizeof f);
+    wp_fmt_mass(n(carbon, "emissions_g"), m, sizeof m);
+    wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
+    wp_buf_printf(&b,
+                  "## Energy and carbon\n\n`%s` ran for %s on %s (run `%s`, %s).\n\n"
+                  "| quantity | value |\n|---|---|\n| energy (%s) | %s (%.6g J) |\n"
+                  "| facility energy (PUE %.3g) | %s |\n| CO2e | %s (%.6g g) |\n"
+                  "| grid intensity | %.4g gCO2e/kWh, %s |\n",
+                  cmd, d, s(run, "host"), s(run, "run_id"), s(run, "start"), s(run, "method"), e,
+                  n(energy, "total_j"), n(run, "pue"), f, m, n(carbon, "emissions_g"),
+                  n(carbon, "intensity_g_per_kwh"), s(carbon, "region_name"));
+    if (json_is_object(work) && n(work, "done") > 0) {
+        wp_fmt_energy(n(work, "energy_per_unit_j"), e, sizeof e);
+        wp_buf_printf(&b, "| work | %.6g %s |\n| energy per %s | %s |\n", n(work, "done"),
+                      s(work, "unit"), s(work, "unit"), e);
+    }
+    wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
+                      "|---|---|---|---|---|\n");
+    json_array_foreach(json_object_get(run, "channels"), i, ch)
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s%s |\n", s(ch, "component"), s(ch, "device"),
+                      s(ch, "sensor"), n(ch, "energy_j"), s(ch, "method"),
+                      json_is_true(json_object_get(ch, "counted")) ? "" : ", not added");
+    wp_buf_printf(&b, "\n### Assumptions\n\n");
+    json_array_foreach(json_object_get(run, "assumptions"), i, a)
+        wp_buf_printf(&b, "- %s\n", json_string_value(a));
+    wp_buf_printf(&b,
+                  "\nMeasured with wattprint %s: hardware counters (RAPL, NVML, ROCm SMI) "
+                  "where readable, published models (labelled estimated) elsewhere; "
+                  "CO2e = energy x PUE x grid intensity (Strubell et al. 2019; Patterson "
+                  "et al. 2021).\n",
+                  WP_VERSION);
+    return wp_buf_take(&b, NULL);
+}
+
+char *wp_report_group_markdown(json_t *runs, const char *title)
+{
+    struct wp_buf b = {0};
+    struct totals t;
+    char d[32], e[32], f[32], m[32];
+    json_t *r, *a;
+    size_t i;
+
+    total_of(runs, &t);
+    wp_fmt_duration(t.duration, d, sizeof d);
+    wp_fmt_energy(t.energy, e, sizeof e);
+    wp_fmt_energy(t.facility, f, sizeof f);
+    wp_fmt_mass(t.emissions, m, sizeof m);
+    wp_buf_printf(&b,
+                  "## Energy and carbon of %s\n\n%d runs, %s of running, %.4g device-days.\n\n"
+                  "| quantity | value |\n|---|---|\n| energy | %s |\n| facility energy | %s |\n"
+                  "| CO2e | %s (%.6g g) |\n\n| run | start | status | energy (J) | CO2e (g) |\n"
+                  "|---|---|---|---|---|\n",
+                  title, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
+    json_array_foreach(runs, i, r)
+    {
+        if (i == 500)
+            break;
+        wp_buf_printf(&b, "| `%.18s` | %s | %s | %.6g | %.6g |\n", s(r, "run_id"), s(r, "start"),
+                      s(r, "status"), n(json_object_get(r, "energy"), "total_j"),
+                      n(json_object_get(r, "carbon"), "emissions_g"));
+    }
+    if (json_array_size(runs) > 0) {
+        wp_buf_printf(&b, "\n### Assumptions (most recent run)\n\n");
+        json_array_foreach(json_object_get(json_array_get(runs, 0), "assumptions"), i, a)
+            wp_buf_printf(&b, "- %s\n", json_string_value(a));
+    }
+    return wp_buf_take(&b, NULL);
+}
+
+/* "8 x NVIDIA H100 80GB HBM3", or the CPU the run measured. */
+static void hardware_used(json_t *run, char *out, size_t cap)
+{
+    json_t *ch;
+    size_t i;
+    int gpus = 0, pkgs = 0;
+    const char *gpu_name = "", *cpu_detail = "";
+
+    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    {
+        if (strcmp(s(ch, "component"), "gpu") == 0) {
+            gpus++;
+            gpu_name = s(ch, "name");
+        } else if (strcmp(s(ch, "component"), "cpu") == 0) {
+            pkgs++;
+            cpu_detail = s(ch, "detail");
+        }
+    }
+    if (gpus)
+        snprintf(out, cap, "%d x %s", gpus, gpu_name);
+    else if (strncmp(cpu_detail, "powercap", 8) == 0 || strncmp(cpu_detail, "perf", 4) == 0)
+        snprintf(out, cap, "%d CPU package%s (RAPL)", pkgs, pkgs == 1 ? "" : "s");
+    else
+        snprintf(out, cap, "CPU (%.150s)", cpu_detail);
+}
+
+char *wp_report_model_card(json_t *runs, const char *training_type)
+{
+    struct wp_buf b = {0};
+    struct totals t;
+    json_t *first = json_array_get(runs, 0), *carbon = json_object_get(first, "carbon");
+    char hw[256], e[32], m[32], d[32];
+    bool measured = true;
+    json_t *r;
+    size_t i;
+
+    total_of(runs, &t);
+    json_array_foreach(runs, i, r) measured &= strcmp(s(r, "method"), "measured") == 0;
+    hardware_used(first, hw, sizeof hw);
+    wp_fmt_energy(t.energy, e, sizeof e);
+    wp_fmt_mass(t.emissions, m, sizeof m);
+    wp_fmt_duration(t.duration, d, sizeof d);
+    wp_buf_printf(&b,
+                  "---\nco2_eq_emissions:\n  emissions: %.6g\n  source: \"wattprint %s, %s "
+                  "energy x PUE %.3g x %.4g gCO2e/kWh\"\n  training_type: \"%s\"\n"
+                  "  geographical_location: \"%s\"\n  hardware_used: \"%s\"\n---\n\n",
+                  t.emissions, WP_VERSION, measured ? "measured" : "partly estimated",
+                  n(first, "pue"), n(carbon, "intensity_g_per_kwh"), training_type,
+                  s(carbon, "region_name"), hw);
+    wp_buf_printf(&b,
+                  "## Environmental impact\n\nTraining used %s of IT energy over %d run%s "
+                  "(%s, %.4g device-hours) on %s, in %s. With a PUE of %.3g and a grid "
+                  "intensity of %.4g gCO2e/kWh (%s), this emitted %s CO2e. Energy was %s by "
+                  "wattprint %s, which reads RAPL, NVML and ROCm SMI counters where they "
+                  "can be read and labels estimates; every assumption is listed in the "
+                  "report.\n",
+                  e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, hw,
+                  s(carbon, "region_name"), n(first, "pue"), n(carbon, "intensity_g_per_kwh"),
+                  s(carbon, "intensity_source"), m, measured ? "measured" : "partly estimated",
+                  WP_VERSION);
+    return wp_buf_take(&b, NULL);
+}
+
+char *wp_report_sci(json_t *run)
+{
+    struct wp_buf b = {0};
+    json_t *sci = json_object_get(run, "sci");
+
+    wp_buf_printf(&b,
+                  "SCI = (E x I + M) / R = %.6g gCO2e per %s\n"
+                  "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied), "
+                  "R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
+                  "21031:2024)\n",
+                  n(sci, "score_g_per_unit"), s(sci, "functional_unit"), n(sci, "energy_j") / 3.6e6,
+                  n(sci, "intensity_g_per_kwh"), n(sci, "embodied_g"), n(sci, "units"),
+                  s(sci, "functional_unit"), s(sci, "boundary"));
+    return wp_buf_take(&b, NULL);
+}
