@@ -2,6 +2,7 @@
 PyTorch training loop measured window by window."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -147,14 +148,19 @@ def test_pytorch_training_one_window_per_epoch(tmp_path):
 
 
 def test_pip_install_offline(tmp_path):
+    # from a copy: setuptools writes build/ and *.egg-info beside the sources
+    src = tmp_path / "src"
+    shutil.copytree(os.path.join(ROOT, "bindings", "python"), src,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
+                                                  ".pytest_cache"))
     target = tmp_path / "venv"
     try:
         venv.create(target, system_site_packages=True, with_pip=True)
     except Exception as e:  # python3-venv missing: bootstrap installs it
         pytest.fail("cannot create a venv: %s" % e)
     pip = target / "bin" / "pip"
-    p = subprocess.run([str(pip), "install", "--no-build-isolation", "--no-index",
-                        os.path.join(ROOT, "bindings", "python")], capture_output=True,
+    p = subprocess.run([str(pip), "install", "--no-build-isolation", "--no-index", str(src)],
+                       capture_output=True,
                        text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     p = subprocess.run([str(target / "bin" / "python"), "-c",
