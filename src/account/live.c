@@ -5,8 +5,9 @@
  * every wattprint run (about 6 ms measured), for a feature most runs skip. */
 #include "account.h"
 
+#include "../util/dl.h"
+
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -83,10 +84,7 @@ static const struct curl_api *curl_api(char *err, size_t cap)
 {
     static struct curl_api api;
     static void *lib;
-    struct {
-        void **fn;
-        const char *name;
-    } syms[] = {
+    const struct wp_dl_sym syms[] = {
         {(void **)&api.init, "curl_easy_init"},
         {(void **)&api.setopt, "curl_easy_setopt"},
         {(void **)&api.perform, "curl_easy_perform"},
@@ -97,22 +95,10 @@ static const struct curl_api *curl_api(char *err, size_t cap)
         {(void **)&api.slist_free_all, "curl_slist_free_all"},
     };
 
-    if (lib)
-        return &api;
-    lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(err, cap, "cannot load libcurl.so.4: %s", dlerror());
-        return NULL;
-    }
-    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
-        if (!(*syms[i].fn = dlsym(lib, syms[i].name))) {
-            snprintf(err, cap, "libcurl.so.4 lacks %s", syms[i].name);
-            dlclose(lib);
-            lib = NULL;
-            return NULL;
-        }
-    }
-    return &api;
+    if (!lib)
+        lib =
+            wp_dl_load(NULL, "libcurl.so.4", syms, sizeof syms / sizeof *syms, "libcurl", err, cap);
+    return lib ? &api : NULL;
 }
 
 int wp_emaps_fetch(const char *zone, const char *token, double timeout_s, double *g, char *when,

@@ -145,31 +145,6 @@ static int cloud_row(const struct wp_csv *h, const struct wp_csv *r, void *arg)
     return 1;
 }
 
-/* Levenshtein distance, case-insensitive, for suggestions. */
-static int distance(const char *a, const char *b)
-{
-    int la = (int)strlen(a), lb = (int)strlen(b), prev[65], cur[65];
-
-    if (la > 64 || lb > 64)
-        return 99;
-    for (int j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (int i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int best = prev[j - 1] + cost;
-            if (prev[j] + 1 < best)
-                best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best)
-                best = cur[j - 1] + 1;
-            cur[j] = best;
-        }
-        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
-    }
-    return prev[lb];
-}
-
 struct near_q {
     const char *code;
     char best[3][64];
@@ -178,7 +153,7 @@ struct near_q {
 
 static void consider(struct near_q *q, const char *cand)
 {
-    int d = distance(q->code, cand);
+    int d = wp_edit_distance(q->code, cand);
     for (int i = 0; i < 3; i++) {
         if (strcasecmp(q->best[i], cand) == 0)
             return;

@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "ledger_opts.h"
 
+#include "../report/run.h"
+
 #include "../util/util.h"
 
 #include <errno.h>
@@ -17,18 +19,6 @@ static const char usage[] =
     "                        [--project P] [--experiment E] [--job J] [--tag K=V]...\n"
     "                        [--since DATE] [--limit N] [--ledger PATH]\n"
     "\nWrites the runs (oldest first) to PATH, or to stdout.\n";
-
-static const char *s(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static double n(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : 0;
-}
 
 /* One CSV field, quoted when it must be (RFC 4180). */
 static void field(FILE *f, const char *v, bool last)
@@ -52,20 +42,6 @@ static void numf(FILE *f, double v, bool last)
     char b[64];
     snprintf(b, sizeof b, "%.10g", v);
     field(f, b, last);
-}
-
-static void command_text(json_t *run, char *out, size_t cap)
-{
-    size_t o = 0, i;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(run, "command"), i, a)
-    {
-        int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
-        if (k < 0 || (size_t)k >= cap - o)
-            break;
-        o += (size_t)k;
-    }
 }
 
 static void write_csv(FILE *f, json_t *runs)
@@ -102,32 +78,32 @@ static void write_csv(FILE *f, json_t *runs)
     {
         json_t *e = json_object_get(run, "energy"), *c = json_object_get(run, "carbon");
         char cmd[4096];
-        command_text(run, cmd, sizeof cmd);
-        field(f, s(run, "run_id"), false);
-        field(f, s(run, "start"), false);
-        field(f, s(run, "end"), false);
-        field(f, s(run, "status"), false);
-        numf(f, n(run, "exit_code"), false);
-        numf(f, n(run, "duration_s"), false);
-        field(f, s(run, "host"), false);
-        field(f, s(run, "user"), false);
-        field(f, s(run, "project"), false);
-        field(f, s(run, "experiment"), false);
-        field(f, s(run, "job"), false);
-        numf(f, n(e, "total_j"), false);
-        numf(f, n(e, "cpu_j"), false);
-        numf(f, n(e, "dram_j"), false);
-        numf(f, n(e, "gpu_j"), false);
+        wp_run_command_text(run, cmd, sizeof cmd);
+        field(f, wp_json_str(run, "run_id"), false);
+        field(f, wp_json_str(run, "start"), false);
+        field(f, wp_json_str(run, "end"), false);
+        field(f, wp_json_str(run, "status"), false);
+        numf(f, wp_json_num(run, "exit_code"), false);
+        numf(f, wp_json_num(run, "duration_s"), false);
+        field(f, wp_json_str(run, "host"), false);
+        field(f, wp_json_str(run, "user"), false);
+        field(f, wp_json_str(run, "project"), false);
+        field(f, wp_json_str(run, "experiment"), false);
+        field(f, wp_json_str(run, "job"), false);
+        numf(f, wp_json_num(e, "total_j"), false);
+        numf(f, wp_json_num(e, "cpu_j"), false);
+        numf(f, wp_json_num(e, "dram_j"), false);
+        numf(f, wp_json_num(e, "gpu_j"), false);
         if (json_is_number(json_object_get(e, "psys_j")))
-            numf(f, n(e, "psys_j"), false);
+            numf(f, wp_json_num(e, "psys_j"), false);
         else
             field(f, "", false);
-        field(f, s(run, "method"), false);
-        numf(f, n(run, "pue"), false);
-        numf(f, n(run, "facility_energy_j"), false);
-        field(f, s(c, "region"), false);
-        numf(f, n(c, "intensity_g_per_kwh"), false);
-        numf(f, n(c, "emissions_g"), false);
+        field(f, wp_json_str(run, "method"), false);
+        numf(f, wp_json_num(run, "pue"), false);
+        numf(f, wp_json_num(run, "facility_energy_j"), false);
+        field(f, wp_json_str(c, "region"), false);
+        numf(f, wp_json_num(c, "intensity_g_per_kwh"), false);
+        numf(f, wp_json_num(c, "emissions_g"), false);
         field(f, cmd, true);
     }
 }
@@ -135,8 +111,8 @@ static void write_csv(FILE *f, json_t *runs)
 /* Mean power of a component over the run, W. */
 static double component_power(json_t *run, const char *comp)
 {
-    double d = n(run, "duration_s");
-    return d > 0 ? n(json_object_get(run, "energy"), comp) / d : 0;
+    double d = wp_json_num(run, "duration_s");
+    return d > 0 ? wp_json_num(json_object_get(run, "energy"), comp) / d : 0;
 }
 
 static void write_codecarbon(FILE *f, json_t *runs)
@@ -158,17 +134,17 @@ static void write_codecarbon(FILE *f, json_t *runs)
     json_array_foreach(runs, i, run)
     {
         json_t *e = json_object_get(run, "energy"), *c = json_object_get(run, "carbon");
-        const char *region = s(c, "region");
+        const char *region = wp_json_str(c, "region");
         bool cloud = strchr(region, ':') != NULL;
         char provider[32] = "", cloud_region[64] = "", gpu_model[64] = "", ts[32];
-        double kg = n(c, "emissions_g") / 1000.0, d = n(run, "duration_s");
+        double kg = wp_json_num(c, "emissions_g") / 1000.0, d = wp_json_num(run, "duration_s");
         int gpus = 0;
 
         json_array_foreach(json_object_get(run, "channels"), k, ch)
         {
-            if (strcmp(s(ch, "component"), "gpu") == 0) {
+            if (strcmp(wp_json_str(ch, "component"), "gpu") == 0) {
                 gpus++;
-                snprintf(gpu_model, sizeof gpu_model, "%s", s(ch, "name"));
+                snprintf(gpu_model, sizeof gpu_model, "%s", wp_json_str(ch, "name"));
             }
         }
         if (cloud) {
@@ -176,23 +152,24 @@ static void write_codecarbon(FILE *f, json_t *runs)
             snprintf(cloud_region, sizeof cloud_region, "%s", strchr(region, ':') + 1);
         }
         /* CodeCarbon stamps the end of the run, without a zone suffix. */
-        snprintf(ts, sizeof ts, "%.19s", *s(run, "end") ? s(run, "end") : s(run, "start"));
+        snprintf(ts, sizeof ts, "%.19s",
+                 *wp_json_str(run, "end") ? wp_json_str(run, "end") : wp_json_str(run, "start"));
         field(f, ts, false);
-        field(f, *s(run, "project") ? s(run, "project") : "wattprint", false);
-        field(f, s(run, "run_id"), false);
-        field(f, s(run, "experiment"), false);
+        field(f, *wp_json_str(run, "project") ? wp_json_str(run, "project") : "wattprint", false);
+        field(f, wp_json_str(run, "run_id"), false);
+        field(f, wp_json_str(run, "experiment"), false);
         numf(f, d, false);
         numf(f, kg, false);
         numf(f, d > 0 ? kg / d : 0, false);
         numf(f, component_power(run, "cpu_j"), false);
         numf(f, component_power(run, "gpu_j"), false);
         numf(f, component_power(run, "dram_j"), false);
-        numf(f, n(e, "cpu_j") / 3.6e6, false);
-        numf(f, n(e, "gpu_j") / 3.6e6, false);
-        numf(f, n(e, "dram_j") / 3.6e6, false);
+        numf(f, wp_json_num(e, "cpu_j") / 3.6e6, false);
+        numf(f, wp_json_num(e, "gpu_j") / 3.6e6, false);
+        numf(f, wp_json_num(e, "dram_j") / 3.6e6, false);
         /* the energy the emissions were computed from: facility energy, PUE included */
-        numf(f, n(run, "facility_energy_j") / 3.6e6, false);
-        field(f, cloud ? "" : s(c, "region_name"), false);
+        numf(f, wp_json_num(run, "facility_energy_j") / 3.6e6, false);
+        field(f, cloud ? "" : wp_json_str(c, "region_name"), false);
         field(f, cloud || json_is_true(json_object_get(c, "assumed")) ? "" : region, false);
         field(f, "", false);
         field(f, provider, false);
@@ -209,7 +186,7 @@ static void write_codecarbon(FILE *f, json_t *runs)
         field(f, "", false);
         field(f, "machine", false);
         field(f, cloud ? "Y" : "N", false);
-        numf(f, n(run, "pue"), true);
+        numf(f, wp_json_num(run, "pue"), true);
     }
 }
 

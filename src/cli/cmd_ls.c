@@ -2,37 +2,12 @@
 #include "cli.h"
 #include "ledger_opts.h"
 
+#include "../report/run.h"
+
 #include "../util/util.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *s(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static double n(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : 0;
-}
-
-static void command_text(json_t *run, char *out, size_t cap)
-{
-    size_t o = 0, i;
-    json_t *a;
-
-    out[0] = '\0';
-    json_array_foreach(json_object_get(run, "command"), i, a)
-    {
-        int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
-        if (k < 0 || (size_t)k >= cap - o)
-            break;
-        o += (size_t)k;
-    }
-}
 
 static const char ls_usage[] =
     "usage: wattprint ls [--project P] [--experiment E] [--job J] [--tag K=V]...\n"
@@ -72,14 +47,15 @@ int wp_cmd_ls(int argc, char **argv)
         json_array_foreach(runs, i, run)
         {
             char d[32], e[32], m[32], cmd[256], pe[64];
-            wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
-            wp_fmt_energy(n(json_object_get(run, "energy"), "total_j"), e, sizeof e);
-            wp_fmt_mass(n(json_object_get(run, "carbon"), "emissions_g"), m, sizeof m);
-            command_text(run, cmd, sizeof cmd);
-            snprintf(pe, sizeof pe, "%.30s/%.30s", *s(run, "project") ? s(run, "project") : "-",
-                     *s(run, "experiment") ? s(run, "experiment") : "-");
-            printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n", s(run, "run_id"),
-                   s(run, "start"), s(run, "status"), d, e, m, pe, cmd);
+            wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
+            wp_fmt_energy(wp_json_num(json_object_get(run, "energy"), "total_j"), e, sizeof e);
+            wp_fmt_mass(wp_json_num(json_object_get(run, "carbon"), "emissions_g"), m, sizeof m);
+            wp_run_command_text(run, cmd, sizeof cmd);
+            snprintf(pe, sizeof pe, "%.30s/%.30s",
+                     *wp_json_str(run, "project") ? wp_json_str(run, "project") : "-",
+                     *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : "-");
+            printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n", wp_json_str(run, "run_id"),
+                   wp_json_str(run, "start"), wp_json_str(run, "status"), d, e, m, pe, cmd);
         }
     }
     json_decref(runs);
@@ -94,33 +70,35 @@ static void print_run(json_t *run)
     const char *key;
     size_t i;
 
-    command_text(run, cmd, sizeof cmd);
-    wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
-    printf("run %s  %s (exit %d)\n", s(run, "run_id"), s(run, "status"), (int)n(run, "exit_code"));
+    wp_run_command_text(run, cmd, sizeof cmd);
+    wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
+    printf("run %s  %s (exit %d)\n", wp_json_str(run, "run_id"), wp_json_str(run, "status"),
+           (int)wp_json_num(run, "exit_code"));
     printf("  command   %s\n", cmd);
-    printf("  started   %s on %s%s%s, in %s\n", s(run, "start"), s(run, "host"),
-           *s(run, "user") ? " as " : "", s(run, "user"), s(run, "cwd"));
+    printf("  started   %s on %s%s%s, in %s\n", wp_json_str(run, "start"), wp_json_str(run, "host"),
+           *wp_json_str(run, "user") ? " as " : "", wp_json_str(run, "user"),
+           wp_json_str(run, "cwd"));
     printf("  duration  %s\n", d);
     printf("  filed     project %s, experiment %s, job %s",
-           *s(run, "project") ? s(run, "project") : "-",
-           *s(run, "experiment") ? s(run, "experiment") : "-",
-           *s(run, "job") ? s(run, "job") : "-");
+           *wp_json_str(run, "project") ? wp_json_str(run, "project") : "-",
+           *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : "-",
+           *wp_json_str(run, "job") ? wp_json_str(run, "job") : "-");
     json_object_foreach(tags, key, v) printf(", %s=%s", key, json_string_value(v));
     printf("\n");
-    wp_fmt_energy(n(energy, "total_j"), e, sizeof e);
-    printf("  energy    %s (%s)\n", e, s(run, "method"));
+    wp_fmt_energy(wp_json_num(energy, "total_j"), e, sizeof e);
+    printf("  energy    %s (%s)\n", e, wp_json_str(run, "method"));
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
-        wp_fmt_energy(n(ch, "energy_j"), e, sizeof e);
-        printf("    %-6s %-12s %10s  %s %s%s\n", s(ch, "component"), s(ch, "device"), e,
-               s(ch, "method"), s(ch, "sensor"),
+        wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
+        printf("    %-6s %-12s %10s  %s %s%s\n", wp_json_str(ch, "component"),
+               wp_json_str(ch, "device"), e, wp_json_str(ch, "method"), wp_json_str(ch, "sensor"),
                json_is_true(json_object_get(ch, "lost")) ? ", LOST mid-run" : "");
     }
-    wp_fmt_energy(n(run, "facility_energy_j"), e, sizeof e);
-    printf("  facility  %s at PUE %.3g\n", e, n(run, "pue"));
-    wp_fmt_mass(n(carbon, "emissions_g"), m, sizeof m);
-    printf("  carbon    %s CO2e at %.4g g/kWh, %s\n", m, n(carbon, "intensity_g_per_kwh"),
-           s(carbon, "region_name"));
+    wp_fmt_energy(wp_json_num(run, "facility_energy_j"), e, sizeof e);
+    printf("  facility  %s at PUE %.3g\n", e, wp_json_num(run, "pue"));
+    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), m, sizeof m);
+    printf("  carbon    %s CO2e at %.4g g/kWh, %s\n", m, wp_json_num(carbon, "intensity_g_per_kwh"),
+           wp_json_str(carbon, "region_name"));
     json_array_foreach(json_object_get(run, "assumptions"), i, v)
         printf("  assumed   %s\n", json_string_value(v));
 }

@@ -5,7 +5,6 @@
 #include "../data/tables.h"
 #include "../util/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -75,28 +74,6 @@ static int find_accelerator(const char *name, struct wp_hardware *out)
     return -ENOENT;
 }
 
-/* Edit distance, case-insensitive, for suggestions. */
-static int distance(const char *a, const char *b)
-{
-    int la = (int)strlen(a), lb = (int)strlen(b), prev[65], cur[65];
-
-    if (la > 64 || lb > 64)
-        return 99;
-    for (int j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (int i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int sub = prev[j - 1] +
-                      (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            int best = sub < prev[j] + 1 ? sub : prev[j] + 1;
-            cur[j] = best < cur[j - 1] + 1 ? best : cur[j - 1] + 1;
-        }
-        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
-    }
-    return prev[lb];
-}
-
 static void suggest(const char *name, char *out, size_t cap)
 {
     struct wp_csv h, r;
@@ -109,10 +86,10 @@ static void suggest(const char *name, char *out, size_t cap)
     while (wp_csv_next(&r) == 1) {
         const char *cand = col(&h, &r, "name");
         char family[32];
-        int d = distance(name, cand), df;
+        int d = wp_edit_distance(name, cand), df;
         /* a family name ("H100") is as good a match as the full one */
         snprintf(family, sizeof family, "%.*s", (int)strcspn(cand, "-"), cand);
-        df = distance(name, family);
+        df = wp_edit_distance(name, family);
         d = df < d ? df : d;
         for (int i = 0; i < 3; i++)
             if (d < dist[i]) {

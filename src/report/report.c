@@ -13,32 +13,6 @@
 
 #define MAX_SERIES 12
 
-static const char *s(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static double n(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : 0;
-}
-
-static void command_text(json_t *run, char *out, size_t cap)
-{
-    size_t o = 0, i;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(run, "command"), i, a)
-    {
-        int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
-        if (k < 0 || (size_t)k >= cap - o)
-            break;
-        o += (size_t)k;
-    }
-}
-
 /* Power over time by component from the stored samples: CPU and DRAM summed
  * over their counted channels, each GPU apart. */
 struct series {
@@ -62,15 +36,16 @@ static int group_of(json_t *run, const char *device, struct series *sr)
 
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
-        const char *comp = s(ch, "component");
-        if (strcmp(s(ch, "device"), device) != 0 || !json_is_true(json_object_get(ch, "counted")))
+        const char *comp = wp_json_str(ch, "component");
+        if (strcmp(wp_json_str(ch, "device"), device) != 0 ||
+            !json_is_true(json_object_get(ch, "counted")))
             continue;
         if (strcmp(comp, "cpu") == 0)
             snprintf(name, sizeof name, "CPU");
         else if (strcmp(comp, "dram") == 0)
             snprintf(name, sizeof name, "DRAM");
         else if (strcmp(comp, "gpu") == 0)
-            snprintf(name, sizeof name, "%.20s %.40s", device, s(ch, "name"));
+            snprintf(name, sizeof name, "%.20s %.40s", device, wp_json_str(ch, "name"));
     }
     if (!name[0])
         return -1;
@@ -149,7 +124,7 @@ static void mix_svg(struct wp_buf *b, json_t *carbon)
     if (!json_is_object(mix))
         return;
     for (int i = 0; i < 8; i++) {
-        double share = n(mix, keys[i]) * 100;
+        double share = wp_json_num(mix, keys[i]) * 100;
         if (share >= 0.5) {
             labels[k] = keys[i];
             v[k++] = share;
@@ -183,47 +158,47 @@ char *wp_report_run_html(json_t *run)
     char cmd[512], title[600], v[64], d[32];
     size_t i;
 
-    command_text(run, cmd, sizeof cmd);
+    wp_run_command_text(run, cmd, sizeof cmd);
     snprintf(title, sizeof title, "wattprint report: %s", cmd);
     head(&b, title);
     wp_buf_printf(&b, "<h1>Energy and carbon of <code>");
     if (strlen(cmd) > 100) /* the heading names it; the whole command follows below */
         memcpy(cmd + 97, "...", 4);
     wp_buf_escape(&b, cmd);
-    wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
+    wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
     wp_buf_printf(&b, "</code></h1>");
-    command_text(run, cmd, sizeof cmd);
+    wp_run_command_text(run, cmd, sizeof cmd);
     if (strlen(cmd) > 100) {
         wp_buf_printf(&b, "<p class=\"muted\">Command: <code>");
         wp_buf_escape(&b, cmd);
         wp_buf_printf(&b, "</code></p>");
     }
     wp_buf_printf(&b, "<p class=\"muted\">Run ");
-    wp_buf_escape(&b, s(run, "run_id"));
+    wp_buf_escape(&b, wp_json_str(run, "run_id"));
     wp_buf_printf(&b, " &middot; started ");
-    wp_buf_escape(&b, s(run, "start"));
+    wp_buf_escape(&b, wp_json_str(run, "start"));
     wp_buf_printf(&b, " on ");
-    wp_buf_escape(&b, s(run, "host"));
+    wp_buf_escape(&b, wp_json_str(run, "host"));
     wp_buf_printf(&b, " &middot; %s &middot; %s (exit %d)</p><div class=\"cards\">", d,
-                  s(run, "status"), (int)n(run, "exit_code"));
-    wp_fmt_energy(n(energy, "total_j"), v, sizeof v);
+                  wp_json_str(run, "status"), (int)wp_json_num(run, "exit_code"));
+    wp_fmt_energy(wp_json_num(energy, "total_j"), v, sizeof v);
     card(&b,
-         strcmp(s(run, "method"), "measured") == 0 ? "energy (measured)"
-                                                   : "energy (includes estimates)",
+         strcmp(wp_json_str(run, "method"), "measured") == 0 ? "energy (measured)"
+                                                             : "energy (includes estimates)",
          v);
-    wp_fmt_energy(n(run, "facility_energy_j"), v, sizeof v);
+    wp_fmt_energy(wp_json_num(run, "facility_energy_j"), v, sizeof v);
     card(&b, "with the data centre (PUE)", v);
-    wp_fmt_mass(n(carbon, "emissions_g"), v, sizeof v);
+    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
     card(&b, "CO2e", v);
-    if (json_is_object(work) && n(work, "done") > 0) {
+    if (json_is_object(work) && wp_json_num(work, "done") > 0) {
         char per[64];
-        wp_fmt_energy(n(work, "energy_per_unit_j"), per, sizeof per);
+        wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), per, sizeof per);
         snprintf(v, sizeof v, "%s", per);
         wp_buf_printf(&b, "<div class=\"card\"><b>");
         wp_buf_escape(&b, v);
         wp_buf_printf(&b, "</b>per ");
-        wp_buf_escape(&b, s(work, "unit"));
-        wp_buf_printf(&b, " (%.4g done)</div>", n(work, "done"));
+        wp_buf_escape(&b, wp_json_str(work, "unit"));
+        wp_buf_printf(&b, " (%.4g done)</div>", wp_json_num(work, "done"));
     }
     wp_buf_printf(&b, "</div>");
 
@@ -244,7 +219,9 @@ char *wp_report_run_html(json_t *run)
     wp_buf_printf(&b, "<h2>Energy by component</h2>");
     {
         const char *all[3] = {"CPU", "DRAM", "GPU"}, *labels[3];
-        double v3[3] = {n(energy, "cpu_j"), n(energy, "dram_j"), n(energy, "gpu_j")}, vals[3];
+        double v3[3] = {wp_json_num(energy, "cpu_j"), wp_json_num(energy, "dram_j"),
+                        wp_json_num(energy, "gpu_j")},
+               vals[3];
         int k = 0;
         for (int c = 0; c < 3; c++)
             if (v3[c] > 0) {
@@ -259,33 +236,33 @@ char *wp_report_run_html(json_t *run)
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
         char e[32];
-        bool est = strcmp(s(ch, "method"), "estimated") == 0;
-        wp_fmt_energy(n(ch, "energy_j"), e, sizeof e);
-        wp_buf_printf(&b, "<tr><td>%s</td><td>", s(ch, "component"));
-        wp_buf_escape(&b, s(ch, "device"));
+        bool est = strcmp(wp_json_str(ch, "method"), "estimated") == 0;
+        wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
+        wp_buf_printf(&b, "<tr><td>%s</td><td>", wp_json_str(ch, "component"));
+        wp_buf_escape(&b, wp_json_str(ch, "device"));
         wp_buf_printf(&b,
                       "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%.3g W</td>"
                       "<td%s>%s</td><td>",
-                      s(ch, "sensor"), e, n(ch, "mean_power_w"), est ? " class=\"est\"" : "",
-                      s(ch, "method"));
+                      wp_json_str(ch, "sensor"), e, wp_json_num(ch, "mean_power_w"),
+                      est ? " class=\"est\"" : "", wp_json_str(ch, "method"));
         if (!json_is_true(json_object_get(ch, "counted")))
             wp_buf_printf(&b, "not added (inside or overlapping others) ");
         if (json_is_true(json_object_get(ch, "lost")))
             wp_buf_printf(&b, "lost mid-run ");
-        wp_buf_escape(&b, s(ch, "detail"));
+        wp_buf_escape(&b, wp_json_str(ch, "detail"));
         wp_buf_printf(&b, "</td></tr>");
     }
     wp_buf_printf(&b, "</table>");
 
     wp_buf_printf(&b, "<h2>Carbon</h2><p>");
-    wp_fmt_mass(n(carbon, "emissions_g"), v, sizeof v);
+    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
     wp_buf_printf(&b,
                   "%s CO2e: the facility energy (IT energy &times; PUE %.3g) at %.4g "
                   "gCO2e/kWh for ",
-                  v, n(run, "pue"), n(carbon, "intensity_g_per_kwh"));
-    wp_buf_escape(&b, s(carbon, "region_name"));
+                  v, wp_json_num(run, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"));
+    wp_buf_escape(&b, wp_json_str(carbon, "region_name"));
     wp_buf_printf(&b, " (");
-    wp_buf_escape(&b, s(carbon, "intensity_source"));
+    wp_buf_escape(&b, wp_json_str(carbon, "intensity_source"));
     wp_buf_printf(&b, ").</p>");
     if (json_is_object(eq))
         wp_buf_printf(&b,
@@ -293,24 +270,25 @@ char *wp_report_run_html(json_t *run)
                       "passenger's New York&ndash;San Francisco flight</li><li>%.3g%% of an "
                       "average American's yearly footprint</li><li>a 1 GW reactor runs %.3g s "
                       "to supply this energy</li></ul>",
-                      n(eq, "car_km_eu"), 100 * n(eq, "flights_ny_sf"),
-                      100 * n(eq, "american_year_share"), n(eq, "reactor_1gw_s"));
+                      wp_json_num(eq, "car_km_eu"), 100 * wp_json_num(eq, "flights_ny_sf"),
+                      100 * wp_json_num(eq, "american_year_share"),
+                      wp_json_num(eq, "reactor_1gw_s"));
     if (json_is_object(json_object_get(carbon, "mix"))) {
         wp_buf_printf(&b, "<h2>The region's electricity</h2>");
         mix_svg(&b, carbon);
     }
     if (json_is_object(work)) {
-        wp_buf_printf(&b, "<h2>Work</h2><p>%.4g ", n(work, "done"));
-        wp_buf_escape(&b, s(work, "unit"));
+        wp_buf_printf(&b, "<h2>Work</h2><p>%.4g ", wp_json_num(work, "done"));
+        wp_buf_escape(&b, wp_json_str(work, "unit"));
         wp_buf_printf(&b, " done");
-        if (n(work, "total") > 0)
-            wp_buf_printf(&b, " of %.4g", n(work, "total"));
-        wp_fmt_energy(n(work, "energy_per_unit_j"), v, sizeof v);
+        if (wp_json_num(work, "total") > 0)
+            wp_buf_printf(&b, " of %.4g", wp_json_num(work, "total"));
+        wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), v, sizeof v);
         wp_buf_printf(&b, "; %s per unit.", v);
-        if (n(work, "predicted_energy_j") > 0) {
-            wp_fmt_energy(n(work, "predicted_energy_j"), v, sizeof v);
+        if (wp_json_num(work, "predicted_energy_j") > 0) {
+            wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
             wp_buf_printf(&b, " The whole job, at this rate: %s (", v);
-            wp_buf_escape(&b, s(work, "prediction"));
+            wp_buf_escape(&b, wp_json_str(work, "prediction"));
             wp_buf_printf(&b, ").");
         }
         wp_buf_printf(&b, "</p>");
@@ -347,13 +325,13 @@ static void total_of(json_t *runs, struct totals *t)
         json_t *ch;
         int gpus = 0;
         json_array_foreach(json_object_get(r, "channels"), k, ch) gpus +=
-            strcmp(s(ch, "component"), "gpu") == 0;
+            strcmp(wp_json_str(ch, "component"), "gpu") == 0;
         t->runs++;
-        t->duration += n(r, "duration_s");
-        t->device_hours += n(r, "duration_s") / 3600 * (gpus ? gpus : 1);
-        t->energy += n(json_object_get(r, "energy"), "total_j");
-        t->facility += n(r, "facility_energy_j");
-        t->emissions += n(json_object_get(r, "carbon"), "emissions_g");
+        t->duration += wp_json_num(r, "duration_s");
+        t->device_hours += wp_json_num(r, "duration_s") / 3600 * (gpus ? gpus : 1);
+        t->energy += wp_json_num(json_object_get(r, "energy"), "total_j");
+        t->facility += wp_json_num(r, "facility_energy_j");
+        t->emissions += wp_json_num(json_object_get(r, "carbon"), "emissions_g");
     }
 }
 
@@ -391,8 +369,8 @@ char *wp_report_group_html(json_t *runs, const char *title)
     /* runs come newest first; the chart reads oldest first */
     for (size_t i = 0; i < shown; i++) {
         json_t *r = json_array_get(runs, shown - 1 - i);
-        labels[i] = s(r, "run_id");
-        vals[i] = n(json_object_get(r, "energy"), "total_j");
+        labels[i] = wp_json_str(r, "run_id");
+        vals[i] = wp_json_num(json_object_get(r, "energy"), "total_j");
     }
     wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
                 labels, vals, (int)shown, "energy (J)", 760, 280);
@@ -402,15 +380,16 @@ char *wp_report_group_html(json_t *runs, const char *title)
     for (size_t i = 0; i < count && i < 500; i++) {
         json_t *r = json_array_get(runs, i);
         char d[32], e[32], m[32], cmd[256];
-        command_text(r, cmd, sizeof cmd);
-        wp_fmt_duration(n(r, "duration_s"), d, sizeof d);
-        wp_fmt_energy(n(json_object_get(r, "energy"), "total_j"), e, sizeof e);
-        wp_fmt_mass(n(json_object_get(r, "carbon"), "emissions_g"), m, sizeof m);
+        wp_run_command_text(r, cmd, sizeof cmd);
+        wp_fmt_duration(wp_json_num(r, "duration_s"), d, sizeof d);
+        wp_fmt_energy(wp_json_num(json_object_get(r, "energy"), "total_j"), e, sizeof e);
+        wp_fmt_mass(wp_json_num(json_object_get(r, "carbon"), "emissions_g"), m, sizeof m);
         wp_buf_printf(&b,
                       "<tr><td><code>%.18s</code></td><td>%s</td><td>%s</td>"
                       "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                       "<td>",
-                      s(r, "run_id"), s(r, "start"), s(r, "status"), d, e, m);
+                      wp_json_str(r, "run_id"), wp_json_str(r, "start"), wp_json_str(r, "status"),
+                      d, e, m);
         wp_buf_escape(&b, cmd);
         wp_buf_printf(&b, "</td></tr>");
     }
@@ -437,29 +416,32 @@ char *wp_report_run_markdown(json_t *run)
     char cmd[512], e[32], f[32], m[32], d[32];
     size_t i;
 
-    command_text(run, cmd, sizeof cmd);
-    wp_fmt_energy(n(energy, "total_j"), e, sizeof e);
-    wp_fmt_energy(n(run, "facility_energy_j"), f, sizeof f);
-    wp_fmt_mass(n(carbon, "emissions_g"), m, sizeof m);
-    wp_fmt_duration(n(run, "duration_s"), d, sizeof d);
+    wp_run_command_text(run, cmd, sizeof cmd);
+    wp_fmt_energy(wp_json_num(energy, "total_j"), e, sizeof e);
+    wp_fmt_energy(wp_json_num(run, "facility_energy_j"), f, sizeof f);
+    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), m, sizeof m);
+    wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
     wp_buf_printf(&b,
                   "## Energy and carbon\n\n`%s` ran for %s on %s (run `%s`, %s).\n\n"
                   "| quantity | value |\n|---|---|\n| energy (%s) | %s (%.6g J) |\n"
                   "| facility energy (PUE %.3g) | %s |\n| CO2e | %s (%.6g g) |\n"
                   "| grid intensity | %.4g gCO2e/kWh, %s |\n",
-                  cmd, d, s(run, "host"), s(run, "run_id"), s(run, "start"), s(run, "method"), e,
-                  n(energy, "total_j"), n(run, "pue"), f, m, n(carbon, "emissions_g"),
-                  n(carbon, "intensity_g_per_kwh"), s(carbon, "region_name"));
-    if (json_is_object(work) && n(work, "done") > 0) {
-        wp_fmt_energy(n(work, "energy_per_unit_j"), e, sizeof e);
-        wp_buf_printf(&b, "| work | %.6g %s |\n| energy per %s | %s |\n", n(work, "done"),
-                      s(work, "unit"), s(work, "unit"), e);
+                  cmd, d, wp_json_str(run, "host"), wp_json_str(run, "run_id"),
+                  wp_json_str(run, "start"), wp_json_str(run, "method"), e,
+                  wp_json_num(energy, "total_j"), wp_json_num(run, "pue"), f, m,
+                  wp_json_num(carbon, "emissions_g"), wp_json_num(carbon, "intensity_g_per_kwh"),
+                  wp_json_str(carbon, "region_name"));
+    if (json_is_object(work) && wp_json_num(work, "done") > 0) {
+        wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), e, sizeof e);
+        wp_buf_printf(&b, "| work | %.6g %s |\n| energy per %s | %s |\n", wp_json_num(work, "done"),
+                      wp_json_str(work, "unit"), wp_json_str(work, "unit"), e);
     }
     wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
                       "|---|---|---|---|---|\n");
     json_array_foreach(json_object_get(run, "channels"), i, ch)
-        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s%s |\n", s(ch, "component"), s(ch, "device"),
-                      s(ch, "sensor"), n(ch, "energy_j"), s(ch, "method"),
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s%s |\n", wp_json_str(ch, "component"),
+                      wp_json_str(ch, "device"), wp_json_str(ch, "sensor"),
+                      wp_json_num(ch, "energy_j"), wp_json_str(ch, "method"),
                       json_is_true(json_object_get(ch, "counted")) ? "" : ", not added");
     wp_buf_printf(&b, "\n### Assumptions\n\n");
     json_array_foreach(json_object_get(run, "assumptions"), i, a)
@@ -496,9 +478,10 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
     {
         if (i == 500)
             break;
-        wp_buf_printf(&b, "| `%.18s` | %s | %s | %.6g | %.6g |\n", s(r, "run_id"), s(r, "start"),
-                      s(r, "status"), n(json_object_get(r, "energy"), "total_j"),
-                      n(json_object_get(r, "carbon"), "emissions_g"));
+        wp_buf_printf(&b, "| `%.18s` | %s | %s | %.6g | %.6g |\n", wp_json_str(r, "run_id"),
+                      wp_json_str(r, "start"), wp_json_str(r, "status"),
+                      wp_json_num(json_object_get(r, "energy"), "total_j"),
+                      wp_json_num(json_object_get(r, "carbon"), "emissions_g"));
     }
     if (json_array_size(runs) > 0) {
         wp_buf_printf(&b, "\n### Assumptions (most recent run)\n\n");
@@ -518,12 +501,12 @@ static void hardware_used(json_t *run, char *out, size_t cap)
 
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
-        if (strcmp(s(ch, "component"), "gpu") == 0) {
+        if (strcmp(wp_json_str(ch, "component"), "gpu") == 0) {
             gpus++;
-            gpu_name = s(ch, "name");
-        } else if (strcmp(s(ch, "component"), "cpu") == 0) {
+            gpu_name = wp_json_str(ch, "name");
+        } else if (strcmp(wp_json_str(ch, "component"), "cpu") == 0) {
             pkgs++;
-            cpu_detail = s(ch, "detail");
+            cpu_detail = wp_json_str(ch, "detail");
         }
     }
     if (gpus)
@@ -545,7 +528,7 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
     size_t i;
 
     total_of(runs, &t);
-    json_array_foreach(runs, i, r) measured &= strcmp(s(r, "method"), "measured") == 0;
+    json_array_foreach(runs, i, r) measured &= strcmp(wp_json_str(r, "method"), "measured") == 0;
     hardware_used(first, hw, sizeof hw);
     wp_fmt_energy(t.energy, e, sizeof e);
     wp_fmt_mass(t.emissions, m, sizeof m);
@@ -555,8 +538,8 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   "energy x PUE %.3g x %.4g gCO2e/kWh\"\n  training_type: \"%s\"\n"
                   "  geographical_location: \"%s\"\n  hardware_used: \"%s\"\n---\n\n",
                   t.emissions, WP_VERSION, measured ? "measured" : "partly estimated",
-                  n(first, "pue"), n(carbon, "intensity_g_per_kwh"), training_type,
-                  s(carbon, "region_name"), hw);
+                  wp_json_num(first, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"),
+                  training_type, wp_json_str(carbon, "region_name"), hw);
     wp_buf_printf(&b,
                   "## Environmental impact\n\nTraining used %s of IT energy over %d run%s "
                   "(%s, %.4g device-hours) on %s, in %s. With a PUE of %.3g and a grid "
@@ -565,9 +548,10 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   "can be read and labels estimates; every assumption is listed in the "
                   "report.\n",
                   e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, hw,
-                  s(carbon, "region_name"), n(first, "pue"), n(carbon, "intensity_g_per_kwh"),
-                  s(carbon, "intensity_source"), m, measured ? "measured" : "partly estimated",
-                  WP_VERSION);
+                  wp_json_str(carbon, "region_name"), wp_json_num(first, "pue"),
+                  wp_json_num(carbon, "intensity_g_per_kwh"),
+                  wp_json_str(carbon, "intensity_source"), m,
+                  measured ? "measured" : "partly estimated", WP_VERSION);
     return wp_buf_take(&b, NULL);
 }
 
@@ -581,8 +565,9 @@ char *wp_report_sci(json_t *run)
                   "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied), "
                   "R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
                   "21031:2024)\n",
-                  n(sci, "score_g_per_unit"), s(sci, "functional_unit"), n(sci, "energy_j") / 3.6e6,
-                  n(sci, "intensity_g_per_kwh"), n(sci, "embodied_g"), n(sci, "units"),
-                  s(sci, "functional_unit"), s(sci, "boundary"));
+                  wp_json_num(sci, "score_g_per_unit"), wp_json_str(sci, "functional_unit"),
+                  wp_json_num(sci, "energy_j") / 3.6e6, wp_json_num(sci, "intensity_g_per_kwh"),
+                  wp_json_num(sci, "embodied_g"), wp_json_num(sci, "units"),
+                  wp_json_str(sci, "functional_unit"), wp_json_str(sci, "boundary"));
     return wp_buf_take(&b, NULL);
 }

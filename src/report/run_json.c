@@ -63,27 +63,46 @@ static json_t *carbon_json(const struct wp_run *run)
                      mix_json(r));
 }
 
-static double jnum(json_t *o, const char *key)
+double wp_json_num(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
-static const char *jstr(json_t *o, const char *key)
+const char *wp_json_str(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
+void wp_run_command_text(json_t *run, char *out, size_t cap)
+{
+    size_t o = 0, i;
+    json_t *a;
+
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(run, "command"), i, a)
+    {
+        int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
+        if (k < 0 || (size_t)k >= cap - o)
+            break;
+        o += (size_t)k;
+    }
+}
+
 void wp_run_json_derive(json_t *run)
 {
     json_t *carbon = json_object_get(run, "carbon"), *arr = json_array(), *ch;
-    double facility = jnum(run, "facility_energy_j"), emissions = jnum(carbon, "emissions_g");
-    double intensity = jnum(carbon, "intensity_g_per_kwh"), embodied = jnum(run, "embodied_g");
+    double facility = wp_json_num(run, "facility_energy_j"),
+           emissions = wp_json_num(carbon, "emissions_g");
+    double intensity = wp_json_num(carbon, "intensity_g_per_kwh"),
+           embodied = wp_json_num(run, "embodied_g");
     json_t *work = json_object_get(run, "work");
     /* R: the work units when the run reported them, else the run itself */
-    double units = jnum(work, "done") > 0 ? jnum(work, "done") : 1.0;
-    const char *unit = jnum(work, "done") > 0 ? jstr(work, "unit") : "run";
+    double units = wp_json_num(work, "done") > 0 ? wp_json_num(work, "done") : 1.0;
+    const char *unit = wp_json_num(work, "done") > 0 ? wp_json_str(work, "unit") : "run";
     struct wp_equivalents q;
     char buf[512];
     size_t i;
@@ -103,17 +122,18 @@ void wp_run_json_derive(json_t *run)
                   embodied, "boundary",
                   "operational: the machine's CPU packages, DRAM and GPUs as measured or "
                   "estimated, times PUE; embodied: as given with --embodied-g, else 0"));
-    snprintf(buf, sizeof buf, "PUE %.3g: %s", jnum(run, "pue"), jstr(run, "pue_source"));
+    snprintf(buf, sizeof buf, "PUE %.3g: %s", wp_json_num(run, "pue"),
+             wp_json_str(run, "pue_source"));
     json_array_append_new(arr, json_string(buf));
     snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s", intensity,
-             jstr(carbon, "region_name"), jstr(carbon, "intensity_source"));
+             wp_json_str(carbon, "region_name"), wp_json_str(carbon, "intensity_source"));
     json_array_append_new(arr, json_string(buf));
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
-        if (strcmp(jstr(ch, "method"), "estimated") != 0)
+        if (strcmp(wp_json_str(ch, "method"), "estimated") != 0)
             continue;
-        snprintf(buf, sizeof buf, "%s %s estimated by %s: %s", jstr(ch, "component"),
-                 jstr(ch, "device"), jstr(ch, "sensor"), jstr(ch, "detail"));
+        snprintf(buf, sizeof buf, "%s %s estimated by %s: %s", wp_json_str(ch, "component"),
+                 wp_json_str(ch, "device"), wp_json_str(ch, "sensor"), wp_json_str(ch, "detail"));
         json_array_append_new(arr, json_string(buf));
     }
     json_object_set_new(run, "assumptions", arr);

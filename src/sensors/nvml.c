@@ -6,6 +6,7 @@
 #include "gpu_select.h"
 #include "sensor.h"
 
+#include "../util/dl.h"
 #include "../util/util.h"
 
 #include <dlfcn.h>
@@ -65,11 +66,7 @@ static const char *errstr(const struct nvml_api *a, nvmlReturn_t rc)
 
 static int load(struct nvml_api *a, char *why, size_t cap)
 {
-    const char *path = getenv("WATTPRINT_NVML_LIBRARY");
-    struct {
-        void **fn;
-        const char *name;
-    } syms[] = {
+    const struct wp_dl_sym syms[] = {
         {(void **)&a->init, "nvmlInit_v2"},
         {(void **)&a->shutdown, "nvmlShutdown"},
         {(void **)&a->error_string, "nvmlErrorString"},
@@ -82,23 +79,9 @@ static int load(struct nvml_api *a, char *why, size_t cap)
         {(void **)&a->power, "nvmlDeviceGetPowerUsage"},
     };
 
-    if (!path || !*path)
-        path = "libnvidia-ml.so.1";
-    a->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!a->lib) {
-        snprintf(why, cap, "NVML: cannot load %s (%s)", path, dlerror());
-        return -ENODEV;
-    }
-    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
-        *syms[i].fn = dlsym(a->lib, syms[i].name);
-        if (!*syms[i].fn) {
-            snprintf(why, cap, "NVML: %s lacks %s", path, syms[i].name);
-            dlclose(a->lib);
-            a->lib = NULL;
-            return -ENODEV;
-        }
-    }
-    return 0;
+    a->lib = wp_dl_load("WATTPRINT_NVML_LIBRARY", "libnvidia-ml.so.1", syms,
+                        sizeof syms / sizeof *syms, "NVML", why, cap);
+    return a->lib ? 0 : -ENODEV;
 }
 
 static void release(struct nvml *nv)

@@ -5,6 +5,7 @@
 #include "gpu_select.h"
 #include "sensor.h"
 
+#include "../util/dl.h"
 #include "../util/util.h"
 
 #include <dlfcn.h>
@@ -35,11 +36,7 @@ struct rocm {
 
 static int load(struct rocm_api *a, char *why, size_t cap)
 {
-    const char *path = getenv("WATTPRINT_ROCM_SMI_LIBRARY");
-    struct {
-        void **fn;
-        const char *name;
-    } syms[] = {
+    const struct wp_dl_sym syms[] = {
         {(void **)&a->init, "rsmi_init"},
         {(void **)&a->shutdown, "rsmi_shut_down"},
         {(void **)&a->count, "rsmi_num_monitor_devices"},
@@ -49,23 +46,9 @@ static int load(struct rocm_api *a, char *why, size_t cap)
         {(void **)&a->power_cap, "rsmi_dev_power_cap_get"},
     };
 
-    if (!path || !*path)
-        path = "librocm_smi64.so";
-    a->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!a->lib) {
-        snprintf(why, cap, "ROCm SMI: cannot load %s (%s)", path, dlerror());
-        return -ENODEV;
-    }
-    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
-        *syms[i].fn = dlsym(a->lib, syms[i].name);
-        if (!*syms[i].fn) {
-            snprintf(why, cap, "ROCm SMI: %s lacks %s", path, syms[i].name);
-            dlclose(a->lib);
-            a->lib = NULL;
-            return -ENODEV;
-        }
-    }
-    return 0;
+    a->lib = wp_dl_load("WATTPRINT_ROCM_SMI_LIBRARY", "librocm_smi64.so", syms,
+                        sizeof syms / sizeof *syms, "ROCm SMI", why, cap);
+    return a->lib ? 0 : -ENODEV;
 }
 
 static void release(struct rocm *r)

@@ -6,46 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Makes room for need more bytes and the NUL; false (and failed) if it cannot. */
+static bool grow(struct wp_buf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : 1024;
+    char *grown;
+
+    if (b->cap - b->len > need)
+        return true;
+    while (cap - b->len <= need)
+        cap *= 2;
+    if (!(grown = realloc(b->p, cap))) {
+        b->failed = true;
+        return false;
+    }
+    b->p = grown;
+    b->cap = cap;
+    return true;
+}
+
 void wp_buf_printf(struct wp_buf *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
 
-    if (b->failed)
+    if (b->failed || !grow(b, 1))
         return;
-    for (;;) {
-        if (b->cap - b->len < 2) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
-            char *grown = realloc(b->p, cap);
-            if (!grown) {
-                b->failed = true;
-                return;
-            }
-            b->p = grown;
-            b->cap = cap;
-        }
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = true;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t cap = (b->len + (size_t)n + 1) * 2;
-            char *grown = realloc(b->p, cap);
-            if (!grown) {
-                b->failed = true;
-                return;
-            }
-            b->p = grown;
-            b->cap = cap;
-        }
+    va_start(ap, fmt);
+    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
     }
+    if ((size_t)n >= b->cap - b->len) { /* it did not fit: make room and write again */
+        if (!grow(b, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
 }
 
 void wp_buf_escape(struct wp_buf *b, const char *s)

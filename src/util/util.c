@@ -211,3 +211,24 @@ void wp_fmt_mass(double g, char *out, size_t cap)
     else
         snprintf(out, cap, "%.3g t", g / 1e6);
 }
+
+int wp_edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b), prev[65], cur[65];
+
+    if (la > 64 || lb > 64)
+        return 99;
+    for (int j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] +
+                      (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int best = sub < prev[j] + 1 ? sub : prev[j] + 1;
+            cur[j] = best < cur[j - 1] + 1 ? best : cur[j - 1] + 1;
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb];
+}

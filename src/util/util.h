@@ -48,6 +48,10 @@ void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "4.56 kWh", "7.8 MWh". */
 void wp_fmt_energy(double joules, char *out, size_t cap);
 
+/* Levenshtein distance between two strings of at most 64 characters,
+ * ignoring case (99 for longer ones): for "did you mean" suggestions. */
+int wp_edit_distance(const char *a, const char *b);
+
 /* Formats a mass of CO2e in grams for people: "12 mg", "3.4 g", "1.2 kg", "5.6 t". */
 void wp_fmt_mass(double grams, char *out, size_t cap);
 
