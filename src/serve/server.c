@@ -1,9 +1,13 @@
 /* The HTTP endpoint (libmicrohttpd) and the Unix socket of wattprint serve.
  * /metrics serves a text regenerated after each reading, so a scrape costs a
- * copy, not a formatting pass, however many scrapers there are. */
+ * copy, not a formatting pass, however many scrapers there are.
+ * libmicrohttpd is loaded with dlopen when serve starts: linked, it and the
+ * TLS stack it depends on (ten libraries) added about 5 ms to every
+ * `wattprint run`, which never serves HTTP. */
 #define _GNU_SOURCE
 #include "serve.h"
 
+#include "../util/dl.h"
 #include "../util/util.h"
 
 #include <arpa/inet.h>
@@ -20,6 +24,34 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static struct {
+    struct MHD_Daemon *(*start)(unsigned, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                MHD_AccessHandlerCallback, void *, ...);
+    void (*stop)(struct MHD_Daemon *);
+    struct MHD_Response *(*create)(size_t, void *, enum MHD_ResponseMemoryMode);
+    enum MHD_Result (*header)(struct MHD_Response *, const char *, const char *);
+    enum MHD_Result (*queue)(struct MHD_Connection *, unsigned, struct MHD_Response *);
+    void (*destroy)(struct MHD_Response *);
+} mhd;
+
+static int load_mhd(char *err, size_t cap)
+{
+    static void *lib;
+    const struct wp_dl_sym syms[] = {
+        {(void **)&mhd.start, "MHD_start_daemon"},
+        {(void **)&mhd.stop, "MHD_stop_daemon"},
+        {(void **)&mhd.create, "MHD_create_response_from_buffer"},
+        {(void **)&mhd.header, "MHD_add_response_header"},
+        {(void **)&mhd.queue, "MHD_queue_response"},
+        {(void **)&mhd.destroy, "MHD_destroy_response"},
+    };
+
+    if (!lib)
+        lib = wp_dl_load(NULL, "libmicrohttpd.so.12", syms, sizeof syms / sizeof *syms,
+                         "libmicrohttpd", err, cap);
+    return lib ? 0 : -1;
+}
 
 struct wp_server {
     struct wp_meter *meter;
@@ -54,17 +86,16 @@ void wp_server_refresh(void *arg)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              const char *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = mhd.create(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result rc;
 
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", type);
+    mhd.header(r, "Content-Type", type);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, "Allow", "GET, HEAD");
-    rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+        mhd.header(r, "Allow", "GET, HEAD");
+    rc = mhd.queue(c, status, r);
+    mhd.destroy(r);
     return rc;
 }
 
@@ -189,10 +220,11 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
         snprintf(err, cap, "--listen: '%s' is not an IPv4 or IPv6 address", s->o.listen_addr);
         return -1;
     }
-    s->http =
-        MHD_start_daemon(flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                         addr, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    if (load_mhd(err, cap))
+        return -1;
+    s->http = mhd.start(flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+                        addr, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+                        MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!s->http) {
         snprintf(err, cap, "--listen %s:%d: cannot listen (in use, or not allowed)",
                  s->o.listen_addr, s->o.port);
@@ -230,7 +262,7 @@ void wp_server_stop(struct wp_server *s)
     if (!s)
         return;
     if (s->http)
-        MHD_stop_daemon(s->http);
+        mhd.stop(s->http);
     if (s->sock_running) {
         (void)!write(s->stop_pipe[1], "x", 1);
         pthread_join(s->sock_thread, NULL);
