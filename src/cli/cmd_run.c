@@ -305,21 +305,6 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     return optind;
 }
 
-/* On a node shared by several ranks of one job, the rank with local rank 0
- * measures the node (CPU, DRAM); the others measure only their own GPUs, so
- * the node is counted once. */
-static bool other_rank(void)
-{
-    static const char *const vars[] = {"LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
-                                       "MPI_LOCALRANKID"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            return strcmp(v, "0") != 0;
-    }
-    return false;
-}
-
 static int open_meter(const struct run_opts *o, struct wp_meter **out)
 {
     struct wp_sensor_env env = {
@@ -328,7 +313,7 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         .cpu_tdp_w = o->cpu_tdp_w,
         .allow_estimates = !o->require_measured,
         .gpus = o->gpus,
-        .gpus_only = other_rank(),
+        .gpus_only = wp_sensors_other_rank(),
     };
     struct wp_sensor **sensors;
     int n = wp_sensors_probe(&env, &sensors);

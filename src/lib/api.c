@@ -177,6 +177,7 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
     env.procfs_root = wp_procfs_root();
     env.allow_estimates = !opts->require_measured;
     env.gpus = opts->gpus;
+    env.gpus_only = wp_sensors_other_rank();
     n = wp_sensors_probe(&env, &sensors);
     if (n < 0) {
         rc = fail(WATTPRINT_ENOMEM, "out of memory opening the sensors");

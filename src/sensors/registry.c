@@ -105,3 +105,15 @@ void wp_sensor_gpu_why(struct wp_sensor_env *env, const char *fmt, ...)
     vsnprintf(env->gpu_why + o, sizeof env->gpu_why - o, fmt, ap);
     va_end(ap);
 }
+
+bool wp_sensors_other_rank(void)
+{
+    static const char *const vars[] = {"LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                       "MPI_LOCALRANKID"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strcmp(v, "0") != 0;
+    }
+    return false;
+}

@@ -88,6 +88,12 @@ extern const struct wp_sensor_ops wp_ram_model_ops;
  * wp_sensors_close. Returns a negative errno on allocation failure. */
 int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out);
 
+/* True when this process is a rank of a multi-rank job whose local rank is
+ * not 0 (LOCAL_RANK, SLURM_LOCALID, OMPI_COMM_WORLD_LOCAL_RANK,
+ * MPI_LOCALRANKID): another rank on this node measures its CPU and DRAM, so
+ * this one measures only its GPUs (env->gpus_only) and the node counts once. */
+bool wp_sensors_other_rank(void);
+
 /* Closes n sensors and frees the array. */
 void wp_sensors_close(struct wp_sensor **s, int n);
 
