@@ -30,6 +30,7 @@ struct run_opts {
     double cpu_tdp_w;
     double checkpoint_s;
     const char *gpus;
+    bool attribute;
     const char *json_path;
     const char *ledger_path;
     bool no_ledger;
@@ -64,6 +65,8 @@ static void run_usage(FILE *f)
             "                      unreadable\n"
             "  --gpus WHICH        GPUs to measure: visible (default: CUDA_VISIBLE_DEVICES,\n"
             "                      else all), all, none, or indices/UUIDs (0,2 or GPU-8f6a)\n"
+            "  --attribute WHAT    process: count only the command's share of each GPU, by\n"
+            "                      its processes' SM utilisation (default none: whole GPUs)\n"
             "  --project NAME      file the run under a project in the ledger\n"
             "  --experiment NAME   ... and an experiment (a sweep, an ablation)\n"
             "  --tag KEY=VALUE     ... with tags (repeatable)\n"
@@ -149,7 +152,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         O_TOTAL,
         O_UNIT,
         O_PROGRESS,
-        O_PROGRESS_EVERY
+        O_PROGRESS_EVERY,
+        O_ATTRIBUTE
     };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -157,6 +161,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"cpu-tdp", required_argument, NULL, O_TDP},
         {"require-measured", no_argument, NULL, O_REQ},
         {"gpus", required_argument, NULL, O_GPUS},
+        {"attribute", required_argument, NULL, O_ATTRIBUTE},
         {"ledger", required_argument, NULL, O_LEDGER},
         {"no-ledger", no_argument, NULL, O_NOLEDGER},
         {"project", required_argument, NULL, O_PROJECT},
@@ -203,6 +208,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case O_REQ:
             o->require_measured = true;
+            break;
+        case O_ATTRIBUTE:
+            if (strcmp(optarg, "process") != 0 && strcmp(optarg, "none") != 0)
+                return bad("--attribute", optarg, "process or none");
+            o->attribute = strcmp(optarg, "process") == 0;
             break;
         case O_GPUS:
             if (!*optarg || strspn(optarg, ", ") == strlen(optarg))
@@ -314,6 +324,7 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         .allow_estimates = !o->require_measured,
         .gpus = o->gpus,
         .gpus_only = wp_sensors_other_rank(),
+        .attribute_process = o->attribute,
     };
     struct wp_sensor **sensors;
     int n = wp_sensors_probe(&env, &sensors);

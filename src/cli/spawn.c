@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "../sensors/sensor.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -77,6 +79,7 @@ int wp_spawn_run(char *const argv[], struct wp_child_end *end)
         _exit(127);
     }
     g_child = pid;
+    wp_sensors_set_root_pid(pid);
     /* A signal that arrived before the child existed is passed on now. */
     if (g_forwarded)
         kill(pid, g_forwarded);

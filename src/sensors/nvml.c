@@ -4,6 +4,7 @@
  * supported, from power readings integrated over time. */
 #define _GNU_SOURCE
 #include "gpu_select.h"
+#include "procfs.h"
 #include "sensor.h"
 
 #include "../util/dl.h"
@@ -26,7 +27,15 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_DEVICE_NAME_BUFFER  96
 #define NVML_DEVICE_UUID_BUFFER  96
 
-#define MAX_GPUS 64
+#define MAX_GPUS  64
+#define MAX_PROCS 256
+
+/* nvmlProcessUtilizationSample_t */
+struct nvml_proc_sample {
+    unsigned int pid;
+    unsigned long long timestamp_us;
+    unsigned int sm, mem, enc, dec;
+};
 
 struct nvml_api {
     void *lib;
@@ -40,6 +49,9 @@ struct nvml_api {
     nvmlReturn_t (*limit)(nvmlDevice_t, unsigned *);
     nvmlReturn_t (*energy)(nvmlDevice_t, unsigned long long *);
     nvmlReturn_t (*power)(nvmlDevice_t, unsigned *);
+    /* optional: per-process utilisation, for --attribute process */
+    nvmlReturn_t (*procutil)(nvmlDevice_t, struct nvml_proc_sample *, unsigned *,
+                             unsigned long long);
 };
 
 struct gpu {
@@ -51,11 +63,18 @@ struct gpu {
     unsigned long long counter_mj, last_counter_mj;
     double integral_uj;  /* the power-integrated part */
     uint64_t exposed_uj; /* what read returned last: never goes backwards */
+    /* --attribute process */
+    uint64_t attr_prev_uj;
+    double attributed_uj, share;
+    unsigned long long last_seen_us;
 };
 
 struct nvml {
     struct nvml_api api;
     int n;
+    bool attribute;
+    char procfs[256];
+    int pids[1024], n_pids; /* the run's processes at the last look */
     struct gpu gpus[MAX_GPUS];
 };
 
@@ -81,6 +100,8 @@ static int load(struct nvml_api *a, char *why, size_t cap)
 
     a->lib = wp_dl_load("WATTPRINT_NVML_LIBRARY", "libnvidia-ml.so.1", syms,
                         sizeof syms / sizeof *syms, "NVML", why, cap);
+    if (a->lib)
+        *(void **)&a->procutil = dlsym(a->lib, "nvmlDeviceGetProcessUtilization");
     return a->lib ? 0 : -ENODEV;
 }
 
@@ -166,7 +187,18 @@ static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         release(nv);
         return -ENODEV;
     }
-    s = wp_sensor_alloc(&wp_nvml_ops, k);
+    if (env->attribute_process && !nv->api.procutil) {
+        fprintf(stderr, "wattprint run: --attribute process: this NVML has no "
+                        "nvmlDeviceGetProcessUtilization\n");
+        env->gpu_error = 1;
+        release(nv);
+        return -ENODEV;
+    }
+    nv->attribute = env->attribute_process;
+    snprintf(nv->procfs, sizeof nv->procfs, "%s", env->procfs_root);
+    /* With attribution each GPU has two channels: the run's share (counted) and
+     * the whole device (not added). */
+    s = wp_sensor_alloc(&wp_nvml_ops, nv->attribute ? 2 * k : k);
     if (!s) {
         release(nv);
         return -ENOMEM;
@@ -175,7 +207,7 @@ static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         struct wp_channel *ch;
         if (!keep[i])
             continue;
-        ch = &s->channels[c];
+        ch = &s->channels[nv->attribute ? 2 * c : c];
         ch->sensor = "nvml";
         ch->component = WP_GPU;
         ch->method = WP_MEASURED;
@@ -188,6 +220,15 @@ static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         snprintf(ch->detail, sizeof ch->detail, "%s",
                  counter[i] ? "NVML total energy counter (mJ)"
                             : "NVML power readings (mW) integrated by the trapezoid rule");
+        if (nv->attribute) {
+            ch[1] = ch[0];
+            ch[1].counted = false;
+            snprintf(ch[1].device, sizeof ch[1].device, "gpu%u-all", ids[i].index);
+            snprintf(ch[0].detail, sizeof ch[0].detail,
+                     "the run's share of gpu%u by SM utilisation of its process tree "
+                     "(nvmlDeviceGetProcessUtilization); gpu%u-all is the whole GPU",
+                     ids[i].index, ids[i].index);
+        }
         nv->gpus[c].dev = devs[i];
         nv->gpus[c].has_counter = counter[i];
         c++;
@@ -198,10 +239,46 @@ static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     return 0;
 }
 
+/* The run's share of one GPU's SM time since the last look: SM utilisation
+ * of the run's processes over that of all processes. Idle time (no process
+ * using SMs) is nobody's, so it is not attributed. */
+static double run_share(struct nvml *nv, struct gpu *g, const int *pids, int n_pids)
+{
+    struct nvml_proc_sample smp[MAX_PROCS];
+    unsigned count = MAX_PROCS;
+    unsigned long long newest = g->last_seen_us;
+    double mine = 0, all = 0;
+
+    if (nv->api.procutil(g->dev, smp, &count, g->last_seen_us) != NVML_SUCCESS)
+        return 0; /* NOT_FOUND: no process ran on it since the last look */
+    for (unsigned k = 0; k < count && k < MAX_PROCS; k++) {
+        all += smp[k].sm;
+        for (int p = 0; p < n_pids; p++)
+            if ((int)smp[k].pid == pids[p]) {
+                mine += smp[k].sm;
+                break;
+            }
+        if (smp[k].timestamp_us > newest)
+            newest = smp[k].timestamp_us;
+    }
+    g->last_seen_us = newest;
+    return all > 0 ? mine / all : 0;
+}
+
 static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool *ok)
 {
     struct nvml *nv = s->priv;
+    int root = wp_sensors_root_pid();
 
+    if (nv->attribute && root > 0) {
+        int pids[1024], n = wp_proc_descendants(nv->procfs, root, pids, 1024);
+        /* After the command has exited, its last known processes still own the
+         * SM time reported since the previous look. */
+        if (n > 0) {
+            memcpy(nv->pids, pids, sizeof(int) * (size_t)n);
+            nv->n_pids = n;
+        }
+    }
     for (int i = 0; i < nv->n; i++) {
         struct gpu *g = &nv->gpus[i];
         unsigned mw = 0;
@@ -210,12 +287,19 @@ static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
         double dt = g->started ? now - g->last_t : 0;
         double total;
 
-        ok[i] = true;
+        int at = nv->attribute ? 2 * i : i; /* this GPU's (first) channel */
+
+        ok[at] = true;
+        if (nv->attribute)
+            ok[at + 1] = true;
         if (g->has_counter) {
             unsigned long long e;
             nvmlReturn_t rc = nv->api.energy(g->dev, &e);
             if (rc != NVML_SUCCESS) {
-                ok[i] = false; /* GPU_IS_LOST and the like: the meter keeps what was counted */
+                /* GPU_IS_LOST and the like: the meter keeps what was counted */
+                ok[at] = false;
+                if (nv->attribute)
+                    ok[at + 1] = false;
                 continue;
             }
             if (!g->started)
@@ -233,7 +317,9 @@ static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
             total = (double)g->counter_mj * 1000.0 + g->integral_uj;
         } else {
             if (prc != NVML_SUCCESS) {
-                ok[i] = false;
+                ok[at] = false;
+                if (nv->attribute)
+                    ok[at + 1] = false;
                 continue;
             }
             if (g->started)
@@ -245,7 +331,15 @@ static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
         g->last_power_w = p;
         if ((uint64_t)total > g->exposed_uj)
             g->exposed_uj = (uint64_t)total;
-        energy_uj[i] = g->exposed_uj;
+        if (!nv->attribute) {
+            energy_uj[at] = g->exposed_uj;
+            continue;
+        }
+        g->share = run_share(nv, g, nv->pids, nv->n_pids);
+        g->attributed_uj += (double)(g->exposed_uj - g->attr_prev_uj) * g->share;
+        g->attr_prev_uj = g->exposed_uj;
+        energy_uj[at] = (uint64_t)g->attributed_uj;
+        energy_uj[at + 1] = g->exposed_uj;
     }
 }
 

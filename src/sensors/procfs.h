@@ -27,4 +27,12 @@ struct wp_cpuinfo {
 /* Parses /proc/cpuinfo text. Never fails; missing facts stay empty. */
 void wp_parse_cpuinfo(const char *text, struct wp_cpuinfo *out);
 
+/* The pids of root and all its descendants, from procfs's [pid]/stat files,
+ * into out[0..max). Returns the count (root included when it is alive). */
+int wp_proc_descendants(const char *procfs, int root, int *out, int max);
+
+/* Parses the pid and parent pid from a /proc/PID/stat line. Returns 0 or
+ * -EINVAL. */
+int wp_parse_proc_pid_stat(const char *text, int *pid, int *ppid);
+
 #endif

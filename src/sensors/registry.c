@@ -4,6 +4,7 @@
 #include "sensor.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,16 @@ bool wp_sensors_other_rank(void)
             return strcmp(v, "0") != 0;
     }
     return false;
+}
+
+static volatile sig_atomic_t root_pid;
+
+void wp_sensors_set_root_pid(int pid)
+{
+    root_pid = pid;
+}
+
+int wp_sensors_root_pid(void)
+{
+    return root_pid;
 }

@@ -49,16 +49,17 @@ struct wp_sensor {
 struct wp_sensor_env {
     const char *sysfs_root;
     const char *procfs_root;
-    double cpu_tdp_w;     /* from --cpu-tdp, 0 when not given */
-    bool allow_estimates; /* false with --require-measured */
-    unsigned covered;     /* bit (1u << component) set once a component is measured */
-    int unreadable;       /* counters that exist but could not be opened */
-    const char *gpus;     /* --gpus: "all", "visible" (default when NULL), "none" or a
-                             list of indices and UUIDs */
-    char gpu_why[512];    /* why GPU backends found nothing, for --gpus errors */
-    int gpu_error;        /* a --gpus entry matched no GPU (message printed) */
-    bool no_socket;       /* do not read a wattprint serve socket (the daemon itself) */
-    bool gpus_only;       /* another rank on this node measures CPU and DRAM */
+    double cpu_tdp_w;       /* from --cpu-tdp, 0 when not given */
+    bool allow_estimates;   /* false with --require-measured */
+    unsigned covered;       /* bit (1u << component) set once a component is measured */
+    int unreadable;         /* counters that exist but could not be opened */
+    const char *gpus;       /* --gpus: "all", "visible" (default when NULL), "none" or a
+                               list of indices and UUIDs */
+    char gpu_why[512];      /* why GPU backends found nothing, for --gpus errors */
+    int gpu_error;          /* a --gpus entry matched no GPU (message printed) */
+    bool no_socket;         /* do not read a wattprint serve socket (the daemon itself) */
+    bool gpus_only;         /* another rank on this node measures CPU and DRAM */
+    bool attribute_process; /* GPUs: the run's share by SM utilisation (--attribute) */
 };
 
 struct wp_sensor_ops {
@@ -93,6 +94,11 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out);
  * MPI_LOCALRANKID): another rank on this node measures its CPU and DRAM, so
  * this one measures only its GPUs (env->gpus_only) and the node counts once. */
 bool wp_sensors_other_rank(void);
+
+/* The measured command's pid, for sensors that attribute energy to its
+ * process tree (0 until it has started). Async-signal-safe to set. */
+void wp_sensors_set_root_pid(int pid);
+int wp_sensors_root_pid(void);
 
 /* Closes n sensors and frees the array. */
 void wp_sensors_close(struct wp_sensor **s, int n);

@@ -164,3 +164,30 @@ def test_rocm_missing_is_absent(gpus):
     e = env(gpus, WATTPRINT_NVML_LIBRARY="/nonexistent/x.so")
     p, r = gpus.run(["--", "true"], env=e)
     assert p.returncode == 0 and channels(r) == {}
+
+
+def test_attribute_process_shares_by_sm_utilisation(gpus):
+    # The command (and a child of it) use 30 + 30 of the SM time; a stranger 40.
+    script = ("import os, subprocess, sys, time\n"
+              "sys.path.insert(0, %r)\n"
+              "import fakehw\n"
+              "kid = subprocess.Popen(['sleep', '5'])\n"
+              "fakehw.gpu_set(%r, 0, 'procs', '%%d 30;%%d 30;99999 40' %% (os.getpid(), kid.pid))\n"
+              "fakehw.gpu_main([%r, '--add', '0:energy_mj=10000', '--steps', '5', '--period',"
+              " '0.05', '--then-sleep', '0.3'])\n"
+              "kid.kill()\n" % (os.path.dirname(fakehw.__file__), gpus.nvml, gpus.nvml))
+    # the real process table: the share follows the command's actual process tree
+    p, r = gpus.run(["--attribute", "process", "--gpus", "0", "--interval", "0.05", "--",
+                     sys.executable, "-c", script], env=env(gpus, WATTPRINT_PROCFS="/proc"))
+    assert p.returncode == 0, p.stderr
+    g = channels(r)
+    assert g["gpu0"]["counted"] is True and g["gpu0-all"]["counted"] is False
+    assert g["gpu0-all"]["energy_j"] == pytest.approx(10.0, rel=1e-3)
+    assert g["gpu0"]["energy_j"] == pytest.approx(6.0, rel=0.02)
+    assert r["energy"]["gpu_j"] == pytest.approx(g["gpu0"]["energy_j"], rel=1e-9)
+    assert "SM utilisation" in g["gpu0"]["detail"]
+
+
+def test_attribute_needs_the_nvml_call(gpus, tmp_path):
+    p, _ = gpus.run(["--attribute", "sometimes", "--", "true"], env=env(gpus), json_out=False)
+    assert p.returncode == 125 and "--attribute" in p.stderr

@@ -3,6 +3,8 @@
  * uuid, limit_mw, power_mw, energy_mj (absent: NOT_SUPPORTED), lost}. */
 #include "fake_state.h"
 
+#include <time.h>
+
 #define ENV "WATTPRINT_FAKE_NVML_DIR"
 
 typedef int nvmlReturn_t;
@@ -100,4 +102,39 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned *mw)
 nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj)
 {
     return number(d, "energy_mj", mj);
+}
+
+/* gpuN/procs: lines of "pid sm_util"; every call reports them as fresh. */
+struct sample {
+    unsigned int pid;
+    unsigned long long ts;
+    unsigned int sm, mem, enc, dec;
+};
+
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, struct sample *out, unsigned *count,
+                                             unsigned long long last_seen)
+{
+    char buf[4096], *line, *save = NULL;
+    unsigned n = 0;
+    struct timespec ts;
+
+    (void)last_seen;
+    if (fake_exists(ENV, gpu_of(d), "lost"))
+        return LOST;
+    if (fake_read(ENV, gpu_of(d), "procs", buf, sizeof buf) != 0)
+        return NOT_FOUND;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (line = strtok_r(buf, ";", &save); line && n < *count; line = strtok_r(NULL, ";", &save)) {
+        unsigned pid, sm;
+        if (sscanf(line, "%u %u", &pid, &sm) != 2)
+            continue;
+        out[n].pid = pid;
+        out[n].ts =
+            (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+        out[n].sm = sm;
+        out[n].mem = out[n].enc = out[n].dec = 0;
+        n++;
+    }
+    *count = n;
+    return n ? OK : NOT_FOUND;
 }

@@ -19,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)wp_parse_proc_stat(s, &t);
     (void)wp_parse_meminfo_total(s, &b);
     wp_parse_cpuinfo(s, &ci);
+    {
+        int pid, ppid;
+        (void)wp_parse_proc_pid_stat(s, &pid, &ppid);
+    }
     free(s);
     return 0;
 }
