@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* "WATP": marks a SQLite file as a wattprint ledger (PRAGMA application_id). */
@@ -280,7 +281,28 @@ static void reap(struct wp_ledger *l)
     (void)err;
 }
 
+#define OPEN_BUSY -2
+
+static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
+
 int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
+{
+    double deadline = wp_mono_s() + 30.0;
+    unsigned seed = (unsigned)getpid();
+    int rc;
+
+    /* Setting WAL mode and creating the schema take locks that SQLite does not
+     * wait for with its busy handler (it answers SQLITE_BUSY at once when
+     * waiting could deadlock). Many runs of a sweep opening a new ledger at
+     * the same moment meet that: start over after a short, random pause. */
+    while ((rc = try_open(path, mode, out, err, cap)) == OPEN_BUSY && wp_mono_s() < deadline) {
+        struct timespec ts = {0, (10 + rand_r(&seed) % 40) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     struct wp_ledger *l = calloc(1, sizeof *l);
     int version = 0, flags = SQLITE_OPEN_FULLMUTEX;
@@ -342,10 +364,12 @@ int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err
         reap(l);
     *out = l;
     return 0;
-fail:
+fail : {
+    int code = l->db ? sqlite3_errcode(l->db) & 0xff : SQLITE_OK;
     sqlite3_close(l->db);
     free(l);
-    return -1;
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED ? OPEN_BUSY : -1;
+}
 }
 
 void wp_ledger_close(struct wp_ledger *l)
