@@ -78,3 +78,12 @@ def runner(wattprint, tmp_path):
     r = Runner(wattprint, tmp_path)
     fakehw.make_proc(r.procfs)
     return r
+
+
+@pytest.fixture
+def measured(runner):
+    """A runner with one package and its DRAM zone, both measured."""
+    import fakehw
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
+    return runner

@@ -10,13 +10,6 @@ import pytest
 import fakehw
 
 
-@pytest.fixture
-def measured(runner):
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
-    return runner
-
-
 def run36(r, *args, env=None):
     """Runs a command that adds exactly 36 J (0.01 Wh): 30 J CPU, 6 J DRAM."""
     return r.run(list(args) + ["--"] + r.advance_cmd("intel-rapl:0=30", "intel-rapl:0:0=6"),

@@ -15,13 +15,6 @@ import pytest
 import fakehw
 
 
-@pytest.fixture
-def measured(runner):
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
-    return runner
-
-
 def record(r, joules, *labels, exit_code=0):
     cmd = r.advance_cmd("intel-rapl:0=%g" % joules, steps=2, extra=["--exit", str(exit_code)])
     p, res = r.run(list(labels) + ["--intensity", "400", "--"] + cmd)

@@ -12,13 +12,6 @@ import pytest
 import fakehw
 
 
-@pytest.fixture
-def measured(runner):
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
-    return runner
-
-
 def sh(script):
     return ["sh", "-c", script]
 

@@ -10,13 +10,6 @@ import pytest
 import fakehw
 
 
-@pytest.fixture
-def measured(runner):
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
-    return runner
-
-
 def test_json_contract(measured):
     p, r = measured.run(["--", "true"])
     assert p.returncode == 0
