@@ -172,3 +172,21 @@ def _permission_denied(runner):
                        env=runner.env(), capture_output=True, text=True, timeout=30)
     assert p.returncode == 125
     assert "--require-measured" in p.stderr
+
+
+def test_perf_pmu_that_cannot_be_opened_falls_back(runner):
+    # No powercap; a perf "power" PMU described in sysfs whose events the
+    # kernel will not open (an unknown PMU type): estimates, no crash.
+    pmu = os.path.join(runner.sysfs, "bus/event_source/devices/power")
+    os.makedirs(os.path.join(pmu, "events"))
+    for name, text in (("type", "4294900\n"), ("cpumask", "0\n"),
+                       ("events/energy-pkg", "event=0x02\n"),
+                       ("events/energy-pkg.scale", "2.3283064365386962890625e-10\n"),
+                       ("events/energy-pkg.unit", "Joules\n")):
+        with open(os.path.join(pmu, name), "w") as f:
+            f.write(text)
+    p, r = runner.run(["--", "true"])
+    assert p.returncode == 0, p.stderr
+    assert {c["sensor"] for c in r["channels"]} == {"cpu-model", "ram-model"}
+    p, _ = runner.run(["--require-measured", "--", "true"], json_out=False)
+    assert p.returncode == 125
