@@ -94,7 +94,8 @@ static const char style[] =
     "table{border-collapse:collapse;margin:.5em 0}td,th{padding:4px 10px;border-bottom:1px "
     "solid #e3e3e3;text-align:left}td.n,th.n{text-align:right}.cards{display:flex;"
     "flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:6px;padding:10px 16px;"
-    "min-width:150px}.card b{display:block;font-size:1.4em}.muted{color:#666}"
+    "min-width:150px}td.cmd{word-break:break-all;max-width:340px}.card "
+    "b{display:block;font-size:1.4em}.muted{color:#666}"
     ".est{color:#a05a00}.big{font-size:1.15em}svg{max-width:100%;height:auto}</style>";
 
 static void card(struct wp_buf *b, const char *label, const char *value)
@@ -381,13 +382,15 @@ char *wp_report_group_html(json_t *runs, const char *title)
         json_t *r = json_array_get(runs, i);
         char d[32], e[32], m[32], cmd[256];
         wp_run_command_text(r, cmd, sizeof cmd);
+        if (strlen(cmd) > 80)
+            memcpy(cmd + 77, "...", 4);
         wp_fmt_duration(wp_json_num(r, "duration_s"), d, sizeof d);
         wp_fmt_energy(wp_json_num(json_object_get(r, "energy"), "total_j"), e, sizeof e);
         wp_fmt_mass(wp_json_num(json_object_get(r, "carbon"), "emissions_g"), m, sizeof m);
         wp_buf_printf(&b,
                       "<tr><td><code>%.18s</code></td><td>%s</td><td>%s</td>"
                       "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                      "<td>",
+                      "<td class=\"cmd\">",
                       wp_json_str(r, "run_id"), wp_json_str(r, "start"), wp_json_str(r, "status"),
                       d, e, m);
         wp_buf_escape(&b, cmd);

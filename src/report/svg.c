@@ -199,9 +199,11 @@ void wp_svg_bars(struct wp_buf *b, const char *title, const char *const *labels,
         wp_buf_escape(b, labels[i]);
         wp_buf_printf(b, ": %.4g</title></rect>", values[i]);
         if (n <= 12) {
+            char shortened[16]; /* an id's first 13 characters tell runs apart */
+            snprintf(shortened, sizeof shortened, "%.13s", labels[i]);
             wp_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", x + slot / 2,
                           f.h - f.bottom + 16);
-            wp_buf_escape(b, labels[i]);
+            wp_buf_escape(b, shortened);
             wp_buf_printf(b, "</text>");
         }
     }
