@@ -461,6 +461,8 @@ int wp_cmd_run(int argc, char **argv)
         wp_warn("cannot create the progress file; WATTPRINT_PROGRESS is not set");
 
     wp_spawn_install_handlers();
+    /* A closed stderr must not kill wattprint and so replace the command's exit status. */
+    signal(SIGPIPE, SIG_IGN);
     run.start_wall_s = wp_wall_s();
     wp_run_account(&run);
     rec.guard = &watcher.mu; /* the watcher updates run.work under it */

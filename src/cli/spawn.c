@@ -71,6 +71,7 @@ int wp_spawn_run(char *const argv[], struct wp_child_end *end)
         sigset_t none;
         close(pipefd[0]);
         restore_default_handlers();
+        signal(SIGPIPE, SIG_DFL); /* wattprint ignores it; the command must not inherit that */
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         execvp(argv[0], argv);

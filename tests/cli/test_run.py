@@ -145,3 +145,19 @@ def test_help_and_version(measured):
     assert p.returncode == 0 and p.stdout.startswith("wattprint ")
     p = subprocess.run([measured.binary, "frobnicate"], capture_output=True, text=True)
     assert p.returncode == 2 and "unknown command" in p.stderr
+
+
+def test_closed_stderr_does_not_change_the_exit_status(measured):
+    proc = subprocess.Popen([measured.binary, "run", "--", "sh", "-c", "sleep 0.3; exit 3"],
+                            env=measured.env(), stderr=subprocess.PIPE)
+    proc.stderr.close()  # whoever read wattprint's summary has gone
+    assert proc.wait(timeout=30) == 3
+
+
+def test_the_command_does_not_inherit_ignored_sigpipe(measured):
+    # wattprint ignores SIGPIPE for itself; the command must get the default back
+    p = subprocess.run([measured.binary, "run", "-q", "--", "grep", "SigIgn", "/proc/self/status"],
+                       env=measured.env(), capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0
+    ignored = int(p.stdout.split()[1], 16)
+    assert not ignored & (1 << (13 - 1))  # SIGPIPE is signal 13
