@@ -158,7 +158,8 @@ static void *sock_loop(void *arg)
         if (json) {
             size_t n = strlen(json), off = 0;
             while (off < n) {
-                ssize_t k = write(fd, json + off, n - off);
+                /* a client that went away must not kill the daemon with SIGPIPE */
+                ssize_t k = send(fd, json + off, n - off, MSG_NOSIGNAL);
                 if (k <= 0)
                     break;
                 off += (size_t)k;

@@ -274,3 +274,28 @@ def test_other_ranks_measure_only_their_gpus(runner):
     assert {c["component"] for c in r["channels"]} == {"gpu"}
     p, r = runner.run(["--", "true"], env=dict(base, LOCAL_RANK="0"))
     assert {"cpu", "gpu"} <= {c["component"] for c in r["channels"]}
+
+
+def test_socket_clients_that_hang_up_do_not_kill_the_daemon(wattprint, tmp_path):
+    sock = str(tmp_path / "s.sock")
+    n = Node(wattprint, str(tmp_path), "h", ["--socket", sock])
+    try:
+        wait_for(lambda: os.path.exists(sock), what="the socket")
+        for _ in range(50):
+            s = socket.socket(socket.AF_UNIX)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.connect(sock)
+            s.close()  # before reading the snapshot
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sock)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        assert json.loads(data)["version"] == 1
+        assert n.proc.poll() is None
+    finally:
+        n.stop()
