@@ -76,7 +76,7 @@ int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, s
         out->power_from = "--power (average per device)";
     } else if (in->has_hardware && in->hw.tdp_w > 0) {
         out->power_w_per_device = in->hw.tdp_w;
-        out->power_from = "the hardware's TDP (an upper bound: measured averages run lower)";
+        out->power_from = "the hardware's TDP (measured averages differ: give --power if known)";
     } else {
         return fail(err, cap,
                     "no power: give --power W (per device), --power-total W, "
