@@ -225,7 +225,7 @@ int wp_region_find(const char *code, struct wp_region *out, char *suggest, size_
         if (each_row(wp_data_cloud_regions, wp_data_cloud_regions_len, cloud_row, &q) != 1)
             goto unknown;
         if (out->country3[0]) {
-            struct wp_region country;
+            struct wp_region country = {0};
             if (country_region(out->country3, &country, true) == 0) {
                 out->has_mix = country.has_mix;
                 memcpy(out->mix_twh, country.mix_twh, sizeof out->mix_twh);
