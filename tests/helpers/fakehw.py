@@ -60,7 +60,13 @@ def read_uj(root, zone_id):
 
 def _rewrite_in_place(path, text):
     # In place, not by rename: wattprint keeps the file open, as it does for sysfs.
+    # Never shorter than before (spaces pad the last line), so a reader never
+    # sees the new text followed by the old one's tail, as it could between a
+    # write and a truncate; real sysfs files change atomically.
     with open(path, "r+") as f:
+        old = len(f.read())
+        if text.endswith("\n") and len(text) < old:
+            text = text[:-1] + " " * (old - len(text)) + "\n"
         f.seek(0)
         f.write(text)
         f.truncate()
