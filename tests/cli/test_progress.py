@@ -43,24 +43,28 @@ def test_command_line_total_and_unit_win(measured):
 
 
 def test_prediction_of_a_steady_workload_stopped_half_way(measured):
-    # 20 steps of 2.5 J and 10 units each, at a steady pace: half of a 400-unit job.
-    script = ("import subprocess, sys, os, time\n"
-              "sys.path.insert(0, %r)\n"
-              "import fakehw\n"
-              "p = os.environ['WATTPRINT_PROGRESS']\n"
-              "for i in range(1, 21):\n"
-              "    fakehw.advance(%r, [('intel-rapl:0', 2.5)], 1, 0.05)\n"
-              "    open(p, 'a').write('done=%%d total=400 unit=samples\\n' %% (10 * i))\n"
-              % (os.path.dirname(fakehw.__file__), measured.sysfs))
-    p, r = measured.run(["--interval", "0.05", "--", sys.executable, "-c", script])
-    assert p.returncode == 0, p.stderr
-    w = r["work"]
-    assert w["done"] == 200
-    truth_energy = 2 * r["energy"]["total_j"]
-    assert w["predicted_energy_j"] == pytest.approx(truth_energy, rel=0.15)
-    assert w["predicted_duration_s"] == pytest.approx(2 * r["duration_s"], rel=0.15)
+    # The same steady job (2.5 J and 10 units a step) run whole, and stopped
+    # half-way: what the half run predicts must match what the whole run used.
+    def job(steps):
+        script = ("import os, sys\n"
+                  "sys.path.insert(0, %r)\n"
+                  "import fakehw\n"
+                  "p = os.environ['WATTPRINT_PROGRESS']\n"
+                  "for i in range(1, %d):\n"
+                  "    fakehw.advance(%r, [('intel-rapl:0', 2.5)], 1, 0.05)\n"
+                  "    open(p, 'a').write('done=%%d total=400 unit=samples\\n' %% (10 * i))\n"
+                  % (os.path.dirname(fakehw.__file__), steps + 1, measured.sysfs))
+        p, r = measured.run(["--interval", "0.05", "--", sys.executable, "-c", script])
+        assert p.returncode == 0, p.stderr
+        return r
+
+    whole, half = job(40), job(20)
+    assert whole["work"]["done"] == 400 and half["work"]["done"] == 200
+    w = half["work"]
+    assert w["predicted_energy_j"] == pytest.approx(whole["energy"]["total_j"], rel=0.15)
+    assert w["predicted_duration_s"] == pytest.approx(whole["duration_s"], rel=0.15)
     assert w["predicted_emissions_g"] == pytest.approx(
-        w["predicted_energy_j"] / 3.6e6 * r["carbon"]["intensity_g_per_kwh"], rel=1e-6)
+        w["predicted_energy_j"] / 3.6e6 * half["carbon"]["intensity_g_per_kwh"], rel=1e-6)
 
 
 def test_malformed_and_oversized_lines_are_ignored_once(measured):
