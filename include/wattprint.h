@@ -53,6 +53,8 @@ typedef struct wattprint_options {
     const char *name;             /* recorded as the run's command; NULL: "libwattprint" */
     const char *gpus;             /* "visible" (NULL), "all", "none", or indices/UUIDs */
     int require_measured;         /* non-zero: fail rather than estimate */
+    const char *sensors;          /* only these backends, comma-separated ("rapl,nvml");
+                                     NULL: all */
 } wattprint_options;
 
 /* Energy in joules, over a whole run or one window. */

@@ -31,6 +31,7 @@ struct run_opts {
     double checkpoint_s;
     const char *gpus;
     bool attribute;
+    const char *sensors;
     const char *json_path;
     const char *ledger_path;
     bool no_ledger;
@@ -65,6 +66,8 @@ static void run_usage(FILE *f)
             "                      unreadable\n"
             "  --gpus WHICH        GPUs to measure: visible (default: CUDA_VISIBLE_DEVICES,\n"
             "                      else all), all, none, or indices/UUIDs (0,2 or GPU-8f6a)\n"
+            "  --sensors LIST      only these backends: rapl, rapl-perf, serve, nvml,\n"
+            "                      rocm-smi, cpu-model, ram-model (default: all, in order)\n"
             "  --attribute WHAT    process: count only the command's share of each GPU, by\n"
             "                      its processes' SM utilisation (default none: whole GPUs)\n"
             "  --project NAME      file the run under a project in the ledger\n"
@@ -153,7 +156,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         O_UNIT,
         O_PROGRESS,
         O_PROGRESS_EVERY,
-        O_ATTRIBUTE
+        O_ATTRIBUTE,
+        O_SENSORS
     };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -162,6 +166,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"require-measured", no_argument, NULL, O_REQ},
         {"gpus", required_argument, NULL, O_GPUS},
         {"attribute", required_argument, NULL, O_ATTRIBUTE},
+        {"sensors", required_argument, NULL, O_SENSORS},
         {"ledger", required_argument, NULL, O_LEDGER},
         {"no-ledger", no_argument, NULL, O_NOLEDGER},
         {"project", required_argument, NULL, O_PROJECT},
@@ -209,6 +214,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case O_REQ:
             o->require_measured = true;
             break;
+        case O_SENSORS: {
+            char err[256];
+            if (wp_sensors_check_list(optarg, err, sizeof err)) {
+                fprintf(stderr, "wattprint run: --sensors: %s\n", err);
+                return -1;
+            }
+            o->sensors = optarg;
+            break;
+        }
         case O_ATTRIBUTE:
             if (strcmp(optarg, "process") != 0 && strcmp(optarg, "none") != 0)
                 return bad("--attribute", optarg, "process or none");
@@ -325,6 +339,7 @@ static int open_meter(const struct run_opts *o, struct wp_meter **out)
         .gpus = o->gpus,
         .gpus_only = wp_sensors_other_rank(),
         .attribute_process = o->attribute,
+        .only = o->sensors,
     };
     struct wp_sensor **sensors;
     int n = wp_sensors_probe(&env, &sensors);

@@ -139,6 +139,8 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
         return fail(WATTPRINT_EINVAL, "pue must be from 1.0 to 3.0");
     if (opts->intensity_g_per_kwh < 0 || !isfinite(opts->intensity_g_per_kwh))
         return fail(WATTPRINT_EINVAL, "intensity_g_per_kwh must be finite and not negative");
+    if (opts->sensors && wp_sensors_check_list(opts->sensors, err, sizeof err))
+        return fail(WATTPRINT_EINVAL, "sensors: %s", err);
     if (!(m = calloc(1, sizeof *m)))
         return fail(WATTPRINT_ENOMEM, "out of memory");
     pthread_mutex_init(&m->mu, NULL);
@@ -178,6 +180,7 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
     env.allow_estimates = !opts->require_measured;
     env.gpus = opts->gpus;
     env.gpus_only = wp_sensors_other_rank();
+    env.only = opts->sensors;
     n = wp_sensors_probe(&env, &sensors);
     if (n < 0) {
         rc = fail(WATTPRINT_ENOMEM, "out of memory opening the sensors");

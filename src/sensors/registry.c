@@ -15,6 +15,45 @@ static const struct wp_sensor_ops *const registry[] = {
     &wp_rocm_ops, &wp_cpu_model_ops, &wp_ram_model_ops,
 };
 
+bool wp_sensors_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+int wp_sensors_check_list(const char *list, char *err, size_t cap)
+{
+    char name[32];
+
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ","), i;
+        for (i = 0; i < sizeof registry / sizeof *registry; i++)
+            if (strlen(registry[i]->name) == len && strncmp(p, registry[i]->name, len) == 0)
+                break;
+        if (len == 0 || i == sizeof registry / sizeof *registry) {
+            snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
+            snprintf(err, cap,
+                     "unknown sensor '%s' (known: rapl, rapl-perf, serve, nvml, "
+                     "rocm-smi, cpu-model, ram-model)",
+                     name);
+            return -1;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
 {
     size_t n_reg = sizeof registry / sizeof *registry;
@@ -26,6 +65,8 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
     for (size_t i = 0; i < n_reg; i++) {
         struct wp_sensor *s = NULL;
         int rc;
+        if (env->only && !wp_sensors_listed(env->only, registry[i]->name))
+            continue;
         /* With another rank measuring the node, only GPUs are this one's. */
         if (env->gpus_only && registry[i] != &wp_nvml_ops && registry[i] != &wp_rocm_ops)
             continue;

@@ -5,6 +5,7 @@
 #define WP_SENSOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum wp_component {
@@ -60,6 +61,7 @@ struct wp_sensor_env {
     bool no_socket;         /* do not read a wattprint serve socket (the daemon itself) */
     bool gpus_only;         /* another rank on this node measures CPU and DRAM */
     bool attribute_process; /* GPUs: the run's share by SM utilisation (--attribute) */
+    const char *only;       /* comma-separated backends to use (--sensors); NULL: all */
 };
 
 struct wp_sensor_ops {
@@ -99,6 +101,13 @@ bool wp_sensors_other_rank(void);
  * process tree (0 until it has started). Async-signal-safe to set. */
 void wp_sensors_set_root_pid(int pid);
 int wp_sensors_root_pid(void);
+
+/* Whether name is in the comma-separated list. */
+bool wp_sensors_listed(const char *list, const char *name);
+
+/* Checks that every name in the comma-separated list is a backend. Returns 0,
+ * or -1 with the reason in err. */
+int wp_sensors_check_list(const char *list, char *err, size_t cap);
 
 /* Closes n sensors and frees the array. */
 void wp_sensors_close(struct wp_sensor **s, int n);

@@ -190,3 +190,14 @@ def test_perf_pmu_that_cannot_be_opened_falls_back(runner):
     assert {c["sensor"] for c in r["channels"]} == {"cpu-model", "ram-model"}
     p, _ = runner.run(["--require-measured", "--", "true"], json_out=False)
     assert p.returncode == 125
+
+
+def test_sensors_option_chooses_the_backends(runner):
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    p, r = runner.run(["--sensors", "cpu-model,ram-model", "--", "true"])
+    assert p.returncode == 0, p.stderr
+    assert {c["sensor"] for c in r["channels"]} == {"cpu-model", "ram-model"}
+    p, r = runner.run(["--sensors", "rapl", "--", "true"])
+    assert {c["sensor"] for c in r["channels"]} == {"rapl"}
+    p, _ = runner.run(["--sensors", "rapl,bogus", "--", "true"], json_out=False)
+    assert p.returncode == 125 and "unknown sensor 'bogus'" in p.stderr

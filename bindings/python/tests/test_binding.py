@@ -110,6 +110,15 @@ def test_errors_carry_the_c_message(hw):
     assert e.value.name == "ESTATE"
 
 
+def test_sensors_option(hw):
+    with wattprint.Meter(intensity=1, sensors=["ram-model"]) as m:
+        advance(hw, 5)
+    assert [c["sensor"] for c in m.result["channels"]] == ["ram-model"]
+    with pytest.raises(wattprint.WattprintError) as e:
+        wattprint.Meter(sensors="rapl,nope")
+    assert e.value.name == "EINVAL" and "unknown sensor 'nope'" in str(e.value)
+
+
 def test_runs_reach_the_cli_ledger(hw, tmp_path):
     with wattprint.Meter(intensity=1, project="shared-ledger", tags={"lr": "0.1"}):
         advance(hw, 3)

@@ -53,6 +53,7 @@ class _Options(ctypes.Structure):
         ("name", ctypes.c_char_p),
         ("gpus", ctypes.c_char_p),
         ("require_measured", ctypes.c_int),
+        ("sensors", ctypes.c_char_p),
     ]
 
 
@@ -164,12 +165,13 @@ class Meter:
 
     Keyword arguments mirror `wattprint run`: region, intensity, pue, provider,
     ledger (a path; "" records nothing), project, experiment, job, tags (a
-    dict), name, gpus, interval, require_measured. Used as a context manager,
+    dict), name, gpus, interval, require_measured, sensors (names of the
+    backends to use). Used as a context manager,
     or with start() and stop(). .result is the run JSON as a dict."""
 
     def __init__(self, region=None, intensity=0.0, pue=0.0, provider=None, ledger=None,
                  project=None, experiment=None, job=None, tags=None, name=None, gpus=None,
-                 interval=0.0, require_measured=False):
+                 interval=0.0, require_measured=False, sensors=None):
         lib = _load()
         tag_list = ["%s=%s" % (k, v) for k, v in (tags or {}).items()]
         self._tag_array = (ctypes.c_char_p * (len(tag_list) + 1))(
@@ -177,7 +179,8 @@ class Meter:
         opts = _Options(interval, _b(region), intensity, pue, _b(provider), _b(ledger),
                         _b(project), _b(experiment), _b(job),
                         ctypes.cast(self._tag_array, ctypes.POINTER(ctypes.c_char_p)),
-                        _b(name or "python"), _b(gpus), int(bool(require_measured)))
+                        _b(name or "python"), _b(gpus), int(bool(require_measured)),
+                        _b(",".join(sensors) if isinstance(sensors, (list, tuple)) else sensors))
         self._h = ctypes.c_void_p()
         _check(lib.wattprint_open(ctypes.byref(opts), ctypes.byref(self._h)))
         self.result = None
