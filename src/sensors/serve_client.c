@@ -24,6 +24,7 @@
 
 struct client {
     char path[108];
+    char *buf; /* MAX_ANSWER bytes, made once in probe */
     int n;
     char device[MAX_CH][32];
 };
@@ -75,15 +76,12 @@ int wp_snapshot_parse(const char *text, size_t len, struct wp_snap_channel *out,
 }
 
 /* One snapshot from the daemon. Returns the channel count, or -errno. */
-static int fetch(const char *path, struct wp_snap_channel *out, int max)
+static int fetch(const char *path, char *buf, struct wp_snap_channel *out, int max)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    char *buf = malloc(MAX_ANSWER);
     size_t len = 0;
     int fd, rc;
 
-    if (!buf)
-        return -ENOMEM;
     snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
@@ -116,13 +114,16 @@ static int fetch(const char *path, struct wp_snap_channel *out, int max)
 out:
     if (fd >= 0)
         close(fd);
-    free(buf);
     return rc;
 }
 
 static void client_close(struct wp_sensor *s)
 {
-    free(s->priv);
+    struct client *c = s->priv;
+
+    if (c)
+        free(c->buf);
+    free(c);
     wp_sensor_free(s);
 }
 
@@ -133,6 +134,7 @@ static int client_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     struct wp_snap_channel snap[MAX_CH];
     struct wp_sensor *s;
     struct client *c;
+    char *buf;
     int n, k = 0;
 
     if (env->no_socket || (env->covered & (1u << WP_CPU)))
@@ -141,8 +143,11 @@ static int client_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         path = DEFAULT_SOCKET;
     if (strlen(path) >= sizeof c->path)
         return -ENODEV;
-    n = fetch(path, snap, MAX_CH);
+    if (!(buf = malloc(MAX_ANSWER)))
+        return -ENOMEM;
+    n = fetch(path, buf, snap, MAX_CH);
     if (n <= 0) {
+        free(buf);
         if (explicit)
             wp_warn("WATTPRINT_SOCKET=%s: %s; is `wattprint serve --socket %s` running?", path,
                     n < 0 ? strerror(-n) : "no measured channels", path);
@@ -150,8 +155,10 @@ static int client_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     }
     if (!(c = calloc(1, sizeof *c)) || !(s = wp_sensor_alloc(&wp_serve_client_ops, n))) {
         free(c);
+        free(buf);
         return -ENOMEM;
     }
+    c->buf = buf;
     snprintf(c->path, sizeof c->path, "%s", path);
     for (int i = 0; i < n; i++) {
         struct wp_channel *ch = &s->channels[k];
@@ -181,7 +188,7 @@ static void client_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bo
 {
     struct client *c = s->priv;
     struct wp_snap_channel snap[MAX_CH];
-    int n = fetch(c->path, snap, MAX_CH);
+    int n = fetch(c->path, c->buf, snap, MAX_CH);
 
     (void)now;
     for (int i = 0; i < c->n; i++) {
