@@ -5,40 +5,38 @@
 #include "cli.h"
 #include "ledger_opts.h"
 
-#include "../estimate/estimate.h"
 #include "../estimate/model_file.h"
+#include "estimate_out.h"
 #include "../util/util.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define USAGE_EXIT 2
 
 static const char usage[] =
     "usage: wattprint estimate [inputs] [--json PATH]\n"
     "\n"
     "Training:  --params N --tokens D (FLOPs = 6ND) | --flops F | --model FILE\n"
-    "           --hardware NAME [--count G] [--mfu U]\n"
+    "           [--active-params N] (mixture of experts: FLOPs from the active ones)\n"
+    "           [--teacher-params N] (distillation: 2N FLOPs per token more)\n"
+    "           --hardware NAME [--count G] [--mfu U] (default: calibrated on published runs)\n"
     "           --hours H (wall) | --device-hours H\n"
-    "           --power W (average per device; default TDP) | --power-total W\n"
+    "           --power W (average per device; default the power figure) | --power-total W\n"
     "Inference: --inference --params N --tokens-per-query T --queries-per-day Q --days N\n"
-    "           --hardware NAME [--power W]  (2N FLOPs per token)\n"
+    "           --hardware NAME [--count G] (devices per replica) [--batch B]\n"
+    "           [--precision fp32|fp16|bf16|fp8|int8|int4] [--input-tokens I] [--power W]\n"
+    "           [--compare KEY=VALUE[,KEY=VALUE]]... (precision, params, active-params,\n"
+    "           batch, count, hardware, sparsity=2:4): a side-by-side table\n"
     "From a run: --from RUN|last --total-work N  (its energy per unit of work, scaled)\n"
+    "           --from RUN --inference --tokens-per-query T --queries-per-day Q --days N\n"
     "Carbon:    --region CODE --intensity G --pue X --provider NAME\n"
     "\n"
     "wattprint hardware lists the hardware names. Every assumption is printed.\n";
-
-struct est_opts {
-    struct wp_est_in in;
-    struct wp_carbon_opts carbon;
-    const char *hardware, *model, *from, *json_path, *ledger;
-    double total_work;
-};
 
 static int bad(const char *opt, const char *val, const char *want)
 {
@@ -56,190 +54,152 @@ static int positive(const char *opt, const char *val, double max, double *out)
     return bad(opt, val, want);
 }
 
-static int parse(int argc, char **argv, struct est_opts *o)
+enum {
+    O_NUMERIC = 256, /* the numeric options: O_NUMERIC + their index in numeric[] */
+    O_HW = 512,
+    O_MODEL,
+    O_INF,
+    O_FROM,
+    O_JSON,
+    O_LEDGER,
+    O_PRECISION,
+    O_COMPARE,
+    O_INPUT,
+};
+
+/* Every numeric option: its name, where it goes, and its largest value. */
+#define IN(f) offsetof(struct est_opts, in.f)
+static const struct {
+    const char *name;
+    size_t offset;
+    double max;
+} numeric[] = {
+    {"params", IN(params), 1e15},
+    {"tokens", IN(tokens), 1e18},
+    {"flops", IN(flops), 1e32},
+    {"count", IN(count), 1e7},
+    {"mfu", IN(mfu), 1.0},
+    {"hours", IN(hours), 1e6},
+    {"device-hours", IN(device_hours), 1e12},
+    {"power", IN(power_w), 1e5},
+    {"power-total", IN(power_total_w), 1e10},
+    {"tokens-per-query", IN(tokens_per_query), 1e9},
+    {"queries-per-day", IN(queries_per_day), 1e13},
+    {"days", IN(days), 1e5},
+    {"active-params", IN(active_params), 1e15},
+    {"teacher-params", IN(teacher_params), 1e15},
+    {"batch", IN(batch), 1e6},
+    {"total-work", offsetof(struct est_opts, total_work), 1e30},
+};
+#define N_NUMERIC (sizeof numeric / sizeof *numeric)
+
+static void make_longopts(struct option *lo)
 {
-    enum {
-        O_PARAMS = 256,
-        O_TOKENS,
-        O_FLOPS,
-        O_HW,
-        O_COUNT,
-        O_MFU,
-        O_HOURS,
-        O_DEVHOURS,
-        O_POWER,
-        O_POWERTOT,
-        O_MODEL,
-        O_INF,
-        O_TPQ,
-        O_QPD,
-        O_DAYS,
-        O_FROM,
-        O_TOTAL,
-        O_JSON,
-        O_LEDGER
-    };
-    static const struct option longopts[] = {
-        {"params", required_argument, NULL, O_PARAMS},
-        {"tokens", required_argument, NULL, O_TOKENS},
-        {"flops", required_argument, NULL, O_FLOPS},
+    static const struct option rest[] = {
         {"hardware", required_argument, NULL, O_HW},
-        {"count", required_argument, NULL, O_COUNT},
-        {"mfu", required_argument, NULL, O_MFU},
-        {"hours", required_argument, NULL, O_HOURS},
-        {"device-hours", required_argument, NULL, O_DEVHOURS},
-        {"power", required_argument, NULL, O_POWER},
-        {"power-total", required_argument, NULL, O_POWERTOT},
         {"model", required_argument, NULL, O_MODEL},
         {"inference", no_argument, NULL, O_INF},
-        {"tokens-per-query", required_argument, NULL, O_TPQ},
-        {"queries-per-day", required_argument, NULL, O_QPD},
-        {"days", required_argument, NULL, O_DAYS},
         {"from", required_argument, NULL, O_FROM},
-        {"total-work", required_argument, NULL, O_TOTAL},
         {"json", required_argument, NULL, O_JSON},
         {"ledger", required_argument, NULL, O_LEDGER},
+        {"precision", required_argument, NULL, O_PRECISION},
+        {"compare", required_argument, NULL, O_COMPARE},
+        {"input-tokens", required_argument, NULL, O_INPUT},
         {"help", no_argument, NULL, 'h'},
         WP_CARBON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    struct wp_est_in *in = &o->in;
-    int c, rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < N_NUMERIC; i++)
+        lo[k++] = (struct option){numeric[i].name, required_argument, NULL, O_NUMERIC + (int)i};
+    memcpy(lo + k, rest, sizeof rest);
+}
 
+static int parse_other(int c, struct est_opts *o)
+{
+    double v;
+    switch (c) {
+    case O_HW:
+        o->hardware = optarg;
+        return 0;
+    case O_MODEL:
+        o->model = optarg;
+        return 0;
+    case O_INF:
+        o->in.inference = true;
+        return 0;
+    case O_FROM:
+        o->from = optarg;
+        return 0;
+    case O_JSON:
+        o->json_path = optarg;
+        return 0;
+    case O_LEDGER:
+        o->ledger = optarg;
+        return 0;
+    case O_PRECISION:
+        return wp_precision_parse(optarg, &o->in.precision) == 0
+                   ? 0
+                   : bad("--precision", optarg, "fp32, fp16, bf16, fp8, int8 or int4");
+    case O_COMPARE:
+        if (o->ncompare >= WP_EST_MAX_COMPARE)
+            return bad("--compare", optarg, "allowed: at most 8 alternatives");
+        o->compare[o->ncompare++] = optarg;
+        return 0;
+    case O_INPUT:
+        if (wp_parse_double(optarg, &v) || !(v >= 0) || v > 1e7)
+            return bad("--input-tokens", optarg, "a number of tokens from 0 to 1e7");
+        o->in.input_tokens = v;
+        return 0;
+    }
+    return 1;
+}
+
+static int parse(int argc, char **argv, struct est_opts *o)
+{
+    struct option longopts[N_NUMERIC + 16];
+    int c;
+
+    make_longopts(longopts);
+    o->in.input_tokens = WP_SERVE_DEFAULT_INPUT;
+    o->in.precision = WP_FP16;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int carbon = wp_carbon_opt("wattprint estimate", c, optarg, &o->carbon);
+        int carbon = wp_carbon_opt("wattprint estimate", c, optarg, &o->carbon), rc;
+        char name[40];
         if (carbon < 0)
             return -1;
         if (carbon > 0)
             continue;
-        switch (c) {
-        case O_PARAMS:
-            rc = positive("--params", optarg, 1e15, &in->params);
-            break;
-        case O_TOKENS:
-            rc = positive("--tokens", optarg, 1e18, &in->tokens);
-            break;
-        case O_FLOPS:
-            rc = positive("--flops", optarg, 1e32, &in->flops);
-            break;
-        case O_HW:
-            o->hardware = optarg;
-            break;
-        case O_COUNT:
-            rc = positive("--count", optarg, 1e7, &in->count);
-            break;
-        case O_MFU:
-            rc = positive("--mfu", optarg, 1.0, &in->mfu);
-            break;
-        case O_HOURS:
-            rc = positive("--hours", optarg, 1e6, &in->hours);
-            break;
-        case O_DEVHOURS:
-            rc = positive("--device-hours", optarg, 1e12, &in->device_hours);
-            break;
-        case O_POWER:
-            rc = positive("--power", optarg, 1e5, &in->power_w);
-            break;
-        case O_POWERTOT:
-            rc = positive("--power-total", optarg, 1e10, &in->power_total_w);
-            break;
-        case O_MODEL:
-            o->model = optarg;
-            break;
-        case O_INF:
-            in->inference = true;
-            break;
-        case O_TPQ:
-            rc = positive("--tokens-per-query", optarg, 1e9, &in->tokens_per_query);
-            break;
-        case O_QPD:
-            rc = positive("--queries-per-day", optarg, 1e13, &in->queries_per_day);
-            break;
-        case O_DAYS:
-            rc = positive("--days", optarg, 1e5, &in->days);
-            break;
-        case O_FROM:
-            o->from = optarg;
-            break;
-        case O_TOTAL:
-            rc = positive("--total-work", optarg, 1e30, &o->total_work);
-            break;
-        case O_JSON:
-            o->json_path = optarg;
-            break;
-        case O_LEDGER:
-            o->ledger = optarg;
-            break;
-        case 'h':
+        if (c >= O_NUMERIC && c < O_NUMERIC + (int)N_NUMERIC) {
+            size_t i = (size_t)(c - O_NUMERIC);
+            snprintf(name, sizeof name, "--%s", numeric[i].name);
+            if (positive(name, optarg, numeric[i].max, (double *)((char *)o + numeric[i].offset)))
+                return -1;
+            continue;
+        }
+        if (c == 'h') {
             fputs(usage, stdout);
             exit(0);
-        case ':':
+        }
+        if (c == ':') {
             fprintf(stderr, "wattprint estimate: %s needs a value\n", argv[optind - 1]);
             return -1;
-        default:
+        }
+        if ((rc = parse_other(c, o)) < 0)
+            return -1;
+        if (rc > 0) {
             fprintf(stderr, "wattprint estimate: unknown option '%s' (see --help)\n",
                     argv[optind - 1]);
             return -1;
         }
-        if (rc)
-            return -1;
     }
     if (optind < argc) {
         fprintf(stderr, "wattprint estimate: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
     return 0;
-}
-
-static void add_assumption(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_assumption(json_t *arr, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    json_array_append_new(arr, json_string(buf));
-}
-
-static int write_json(json_t *o, const char *path)
-{
-    if (json_dump_file(o, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
-        fprintf(stderr, "wattprint estimate: cannot write %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
-static void print_carbon(const struct wp_assumptions *a, double it_j, json_t *out,
-                         const char *prefix)
-{
-    struct wp_carbon c;
-    struct wp_equivalents q;
-    char e[32], f[32], m[32], key[64];
-
-    wp_account(it_j, a, &c);
-    wp_fmt_energy(c.it_energy_j, e, sizeof e);
-    wp_fmt_energy(c.facility_energy_j, f, sizeof f);
-    wp_fmt_mass(c.emissions_g, m, sizeof m);
-    printf("  %-13s %s IT, %s at PUE %.3g, %s CO2e at %.4g g/kWh\n", prefix, e, f, a->pue, m,
-           a->region.intensity_g_per_kwh);
-    if (wp_equivalents(c.emissions_g, c.facility_energy_j, &q) == 0 && c.emissions_g > 1000)
-        printf("  %-13s %.3g km by car, %.3g NY-SF flights, %.2g of a car's lifetime\n", "",
-               q.car_km_eu, q.flights_ny_sf, q.car_lifetime_share);
-    snprintf(key, sizeof key, "%s", strcmp(prefix, "training") == 0 ? "" : "inference_");
-    {
-        char k[96];
-        snprintf(k, sizeof k, "%sit_energy_j", key);
-        json_object_set_new(out, k, json_real(c.it_energy_j));
-        snprintf(k, sizeof k, "%sfacility_energy_j", key);
-        json_object_set_new(out, k, json_real(c.facility_energy_j));
-        snprintf(k, sizeof k, "%semissions_g", key);
-        json_object_set_new(out, k, json_real(c.emissions_g));
-    }
 }
 
 /* --from RUN --total-work N: a short measured run, scaled to the whole job. */
@@ -329,32 +289,270 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
                     "it_energy_low_j", total_e * lo_f, "it_energy_high_j", total_e * hi_f, "pue",
                     a->pue, "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "device_hours",
                     duration / done * o->total_work / 3600.0, "flops", 0.0);
-    print_carbon(a, total_e, out, "training");
+    wp_est_print_carbon(a, total_e, out, o->in.inference ? "serving" : "training", "");
+    if (o->in.inference) { /* the same figures under the serving names */
+        json_object_set_new(out, "inference_it_energy_j", json_real(total_e));
+        json_object_set_new(out, "inference_it_energy_range_j",
+                            json_pack("[f,f]", total_e * lo_f, total_e * hi_f));
+        json_object_set_new(out, "energy_per_token_j", json_real(per_unit));
+        json_object_set_new(
+            out, "energy_per_query_j",
+            json_real(per_unit * (o->in.tokens_per_query > 0 ? o->in.tokens_per_query : 1)));
+    }
     printf("  method        linear in work: the job at the measured energy per unit; the range "
            "is the job at the run's 10th and 90th percentile of power\n");
     json_decref(run);
     {
-        int rc = o->json_path ? write_json(out, o->json_path) : 0;
+        int rc = o->json_path ? wp_est_write_json(out, o->json_path) : 0;
         json_decref(out);
         return rc;
     }
+}
+
+static int resolve_hardware(struct est_opts *o)
+{
+    char sug[512];
+    if (!o->hardware)
+        return 0;
+    if (wp_hardware_find(o->hardware, &o->in.hw, sug, sizeof sug) != 0) {
+        fprintf(stderr,
+                "wattprint estimate: --hardware: unknown '%s'; %s: %s (wattprint hardware "
+                "lists them)\n",
+                o->hardware, strchr(sug, '-') ? "that family has" : "nearest", sug);
+        return -1;
+    }
+    o->in.has_hardware = true;
+    return 0;
+}
+
+/* --model: parameters, experts and shape from the file's header. */
+static int read_model(struct est_opts *o)
+{
+    struct wp_model_info mi;
+    char err[512];
+    double active;
+    FILE *f;
+    int rc;
+
+    if (!o->model)
+        return 0;
+    if (!(f = fopen(o->model, "rb"))) {
+        fprintf(stderr, "wattprint estimate: --model %s: %s\n", o->model, strerror(errno));
+        return -1;
+    }
+    rc = wp_model_read(f, &mi, err, sizeof err);
+    fclose(f);
+    if (rc) {
+        fprintf(stderr, "wattprint estimate: --model %s: %s\n", o->model, err);
+        return -1;
+    }
+    if (o->in.params > 0 && fabs(o->in.params - mi.params) > 0.01 * mi.params) {
+        fprintf(stderr, "wattprint estimate: --params %.4g disagrees with %s's %.4g\n",
+                o->in.params, o->model, mi.params);
+        return -1;
+    }
+    o->in.params = mi.params;
+    o->in.layers = (double)mi.layers;
+    o->in.hidden = (double)mi.hidden;
+    o->in.kv_dim = (double)mi.kv_dim;
+    printf("model         %s: %s, %.4g parameters in %ld tensors, mostly %s\n", o->model, mi.format,
+           mi.params, mi.tensors, mi.dtype);
+    if (mi.experts > 0) {
+        active = wp_model_active_params(&mi);
+        if (active > 0 && !(o->in.active_params > 0))
+            o->in.active_params = active;
+        printf("  experts     %ld, %ld used per token: %.4g active parameters%s\n", mi.experts,
+               mi.experts_used, o->in.active_params,
+               active > 0 ? ""
+                          : " (the file does not say how many are used: give --active-params)");
+        if (!(o->in.active_params > 0)) {
+            fprintf(stderr,
+                    "wattprint estimate: --model %s has %ld experts but does not say "
+                    "how many each token uses: give --active-params N\n",
+                    o->model, mi.experts);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void print_header(const struct est_opts *o)
+{
+    bool training =
+        o->in.tokens > 0 || o->in.flops > 0 || o->in.hours > 0 || o->in.device_hours > 0;
+    printf("wattprint estimate%s\n", !o->in.inference ? ""
+                                     : training       ? " (training and inference)"
+                                                      : " (inference)");
+    if (o->in.has_hardware)
+        printf(
+            "  hardware      %.0f x %s (%.0f W %s, peak %.4g TFLOP/s dense BF16/FP16, %.4g GB at "
+            "%.4g GB/s)\n",
+            o->in.count > 0 ? o->in.count : 1, o->in.hw.name, o->in.hw.tdp_w, o->in.hw.power_kind,
+            o->in.hw.peak_flops / 1e12, o->in.hw.memory_bytes / 1e9,
+            o->in.hw.memory_bw_bytes_s / 1e9);
+}
+
+static void print_utilisation(const struct wp_est_out *r, json_t *out, json_t *assume)
+{
+    const struct wp_mfu_fit *f = &r->fit;
+    if (!r->calibrated) {
+        printf("  utilisation   MFU %.3g: %s\n", r->mfu, r->mfu_source);
+        wp_est_assume(assume, "MFU %.3g: %s", r->mfu, r->mfu_source);
+        return;
+    }
+    printf("  utilisation   MFU %.3g (%.3g to %.3g): fitted on %d published %s runs%s%s\n", r->mfu,
+           f->mfu_lo, f->mfu_hi, f->rows, f->generation,
+           f->borrowed ? " (none on this hardware's own generation)" : "",
+           f->pooled_spread ? "; spread of all generations" : "");
+    printf("                runs: %s\n", f->ids);
+    wp_est_assume(assume,
+                  "MFU %.3g (10th-90th percentile %.3g-%.3g) fitted on %d published %s "
+                  "training runs: %s",
+                  r->mfu, f->mfu_lo, f->mfu_hi, f->rows, f->generation, f->ids);
+    json_object_set_new(out, "mfu_range", json_pack("[f,f]", f->mfu_lo, f->mfu_hi));
+    json_object_set_new(out, "calibration_runs", json_string(f->ids));
+}
+
+static void print_training(const struct est_opts *o, const struct wp_est_out *r,
+                           const struct wp_assumptions *a, json_t *out, json_t *assume)
+{
+    if (r->flops > 0) {
+        printf("  FLOPs         %.4g%s%s\n", r->flops,
+               o->in.flops > 0 ? " (given)" : " (6 x params x tokens, Kaplan et al. 2020)",
+               o->in.teacher_params > 0 ? ", plus the teacher's 2 x params per token" : "");
+        wp_est_assume(assume, "training FLOPs %.4g: %s", r->flops,
+                      o->in.flops > 0 ? "given" : "6 x (active) parameters x tokens");
+        if (o->in.active_params > 0)
+            wp_est_assume(assume, "mixture of experts: %.4g of %.4g parameters active per token",
+                          o->in.active_params, o->in.params);
+    }
+    if (r->device_hours > 0) {
+        char d[32];
+        wp_fmt_duration(r->wall_s, d, sizeof d);
+        if (r->device_hours_hi > r->device_hours_lo)
+            printf("  time          %.4g device-hours (%.4g to %.4g), %s wall (%s)\n",
+                   r->device_hours, r->device_hours_lo, r->device_hours_hi, d, r->time_from);
+        else
+            printf("  time          %.4g device-hours, %s wall (%s)\n", r->device_hours, d,
+                   r->time_from);
+        wp_est_assume(assume, "device-hours from %s", r->time_from);
+        if (strcmp(r->time_from, "FLOPs / (peak FLOP/s x MFU)") == 0)
+            print_utilisation(r, out, assume);
+    }
+    json_object_set_new(out, "device_hours_range",
+                        json_pack("[f,f]", r->device_hours_lo, r->device_hours_hi));
+    json_object_set_new(out, "it_energy_range_j",
+                        json_pack("[f,f]", r->it_energy_lo_j, r->it_energy_hi_j));
+    if (r->it_energy_j > 0) {
+        char e[96];
+        wp_est_fmt_energy_range(r->it_energy_j, r->it_energy_lo_j, r->it_energy_hi_j, e, sizeof e);
+        printf("  energy        %s IT\n", e);
+        wp_est_print_carbon(a, r->it_energy_j, out, "training", "");
+    }
+    if (r->it_energy_j > 0 && o->in.tokens > 0) {
+        char e[32];
+        wp_fmt_energy(r->it_energy_j / o->in.tokens, e, sizeof e);
+        printf("  per token     %s IT energy per training token\n", e);
+        json_object_set_new(out, "energy_per_token_j", json_real(r->it_energy_j / o->in.tokens));
+    }
+    if (r->it_energy_j > 0 && r->flops > 0) {
+        double per_flop = r->it_energy_j / r->flops;
+        printf("  per FLOP      %.3g J, %.3g times Landauer's limit (kT ln 2 at 300 K, %.3g J "
+               "per bit): an order of magnitude for context\n",
+               per_flop, per_flop / WP_LANDAUER_J, WP_LANDAUER_J);
+        json_object_set_new(out, "energy_per_flop_j", json_real(per_flop));
+        json_object_set_new(out, "landauer_ratio", json_real(per_flop / WP_LANDAUER_J));
+    }
+}
+
+static void set_common(const struct est_opts *o, const struct wp_est_out *r,
+                       const struct wp_assumptions *a, json_t *out)
+{
+    bool inference_only = r->device_hours <= 0 && o->in.inference;
+    json_object_set_new(out, "flops", json_real(inference_only ? r->inf_flops : r->flops));
+    json_object_set_new(out, "device_hours",
+                        json_real(inference_only ? r->inf_device_hours : r->device_hours));
+    if (inference_only) {
+        json_object_set_new(out, "device_hours_range",
+                            json_pack("[f,f]", r->inf_device_hours, r->inf_device_hours));
+        json_object_set_new(out, "it_energy_range_j",
+                            json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
+    }
+    json_object_set_new(out, "wall_s", json_real(r->wall_s));
+    json_object_set_new(out, "pue", json_real(a->pue));
+    json_object_set_new(out, "intensity_g_per_kwh", json_real(a->region.intensity_g_per_kwh));
+    json_object_set_new(out, "region", json_string(a->region.code));
+    json_object_set_new(out, "mfu", json_real(r->mfu));
+    json_object_set_new(out, "power_w_per_device",
+                        r->power_w_per_device > 0 ? json_real(r->power_w_per_device) : json_null());
+    json_object_set_new(out, "hardware",
+                        o->in.has_hardware ? json_string(o->in.hw.name) : json_null());
+    json_object_set_new(out, "count", json_real(o->in.count > 0 ? o->in.count : 1));
+    json_object_set_new(out, "params", json_real(o->in.params));
+    json_object_set_new(out, "active_params",
+                        json_real(o->in.active_params > 0 ? o->in.active_params : o->in.params));
+    json_object_set_new(out, "teacher_params", json_real(o->in.teacher_params));
+}
+
+static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
+{
+    struct wp_est_out r;
+    char err[512];
+    json_t *out, *assume;
+    int rc;
+
+    if (resolve_hardware(o) || read_model(o))
+        return USAGE_EXIT;
+    if (wp_estimate(&o->in, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint estimate: %s\n", err);
+        return USAGE_EXIT;
+    }
+    out = json_object();
+    assume = json_array();
+    print_header(o);
+    print_training(o, &r, a, out, assume);
+    printf("  power         %s%s\n", r.power_w_per_device > 0 ? "" : "whole system, ",
+           r.power_from);
+    wp_est_assume(assume, "power: %s%s", r.power_w_per_device > 0 ? "" : "whole system, ",
+                  r.power_from);
+    if (r.power_w_per_device > 0)
+        wp_est_assume(assume, "%.4g W per device", r.power_w_per_device);
+    if (o->in.inference)
+        wp_est_print_serving(o, &r, a, out, assume);
+    wp_est_assume(assume, "PUE %.3g: %s", a->pue, a->pue_source);
+    wp_est_assume(assume, "grid intensity %.4g g/kWh (%s): %s", a->region.intensity_g_per_kwh,
+                  a->region.name, a->intensity_source);
+    printf("  assumptions   PUE %.3g (%s); %.4g g/kWh, %s (%s)\n", a->pue, a->pue_source,
+           a->region.intensity_g_per_kwh, a->region.name, a->intensity_source);
+    set_common(o, &r, a, out);
+    json_object_set_new(out, "assumptions", assume);
+    rc = o->ncompare > 0 ? wp_est_compare(o, &r, a, out) : 0;
+    if (rc == 0 && o->json_path)
+        rc = wp_est_write_json(out, o->json_path);
+    json_decref(out);
+    return rc;
 }
 
 int wp_cmd_estimate(int argc, char **argv)
 {
     struct est_opts o = {0};
     struct wp_assumptions a;
-    struct wp_est_out r;
-    char err[512], sug[256];
-    json_t *out, *assume;
-    int rc = 0;
 
     if (parse(argc, argv, &o) || wp_carbon_resolve_cli("wattprint estimate", &o.carbon, &a))
         return USAGE_EXIT;
+    if (o.ncompare > 0 && !o.in.inference) {
+        fprintf(stderr, "wattprint estimate: --compare goes with --inference (it compares "
+                        "serving configurations)\n");
+        return USAGE_EXIT;
+    }
     if (o.from) {
+        if (o.in.inference && !(o.total_work > 0) && o.in.tokens_per_query > 0 &&
+            o.in.queries_per_day > 0 && o.in.days > 0)
+            o.total_work = o.in.tokens_per_query * o.in.queries_per_day * o.in.days;
         if (!(o.total_work > 0)) {
             fprintf(stderr, "wattprint estimate: --from needs --total-work N (the whole job's "
-                            "work, in the run's unit)\n");
+                            "work, in the run's unit), or --inference with --tokens-per-query, "
+                            "--queries-per-day and --days\n");
             return USAGE_EXIT;
         }
         return from_run(&o, &a);
@@ -363,128 +561,7 @@ int wp_cmd_estimate(int argc, char **argv)
         fprintf(stderr, "wattprint estimate: --total-work goes with --from RUN\n");
         return USAGE_EXIT;
     }
-    if (o.hardware) {
-        if (wp_hardware_find(o.hardware, &o.in.hw, sug, sizeof sug) != 0) {
-            fprintf(stderr,
-                    "wattprint estimate: --hardware: unknown '%s'; nearest: %s "
-                    "(wattprint hardware lists them)\n",
-                    o.hardware, sug);
-            return USAGE_EXIT;
-        }
-        o.in.has_hardware = true;
-    }
-    if (o.model) {
-        struct wp_model_info mi;
-        FILE *f = fopen(o.model, "rb");
-        if (!f) {
-            fprintf(stderr, "wattprint estimate: --model %s: %s\n", o.model, strerror(errno));
-            return USAGE_EXIT;
-        }
-        rc = wp_model_read(f, &mi, err, sizeof err);
-        fclose(f);
-        if (rc) {
-            fprintf(stderr, "wattprint estimate: --model %s: %s\n", o.model, err);
-            return USAGE_EXIT;
-        }
-        if (o.in.params > 0 && fabs(o.in.params - mi.params) > 0.01 * mi.params) {
-            fprintf(stderr, "wattprint estimate: --params %.4g disagrees with %s's %.4g\n",
-                    o.in.params, o.model, mi.params);
-            return USAGE_EXIT;
-        }
-        o.in.params = mi.params;
-        printf("model         %s: %s, %.4g parameters in %ld tensors, mostly %s\n", o.model,
-               mi.format, mi.params, mi.tensors, mi.dtype);
-    }
-    if (wp_estimate(&o.in, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "wattprint estimate: %s\n", err);
-        return USAGE_EXIT;
-    }
-
-    out = json_object();
-    assume = json_array();
-    printf("wattprint estimate%s\n", o.in.inference ? " (training and inference)" : "");
-    if (o.in.has_hardware)
-        printf("  hardware      %.0f x %s (TDP %.0f W, peak %.4g TFLOP/s dense BF16/FP16)\n",
-               o.in.count > 0 ? o.in.count : 1, o.in.hw.name, o.in.hw.tdp_w,
-               o.in.hw.peak_flops / 1e12);
-    if (r.flops > 0) {
-        printf("  FLOPs         %.4g%s\n", r.flops,
-               o.in.flops > 0 ? " (given)" : " (6 x params x tokens, Kaplan et al. 2020)");
-        add_assumption(assume, "training FLOPs %.4g: %s", r.flops,
-                       o.in.flops > 0 ? "given" : "6 x parameters x tokens");
-    }
-    if (r.device_hours > 0) {
-        char d[32];
-        wp_fmt_duration(r.wall_s, d, sizeof d);
-        printf("  time          %.4g device-hours, %s wall (%s)\n", r.device_hours, d, r.time_from);
-        add_assumption(assume, "device-hours from %s", r.time_from);
-        if (strcmp(r.time_from, "FLOPs / (peak FLOP/s x MFU)") == 0) {
-            printf("  utilisation   MFU %.3g: %s\n", r.mfu, r.mfu_source);
-            add_assumption(assume, "MFU %.3g: %s", r.mfu, r.mfu_source);
-        }
-    }
-    printf("  power         %s%s\n", r.power_w_per_device > 0 ? "" : "whole system, ",
-           r.power_from);
-    add_assumption(assume, "power: %s%s", r.power_w_per_device > 0 ? "" : "whole system, ",
-                   r.power_from);
-    if (r.power_w_per_device > 0)
-        add_assumption(assume, "%.4g W per device", r.power_w_per_device);
-    add_assumption(assume, "PUE %.3g: %s", a.pue, a.pue_source);
-    add_assumption(assume, "grid intensity %.4g g/kWh (%s): %s", a.region.intensity_g_per_kwh,
-                   a.region.name, a.intensity_source);
-    if (r.it_energy_j > 0)
-        print_carbon(&a, r.it_energy_j, out, "training");
-    if (r.it_energy_j > 0 && o.in.tokens > 0) {
-        char e[32];
-        wp_fmt_energy(r.it_energy_j / o.in.tokens, e, sizeof e);
-        printf("  per token     %s IT energy per training token\n", e);
-        json_object_set_new(out, "energy_per_token_j", json_real(r.it_energy_j / o.in.tokens));
-    }
-    if (r.it_energy_j > 0 && r.flops > 0) {
-        double per_flop = r.it_energy_j / r.flops;
-        printf("  per FLOP      %.3g J, %.3g times Landauer's limit (kT ln 2 at 300 K, %.3g J "
-               "per bit): an order of magnitude for context\n",
-               per_flop, per_flop / WP_LANDAUER_J, WP_LANDAUER_J);
-        json_object_set_new(out, "energy_per_flop_j", json_real(per_flop));
-        json_object_set_new(out, "landauer_ratio", json_real(per_flop / WP_LANDAUER_J));
-    }
-    if (o.in.inference) {
-        char d[32];
-        wp_fmt_duration(r.inf_device_hours * 3600.0, d, sizeof d);
-        printf("  inference     %.4g tokens (2 x params FLOPs each): %.4g FLOPs, %.4g "
-               "device-hours at MFU %.3g\n",
-               r.inf_tokens, r.inf_flops, r.inf_device_hours, r.mfu);
-        print_carbon(&a, r.inf_energy_j, out, "inference");
-        json_object_set_new(out, "inference_flops", json_real(r.inf_flops));
-        json_object_set_new(out, "inference_device_hours", json_real(r.inf_device_hours));
-        json_object_set_new(out, "inference_tokens", json_real(r.inf_tokens));
-        if (r.it_energy_j > 0) {
-            double share = r.it_energy_j / (r.it_energy_j + r.inf_energy_j);
-            printf("  split         training %.1f%%, inference %.1f%% of the energy\n", 100 * share,
-                   100 * (1 - share));
-            json_object_set_new(out, "training_share", json_real(share));
-        }
-        add_assumption(assume, "inference: 2 x parameters FLOPs per token, at the same MFU");
-    }
-    printf("  assumptions   PUE %.3g (%s); %.4g g/kWh, %s (%s)\n", a.pue, a.pue_source,
-           a.region.intensity_g_per_kwh, a.region.name, a.intensity_source);
-    json_object_set_new(out, "flops", json_real(r.flops));
-    json_object_set_new(out, "device_hours", json_real(r.device_hours));
-    json_object_set_new(out, "wall_s", json_real(r.wall_s));
-    json_object_set_new(out, "pue", json_real(a.pue));
-    json_object_set_new(out, "intensity_g_per_kwh", json_real(a.region.intensity_g_per_kwh));
-    json_object_set_new(out, "region", json_string(a.region.code));
-    json_object_set_new(out, "mfu", json_real(r.mfu));
-    json_object_set_new(out, "power_w_per_device",
-                        r.power_w_per_device > 0 ? json_real(r.power_w_per_device) : json_null());
-    json_object_set_new(out, "hardware",
-                        o.in.has_hardware ? json_string(o.in.hw.name) : json_null());
-    json_object_set_new(out, "count", json_real(o.in.count > 0 ? o.in.count : 1));
-    json_object_set_new(out, "assumptions", assume);
-    if (o.json_path)
-        rc = write_json(out, o.json_path);
-    json_decref(out);
-    return rc;
+    return estimate_main(&o, &a);
 }
 
 static const char hw_usage[] = "usage: wattprint hardware\n\nLists the hardware the estimator "

@@ -1,5 +1,6 @@
-/* The estimator's arithmetic: FLOPs (6ND training, 2N per token inference),
- * device-hours from peak FLOP/s and utilisation, energy from power. */
+/* The estimator's arithmetic: FLOPs (6ND training, plus 2N per token for a
+ * teacher), device-hours from peak FLOP/s and the calibrated utilisation,
+ * energy from power; serving through the serving model. */
 #include "estimate.h"
 
 #include <errno.h>
@@ -13,62 +14,68 @@ static int fail(char *err, size_t cap, const char *why)
     return -EINVAL;
 }
 
-/* Device-hours for some FLOPs on the given hardware at its utilisation. */
-static double device_hours_for(double flops, const struct wp_est_in *in, double mfu)
+static int check_inputs(const struct wp_est_in *in, char *err, size_t cap)
 {
-    return flops / (in->hw.peak_flops * mfu) / 3600.0;
-}
-
-int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
-{
-    double count = in->count > 0 ? in->count : 1;
-    bool training = in->flops > 0 || in->tokens > 0 || in->hours > 0 || in->device_hours > 0;
-
-    memset(out, 0, sizeof *out);
-    if (!training && !in->inference)
+    if (in->active_params > 0 && in->params > 0 && in->active_params > in->params)
         return fail(err, cap,
-                    "nothing to estimate: give --params and --tokens, --flops, "
-                    "--hours or --device-hours (training), or --inference");
-
-    out->mfu = in->mfu > 0 ? in->mfu : in->hw.mfu;
-    out->mfu_source = in->mfu > 0 ? "--mfu" : in->hw.mfu_source;
-
-    if (in->flops > 0)
-        out->flops = in->flops;
-    else if (in->params > 0 && in->tokens > 0)
-        out->flops = 6.0 * in->params * in->tokens; /* Kaplan et al. 2020 */
-    else if (in->tokens > 0 && !in->inference)
-        return fail(err, cap,
-                    "--tokens needs --params (training FLOPs are 6 x params x "
-                    "tokens), or give --flops");
-
+                    "--active-params exceeds --params (the active parameters are a part "
+                    "of the total)");
     if (in->hours > 0 && in->device_hours > 0 && in->count > 0 &&
         fabs(in->hours * in->count - in->device_hours) > 0.01 * in->device_hours)
         return fail(err, cap,
                     "--hours x --count disagrees with --device-hours; give "
                     "two of the three");
+    return 0;
+}
 
-    /* Time. */
-    if (training) {
-        if (in->device_hours > 0) {
-            out->device_hours = in->device_hours;
-            out->time_from = "--device-hours";
-        } else if (in->hours > 0) {
-            out->device_hours = in->hours * count;
-            out->time_from = "--hours x --count";
-        } else if (out->flops > 0 && in->has_hardware && in->hw.peak_flops > 0) {
-            out->device_hours = device_hours_for(out->flops, in, out->mfu);
-            out->time_from = "FLOPs / (peak FLOP/s x MFU)";
-        } else {
-            return fail(err, cap,
-                        "cannot tell how long it runs: give --hours or --device-hours, or "
-                        "--hardware with a peak FLOP/s (an accelerator) and --flops or "
-                        "--params with --tokens");
-        }
-        out->wall_s = (in->hours > 0 ? in->hours : out->device_hours / count) * 3600.0;
+/* Utilisation: --mfu, else the fit on published runs for this hardware. */
+static void utilisation(const struct wp_est_in *in, double n_eff, struct wp_est_out *out)
+{
+    if (in->mfu > 0) {
+        out->mfu = in->mfu;
+        out->mfu_source = "--mfu";
+        return;
     }
+    if (in->has_hardware && wp_mfu_calibrated(&in->hw, n_eff, &out->fit) == 0) {
+        out->mfu = out->fit.mfu;
+        out->calibrated = true;
+        out->mfu_source = "calibrated on published training runs";
+    }
+}
 
-    /* Power. */
+static int training_time(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
+{
+    double count = in->count > 0 ? in->count : 1;
+
+    out->device_hours_lo = out->device_hours_hi = 0;
+    if (in->device_hours > 0) {
+        out->device_hours = in->device_hours;
+        out->time_from = "--device-hours";
+    } else if (in->hours > 0) {
+        out->device_hours = in->hours * count;
+        out->time_from = "--hours x --count";
+    } else if (out->flops > 0 && in->has_hardware && in->hw.peak_flops > 0 && out->mfu > 0) {
+        double per = 1.0 / (in->hw.peak_flops * 3600.0);
+        out->device_hours = out->flops * per / out->mfu;
+        out->time_from = "FLOPs / (peak FLOP/s x MFU)";
+        if (out->calibrated) { /* a higher utilisation is a shorter run */
+            out->device_hours_lo = out->flops * per / out->fit.mfu_hi;
+            out->device_hours_hi = out->flops * per / out->fit.mfu_lo;
+        }
+    } else {
+        return fail(err, cap,
+                    "cannot tell how long it runs: give --hours or --device-hours, or "
+                    "--hardware with a peak FLOP/s (an accelerator) and --flops or "
+                    "--params with --tokens");
+    }
+    if (!(out->device_hours_lo > 0))
+        out->device_hours_lo = out->device_hours_hi = out->device_hours;
+    out->wall_s = (in->hours > 0 ? in->hours : out->device_hours / count) * 3600.0;
+    return 0;
+}
+
+static int power(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
+{
     if (in->power_total_w > 0) {
         out->power_from = "--power-total (the whole system)";
     } else if (in->power_w > 0) {
@@ -76,36 +83,106 @@ int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, s
         out->power_from = "--power (average per device)";
     } else if (in->has_hardware && in->hw.tdp_w > 0) {
         out->power_w_per_device = in->hw.tdp_w;
-        out->power_from = "the hardware's TDP (measured averages differ: give --power if known)";
+        out->power_from = "the hardware's power figure (measured averages differ: give --power "
+                          "if known)";
     } else {
         return fail(err, cap,
                     "no power: give --power W (per device), --power-total W, "
-                    "or --hardware with a known TDP");
+                    "or --hardware with a known power figure");
     }
+    return 0;
+}
+
+/* Serving over the deployment's life through the serving model. */
+static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
+{
+    struct wp_serve_in s = {0};
+    double queries, per_query_device_s;
+    int rc;
+
+    if (!(in->params > 0) || !(in->tokens_per_query > 0) || !(in->queries_per_day > 0) ||
+        !(in->days > 0))
+        return fail(err, cap,
+                    "--inference needs --params, --tokens-per-query, "
+                    "--queries-per-day and --days");
+    if (!in->has_hardware || !(in->hw.peak_flops > 0) || !(in->hw.memory_bw_bytes_s > 0))
+        return fail(err, cap,
+                    "--inference needs --hardware: an accelerator with a peak FLOP/s and a "
+                    "memory bandwidth (wattprint hardware lists them)");
+    if (in->power_total_w > 0)
+        return fail(err, cap,
+                    "--power-total applies to training: give --power per "
+                    "device for --inference");
+    s.params = in->params;
+    s.active_params = in->active_params;
+    s.layers = in->layers;
+    s.hidden = in->hidden;
+    s.kv_dim = in->kv_dim;
+    s.hw = in->hw;
+    if (in->power_w > 0) /* a measured average replaces the power figure */
+        s.hw.tdp_w = in->power_w;
+    s.count = in->count > 0 ? in->count : 1;
+    s.batch = in->batch > 0 ? in->batch : 1;
+    s.precision = in->precision;
+    s.input_tokens = in->input_tokens >= 0 ? in->input_tokens : WP_SERVE_DEFAULT_INPUT;
+    s.output_tokens = in->tokens_per_query;
+    s.sparsity = in->sparsity;
+    if (wp_serve_calibration(&out->consts) != 0)
+        return fail(err, cap, "the serving calibration table cannot be read");
+    if ((rc = wp_serve_model(&s, &out->consts, &out->serve, err, cap)) != 0)
+        return rc;
+    queries = in->queries_per_day * in->days;
+    out->inf_queries = queries;
+    out->inf_tokens = in->tokens_per_query * queries;
+    out->inf_flops = 2.0 * (in->active_params > 0 ? in->active_params : in->params) *
+                     (in->tokens_per_query + s.input_tokens) * queries;
+    per_query_device_s =
+        s.count * (out->serve.prefill_s + out->serve.step_s * s.output_tokens / s.batch);
+    out->inf_device_hours = per_query_device_s * queries / 3600.0;
+    out->inf_energy_j = out->serve.energy_per_query_j * queries;
+    out->inf_energy_lo_j = out->inf_energy_j * out->serve.energy_lo_factor;
+    out->inf_energy_hi_j = out->inf_energy_j * out->serve.energy_hi_factor;
+    return 0;
+}
+
+int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
+{
+    bool training = in->flops > 0 || in->tokens > 0 || in->hours > 0 || in->device_hours > 0;
+    double n_train = in->active_params > 0 ? in->active_params : in->params;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!training && !in->inference)
+        return fail(err, cap,
+                    "nothing to estimate: give --params and --tokens, --flops, "
+                    "--hours or --device-hours (training), or --inference");
+    if ((rc = check_inputs(in, err, cap)))
+        return rc;
+    if (in->flops > 0)
+        out->flops = in->flops;
+    else if (n_train > 0 && in->tokens > 0) /* Kaplan et al. 2020; a teacher's forward */
+        out->flops = 6.0 * n_train * in->tokens + 2.0 * in->teacher_params * in->tokens;
+    else if (in->tokens > 0 && !in->inference)
+        return fail(err, cap,
+                    "--tokens needs --params (training FLOPs are 6 x params x "
+                    "tokens), or give --flops");
+    utilisation(in, in->tokens > 0 && out->flops > 0 ? out->flops / (6.0 * in->tokens) : n_train,
+                out);
+    if (training && (rc = training_time(in, out, err, cap)))
+        return rc;
+    if ((rc = power(in, out, err, cap)))
+        return rc;
     if (training) {
+        double per_dh = in->power_total_w > 0 ? 0 : out->power_w_per_device * 3600.0;
         if (in->power_total_w > 0)
             out->it_energy_j = in->power_total_w * out->wall_s;
         else
-            out->it_energy_j = out->power_w_per_device * out->device_hours * 3600.0;
+            out->it_energy_j = per_dh * out->device_hours;
+        /* energy is proportional to device-hours (and wall time) */
+        out->it_energy_lo_j = out->it_energy_j * out->device_hours_lo / out->device_hours;
+        out->it_energy_hi_j = out->it_energy_j * out->device_hours_hi / out->device_hours;
     }
-
-    /* Inference over a deployment's life: 2N FLOPs per token. */
-    if (in->inference) {
-        if (!(in->params > 0) || !(in->tokens_per_query > 0) || !(in->queries_per_day > 0) ||
-            !(in->days > 0))
-            return fail(err, cap,
-                        "--inference needs --params, --tokens-per-query, "
-                        "--queries-per-day and --days");
-        if (!in->has_hardware || !(in->hw.peak_flops > 0))
-            return fail(err, cap, "--inference needs --hardware with a peak FLOP/s");
-        out->inf_tokens = in->tokens_per_query * in->queries_per_day * in->days;
-        out->inf_flops = 2.0 * in->params * out->inf_tokens;
-        out->inf_device_hours = device_hours_for(out->inf_flops, in, out->mfu);
-        if (in->power_total_w > 0)
-            return fail(err, cap,
-                        "--power-total applies to training: give --power per "
-                        "device for --inference");
-        out->inf_energy_j = out->power_w_per_device * out->inf_device_hours * 3600.0;
-    }
+    if (in->inference && (rc = inference(in, out, err, cap)))
+        return rc;
     return 0;
 }

@@ -1,25 +1,18 @@
-/* The hardware table for estimates. */
+/* The hardware table for estimates: names as papers and model cards write
+ * them resolve by family and variant, not by edit distance. */
 #include "hardware.h"
 
 #include "../data/csv.h"
 #include "../data/tables.h"
 #include "../util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 
-extern const char wp_data_accelerators[], wp_data_mfu[];
-extern const size_t wp_data_accelerators_len, wp_data_mfu_len;
-
-static const struct {
-    const char *family, *variant;
-} families[] = {
-    {"P100", "P100-SXM2"},      {"V100", "V100-SXM2"},      {"A100", "A100-SXM4-80GB"},
-    {"H100", "H100-SXM5-80GB"}, {"H200", "H200-SXM-141GB"}, {"B200", "B200-HGX"},
-    {"TPU v2", "TPUv2"},        {"TPU v3", "TPUv3"},        {"TPU v4", "TPUv4"},
-    {"TPU v5e", "TPUv5e"},
-};
+extern const char wp_data_accelerators[];
+extern const size_t wp_data_accelerators_len;
 
 static const char *col(const struct wp_csv *h, const struct wp_csv *r, const char *name)
 {
@@ -27,82 +20,141 @@ static const char *col(const struct wp_csv *h, const struct wp_csv *r, const cha
     return (i >= 0 && i < r->nfields) ? r->field[i] : "";
 }
 
-/* The generation's MFU: the name up to its first '-' ("H100-SXM5" -> H100). */
-static void find_mfu(struct wp_hardware *hw)
+/* "A100 80GB", "a100-80gb" and "A100_80GB" are one name: upper case without
+ * separators. */
+static void squash(const char *in, char *out, size_t cap)
 {
-    struct wp_csv h, r;
-    char family[32];
+    size_t o = 0;
+    for (; *in && o + 1 < cap; in++)
+        if (*in != ' ' && *in != '-' && *in != '_')
+            out[o++] = (char)toupper((unsigned char)*in);
+    out[o] = '\0';
+}
 
-    snprintf(family, sizeof family, "%.*s", (int)strcspn(hw->name, "-"), hw->name);
-    wp_csv_init(&h, wp_data_mfu, wp_data_mfu_len);
-    wp_csv_next(&h);
-    wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
-    while (wp_csv_next(&r) == 1) {
-        const char *f = col(&h, &r, "family");
-        if (strcasecmp(f, family) == 0 || strcmp(f, "default") == 0) {
-            wp_parse_double(col(&h, &r, "mfu"), &hw->mfu);
-            snprintf(hw->mfu_source, sizeof hw->mfu_source, "%s", col(&h, &r, "source"));
-            if (strcasecmp(f, family) == 0)
-                return;
-        }
+static double number(const char *s, double scale)
+{
+    double v;
+    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v * scale : 0;
+}
+
+static void fill(const struct wp_csv *h, const struct wp_csv *r, struct wp_hardware *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->name, sizeof o->name, "%s", col(h, r, "name"));
+    snprintf(o->family, sizeof o->family, "%s", col(h, r, "family"));
+    snprintf(o->vendor, sizeof o->vendor, "%s", col(h, r, "vendor"));
+    snprintf(o->generation, sizeof o->generation, "%s", col(h, r, "generation"));
+    snprintf(o->calibrate_as, sizeof o->calibrate_as, "%s", col(h, r, "calibrate_as"));
+    snprintf(o->power_kind, sizeof o->power_kind, "%s", col(h, r, "power_kind"));
+    snprintf(o->source, sizeof o->source, "%s", col(h, r, "source"));
+    o->tdp_w = number(col(h, r, "tdp_w"), 1);
+    o->peak_flops = number(col(h, r, "peak_bf16_or_fp16_dense_tflops"), 1e12);
+    o->peak_fp8_flops = number(col(h, r, "peak_fp8_dense_tflops"), 1e12);
+    o->peak_int8_ops = number(col(h, r, "peak_int8_dense_tops"), 1e12);
+    o->peak_fp32_flops = number(col(h, r, "peak_fp32_tflops"), 1e12);
+    o->memory_bytes = number(col(h, r, "memory_gb"), 1e9);
+    o->memory_bw_bytes_s = number(col(h, r, "memory_bw_gbs"), 1e9);
+}
+
+/* Does the squashed name q name this row: its name or one of its aliases? */
+static bool names_row(const struct wp_csv *h, const struct wp_csv *r, const char *q)
+{
+    char s[64], list[512];
+    char *save = NULL;
+
+    squash(col(h, r, "name"), s, sizeof s);
+    if (strcmp(s, q) == 0)
+        return true;
+    snprintf(list, sizeof list, "%s", col(h, r, "aliases"));
+    for (char *a = strtok_r(list, "|", &save); a; a = strtok_r(NULL, "|", &save)) {
+        squash(a, s, sizeof s);
+        if (strcmp(s, q) == 0)
+            return true;
     }
+    return false;
 }
 
 static int find_accelerator(const char *name, struct wp_hardware *out)
 {
     struct wp_csv h, r;
+    char q[64];
 
+    squash(name, q, sizeof q);
     wp_csv_init(&h, wp_data_accelerators, wp_data_accelerators_len);
-    if (wp_csv_next(&h) != 1)
+    if (!*q || wp_csv_next(&h) != 1)
         return -ENOENT;
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
-    while (wp_csv_next(&r) == 1) {
-        double tflops = 0;
-        if (strcasecmp(col(&h, &r, "name"), name) != 0)
-            continue;
-        memset(out, 0, sizeof *out);
-        snprintf(out->name, sizeof out->name, "%s", col(&h, &r, "name"));
-        snprintf(out->vendor, sizeof out->vendor, "%s", col(&h, &r, "vendor"));
-        snprintf(out->source, sizeof out->source, "%s", col(&h, &r, "source"));
-        if (wp_parse_double(col(&h, &r, "tdp_w"), &out->tdp_w))
-            out->tdp_w = 0;
-        if (wp_parse_double(col(&h, &r, "peak_bf16_or_fp16_dense_tflops"), &tflops) == 0)
-            out->peak_flops = tflops * 1e12;
-        find_mfu(out);
-        return 0;
-    }
+    while (wp_csv_next(&r) == 1)
+        if (names_row(&h, &r, q)) {
+            fill(&h, &r, out);
+            return 0;
+        }
     return -ENOENT;
 }
 
+static void append(char *out, size_t cap, const char *name)
+{
+    size_t n = strlen(out);
+    if (strstr(out, name))
+        return;
+    snprintf(out + n, cap - n, "%s%s", n ? ", " : "", name);
+}
+
+/* Keeps the three nearest distinct families, nearest first. */
+static void insert_best(char best[3][32], int dist[3], const char *family, int d)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (strcmp(best[i], family) == 0)
+            return;
+    for (i = 0; i < 3 && dist[i] <= d; i++)
+        ;
+    if (i == 3)
+        return;
+    for (int k = 2; k > i; k--) {
+        dist[k] = dist[k - 1];
+        memcpy(best[k], best[k - 1], sizeof best[k]);
+    }
+    dist[i] = d;
+    snprintf(best[i], sizeof best[i], "%s", family);
+}
+
+/* A miss: the variants of the family the name begins with ("H100-96GB" ->
+ * the H100s), else the three nearest family names. */
 static void suggest(const char *name, char *out, size_t cap)
 {
     struct wp_csv h, r;
-    char best[3][64] = {"", "", ""};
+    char q[64], best[3][32] = {"", "", ""};
     int dist[3] = {99, 99, 99};
+    size_t best_len = 0;
 
+    squash(name, q, sizeof q);
+    out[0] = '\0';
     wp_csv_init(&h, wp_data_accelerators, wp_data_accelerators_len);
     wp_csv_next(&h);
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
-    while (wp_csv_next(&r) == 1) {
-        const char *cand = col(&h, &r, "name");
-        char family[32];
-        int d = wp_edit_distance(name, cand), df;
-        /* a family name ("H100") is as good a match as the full one */
-        snprintf(family, sizeof family, "%.*s", (int)strcspn(cand, "-"), cand);
-        df = wp_edit_distance(name, family);
-        d = df < d ? df : d;
-        for (int i = 0; i < 3; i++)
-            if (d < dist[i]) {
-                for (int k = 2; k > i; k--) {
-                    dist[k] = dist[k - 1];
-                    memcpy(best[k], best[k - 1], sizeof best[k]);
-                }
-                dist[i] = d;
-                snprintf(best[i], sizeof best[i], "%s", cand);
-                break;
-            }
+    while (wp_csv_next(&r) == 1) { /* the longest family that prefixes the name */
+        char f[32];
+        squash(col(&h, &r, "family"), f, sizeof f);
+        if (strncmp(q, f, strlen(f)) == 0 && strlen(f) > best_len)
+            best_len = strlen(f);
     }
-    snprintf(out, cap, "%s, %s, %s", best[0], best[1], best[2]);
+    wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
+    while (wp_csv_next(&r) == 1) {
+        char f[32];
+        int d;
+        squash(col(&h, &r, "family"), f, sizeof f);
+        if (best_len) {
+            if (strlen(f) == best_len && strncmp(q, f, best_len) == 0)
+                append(out, cap, col(&h, &r, "name"));
+            continue;
+        }
+        d = wp_edit_distance(q, f);
+        insert_best(best, dist, col(&h, &r, "family"), d);
+    }
+    for (int i = 0; !best_len && i < 3; i++)
+        if (best[i][0])
+            append(out, cap, best[i]);
 }
 
 int wp_hardware_find(const char *name, struct wp_hardware *out, char *sug, size_t cap)
@@ -112,24 +164,13 @@ int wp_hardware_find(const char *name, struct wp_hardware *out, char *sug, size_
 
     if (find_accelerator(name, out) == 0)
         return 0;
-    for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
-        char squashed[64];
-        size_t o = 0;
-        /* "TPU v3", "tpuv3" and "TPUv3" are one family */
-        for (const char *p = families[i].family; *p && o < sizeof squashed - 1; p++)
-            if (*p != ' ')
-                squashed[o++] = *p;
-        squashed[o] = '\0';
-        if (strcasecmp(name, families[i].family) == 0 || strcasecmp(name, squashed) == 0)
-            return find_accelerator(families[i].variant, out);
-    }
     if (wp_cpu_tdp_lookup(name, &tdp, matched, sizeof matched) == 0) {
         memset(out, 0, sizeof *out);
         snprintf(out->name, sizeof out->name, "%s", matched);
         snprintf(out->vendor, sizeof out->vendor, "cpu");
+        snprintf(out->power_kind, sizeof out->power_kind, "TDP");
         snprintf(out->source, sizeof out->source,
-                 "CPU vendor specifications (CodeCarbon's "
-                 "compilation)");
+                 "CPU vendor specifications (CodeCarbon's compilation)");
         out->tdp_w = tdp;
         return 0;
     }
@@ -138,24 +179,36 @@ int wp_hardware_find(const char *name, struct wp_hardware *out, char *sug, size_
     return -ENOENT;
 }
 
-void wp_hardware_print(FILE *f)
+void wp_hardware_each(void (*fn)(const struct wp_hardware *hw, void *arg), void *arg)
 {
     struct wp_csv h, r;
 
-    fprintf(f, "%-18s %-7s %8s %14s %6s  %s\n", "name", "vendor", "TDP W", "peak TFLOP/s", "MFU",
-            "source");
     wp_csv_init(&h, wp_data_accelerators, wp_data_accelerators_len);
-    wp_csv_next(&h);
+    if (wp_csv_next(&h) != 1)
+        return;
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
     while (wp_csv_next(&r) == 1) {
         struct wp_hardware hw;
-        if (find_accelerator(col(&h, &r, "name"), &hw) != 0)
-            continue;
-        fprintf(f, "%-18s %-7s %8s %14s %6.3g  %s\n", hw.name, hw.vendor, col(&h, &r, "tdp_w"),
-                col(&h, &r, "peak_bf16_or_fp16_dense_tflops"), hw.mfu, hw.source);
+        fill(&h, &r, &hw);
+        fn(&hw, arg);
     }
-    fprintf(f, "\nFamilies name their common variant: V100, A100, H100, H200, B200, TPUv3 ...\n"
-               "CPU models from the TDP table are accepted too (TDP only: give --hours).\n"
-               "Peak is dense BF16/FP16; MFU is the published utilisation of the generation\n"
-               "(docs/methodology.md), used when --mfu is not given.\n");
+}
+
+static void print_row(const struct wp_hardware *hw, void *arg)
+{
+    FILE *f = arg;
+    fprintf(f, "%-15s %-7s %6.0f %-22s %7.4g %7.4g %6.0f %6.0f\n", hw->name, hw->vendor, hw->tdp_w,
+            hw->power_kind, hw->peak_flops / 1e12, hw->peak_fp8_flops / 1e12,
+            hw->memory_bytes / 1e9, hw->memory_bw_bytes_s / 1e9);
+}
+
+void wp_hardware_print(FILE *f)
+{
+    fprintf(f, "%-15s %-7s %6s %-22s %7s %7s %6s %6s\n", "name", "vendor", "W", "power figure",
+            "BF16 TF", "FP8 TF", "GB", "GB/s");
+    wp_hardware_each(print_row, f);
+    fprintf(f, "\nNames as papers write them resolve too: A100-80GB, H100-PCIe, TPUv5p, RTX 4090;\n"
+               "a family names its common variant (H100 -> H100-SXM5-80GB). Peaks are dense\n"
+               "(no sparsity). CPU models from the TDP table are accepted too (TDP only).\n"
+               "Sources: data/accelerators.csv; method: docs/methodology.md.\n");
 }

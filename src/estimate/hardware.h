@@ -1,6 +1,6 @@
-/* The hardware table: accelerators (data/accelerators.csv) with their TDP and
- * peak FLOP/s, CPUs (data/cpu_tdp.csv) with their TDP, and the model FLOPs
- * utilisation published for each generation (data/mfu.csv). */
+/* The hardware table: accelerators (data/accelerators.csv) with their power
+ * figure, peak dense FLOP/s per precision, memory and bandwidth, and CPUs
+ * (data/cpu_tdp.csv) with their TDP. */
 #ifndef WP_HARDWARE_H
 #define WP_HARDWARE_H
 
@@ -10,19 +10,27 @@
 
 struct wp_hardware {
     char name[64];
-    char vendor[16];   /* "nvidia", "google", "amd", "cpu" */
-    double tdp_w;      /* 0 if unknown */
-    double peak_flops; /* dense BF16/FP16 FLOP/s; 0 if unknown (CPUs) */
-    double mfu;        /* published utilisation for its generation */
-    char mfu_source[192];
+    char family[32];
+    char vendor[16];       /* "nvidia", "amd", "intel", "google", "cpu" */
+    char generation[16];   /* "ampere", "hopper", "tpuv4", ... */
+    char calibrate_as[16]; /* the generation whose published runs calibrate it */
+    double tdp_w;          /* the power figure; 0 if unknown */
+    char power_kind[32];   /* "TDP", "measured average", "assumed", ... */
+    double peak_flops;     /* dense BF16/FP16 FLOP/s; 0 if unknown (CPUs) */
+    double peak_fp8_flops, peak_int8_ops, peak_fp32_flops; /* 0: not supported */
+    double memory_bytes, memory_bw_bytes_s;
     char source[192];
 };
 
-/* Finds hardware by name, case-insensitively: an exact name, a family that
- * names its common variant (V100 -> V100-SXM2, A100 -> A100-SXM4-80GB,
- * H100 -> H100-SXM5-80GB), or a CPU model. Returns 0, or -ENOENT with up to
- * three nearest names in suggest. */
+/* Finds hardware by name, case-insensitively and ignoring spaces, '-' and
+ * '_': an exact name, one of its aliases (A100-80GB, H100-PCIe, TPUv5p), a
+ * family that names its common variant (H100 -> H100-SXM5-80GB), or a CPU
+ * model. Returns 0, or -ENOENT with suggestions in suggest: the variants of
+ * the family the name starts with, else the nearest family names. */
 int wp_hardware_find(const char *name, struct wp_hardware *out, char *suggest, size_t cap);
+
+/* Calls fn for every accelerator in the table, in its order. */
+void wp_hardware_each(void (*fn)(const struct wp_hardware *hw, void *arg), void *arg);
 
 /* Prints the table (wattprint hardware). */
 void wp_hardware_print(FILE *f);

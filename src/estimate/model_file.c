@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,40 @@ static void tally_best(const struct tally *t, char *out, size_t cap)
         if (t->count[i] > t->count[best])
             best = i;
     snprintf(out, cap, "%s", t->count[best] ? t->name[best] : "unknown");
+}
+
+/* The number after "prefix" in a tensor name ("layers.12." -> 12), or -1. */
+static long index_after(const char *name, const char *prefix)
+{
+    const char *p = strstr(name, prefix);
+    char *end;
+    long v;
+    if (!p)
+        return -1;
+    p += strlen(prefix);
+    v = strtol(p, &end, 10);
+    return end != p && *end == '.' && v >= 0 && v < 1000000 ? v : -1;
+}
+
+/* What a tensor's name says of the shape: its layer, whether it belongs to
+ * an expert, and (a K projection) the KV width. */
+static void safetensors_shape(const char *key, json_t *shape, double n, struct wp_model_info *out)
+{
+    long layer = index_after(key, "layers.");
+    long expert = index_after(key, "experts.");
+    if (layer < 0)
+        layer = index_after(key, "h.");
+    if (layer >= out->layers)
+        out->layers = layer + 1;
+    if (expert >= 0) {
+        out->expert_params += n;
+        if (expert >= out->experts)
+            out->experts = expert + 1;
+    }
+    if (strstr(key, "k_proj.weight") && json_array_size(shape) == 2) {
+        out->kv_dim = (long)json_integer_value(json_array_get(shape, 0));
+        out->hidden = (long)json_integer_value(json_array_get(shape, 1));
+    }
 }
 
 static int read_safetensors(FILE *f, uint64_t hlen, struct wp_model_info *out, char *err,
@@ -110,6 +145,7 @@ static int read_safetensors(FILE *f, uint64_t hlen, struct wp_model_info *out, c
         out->params += n;
         out->tensors++;
         tally_add(&types, json_string_value(dtype));
+        safetensors_shape(key, shape, n, out);
     }
     json_decref(root);
     if (rc == 0 && out->tensors == 0)
@@ -193,27 +229,109 @@ static const char *ggml_type_name(uint32_t t)
     return t == 30 ? "BF16" : "other";
 }
 
+/* An integer scalar of any GGUF integer type; -1 if the type is not one. */
+static int rd_gguf_int(FILE *f, uint32_t type, long *v)
+{
+    unsigned char b[8] = {0};
+    static const int size[13] = {1, 1, 2, 2, 4, 4, 0, 0, 0, 0, 8, 8, 0};
+    uint64_t u = 0;
+    if (type > 12 || size[type] == 0 || rd(f, b, (size_t)size[type]))
+        return -1;
+    for (int i = size[type] - 1; i >= 0; i--)
+        u = u << 8 | b[i];
+    *v = u > 1000000000ULL ? -1 : (long)u; /* signed types: a negative is absurd here */
+    return 0;
+}
+
+/* Keeps the metadata that sizes the model: "<arch>.block_count" and so on. */
+static void gguf_keep(const char *key, long v, struct wp_model_info *out, long *heads,
+                      long *heads_kv, long *key_len)
+{
+    static const char *const names[] = {".block_count",          ".embedding_length",
+                                        ".expert_count",         ".expert_used_count",
+                                        ".attention.head_count", ".attention.head_count_kv",
+                                        ".attention.key_length"};
+    long *slot[] = {&out->layers, &out->hidden, &out->experts, &out->experts_used,
+                    heads,        heads_kv,     key_len};
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t nl = strlen(names[i]);
+        if (kl > nl && strcmp(key + kl - nl, names[i]) == 0 && strchr(key, '.') == key + kl - nl)
+            *slot[i] = v;
+    }
+}
+
+/* One metadata pair: its key kept if short, its value read or skipped. */
+static int gguf_kv(FILE *f, struct wp_model_info *out, long *heads, long *heads_kv, long *key_len)
+{
+    char key[128];
+    uint64_t len;
+    uint32_t type;
+    long v;
+
+    if (rd_u64(f, &len) || len > MAX_STRING)
+        return -1;
+    if (len < sizeof key) {
+        if (rd(f, key, (size_t)len))
+            return -1;
+        key[len] = '\0';
+    } else {
+        key[0] = '\0';
+        if (skip(f, len))
+            return -1;
+    }
+    if (rd_u32(f, &type))
+        return -1;
+    if (!key[0] || !(type <= 5 || type == 10 || type == 11)) /* not an integer we keep */
+        return skip_value(f, type, 0);
+    if (rd_gguf_int(f, type, &v))
+        return -1;
+    gguf_keep(key, v, out, heads, heads_kv, key_len);
+    return 0;
+}
+
+/* A tensor's name; llama.cpp names the stacked experts "..._exps.". */
+static int gguf_tensor_name(FILE *f, bool *is_expert)
+{
+    char name[128];
+    uint64_t len;
+    *is_expert = false;
+    if (rd_u64(f, &len) || len > MAX_STRING)
+        return -1;
+    if (len >= sizeof name)
+        return skip(f, len);
+    if (rd(f, name, (size_t)len))
+        return -1;
+    name[len] = '\0';
+    *is_expert = strstr(name, "_exps.") != NULL;
+    return 0;
+}
+
 static int read_gguf(FILE *f, struct wp_model_info *out, char *err, size_t cap)
 {
     struct tally types = {0};
     uint32_t version;
     uint64_t n_tensors, n_kv;
+    long heads = 0, heads_kv = 0, key_len = 0;
 
     if (rd_u32(f, &version) || (version != 2 && version != 3))
         return fail(err, cap, "gguf: unsupported version (2 and 3 are known)");
     if (rd_u64(f, &n_tensors) || rd_u64(f, &n_kv) || n_tensors > MAX_TENSORS || n_kv > MAX_KV)
         return fail(err, cap, "gguf: tensor or metadata count out of range");
     snprintf(out->format, sizeof out->format, "gguf");
-    for (uint64_t i = 0; i < n_kv; i++) {
-        uint32_t type;
-        if (skip_string(f) || rd_u32(f, &type) || skip_value(f, type, 0))
+    for (uint64_t i = 0; i < n_kv; i++)
+        if (gguf_kv(f, out, &heads, &heads_kv, &key_len))
             return fail(err, cap, "gguf: malformed or truncated metadata");
-    }
+    if (heads > 0 && out->hidden > 0) /* KV width: KV heads x head size */
+        out->kv_dim =
+            (heads_kv > 0 ? heads_kv : heads) * (key_len > 0 ? key_len : out->hidden / heads);
     for (uint64_t i = 0; i < n_tensors; i++) {
         uint32_t n_dims, type;
         uint64_t offset;
         double n = 1;
-        if (skip_string(f) || rd_u32(f, &n_dims) || n_dims == 0 || n_dims > MAX_DIMS)
+        bool is_expert;
+        if (gguf_tensor_name(f, &is_expert) || rd_u32(f, &n_dims) || n_dims == 0 ||
+            n_dims > MAX_DIMS)
             return fail(err, cap, "gguf: malformed tensor name or dimension count");
         for (uint32_t d = 0; d < n_dims; d++) {
             uint64_t dim;
@@ -223,6 +341,8 @@ static int read_gguf(FILE *f, struct wp_model_info *out, char *err, size_t cap)
         }
         if (rd_u32(f, &type) || rd_u64(f, &offset))
             return fail(err, cap, "gguf: truncated tensor information");
+        if (is_expert)
+            out->expert_params += n;
         if (n > MAX_ELEMENTS)
             return fail(err, cap, "gguf: an absurdly large tensor");
         out->params += n;
@@ -253,4 +373,13 @@ int wp_model_read(FILE *f, struct wp_model_info *out, char *err, size_t cap)
             hlen = hlen << 8 | magic[i];
         return read_safetensors(f, hlen, out, err, cap);
     }
+}
+
+double wp_model_active_params(const struct wp_model_info *m)
+{
+    if (m->experts <= 0 || m->expert_params <= 0)
+        return m->params;
+    if (m->experts_used <= 0 || m->experts_used > m->experts)
+        return 0;
+    return m->params - m->expert_params * (1.0 - (double)m->experts_used / (double)m->experts);
 }

@@ -1,0 +1,43 @@
+/* wattprint estimate's parts: the options, and the printing of training,
+ * serving and comparisons (cmd_estimate.c, estimate_serve.c). */
+#ifndef WP_ESTIMATE_OUT_H
+#define WP_ESTIMATE_OUT_H
+
+#include "carbon_opts.h"
+
+#include "../estimate/estimate.h"
+
+#include <jansson.h>
+
+#define USAGE_EXIT         2
+#define WP_EST_MAX_COMPARE 8
+
+struct est_opts {
+    struct wp_est_in in;
+    struct wp_carbon_opts carbon;
+    const char *hardware, *model, *from, *json_path, *ledger;
+    const char *compare[WP_EST_MAX_COMPARE];
+    int ncompare;
+    double total_work;
+};
+
+void wp_est_assume(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wp_est_write_json(json_t *o, const char *path);
+
+/* "1.2 kWh (0.9 kWh to 1.6 kWh)", or without the range where lo == hi. */
+void wp_est_fmt_energy_range(double j, double lo, double hi, char *out, size_t cap);
+
+/* Prints IT, facility energy and CO2e; sets "<key>it_energy_j" and friends. */
+void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *out,
+                         const char *label, const char *key);
+
+/* The serving section and its JSON (--inference). */
+void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
+                          const struct wp_assumptions *a, json_t *out, json_t *assume);
+
+/* --compare: the alternatives beside the base. Returns 0, or USAGE_EXIT
+ * after saying which alternative is wrong. */
+int wp_est_compare(const struct est_opts *o, const struct wp_est_out *base,
+                   const struct wp_assumptions *a, json_t *out);
+
+#endif

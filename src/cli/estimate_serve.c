@@ -1,0 +1,191 @@
+/* wattprint estimate --inference: the serving section, and --compare's
+ * side-by-side table of what shrinking or batching would save. */
+#define _GNU_SOURCE
+#include "estimate_out.h"
+
+#include "../account/account.h"
+#include "../util/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_shape(const struct est_opts *o, const struct wp_est_out *r)
+{
+    const struct wp_serve_out *s = &r->serve;
+    printf("  serving       %.4g parameters%s in %s on %.0f x %s, batch %.0f: decode is %s-bound\n",
+           o->in.params, o->in.active_params > 0 ? " (MoE)" : "",
+           wp_precision_name(o->in.precision), o->in.count > 0 ? o->in.count : 1, o->in.hw.name,
+           o->in.batch > 0 ? o->in.batch : 1, s->memory_bound ? "memory" : "compute");
+    printf("                each step reads %.4g GB of weights and %.4g MB of KV cache per "
+           "sequence at %.2g of %.4g GB/s per device; %.0f layers, width %.0f, KV width %.0f%s\n",
+           fmin(s->weight_bytes, s->weight_bytes) / 1e9,
+           s->kv_bytes_per_token * (o->in.input_tokens + o->in.tokens_per_query / 2) / 1e6,
+           r->consts.bw_fraction, o->in.hw.memory_bw_bytes_s / 1e9, s->layers, s->hidden, s->kv_dim,
+           s->shape_assumed ? " (from the parameter count: give --model)" : "");
+}
+
+void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
+                          const struct wp_assumptions *a, json_t *out, json_t *assume)
+{
+    const struct wp_serve_out *s = &r->serve;
+    const struct wp_serve_consts *c = &r->consts;
+    char q[96], t[96], d[32];
+
+    print_shape(o, r);
+    wp_est_fmt_energy_range(s->energy_per_query_j, s->energy_per_query_j * s->energy_lo_factor,
+                            s->energy_per_query_j * s->energy_hi_factor, q, sizeof q);
+    wp_est_fmt_energy_range(s->energy_per_token_j, s->energy_per_token_j * s->energy_lo_factor,
+                            s->energy_per_token_j * s->energy_hi_factor, t, sizeof t);
+    wp_fmt_duration(s->query_s, d, sizeof d);
+    printf("  per query     %s IT for %.0f prompt + %.0f output tokens, %s\n", q,
+           o->in.input_tokens, o->in.tokens_per_query, d);
+    printf("  per token     %s IT per output token; %.4g tokens/s per replica, %.0f W per device "
+           "while decoding\n",
+           t, s->tokens_per_s, s->power_w_per_device);
+    printf("  calibration   %.2g of peak bandwidth and %.2g of the power figure in memory-bound "
+           "decode, fitted on %d measured runs; %.2g when compute-bound; range: their 10th-90th "
+           "percentile\n",
+           c->bw_fraction, c->power_memory, c->rows, c->power_compute);
+    wp_est_assume(assume,
+                  "serving: prefill 2 x params FLOPs per prompt token at %.2g of peak; decode "
+                  "bound by the larger of compute and memory traffic (weights + KV cache) at %.2g "
+                  "of bandwidth; power %.2g (memory-bound) to %.2g (compute-bound) of the power "
+                  "figure, fitted on: %s",
+                  c->mfu, c->bw_fraction, c->power_memory, c->power_compute, c->ids);
+    wp_est_assume(assume, "prompt %.0f tokens per query%s", o->in.input_tokens,
+                  o->in.input_tokens == WP_SERVE_DEFAULT_INPUT ? " (default: give --input-tokens)"
+                                                               : "");
+    printf("  lifetime      %.4g queries, %.4g output tokens, %.4g device-hours\n", r->inf_queries,
+           r->inf_tokens, r->inf_device_hours);
+    wp_est_print_carbon(a, r->inf_energy_j, out, "inference", "inference_");
+    if (r->device_hours <= 0) /* inference alone: the shared names hold its figures */
+        wp_est_print_carbon(a, r->inf_energy_j, out, NULL, "");
+    json_object_set_new(out, "inference_it_energy_range_j",
+                        json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
+    json_object_set_new(out, "inference_flops", json_real(r->inf_flops));
+    json_object_set_new(out, "inference_device_hours", json_real(r->inf_device_hours));
+    json_object_set_new(out, "inference_tokens", json_real(r->inf_tokens));
+    json_object_set_new(out, "inference_queries", json_real(r->inf_queries));
+    json_object_set_new(out, "energy_per_query_j", json_real(s->energy_per_query_j));
+    json_object_set_new(out, "energy_per_query_range_j",
+                        json_pack("[f,f]", s->energy_per_query_j * s->energy_lo_factor,
+                                  s->energy_per_query_j * s->energy_hi_factor));
+    if (r->it_energy_j <= 0 || o->in.tokens <= 0)
+        json_object_set_new(out, "energy_per_token_j", json_real(s->energy_per_token_j));
+    json_object_set_new(out, "energy_per_output_token_j", json_real(s->energy_per_token_j));
+    json_object_set_new(out, "energy_per_output_token_range_j",
+                        json_pack("[f,f]", s->energy_per_token_j * s->energy_lo_factor,
+                                  s->energy_per_token_j * s->energy_hi_factor));
+    json_object_set_new(out, "tokens_per_s", json_real(s->tokens_per_s));
+    json_object_set_new(out, "query_s", json_real(s->query_s));
+    json_object_set_new(out, "decode_bound", json_string(s->memory_bound ? "memory" : "compute"));
+    json_object_set_new(out, "decode_power_w_per_device", json_real(s->power_w_per_device));
+    json_object_set_new(out, "batch", json_real(o->in.batch > 0 ? o->in.batch : 1));
+    json_object_set_new(out, "precision", json_string(wp_precision_name(o->in.precision)));
+    json_object_set_new(out, "input_tokens", json_real(o->in.input_tokens));
+    json_object_set_new(out, "tokens_per_query", json_real(o->in.tokens_per_query));
+    if (r->it_energy_j > 0) {
+        double share = r->it_energy_j / (r->it_energy_j + r->inf_energy_j);
+        printf("  split         training %.1f%%, inference %.1f%% of the energy\n", 100 * share,
+               100 * (1 - share));
+        json_object_set_new(out, "training_share", json_real(share));
+    }
+}
+
+/* One alternative "key=value[,key=value]" applied to a copy of the inputs. */
+static int apply_change(struct wp_est_in *in, char *kv)
+{
+    char *eq = strchr(kv, '='), sug[256];
+    double v = 0;
+    if (!eq)
+        return -1;
+    *eq++ = '\0';
+    if (strcmp(kv, "precision") == 0)
+        return wp_precision_parse(eq, &in->precision);
+    if (strcmp(kv, "hardware") == 0)
+        return wp_hardware_find(eq, &in->hw, sug, sizeof sug);
+    if (strcmp(kv, "sparsity") == 0) {
+        in->sparsity = strcmp(eq, "2:4") == 0 ? 0.5 : strcmp(eq, "none") == 0 ? 0 : -1;
+        return in->sparsity < 0 ? -1 : 0;
+    }
+    if (wp_parse_double(eq, &v) || !(v > 0) || v > 1e15)
+        return -1;
+    if (strcmp(kv, "params") == 0) { /* a smaller dense model: its own shape */
+        in->params = v;
+        in->active_params = 0;
+        in->layers = in->hidden = in->kv_dim = 0;
+    } else if (strcmp(kv, "active-params") == 0)
+        in->active_params = v;
+    else if (strcmp(kv, "batch") == 0)
+        in->batch = v;
+    else if (strcmp(kv, "count") == 0)
+        in->count = v;
+    else
+        return -1;
+    return 0;
+}
+
+static int alternative(const struct est_opts *o, const char *spec, struct wp_est_out *r, char *err,
+                       size_t cap)
+{
+    struct wp_est_in in = o->in;
+    char buf[256], *save = NULL;
+
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+        if (apply_change(&in, kv)) {
+            snprintf(err, cap,
+                     "--compare '%s': want KEY=VALUE[,KEY=VALUE] with precision (fp32 ... int4), "
+                     "params, active-params, batch, count (positive numbers), hardware (a name "
+                     "wattprint hardware lists) or sparsity (2:4 or none)",
+                     spec);
+            return -1;
+        }
+    in.tokens = in.flops = in.hours = in.device_hours = 0; /* serving only */
+    return wp_estimate(&in, r, err, cap);
+}
+
+static void row(const char *label, const struct wp_est_out *r, const struct wp_assumptions *a,
+                double base_j, json_t *arr)
+{
+    struct wp_carbon c;
+    char q[32], t[32];
+    double saving = 1.0 - r->serve.energy_per_query_j / base_j;
+
+    wp_account(r->serve.energy_per_query_j * 1e6, a, &c);
+    wp_fmt_energy(r->serve.energy_per_query_j, q, sizeof q);
+    wp_fmt_energy(r->serve.energy_per_token_j, t, sizeof t);
+    printf("  %-30.30s %11s %11s %12.4g %9.1f%%  %s\n", label, q, t, c.emissions_g / 1e3,
+           100 * saving, r->serve.memory_bound ? "memory" : "compute");
+    json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "label", label,
+                                         "energy_per_query_j", r->serve.energy_per_query_j,
+                                         "energy_per_token_j", r->serve.energy_per_token_j,
+                                         "emissions_g_per_million_queries", c.emissions_g, "saving",
+                                         saving, "decode_bound",
+                                         r->serve.memory_bound ? "memory" : "compute"));
+}
+
+int wp_est_compare(const struct est_opts *o, const struct wp_est_out *base,
+                   const struct wp_assumptions *a, json_t *out)
+{
+    json_t *arr = json_array();
+    char err[512];
+
+    printf("\n  %-30s %11s %11s %12s %10s  %s\n", "configuration", "J/query", "J/token",
+           "kg CO2e/1M q", "saving", "decode");
+    row("as given", base, a, base->serve.energy_per_query_j, arr);
+    for (int i = 0; i < o->ncompare; i++) {
+        struct wp_est_out r;
+        if (alternative(o, o->compare[i], &r, err, sizeof err) != 0) {
+            fprintf(stderr, "wattprint estimate: %s\n", err);
+            json_decref(arr);
+            return USAGE_EXIT;
+        }
+        row(o->compare[i], &r, a, base->serve.energy_per_query_j, arr);
+    }
+    printf("  (saving: per query against the first row; CO2e with the PUE and intensity above)\n");
+    json_object_set_new(out, "compare", arr);
+    return 0;
+}

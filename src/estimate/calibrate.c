@@ -1,0 +1,181 @@
+/* The MFU fit: ordinary least squares in log space, per generation, over
+ * the published runs bundled in data/training_runs.csv. */
+#include "calibrate.h"
+
+#include "../data/csv.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char wp_data_training_runs[];
+extern const size_t wp_data_training_runs_len;
+
+#define MAX_RUNS   128
+#define MIN_SLOPE  4 /* rows needed before a size slope is fitted */
+#define MIN_SPREAD 5 /* rows needed for a generation's own spread */
+#define REF_PARAMS 1e10
+
+struct run {
+    char id[48], gen[16];
+    double x, y; /* ln(n_eff / 1e10), ln MFU */
+};
+
+static const char *col(const struct wp_csv *h, const struct wp_csv *r, const char *name)
+{
+    int i = wp_csv_column(h, name);
+    return (i >= 0 && i < r->nfields) ? r->field[i] : "";
+}
+
+static double num(const char *s)
+{
+    double v;
+    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v : 0;
+}
+
+/* One published run as a point of the fit; 0, or -1 if it is not usable. */
+static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run *out)
+{
+    struct wp_hardware hw;
+    double params = num(col(h, r, "params")), active = num(col(h, r, "active_params"));
+    double teacher = num(col(h, r, "teacher_params")), tokens = num(col(h, r, "tokens"));
+    double flops = num(col(h, r, "flops")), dh = num(col(h, r, "device_hours")), n_eff;
+
+    if (wp_hardware_find(col(h, r, "hardware"), &hw, NULL, 0) != 0 || !(hw.peak_flops > 0) ||
+        !(dh > 0))
+        return -1;
+    if (!(flops > 0))
+        flops = 6.0 * (active > 0 ? active : params) * tokens + 2.0 * teacher * tokens;
+    n_eff = tokens > 0 ? flops / (6.0 * tokens) : (active > 0 ? active : params);
+    if (!(flops > 0) || !(n_eff > 0))
+        return -1;
+    snprintf(out->id, sizeof out->id, "%s", col(h, r, "id"));
+    snprintf(out->gen, sizeof out->gen, "%s", hw.calibrate_as);
+    out->x = log(n_eff / REF_PARAMS);
+    out->y = log(flops / (hw.peak_flops * dh * 3600.0));
+    return 0;
+}
+
+static int load_runs(struct run *runs, int cap)
+{
+    struct wp_csv h, r;
+    int n = 0;
+
+    wp_csv_init(&h, wp_data_training_runs, wp_data_training_runs_len);
+    if (wp_csv_next(&h) != 1)
+        return 0;
+    wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
+    while (n < cap && wp_csv_next(&r) == 1)
+        if (strcmp(col(&h, &r, "role"), "fit") == 0 && run_point(&h, &r, &runs[n]) == 0)
+            n++;
+    return n;
+}
+
+/* Intercept and slope over the runs of one generation (all if gen is NULL). */
+static int fit(const struct run *runs, int n, const char *gen, double *a, double *b)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY;
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (gen && strcmp(runs[i].gen, gen) != 0)
+            continue;
+        sx += runs[i].x;
+        sy += runs[i].y;
+        lo = fmin(lo, runs[i].x);
+        hi = fmax(hi, runs[i].x);
+        k++;
+    }
+    if (k == 0)
+        return 0;
+    *b = 0;
+    if (k >= MIN_SLOPE && hi - lo > log(10.0)) {
+        double mx = sx / k, my = sy / k;
+        for (int i = 0; i < n; i++)
+            if (!gen || strcmp(runs[i].gen, gen) == 0) {
+                sxx += (runs[i].x - mx) * (runs[i].x - mx);
+                sxy += (runs[i].x - mx) * (runs[i].y - my);
+            }
+        /* utilisation does not fall with size; and no steeper than sqrt */
+        *b = fmin(fmax(sxy / sxx, 0.0), 0.5);
+    }
+    *a = sy / k - *b * sx / k;
+    return k;
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The p-th percentile (0..1) of sorted v[0..n), linearly interpolated. */
+static double percentile(const double *v, int n, double p)
+{
+    double pos = p * (n - 1);
+    int i = (int)pos;
+    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+/* Residuals of every run against its own generation's fit (or of gen's). */
+static int residuals(const struct run *runs, int n, const char *gen, double *res)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        double a, b;
+        if (gen && strcmp(runs[i].gen, gen) != 0)
+            continue;
+        fit(runs, n, runs[i].gen, &a, &b);
+        res[k++] = runs[i].y - (a + b * runs[i].x);
+    }
+    qsort(res, (size_t)k, sizeof *res, cmp_double);
+    return k;
+}
+
+static void list_ids(const struct run *runs, int n, const char *gen, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used + 1 < cap; i++)
+        if (!gen || strcmp(runs[i].gen, gen) == 0)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", runs[i].id);
+}
+
+int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_fit *out)
+{
+    struct run runs[MAX_RUNS];
+    double res[MAX_RUNS], a = 0, b = 0, lnm;
+    int n = load_runs(runs, MAX_RUNS), k, nres;
+    const char *gen = hw->calibrate_as[0] ? hw->calibrate_as : NULL;
+
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return -ENOENT;
+    k = gen ? fit(runs, n, gen, &a, &b) : 0;
+    if (k == 0) {
+        gen = NULL;
+        k = fit(runs, n, NULL, &a, &b);
+        b = 0;
+        a = 0;
+        for (int i = 0; i < n; i++)
+            a += runs[i].y / n;
+        out->borrowed = true;
+    }
+    out->rows = k;
+    out->slope = b;
+    snprintf(out->generation, sizeof out->generation, "%s", gen ? gen : "all");
+    out->borrowed = out->borrowed || strcmp(hw->generation, out->generation) != 0;
+    list_ids(runs, n, gen, out->ids, sizeof out->ids);
+    lnm = a + b * log((n_eff > 0 ? n_eff : REF_PARAMS) / REF_PARAMS);
+    out->mfu = fmin(fmax(exp(lnm), 0.01), 0.8);
+    nres = k >= MIN_SPREAD ? residuals(runs, n, gen, res) : 0;
+    if (nres < MIN_SPREAD) {
+        nres = residuals(runs, n, NULL, res);
+        out->pooled_spread = true;
+    }
+    out->mfu_lo = out->mfu * exp(percentile(res, nres, 0.1));
+    out->mfu_hi = out->mfu * exp(percentile(res, nres, 0.9));
+    return 0;
+}

@@ -1,0 +1,27 @@
+/* Achieved model-FLOPs utilisation, calibrated on published training runs
+ * (data/training_runs.csv): per hardware generation, ln MFU is fitted
+ * against ln of the parameters each token passes through. Only the rows
+ * marked "fit" are used; the "holdout" rows test the fit. */
+#ifndef WP_CALIBRATE_H
+#define WP_CALIBRATE_H
+
+#include "hardware.h"
+
+#include <stdbool.h>
+
+struct wp_mfu_fit {
+    double mfu;            /* the central figure */
+    double mfu_lo, mfu_hi; /* 10th and 90th percentile of the fit's residuals */
+    double slope;          /* d ln MFU / d ln params; 0 where the rows cannot tell */
+    int rows;              /* how many runs the fit stands on */
+    char generation[16];   /* whose runs ("ampere"; "all" when none match) */
+    bool borrowed;         /* the hardware has no runs of its own generation */
+    bool pooled_spread;    /* too few rows: the spread is that of every generation */
+    char ids[768];         /* the runs, comma-separated */
+};
+
+/* The calibrated MFU for work of n_eff parameters per token (FLOPs / 6 per
+ * token) on hw. Returns 0, or -ENOENT if no calibration row can be read. */
+int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_fit *out);
+
+#endif
