@@ -68,12 +68,14 @@ def test_signals_are_forwarded_and_json_written(measured, tmp_path, sig):
     jpath = tmp_path / "sig.json"
     # The child reports the signal it received, then exits 7: wattprint must pass
     # the signal on, wait, keep the child's status, and still write the result.
-    child = ("import signal, sys, time\n"
+    # Unbuffered os.write on both sides of the handshake: a signal landing in the
+    # middle of the 'ready' write cannot make the handler's write reenter it.
+    child = ("import os, signal, time\n"
              "def h(s, f):\n"
-             "    print('got', s, flush=True); sys.exit(7)\n"
+             "    os.write(1, b'got %d\\n' % s); os._exit(7)\n"
              "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):\n"
              "    signal.signal(s, h)\n"
-             "print('ready', flush=True)\n"
+             "os.write(1, b'ready\\n')\n"
              "time.sleep(30)\n")
     proc = subprocess.Popen([measured.binary, "run", "--json", str(jpath), "--", sys.executable,
                              "-c", child], env=measured.env(), stdout=subprocess.PIPE,
