@@ -111,11 +111,11 @@ static int cmp_double(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/* The p-th percentile (0..1) of sorted v[0..n), linearly interpolated. */
-static double percentile(const double *v, int n, double p)
+double wp_cal_percentile(double *v, int n, double p)
 {
     double pos = p * (n - 1);
     int i = (int)pos;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
     return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
 }
 
@@ -130,7 +130,6 @@ static int residuals(const struct run *runs, int n, const char *gen, double *res
         fit(runs, n, runs[i].gen, &a, &b);
         res[k++] = runs[i].y - (a + b * runs[i].x);
     }
-    qsort(res, (size_t)k, sizeof *res, cmp_double);
     return k;
 }
 
@@ -175,7 +174,7 @@ int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_
         nres = residuals(runs, n, NULL, res);
         out->pooled_spread = true;
     }
-    out->mfu_lo = out->mfu * exp(percentile(res, nres, 0.1));
-    out->mfu_hi = out->mfu * exp(percentile(res, nres, 0.9));
+    out->mfu_lo = out->mfu * exp(wp_cal_percentile(res, nres, 0.1));
+    out->mfu_hi = out->mfu * exp(wp_cal_percentile(res, nres, 0.9));
     return 0;
 }

@@ -24,4 +24,8 @@ struct wp_mfu_fit {
  * token) on hw. Returns 0, or -ENOENT if no calibration row can be read. */
 int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_fit *out);
 
+/* The p-th percentile (0..1) of v[0..n), n > 0, linearly interpolated;
+ * sorts v. */
+double wp_cal_percentile(double *v, int n, double p);
+
 #endif

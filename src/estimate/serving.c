@@ -2,6 +2,8 @@
  * measurements (data/inference_runs.csv). */
 #include "serving.h"
 
+#include "calibrate.h"
+
 #include "../data/csv.h"
 #include "../util/util.h"
 
@@ -189,19 +191,6 @@ static int row_to_meas(const struct wp_csv *h, const struct wp_csv *r, struct me
     return m->energy_per_token_j > 0 && m->time_per_token_s > 0 ? 0 : -1;
 }
 
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-static double pct(const double *v, int n, double p)
-{
-    double pos = p * (n - 1);
-    int i = (int)pos;
-    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
-}
-
 /* Achieved bandwidth = the ideal step time / the measured time per token;
  * power fraction = measured power / power figure; geometric means. */
 int wp_serve_calibration(struct wp_serve_consts *c)
@@ -243,8 +232,7 @@ int wp_serve_calibration(struct wp_serve_consts *c)
         wp_serve_model(&m[i].in, c, &o, err, sizeof err);
         ratio[i] = m[i].energy_per_token_j / o.energy_per_token_j;
     }
-    qsort(ratio, (size_t)n, sizeof *ratio, cmp_double);
-    c->spread_lo = fmin(pct(ratio, n, 0.1), 1.0);
-    c->spread_hi = fmax(pct(ratio, n, 0.9), 1.0);
+    c->spread_lo = fmin(wp_cal_percentile(ratio, n, 0.1), 1.0);
+    c->spread_hi = fmax(wp_cal_percentile(ratio, n, 0.9), 1.0);
     return 0;
 }
