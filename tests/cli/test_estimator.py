@@ -220,3 +220,21 @@ def test_bad_input_is_exit_2(wattprint, tmp_path, args, needle):
     assert p.returncode == 2, p.stdout + p.stderr
     assert needle in p.stderr
     assert r is None
+
+
+def test_from_a_measured_serving_run(runner, wattprint, tmp_path):
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    script = ("import os, sys\nsys.path.insert(0, %r)\nimport fakehw\n"
+              "for i in range(1, 6):\n"
+              "    fakehw.advance(%r, [('intel-rapl:0', 2.0)], 1, 0.02)\n"
+              "    open(os.environ['WATTPRINT_PROGRESS'], 'a').write('done=%%d unit=tokens\\n'"
+              " %% (50 * i))\n" % (os.path.dirname(fakehw.__file__), runner.sysfs))
+    p, run = runner.run(["--interval", "0.02", "--", sys.executable, "-c", script])
+    assert p.returncode == 0, p.stderr
+    p, r = est(wattprint, tmp_path, "--from", "last", "--inference", "--tokens-per-query", "200",
+               "--queries-per-day", "1000", "--days", "30", env=runner.env())
+    assert p.returncode == 0, p.stderr
+    per_token = run["energy"]["total_j"] / 250
+    assert r["energy_per_token_j"] == pytest.approx(per_token, rel=1e-6)
+    assert r["energy_per_query_j"] == pytest.approx(per_token * 200, rel=1e-6)
+    assert r["inference_it_energy_j"] == pytest.approx(per_token * 200 * 1000 * 30, rel=1e-6)
