@@ -40,17 +40,24 @@ def training_args(row):
     return args
 
 
-def training(binary, roles):
+def compare(binary, table_name, roles, args_of, published_key, estimate_key, range_key):
+    """(id, hardware, role, published, estimate, published inside the printed range)
+    for each row of data/TABLE_NAME whose role is in roles."""
     out = []
-    for row in csv.DictReader(open(os.path.join(ROOT, "data", "training_runs.csv"))):
+    for row in csv.DictReader(open(os.path.join(ROOT, "data", table_name))):
         if row["role"] not in roles:
             continue
-        r = estimate(binary, training_args(row))
-        published = float(row["device_hours"])
-        lo, hi = r["device_hours_range"]
-        out.append((row["id"], row["hardware"], row["role"], published, r["device_hours"],
+        r = estimate(binary, args_of(row))
+        published = float(row[published_key])
+        lo, hi = r[range_key]
+        out.append((row["id"], row["hardware"], row["role"], published, r[estimate_key],
                     lo <= published <= hi))
     return out
+
+
+def training(binary, roles):
+    return compare(binary, "training_runs.csv", roles, training_args, "device_hours",
+                   "device_hours", "device_hours_range")
 
 
 def inference_args(row):
@@ -66,16 +73,8 @@ def inference_args(row):
 
 
 def inference(binary, roles):
-    out = []
-    for row in csv.DictReader(open(os.path.join(ROOT, "data", "inference_runs.csv"))):
-        if row["role"] not in roles:
-            continue
-        r = estimate(binary, inference_args(row))
-        measured = float(row["energy_per_token_j"])
-        lo, hi = r["energy_per_output_token_range_j"]
-        out.append((row["id"], row["hardware"], row["role"], measured,
-                    r["energy_per_output_token_j"], lo <= measured <= hi))
-    return out
+    return compare(binary, "inference_runs.csv", roles, inference_args, "energy_per_token_j",
+                   "energy_per_output_token_j", "energy_per_output_token_range_j")
 
 
 def table(title, unit, rows):
@@ -86,14 +85,13 @@ def table(title, unit, rows):
         print("| %s | %s | %s | %.4g | %.4g | %.2f | %s |" % (rid, hw, role, pub, est, est / pub,
                                                             "yes" if inside else "no"))
     held = [est / pub for _, _, role, pub, est, _ in rows if role == "holdout"]
+    inside = sum(1 for r in rows if r[2] == "holdout" and r[5])
     if held:
         errs = [abs(x - 1) for x in held]
         print("\nheld out: %d rows, median |error| %.1f %%, worst ratio %.2f (%.2f to %.2f), "
               "median ratio %.2f, %d of %d inside the printed range\n" %
               (len(held), 100 * statistics.median(errs), max(held, key=lambda x: abs(x - 1)),
-               min(held), max(held), statistics.median(held),
-               sum(1 for *_, role, _p, _e, i in [(0, 0, r[2], 0, 0, r[5]) for r in rows]
-                   if role == "holdout" and i), len(held)))
+               min(held), max(held), statistics.median(held), inside, len(held)))
 
 
 def main():

@@ -41,12 +41,6 @@ static int each_row(const char *data, size_t len, row_fn fn, void *arg)
     return 0;
 }
 
-static const char *col(const struct wp_csv *hdr, const struct wp_csv *row, const char *name)
-{
-    int i = wp_csv_column(hdr, name);
-    return (i >= 0 && i < row->nfields) ? row->field[i] : "";
-}
-
 /* alpha-2 <-> alpha-3 <-> name */
 struct iso_q {
     const char *key; /* alpha-2, alpha-3 or name */
@@ -56,7 +50,8 @@ struct iso_q {
 static int iso_row(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
     struct iso_q *q = arg;
-    const char *a2 = col(h, r, "alpha2"), *a3 = col(h, r, "alpha3"), *nm = col(h, r, "name");
+    const char *a2 = wp_csv_get(h, r, "alpha2"), *a3 = wp_csv_get(h, r, "alpha3"),
+               *nm = wp_csv_get(h, r, "name");
 
     if (strcasecmp(q->key, a2) && strcasecmp(q->key, a3) && strcasecmp(q->key, nm))
         return 0;
@@ -86,26 +81,26 @@ static int grid_row(const struct wp_csv *h, const struct wp_csv *r, void *arg)
     struct wp_region *o = q->out;
     double v;
 
-    if (strcasecmp(col(h, r, "iso3"), q->iso3) != 0)
+    if (strcasecmp(wp_csv_get(h, r, "iso3"), q->iso3) != 0)
         return 0;
     if (q->intensity_too) {
-        if (wp_parse_double(col(h, r, "g_co2e_per_kwh"), &v) || v < 0)
+        if (wp_parse_double(wp_csv_get(h, r, "g_co2e_per_kwh"), &v) || v < 0)
             return -EINVAL;
         o->intensity_g_per_kwh = v;
-        o->year = atoi(col(h, r, "year"));
-        snprintf(o->name, sizeof o->name, "%s", col(h, r, "country"));
-        snprintf(o->source, sizeof o->source, "%s", col(h, r, "source"));
+        o->year = atoi(wp_csv_get(h, r, "year"));
+        snprintf(o->name, sizeof o->name, "%s", wp_csv_get(h, r, "country"));
+        snprintf(o->source, sizeof o->source, "%s", wp_csv_get(h, r, "source"));
     }
     o->mix_total_twh = 0;
     for (int i = 0; i < WP_MIX_COUNT; i++) {
-        if (wp_parse_double(col(h, r, mix_cols[i]), &v) || v < 0)
+        if (wp_parse_double(wp_csv_get(h, r, mix_cols[i]), &v) || v < 0)
             v = 0;
         o->mix_twh[i] = v;
         o->mix_total_twh += v;
     }
     o->has_mix = o->mix_total_twh > 0;
-    snprintf(o->mix_year_country, sizeof o->mix_year_country, "%.40s %s", col(h, r, "country"),
-             col(h, r, "year"));
+    snprintf(o->mix_year_country, sizeof o->mix_year_country, "%.40s %s",
+             wp_csv_get(h, r, "country"), wp_csv_get(h, r, "year"));
     return 1;
 }
 
@@ -126,22 +121,24 @@ static int cloud_row(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
     struct cloud_q *q = arg;
     struct wp_region *o = q->out;
-    const char *country = col(h, r, "country_iso3_or_name");
+    const char *country = wp_csv_get(h, r, "country_iso3_or_name");
     struct iso_q iso;
     double v;
 
-    if (strcasecmp(col(h, r, "provider"), q->provider) ||
-        strcasecmp(col(h, r, "region"), q->region))
+    if (strcasecmp(wp_csv_get(h, r, "provider"), q->provider) ||
+        strcasecmp(wp_csv_get(h, r, "region"), q->region))
         return 0;
-    if (wp_parse_double(col(h, r, "g_co2e_per_kwh"), &v) || v < 0)
+    if (wp_parse_double(wp_csv_get(h, r, "g_co2e_per_kwh"), &v) || v < 0)
         return -EINVAL;
     o->intensity_g_per_kwh = v;
-    snprintf(o->code, sizeof o->code, "%s:%s", col(h, r, "provider"), col(h, r, "region"));
-    snprintf(o->source, sizeof o->source, "%s", col(h, r, "source"));
+    snprintf(o->code, sizeof o->code, "%s:%s", wp_csv_get(h, r, "provider"),
+             wp_csv_get(h, r, "region"));
+    snprintf(o->source, sizeof o->source, "%s", wp_csv_get(h, r, "source"));
     if (iso_find(country, &iso) == 0)
         snprintf(o->country3, sizeof o->country3, "%s", iso.alpha3);
-    snprintf(o->name, sizeof o->name, "%s %s (%.40s, %.40s)", col(h, r, "provider"),
-             col(h, r, "region"), col(h, r, "city"), o->country3[0] ? o->country3 : country);
+    snprintf(o->name, sizeof o->name, "%s %s (%.40s, %.40s)", wp_csv_get(h, r, "provider"),
+             wp_csv_get(h, r, "region"), wp_csv_get(h, r, "city"),
+             o->country3[0] ? o->country3 : country);
     return 1;
 }
 
@@ -171,14 +168,14 @@ static void consider(struct near_q *q, const char *cand)
 
 static int near_grid(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
-    consider(arg, col(h, r, "iso3"));
+    consider(arg, wp_csv_get(h, r, "iso3"));
     return 0;
 }
 
 static int near_cloud(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
     char c[64];
-    snprintf(c, sizeof c, "%.20s:%.40s", col(h, r, "provider"), col(h, r, "region"));
+    snprintf(c, sizeof c, "%.20s:%.40s", wp_csv_get(h, r, "provider"), wp_csv_get(h, r, "region"));
     consider(arg, c);
     return 0;
 }
@@ -269,17 +266,18 @@ void wp_region_world(struct wp_region *out)
 
 static int print_grid(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
-    fprintf(arg, "%-24s %8s  %-4s %s\n", col(h, r, "iso3"), col(h, r, "g_co2e_per_kwh"),
-            col(h, r, "year"), col(h, r, "country"));
+    fprintf(arg, "%-24s %8s  %-4s %s\n", wp_csv_get(h, r, "iso3"),
+            wp_csv_get(h, r, "g_co2e_per_kwh"), wp_csv_get(h, r, "year"),
+            wp_csv_get(h, r, "country"));
     return 0;
 }
 
 static int print_cloud(const struct wp_csv *h, const struct wp_csv *r, void *arg)
 {
     char c[80];
-    snprintf(c, sizeof c, "%s:%s", col(h, r, "provider"), col(h, r, "region"));
-    fprintf(arg, "%-24s %8s  %-4s %s, %s\n", c, col(h, r, "g_co2e_per_kwh"), "", col(h, r, "city"),
-            col(h, r, "country_iso3_or_name"));
+    snprintf(c, sizeof c, "%s:%s", wp_csv_get(h, r, "provider"), wp_csv_get(h, r, "region"));
+    fprintf(arg, "%-24s %8s  %-4s %s, %s\n", c, wp_csv_get(h, r, "g_co2e_per_kwh"), "",
+            wp_csv_get(h, r, "city"), wp_csv_get(h, r, "country_iso3_or_name"));
     return 0;
 }
 

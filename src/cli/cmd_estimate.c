@@ -202,13 +202,52 @@ static int parse(int argc, char **argv, struct est_opts *o)
     return 0;
 }
 
+/* The run's 10th and 90th percentile of sampled power, as factors of its
+ * mean; left at 1 with fewer than 3 intervals. */
+static void power_spread(json_t *samples, double mean_w, double *lo_f, double *hi_f)
+{
+    json_t *t = json_object_get(samples, "t_s"), *ej = json_object_get(samples, "energy_j");
+    size_t n = json_array_size(t);
+    double *pw = n > 1 ? calloc(n - 1, sizeof *pw) : NULL;
+    int k = 0;
+
+    for (size_t i = 1; pw && i < n; i++) {
+        double dt =
+            json_number_value(json_array_get(t, i)) - json_number_value(json_array_get(t, i - 1));
+        double de = 0;
+        json_t *row = json_array_get(ej, i), *prev = json_array_get(ej, i - 1);
+        for (size_t c = 0; c < json_array_size(row); c++)
+            de += json_number_value(json_array_get(row, c)) -
+                  json_number_value(json_array_get(prev, c));
+        if (dt > 0)
+            pw[k++] = de / dt;
+    }
+    if (k >= 3) {
+        *lo_f = wp_cal_percentile(pw, k, 0.1) / mean_w;
+        *hi_f = wp_cal_percentile(pw, k, 0.9) / mean_w;
+    }
+    free(pw);
+}
+
+/* --from with --inference: the same figures under the serving names. */
+static void serving_keys(const struct est_opts *o, json_t *out, double total_e, double lo_f,
+                         double hi_f, double per_unit)
+{
+    double per_query = per_unit * (o->in.tokens_per_query > 0 ? o->in.tokens_per_query : 1);
+    json_object_set_new(out, "inference_it_energy_j", json_real(total_e));
+    json_object_set_new(out, "inference_it_energy_range_j",
+                        json_pack("[f,f]", total_e * lo_f, total_e * hi_f));
+    json_object_set_new(out, "energy_per_token_j", json_real(per_unit));
+    json_object_set_new(out, "energy_per_query_j", json_real(per_query));
+}
+
 /* --from RUN --total-work N: a short measured run, scaled to the whole job. */
 static int from_run(struct est_opts *o, struct wp_assumptions *a)
 {
     struct wp_ledger_opts lo = {.ledger_path = o->ledger};
     struct wp_ledger *l = wp_ledger_open_cli("wattprint estimate", &lo, WP_LEDGER_READ);
     char err[1024], e[32], f[32], m[32], d[32];
-    json_t *run, *work, *samples, *out;
+    json_t *run, *work, *out;
     double done, energy, duration, per_unit, total_e, lo_f = 1, hi_f = 1;
 
     if (!l)
@@ -233,37 +272,8 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
     duration = json_number_value(json_object_get(run, "duration_s"));
     per_unit = energy / done;
     total_e = per_unit * o->total_work;
-    /* The range: the whole job at the run's 10th and 90th percentile of power. */
-    samples = json_object_get(run, "samples");
-    {
-        json_t *t = json_object_get(samples, "t_s"), *ej = json_object_get(samples, "energy_j");
-        size_t n = json_array_size(t);
-        double *pw = n > 1 ? calloc(n - 1, sizeof *pw) : NULL;
-        size_t k = 0;
-        for (size_t i = 1; pw && i < n; i++) {
-            double dt = json_number_value(json_array_get(t, i)) -
-                        json_number_value(json_array_get(t, i - 1));
-            double de = 0;
-            json_t *row = json_array_get(ej, i), *prev = json_array_get(ej, i - 1);
-            for (size_t c = 0; c < json_array_size(row); c++)
-                de += json_number_value(json_array_get(row, c)) -
-                      json_number_value(json_array_get(prev, c));
-            if (dt > 0)
-                pw[k++] = de / dt;
-        }
-        if (k >= 3 && energy > 0) {
-            double mean = energy / duration;
-            for (size_t i = 1; i < k; i++) /* insertion sort: a few thousand at most */
-                for (size_t j = i; j > 0 && pw[j] < pw[j - 1]; j--) {
-                    double tmp = pw[j];
-                    pw[j] = pw[j - 1];
-                    pw[j - 1] = tmp;
-                }
-            lo_f = pw[k / 10] / mean;
-            hi_f = pw[k - 1 - k / 10] / mean;
-        }
-        free(pw);
-    }
+    if (energy > 0 && duration > 0)
+        power_spread(json_object_get(run, "samples"), energy / duration, &lo_f, &hi_f);
     wp_fmt_energy(per_unit, e, sizeof e);
     printf("wattprint estimate: from run %.18s (%.4g %s in %.3g s, %s energy)\n",
            json_string_value(json_object_get(run, "run_id")), done,
@@ -290,15 +300,8 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
                     a->pue, "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "device_hours",
                     duration / done * o->total_work / 3600.0, "flops", 0.0);
     wp_est_print_carbon(a, total_e, out, o->in.inference ? "serving" : "training", "");
-    if (o->in.inference) { /* the same figures under the serving names */
-        json_object_set_new(out, "inference_it_energy_j", json_real(total_e));
-        json_object_set_new(out, "inference_it_energy_range_j",
-                            json_pack("[f,f]", total_e * lo_f, total_e * hi_f));
-        json_object_set_new(out, "energy_per_token_j", json_real(per_unit));
-        json_object_set_new(
-            out, "energy_per_query_j",
-            json_real(per_unit * (o->in.tokens_per_query > 0 ? o->in.tokens_per_query : 1)));
-    }
+    if (o->in.inference)
+        serving_keys(o, out, total_e, lo_f, hi_f, per_unit);
     printf("  method        linear in work: the job at the measured energy per unit; the range "
            "is the job at the run's 10th and 90th percentile of power\n");
     json_decref(run);

@@ -20,7 +20,7 @@ static void print_shape(const struct est_opts *o, const struct wp_est_out *r)
            o->in.batch > 0 ? o->in.batch : 1, s->memory_bound ? "memory" : "compute");
     printf("                each step reads %.4g GB of weights and %.4g MB of KV cache per "
            "sequence at %.2g of %.4g GB/s per device; %.0f layers, width %.0f, KV width %.0f%s\n",
-           fmin(s->weight_bytes, s->weight_bytes) / 1e9,
+           s->weight_read_bytes / 1e9,
            s->kv_bytes_per_token * (o->in.input_tokens + o->in.tokens_per_query / 2) / 1e6,
            r->consts.bw_fraction, o->in.hw.memory_bw_bytes_s / 1e9, s->layers, s->hidden, s->kv_dim,
            s->shape_assumed ? " (from the parameter count: give --model)" : "");
@@ -83,6 +83,9 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     json_object_set_new(out, "decode_bound", json_string(s->memory_bound ? "memory" : "compute"));
     json_object_set_new(out, "decode_power_w_per_device", json_real(s->power_w_per_device));
     json_object_set_new(out, "batch", json_real(o->in.batch > 0 ? o->in.batch : 1));
+    json_object_set_new(out, "serving_shape",
+                        json_pack("{s:f, s:f, s:f, s:b}", "layers", s->layers, "hidden", s->hidden,
+                                  "kv_dim", s->kv_dim, "assumed", s->shape_assumed));
     json_object_set_new(out, "precision", json_string(wp_precision_name(o->in.precision)));
     json_object_set_new(out, "input_tokens", json_real(o->in.input_tokens));
     json_object_set_new(out, "tokens_per_query", json_real(o->in.tokens_per_query));

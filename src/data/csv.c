@@ -1,6 +1,8 @@
 /* A small RFC 4180 reader over an in-memory buffer (bundled data tables). */
 #include "csv.h"
 
+#include "../util/util.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -71,4 +73,18 @@ int wp_csv_column(const struct wp_csv *c, const char *name)
         if (strcmp(c->field[i], name) == 0)
             return i;
     return -1;
+}
+
+const char *wp_csv_get(const struct wp_csv *hdr, const struct wp_csv *row, const char *name)
+{
+    int i = wp_csv_column(hdr, name);
+    return (i >= 0 && i < row->nfields) ? row->field[i] : "";
+}
+
+double wp_csv_positive(const struct wp_csv *hdr, const struct wp_csv *row, const char *name,
+                       double dflt)
+{
+    const char *s = wp_csv_get(hdr, row, name);
+    double v;
+    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v : dflt;
 }

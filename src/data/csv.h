@@ -25,4 +25,13 @@ int wp_csv_next(struct wp_csv *c);
 /* Index of the header field called name in the current record, or -1. */
 int wp_csv_column(const struct wp_csv *c, const char *name);
 
+/* The field of row under the header hdr's column called name; "" where the
+ * column or the field is missing. */
+const char *wp_csv_get(const struct wp_csv *hdr, const struct wp_csv *row, const char *name);
+
+/* That field as a positive finite number; dflt where it is empty, not a
+ * number, or not positive. */
+double wp_csv_positive(const struct wp_csv *hdr, const struct wp_csv *row, const char *name,
+                       double dflt);
+
 #endif

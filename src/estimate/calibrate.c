@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,27 +24,18 @@ struct run {
     double x, y; /* ln(n_eff / 1e10), ln MFU */
 };
 
-static const char *col(const struct wp_csv *h, const struct wp_csv *r, const char *name)
-{
-    int i = wp_csv_column(h, name);
-    return (i >= 0 && i < r->nfields) ? r->field[i] : "";
-}
-
-static double num(const char *s)
-{
-    double v;
-    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v : 0;
-}
-
 /* One published run as a point of the fit; 0, or -1 if it is not usable. */
 static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run *out)
 {
     struct wp_hardware hw;
-    double params = num(col(h, r, "params")), active = num(col(h, r, "active_params"));
-    double teacher = num(col(h, r, "teacher_params")), tokens = num(col(h, r, "tokens"));
-    double flops = num(col(h, r, "flops")), dh = num(col(h, r, "device_hours")), n_eff;
+    double params = wp_csv_positive(h, r, "params", 0),
+           active = wp_csv_positive(h, r, "active_params", 0);
+    double teacher = wp_csv_positive(h, r, "teacher_params", 0),
+           tokens = wp_csv_positive(h, r, "tokens", 0);
+    double flops = wp_csv_positive(h, r, "flops", 0), dh = wp_csv_positive(h, r, "device_hours", 0),
+           n_eff;
 
-    if (wp_hardware_find(col(h, r, "hardware"), &hw, NULL, 0) != 0 || !(hw.peak_flops > 0) ||
+    if (wp_hardware_find(wp_csv_get(h, r, "hardware"), &hw, NULL, 0) != 0 || !(hw.peak_flops > 0) ||
         !(dh > 0))
         return -1;
     if (!(flops > 0))
@@ -51,7 +43,7 @@ static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run 
     n_eff = tokens > 0 ? flops / (6.0 * tokens) : (active > 0 ? active : params);
     if (!(flops > 0) || !(n_eff > 0))
         return -1;
-    snprintf(out->id, sizeof out->id, "%s", col(h, r, "id"));
+    snprintf(out->id, sizeof out->id, "%s", wp_csv_get(h, r, "id"));
     snprintf(out->gen, sizeof out->gen, "%s", hw.calibrate_as);
     out->x = log(n_eff / REF_PARAMS);
     out->y = log(flops / (hw.peak_flops * dh * 3600.0));
@@ -68,13 +60,14 @@ static int load_runs(struct run *runs, int cap)
         return 0;
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
     while (n < cap && wp_csv_next(&r) == 1)
-        if (strcmp(col(&h, &r, "role"), "fit") == 0 && run_point(&h, &r, &runs[n]) == 0)
+        if (strcmp(wp_csv_get(&h, &r, "role"), "fit") == 0 && run_point(&h, &r, &runs[n]) == 0)
             n++;
     return n;
 }
 
-/* Intercept and slope over the runs of one generation (all if gen is NULL). */
-static int fit(const struct run *runs, int n, const char *gen, double *a, double *b)
+/* Intercept and slope over the runs of one generation (all if gen is NULL);
+ * the slope only if asked for and the runs can tell it. */
+static int fit(const struct run *runs, int n, const char *gen, bool slope, double *a, double *b)
 {
     double sx = 0, sy = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY;
     int k = 0;
@@ -91,7 +84,7 @@ static int fit(const struct run *runs, int n, const char *gen, double *a, double
     if (k == 0)
         return 0;
     *b = 0;
-    if (k >= MIN_SLOPE && hi - lo > log(10.0)) {
+    if (slope && k >= MIN_SLOPE && hi - lo > log(10.0)) {
         double mx = sx / k, my = sy / k;
         for (int i = 0; i < n; i++)
             if (!gen || strcmp(runs[i].gen, gen) == 0) {
@@ -127,7 +120,7 @@ static int residuals(const struct run *runs, int n, const char *gen, double *res
         double a, b;
         if (gen && strcmp(runs[i].gen, gen) != 0)
             continue;
-        fit(runs, n, runs[i].gen, &a, &b);
+        fit(runs, n, runs[i].gen, true, &a, &b);
         res[k++] = runs[i].y - (a + b * runs[i].x);
     }
     return k;
@@ -152,20 +145,15 @@ int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_
     memset(out, 0, sizeof *out);
     if (n == 0)
         return -ENOENT;
-    k = gen ? fit(runs, n, gen, &a, &b) : 0;
-    if (k == 0) {
+    k = gen ? fit(runs, n, gen, true, &a, &b) : 0;
+    if (k == 0) { /* no run of its generation: the mean of all, whatever their size */
         gen = NULL;
-        k = fit(runs, n, NULL, &a, &b);
-        b = 0;
-        a = 0;
-        for (int i = 0; i < n; i++)
-            a += runs[i].y / n;
-        out->borrowed = true;
+        k = fit(runs, n, NULL, false, &a, &b);
     }
     out->rows = k;
     out->slope = b;
     snprintf(out->generation, sizeof out->generation, "%s", gen ? gen : "all");
-    out->borrowed = out->borrowed || strcmp(hw->generation, out->generation) != 0;
+    out->borrowed = strcmp(hw->generation, out->generation) != 0;
     list_ids(runs, n, gen, out->ids, sizeof out->ids);
     lnm = a + b * log((n_eff > 0 ? n_eff : REF_PARAMS) / REF_PARAMS);
     out->mfu = fmin(fmax(exp(lnm), 0.01), 0.8);

@@ -124,7 +124,7 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
     s.count = in->count > 0 ? in->count : 1;
     s.batch = in->batch > 0 ? in->batch : 1;
     s.precision = in->precision;
-    s.input_tokens = in->input_tokens >= 0 ? in->input_tokens : WP_SERVE_DEFAULT_INPUT;
+    s.input_tokens = in->input_tokens;
     s.output_tokens = in->tokens_per_query;
     s.sparsity = in->sparsity;
     if (wp_serve_calibration(&out->consts) != 0)

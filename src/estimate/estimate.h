@@ -26,7 +26,8 @@ struct wp_est_in {
     bool inference;
     double tokens_per_query, queries_per_day, days;
     /* serving */
-    double batch, input_tokens, sparsity;
+    double batch, sparsity;
+    double input_tokens; /* the prompt; 0 is a prompt-less query (the CLI defaults it to 512) */
     enum wp_precision precision;
     double layers, hidden, kv_dim; /* from a model file; 0: from params */
 };

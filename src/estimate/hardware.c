@@ -14,12 +14,6 @@
 extern const char wp_data_accelerators[];
 extern const size_t wp_data_accelerators_len;
 
-static const char *col(const struct wp_csv *h, const struct wp_csv *r, const char *name)
-{
-    int i = wp_csv_column(h, name);
-    return (i >= 0 && i < r->nfields) ? r->field[i] : "";
-}
-
 /* "A100 80GB", "a100-80gb" and "A100_80GB" are one name: upper case without
  * separators. */
 static void squash(const char *in, char *out, size_t cap)
@@ -31,29 +25,23 @@ static void squash(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static double number(const char *s, double scale)
-{
-    double v;
-    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v * scale : 0;
-}
-
 static void fill(const struct wp_csv *h, const struct wp_csv *r, struct wp_hardware *o)
 {
     memset(o, 0, sizeof *o);
-    snprintf(o->name, sizeof o->name, "%s", col(h, r, "name"));
-    snprintf(o->family, sizeof o->family, "%s", col(h, r, "family"));
-    snprintf(o->vendor, sizeof o->vendor, "%s", col(h, r, "vendor"));
-    snprintf(o->generation, sizeof o->generation, "%s", col(h, r, "generation"));
-    snprintf(o->calibrate_as, sizeof o->calibrate_as, "%s", col(h, r, "calibrate_as"));
-    snprintf(o->power_kind, sizeof o->power_kind, "%s", col(h, r, "power_kind"));
-    snprintf(o->source, sizeof o->source, "%s", col(h, r, "source"));
-    o->tdp_w = number(col(h, r, "tdp_w"), 1);
-    o->peak_flops = number(col(h, r, "peak_bf16_or_fp16_dense_tflops"), 1e12);
-    o->peak_fp8_flops = number(col(h, r, "peak_fp8_dense_tflops"), 1e12);
-    o->peak_int8_ops = number(col(h, r, "peak_int8_dense_tops"), 1e12);
-    o->peak_fp32_flops = number(col(h, r, "peak_fp32_tflops"), 1e12);
-    o->memory_bytes = number(col(h, r, "memory_gb"), 1e9);
-    o->memory_bw_bytes_s = number(col(h, r, "memory_bw_gbs"), 1e9);
+    snprintf(o->name, sizeof o->name, "%s", wp_csv_get(h, r, "name"));
+    snprintf(o->family, sizeof o->family, "%s", wp_csv_get(h, r, "family"));
+    snprintf(o->vendor, sizeof o->vendor, "%s", wp_csv_get(h, r, "vendor"));
+    snprintf(o->generation, sizeof o->generation, "%s", wp_csv_get(h, r, "generation"));
+    snprintf(o->calibrate_as, sizeof o->calibrate_as, "%s", wp_csv_get(h, r, "calibrate_as"));
+    snprintf(o->power_kind, sizeof o->power_kind, "%s", wp_csv_get(h, r, "power_kind"));
+    snprintf(o->source, sizeof o->source, "%s", wp_csv_get(h, r, "source"));
+    o->tdp_w = wp_csv_positive(h, r, "tdp_w", 0);
+    o->peak_flops = wp_csv_positive(h, r, "peak_bf16_or_fp16_dense_tflops", 0) * 1e12;
+    o->peak_fp8_flops = wp_csv_positive(h, r, "peak_fp8_dense_tflops", 0) * 1e12;
+    o->peak_int8_ops = wp_csv_positive(h, r, "peak_int8_dense_tops", 0) * 1e12;
+    o->peak_fp32_flops = wp_csv_positive(h, r, "peak_fp32_tflops", 0) * 1e12;
+    o->memory_bytes = wp_csv_positive(h, r, "memory_gb", 0) * 1e9;
+    o->memory_bw_bytes_s = wp_csv_positive(h, r, "memory_bw_gbs", 0) * 1e9;
 }
 
 /* Does the squashed name q name this row: its name or one of its aliases? */
@@ -62,10 +50,10 @@ static bool names_row(const struct wp_csv *h, const struct wp_csv *r, const char
     char s[64], list[512];
     char *save = NULL;
 
-    squash(col(h, r, "name"), s, sizeof s);
+    squash(wp_csv_get(h, r, "name"), s, sizeof s);
     if (strcmp(s, q) == 0)
         return true;
-    snprintf(list, sizeof list, "%s", col(h, r, "aliases"));
+    snprintf(list, sizeof list, "%s", wp_csv_get(h, r, "aliases"));
     for (char *a = strtok_r(list, "|", &save); a; a = strtok_r(NULL, "|", &save)) {
         squash(a, s, sizeof s);
         if (strcmp(s, q) == 0)
@@ -135,7 +123,7 @@ static void suggest(const char *name, char *out, size_t cap)
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
     while (wp_csv_next(&r) == 1) { /* the longest family that prefixes the name */
         char f[32];
-        squash(col(&h, &r, "family"), f, sizeof f);
+        squash(wp_csv_get(&h, &r, "family"), f, sizeof f);
         if (strncmp(q, f, strlen(f)) == 0 && strlen(f) > best_len)
             best_len = strlen(f);
     }
@@ -143,14 +131,14 @@ static void suggest(const char *name, char *out, size_t cap)
     while (wp_csv_next(&r) == 1) {
         char f[32];
         int d;
-        squash(col(&h, &r, "family"), f, sizeof f);
+        squash(wp_csv_get(&h, &r, "family"), f, sizeof f);
         if (best_len) {
             if (strlen(f) == best_len && strncmp(q, f, best_len) == 0)
-                append(out, cap, col(&h, &r, "name"));
+                append(out, cap, wp_csv_get(&h, &r, "name"));
             continue;
         }
         d = wp_edit_distance(q, f);
-        insert_best(best, dist, col(&h, &r, "family"), d);
+        insert_best(best, dist, wp_csv_get(&h, &r, "family"), d);
     }
     for (int i = 0; !best_len && i < 3; i++)
         if (best[i][0])

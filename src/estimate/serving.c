@@ -134,7 +134,8 @@ int wp_serve_model(const struct wp_serve_in *in, const struct wp_serve_consts *c
     /* Decode at the mean context. Experts: a batch touches more of them. */
     ctx = in->input_tokens + in->output_tokens / 2.0;
     read_params = fmin(in->params, active * b);
-    t_mem = (read_params * bpp + b * ctx * o->kv_bytes_per_token) /
+    o->weight_read_bytes = read_params * bpp;
+    t_mem = (o->weight_read_bytes + b * ctx * o->kv_bytes_per_token) /
             (g * in->hw.memory_bw_bytes_s * c->bw_fraction);
     t_comp = b * (2.0 * active + 4.0 * o->layers * ctx * o->hidden) / (g * peak * c->mfu);
     o->step_s = fmax(t_mem, t_comp);
@@ -151,43 +152,31 @@ int wp_serve_model(const struct wp_serve_in *in, const struct wp_serve_consts *c
     return 0;
 }
 
-/* One measurement as the model's input; 0, or -1 if it cannot be used. */
-static const char *col(const struct wp_csv *h, const struct wp_csv *r, const char *name)
-{
-    int i = wp_csv_column(h, name);
-    return (i >= 0 && i < r->nfields) ? r->field[i] : "";
-}
-
-static double num(const char *s, double dflt)
-{
-    double v;
-    return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v : dflt;
-}
-
 struct meas {
     struct wp_serve_in in;
     double energy_per_token_j, time_per_token_s;
     char id[64];
 };
 
+/* One measurement as the model's input; 0, or -1 if it cannot be used. */
 static int row_to_meas(const struct wp_csv *h, const struct wp_csv *r, struct meas *m)
 {
     memset(m, 0, sizeof *m);
-    if (wp_hardware_find(col(h, r, "hardware"), &m->in.hw, NULL, 0) != 0 ||
-        wp_precision_parse(col(h, r, "precision"), &m->in.precision) != 0)
+    if (wp_hardware_find(wp_csv_get(h, r, "hardware"), &m->in.hw, NULL, 0) != 0 ||
+        wp_precision_parse(wp_csv_get(h, r, "precision"), &m->in.precision) != 0)
         return -1;
-    snprintf(m->id, sizeof m->id, "%s", col(h, r, "id"));
-    m->in.params = num(col(h, r, "params"), 0);
-    m->in.active_params = num(col(h, r, "active_params"), 0);
-    m->in.layers = num(col(h, r, "layers"), 0);
-    m->in.hidden = num(col(h, r, "hidden"), 0);
-    m->in.kv_dim = num(col(h, r, "kv_dim"), 0);
-    m->in.count = num(col(h, r, "count"), 1);
-    m->in.batch = num(col(h, r, "batch"), 1);
-    m->in.input_tokens = num(col(h, r, "input_tokens"), WP_SERVE_DEFAULT_INPUT);
-    m->in.output_tokens = num(col(h, r, "output_tokens"), WP_SERVE_DEFAULT_OUTPUT);
-    m->energy_per_token_j = num(col(h, r, "energy_per_token_j"), 0);
-    m->time_per_token_s = num(col(h, r, "time_per_token_s"), 0);
+    snprintf(m->id, sizeof m->id, "%s", wp_csv_get(h, r, "id"));
+    m->in.params = wp_csv_positive(h, r, "params", 0);
+    m->in.active_params = wp_csv_positive(h, r, "active_params", 0);
+    m->in.layers = wp_csv_positive(h, r, "layers", 0);
+    m->in.hidden = wp_csv_positive(h, r, "hidden", 0);
+    m->in.kv_dim = wp_csv_positive(h, r, "kv_dim", 0);
+    m->in.count = wp_csv_positive(h, r, "count", 1);
+    m->in.batch = wp_csv_positive(h, r, "batch", 1);
+    m->in.input_tokens = wp_csv_positive(h, r, "input_tokens", WP_SERVE_DEFAULT_INPUT);
+    m->in.output_tokens = wp_csv_positive(h, r, "output_tokens", WP_SERVE_DEFAULT_OUTPUT);
+    m->energy_per_token_j = wp_csv_positive(h, r, "energy_per_token_j", 0);
+    m->time_per_token_s = wp_csv_positive(h, r, "time_per_token_s", 0);
     return m->energy_per_token_j > 0 && m->time_per_token_s > 0 ? 0 : -1;
 }
 
@@ -210,7 +199,7 @@ int wp_serve_calibration(struct wp_serve_consts *c)
     wp_csv_init(&r, h.p, (size_t)(h.end - h.p));
     while (n < MAX_ROWS && wp_csv_next(&r) == 1) {
         struct wp_serve_out o;
-        if (strcmp(col(&h, &r, "role"), "fit") != 0 || row_to_meas(&h, &r, &m[n]) != 0 ||
+        if (strcmp(wp_csv_get(&h, &r, "role"), "fit") != 0 || row_to_meas(&h, &r, &m[n]) != 0 ||
             wp_serve_model(&m[n].in, &ideal, &o, err, sizeof err) != 0)
             continue;
         lb += log(o.step_s / m[n].time_per_token_s);

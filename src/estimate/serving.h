@@ -47,7 +47,9 @@ struct wp_serve_out {
     double tokens_per_s;                      /* output tokens, whole replica */
     double power_w_per_device;                /* during decode */
     bool memory_bound;
-    double weight_bytes, kv_bytes_per_token, memory_needed_bytes;
+    double weight_bytes;      /* held in memory */
+    double weight_read_bytes; /* read per decode step (a batch touches more experts) */
+    double kv_bytes_per_token, memory_needed_bytes;
     double layers, hidden, kv_dim;
     bool shape_assumed;
     double peak_used;

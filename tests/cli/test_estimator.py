@@ -174,17 +174,25 @@ def test_inference_and_split(wattprint, tmp_path):
     assert r["flops"] == pytest.approx(6 * 7e9 * 2e12)
 
 
-def test_from_a_measured_run(runner, wattprint, tmp_path):
+def measured_run(runner, steps, per_step, watts, extra=()):
+    """A run under wattprint whose program draws watts on a fake RAPL zone and
+    reports per_step tokens of work per step."""
     fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
     fakehw.make_zone(runner.sysfs, "intel-rapl:0:0", "dram")
     script = ("import os, sys\nsys.path.insert(0, %r)\nimport fakehw\n"
-              "for i in range(1, 11):\n"
-              "    fakehw.advance(%r, [('intel-rapl:0', 3.0)], 1, 0.03)\n"
+              "for i in range(1, %d):\n"
+              "    fakehw.advance(%r, [('intel-rapl:0', %r)], 1, 0.03)\n"
               "    open(os.environ['WATTPRINT_PROGRESS'], 'a').write('done=%%d unit=tokens\\n'"
-              " %% (100 * i))\n" % (os.path.dirname(fakehw.__file__), runner.sysfs))
-    p, run = runner.run(["--interval", "0.02", "--intensity", "200", "--pue", "1.2", "--",
-                         sys.executable, "-c", script])
+              " %% (%d * i))\n" % (os.path.dirname(fakehw.__file__), steps + 1, runner.sysfs,
+                                    watts, per_step))
+    p, run = runner.run(["--interval", "0.02"] + list(extra) + ["--", sys.executable, "-c",
+                                                                  script])
     assert p.returncode == 0, p.stderr
+    return run
+
+
+def test_from_a_measured_run(runner, wattprint, tmp_path):
+    run = measured_run(runner, 10, 100, 3.0, ["--intensity", "200", "--pue", "1.2"])
     p, r = est(wattprint, tmp_path, "--from", "last", "--total-work", "1e6",
                env=runner.env())
     assert p.returncode == 0, p.stderr
@@ -223,14 +231,7 @@ def test_bad_input_is_exit_2(wattprint, tmp_path, args, needle):
 
 
 def test_from_a_measured_serving_run(runner, wattprint, tmp_path):
-    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
-    script = ("import os, sys\nsys.path.insert(0, %r)\nimport fakehw\n"
-              "for i in range(1, 6):\n"
-              "    fakehw.advance(%r, [('intel-rapl:0', 2.0)], 1, 0.02)\n"
-              "    open(os.environ['WATTPRINT_PROGRESS'], 'a').write('done=%%d unit=tokens\\n'"
-              " %% (50 * i))\n" % (os.path.dirname(fakehw.__file__), runner.sysfs))
-    p, run = runner.run(["--interval", "0.02", "--", sys.executable, "-c", script])
-    assert p.returncode == 0, p.stderr
+    run = measured_run(runner, 5, 50, 2.0)
     p, r = est(wattprint, tmp_path, "--from", "last", "--inference", "--tokens-per-query", "200",
                "--queries-per-day", "1000", "--days", "30", env=runner.env())
     assert p.returncode == 0, p.stderr
@@ -238,3 +239,5 @@ def test_from_a_measured_serving_run(runner, wattprint, tmp_path):
     assert r["energy_per_token_j"] == pytest.approx(per_token, rel=1e-6)
     assert r["energy_per_query_j"] == pytest.approx(per_token * 200, rel=1e-6)
     assert r["inference_it_energy_j"] == pytest.approx(per_token * 200 * 1000 * 30, rel=1e-6)
+    lo, hi = r["inference_it_energy_range_j"]
+    assert lo <= r["inference_it_energy_j"] <= hi
