@@ -43,6 +43,8 @@ bench: deps-check
 
 install: build
 	@cmake --install build --prefix $(PREFIX)
+	@# the dynamic linker's cache, so that libwattprint.so.0 is found (Python's binding)
+	@if [ "$$(id -u)" = 0 ] && [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 format:
 	@clang-format -i $$(find src tests bench examples tools -name '*.[ch]')
