@@ -3,6 +3,8 @@
  * emissions; and the optional live intensity. */
 #include "assume.h"
 
+#include "cloud.h"
+
 #include "../util/util.h"
 
 #include <stdio.h>
@@ -13,7 +15,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
                       size_t cap)
 {
     const char *region = o->region;
-    const char *from = "--region";
+    const char *from = o->region_from ? o->region_from : "--region";
     char suggest[256], provider[32] = "";
 
     memset(a, 0, sizeof *a);
@@ -28,7 +30,11 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
                      from, region, suggest);
             return -1;
         }
-        snprintf(a->intensity_source, sizeof a->intensity_source, "table: %s", a->region.source);
+        if (o->region_from || !o->region)
+            snprintf(a->intensity_source, sizeof a->intensity_source, "region %.60s from %.80s; table: %.100s",
+                     region, from, a->region.source);
+        else
+            snprintf(a->intensity_source, sizeof a->intensity_source, "table: %s", a->region.source);
     } else {
         wp_region_world(&a->region);
         snprintf(a->intensity_source, sizeof a->intensity_source, "assumed: %s", a->region.source);
@@ -53,10 +59,20 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
                  a->region.code);
     if (o->pue_set) {
         a->pue = o->pue;
-        snprintf(a->pue_source, sizeof a->pue_source, "--pue");
+        if (o->pue_from)
+            snprintf(a->pue_source, sizeof a->pue_source, "pue %.4g from %.200s", o->pue,
+                     o->pue_from);
+        else
+            snprintf(a->pue_source, sizeof a->pue_source, "--pue");
     } else if (provider[0]) {
-        if (wp_provider_pue(provider, &a->pue, a->pue_source, sizeof a->pue_source, suggest,
-                            sizeof suggest) != 0) {
+        char src[200];
+        if (wp_provider_pue(provider, &a->pue, src, sizeof src, suggest, sizeof suggest) == 0) {
+            if (o->provider && o->provider_from)
+                snprintf(a->pue_source, sizeof a->pue_source, "provider %.20s from %.80s: %s",
+                         provider, o->provider_from, src);
+            else
+                snprintf(a->pue_source, sizeof a->pue_source, "%s", src);
+        } else {
             if (o->provider) {
                 snprintf(err, cap, "--provider: unknown provider '%s'; known: %s", o->provider,
                          suggest);
@@ -76,6 +92,35 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
     a->embodied_g = o->embodied_g;
     a->has_embodied = o->embodied_set;
     return 0;
+}
+
+void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o,
+                        const struct wp_cloud_info *cloud)
+{
+    char code[96], sug[256], src[200];
+    struct wp_region r;
+    double pue;
+
+    if (cloud->cloud == WP_CLOUD_NONE)
+        return;
+    if (!o->pue_set && !o->provider &&
+        wp_provider_pue(cloud->provider, &pue, src, sizeof src, sug, sizeof sug) == 0) {
+        a->pue = pue;
+        a->pue_assumed = false;
+        snprintf(a->pue_source, sizeof a->pue_source, "detected %s (%.100s): %s", cloud->provider,
+                 cloud->evidence, src);
+    }
+    if (o->region || o->intensity_set || getenv("WATTPRINT_REGION") || !cloud->region[0])
+        return;
+    snprintf(code, sizeof code, "%s:%s", cloud->provider, cloud->region);
+    if (wp_region_find(code, &r, sug, sizeof sug) != 0) {
+        snprintf(a->intensity_source, sizeof a->intensity_source,
+                 "assumed: the world average (detected region %.80s is not in the table)", code);
+        return;
+    }
+    a->region = r;
+    snprintf(a->intensity_source, sizeof a->intensity_source,
+             "detected region %.80s (instance metadata); table: %.150s", code, r.source);
 }
 
 void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o)

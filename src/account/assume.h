@@ -8,13 +8,24 @@ struct wp_carbon_opts {
     const char *region, *provider; /* NULL: not given */
     double pue, intensity, embodied_g;
     bool pue_set, intensity_set, embodied_set;
+    /* where region, provider and pue came from when not from their options
+     * (a configuration file's name); NULL: the option */
+    const char *region_from, *provider_from, *pue_from;
 };
+
+struct wp_cloud_info;
 
 /* Resolves the options (and WATTPRINT_REGION) into assumptions: looks up the
  * region and provider, picks the PUE. Returns 0, or -1 with the reason (and
  * the nearest valid names) in err. */
 int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
                       size_t cap);
+
+/* Applies what cloud detection found where nothing was given: the provider's
+ * PUE, and the region's intensity when the metadata named a known region.
+ * Labelled "detected". */
+void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o,
+                        const struct wp_cloud_info *cloud);
 
 /* With WATTPRINT_ELECTRICITYMAPS_TOKEN set, replaces the table's intensity
  * with the live one; on failure keeps the table's and says so once. */

@@ -1,13 +1,10 @@
-/* Live grid intensity from the Electricity Maps API, through libcurl.
- * Optional: used only when WATTPRINT_ELECTRICITYMAPS_TOKEN is set, and any
- * failure falls back to the bundled table. libcurl is loaded with dlopen on
- * that first use: linking it would load some thirty shared libraries into
- * every wattprint run (about 6 ms measured), for a feature most runs skip. */
+/* Live grid intensity from the Electricity Maps API. Optional: used only
+ * when WATTPRINT_ELECTRICITYMAPS_TOKEN is set, and any failure falls back to
+ * the bundled table. */
 #include "account.h"
 
-#include "../util/dl.h"
+#include "../util/http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -42,80 +39,15 @@ int wp_emaps_parse(const char *body, size_t len, double *g, char *when, size_t w
     return rc;
 }
 
-struct body {
-    char *data;
-    size_t len;
-    bool too_big;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-    struct body *b = arg;
-    size_t add = size * n;
-    char *grown;
-
-    if (b->len + add > MAX_BODY) {
-        b->too_big = true;
-        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
-    }
-    grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    b->data = grown;
-    memcpy(b->data + b->len, ptr, add);
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
-
-struct curl_api {
-    CURL *(*init)(void);
-    CURLcode (*setopt)(CURL *, CURLoption, ...);
-    CURLcode (*perform)(CURL *);
-    CURLcode (*getinfo)(CURL *, CURLINFO, ...);
-    void (*cleanup)(CURL *);
-    const char *(*strerror)(CURLcode);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
-};
-
-/* Loads libcurl once; returns NULL (and says why in err) if it cannot. */
-static const struct curl_api *curl_api(char *err, size_t cap)
-{
-    static struct curl_api api;
-    static void *lib;
-    const struct wp_dl_sym syms[] = {
-        {(void **)&api.init, "curl_easy_init"},
-        {(void **)&api.setopt, "curl_easy_setopt"},
-        {(void **)&api.perform, "curl_easy_perform"},
-        {(void **)&api.getinfo, "curl_easy_getinfo"},
-        {(void **)&api.cleanup, "curl_easy_cleanup"},
-        {(void **)&api.strerror, "curl_easy_strerror"},
-        {(void **)&api.slist_append, "curl_slist_append"},
-        {(void **)&api.slist_free_all, "curl_slist_free_all"},
-    };
-
-    if (!lib)
-        lib =
-            wp_dl_load(NULL, "libcurl.so.4", syms, sizeof syms / sizeof *syms, "libcurl", err, cap);
-    return lib ? &api : NULL;
-}
-
 int wp_emaps_fetch(const char *zone, const char *token, double timeout_s, double *g, char *when,
                    size_t when_cap, char *err, size_t err_cap)
 {
     const char *base = getenv("WATTPRINT_ELECTRICITYMAPS_URL");
     char url[1024], auth[1024];
-    struct body b = {0};
-    struct curl_slist *hdrs = NULL;
-    const struct curl_api *c = curl_api(err, err_cap);
-    long status = 0;
-    CURLcode cc;
-    CURL *curl;
-    int rc = -EIO;
+    struct wp_http_request req = {.url = url, .headers = {auth}, .max_body = MAX_BODY};
+    struct wp_http_response res;
+    int rc;
 
-    if (!c)
-        return -ENOSYS;
     if (!base || !*base)
         base = DEFAULT_URL;
     if (snprintf(url, sizeof url, "%s/carbon-intensity/latest?zone=%s", base, zone) >=
@@ -124,35 +56,16 @@ int wp_emaps_fetch(const char *zone, const char *token, double timeout_s, double
         snprintf(err, err_cap, "URL or token too long");
         return -ENAMETOOLONG;
     }
-    curl = c->init();
-    if (!curl) {
-        snprintf(err, err_cap, "cannot initialise libcurl");
-        return -ENOMEM;
-    }
-    hdrs = c->slist_append(hdrs, auth);
-    c->setopt(curl, CURLOPT_URL, url);
-    c->setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-    c->setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
-    c->setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_s * 1000));
-    c->setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    c->setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    c->setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    c->setopt(curl, CURLOPT_WRITEDATA, &b);
-    cc = c->perform(curl);
-    c->getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK) {
-        snprintf(err, err_cap, "%s", b.too_big ? "answer too large" : c->strerror(cc));
-        rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-    } else if (status != 200) {
-        snprintf(err, err_cap, "HTTP status %ld", status);
-    } else if (wp_emaps_parse(b.data ? b.data : "", b.len, g, when, when_cap) != 0) {
+    req.timeout_ms = (long)(timeout_s * 1000);
+    if ((rc = wp_http_fetch(&req, &res, err, err_cap)) != 0)
+        return rc;
+    if (res.status != 200) {
+        snprintf(err, err_cap, "HTTP status %ld", res.status);
+        rc = -EIO;
+    } else if (wp_emaps_parse(res.body, res.len, g, when, when_cap) != 0) {
         snprintf(err, err_cap, "the answer has no valid carbonIntensity");
         rc = -EINVAL;
-    } else {
-        rc = 0;
     }
-    c->slist_free_all(hdrs);
-    c->cleanup(curl);
-    free(b.data);
+    free(res.body);
     return rc;
 }

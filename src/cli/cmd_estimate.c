@@ -246,7 +246,7 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
 {
     struct wp_ledger_opts lo = {.ledger_path = o->ledger};
     struct wp_ledger *l = wp_ledger_open_cli("wattprint estimate", &lo, WP_LEDGER_READ);
-    char err[1024], e[32], f[32], m[32], d[32];
+    char err[1024], e[32], f[48], d[32], one[32], range[112];
     json_t *run, *work, *out;
     double done, energy, duration, per_unit, total_e, lo_f = 1, hi_f = 1;
 
@@ -275,17 +275,18 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
     if (energy > 0 && duration > 0)
         power_spread(json_object_get(run, "samples"), energy / duration, &lo_f, &hi_f);
     wp_fmt_energy(per_unit, e, sizeof e);
-    printf("wattprint estimate: from run %.18s (%.4g %s in %.3g s, %s energy)\n",
-           json_string_value(json_object_get(run, "run_id")), done,
+    wp_fmt_count(done, f, sizeof f);
+    wp_unit_singular(json_string_value(json_object_get(work, "unit")), one, sizeof one);
+    printf("wattprint estimate: from run %.18s (%s %s in %.3g s, %s energy)\n",
+           json_string_value(json_object_get(run, "run_id")), f,
            json_string_value(json_object_get(work, "unit")), duration,
            json_string_value(json_object_get(run, "method")));
-    printf("  per unit      %s IT energy per unit of work (%.4g J / %.4g)\n", e, energy, done);
-    wp_fmt_energy(total_e, e, sizeof e);
-    wp_fmt_energy(total_e * lo_f, f, sizeof f);
-    wp_fmt_energy(total_e * hi_f, m, sizeof m);
+    printf("  per %-9s %s IT energy (%.4g J / %s)\n", one, e, energy, f);
+    wp_est_fmt_energy_range(total_e, total_e * lo_f, total_e * hi_f, range, sizeof range);
     wp_fmt_duration(duration / done * o->total_work, d, sizeof d);
-    printf("  whole job     %.4g %s: %s IT energy (%s to %s), %s on this machine\n", o->total_work,
-           json_string_value(json_object_get(work, "unit")), e, f, m, d);
+    wp_fmt_count(o->total_work, f, sizeof f);
+    printf("  whole job     %s %s: %s IT energy, %s on this machine\n", f,
+           json_string_value(json_object_get(work, "unit")), range, d);
     /* The run's own PUE and intensity unless new ones were given. */
     if (!o->carbon.pue_set && !o->carbon.provider)
         a->pue = json_number_value(json_object_get(run, "pue"));
@@ -302,8 +303,10 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
     wp_est_print_carbon(a, total_e, out, o->in.inference ? "serving" : "training", "");
     if (o->in.inference)
         serving_keys(o, out, total_e, lo_f, hi_f, per_unit);
-    printf("  method        linear in work: the job at the measured energy per unit; the range "
-           "is the job at the run's 10th and 90th percentile of power\n");
+    printf("  method        linear in work: the job at the measured energy per unit%s\n",
+           strchr(range, '(') ? "; the range is the job at the run's 10th and 90th percentile "
+                                "of power"
+                              : " (the run's power did not vary: no range)");
     json_decref(run);
     {
         int rc = o->json_path ? wp_est_write_json(out, o->json_path) : 0;

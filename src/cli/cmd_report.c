@@ -23,10 +23,12 @@ static const char usage[] =
     "  --training-type T   for the model card (default pre-training; e.g. fine-tuning)\n"
     "  --sci               the SCI score with its functional unit and boundary\n";
 
-static int emit(const char *path, char *text, const char *what)
+/* Writes text to path (- for stdout) and says what it wrote to a file. */
+static int emit(const char *path, char *text, const char *what, size_t n_runs)
 {
     FILE *f;
     int rc = 0;
+    size_t len;
 
     if (!text) {
         fprintf(stderr, "wattprint report: out of memory writing the %s\n", what);
@@ -38,12 +40,16 @@ static int emit(const char *path, char *text, const char *what)
         free(text);
         return 1;
     }
+    len = strlen(text);
     if (fputs(text, f) < 0)
         rc = 1;
     if (f != stdout && fclose(f) != 0)
         rc = 1;
     if (rc)
         fprintf(stderr, "wattprint report: cannot write %s: %s\n", path, strerror(errno));
+    else if (f != stdout)
+        fprintf(stderr, "wattprint report: wrote the %s of %zu run%s to %s (%.1f kB)\n", what,
+                n_runs, n_runs == 1 ? "" : "s", path, len / 1000.0);
     free(text);
     return rc;
 }
@@ -149,19 +155,20 @@ int wp_cmd_report(int argc, char **argv)
         rc |= emit(html,
                    group ? wp_report_group_html(runs, title)
                          : wp_report_run_html(json_array_get(runs, 0)),
-                   "HTML");
+                   "HTML report", json_array_size(runs));
     if (md)
         rc |= emit(md,
                    group ? wp_report_group_markdown(runs, title)
                          : wp_report_run_markdown(json_array_get(runs, 0)),
-                   "Markdown");
+                   "Markdown report", json_array_size(runs));
     if (card)
-        rc |= emit(card, wp_report_model_card(runs, training), "model card");
+        rc |= emit(card, wp_report_model_card(runs, training), "model card",
+                   json_array_size(runs));
     if (sci) {
         if (group)
             fprintf(stderr, "wattprint report: --sci scores one run; give its id\n");
         else
-            rc |= emit("-", wp_report_sci(json_array_get(runs, 0)), "SCI");
+            rc |= emit("-", wp_report_sci(json_array_get(runs, 0)), "SCI", 1);
     }
     json_decref(runs);
     return rc;

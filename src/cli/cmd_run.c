@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "carbon_opts.h"
 #include "cli.h"
+#include "config_opts.h"
 #include "spawn.h"
 
+#include "../account/cloud.h"
 #include "../ledger/recorder.h"
 #include "../meter/meter.h"
 #include "../report/live.h"
@@ -43,7 +45,12 @@ struct run_opts {
     const char *unit;
     enum wp_live_mode progress;
     double progress_every_s;
+    bool interval_set, no_detect;
+    int n_settings; /* the values taken from configuration files */
+    char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
 };
+
+#define DETECT_BUDGET_MS 200 /* the metadata services answer in a few ms */
 
 #define DEFAULT_CHECKPOINT_S 5.0 /* how often a running run's totals reach the ledger */
 
@@ -84,7 +91,10 @@ static void run_usage(FILE *f)
             "  --unit NAME         the unit of work (default steps; e.g. tokens, samples)\n"
             "  --progress WHEN     live line on stderr: auto (on a terminal), always, never\n"
             "  --progress-every S  without a terminal, a plain line every S s (default "
-            "60)\n" WP_CARBON_HELP "  -q, --quiet         no summary on stderr\n"
+            "60)\n" WP_CARBON_HELP
+            "  --no-detect         do not ask a cloud's metadata service for the provider\n"
+            "                      and region (asked only where DMI names AWS, GCP or Azure)\n"
+            "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
             "\n"
             "The command gets WATTPRINT_PROGRESS, a file to which it may append lines\n"
@@ -92,7 +102,9 @@ static void run_usage(FILE *f)
             "\n"
             "Environment: WATTPRINT_SYSFS and WATTPRINT_PROCFS replace /sys and /proc;\n"
             "WATTPRINT_REGION is the default --region; with WATTPRINT_ELECTRICITYMAPS_TOKEN\n"
-            "the region's live intensity is fetched from Electricity Maps.\n",
+            "the region's live intensity is fetched from Electricity Maps.\n"
+            "Defaults for region, provider, pue, ledger, project, sensors, interval and\n"
+            "detect come from ~/.config/wattprint/config and /etc/wattprint/config.\n",
             DEFAULT_INTERVAL_S);
 }
 
@@ -136,6 +148,39 @@ static int check_json_path(const char *path)
     return rc;
 }
 
+/* Notes that key's value came from a file, for the run's assumptions. */
+static void note_setting(struct run_opts *o, const char *key, const char *value, const char *from)
+{
+    if (from && o->n_settings < WP_MAX_SETTINGS)
+        snprintf(o->settings[o->n_settings++], WP_SETTING_LEN, "%s %.100s from %.150s", key,
+                 value, from);
+}
+
+/* What the command line left unset, from the configuration files (their
+ * values were checked when they were read). */
+static void apply_config(struct run_opts *o)
+{
+    const char *from, *v;
+
+    o->labels.project = wp_cli_setting("project", o->labels.project, NULL, &from);
+    note_setting(o, "project", o->labels.project, from);
+    o->sensors = wp_cli_setting("sensors", o->sensors, NULL, &from);
+    note_setting(o, "sensors", o->sensors, from);
+    if (!o->interval_set && (v = wp_cli_setting("interval", NULL, NULL, &from)) &&
+        wp_parse_double(v, &o->interval_s) == 0)
+        note_setting(o, "interval", v, from);
+    if (!o->no_detect && (v = wp_cli_setting("detect", NULL, NULL, &from)) &&
+        strcmp(v, "no") == 0) {
+        o->no_detect = true;
+        note_setting(o, "detect", v, from);
+    }
+    if (!o->no_ledger) {
+        o->ledger_path = wp_cli_setting("ledger", o->ledger_path, "WATTPRINT_LEDGER", &from);
+        note_setting(o, "ledger", o->ledger_path, from);
+    }
+    wp_cli_config_carbon(&o->carbon);
+}
+
 /* Parses options; returns the index of COMMAND in argv, or -1 (message said). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
@@ -157,7 +202,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         O_PROGRESS,
         O_PROGRESS_EVERY,
         O_ATTRIBUTE,
-        O_SENSORS
+        O_SENSORS,
+        O_NO_DETECT
     };
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -178,6 +224,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"unit", required_argument, NULL, O_UNIT},
         {"progress", required_argument, NULL, O_PROGRESS},
         {"progress-every", required_argument, NULL, O_PROGRESS_EVERY},
+        {"no-detect", no_argument, NULL, O_NO_DETECT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         WP_CARBON_LONGOPTS,
@@ -201,6 +248,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             if (wp_parse_double(optarg, &o->interval_s) || o->interval_s < 0.001 ||
                 o->interval_s > 3600)
                 return bad("--interval", optarg, "a number of seconds from 0.001 to 3600");
+            o->interval_set = true;
+            break;
+        case O_NO_DETECT:
+            o->no_detect = true;
             break;
         case O_JSON:
             if (!*optarg)
@@ -324,6 +375,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     }
     if (check_root_env("WATTPRINT_SYSFS") || check_root_env("WATTPRINT_PROCFS"))
         return -1;
+    apply_config(o);
     if (o->json_path && check_json_path(o->json_path))
         return -1;
     return optind;
@@ -439,12 +491,43 @@ static void *watch(void *arg)
     return NULL;
 }
 
+/* Cloud detection, off the command's path: DMI now (files, no network);
+ * where it names a cloud, that cloud's metadata on a thread while the
+ * command runs. */
+struct detector {
+    struct wp_cloud_info info;
+    pthread_t thread;
+    bool started;
+};
+
+static void *detect(void *arg)
+{
+    wp_cloud_metadata(arg, DETECT_BUDGET_MS);
+    return NULL;
+}
+
+/* Called with every signal blocked, so the thread takes none. */
+static void detect_start(struct detector *d, const struct run_opts *o)
+{
+    if (!o->no_detect && wp_cloud_dmi(wp_sysfs_root(), &d->info) != WP_CLOUD_NONE)
+        d->started = pthread_create(&d->thread, NULL, detect, &d->info) == 0;
+}
+
+static void detect_finish(struct detector *d, const struct run_opts *o, struct wp_run *run)
+{
+    if (d->started)
+        pthread_join(d->thread, NULL);
+    run->cloud = d->info;
+    wp_carbon_detected(&run->assume, &o->carbon, &d->info);
+}
+
 int wp_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
     struct wp_run run = {0};
     struct wp_recorder rec = {0};
     struct watcher watcher = {.run = &run};
+    struct detector detector = {0};
     pthread_t watch_thread;
     bool watching = false;
     struct wp_child_end end;
@@ -465,6 +548,8 @@ int wp_cmd_run(int argc, char **argv)
         run.host[0] = '\0';
     snprintf(run.user, sizeof run.user, "%s", getenv("USER") ? getenv("USER") : "");
     run.labels = o.labels;
+    run.n_settings = o.n_settings;
+    run.settings = o.settings;
     run.status = WP_RUN_RUNNING;
     snprintf(run.work.unit, sizeof run.work.unit, "%s", o.unit ? o.unit : "steps");
     run.work.unit_from_cli = o.unit != NULL;
@@ -507,6 +592,7 @@ int wp_cmd_run(int argc, char **argv)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
         watching = pthread_create(&watch_thread, NULL, watch, &watcher) == 0;
+        detect_start(&detector, &o);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     rc = wp_spawn_run(argv + cmd, &end);
@@ -526,6 +612,7 @@ int wp_cmd_run(int argc, char **argv)
     pthread_mutex_destroy(&watcher.mu);
     pthread_cond_destroy(&watcher.cv);
     run.end_wall_s = wp_wall_s();
+    detect_finish(&detector, &o, &run);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));
         run.status = WP_RUN_FAILED;

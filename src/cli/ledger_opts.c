@@ -3,6 +3,7 @@
 #include "ledger_opts.h"
 
 #include "cli.h"
+#include "config_opts.h"
 
 #include "../util/util.h"
 
@@ -158,7 +159,7 @@ struct wp_ledger *wp_ledger_open_cli(const char *prog, const struct wp_ledger_op
     char path[4096], err[1024];
     struct wp_ledger *l;
 
-    if (!wp_ledger_path(o->ledger_path, path, sizeof path)) {
+    if (!wp_ledger_path(wp_cli_ledger(o->ledger_path), path, sizeof path)) {
         fprintf(stderr, "%s: no ledger path: set --ledger, WATTPRINT_LEDGER or HOME\n", prog);
         return NULL;
     }

@@ -1,5 +1,6 @@
 /* wattprint: measure the energy of any command. Dispatches subcommands. */
 #include "cli.h"
+#include "config_opts.h"
 
 #include "../report/run.h"
 
@@ -10,10 +11,11 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
                "       wattprint ls|show|summary|export|rm|import [options]\n"
+               "       wattprint report RUN|last|--experiment E|--project P [outputs]\n"
                "       wattprint estimate [inputs]\n"
                "       wattprint serve [--listen ADDR:PORT] [--socket PATH]\n"
                "       wattprint regions | hardware\n"
-               "       wattprint --version\n"
+               "       wattprint --version | --help\n"
                "\n"
                "Commands:\n"
                "  run      run COMMAND and report its energy and CO2e (wattprint run --help)\n"
@@ -30,7 +32,13 @@ static void usage(FILE *f)
                "  serve    this node's energy for Prometheus and local users\n"
                "  regions  list the grid regions and their carbon intensity\n"
                "\n"
-               "See wattprint(1) and docs/ for the method.\n");
+               "\n"
+               "Defaults for region, provider, pue, ledger, project, sensors, interval and\n"
+               "detect may be set in $XDG_CONFIG_HOME/wattprint/config (else\n"
+               "~/.config/wattprint/config) and /etc/wattprint/config, as key = value\n"
+               "lines; an option beats the environment, which beats the files.\n"
+               "\n"
+               "See docs/ for the method.\n");
 }
 
 int main(int argc, char **argv)
@@ -58,7 +66,7 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+            return wp_cli_config_load() ? WP_EXIT_USAGE : cmds[i].fn(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("wattprint %s\n", WP_VERSION);
         return 0;

@@ -1,6 +1,8 @@
 /* The live progress line. On a terminal it lives on the last row, outside a
  * scroll region that holds everything else, so the command's output scrolls
- * above it and the two never mix on one line (the way apt draws its bar). */
+ * above it and the two never mix on one line (the way apt draws its bar).
+ * A terminal that does not tell its size (rows 0, as under script(1) or a
+ * serial console) still gets the line, redrawn in place on the current row. */
 #include "live.h"
 
 #include "../util/util.h"
@@ -21,6 +23,7 @@ struct wp_live {
 static int term_rows(void)
 {
     struct winsize ws;
+    /* 0: unknown; too few rows for a region are treated the same */
     return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 ? ws.ws_row : 0;
 }
 
@@ -40,7 +43,7 @@ static void emit(const char *s)
 struct wp_live *wp_live_begin(enum wp_live_mode mode, double every_s)
 {
     struct wp_live *l;
-    bool tty = isatty(STDERR_FILENO) && term_rows() > 0;
+    bool tty = isatty(STDERR_FILENO);
     char buf[64];
 
     if (mode == WP_LIVE_NEVER || (!tty && every_s <= 0))
@@ -51,8 +54,8 @@ struct wp_live *wp_live_begin(enum wp_live_mode mode, double every_s)
     l->every_s = tty ? 0.5 : every_s;
     /* a terminal's line at once; a log's first line after every_s */
     l->last_s = tty ? -1e9 : wp_mono_s();
-    if (tty) {
-        l->rows = term_rows();
+    l->rows = tty ? term_rows() : 0;
+    if (l->rows > 0) {
         /* room for the line, then the scroll region above it */
         snprintf(buf, sizeof buf, "\n\0337\033[1;%dr\0338\033[1A", l->rows - 1);
         emit(buf);
@@ -71,11 +74,13 @@ void wp_live_format(const struct wp_live_status *st, char *out, size_t cap)
     wp_fmt_mass(st->emissions_g, m, sizeof m);
     o = (size_t)snprintf(out, cap, "wattprint %s | %s | %s | %s CO2e", d, p, e, m);
     if (o < cap && st->done > 0) {
+        char n[48];
+        wp_fmt_count(st->total > 0 ? st->total : st->done, n, sizeof n);
         if (st->total > 0)
-            o += (size_t)snprintf(out + o, cap - o, " | %.1f%% of %.6g %s",
-                                  100.0 * st->done / st->total, st->total, st->unit);
+            o += (size_t)snprintf(out + o, cap - o, " | %.1f%% of %s %s",
+                                  100.0 * st->done / st->total, n, st->unit);
         else
-            o += (size_t)snprintf(out + o, cap - o, " | %.6g %s", st->done, st->unit);
+            o += (size_t)snprintf(out + o, cap - o, " | %s %s", n, st->unit);
     }
     if (o < cap && st->predicted) {
         wp_fmt_energy(st->predicted_energy_j, pe, sizeof pe);
@@ -100,6 +105,12 @@ void wp_live_update(struct wp_live *l, const struct wp_live_status *st, double n
         return;
     }
     rows = term_rows();
+    if (l->rows == 0) { /* size unknown: redraw the current row, cursor back at its start */
+        snprintf(buf, sizeof buf, "\r\033[2K%.200s\r", line);
+        emit(buf);
+        l->drawn = true;
+        return;
+    }
     if (rows > 0 && rows != l->rows) { /* the terminal was resized */
         l->rows = rows;
         snprintf(buf, sizeof buf, "\0337\033[1;%dr\0338", l->rows - 1);
@@ -116,7 +127,10 @@ void wp_live_end(struct wp_live *l)
 
     if (!l)
         return;
-    if (l->tty) {
+    if (l->tty && l->rows == 0) {
+        if (l->drawn)
+            emit("\r\033[2K");
+    } else if (l->tty) {
         /* clear the line, give the whole screen back */
         snprintf(buf, sizeof buf, "\0337\033[%d;1H\033[2K\033[r\0338", l->rows);
         emit(buf);

@@ -192,14 +192,15 @@ char *wp_report_run_html(json_t *run)
     wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
     card(&b, "CO2e", v);
     if (json_is_object(work) && wp_json_num(work, "done") > 0) {
-        char per[64];
+        char per[64], one[32], n[48];
         wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), per, sizeof per);
-        snprintf(v, sizeof v, "%s", per);
+        wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
+        wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
         wp_buf_printf(&b, "<div class=\"card\"><b>");
-        wp_buf_escape(&b, v);
+        wp_buf_escape(&b, per);
         wp_buf_printf(&b, "</b>per ");
-        wp_buf_escape(&b, wp_json_str(work, "unit"));
-        wp_buf_printf(&b, " (%.4g done)</div>", wp_json_num(work, "done"));
+        wp_buf_escape(&b, one);
+        wp_buf_printf(&b, " (%s done)</div>", n);
     }
     wp_buf_printf(&b, "</div>");
 
@@ -279,13 +280,20 @@ char *wp_report_run_html(json_t *run)
         mix_svg(&b, carbon);
     }
     if (json_is_object(work)) {
-        wp_buf_printf(&b, "<h2>Work</h2><p>%.4g ", wp_json_num(work, "done"));
+        char n[48], one[32];
+        wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
+        wp_buf_printf(&b, "<h2>Work</h2><p>%s ", n);
         wp_buf_escape(&b, wp_json_str(work, "unit"));
         wp_buf_printf(&b, " done");
-        if (wp_json_num(work, "total") > 0)
-            wp_buf_printf(&b, " of %.4g", wp_json_num(work, "total"));
+        if (wp_json_num(work, "total") > 0) {
+            wp_fmt_count(wp_json_num(work, "total"), n, sizeof n);
+            wp_buf_printf(&b, " of %s", n);
+        }
         wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), v, sizeof v);
-        wp_buf_printf(&b, "; %s per unit.", v);
+        wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
+        wp_buf_printf(&b, "; %s per ", v);
+        wp_buf_escape(&b, one);
+        wp_buf_printf(&b, ".");
         if (wp_json_num(work, "predicted_energy_j") > 0) {
             wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
             wp_buf_printf(&b, " The whole job, at this rate: %s (", v);
@@ -435,9 +443,12 @@ char *wp_report_run_markdown(json_t *run)
                   wp_json_num(carbon, "emissions_g"), wp_json_num(carbon, "intensity_g_per_kwh"),
                   wp_json_str(carbon, "region_name"));
     if (json_is_object(work) && wp_json_num(work, "done") > 0) {
+        char n[48], one[32];
         wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), e, sizeof e);
-        wp_buf_printf(&b, "| work | %.6g %s |\n| energy per %s | %s |\n", wp_json_num(work, "done"),
-                      wp_json_str(work, "unit"), wp_json_str(work, "unit"), e);
+        wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
+        wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
+        wp_buf_printf(&b, "| work | %s %s |\n| energy per %s | %s |\n", n,
+                      wp_json_str(work, "unit"), one, e);
     }
     wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
                       "|---|---|---|---|---|\n");
@@ -562,13 +573,15 @@ char *wp_report_sci(json_t *run)
 {
     struct wp_buf b = {0};
     json_t *sci = json_object_get(run, "sci");
+    char one[32];
 
+    wp_unit_singular(wp_json_str(sci, "functional_unit"), one, sizeof one);
     wp_buf_printf(&b,
                   "SCI = (E x I + M) / R = %.6g gCO2e per %s\n"
                   "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied), "
                   "R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
                   "21031:2024)\n",
-                  wp_json_num(sci, "score_g_per_unit"), wp_json_str(sci, "functional_unit"),
+                  wp_json_num(sci, "score_g_per_unit"), one,
                   wp_json_num(sci, "energy_j") / 3.6e6, wp_json_num(sci, "intensity_g_per_kwh"),
                   wp_json_num(sci, "embodied_g"), wp_json_num(sci, "units"),
                   wp_json_str(sci, "functional_unit"), wp_json_str(sci, "boundary"));

@@ -4,6 +4,7 @@
 #define WP_RUN_H
 
 #include "../account/account.h"
+#include "../account/cloud.h"
 #include "../meter/meter.h"
 #include "../work/progress.h"
 
@@ -12,7 +13,9 @@
 
 #define WP_VERSION "0.1.0"
 
-#define WP_MAX_TAGS 32
+#define WP_MAX_TAGS     32
+#define WP_MAX_SETTINGS 8
+#define WP_SETTING_LEN  280
 
 struct wp_tag {
     char key[64];
@@ -50,6 +53,9 @@ struct wp_run {
     struct wp_assumptions assume; /* PUE, region, intensity and their sources */
     struct wp_carbon carbon;      /* filled by wp_run_account */
     struct wp_work work;          /* the work the program reported, if any */
+    struct wp_cloud_info cloud;   /* where detection ran: what it found */
+    int n_settings;               /* "interval 0.5 from ~/.config/wattprint/config" */
+    const char (*settings)[WP_SETTING_LEN];
 };
 
 /* Fills run->carbon from the meter's totals and run->assume. */

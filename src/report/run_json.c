@@ -128,6 +128,8 @@ void wp_run_json_derive(json_t *run)
     snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s", intensity,
              wp_json_str(carbon, "region_name"), wp_json_str(carbon, "intensity_source"));
     json_array_append_new(arr, json_string(buf));
+    json_array_foreach(json_object_get(run, "settings"), i, ch)
+        json_array_append(arr, ch);
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
         if (strcmp(wp_json_str(ch, "method"), "estimated") != 0)
@@ -170,6 +172,18 @@ static json_t *work_json(const struct wp_run *run)
         json_object_set_new(o, "predicted_duration_s", json_null());
     }
     return o;
+}
+
+/* What cloud detection found; null where it did not run or found no cloud. */
+static json_t *cloud_json(const struct wp_cloud_info *c)
+{
+    if (c->cloud == WP_CLOUD_NONE)
+        return json_null();
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "provider", c->provider, "evidence",
+                     c->evidence, "region", c->region[0] ? json_string(c->region) : json_null(),
+                     "instance_type",
+                     c->instance_type[0] ? json_string(c->instance_type) : json_null(),
+                     "metadata_error", c->error[0] ? json_string(c->error) : json_null());
 }
 
 static json_t *run_to_json(const struct wp_run *run)
@@ -216,6 +230,11 @@ static json_t *run_to_json(const struct wp_run *run)
                                 json_string(run->labels.tags[i].value));
         json_object_set_new(root, "tags", tags);
         json_object_set_new(root, "work", work_json(run));
+        json_object_set_new(root, "cloud", cloud_json(&run->cloud));
+        json_t *settings = json_array();
+        for (int i = 0; i < run->n_settings; i++)
+            json_array_append_new(settings, json_string(run->settings[i]));
+        json_object_set_new(root, "settings", settings);
         wp_run_json_derive(root);
     }
     return root;

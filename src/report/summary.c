@@ -40,6 +40,18 @@ static void print_mix(const struct wp_region *r, FILE *f)
     fprintf(f, "\n");
 }
 
+static void print_cloud(const struct wp_cloud_info *c, FILE *f)
+{
+    if (c->cloud == WP_CLOUD_NONE)
+        return;
+    fprintf(f, "  cloud   %s%s%s%s%s (detected: %s; ", c->provider, c->region[0] ? " " : "",
+            c->region, c->instance_type[0] ? ", " : "", c->instance_type, c->evidence);
+    if (c->error[0])
+        fprintf(f, "the metadata service gave no region: %s)\n", c->error);
+    else
+        fprintf(f, "the instance metadata service)\n");
+}
+
 static void print_carbon(const struct wp_run *run, FILE *f)
 {
     const struct wp_assumptions *a = &run->assume;
@@ -52,7 +64,9 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     fprintf(f, "  carbon  %s CO2e at %.4g g/kWh, %s (%s)\n", m, a->region.intensity_g_per_kwh,
             a->region.name, a->intensity_source);
     print_mix(&a->region, f);
-    if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0) {
+    /* below about a gram the comparisons are all zeros */
+    if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&
+        q.car_km_eu >= 0.01) {
         wp_fmt_duration(q.reactor_s, t, sizeof t);
         fprintf(f,
                 "  that is %.3g km by car (EU average), %.3g%% of a New York-San Francisco "
@@ -62,6 +76,34 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     if (a->region.assumed)
         fprintf(f, "  assumed: the world-average grid; set --region (e.g. --region FR or "
                    "--region gcp:europe-west1) for yours\n");
+}
+
+/* The answer to "what does my work cost": energy and CO2e per unit, and the
+ * whole job's when its total is known. */
+static void print_work(const struct wp_run *run, double it_j, double duration_s, FILE *f)
+{
+    const struct wp_work *w = &run->work;
+    char done[48], total[48], one[32], e[32], m[32], d[32];
+    struct wp_carbon c;
+    double pe, pd;
+
+    if (!w->reported || w->done <= 0)
+        return;
+    wp_fmt_count(w->done, done, sizeof done);
+    wp_unit_singular(w->unit, one, sizeof one);
+    wp_account(it_j / w->done, &run->assume, &c);
+    wp_fmt_energy(it_j / w->done, e, sizeof e);
+    wp_fmt_mass(c.emissions_g, m, sizeof m);
+    fprintf(f, "  work    %s %s: %s and %s CO2e per %s\n", done, w->unit, e, m, one);
+    if (w->total > w->done && wp_work_predict(w, it_j, duration_s, &pe, &pd)) {
+        wp_fmt_count(w->total, total, sizeof total);
+        wp_account(pe, &run->assume, &c);
+        wp_fmt_energy(pe, e, sizeof e);
+        wp_fmt_mass(c.emissions_g, m, sizeof m);
+        wp_fmt_duration(pd, d, sizeof d);
+        fprintf(f, "  predicted for all %s %s: %s, %s CO2e, %s (linear in work)\n", total,
+                w->unit, e, m, d);
+    }
 }
 
 void wp_run_print_summary(const struct wp_run *run, FILE *f)
@@ -111,5 +153,8 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
     }
     if (wp_meter_n_channels(run->meter) == 0)
         fprintf(f, "    no energy source could be read or estimated on this machine\n");
+    wp_meter_totals(run->meter, &t);
+    print_work(run, t.total_j, d, f);
+    print_cloud(&run->cloud, f);
     print_carbon(run, f);
 }

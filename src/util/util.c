@@ -170,7 +170,11 @@ void wp_fmt_energy(double j, char *out, size_t cap)
 {
     double a = fabs(j);
 
-    if (a < 1000.0)
+    if (a > 0 && a < 1e-3)
+        snprintf(out, cap, "%.3g \u00b5J", j * 1e6);
+    else if (a > 0 && a < 1.0)
+        snprintf(out, cap, "%.3g mJ", j * 1e3);
+    else if (a < 1000.0)
         snprintf(out, cap, "%.3g J", j);
     else if (a < 3600.0)
         snprintf(out, cap, "%.3g kJ", j / 1e3);
@@ -202,7 +206,11 @@ void wp_fmt_mass(double g, char *out, size_t cap)
 {
     double a = fabs(g);
 
-    if (a < 1.0)
+    if (a > 0 && a < 1e-6)
+        snprintf(out, cap, "%.3g ng", g * 1e9);
+    else if (a > 0 && a < 1e-3)
+        snprintf(out, cap, "%.3g \u00b5g", g * 1e6);
+    else if (a < 1.0)
         snprintf(out, cap, "%.3g mg", g * 1e3);
     else if (a < 1000.0)
         snprintf(out, cap, "%.3g g", g);
@@ -210,6 +218,58 @@ void wp_fmt_mass(double g, char *out, size_t cap)
         snprintf(out, cap, "%.3g kg", g / 1e3);
     else
         snprintf(out, cap, "%.3g t", g / 1e6);
+}
+
+void wp_fmt_count(double n, char *out, size_t cap)
+{
+    static const struct {
+        double scale;
+        const char *word;
+    } big[] = {{1e15, "quadrillion"}, {1e12, "trillion"}, {1e9, "billion"}, {1e6, "million"}};
+    double a = fabs(n);
+    char digits[32], grouped[48];
+    size_t len, o = 0;
+
+    if (!isfinite(n)) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++)
+        if (a >= big[i].scale && (a >= 1e7 || n != floor(n))) {
+            snprintf(out, cap, "%.3g %s", n / big[i].scale, big[i].word);
+            return;
+        }
+    if (n != floor(n)) {
+        snprintf(out, cap, "%.4g", n);
+        return;
+    }
+    /* a whole number under ten million: every digit, grouped by three */
+    snprintf(digits, sizeof digits, "%.0f", a);
+    len = strlen(digits);
+    if (n < 0)
+        grouped[o++] = '-';
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            grouped[o++] = ',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = '\0';
+    snprintf(out, cap, "%s", grouped);
+}
+
+void wp_unit_singular(const char *unit, char *out, size_t cap)
+{
+    size_t n = strlen(unit);
+
+    if (n > 3 && strcmp(unit + n - 3, "ies") == 0)
+        snprintf(out, cap, "%.*sy", (int)(n - 3), unit);
+    else if (n > 4 && (strcmp(unit + n - 4, "ches") == 0 || strcmp(unit + n - 4, "shes") == 0 ||
+                       strcmp(unit + n - 4, "sses") == 0 || strcmp(unit + n - 3, "xes") == 0))
+        snprintf(out, cap, "%.*s", (int)(n - 2), unit);
+    else if (n > 1 && unit[n - 1] == 's' && unit[n - 2] != 's' && unit[n - 2] != 'u')
+        snprintf(out, cap, "%.*s", (int)(n - 1), unit);
+    else
+        snprintf(out, cap, "%s", unit);
 }
 
 int wp_edit_distance(const char *a, const char *b)

@@ -44,19 +44,28 @@ void wp_uuid7(char out[37]);
 /* Prints "wattprint: <message>\n" on stderr. */
 void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Formats an energy in joules for people: "512 J", "3.41 kJ", "1.23 Wh",
- * "4.56 kWh", "7.8 MWh". */
+/* Formats an energy in joules for people: "133 µJ", "12 mJ", "512 J",
+ * "3.41 kJ", "1.23 Wh", "4.56 kWh", "7.8 MWh". */
 void wp_fmt_energy(double joules, char *out, size_t cap);
 
 /* Levenshtein distance between two strings of at most 64 characters,
  * ignoring case (99 for longer ones): for "did you mean" suggestions. */
 int wp_edit_distance(const char *a, const char *b);
 
-/* Formats a mass of CO2e in grams for people: "12 mg", "3.4 g", "1.2 kg", "5.6 t". */
+/* Formats a mass of CO2e in grams for people: "17.6 ng", "3 µg", "12 mg",
+ * "3.4 g", "1.2 kg", "5.6 t". */
 void wp_fmt_mass(double grams, char *out, size_t cap);
 
 /* Formats a duration for people: "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min",
  * "3 d 04 h". */
 void wp_fmt_duration(double seconds, char *out, size_t cap);
+
+/* Formats a count for people: "950", "12,000", "4.2 million", "300 billion";
+ * a fraction keeps four significant digits ("0.5", "12.25"). */
+void wp_fmt_count(double n, char *out, size_t cap);
+
+/* The singular of a unit of work, for "per ...": "tokens" -> "token",
+ * "queries" -> "query", "batches" -> "batch"; other names unchanged. */
+void wp_unit_singular(const char *unit, char *out, size_t cap);
 
 #endif

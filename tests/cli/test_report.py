@@ -125,8 +125,8 @@ def test_experiment_report_totals(ledger, tmp_path):
 def test_sci(ledger):
     p = report(ledger, "last", "--sci")
     assert p.returncode == 0
-    assert "per samples" in p.stdout and "boundary:" in p.stdout
-    score = float(re.search(r"= ([0-9.e+-]+) gCO2e per samples", p.stdout).group(1))
+    assert "per samples" not in p.stdout and "boundary:" in p.stdout
+    score = float(re.search(r"= ([0-9.e+-]+) gCO2e per sample\n", p.stdout).group(1))
     assert score == pytest.approx(ledger.last["sci"]["score_g_per_unit"], rel=1e-5)
 
 
