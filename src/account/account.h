@@ -61,10 +61,10 @@ int wp_provider_pue(const char *name, double *pue, char *source, size_t source_c
 /* Everything the accounting assumes, with where each figure came from. */
 struct wp_assumptions {
     double pue;
-    char pue_source[256];
+    char pue_source[512];
     bool pue_assumed; /* the default 1.0, not given */
     struct wp_region region;
-    char intensity_source[256]; /* "table", "--intensity", "electricitymaps" + detail */
+    char intensity_source[512]; /* "table", "--intensity", "electricitymaps" + detail */
     double embodied_g;          /* M for SCI; 0 when not given */
     bool has_embodied;
 };

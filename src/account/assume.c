@@ -31,10 +31,11 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
             return -1;
         }
         if (o->region_from || !o->region)
-            snprintf(a->intensity_source, sizeof a->intensity_source, "region %.60s from %.80s; table: %.100s",
-                     region, from, a->region.source);
+            snprintf(a->intensity_source, sizeof a->intensity_source,
+                     "region %.60s from %.200s; table: %.200s", region, from, a->region.source);
         else
-            snprintf(a->intensity_source, sizeof a->intensity_source, "table: %s", a->region.source);
+            snprintf(a->intensity_source, sizeof a->intensity_source, "table: %s",
+                     a->region.source);
     } else {
         wp_region_world(&a->region);
         snprintf(a->intensity_source, sizeof a->intensity_source, "assumed: %s", a->region.source);
@@ -68,7 +69,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
         char src[200];
         if (wp_provider_pue(provider, &a->pue, src, sizeof src, suggest, sizeof suggest) == 0) {
             if (o->provider && o->provider_from)
-                snprintf(a->pue_source, sizeof a->pue_source, "provider %.20s from %.80s: %s",
+                snprintf(a->pue_source, sizeof a->pue_source, "provider %.20s from %.200s: %s",
                          provider, o->provider_from, src);
             else
                 snprintf(a->pue_source, sizeof a->pue_source, "%s", src);

@@ -1,5 +1,6 @@
 /* The carbon options shared by the subcommands that account for CO2e. */
 #include "carbon_opts.h"
+#include "config_opts.h"
 
 #include "../util/util.h"
 
@@ -51,11 +52,11 @@ int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_o
     return 0;
 }
 
-int wp_carbon_resolve_cli(const char *prog, const struct wp_carbon_opts *o,
-                          struct wp_assumptions *a)
+int wp_carbon_resolve_cli(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a)
 {
     char err[512];
 
+    wp_cli_config_carbon(o);
     if (wp_carbon_resolve(o, a, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "%s: %s\n", prog, err);

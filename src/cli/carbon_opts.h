@@ -38,8 +38,8 @@ enum {
  * is wrong (prog names the subcommand in the message). */
 int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o);
 
-/* wp_carbon_resolve, saying why on stderr as prog. Returns 0 or -1. */
-int wp_carbon_resolve_cli(const char *prog, const struct wp_carbon_opts *o,
-                          struct wp_assumptions *a);
+/* wp_carbon_resolve after filling what the options left unset from the
+ * configuration files, saying why on stderr as prog. Returns 0 or -1. */
+int wp_carbon_resolve_cli(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a);
 
 #endif

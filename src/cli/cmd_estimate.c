@@ -288,9 +288,12 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
     printf("  whole job     %s %s: %s IT energy, %s on this machine\n", f,
            json_string_value(json_object_get(work, "unit")), range, d);
     /* The run's own PUE and intensity unless new ones were given. */
-    if (!o->carbon.pue_set && !o->carbon.provider)
+    /* (a configuration file's default is not a new one: the run knows better) */
+    if (!(o->carbon.pue_set && !o->carbon.pue_from) &&
+        !(o->carbon.provider && !o->carbon.provider_from))
         a->pue = json_number_value(json_object_get(run, "pue"));
-    if (!o->carbon.region && !o->carbon.intensity_set && !getenv("WATTPRINT_REGION"))
+    if (!(o->carbon.region && !o->carbon.region_from) && !o->carbon.intensity_set &&
+        !getenv("WATTPRINT_REGION"))
         a->region.intensity_g_per_kwh = json_number_value(
             json_object_get(json_object_get(run, "carbon"), "intensity_g_per_kwh"));
     out = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "from",

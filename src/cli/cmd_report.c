@@ -162,8 +162,7 @@ int wp_cmd_report(int argc, char **argv)
                          : wp_report_run_markdown(json_array_get(runs, 0)),
                    "Markdown report", json_array_size(runs));
     if (card)
-        rc |= emit(card, wp_report_model_card(runs, training), "model card",
-                   json_array_size(runs));
+        rc |= emit(card, wp_report_model_card(runs, training), "model card", json_array_size(runs));
     if (sci) {
         if (group)
             fprintf(stderr, "wattprint report: --sci scores one run; give its id\n");

@@ -152,8 +152,8 @@ static int check_json_path(const char *path)
 static void note_setting(struct run_opts *o, const char *key, const char *value, const char *from)
 {
     if (from && o->n_settings < WP_MAX_SETTINGS)
-        snprintf(o->settings[o->n_settings++], WP_SETTING_LEN, "%s %.100s from %.150s", key,
-                 value, from);
+        snprintf(o->settings[o->n_settings++], WP_SETTING_LEN, "%s %.100s from %.150s", key, value,
+                 from);
 }
 
 /* What the command line left unset, from the configuration files (their
@@ -178,7 +178,6 @@ static void apply_config(struct run_opts *o)
         o->ledger_path = wp_cli_setting("ledger", o->ledger_path, "WATTPRINT_LEDGER", &from);
         note_setting(o, "ledger", o->ledger_path, from);
     }
-    wp_cli_config_carbon(&o->carbon);
 }
 
 /* Parses options; returns the index of COMMAND in argv, or -1 (message said). */

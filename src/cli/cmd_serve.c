@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "carbon_opts.h"
 #include "cli.h"
+#include "config_opts.h"
 
 #include "../serve/serve.h"
 #include "../util/util.h"
@@ -83,6 +84,8 @@ int wp_cmd_serve(int argc, char **argv)
     struct wp_meter *meter;
     char addr[64] = "127.0.0.1", err[512];
     double interval = 1.0;
+    bool interval_set = false;
+    const char *v;
     sigset_t sigs;
     int c, n, sig;
 
@@ -127,6 +130,7 @@ int wp_cmd_serve(int argc, char **argv)
             }
             break;
         case O_INTERVAL:
+            interval_set = true;
             if (wp_parse_double(optarg, &interval) || interval < 0.01 || interval > 3600) {
                 fprintf(stderr,
                         "wattprint serve: --interval: '%s' is not from 0.01 to 3600 "
@@ -160,6 +164,9 @@ int wp_cmd_serve(int argc, char **argv)
     so.carbon = carbon.region || carbon.intensity_set || getenv("WATTPRINT_REGION");
     so.listen_addr = addr;
 
+    if (!interval_set && (v = wp_cli_setting("interval", NULL, NULL, NULL)))
+        wp_parse_double(v, &interval); /* checked when the file was read */
+    env.only = wp_cli_setting("sensors", NULL, NULL, NULL);
     env.sysfs_root = wp_sysfs_root();
     env.procfs_root = wp_procfs_root();
     env.allow_estimates = true;

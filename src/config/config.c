@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SYSTEM_FILE "/etc/wattprint/config"
 #define MAX_FILE    (64 * 1024)
@@ -155,8 +156,7 @@ static int parse_line(struct wp_config *c, char *line, const char *where, int n,
     return 0;
 }
 
-int wp_config_parse(struct wp_config *c, const char *text, const char *where, char *err,
-                    size_t cap)
+int wp_config_parse(struct wp_config *c, const char *text, const char *where, char *err, size_t cap)
 {
     char line[1024], why[600];
     int n = 0;
@@ -189,7 +189,9 @@ static int load_file(struct wp_config *c, const char *path, const char *where, c
     int rc;
 
     if (!f) {
-        if (errno == ENOENT || errno == ENOTDIR)
+        struct stat st;
+        /* absent, or hidden in a directory this user may not enter: no file */
+        if (errno == ENOENT || errno == ENOTDIR || stat(path, &st) != 0)
             return 0;
         snprintf(err, cap, "%s: cannot read the configuration: %s", where, strerror(errno));
         return -1;

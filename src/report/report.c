@@ -581,9 +581,9 @@ char *wp_report_sci(json_t *run)
                   "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied), "
                   "R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
                   "21031:2024)\n",
-                  wp_json_num(sci, "score_g_per_unit"), one,
-                  wp_json_num(sci, "energy_j") / 3.6e6, wp_json_num(sci, "intensity_g_per_kwh"),
-                  wp_json_num(sci, "embodied_g"), wp_json_num(sci, "units"),
-                  wp_json_str(sci, "functional_unit"), wp_json_str(sci, "boundary"));
+                  wp_json_num(sci, "score_g_per_unit"), one, wp_json_num(sci, "energy_j") / 3.6e6,
+                  wp_json_num(sci, "intensity_g_per_kwh"), wp_json_num(sci, "embodied_g"),
+                  wp_json_num(sci, "units"), wp_json_str(sci, "functional_unit"),
+                  wp_json_str(sci, "boundary"));
     return wp_buf_take(&b, NULL);
 }

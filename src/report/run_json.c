@@ -128,8 +128,7 @@ void wp_run_json_derive(json_t *run)
     snprintf(buf, sizeof buf, "grid intensity %.4g g/kWh (%s): %s", intensity,
              wp_json_str(carbon, "region_name"), wp_json_str(carbon, "intensity_source"));
     json_array_append_new(arr, json_string(buf));
-    json_array_foreach(json_object_get(run, "settings"), i, ch)
-        json_array_append(arr, ch);
+    json_array_foreach(json_object_get(run, "settings"), i, ch) json_array_append(arr, ch);
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
         if (strcmp(wp_json_str(ch, "method"), "estimated") != 0)
@@ -179,9 +178,8 @@ static json_t *cloud_json(const struct wp_cloud_info *c)
 {
     if (c->cloud == WP_CLOUD_NONE)
         return json_null();
-    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "provider", c->provider, "evidence",
-                     c->evidence, "region", c->region[0] ? json_string(c->region) : json_null(),
-                     "instance_type",
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "provider", c->provider, "evidence", c->evidence,
+                     "region", c->region[0] ? json_string(c->region) : json_null(), "instance_type",
                      c->instance_type[0] ? json_string(c->instance_type) : json_null(),
                      "metadata_error", c->error[0] ? json_string(c->error) : json_null());
 }

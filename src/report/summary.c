@@ -101,8 +101,8 @@ static void print_work(const struct wp_run *run, double it_j, double duration_s,
         wp_fmt_energy(pe, e, sizeof e);
         wp_fmt_mass(c.emissions_g, m, sizeof m);
         wp_fmt_duration(pd, d, sizeof d);
-        fprintf(f, "  predicted for all %s %s: %s, %s CO2e, %s (linear in work)\n", total,
-                w->unit, e, m, d);
+        fprintf(f, "  predicted for all %s %s: %s, %s CO2e, %s (linear in work)\n", total, w->unit,
+                e, m, d);
     }
 }
 

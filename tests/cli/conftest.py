@@ -12,6 +12,16 @@ sys.path.insert(0, HELPERS)
 FAKEHW = os.path.join(HELPERS, "fakehw.py")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_configuration_files(tmp_path_factory):
+    """Every wattprint the tests start reads no configuration file of this
+    machine's: its user's and system's files are replaced by absent ones."""
+    home = tmp_path_factory.mktemp("config")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    os.environ["WATTPRINT_SYSTEM_CONFIG"] = str(home / "absent-system-config")
+    yield
+
+
 @pytest.fixture(scope="session")
 def wattprint():
     path = os.environ.get("WATTPRINT_BIN")

@@ -130,3 +130,41 @@ def test_live_line_under_a_pseudo_terminal(measured):
     assert out.index("\x1b[r") < out.index("wattprint: sh -c")  # before the summary
     # the command's lines are whole: the status is drawn elsewhere, between them
     assert "hello\n" in out and "world\n" in out
+
+
+def test_summary_states_the_cost_per_unit_and_the_prediction(measured):
+    # 12 J over 12,000 tokens: 1 mJ a token
+    p, r = measured.run(["--", "sh", "-c",
+                         'echo "done=12000 total=48000 unit=tokens" >> "$WATTPRINT_PROGRESS";'
+                         ' exec "$@"', "sh"]
+                        + measured.advance_cmd("intel-rapl:0=12", steps=10))
+    assert p.returncode == 0, p.stderr
+    assert r["energy"]["total_j"] == pytest.approx(12, rel=1e-6)
+    line = [l for l in p.stderr.splitlines() if l.startswith("  work ")]
+    assert len(line) == 1, p.stderr
+    assert line[0].startswith("  work    12,000 tokens: 1 mJ and ")
+    assert line[0].endswith(" CO2e per token")
+    pred = [l for l in p.stderr.splitlines() if "predicted for all 48,000 tokens: 48 J," in l]
+    assert len(pred) == 1 and "CO2e" in pred[0] and "linear in work" in pred[0]
+
+
+def test_no_work_line_without_reported_work(measured):
+    p, r = measured.run(["--", "true"])
+    assert " work " not in p.stderr and "predicted" not in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("script"), reason="needs script(1) for a pseudo-terminal")
+def test_live_line_on_a_terminal_of_unknown_size(measured, tmp_path):
+    # A pty whose size is 0x0 (script without a size, a serial console): the
+    # line is redrawn in place on the current row instead of a scroll region.
+    # The line is drawn every 0.5 s from the first 0.25 s tick; the command
+    # lasts 2 s, room for several draws even on a loaded machine.
+    inner = ("stty rows 0 cols 0; %s run --no-ledger --interval 0.1 -- sh -c "
+             "'echo done=3 total=6 >> \"$WATTPRINT_PROGRESS\"; sleep 2'" % measured.binary)
+    p = subprocess.run(["script", "-qec", inner, "/dev/null"], env=measured.env(),
+                       capture_output=True, timeout=60)
+    out = p.stdout.decode()  # bytes: text mode would turn each \r into \n
+    assert "\r\x1b[2Kwattprint " in out, out      # drawn in place
+    assert "50.0% of 6 steps" in out
+    assert "\x1b[1;" not in out and "\x1b[r" not in out  # no scroll region
+    assert "wattprint: sh -c" in out                # then the summary

@@ -103,7 +103,7 @@ def test_markdown_contains_every_assumption(ledger):
     assert p.returncode == 0
     for a in ledger.last["assumptions"]:
         assert a in p.stdout
-    assert "| energy per samples |" in p.stdout
+    assert "| energy per sample |" in p.stdout
 
 
 def test_experiment_report_totals(ledger, tmp_path):
@@ -139,3 +139,12 @@ def test_report_refusals(ledger):
     assert p.returncode == 1 and "no run" in p.stderr
     p = report(ledger, "last", "--html", "/nonexistent/dir/x.html")
     assert p.returncode == 1 and "cannot write" in p.stderr
+
+
+def test_report_says_what_it_wrote(ledger, tmp_path):
+    out = tmp_path / "r.html"
+    p = report(ledger, "last", "--html", str(out))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ""
+    assert "wattprint report: wrote the HTML report of 1 run to %s (" % out in p.stderr
+    assert "%.1f kB)" % (out.stat().st_size / 1000) in p.stderr

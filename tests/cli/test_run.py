@@ -1,5 +1,6 @@
 """wattprint run as a wrapper: exit statuses, signals, output, bad input."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -163,3 +164,12 @@ def test_the_command_does_not_inherit_ignored_sigpipe(measured):
     assert p.returncode == 0
     ignored = int(p.stdout.split()[1], 16)
     assert not ignored & (1 << (13 - 1))  # SIGPIPE is signal 13
+
+
+def test_help_usage_names_every_command(wattprint):
+    p = subprocess.run([wattprint, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0
+    usage = p.stdout.split("\n\n")[0]
+    for cmd in ["run", "ls", "show", "summary", "export", "rm", "import", "report", "estimate",
+                "serve", "regions", "hardware"]:
+        assert re.search(r"\b%s\b" % cmd, usage), cmd

@@ -1,5 +1,6 @@
 /* Parsers of outside text: sysfs numbers, perf event descriptions, CPU lists,
- * /proc/stat, /proc/meminfo, /proc/cpuinfo. */
+ * /proc/stat, /proc/meminfo, /proc/cpuinfo, configuration files, cloud
+ * metadata answers; and the formats people read. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "account/cloud.h"
+#include "config/config.h"
 #include "sensors/procfs.h"
 #include "sensors/sysfs_parse.h"
 #include "util/util.h"
@@ -125,6 +128,82 @@ static void pid_stat(void **state)
     assert_int_not_equal(wp_parse_proc_pid_stat("(x) S 1", &pid, &ppid), 0);
 }
 
+static void counts_and_units(void **state)
+{
+    char b[64];
+    (void)state;
+    wp_fmt_count(950, b, sizeof b);
+    assert_string_equal(b, "950");
+    wp_fmt_count(12000, b, sizeof b);
+    assert_string_equal(b, "12,000");
+    wp_fmt_count(-1234567, b, sizeof b);
+    assert_string_equal(b, "-1,234,567");
+    wp_fmt_count(4.2e7, b, sizeof b);
+    assert_string_equal(b, "42 million");
+    wp_fmt_count(3e11, b, sizeof b);
+    assert_string_equal(b, "300 billion");
+    wp_fmt_count(12.25, b, sizeof b);
+    assert_string_equal(b, "12.25");
+    wp_unit_singular("tokens", b, sizeof b);
+    assert_string_equal(b, "token");
+    wp_unit_singular("queries", b, sizeof b);
+    assert_string_equal(b, "query");
+    wp_unit_singular("batches", b, sizeof b);
+    assert_string_equal(b, "batch");
+    wp_unit_singular("steps", b, sizeof b);
+    assert_string_equal(b, "step");
+    wp_unit_singular("loss", b, sizeof b);
+    assert_string_equal(b, "loss");
+    wp_unit_singular("corpus", b, sizeof b);
+    assert_string_equal(b, "corpus");
+    wp_unit_singular("epoch", b, sizeof b);
+    assert_string_equal(b, "epoch");
+}
+
+static void config_lines(void **state)
+{
+    struct wp_config c = {0};
+    char err[512];
+    (void)state;
+    assert_int_equal(
+        wp_config_parse(&c, "# x\n  region = FR # home\npue=1.2\n\n", "f", err, sizeof err), 0);
+    assert_string_equal(wp_config_get(&c, "region")->value, "FR");
+    assert_int_equal(wp_config_get(&c, "region")->line, 2);
+    assert_string_equal(wp_config_get(&c, "pue")->value, "1.2");
+    assert_null(wp_config_get(&c, "ledger"));
+    /* a later line replaces an earlier one */
+    assert_int_equal(wp_config_parse(&c, "region = SE", "g", err, sizeof err), 0);
+    assert_string_equal(wp_config_get(&c, "region")->from, "g");
+    assert_int_equal(c.n, 2);
+    assert_int_equal(wp_config_parse(&c, "pue = 1.1\npue = 0.5\n", "f", err, sizeof err), -1);
+    assert_string_equal(err, "f:2: pue: '0.5' is not a number from 1 to 3");
+    assert_int_equal(wp_config_parse(&c, "--region = FR", "f", err, sizeof err), -1);
+    assert_int_equal(wp_config_parse(&c, "interval 1", "f", err, sizeof err), -1);
+}
+
+static void cloud_answers(void **state)
+{
+    char r[64], v[64];
+    (void)state;
+    assert_int_equal(wp_cloud_parse_name("eu-west-3\n", 10, r, sizeof r), 0);
+    assert_string_equal(r, "eu-west-3");
+    assert_int_not_equal(wp_cloud_parse_name("eu west", 7, r, sizeof r), 0);
+    assert_int_not_equal(wp_cloud_parse_name("", 0, r, sizeof r), 0);
+    assert_int_equal(wp_cloud_parse_gcp("projects/9/zones/us-central1-a", 30, 1, r, sizeof r), 0);
+    assert_string_equal(r, "us-central1");
+    assert_int_equal(
+        wp_cloud_parse_gcp("projects/9/machineTypes/n1-standard-4", 37, 0, r, sizeof r), 0);
+    assert_string_equal(r, "n1-standard-4");
+    assert_int_not_equal(wp_cloud_parse_gcp("zones/us-central1-a", 19, 1, r, sizeof r), 0);
+    assert_int_not_equal(wp_cloud_parse_gcp("projects/9/zones/abc", 20, 1, r, sizeof r), 0);
+    assert_int_equal(wp_cloud_parse_azure("{\"location\":\"westeurope\",\"vmSize\":\"D2\"}", 39, r,
+                                          sizeof r, v, sizeof v),
+                     0);
+    assert_string_equal(r, "westeurope");
+    assert_string_equal(v, "D2");
+    assert_int_not_equal(wp_cloud_parse_azure("{\"location\":7}", 14, r, sizeof r, v, sizeof v), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +211,8 @@ int main(void)
         cmocka_unit_test(perf_config),      cmocka_unit_test(cpulist),
         cmocka_unit_test(proc_stat),        cmocka_unit_test(meminfo),
         cmocka_unit_test(cpuinfo),          cmocka_unit_test(pid_stat),
+        cmocka_unit_test(counts_and_units), cmocka_unit_test(config_lines),
+        cmocka_unit_test(cloud_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
