@@ -89,18 +89,26 @@ def test_bad_progress_options(measured):
 
 
 def test_writing_after_wattprint_died_does_not_hurt_the_program(measured, tmp_path):
-    marker = tmp_path / "marker"
-    script = ('echo "done=1" >> "$WATTPRINT_PROGRESS"; sleep 1;'
-              'echo "done=2" >> "$WATTPRINT_PROGRESS" && echo written > %s' % marker)
+    # States, not delays: the command says it has started (a file renamed into
+    # place), wattprint is killed, the command is told to go on, and it says
+    # it wrote its second line (renamed into place too, so never read half-made).
+    started, go, marker = tmp_path / "started", tmp_path / "go", tmp_path / "marker"
+    script = ('echo "done=1" >> "$WATTPRINT_PROGRESS"; touch %s.tmp && mv %s.tmp %s;'
+              'while [ ! -e %s ]; do sleep 0.05; done;'
+              'echo "done=2" >> "$WATTPRINT_PROGRESS" && echo written > %s.tmp && mv %s.tmp %s'
+              % (started, started, started, go, marker, marker, marker))
     proc = subprocess.Popen([measured.binary, "run", "--no-ledger", "--"] + sh(script),
                             env=measured.env(), stderr=subprocess.DEVNULL)
-    time.sleep(0.4)
+    while not started.exists():
+        assert proc.poll() is None
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # only wattprint: the command lives on
     proc.wait()
-    for _ in range(50):
+    go.touch()
+    for _ in range(600):
         if marker.exists():
             break
-        time.sleep(0.1)
+        time.sleep(0.05)
     assert marker.read_text() == "written\n"
 
 

@@ -91,11 +91,22 @@ def test_signals_are_forwarded_and_json_written(measured, tmp_path, sig):
     assert r["status"] == "interrupted" and r["exit_code"] == 7
 
 
+def wait_for_child(pid):
+    """Until the process pid has a child (a state, not a delay)."""
+    path = "/proc/%d/task/%d/children" % (pid, pid)
+    for _ in range(1200):
+        with open(path) as f:
+            if f.read().strip():
+                return
+        time.sleep(0.05)
+    raise AssertionError("no child of %d" % pid)
+
+
 def test_sigterm_stops_a_plain_command(measured, tmp_path):
     jpath = tmp_path / "t.json"
     proc = subprocess.Popen([measured.binary, "run", "--json", str(jpath), "--", "sleep", "30"],
                             env=measured.env(), stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    wait_for_child(proc.pid)  # its handlers are installed before it forks
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)

@@ -78,7 +78,8 @@ def node(wattprint, tmp_path):
 
 def test_metrics_format(node):
     fakehw.advance(node.sysfs, [("intel-rapl:0", 42), ("intel-rapl:0:0", 4)], 1, 0)
-    time.sleep(0.5)
+    wait_for(lambda: 'device="package-0",sensor="rapl",method="measured"} 42.0' in
+             node.get("/metrics")[1], what="the sampler's reading")
     status, body, ctype = node.get("/metrics")
     assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
     assert "# TYPE wattprint_energy_joules_total counter" in body
@@ -107,14 +108,19 @@ def test_counters_stay_monotonic_across_wraps(wattprint, tmp_path):
                      max_power_uw=50_000_000)
     n2 = Node(wattprint, str(tmp_path), "w")
     try:
-        values = []
-        for _ in range(6):
-            fakehw.advance(n2.sysfs, [("intel-rapl:0", 3.0)], 3, 0.03)
-            time.sleep(0.3)
+        def energy():
             body = n2.get("/metrics")[1]
             line = [l for l in body.splitlines() if 'device="package-0"' in l and
                     l.startswith("wattprint_energy_joules_total")][0]
-            values.append(float(line.split()[-1]))
+            return float(line.split()[-1])
+
+        values = []
+        for i in range(6):
+            # each 3 J read before the next (a 5 J counter cannot be read
+            # across two of them): wait for the daemon's reading, not a time
+            fakehw.advance(n2.sysfs, [("intel-rapl:0", 3.0)], 3, 0.03)
+            wait_for(lambda: energy() >= 3.0 * (i + 1) - 1e-3, what="reading %d" % i)
+            values.append(energy())
         assert values == sorted(values)
         assert values[-1] == pytest.approx(18.0, rel=1e-3)
     finally:
@@ -244,12 +250,17 @@ def test_rootless_run_measures_through_the_socket(wattprint):
         wait_for(lambda: os.path.exists(sock), what="the socket")
         assert oct(os.stat(sock).st_mode & 0o777) == "0o666"
         user_env = dict(env, WATTPRINT_SOCKET=sock, WATTPRINT_LEDGER=os.path.join(out, "l.db"))
+        # the command says it started, then waits to be told to end: the
+        # energy is added between, while it runs
+        started, go = os.path.join(out, "started"), os.path.join(out, "go")
+        script = ("touch %s; while [ ! -e %s ]; do sleep 0.05; done" % (started, go))
         run = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 binary, "run", "--require-measured", "--json",
-                                os.path.join(out, "r.json"), "--", "sleep", "2"],
+                                os.path.join(out, "r.json"), "--", "sh", "-c", script],
                                env=user_env, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.6)
+        wait_for(lambda: os.path.exists(started), what="the command to start")
         fakehw.advance(sysfs, [("intel-rapl:0", 25.0)], 5, 0.05)  # as root, mid-run
+        open(go, "w").close()  # the run's last reading asks the daemon for a fresh one
         _, err = run.communicate(timeout=30)
         daemon.terminate()
         daemon.wait(timeout=10)
