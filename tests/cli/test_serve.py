@@ -244,8 +244,9 @@ def test_rootless_run_measures_through_the_socket(wattprint):
         os.mkdir(out)
         os.chmod(out, 0o777)
         env = dict(os.environ, WATTPRINT_SYSFS=sysfs, WATTPRINT_PROCFS=procfs)
-        daemon = subprocess.Popen([binary, "serve", "--listen", "none", "--socket", sock,
-                                   "--interval", "0.1"], env=env, stderr=subprocess.PIPE,
+        port = free_port()  # to see when the daemon has read what the test added
+        daemon = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port, "--socket",
+                                   sock, "--interval", "0.1"], env=env, stderr=subprocess.PIPE,
                                   text=True)
         wait_for(lambda: os.path.exists(sock), what="the socket")
         assert oct(os.stat(sock).st_mode & 0o777) == "0o666"
@@ -260,7 +261,16 @@ def test_rootless_run_measures_through_the_socket(wattprint):
                                env=user_env, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: os.path.exists(started), what="the command to start")
         fakehw.advance(sysfs, [("intel-rapl:0", 25.0)], 5, 0.05)  # as root, mid-run
-        open(go, "w").close()  # the run's last reading asks the daemon for a fresh one
+
+        def daemon_read_it():
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/metrics")
+            body = c.getresponse().read().decode()
+            c.close()
+            return 'device="package-0",sensor="rapl",method="measured"} 25.0' in body
+
+        wait_for(daemon_read_it, what="the daemon's reading of the 25 J")
+        open(go, "w").close()
         _, err = run.communicate(timeout=30)
         daemon.terminate()
         daemon.wait(timeout=10)
