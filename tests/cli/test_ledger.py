@@ -128,8 +128,10 @@ def test_sigkill_leaves_an_interrupted_run_with_its_checkpoint(measured):
                          start_new_session=True)
     t0 = time.monotonic()
     # a checkpoint that holds the 10 J (the command then sleeps): a state, not a delay
+    running = []
     for _ in range(1200):
-        running = measured.wp_json("ls")
+        ls = measured.wp("ls", "--json")  # fails until the ledger exists
+        running = json.loads(ls.stdout) if ls.returncode == 0 else []
         if running and running[0]["energy"]["cpu_j"] >= 10 - 1e-3:
             break
         time.sleep(0.05)
