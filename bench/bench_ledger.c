@@ -38,7 +38,8 @@ static void steady_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
-static const struct wp_sensor_ops steady_ops = {"steady", NULL, steady_read, steady_close};
+static const struct wp_sensor_ops steady_ops = {"steady", 1u << WP_CPU, NULL, steady_read,
+                                                steady_close};
 
 static void day_long_run(const char *dir)
 {
@@ -53,11 +54,14 @@ static void day_long_run(const char *dir)
     list[0] = wp_sensor_alloc(&steady_ops, 1);
     list[0]->channels[0] = (struct wp_channel){
         .sensor = "steady", .component = WP_CPU, .device = "package-0", .counted = true};
-    wp_meter_create(list, 1, 0, &run.meter);
-    wp_meter_start(run.meter);
+    struct wp_meter *m;
+    struct wp_reading r;
+
+    wp_meter_create(list, 1, 0, NULL, &m);
+    wp_meter_start(m);
     for (long i = 0; i < samples; i++)
-        wp_meter_sample(run.meter);
-    wp_meter_stop(run.meter);
+        wp_meter_sample(m);
+    wp_meter_stop(m);
     wp_uuid7(run.run_id);
     run.argc = 1;
     run.argv = argv;
@@ -65,7 +69,11 @@ static void day_long_run(const char *dir)
     run.end_wall_s = run.start_wall_s + 86400;
     wp_region_world(&run.assume.region);
     run.assume.pue = 1.0;
-    wp_run_account(&run);
+    if (wp_meter_read(m, true, &r) != 0) {
+        fprintf(stderr, "bench_ledger: out of memory\n");
+        exit(1);
+    }
+    wp_run_set_reading(&run, &r);
     if (wp_ledger_open(path, WP_LEDGER_WRITE, &l, err, sizeof err) ||
         wp_ledger_begin(l, &run, err, sizeof err) || wp_ledger_finish(l, &run, err, sizeof err)) {
         fprintf(stderr, "bench_ledger: %s\n", err);
@@ -74,9 +82,10 @@ static void day_long_run(const char *dir)
     wp_ledger_close(l);
     printf("a 24-hour run sampled at 10 Hz (%ld readings, %d kept): ledger %.2f MB "
            "(target < 20 MB)\n",
-           samples, wp_meter_n_samples(run.meter),
+           samples, run.reading.n_samples,
            (file_size(path) + file_size(strcat(path, "-wal"))) / 1e6);
-    wp_meter_free(run.meter);
+    wp_run_release(&run);
+    wp_meter_free(m);
 }
 
 int main(int argc, char **argv)

@@ -58,7 +58,7 @@ static void measure(const char *root, double interval, double seconds)
 
     for (int i = 0; i < n; i++)
         channels += sensors[i]->n_channels;
-    if (wp_meter_create(sensors, n, interval, &m)) {
+    if (wp_meter_create(sensors, n, interval, NULL, &m)) {
         fprintf(stderr, "meter: out of memory\n");
         exit(1);
     }

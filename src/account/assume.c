@@ -14,8 +14,10 @@
 int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
                       size_t cap)
 {
+    static const struct wp_carbon_names plain = {"region", "intensity", "PUE", "provider"};
+    const struct wp_carbon_names *nm = o->names ? o->names : &plain;
     const char *region = o->region;
-    const char *from = o->region_from ? o->region_from : "--region";
+    const char *from = o->region_from ? o->region_from : nm->region;
     char suggest[256], provider[32] = "";
 
     memset(a, 0, sizeof *a);
@@ -49,10 +51,10 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
             a->region.has_mix = false;
             a->region.year = 0;
         }
-        snprintf(a->intensity_source, sizeof a->intensity_source, "--intensity");
+        snprintf(a->intensity_source, sizeof a->intensity_source, "%s", nm->intensity);
     }
 
-    /* PUE: --pue, else --provider, else the cloud region's provider, else 1.0. */
+    /* PUE: given, else the provider's, else the cloud region's provider's, else 1.0. */
     if (o->provider)
         snprintf(provider, sizeof provider, "%s", o->provider);
     else if (strchr(a->region.code, ':'))
@@ -64,7 +66,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
             snprintf(a->pue_source, sizeof a->pue_source, "pue %.4g from %.200s", o->pue,
                      o->pue_from);
         else
-            snprintf(a->pue_source, sizeof a->pue_source, "--pue");
+            snprintf(a->pue_source, sizeof a->pue_source, "%s", nm->pue);
     } else if (provider[0]) {
         char src[200];
         if (wp_provider_pue(provider, &a->pue, src, sizeof src, suggest, sizeof suggest) == 0) {
@@ -75,20 +77,20 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
                 snprintf(a->pue_source, sizeof a->pue_source, "%s", src);
         } else {
             if (o->provider) {
-                snprintf(err, cap, "--provider: unknown provider '%s'; known: %s", o->provider,
-                         suggest);
+                snprintf(err, cap, "%s: unknown provider '%s'; known: %s", nm->provider,
+                         o->provider, suggest);
                 return -1;
             }
             a->pue = 1.0;
             a->pue_assumed = true;
             snprintf(a->pue_source, sizeof a->pue_source,
-                     "assumed 1.0: no published PUE for %s; set --pue", provider);
+                     "assumed 1.0: no published PUE for %s; set %s", provider, nm->pue);
         }
     } else {
         a->pue = 1.0;
         a->pue_assumed = true;
         snprintf(a->pue_source, sizeof a->pue_source,
-                 "assumed 1.0 (no data-centre overhead); set --pue or --provider");
+                 "assumed 1.0 (no data-centre overhead); set %s or %s", nm->pue, nm->provider);
     }
     a->embodied_g = o->embodied_g;
     a->has_embodied = o->embodied_set;
@@ -124,7 +126,8 @@ void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o
              "detected region %.80s (instance metadata); table: %.150s", code, r.source);
 }
 
-void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o)
+void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o,
+                    const struct wp_diag *d)
 {
     const char *token = getenv("WATTPRINT_ELECTRICITYMAPS_TOKEN");
     char zone[3], when[64], err[256];
@@ -134,11 +137,13 @@ void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o)
         return;
     if (a->region.assumed || !a->region.country3[0] ||
         wp_country_alpha2(a->region.country3, zone) != 0) {
-        wp_warn("live intensity: no country zone for region '%s'; using the table", a->region.code);
+        wp_diag(d, WP_HINT_NONE, "live intensity: no country zone for region '%s'; using the table",
+                a->region.code);
         return;
     }
     if (wp_emaps_fetch(zone, token, 2.0, &g, when, sizeof when, err, sizeof err) != 0) {
-        wp_warn("live intensity from Electricity Maps failed (%s); using the table's %.0f "
+        wp_diag(d, WP_HINT_NONE,
+                "live intensity from Electricity Maps failed (%s); using the table's %.0f "
                 "g/kWh",
                 err, a->region.intensity_g_per_kwh);
         snprintf(a->intensity_source, sizeof a->intensity_source,

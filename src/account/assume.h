@@ -4,6 +4,8 @@
 
 #include "account.h"
 
+#include "../util/diag.h"
+
 struct wp_carbon_opts {
     const char *region, *provider; /* NULL: not given */
     double pue, intensity, embodied_g;
@@ -11,6 +13,14 @@ struct wp_carbon_opts {
     /* where region, provider and pue came from when not from their options
      * (a configuration file's name); NULL: the option */
     const char *region_from, *provider_from, *pue_from;
+    /* how the front end names these settings, for sources and messages
+     * (NULL: plain words) */
+    const struct wp_carbon_names *names;
+};
+
+/* The names a front end gives its settings: "--pue" (CLI), "pue" (library). */
+struct wp_carbon_names {
+    const char *region, *intensity, *pue, *provider;
 };
 
 struct wp_cloud_info;
@@ -28,7 +38,9 @@ void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o
                         const struct wp_cloud_info *cloud);
 
 /* With WATTPRINT_ELECTRICITYMAPS_TOKEN set, replaces the table's intensity
- * with the live one; on failure keeps the table's and says so once. */
-void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o);
+ * with the live one; on failure keeps the table's and says so once through
+ * d. */
+void wp_carbon_live(struct wp_assumptions *a, const struct wp_carbon_opts *o,
+                    const struct wp_diag *d);
 
 #endif

@@ -10,7 +10,7 @@
 
 #define MAX_INTENSITY 5000.0 /* well above any grid's (lignite is about 1,100 g/kWh) */
 
-int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o)
+int wp_cli_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o)
 {
     switch (opt) {
     case WP_OPT_PUE:
@@ -52,10 +52,12 @@ int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_o
     return 0;
 }
 
-int wp_carbon_resolve_cli(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a)
+int wp_cli_carbon_resolve(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a)
 {
+    static const struct wp_carbon_names names = {"--region", "--intensity", "--pue", "--provider"};
     char err[512];
 
+    o->names = &names;
     wp_cli_config_carbon(o);
     if (wp_carbon_resolve(o, a, err, sizeof err) == 0)
         return 0;

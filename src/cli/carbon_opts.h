@@ -36,10 +36,10 @@ enum {
 /* Handles one carbon option (opt from getopt_long). Returns 1 if it was one
  * and valid, 0 if opt is not a carbon option, -1 after printing why the value
  * is wrong (prog names the subcommand in the message). */
-int wp_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o);
+int wp_cli_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carbon_opts *o);
 
 /* wp_carbon_resolve after filling what the options left unset from the
  * configuration files, saying why on stderr as prog. Returns 0 or -1. */
-int wp_carbon_resolve_cli(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a);
+int wp_cli_carbon_resolve(const char *prog, struct wp_carbon_opts *o, struct wp_assumptions *a);
 
 #endif

@@ -5,6 +5,10 @@
 /* Exit status for wattprint's own errors before the command starts. */
 #define WP_EXIT_USAGE 125
 
+/* Prints "wattprint: <message>\n" on stderr, in one write. Only the CLI
+ * prints; the layers below report through diagnostics. */
+void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 int wp_cmd_run(int argc, char **argv);
 int wp_cmd_regions(int argc, char **argv);
 int wp_cmd_ls(int argc, char **argv);

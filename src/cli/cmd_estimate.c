@@ -166,7 +166,7 @@ static int parse(int argc, char **argv, struct est_opts *o)
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int carbon = wp_carbon_opt("wattprint estimate", c, optarg, &o->carbon), rc;
+        int carbon = wp_cli_carbon_opt("wattprint estimate", c, optarg, &o->carbon), rc;
         char name[40];
         if (carbon < 0)
             return -1;
@@ -245,7 +245,7 @@ static void serving_keys(const struct est_opts *o, json_t *out, double total_e, 
 static int from_run(struct est_opts *o, struct wp_assumptions *a)
 {
     struct wp_ledger_opts lo = {.ledger_path = o->ledger};
-    struct wp_ledger *l = wp_ledger_open_cli("wattprint estimate", &lo, WP_LEDGER_READ);
+    struct wp_ledger *l = wp_cli_ledger_open("wattprint estimate", &lo, WP_LEDGER_READ);
     char err[1024], e[32], f[48], d[32], one[32], range[112];
     json_t *run, *work, *out;
     double done, energy, duration, per_unit, total_e, lo_f = 1, hi_f = 1;
@@ -547,7 +547,7 @@ int wp_cmd_estimate(int argc, char **argv)
     struct est_opts o = {0};
     struct wp_assumptions a;
 
-    if (parse(argc, argv, &o) || wp_carbon_resolve_cli("wattprint estimate", &o.carbon, &a))
+    if (parse(argc, argv, &o) || wp_cli_carbon_resolve("wattprint estimate", &o.carbon, &a))
         return USAGE_EXIT;
     if (o.ncompare > 0 && !o.in.inference) {
         fprintf(stderr, "wattprint estimate: --compare goes with --inference (it compares "

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "ledger_opts.h"
 
-#include "../report/run.h"
+#include "../run/run.h"
 
 #include "../util/util.h"
 
@@ -197,7 +197,7 @@ int wp_cmd_export(int argc, char **argv)
     char err[1024];
     json_t *runs, *rev;
     FILE *f = stdout;
-    int first = wp_ledger_parse("wattprint export", usage, "flx", argc, argv, &o), rc = 0;
+    int first = wp_cli_ledger_parse("wattprint export", usage, "flx", argc, argv, &o), rc = 0;
 
     if (first < 0)
         return 2;
@@ -206,7 +206,7 @@ int wp_cmd_export(int argc, char **argv)
         fprintf(stderr, "wattprint export: --format must be csv, json or codecarbon\n");
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint export", &o, WP_LEDGER_READ)))
+    if (!(l = wp_cli_ledger_open("wattprint export", &o, WP_LEDGER_READ)))
         return 1;
     runs = wp_ledger_list(l, &o.q, false, err, sizeof err);
     wp_ledger_close(l);

@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "ledger_opts.h"
 
-#include "../report/run.h"
+#include "../run/run.h"
 
 #include "../util/util.h"
 
@@ -22,7 +22,7 @@ int wp_cmd_ls(int argc, char **argv)
     char err[1024];
     json_t *runs, *run;
     size_t i;
-    int first = wp_ledger_parse("wattprint ls", ls_usage, "fl", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint ls", ls_usage, "fl", argc, argv, &o);
 
     if (first < 0)
         return 2;
@@ -30,7 +30,7 @@ int wp_cmd_ls(int argc, char **argv)
         fprintf(stderr, "wattprint ls: unexpected argument '%s'\n", argv[first]);
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint ls", &o, WP_LEDGER_READ)))
+    if (!(l = wp_cli_ledger_open("wattprint ls", &o, WP_LEDGER_READ)))
         return 1;
     runs = wp_ledger_list(l, &o.q, false, err, sizeof err);
     wp_ledger_close(l);
@@ -113,7 +113,7 @@ int wp_cmd_show(int argc, char **argv)
     struct wp_ledger *l;
     char err[1024];
     json_t *run;
-    int first = wp_ledger_parse("wattprint show", show_usage, "", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint show", show_usage, "", argc, argv, &o);
 
     if (first < 0)
         return 2;
@@ -121,7 +121,7 @@ int wp_cmd_show(int argc, char **argv)
         fprintf(stderr, "wattprint show: give one run id, or 'last'\n");
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint show", &o, WP_LEDGER_READ)))
+    if (!(l = wp_cli_ledger_open("wattprint show", &o, WP_LEDGER_READ)))
         return 1;
     run = wp_ledger_get(l, argv[first], o.json, err, sizeof err);
     wp_ledger_close(l);

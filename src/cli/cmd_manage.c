@@ -12,7 +12,7 @@ int wp_cmd_rm(int argc, char **argv)
     struct wp_ledger_opts o;
     struct wp_ledger *l;
     char err[1024];
-    int first = wp_ledger_parse("wattprint rm", rm_usage, "", argc, argv, &o), n;
+    int first = wp_cli_ledger_parse("wattprint rm", rm_usage, "", argc, argv, &o), n;
 
     if (first < 0)
         return 2;
@@ -20,7 +20,7 @@ int wp_cmd_rm(int argc, char **argv)
         fprintf(stderr, "wattprint rm: give the runs to delete\n");
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint rm", &o, WP_LEDGER_WRITE)))
+    if (!(l = wp_cli_ledger_open("wattprint rm", &o, WP_LEDGER_WRITE)))
         return 1;
     n = wp_ledger_remove(l, argv + first, argc - first, err, sizeof err);
     wp_ledger_close(l);
@@ -43,7 +43,7 @@ int wp_cmd_import(int argc, char **argv)
     struct wp_ledger *l;
     char err[1024];
     long added, skipped;
-    int first = wp_ledger_parse("wattprint import", import_usage, "", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint import", import_usage, "", argc, argv, &o);
 
     if (first < 0)
         return 2;
@@ -51,7 +51,7 @@ int wp_cmd_import(int argc, char **argv)
         fprintf(stderr, "wattprint import: give one ledger file to import\n");
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint import", &o, WP_LEDGER_WRITE)))
+    if (!(l = wp_cli_ledger_open("wattprint import", &o, WP_LEDGER_WRITE)))
         return 1;
     added = wp_ledger_import(l, argv[first], &skipped, err, sizeof err);
     wp_ledger_close(l);

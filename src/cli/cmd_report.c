@@ -54,7 +54,15 @@ static int emit(const char *path, char *text, const char *what, size_t n_runs)
     return rc;
 }
 
-int wp_cmd_report(int argc, char **argv)
+struct report_opts {
+    struct wp_ledger_opts lo;
+    const char *html, *md, *card, *training;
+    bool sci;
+};
+
+/* Parses argv. Returns the index of the run argument (argc for none), -1
+ * after --help, or -2 (said why). */
+static int parse(int argc, char **argv, struct report_opts *o)
 {
     enum { O_LEDGER = 256, O_EXP, O_PROJ, O_HTML, O_MD, O_CARD, O_TT, O_SCI };
     static const struct option longopts[] = {
@@ -69,101 +77,104 @@ int wp_cmd_report(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct wp_ledger_opts lo = {0};
-    const char *html = NULL, *md = NULL, *card = NULL, *training = "pre-training";
-    char err[1024], title[300];
-    bool sci = false, group;
-    struct wp_ledger *l;
-    json_t *runs;
-    int c, rc = 0;
+    const char **text[] = {[O_LEDGER - O_LEDGER] = &o->lo.ledger_path,
+                           [O_EXP - O_LEDGER] = &o->lo.q.experiment,
+                           [O_PROJ - O_LEDGER] = &o->lo.q.project,
+                           [O_HTML - O_LEDGER] = &o->html,
+                           [O_MD - O_LEDGER] = &o->md,
+                           [O_CARD - O_LEDGER] = &o->card,
+                           [O_TT - O_LEDGER] = &o->training};
+    int c;
 
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_LEDGER:
-            lo.ledger_path = optarg;
-            break;
-        case O_EXP:
-            lo.q.experiment = optarg;
-            break;
-        case O_PROJ:
-            lo.q.project = optarg;
-            break;
-        case O_HTML:
-            html = optarg;
-            break;
-        case O_MD:
-            md = optarg;
-            break;
-        case O_CARD:
-            card = optarg;
-            break;
-        case O_TT:
-            training = optarg;
-            break;
-        case O_SCI:
-            sci = true;
-            break;
-        case 'h':
+        if (c >= O_LEDGER && c <= O_TT) {
+            *text[c - O_LEDGER] = optarg;
+        } else if (c == O_SCI) {
+            o->sci = true;
+        } else if (c == 'h') {
             fputs(usage, stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "wattprint report: %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "wattprint report: unknown option '%s' (see --help)\n",
+            return -1;
+        } else {
+            fprintf(stderr,
+                    c == ':' ? "wattprint report: %s needs a value\n"
+                             : "wattprint report: unknown option '%s' (see --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return -2;
         }
     }
-    group = lo.q.experiment || lo.q.project;
-    if (group == (optind < argc) || argc - optind > 1) {
-        fprintf(stderr, "wattprint report: give one run (an id, or last), or --experiment or "
-                        "--project\n");
-        return 2;
-    }
-    if (strchr(training, '"') || strchr(training, '\n')) {
-        fprintf(stderr, "wattprint report: --training-type: no quotes or newlines\n");
-        return 2;
-    }
-    if (!html && !md && !card && !sci)
-        md = "-";
-    if (!(l = wp_ledger_open_cli("wattprint report", &lo, WP_LEDGER_READ)))
-        return 1;
-    if (group) {
-        runs = wp_ledger_list(l, &lo.q, false, err, sizeof err);
-        snprintf(title, sizeof title, "%s %.200s", lo.q.experiment ? "experiment" : "project",
-                 lo.q.experiment ? lo.q.experiment : lo.q.project);
+    return optind;
+}
+
+/* The runs the report is of: one, or an experiment's or a project's. */
+static json_t *load_runs(struct report_opts *o, const char *run_arg, char *title, size_t tcap)
+{
+    struct wp_ledger *l = wp_cli_ledger_open("wattprint report", &o->lo, WP_LEDGER_READ);
+    char err[1024];
+    json_t *runs, *run;
+
+    if (!l)
+        return NULL;
+    if (!run_arg) {
+        runs = wp_ledger_list(l, &o->lo.q, false, err, sizeof err);
+        snprintf(title, tcap, "%s %.200s", o->lo.q.experiment ? "experiment" : "project",
+                 o->lo.q.experiment ? o->lo.q.experiment : o->lo.q.project);
         if (runs && json_array_size(runs) == 0) {
             snprintf(err, sizeof err, "no runs in %s", title);
             json_decref(runs);
             runs = NULL;
         }
     } else {
-        json_t *run = wp_ledger_get(l, argv[optind], true, err, sizeof err);
+        run = wp_ledger_get(l, run_arg, true, err, sizeof err);
         runs = run ? json_array() : NULL;
         if (runs)
             json_array_append_new(runs, run);
     }
     wp_ledger_close(l);
-    if (!runs) {
+    if (!runs)
         fprintf(stderr, "wattprint report: %s\n", err);
-        return 1;
+    return runs;
+}
+
+int wp_cmd_report(int argc, char **argv)
+{
+    struct report_opts o = {.training = "pre-training"};
+    char title[300];
+    bool group;
+    json_t *runs;
+    int first = parse(argc, argv, &o), rc = 0;
+
+    if (first < 0)
+        return first == -1 ? 0 : 2;
+    group = o.lo.q.experiment || o.lo.q.project;
+    if (group == (first < argc) || argc - first > 1) {
+        fprintf(stderr, "wattprint report: give one run (an id, or last), or --experiment or "
+                        "--project\n");
+        return 2;
     }
-    if (html)
-        rc |= emit(html,
+    if (strchr(o.training, '"') || strchr(o.training, '\n')) {
+        fprintf(stderr, "wattprint report: --training-type: no quotes or newlines\n");
+        return 2;
+    }
+    if (!o.html && !o.md && !o.card && !o.sci)
+        o.md = "-";
+    if (!(runs = load_runs(&o, group ? NULL : argv[first], title, sizeof title)))
+        return 1;
+    if (o.html)
+        rc |= emit(o.html,
                    group ? wp_report_group_html(runs, title)
                          : wp_report_run_html(json_array_get(runs, 0)),
                    "HTML report", json_array_size(runs));
-    if (md)
-        rc |= emit(md,
+    if (o.md)
+        rc |= emit(o.md,
                    group ? wp_report_group_markdown(runs, title)
                          : wp_report_run_markdown(json_array_get(runs, 0)),
                    "Markdown report", json_array_size(runs));
-    if (card)
-        rc |= emit(card, wp_report_model_card(runs, training), "model card", json_array_size(runs));
-    if (sci) {
+    if (o.card)
+        rc |= emit(o.card, wp_report_model_card(runs, o.training), "model card",
+                   json_array_size(runs));
+    if (o.sci) {
         if (group)
             fprintf(stderr, "wattprint report: --sci scores one run; give its id\n");
         else

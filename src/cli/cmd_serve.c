@@ -5,6 +5,7 @@
 #include "config_opts.h"
 
 #include "../serve/serve.h"
+#include "../session/session.h"
 #include "../util/util.h"
 
 #include <getopt.h>
@@ -61,143 +62,179 @@ static int parse_listen(const char *v, char *addr, size_t cap, int *port)
     return 0;
 }
 
-int wp_cmd_serve(int argc, char **argv)
+enum { O_LISTEN = 256, O_SOCKET, O_MODE, O_RES, O_INTERVAL };
+
+static const struct option longopts[] = {
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"socket", required_argument, NULL, O_SOCKET},
+    {"socket-mode", required_argument, NULL, O_MODE},
+    {"socket-resolution", required_argument, NULL, O_RES},
+    {"interval", required_argument, NULL, O_INTERVAL},
+    {"help", no_argument, NULL, 'h'},
+    WP_CARBON_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+struct serve_opts {
+    struct wp_server_opts so;
+    struct wp_carbon_opts carbon;
+    char addr[64];
+    double interval;
+    bool interval_set;
+};
+
+/* One option of serve's own. Returns 0, 1 after --help, or 2 (said why). */
+static int serve_opt(struct serve_opts *o, int c, const char *arg, char **argv)
 {
-    enum { O_LISTEN = 256, O_SOCKET, O_MODE, O_RES, O_INTERVAL };
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"socket", required_argument, NULL, O_SOCKET},
-        {"socket-mode", required_argument, NULL, O_MODE},
-        {"socket-resolution", required_argument, NULL, O_RES},
-        {"interval", required_argument, NULL, O_INTERVAL},
-        {"help", no_argument, NULL, 'h'},
-        WP_CARBON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    struct wp_server_opts so = {
-        .port = WP_SERVE_DEFAULT_PORT, .socket_mode = 0666, .socket_resolution_s = 0.1};
-    struct wp_carbon_opts carbon = {0};
-    struct wp_assumptions assume;
-    struct wp_sensor_env env = {0};
-    struct wp_sensor **sensors;
-    struct wp_server *server;
-    struct wp_meter *meter;
-    char addr[64] = "127.0.0.1", err[512];
-    double interval = 1.0;
-    bool interval_set = false;
-    const char *v;
-    sigset_t sigs;
-    int c, n, sig;
+    char *end;
+
+    switch (c) {
+    case O_LISTEN:
+        if (parse_listen(arg, o->addr, sizeof o->addr, &o->so.port)) {
+            fprintf(stderr,
+                    "wattprint serve: --listen: '%s' is not ADDR:PORT "
+                    "(127.0.0.1:9731, [::1]:9731) or none\n",
+                    arg);
+            return 2;
+        }
+        return 0;
+    case O_SOCKET:
+        o->so.socket_path = arg;
+        return 0;
+    case O_MODE:
+        o->so.socket_mode = (unsigned)strtoul(arg, &end, 8);
+        if (*end || end == arg || o->so.socket_mode > 0777) {
+            fprintf(stderr, "wattprint serve: --socket-mode: '%s' is not an octal mode\n", arg);
+            return 2;
+        }
+        return 0;
+    case O_RES:
+        if (wp_parse_double(arg, &o->so.socket_resolution_s) || o->so.socket_resolution_s < 0.01 ||
+            o->so.socket_resolution_s > 60) {
+            fprintf(stderr,
+                    "wattprint serve: --socket-resolution: '%s' is not from 0.01 to 60 seconds\n",
+                    arg);
+            return 2;
+        }
+        return 0;
+    case O_INTERVAL:
+        o->interval_set = true;
+        if (wp_parse_double(arg, &o->interval) || wp_limit_check(WP_FIELD_INTERVAL, o->interval)) {
+            fprintf(stderr, "wattprint serve: --interval: '%s' is not %s\n", arg,
+                    wp_limit_of(WP_FIELD_INTERVAL)->what);
+            return 2;
+        }
+        return 0;
+    case 'h':
+        fputs(usage, stdout);
+        return 1;
+    case ':':
+        fprintf(stderr, "wattprint serve: %s needs a value\n", argv[optind - 1]);
+        return 2;
+    }
+    fprintf(stderr, "wattprint serve: unknown option '%s' (see --help)\n", argv[optind - 1]);
+    return 2;
+}
+
+/* Parses argv. Returns 0, 1 after --help (exit 0), or 2 (said why). */
+static int parse(int argc, char **argv, struct serve_opts *o)
+{
+    int c, rc;
 
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int k = wp_carbon_opt("wattprint serve", c, optarg, &carbon);
-        char *end;
+        int k = wp_cli_carbon_opt("wattprint serve", c, optarg, &o->carbon);
         if (k < 0)
             return 2;
-        if (k > 0)
-            continue;
-        switch (c) {
-        case O_LISTEN:
-            if (parse_listen(optarg, addr, sizeof addr, &so.port)) {
-                fprintf(stderr,
-                        "wattprint serve: --listen: '%s' is not ADDR:PORT "
-                        "(127.0.0.1:9731, [::1]:9731) or none\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case O_SOCKET:
-            so.socket_path = optarg;
-            break;
-        case O_MODE:
-            so.socket_mode = (unsigned)strtoul(optarg, &end, 8);
-            if (*end || end == optarg || so.socket_mode > 0777) {
-                fprintf(stderr, "wattprint serve: --socket-mode: '%s' is not an octal mode\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case O_RES:
-            if (wp_parse_double(optarg, &so.socket_resolution_s) || so.socket_resolution_s < 0.01 ||
-                so.socket_resolution_s > 60) {
-                fprintf(stderr,
-                        "wattprint serve: --socket-resolution: '%s' is not from 0.01 "
-                        "to 60 seconds\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case O_INTERVAL:
-            interval_set = true;
-            if (wp_parse_double(optarg, &interval) || interval < 0.01 || interval > 3600) {
-                fprintf(stderr,
-                        "wattprint serve: --interval: '%s' is not from 0.01 to 3600 "
-                        "seconds\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "wattprint serve: %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "wattprint serve: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
+        if (k == 0 && (rc = serve_opt(o, c, optarg, argv)) != 0)
+            return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "wattprint serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (so.port == 0 && !so.socket_path) {
+    if (o->so.port == 0 && !o->so.socket_path) {
         fprintf(stderr, "wattprint serve: nothing to serve: --listen none and no --socket\n");
         return 2;
     }
-    if (wp_carbon_resolve_cli("wattprint serve", &carbon, &assume))
-        return 2;
-    so.carbon = carbon.region || carbon.intensity_set || getenv("WATTPRINT_REGION");
-    so.listen_addr = addr;
+    return 0;
+}
 
-    if (!interval_set && (v = wp_cli_setting("interval", NULL, NULL, NULL)))
-        wp_parse_double(v, &interval); /* checked when the file was read */
-    env.only = wp_cli_setting("sensors", NULL, NULL, NULL);
-    env.sysfs_root = wp_sysfs_root();
-    env.procfs_root = wp_procfs_root();
-    env.allow_estimates = true;
-    env.gpus = "all";
-    env.no_socket = true; /* the daemon is the socket's source, not its client */
-    n = wp_sensors_probe(&env, &sensors);
-    if (n < 0 || wp_meter_create(sensors, n, interval, &meter)) {
-        fprintf(stderr, "wattprint serve: cannot open the sensors: out of memory\n");
+static void say(void *ctx, enum wp_hint hint, const char *msg)
+{
+    (void)ctx;
+    (void)hint;
+    fprintf(stderr, "wattprint serve: %s\n", msg);
+}
+
+/* The session the daemon serves: every backend but its own socket, all GPUs. */
+static int open_session(struct serve_opts *o, struct wp_session **s)
+{
+    const char *v;
+    struct wp_session_error e;
+    struct wp_session_opts so = {.interval_s = o->interval,
+                                 .gpus = "all",
+                                 .gpus_if_any = true,
+                                 .no_socket = true,
+                                 .diag = {say, NULL}};
+
+    if (!o->interval_set && (v = wp_cli_setting("interval", NULL, NULL, NULL)))
+        wp_parse_double(v, &so.interval_s); /* checked when the file was read */
+    so.sensors = wp_cli_setting("sensors", NULL, NULL, NULL);
+    if (wp_session_open(&so, s, &e) == 0)
+        return 0;
+    fprintf(stderr, "wattprint serve: cannot open the sensors: %s\n", e.msg);
+    return -1;
+}
+
+int wp_cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o = {
+        .so = {.port = WP_SERVE_DEFAULT_PORT, .socket_mode = 0666, .socket_resolution_s = 0.1},
+        .addr = "127.0.0.1",
+        .interval = 1.0};
+    struct wp_serve_source src = {wp_session_read_fresh, NULL};
+    struct wp_assumptions assume;
+    struct wp_server *server;
+    struct wp_session *s;
+    struct wp_reading r;
+    char err[512];
+    sigset_t sigs;
+    int rc, sig;
+
+    if ((rc = parse(argc, argv, &o)) != 0)
+        return rc == 1 ? 0 : rc;
+    if (wp_cli_carbon_resolve("wattprint serve", &o.carbon, &assume))
+        return 2;
+    o.so.carbon = o.carbon.region || o.carbon.intensity_set || getenv("WATTPRINT_REGION");
+    o.so.listen_addr = o.addr;
+    if (open_session(&o, &s))
         return 1;
-    }
+    src.ctx = s;
     /* signals are waited for here, not delivered to the server's threads */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    if (wp_server_start(meter, &assume, &so, &server, err, sizeof err)) {
+    if (wp_server_start(&src, &assume, &o.so, &server, err, sizeof err)) {
         fprintf(stderr, "wattprint serve: %s\n", err);
-        wp_meter_free(meter);
+        wp_session_free(s);
         return 1;
     }
-    wp_meter_on_tick(meter, 0, wp_server_refresh, server);
-    wp_meter_start(meter);
+    wp_session_on_tick(s, 0, wp_server_refresh, server);
+    wp_session_start(s);
     wp_server_refresh(server);
-    if (so.port)
-        wp_warn("serving http://%s%s%s:%d/metrics (%d channels)", strchr(addr, ':') ? "[" : "",
-                addr, strchr(addr, ':') ? "]" : "", so.port, wp_meter_n_channels(meter));
-    if (so.socket_path)
-        wp_warn("serving counters on %s (mode %04o)", so.socket_path, so.socket_mode);
+    if (o.so.port && wp_session_read(s, false, &r) == 0) {
+        wp_warn("serving http://%s%s%s:%d/metrics (%d channels)", strchr(o.addr, ':') ? "[" : "",
+                o.addr, strchr(o.addr, ':') ? "]" : "", o.so.port, r.n_channels);
+        wp_reading_free(&r);
+    }
+    if (o.so.socket_path)
+        wp_warn("serving counters on %s (mode %04o)", o.so.socket_path, o.so.socket_mode);
     sigwait(&sigs, &sig);
     wp_server_stop(server);
-    wp_meter_free(meter);
+    wp_session_free(s);
     return 0;
 }

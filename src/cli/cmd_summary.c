@@ -20,7 +20,7 @@ int wp_cmd_summary(int argc, char **argv)
     char err[1024];
     json_t *groups, *g;
     size_t i;
-    int first = wp_ledger_parse("wattprint summary", usage, "fb", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint summary", usage, "fb", argc, argv, &o);
 
     if (first < 0)
         return 2;
@@ -29,13 +29,17 @@ int wp_cmd_summary(int argc, char **argv)
                 first < argc ? "unexpected argument" : "--by is required (see --help)");
         return 2;
     }
-    if (!(l = wp_ledger_open_cli("wattprint summary", &o, WP_LEDGER_READ)))
+    if (wp_ledger_check_by(o.by, err, sizeof err)) {
+        fprintf(stderr, "wattprint summary: --by: %s\n", err);
+        return 2;
+    }
+    if (!(l = wp_cli_ledger_open("wattprint summary", &o, WP_LEDGER_READ)))
         return 1;
     groups = wp_ledger_summary(l, o.by, &o.q, err, sizeof err);
     wp_ledger_close(l);
     if (!groups) {
         fprintf(stderr, "wattprint summary: %s\n", err);
-        return err[0] == '-' ? 2 : 1;
+        return 1;
     }
     if (o.json) {
         json_dumpf(groups, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));

@@ -20,15 +20,15 @@ struct wp_ledger_opts {
  * subcommand accepts beyond --ledger and --json: f (filters), l (--limit),
  * b (--by), x (--format/--output). Returns the index of the first operand,
  * or -1 after printing the reason; exits 0 after --help (usage printed). */
-int wp_ledger_parse(const char *prog, const char *usage, const char *allowed, int argc, char **argv,
-                    struct wp_ledger_opts *o);
+int wp_cli_ledger_parse(const char *prog, const char *usage, const char *allowed, int argc,
+                        char **argv, struct wp_ledger_opts *o);
 
 /* Opens the ledger for reading or writing; prints the reason and returns
  * NULL on failure. */
-struct wp_ledger *wp_ledger_open_cli(const char *prog, const struct wp_ledger_opts *o, int mode);
+struct wp_ledger *wp_cli_ledger_open(const char *prog, const struct wp_ledger_opts *o, int mode);
 
 /* Parses a --since value: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z] (UTC), or a span
  * back from now such as 90m, 24h, 7d. Returns 0 and *out (epoch s), or -1. */
-int wp_parse_since(const char *text, double *out);
+int wp_cli_parse_since(const char *text, double *out);
 
 #endif

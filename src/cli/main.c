@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "config_opts.h"
 
-#include "../report/run.h"
+#include "../run/run.h"
 
 #include <stdio.h>
 #include <string.h>

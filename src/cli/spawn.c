@@ -3,8 +3,6 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
-#include "../sensors/sensor.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -49,7 +47,8 @@ static void restore_default_handlers(void)
         signal(forwarded_signals[i], SIG_DFL);
 }
 
-int wp_spawn_run(char *const argv[], struct wp_child_end *end)
+int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void *ctx,
+                 struct wp_child_end *end)
 {
     int pipefd[2], err = 0, status;
     ssize_t n;
@@ -80,7 +79,8 @@ int wp_spawn_run(char *const argv[], struct wp_child_end *end)
         _exit(127);
     }
     g_child = pid;
-    wp_sensors_set_root_pid(pid);
+    if (started)
+        started(ctx, pid);
     /* A signal that arrived before the child existed is passed on now. */
     if (g_forwarded)
         kill(pid, g_forwarded);

@@ -18,8 +18,10 @@ struct wp_child_end {
 void wp_spawn_install_handlers(void);
 
 /* Runs argv[0] (searched in PATH, never through a shell) with wattprint's own
- * stdin/stdout/stderr, waits for it, and fills *end. Returns 0, or a negative
- * errno when it could not fork. */
-int wp_spawn_run(char *const argv[], struct wp_child_end *end);
+ * stdin/stdout/stderr, calls started(ctx, pid) once it is forked (NULL: no
+ * call), waits for it, and fills *end. Returns 0, or a negative errno when
+ * it could not fork. */
+int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void *ctx,
+                 struct wp_child_end *end);
 
 #endif

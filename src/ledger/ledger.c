@@ -164,7 +164,7 @@ static int validate(struct wp_ledger *l, const char *path, int *version, char *e
     if (app != APPLICATION_ID && (app != 0 || tables != 0)) {
         snprintf(err, cap,
                  "%s is a SQLite database but not a wattprint ledger; it was left "
-                 "untouched (choose another --ledger path)",
+                 "untouched (choose another ledger path)",
                  path);
         return -1;
     }
@@ -207,7 +207,7 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
 
 /* This process's start time in clock ticks since boot (field 22 of
  * /proc/PID/stat), which tells a live process from a reused pid. */
-int wp_proc_start(long pid, char *out, size_t cap)
+int wp_ledger_proc_start(long pid, char *out, size_t cap)
 {
     char rel[64], buf[1024], *p;
     long n;
@@ -225,7 +225,7 @@ int wp_proc_start(long pid, char *out, size_t cap)
     return 0;
 }
 
-void wp_boot_id(char *out, size_t cap)
+void wp_ledger_boot_id(char *out, size_t cap)
 {
     long n = wp_read_text(wp_procfs_root(), "sys/kernel/random/boot_id", out, cap);
     if (n <= 0)
@@ -243,7 +243,7 @@ static void reap(struct wp_ledger *l)
     int rc;
 
     gethostname(host, sizeof host);
-    wp_boot_id(boot, sizeof boot);
+    wp_ledger_boot_id(boot, sizeof boot);
     if (sqlite3_prepare_v2(l->db,
                            "SELECT id, pid, proc_start, boot_id FROM runs "
                            "WHERE status = 'running' AND host = ?",
@@ -268,7 +268,7 @@ static void reap(struct wp_ledger *l)
         char now_start[64];
         bool gone = (run_boot && boot[0] && strcmp(run_boot, boot) != 0) ||
                     (kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
-                    (started && wp_proc_start(pid, now_start, sizeof now_start) == 0 &&
+                    (started && wp_ledger_proc_start(pid, now_start, sizeof now_start) == 0 &&
                      strcmp(now_start, started) != 0);
         if (!gone)
             continue;
@@ -327,7 +327,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         if (stat(path, &st) != 0) {
             snprintf(err, cap,
                      "no ledger at %s (runs are recorded there by wattprint run; "
-                     "set --ledger or WATTPRINT_LEDGER)",
+                     "name another ledger or set WATTPRINT_LEDGER)",
                      path);
             free(l);
             return -1;

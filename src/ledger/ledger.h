@@ -3,7 +3,7 @@
 #ifndef WP_LEDGER_H
 #define WP_LEDGER_H
 
-#include "../report/run.h"
+#include "../run/run.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -76,6 +76,9 @@ json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, ch
  * a JSON array of {key, runs, duration_s, device_hours, energy_j,
  * facility_energy_j, emissions_g}, then a final group with key null for the
  * total. NULL with the reason in err. */
+/* 0 when by is a grouping wp_ledger_summary knows, else -EINVAL and why. */
+int wp_ledger_check_by(const char *by, char *err, size_t cap);
+
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap);
 

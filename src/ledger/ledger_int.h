@@ -17,9 +17,9 @@ struct wp_ledger {
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap);
 
 /* A process's start time ("starttime" of /proc/PID/stat) as text. */
-int wp_proc_start(long pid, char *out, size_t cap);
+int wp_ledger_proc_start(long pid, char *out, size_t cap);
 
 /* The kernel's boot id, "" if unknown. */
-void wp_boot_id(char *out, size_t cap);
+void wp_ledger_boot_id(char *out, size_t cap);
 
 #endif

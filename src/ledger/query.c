@@ -190,6 +190,20 @@ json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, ch
     return run;
 }
 
+int wp_ledger_check_by(const char *by, char *err, size_t cap)
+{
+    static const char *const plain[] = {"project", "experiment", "host", "job", "day"};
+
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
+        if (strcmp(by, plain[i]) == 0)
+            return 0;
+    if (strncmp(by, "tag:", 4) == 0 && by[4])
+        return 0;
+    snprintf(err, cap, "'%s' is not a grouping: project, experiment, tag:KEY, day, host or job",
+             by);
+    return -EINVAL;
+}
+
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap)
 {
@@ -214,7 +228,7 @@ json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_q
         key_expr = "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND t.key = ?)";
         tag = by + 4;
     } else {
-        snprintf(err, cap, "--by: '%s' is not project, experiment, tag:KEY, day, host or job", by);
+        wp_ledger_check_by(by, err, cap);
         return NULL;
     }
     build_where(q, &w);

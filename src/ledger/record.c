@@ -113,27 +113,26 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     return 0;
 }
 
-/* The columns of a run as the meter and the account see it. */
+/* The columns of a run, from its reading and its account. */
 static void row_of(const struct wp_run *run, struct wp_ledger_row *r)
 {
-    struct wp_energy_totals t;
+    const struct wp_reading *rd = &run->reading;
 
-    wp_meter_totals(run->meter, &t);
     memset(r, 0, sizeof *r);
     r->id = run->run_id;
     r->status = wp_run_status_name(run->status);
     r->start_s = run->start_wall_s;
-    r->duration_s = wp_meter_duration_s(run->meter);
+    r->duration_s = rd->duration_s;
     r->host = run->host;
     r->user = run->user;
     r->project = run->labels.project;
     r->experiment = run->labels.experiment;
     r->job = run->labels.job;
-    r->energy_j = t.total_j;
+    r->energy_j = rd->totals.total_j;
     r->facility_energy_j = run->carbon.facility_energy_j;
     r->emissions_g = run->carbon.emissions_g;
-    for (int i = 0; i < wp_meter_n_channels(run->meter); i++)
-        r->n_gpus += wp_meter_channel(run->meter, i)->component == WP_GPU;
+    for (int i = 0; i < rd->n_channels; i++)
+        r->n_gpus += rd->channels[i].ch.component == WP_GPU;
     r->labels = &run->labels;
 }
 
@@ -145,8 +144,8 @@ int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, si
     char started[64] = "", boot[64];
     struct owner own = {(long)getpid(), started, boot};
 
-    wp_proc_start((long)getpid(), started, sizeof started);
-    wp_boot_id(boot, sizeof boot);
+    wp_ledger_proc_start((long)getpid(), started, sizeof started);
+    wp_ledger_boot_id(boot, sizeof boot);
     return write_run(l, run, &own, false, err, cap);
 }
 
@@ -160,11 +159,11 @@ int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, s
     return write_run(l, run, NULL, true, err, cap);
 }
 
-/* The meter's stored samples as one row: device names, and packed doubles. */
+/* The reading's samples as one row: device names, and packed doubles. */
 static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
-    struct wp_meter *m = run->meter;
-    int n_ch = wp_meter_n_channels(m), n = wp_meter_n_samples(m);
+    const struct wp_reading *rd = &run->reading;
+    int n_ch = rd->n_channels, n = rd->n_samples;
     size_t per = (size_t)n_ch + 1;
     double *data = malloc(sizeof *data * per * (size_t)(n > 0 ? n : 1));
     json_t *names = json_array();
@@ -179,9 +178,12 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
         return -1;
     }
     for (int c = 0; c < n_ch; c++)
-        json_array_append_new(names, json_string(wp_meter_channel(m, c)->device));
-    for (int k = 0; k < n; k++)
-        wp_meter_get_sample(m, k, &data[(size_t)k * per], &data[(size_t)k * per + 1]);
+        json_array_append_new(names, json_string(rd->channels[c].ch.device));
+    for (int k = 0; k < n; k++) {
+        data[(size_t)k * per] = rd->sample_t[k];
+        memcpy(&data[(size_t)k * per + 1], &rd->sample_e[(size_t)k * (size_t)n_ch],
+               (size_t)n_ch * sizeof *data);
+    }
     names_text = json_dumps(names, JSON_COMPACT);
     json_decref(names);
     if (sqlite3_prepare_v2(l->db,

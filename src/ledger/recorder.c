@@ -1,12 +1,13 @@
 /* Recording one run in the ledger while it runs. */
 #include "recorder.h"
 
-#include "../util/util.h"
+#include <string.h>
 
 static void failed(struct wp_recorder *r, const char *what, const char *err)
 {
     if (!r->said)
-        wp_warn("the ledger cannot record this run (%s: %s); the measurement is unaffected", what,
+        wp_diag(&r->diag, WP_HINT_NONE,
+                "the ledger cannot record this run (%s: %s); the measurement is unaffected", what,
                 err);
     r->said = true;
     wp_ledger_close(r->ledger);
@@ -23,7 +24,8 @@ void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *pat
     if (disabled)
         return;
     if (!wp_ledger_path(path_opt, path, sizeof path)) {
-        failed(r, "no path", "set --ledger, WATTPRINT_LEDGER or HOME");
+        wp_diag(&r->diag, WP_HINT_LEDGER_PATH, "the ledger cannot record this run (no path)");
+        r->said = true;
         return;
     }
     if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
@@ -39,18 +41,21 @@ void wp_recorder_checkpoint(void *arg)
 {
     struct wp_recorder *r = arg;
     struct wp_run snapshot;
+    struct wp_reading reading;
     char err[1024];
 
-    if (!r->ledger)
+    if (!r->ledger || !r->read || r->read(r->read_ctx, false, &reading) != 0)
         return;
     if (r->guard)
         pthread_mutex_lock(r->guard);
     snapshot = *r->run;
     if (r->guard)
         pthread_mutex_unlock(r->guard);
-    wp_run_account(&snapshot);
+    memset(&snapshot.reading, 0, sizeof snapshot.reading); /* the run's own stays its own */
+    wp_run_set_reading(&snapshot, &reading);
     if (wp_ledger_checkpoint(r->ledger, &snapshot, err, sizeof err) != 0)
         failed(r, "checkpoint", err);
+    wp_run_release(&snapshot);
 }
 
 void wp_recorder_finish(struct wp_recorder *r)

@@ -1,6 +1,6 @@
 /* Recording one run in the ledger while it runs: the row at the start,
  * checkpoints from the sampling thread, everything at the end. Failures are
- * said once on stderr and never change the run's outcome. */
+ * said once through diag and never change the run's outcome. */
 #ifndef WP_RECORDER_H
 #define WP_RECORDER_H
 
@@ -12,6 +12,10 @@ struct wp_recorder {
     struct wp_ledger *ledger; /* NULL: not recording (disabled or failed) */
     struct wp_run *run;
     pthread_mutex_t *guard; /* held while the run is copied for a checkpoint; may be NULL */
+    /* the reading a checkpoint records (the session's wp_session_read) */
+    int (*read)(void *ctx, bool with_samples, struct wp_reading *out);
+    void *read_ctx;
+    struct wp_diag diag;
     bool said;
 };
 
@@ -19,8 +23,8 @@ struct wp_recorder {
  * row as running. With disabled, records nothing. */
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path, bool disabled);
 
-/* A checkpoint of the run's totals; arg is the recorder. Safe to call from
- * the sampling thread (wp_meter_on_tick). */
+/* A checkpoint of the run with a fresh reading; arg is the recorder. Safe
+ * to call from the sampling thread (wp_session_on_tick). */
 void wp_recorder_checkpoint(void *arg);
 
 /* Writes the finished run, with its samples, and closes the ledger. */

@@ -1,12 +1,12 @@
 /* libwattprint: the public C API (include/wattprint.h), a thin face over the
- * sensors, the meter, the account and the ledger. */
+ * session, the result model, the account and the ledger. */
 #define _GNU_SOURCE
 #include "wattprint.h"
 
 #include "../account/assume.h"
 #include "../ledger/recorder.h"
-#include "../meter/meter.h"
-#include "../report/run.h"
+#include "../run/run.h"
+#include "../session/session.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -32,6 +32,7 @@ struct window {
 struct wattprint_meter {
     pthread_mutex_t mu;
     enum state state;
+    struct wp_session *session;
     struct wp_run run;
     struct wp_recorder rec;
     struct wp_carbon_opts carbon;
@@ -104,7 +105,8 @@ static void release(wattprint_meter *m)
 /* Frees everything a handle holds; it must not be in the registry. */
 static void destroy(wattprint_meter *m)
 {
-    wp_meter_free(m->run.meter);
+    wp_session_free(m->session);
+    wp_run_release(&m->run);
     for (int i = 0; i < m->n_windows; i++) {
         free(m->windows[i].e0);
         free(m->windows[i].json);
@@ -118,29 +120,69 @@ static void destroy(wattprint_meter *m)
     free(m);
 }
 
+/* Warnings from below, in the library's words (its fields, not options). */
+static void say(void *ctx, enum wp_hint hint, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "wattprint: %s%s\n", msg,
+            hint == WP_HINT_SERVE_SOCKET
+                ? " (run as root, make the counters readable, or point WATTPRINT_SOCKET at a "
+                  "wattprint serve socket)"
+            : hint == WP_HINT_LEDGER_PATH ? " (set the ledger option, WATTPRINT_LEDGER or HOME)"
+                                          : "");
+}
+
+static const struct wp_diag lib_diag = {say, NULL};
+static const struct wp_carbon_names lib_names = {"region", "intensity_g_per_kwh", "pue",
+                                                 "provider"};
+
+/* The session, its errors named by the options' fields. */
+static int open_session(wattprint_meter *m, const wattprint_options *opts)
+{
+    static const char *const field[] = {
+        [WP_FIELD_INTERVAL] = "interval_s",
+        [WP_FIELD_GPUS] = "gpus",
+        [WP_FIELD_SENSORS] = "sensors",
+        [WP_FIELD_REQUIRE_MEASURED] = "require_measured",
+    };
+    struct wp_session_opts so = {.interval_s = m->interval_s,
+                                 .gpus = opts->gpus,
+                                 .sensors = opts->sensors,
+                                 .require_measured = opts->require_measured != 0,
+                                 .diag = lib_diag};
+    struct wp_session_error e;
+    const char *name;
+
+    if (wp_session_open(&so, &m->session, &e) == 0)
+        return WATTPRINT_OK;
+    name = (size_t)e.field < sizeof field / sizeof *field ? field[e.field] : NULL;
+    return fail(e.code == -ENOMEM                      ? WATTPRINT_ENOMEM
+                : e.field == WP_FIELD_REQUIRE_MEASURED ? WATTPRINT_ESENSOR
+                                                       : WATTPRINT_EINVAL,
+                "%s%s%s", name ? name : "", name ? ": " : "", e.msg);
+}
+
 int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
 {
     static const wattprint_options defaults;
-    struct wp_sensor_env env = {0};
-    struct wp_sensor **sensors;
     wattprint_meter *m;
     char err[512];
-    int n, rc = WATTPRINT_OK;
+    int rc = WATTPRINT_OK;
 
     if (!out)
         return fail(WATTPRINT_EINVAL, "no place for the handle (out is NULL)");
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    if (opts->interval_s < 0 || opts->interval_s > 3600 || !isfinite(opts->interval_s) ||
-        (opts->interval_s > 0 && opts->interval_s < 0.001))
-        return fail(WATTPRINT_EINVAL, "interval_s must be 0 (1 s) or from 0.001 to 3600");
-    if (opts->pue != 0 && !(opts->pue >= WP_PUE_MIN && opts->pue <= WP_PUE_MAX))
-        return fail(WATTPRINT_EINVAL, "pue must be from 1.0 to 3.0");
-    if (opts->intensity_g_per_kwh < 0 || !isfinite(opts->intensity_g_per_kwh))
-        return fail(WATTPRINT_EINVAL, "intensity_g_per_kwh must be finite and not negative");
-    if (opts->sensors && wp_sensors_check_list(opts->sensors, err, sizeof err))
-        return fail(WATTPRINT_EINVAL, "sensors: %s", err);
+    if (opts->interval_s != 0 && wp_limit_check(WP_FIELD_INTERVAL, opts->interval_s))
+        return fail(WATTPRINT_EINVAL, "interval_s must be 0 (1 s) or %s",
+                    wp_limit_of(WP_FIELD_INTERVAL)->what);
+    if (opts->pue != 0 && wp_limit_check(WP_FIELD_PUE, opts->pue))
+        return fail(WATTPRINT_EINVAL, "pue must be 0 (the provider's) or %s",
+                    wp_limit_of(WP_FIELD_PUE)->what);
+    if (wp_limit_check(WP_FIELD_INTENSITY, opts->intensity_g_per_kwh))
+        return fail(WATTPRINT_EINVAL, "intensity_g_per_kwh must be %s",
+                    wp_limit_of(WP_FIELD_INTENSITY)->what);
     if (!(m = calloc(1, sizeof *m)))
         return fail(WATTPRINT_ENOMEM, "out of memory");
     pthread_mutex_init(&m->mu, NULL);
@@ -151,6 +193,7 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
     m->carbon.pue_set = opts->pue > 0;
     m->carbon.intensity = opts->intensity_g_per_kwh;
     m->carbon.intensity_set = opts->intensity_g_per_kwh > 0;
+    m->carbon.names = &lib_names;
     if (wp_carbon_resolve(&m->carbon, &m->run.assume, err, sizeof err) != 0) {
         rc = fail(strstr(err, "unknown") ? WATTPRINT_ENOENT : WATTPRINT_EINVAL, "%s", err);
         goto out;
@@ -175,27 +218,10 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
     m->run.argv = m->argv;
     snprintf(m->run.work.unit, sizeof m->run.work.unit, "steps");
 
-    env.sysfs_root = wp_sysfs_root();
-    env.procfs_root = wp_procfs_root();
-    env.allow_estimates = !opts->require_measured;
-    env.gpus = opts->gpus;
-    env.gpus_only = wp_sensors_other_rank();
-    env.only = opts->sensors;
-    n = wp_sensors_probe(&env, &sensors);
-    if (n < 0) {
-        rc = fail(WATTPRINT_ENOMEM, "out of memory opening the sensors");
+    if ((rc = open_session(m, opts)) != WATTPRINT_OK)
         goto out;
-    }
-    if (env.gpu_error ||
-        (opts->require_measured && (env.unreadable > 0 || !(env.covered & (1u << WP_CPU))))) {
-        wp_sensors_close(sensors, n);
-        rc = env.gpu_error ? fail(WATTPRINT_EINVAL, "gpus: an entry names no GPU here")
-                           : fail(WATTPRINT_ESENSOR, "require_measured: no CPU energy counter "
-                                                     "can be read here");
-        goto out;
-    }
-    if (wp_meter_create(sensors, n, m->interval_s, &m->run.meter) != 0 || registry_add(m) != 0) {
-        rc = fail(WATTPRINT_ENOMEM, "out of memory creating the meter");
+    if (registry_add(m) != 0) {
+        rc = fail(WATTPRINT_ENOMEM, "out of memory");
         goto out;
     }
     *out = m;
@@ -203,6 +229,24 @@ out:
     if (rc != WATTPRINT_OK)
         destroy(m);
     return rc;
+}
+
+static int read_session(void *session, bool with_samples, struct wp_reading *out)
+{
+    return wp_session_read(session, with_samples, out);
+}
+
+/* A fresh reading now, into the run's result (accounted). */
+static int take(wattprint_meter *m, bool with_samples)
+{
+    struct wp_reading r;
+
+    if (m->state == RUNNING)
+        wp_session_sample(m->session);
+    if (wp_session_read(m->session, with_samples, &r) != 0)
+        return fail(WATTPRINT_ENOMEM, "out of memory");
+    wp_run_set_reading(&m->run, &r);
+    return WATTPRINT_OK;
 }
 
 int wattprint_start(wattprint_meter *m)
@@ -223,12 +267,13 @@ int wattprint_start(wattprint_meter *m)
     m->run.status = WP_RUN_RUNNING;
     m->run.start_wall_s = wp_wall_s();
     wp_run_account(&m->run);
-    m->rec.guard = &m->mu;
+    m->rec = (struct wp_recorder){
+        .guard = &m->mu, .read = read_session, .read_ctx = m->session, .diag = lib_diag};
     wp_recorder_open(&m->rec, &m->run, m->ledger && *m->ledger ? m->ledger : NULL,
                      m->ledger && !*m->ledger);
     if (m->rec.ledger)
-        wp_meter_on_tick(m->run.meter, 5.0, wp_recorder_checkpoint, &m->rec);
-    rc = wp_meter_start(m->run.meter);
+        wp_session_on_tick(m->session, 5.0, wp_recorder_checkpoint, &m->rec);
+    rc = wp_session_start(m->session);
     if (rc) {
         release(m);
         return fail(WATTPRINT_ENOMEM, "cannot start the sampler: %s", strerror(-rc));
@@ -276,7 +321,12 @@ int wattprint_window_begin(wattprint_meter *m, const char *name)
     }
     free(w->json);
     w->json = NULL;
-    n_ch = wp_meter_n_channels(m->run.meter);
+    /* a fresh reading marks the boundary */
+    if ((rc = take(m, false)) != WATTPRINT_OK) {
+        release(m);
+        return rc;
+    }
+    n_ch = m->run.reading.n_channels;
     free(w->e0);
     w->e0 = calloc((size_t)(n_ch > 0 ? n_ch : 1), sizeof *w->e0);
     if (!w->e0) {
@@ -284,9 +334,9 @@ int wattprint_window_begin(wattprint_meter *m, const char *name)
         return fail(WATTPRINT_ENOMEM, "out of memory");
     }
     snprintf(w->name, sizeof w->name, "%s", name);
-    wp_meter_sample(m->run.meter); /* a fresh reading marks the boundary */
-    wp_meter_energies(m->run.meter, w->e0);
-    w->t0 = wp_meter_duration_s(m->run.meter);
+    for (int i = 0; i < n_ch; i++)
+        w->e0[i] = m->run.reading.channels[i].energy_j;
+    w->t0 = m->run.reading.duration_s;
     w->work0 = m->run.work.done;
     w->open = true;
     release(m);
@@ -325,18 +375,19 @@ int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result 
         release(m);
         return fail(WATTPRINT_ENOENT, "no open window '%s'", name ? name : "(null)");
     }
-    n_ch = wp_meter_n_channels(m->run.meter);
+    if ((rc = take(m, false)) != WATTPRINT_OK) {
+        release(m);
+        return rc;
+    }
+    n_ch = m->run.reading.n_channels;
     if (!(e = calloc((size_t)(n_ch > 0 ? n_ch : 1), sizeof *e))) {
         release(m);
         return fail(WATTPRINT_ENOMEM, "out of memory");
     }
-    wp_meter_sample(m->run.meter);
-    wp_meter_energies(m->run.meter, e);
     for (int i = 0; i < n_ch; i++)
-        e[i] -= w->e0[i];
-    wp_meter_totals_of(m->run.meter, e, &t);
-    fill_result(m, &t, wp_meter_duration_s(m->run.meter) - w->t0, m->run.work.done - w->work0,
-                &w->result);
+        e[i] = m->run.reading.channels[i].energy_j - w->e0[i];
+    wp_reading_totals_of(&m->run.reading, e, &t);
+    fill_result(m, &t, m->run.reading.duration_s - w->t0, m->run.work.done - w->work0, &w->result);
     {
         json_t *j = json_pack(
             "{s:s, s:f, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:f, s:f, s:s, s:{s:s, s:f}}", "name",
@@ -412,23 +463,23 @@ int wattprint_stop(wattprint_meter *m)
     }
     /* the sampler's checkpoints take the lock: stop it first */
     release(m);
-    wp_meter_stop(m->run.meter);
+    wp_session_stop(m->session);
     if ((rc = acquire(m)))
         return rc;
     m->run.end_wall_s = wp_wall_s();
     m->run.status = WP_RUN_COMPLETED;
-    wp_carbon_live(&m->run.assume, &m->carbon);
+    m->state = STOPPED;
+    take(m, true); /* with its samples, for the ledger */
+    wp_carbon_live(&m->run.assume, &m->carbon, &lib_diag);
     wp_run_account(&m->run);
     m->rec.guard = NULL;
     wp_recorder_finish(&m->rec);
-    m->state = STOPPED;
     release(m);
     return WATTPRINT_OK;
 }
 
 int wattprint_read(wattprint_meter *m, wattprint_result *out)
 {
-    struct wp_energy_totals t;
     int rc = acquire(m);
 
     if (rc)
@@ -437,10 +488,11 @@ int wattprint_read(wattprint_meter *m, wattprint_result *out)
         release(m);
         return fail(WATTPRINT_EINVAL, "no place for the result (out is NULL)");
     }
-    if (m->state == RUNNING)
-        wp_meter_sample(m->run.meter);
-    wp_meter_totals(m->run.meter, &t);
-    fill_result(m, &t, wp_meter_duration_s(m->run.meter), m->run.work.done, out);
+    if (m->state == RUNNING && (rc = take(m, false)) != WATTPRINT_OK) {
+        release(m);
+        return rc;
+    }
+    fill_result(m, &m->run.reading.totals, m->run.reading.duration_s, m->run.work.done, out);
     release(m);
     return WATTPRINT_OK;
 }
@@ -455,9 +507,9 @@ int wattprint_json(wattprint_meter *m, char **json)
         release(m);
         return fail(WATTPRINT_EINVAL, "no place for the JSON (json is NULL)");
     }
-    if (m->state == RUNNING) {
-        wp_meter_sample(m->run.meter);
-        wp_run_account(&m->run);
+    if (m->state == RUNNING && (rc = take(m, false)) != WATTPRINT_OK) {
+        release(m);
+        return rc;
     }
     *json = wp_run_json_string(&m->run);
     release(m);

@@ -15,6 +15,7 @@
 
 struct wp_meter {
     struct wp_sensor **sensors;
+    struct wp_diag diag; /* warnings while sampling */
     int n_sensors, n_ch;
     const struct wp_channel **ch;
     int *first; /* index of each sensor's first channel */
@@ -64,7 +65,8 @@ double wp_meter_max_interval(struct wp_sensor *const *sensors, int n)
     return best;
 }
 
-int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct wp_meter **out)
+int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s,
+                    const struct wp_diag *diag, struct wp_meter **out)
 {
     struct wp_meter *m = calloc(1, sizeof *m);
     double max_iv = wp_meter_max_interval(sensors, n);
@@ -74,6 +76,8 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct
         goto nomem;
     m->sensors = sensors;
     m->n_sensors = n;
+    if (diag)
+        m->diag = *diag;
     for (int i = 0; i < n; i++)
         m->n_ch += sensors[i]->n_channels;
     size_t c = (size_t)(m->n_ch > 0 ? m->n_ch : 1);
@@ -91,7 +95,7 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct
     m->s_t = calloc(WP_METER_MAX_SAMPLES, sizeof *m->s_t);
     m->s_e = calloc(WP_METER_MAX_SAMPLES * c, sizeof *m->s_e);
     if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps || !m->lost ||
-        !m->ok || !m->seen || !m->s_t || !m->s_e)
+        !m->ok || !m->seen || !m->prev_uj || !m->power_w || !m->s_t || !m->s_e)
         goto nomem;
     for (int i = 0; i < n; i++) {
         m->first[i] = k;
@@ -99,7 +103,8 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct
             m->ch[k++] = &sensors[i]->channels[j];
     }
     if (max_iv > 0 && interval_s > max_iv) {
-        wp_warn("sampling every %.3g s instead of %.3g s, so that no energy counter can wrap "
+        wp_diag(&m->diag, WP_HINT_NONE,
+                "sampling every %.3g s instead of %.3g s, so that no energy counter can wrap "
                 "twice between two readings",
                 max_iv, interval_s);
         interval_s = max_iv;
@@ -166,7 +171,8 @@ static void read_locked(struct wp_meter *m, double now)
         if (!m->ok[c]) {
             /* A counter that vanishes or fails keeps the energy it counted so far. */
             m->lost[c] = true;
-            wp_warn("the %s counter for %s stopped reading; its energy up to now is kept",
+            wp_diag(&m->diag, WP_HINT_NONE,
+                    "the %s counter for %s stopped reading; its energy up to now is kept",
                     m->ch[c]->sensor, m->ch[c]->device);
             continue;
         }
@@ -374,27 +380,39 @@ unsigned wp_meter_wraps(struct wp_meter *m, int i)
     return w;
 }
 
+/* Adds one channel's joules to the totals: each joule once, psys apart. */
+static void add_to_totals(const struct wp_channel *ch, double e, struct wp_energy_totals *out)
+{
+    if (ch->component == WP_PSYS) {
+        out->psys_j += e;
+        out->has_psys = true;
+        return;
+    }
+    if (!ch->counted)
+        return;
+    if (ch->method == WP_ESTIMATED)
+        out->any_estimated = true;
+    if (ch->component == WP_CPU)
+        out->cpu_j += e;
+    else if (ch->component == WP_DRAM)
+        out->dram_j += e;
+    else if (ch->component == WP_GPU)
+        out->gpu_j += e;
+}
+
 void wp_meter_totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out)
 {
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < m->n_ch; i++) {
-        const struct wp_channel *ch = m->ch[i];
-        if (ch->component == WP_PSYS) {
-            out->psys_j += e[i];
-            out->has_psys = true;
-            continue;
-        }
-        if (!ch->counted)
-            continue;
-        if (ch->method == WP_ESTIMATED)
-            out->any_estimated = true;
-        if (ch->component == WP_CPU)
-            out->cpu_j += e[i];
-        else if (ch->component == WP_DRAM)
-            out->dram_j += e[i];
-        else if (ch->component == WP_GPU)
-            out->gpu_j += e[i];
-    }
+    for (int i = 0; i < m->n_ch; i++)
+        add_to_totals(m->ch[i], e[i], out);
+    out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
+}
+
+void wp_reading_totals_of(const struct wp_reading *r, const double *e, struct wp_energy_totals *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < r->n_channels; i++)
+        add_to_totals(&r->channels[i].ch, e[i], out);
     out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
 }
 
@@ -465,4 +483,68 @@ void wp_meter_get_sample(struct wp_meter *m, int k, double *t_s, double *energy_
             energy_j[c] = (double)m->s_e[(size_t)k * m->n_ch + c] / 1e6;
     }
     pthread_mutex_unlock(&m->mu);
+}
+
+/* Copies the stored samples; called with the lock held. */
+static int copy_samples(struct wp_meter *m, struct wp_reading *out)
+{
+    size_t n = (size_t)m->s_n, c = (size_t)m->n_ch;
+
+    out->sample_t = malloc((n ? n : 1) * sizeof *out->sample_t);
+    out->sample_e = malloc((n * c > 0 ? n * c : 1) * sizeof *out->sample_e);
+    if (!out->sample_t || !out->sample_e)
+        return -ENOMEM;
+    out->n_samples = m->s_n;
+    memcpy(out->sample_t, m->s_t, n * sizeof *out->sample_t);
+    for (size_t k = 0; k < n * c; k++)
+        out->sample_e[k] = (double)m->s_e[k] / 1e6;
+    return 0;
+}
+
+int wp_meter_read(struct wp_meter *m, bool with_samples, struct wp_reading *out)
+{
+    double stack[64], *e;
+    int rc = 0;
+
+    memset(out, 0, sizeof *out);
+    out->channels = calloc((size_t)(m->n_ch > 0 ? m->n_ch : 1), sizeof *out->channels);
+    if (!out->channels)
+        return -ENOMEM;
+    e = m->n_ch <= 64 ? stack : malloc((size_t)m->n_ch * sizeof *e);
+    if (!e) {
+        wp_reading_free(out);
+        return -ENOMEM;
+    }
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < m->n_ch; i++) {
+        struct wp_reading_channel *c = &out->channels[i];
+        c->ch = *m->ch[i];
+        c->energy_j = e[i] = (double)m->energy_uj[i] / 1e6;
+        c->power_w = m->power_w[i];
+        c->lost = m->lost[i];
+        c->wraps = m->wraps[i];
+    }
+    out->n_channels = m->n_ch;
+    out->duration_s = m->started ? m->t_last - m->t_start : 0;
+    out->elapsed_s = !m->started ? 0 : m->stopped ? out->duration_s : wp_mono_s() - m->t_start;
+    out->age_s = m->started ? wp_mono_s() - m->t_last : 1e9;
+    out->interval_s = m->interval_s;
+    out->recent_power_w = m->recent_power_w;
+    if (with_samples)
+        rc = copy_samples(m, out);
+    pthread_mutex_unlock(&m->mu);
+    wp_meter_totals_of(m, e, &out->totals);
+    if (e != stack)
+        free(e);
+    if (rc)
+        wp_reading_free(out);
+    return rc;
+}
+
+void wp_reading_free(struct wp_reading *r)
+{
+    free(r->channels);
+    free(r->sample_t);
+    free(r->sample_e);
+    memset(r, 0, sizeof *r);
 }

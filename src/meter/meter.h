@@ -24,6 +24,44 @@ struct wp_energy_totals {
  * without a range was reset: 0 is returned and the caller rebases. */
 uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range);
 
+/* One channel of a reading: the sensor's description, and values. */
+struct wp_reading_channel {
+    struct wp_channel ch;
+    double energy_j; /* since the first reading */
+    double power_w;  /* between the last two readings */
+    bool lost;       /* stopped reading mid-run; energy kept up to then */
+    unsigned wraps;
+};
+
+/* Everything a meter knows at one moment, as plain values taken under one
+ * lock: what the result model and the sinks read. */
+struct wp_reading {
+    double duration_s;     /* first reading to the last one taken */
+    double elapsed_s;      /* first reading to now (the duration once stopped) */
+    double age_s;          /* since the last reading */
+    double interval_s;     /* the sampling interval in force */
+    double recent_power_w; /* counted channels, between the last two readings */
+    int n_channels;
+    struct wp_reading_channel *channels;
+    struct wp_energy_totals totals;
+    int n_samples;    /* 0 unless asked for */
+    double *sample_t; /* n_samples times, seconds since the start */
+    double *sample_e; /* n_samples x n_channels cumulative energies, J */
+};
+
+/* Fills out (which the caller frees with wp_reading_free) with one
+ * consistent reading, with the stored samples when with_samples. Returns 0
+ * or -ENOMEM (out is then empty). */
+int wp_meter_read(struct wp_meter *m, bool with_samples, struct wp_reading *out);
+
+/* Totals of per-channel energies e[0..r->n_channels) (joules) by the meter's
+ * rules (each joule once, psys apart), for a window between two readings. */
+void wp_reading_totals_of(const struct wp_reading *r, const double *e,
+                          struct wp_energy_totals *out);
+
+/* Frees what wp_meter_read allocated and empties r. */
+void wp_reading_free(struct wp_reading *r);
+
 /* Longest interval at which no channel can wrap twice between two reads, with
  * a factor 2 margin: min over channels of range / max_power / 2. Returns 0
  * when no channel wraps. */
@@ -31,8 +69,10 @@ double wp_meter_max_interval(struct wp_sensor *const *sensors, int n);
 
 /* Creates a meter over n sensors, which it takes and closes in
  * wp_meter_free. interval_s is clamped to wp_meter_max_interval (with a
- * warning). Returns 0 and *out, or -ENOMEM (the sensors are then closed). */
-int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s, struct wp_meter **out);
+ * warning through diag, which is kept for warnings while sampling; NULL:
+ * none). Returns 0 and *out, or -ENOMEM (the sensors are then closed). */
+int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s,
+                    const struct wp_diag *diag, struct wp_meter **out);
 
 /* Calls fn(arg) from the sampling thread, after a reading, at most every
  * every_s seconds (and not under the meter's lock, so fn may read the meter).

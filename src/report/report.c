@@ -3,7 +3,7 @@
 
 #include "../util/buf.h"
 #include "../util/util.h"
-#include "run.h"
+#include "../run/run.h"
 #include "svg.h"
 
 #include <math.h>
@@ -149,125 +149,133 @@ static void assumptions_html(struct wp_buf *b, json_t *run)
     wp_buf_printf(b, "</ul>");
 }
 
-char *wp_report_run_html(json_t *run)
+/* The heading, the command, and the cards of the main figures. */
+static void run_heading_html(struct wp_buf *b, json_t *run)
 {
-    struct wp_buf b = {0};
     json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
-    json_t *work = json_object_get(run, "work"), *eq = json_object_get(run, "equivalents");
-    json_t *ch;
-    struct series sr;
+    json_t *work = json_object_get(run, "work");
     char cmd[512], title[600], v[64], d[32];
-    size_t i;
 
     wp_run_command_text(run, cmd, sizeof cmd);
     snprintf(title, sizeof title, "wattprint report: %s", cmd);
-    head(&b, title);
-    wp_buf_printf(&b, "<h1>Energy and carbon of <code>");
+    head(b, title);
+    wp_buf_printf(b, "<h1>Energy and carbon of <code>");
     if (strlen(cmd) > 100) /* the heading names it; the whole command follows below */
         memcpy(cmd + 97, "...", 4);
-    wp_buf_escape(&b, cmd);
+    wp_buf_escape(b, cmd);
     wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
-    wp_buf_printf(&b, "</code></h1>");
+    wp_buf_printf(b, "</code></h1>");
     wp_run_command_text(run, cmd, sizeof cmd);
     if (strlen(cmd) > 100) {
-        wp_buf_printf(&b, "<p class=\"muted\">Command: <code>");
-        wp_buf_escape(&b, cmd);
-        wp_buf_printf(&b, "</code></p>");
+        wp_buf_printf(b, "<p class=\"muted\">Command: <code>");
+        wp_buf_escape(b, cmd);
+        wp_buf_printf(b, "</code></p>");
     }
-    wp_buf_printf(&b, "<p class=\"muted\">Run ");
-    wp_buf_escape(&b, wp_json_str(run, "run_id"));
-    wp_buf_printf(&b, " &middot; started ");
-    wp_buf_escape(&b, wp_json_str(run, "start"));
-    wp_buf_printf(&b, " on ");
-    wp_buf_escape(&b, wp_json_str(run, "host"));
-    wp_buf_printf(&b, " &middot; %s &middot; %s (exit %d)</p><div class=\"cards\">", d,
+    wp_buf_printf(b, "<p class=\"muted\">Run ");
+    wp_buf_escape(b, wp_json_str(run, "run_id"));
+    wp_buf_printf(b, " &middot; started ");
+    wp_buf_escape(b, wp_json_str(run, "start"));
+    wp_buf_printf(b, " on ");
+    wp_buf_escape(b, wp_json_str(run, "host"));
+    wp_buf_printf(b, " &middot; %s &middot; %s (exit %d)</p><div class=\"cards\">", d,
                   wp_json_str(run, "status"), (int)wp_json_num(run, "exit_code"));
     wp_fmt_energy(wp_json_num(energy, "total_j"), v, sizeof v);
-    card(&b,
+    card(b,
          strcmp(wp_json_str(run, "method"), "measured") == 0 ? "energy (measured)"
                                                              : "energy (includes estimates)",
          v);
     wp_fmt_energy(wp_json_num(run, "facility_energy_j"), v, sizeof v);
-    card(&b, "with the data centre (PUE)", v);
+    card(b, "with the data centre (PUE)", v);
     wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
-    card(&b, "CO2e", v);
+    card(b, "CO2e", v);
     if (json_is_object(work) && wp_json_num(work, "done") > 0) {
         char per[64], one[32], n[48];
         wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), per, sizeof per);
         wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
         wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
-        wp_buf_printf(&b, "<div class=\"card\"><b>");
-        wp_buf_escape(&b, per);
-        wp_buf_printf(&b, "</b>per ");
-        wp_buf_escape(&b, one);
-        wp_buf_printf(&b, " (%s done)</div>", n);
+        wp_buf_printf(b, "<div class=\"card\"><b>");
+        wp_buf_escape(b, per);
+        wp_buf_printf(b, "</b>per ");
+        wp_buf_escape(b, one);
+        wp_buf_printf(b, " (%s done)</div>", n);
     }
-    wp_buf_printf(&b, "</div>");
+    wp_buf_printf(b, "</div>");
+}
 
-    wp_buf_printf(&b, "<h2>Power over time</h2>");
+/* Power over time, and energy by component with the channels' table. */
+static void run_energy_html(struct wp_buf *b, json_t *run)
+{
+    json_t *energy = json_object_get(run, "energy"), *ch;
+    const char *all[3] = {"CPU", "DRAM", "GPU"}, *labels[3];
+    double v3[3] = {wp_json_num(energy, "cpu_j"), wp_json_num(energy, "dram_j"),
+                    wp_json_num(energy, "gpu_j")},
+           vals[3];
+    struct series sr;
+    size_t i;
+    int k = 0;
+
+    wp_buf_printf(b, "<h2>Power over time</h2>");
     if (power_series(run, &sr)) {
         const char *names[MAX_SERIES];
-        for (int k = 0; k < sr.ns; k++)
-            names[k] = sr.names[k];
-        wp_svg_stacked(&b, "Power by component (stacked)", sr.x, sr.n, (const double *const *)sr.v,
+        for (int n = 0; n < sr.ns; n++)
+            names[n] = sr.names[n];
+        wp_svg_stacked(b, "Power by component (stacked)", sr.x, sr.n, (const double *const *)sr.v,
                        names, sr.ns, "time since start (s)", "power (W)", 760, 300);
-        series_free(&sr);
     } else {
-        series_free(&sr);
-        wp_buf_printf(&b, "<p class=\"muted\">No samples stored for this run (too short, or "
-                          "recorded without samples).</p>");
+        wp_buf_printf(b, "<p class=\"muted\">No samples stored for this run (too short, or "
+                         "recorded without samples).</p>");
     }
-
-    wp_buf_printf(&b, "<h2>Energy by component</h2>");
-    {
-        const char *all[3] = {"CPU", "DRAM", "GPU"}, *labels[3];
-        double v3[3] = {wp_json_num(energy, "cpu_j"), wp_json_num(energy, "dram_j"),
-                        wp_json_num(energy, "gpu_j")},
-               vals[3];
-        int k = 0;
-        for (int c = 0; c < 3; c++)
-            if (v3[c] > 0) {
-                labels[k] = all[c];
-                vals[k++] = v3[c];
-            }
-        wp_svg_shares(&b, "Energy by component", labels, vals, k, "J", 760);
-    }
-    wp_buf_printf(&b, "<table><tr><th>component</th><th>device</th><th>sensor</th>"
-                      "<th class=\"n\">energy</th><th class=\"n\">mean power</th><th>method</th>"
-                      "<th>note</th></tr>");
+    series_free(&sr);
+    wp_buf_printf(b, "<h2>Energy by component</h2>");
+    for (int c = 0; c < 3; c++)
+        if (v3[c] > 0) {
+            labels[k] = all[c];
+            vals[k++] = v3[c];
+        }
+    wp_svg_shares(b, "Energy by component", labels, vals, k, "J", 760);
+    wp_buf_printf(b, "<table><tr><th>component</th><th>device</th><th>sensor</th>"
+                     "<th class=\"n\">energy</th><th class=\"n\">mean power</th><th>method</th>"
+                     "<th>note</th></tr>");
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
         char e[32];
         bool est = strcmp(wp_json_str(ch, "method"), "estimated") == 0;
         wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
-        wp_buf_printf(&b, "<tr><td>%s</td><td>", wp_json_str(ch, "component"));
-        wp_buf_escape(&b, wp_json_str(ch, "device"));
-        wp_buf_printf(&b,
+        wp_buf_printf(b, "<tr><td>%s</td><td>", wp_json_str(ch, "component"));
+        wp_buf_escape(b, wp_json_str(ch, "device"));
+        wp_buf_printf(b,
                       "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%.3g W</td>"
                       "<td%s>%s</td><td>",
                       wp_json_str(ch, "sensor"), e, wp_json_num(ch, "mean_power_w"),
                       est ? " class=\"est\"" : "", wp_json_str(ch, "method"));
         if (!json_is_true(json_object_get(ch, "counted")))
-            wp_buf_printf(&b, "not added (inside or overlapping others) ");
+            wp_buf_printf(b, "not added (inside or overlapping others) ");
         if (json_is_true(json_object_get(ch, "lost")))
-            wp_buf_printf(&b, "lost mid-run ");
-        wp_buf_escape(&b, wp_json_str(ch, "detail"));
-        wp_buf_printf(&b, "</td></tr>");
+            wp_buf_printf(b, "lost mid-run ");
+        wp_buf_escape(b, wp_json_str(ch, "detail"));
+        wp_buf_printf(b, "</td></tr>");
     }
-    wp_buf_printf(&b, "</table>");
+    wp_buf_printf(b, "</table>");
+}
 
-    wp_buf_printf(&b, "<h2>Carbon</h2><p>");
+/* CO2e, its equivalents and the region's electricity. */
+static void run_carbon_html(struct wp_buf *b, json_t *run)
+{
+    json_t *carbon = json_object_get(run, "carbon"), *eq = json_object_get(run, "equivalents");
+    char v[64];
+
+    wp_buf_printf(b, "<h2>Carbon</h2><p>");
     wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
-    wp_buf_printf(&b,
+    wp_buf_printf(b,
                   "%s CO2e: the facility energy (IT energy &times; PUE %.3g) at %.4g "
                   "gCO2e/kWh for ",
                   v, wp_json_num(run, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"));
-    wp_buf_escape(&b, wp_json_str(carbon, "region_name"));
-    wp_buf_printf(&b, " (");
-    wp_buf_escape(&b, wp_json_str(carbon, "intensity_source"));
-    wp_buf_printf(&b, ").</p>");
+    wp_buf_escape(b, wp_json_str(carbon, "region_name"));
+    wp_buf_printf(b, " (");
+    wp_buf_escape(b, wp_json_str(carbon, "intensity_source"));
+    wp_buf_printf(b, ").</p>");
     if (json_is_object(eq))
-        wp_buf_printf(&b,
+        wp_buf_printf(b,
                       "<ul><li>%.3g km driven by an average EU car</li><li>%.3g%% of one "
                       "passenger's New York&ndash;San Francisco flight</li><li>%.3g%% of an "
                       "average American's yearly footprint</li><li>a 1 GW reactor runs %.3g s "
@@ -276,32 +284,48 @@ char *wp_report_run_html(json_t *run)
                       100 * wp_json_num(eq, "american_year_share"),
                       wp_json_num(eq, "reactor_1gw_s"));
     if (json_is_object(json_object_get(carbon, "mix"))) {
-        wp_buf_printf(&b, "<h2>The region's electricity</h2>");
-        mix_svg(&b, carbon);
+        wp_buf_printf(b, "<h2>The region's electricity</h2>");
+        mix_svg(b, carbon);
     }
-    if (json_is_object(work)) {
-        char n[48], one[32];
-        wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
-        wp_buf_printf(&b, "<h2>Work</h2><p>%s ", n);
-        wp_buf_escape(&b, wp_json_str(work, "unit"));
-        wp_buf_printf(&b, " done");
-        if (wp_json_num(work, "total") > 0) {
-            wp_fmt_count(wp_json_num(work, "total"), n, sizeof n);
-            wp_buf_printf(&b, " of %s", n);
-        }
-        wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), v, sizeof v);
-        wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
-        wp_buf_printf(&b, "; %s per ", v);
-        wp_buf_escape(&b, one);
-        wp_buf_printf(&b, ".");
-        if (wp_json_num(work, "predicted_energy_j") > 0) {
-            wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
-            wp_buf_printf(&b, " The whole job, at this rate: %s (", v);
-            wp_buf_escape(&b, wp_json_str(work, "prediction"));
-            wp_buf_printf(&b, ").");
-        }
-        wp_buf_printf(&b, "</p>");
+}
+
+/* The work done, per unit, and the prediction. */
+static void run_work_html(struct wp_buf *b, json_t *work)
+{
+    char n[48], one[32], v[64];
+
+    if (!json_is_object(work))
+        return;
+    wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
+    wp_buf_printf(b, "<h2>Work</h2><p>%s ", n);
+    wp_buf_escape(b, wp_json_str(work, "unit"));
+    wp_buf_printf(b, " done");
+    if (wp_json_num(work, "total") > 0) {
+        wp_fmt_count(wp_json_num(work, "total"), n, sizeof n);
+        wp_buf_printf(b, " of %s", n);
     }
+    wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), v, sizeof v);
+    wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
+    wp_buf_printf(b, "; %s per ", v);
+    wp_buf_escape(b, one);
+    wp_buf_printf(b, ".");
+    if (wp_json_num(work, "predicted_energy_j") > 0) {
+        wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
+        wp_buf_printf(b, " The whole job, at this rate: %s (", v);
+        wp_buf_escape(b, wp_json_str(work, "prediction"));
+        wp_buf_printf(b, ").");
+    }
+    wp_buf_printf(b, "</p>");
+}
+
+char *wp_report_run_html(json_t *run)
+{
+    struct wp_buf b = {0};
+
+    run_heading_html(&b, run);
+    run_energy_html(&b, run);
+    run_carbon_html(&b, run);
+    run_work_html(&b, json_object_get(run, "work"));
     assumptions_html(&b, run);
     wp_buf_printf(&b,
                   "<h2>Method</h2><p>Energy is read from the hardware's own counters where "

@@ -57,8 +57,8 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         return -ENOMEM;
     m->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (m->stat_fd < 0 || (n = wp_pread_text(m->stat_fd, text, sizeof text)) <= 0 ||
-        wp_parse_proc_stat(text, &t)) {
-        wp_warn("cannot read %s: CPU energy cannot be estimated", path);
+        wp_procfs_parse_stat(text, &t)) {
+        wp_diag(&env->diag, WP_HINT_NONE, "cannot read %s: CPU energy cannot be estimated", path);
         if (m->stat_fd >= 0)
             close(m->stat_fd);
         free(m);
@@ -67,7 +67,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     m->n_threads = t.n_cpus;
 
     n = wp_read_text(env->procfs_root, "cpuinfo", text, sizeof text);
-    wp_parse_cpuinfo(n > 0 ? text : "", &info);
+    wp_procfs_parse_cpuinfo(n > 0 ? text : "", &info);
 
     s = wp_sensor_alloc(&wp_cpu_model_ops, 1);
     if (!s) {
@@ -85,7 +85,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     if (env->cpu_tdp_w > 0) {
         m->tdp_w = env->cpu_tdp_w;
         snprintf(ch->detail, sizeof ch->detail,
-                 "Teads utilisation curve x TDP %.0f W (--cpu-tdp), %d threads", m->tdp_w,
+                 "Teads utilisation curve x TDP %.0f W (as given), %d threads", m->tdp_w,
                  m->n_threads);
     } else if (!info.hypervisor && info.model[0] &&
                wp_cpu_tdp_lookup(info.model, &tdp, matched, sizeof matched) == 0) {
@@ -117,7 +117,7 @@ static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
     char text[16384];
     long n = wp_pread_text(m->stat_fd, text, sizeof text);
 
-    if (n <= 0 || wp_parse_proc_stat(text, &t)) {
+    if (n <= 0 || wp_procfs_parse_stat(text, &t)) {
         ok[0] = false;
         return;
     }
@@ -138,6 +138,7 @@ static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
 
 const struct wp_sensor_ops wp_cpu_model_ops = {
     .name = "cpu-model",
+    .components = (1u << WP_CPU),
     .probe = cpu_probe,
     .read = cpu_read,
     .close = cpu_close,

@@ -115,8 +115,8 @@ int wp_gpu_select(const char *spec, const char *visible, const struct wp_gpu_id 
     if (all || strcmp(spec, "none") == 0)
         return 0;
     if (each_entry(spec, list_entry, &s) != 0 || s.bad) {
-        size_t o = (size_t)snprintf(err, err_cap,
-                                    "--gpus: '%s' names no GPU here; GPUs:", s.bad ? s.bad : spec);
+        size_t o =
+            (size_t)snprintf(err, err_cap, "'%s' names no GPU here; GPUs:", s.bad ? s.bad : spec);
         for (int i = 0; i < n && o < err_cap; i++)
             o += (size_t)snprintf(err + o, err_cap - o, " %u (%s)", gpus[i].index,
                                   gpus[i].uuid ? gpus[i].uuid : "");

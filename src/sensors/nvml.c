@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_DEVICE_UUID_BUFFER  96
 
 #define MAX_GPUS  64
+#define MAX_WALK  4096 /* processes looked at in one walk of /proc */
 #define MAX_PROCS 256
 
 /* nvmlProcessUtilizationSample_t */
@@ -73,8 +75,10 @@ struct nvml {
     struct nvml_api api;
     int n;
     bool attribute;
+    const _Atomic int *root_pid; /* the measured command, once started */
     char procfs[256];
-    int pids[1024], n_pids; /* the run's processes at the last look */
+    int pids[1024], n_pids;   /* the run's processes at the last look */
+    int scratch[MAX_WALK][2]; /* (pid, ppid) of every process, for the walk */
     struct gpu gpus[MAX_GPUS];
 };
 
@@ -120,121 +124,148 @@ static void nvml_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
-static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
-{
-    char why[256], err[512];
+/* What NVML says of each GPU, before the selection. */
+struct found {
     char names[MAX_GPUS][NVML_DEVICE_NAME_BUFFER], uuids[MAX_GPUS][NVML_DEVICE_UUID_BUFFER];
     unsigned limits_mw[MAX_GPUS];
     struct wp_gpu_id ids[MAX_GPUS];
     nvmlDevice_t devs[MAX_GPUS];
     bool keep[MAX_GPUS], counter[MAX_GPUS];
-    struct wp_sensor *s;
-    struct nvml *nv;
-    unsigned count = 0;
-    nvmlReturn_t rc;
-    int n = 0, k = 0;
+    unsigned count;
+    int n;
+};
 
-    if (env->gpus && strcmp(env->gpus, "none") == 0)
-        return -ENODEV;
-    nv = calloc(1, sizeof *nv);
-    if (!nv)
-        return -ENOMEM;
-    if (load(&nv->api, why, sizeof why)) {
-        wp_sensor_gpu_why(env, "%s", why);
-        free(nv);
-        return -ENODEV;
-    }
-    rc = nv->api.init();
-    if (rc != NVML_SUCCESS) {
-        wp_sensor_gpu_why(env, "NVML: nvmlInit failed: %s", errstr(&nv->api, rc));
-        dlclose(nv->api.lib);
-        free(nv);
-        return -ENODEV;
-    }
-    if ((rc = nv->api.count(&count)) != NVML_SUCCESS)
-        count = 0;
-    for (unsigned i = 0; i < count && n < MAX_GPUS; i++) {
+static void enumerate(struct nvml *nv, struct wp_sensor_env *env, struct found *f)
+{
+    nvmlReturn_t rc;
+
+    if (nv->api.count(&f->count) != NVML_SUCCESS)
+        f->count = 0;
+    for (unsigned i = 0; i < f->count && f->n < MAX_GPUS; i++) {
         unsigned long long e;
-        if (nv->api.handle(i, &devs[n]) != NVML_SUCCESS)
+        int n = f->n;
+        if (nv->api.handle(i, &f->devs[n]) != NVML_SUCCESS)
             continue;
-        if (nv->api.name(devs[n], names[n], sizeof names[n]) != NVML_SUCCESS)
-            snprintf(names[n], sizeof names[n], "NVIDIA GPU");
-        if (nv->api.uuid(devs[n], uuids[n], sizeof uuids[n]) != NVML_SUCCESS)
-            uuids[n][0] = '\0';
-        if (nv->api.limit(devs[n], &limits_mw[n]) != NVML_SUCCESS)
-            limits_mw[n] = 0;
-        rc = nv->api.energy(devs[n], &e);
-        counter[n] = rc == NVML_SUCCESS;
+        if (nv->api.name(f->devs[n], f->names[n], sizeof f->names[n]) != NVML_SUCCESS)
+            snprintf(f->names[n], sizeof f->names[n], "NVIDIA GPU");
+        if (nv->api.uuid(f->devs[n], f->uuids[n], sizeof f->uuids[n]) != NVML_SUCCESS)
+            f->uuids[n][0] = '\0';
+        if (nv->api.limit(f->devs[n], &f->limits_mw[n]) != NVML_SUCCESS)
+            f->limits_mw[n] = 0;
+        rc = nv->api.energy(f->devs[n], &e);
+        f->counter[n] = rc == NVML_SUCCESS;
         if (rc == NVML_ERROR_NO_PERMISSION)
-            wp_warn("GPU %u: NVML refuses the energy counter (no permission); integrating its "
+            wp_diag(&env->diag, WP_HINT_NONE,
+                    "GPU %u: NVML refuses the energy counter (no permission); integrating its "
                     "power readings instead",
                     i);
-        ids[n].index = i;
-        ids[n].uuid = uuids[n];
-        n++;
+        f->ids[n].index = i;
+        f->ids[n].uuid = f->uuids[n];
+        f->n++;
     }
-    if (wp_gpu_select(env->gpus, getenv("CUDA_VISIBLE_DEVICES"), ids, n, keep, err, sizeof err) !=
-        0) {
-        fprintf(stderr, "wattprint run: %s\n", err);
-        env->gpu_error = 1;
-        n = 0;
-    }
-    for (int i = 0; i < n; i++)
-        k += keep[i];
-    if (k == 0) {
-        if (!env->gpu_error)
-            wp_sensor_gpu_why(env, "NVML: %u GPUs, none selected", count);
-        release(nv);
-        return -ENODEV;
-    }
-    if (env->attribute_process && !nv->api.procutil) {
-        fprintf(stderr, "wattprint run: --attribute process: this NVML has no "
-                        "nvmlDeviceGetProcessUtilization\n");
-        env->gpu_error = 1;
-        release(nv);
-        return -ENODEV;
-    }
-    nv->attribute = env->attribute_process;
-    snprintf(nv->procfs, sizeof nv->procfs, "%s", env->procfs_root);
-    /* With attribution each GPU has two channels: the run's share (counted) and
-     * the whole device (not added). */
-    s = wp_sensor_alloc(&wp_nvml_ops, nv->attribute ? 2 * k : k);
-    if (!s) {
-        release(nv);
-        return -ENOMEM;
-    }
-    for (int i = 0, c = 0; i < n; i++) {
+}
+
+/* The channels of the selected GPUs: with attribution two each, the run's
+ * share (counted) and the whole device (not added). */
+static void describe(struct nvml *nv, const struct found *f, struct wp_sensor *s)
+{
+    for (int i = 0, c = 0; i < f->n; i++) {
         struct wp_channel *ch;
-        if (!keep[i])
+        unsigned idx = f->ids[i].index;
+        if (!f->keep[i])
             continue;
         ch = &s->channels[nv->attribute ? 2 * c : c];
         ch->sensor = "nvml";
         ch->component = WP_GPU;
         ch->method = WP_MEASURED;
         ch->counted = true;
-        ch->max_power_w = limits_mw[i] ? limits_mw[i] / 1000.0 : 1000.0;
-        ch->power_limit_w = limits_mw[i] / 1000.0;
-        snprintf(ch->device, sizeof ch->device, "gpu%u", ids[i].index);
-        snprintf(ch->model, sizeof ch->model, "%s", names[i]);
-        snprintf(ch->uuid, sizeof ch->uuid, "%s", uuids[i]);
+        ch->max_power_w = f->limits_mw[i] ? f->limits_mw[i] / 1000.0 : 1000.0;
+        ch->power_limit_w = f->limits_mw[i] / 1000.0;
+        snprintf(ch->device, sizeof ch->device, "gpu%u", idx);
+        snprintf(ch->model, sizeof ch->model, "%s", f->names[i]);
+        snprintf(ch->uuid, sizeof ch->uuid, "%s", f->uuids[i]);
         snprintf(ch->detail, sizeof ch->detail, "%s",
-                 counter[i] ? "NVML total energy counter (mJ)"
-                            : "NVML power readings (mW) integrated by the trapezoid rule");
+                 f->counter[i] ? "NVML total energy counter (mJ)"
+                               : "NVML power readings (mW) integrated by the trapezoid rule");
         if (nv->attribute) {
             ch[1] = ch[0];
             ch[1].counted = false;
-            snprintf(ch[1].device, sizeof ch[1].device, "gpu%u-all", ids[i].index);
+            snprintf(ch[1].device, sizeof ch[1].device, "gpu%u-all", idx);
             snprintf(ch[0].detail, sizeof ch[0].detail,
                      "the run's share of gpu%u by SM utilisation of its process tree "
                      "(nvmlDeviceGetProcessUtilization); gpu%u-all is the whole GPU",
-                     ids[i].index, ids[i].index);
+                     idx, idx);
         }
-        nv->gpus[c].dev = devs[i];
-        nv->gpus[c].has_counter = counter[i];
+        nv->gpus[c].dev = f->devs[i];
+        nv->gpus[c].has_counter = f->counter[i];
         c++;
     }
+}
+
+/* Loads and initialises NVML. Returns 0, or -ENODEV (why said in env). */
+static int start_nvml(struct nvml *nv, struct wp_sensor_env *env)
+{
+    char why[256];
+    nvmlReturn_t rc;
+
+    if (load(&nv->api, why, sizeof why)) {
+        wp_sensor_gpu_why(env, "%s", why);
+        return -ENODEV;
+    }
+    if ((rc = nv->api.init()) != NVML_SUCCESS) {
+        wp_sensor_gpu_why(env, "NVML: nvmlInit failed: %s", errstr(&nv->api, rc));
+        dlclose(nv->api.lib);
+        return -ENODEV;
+    }
+    return 0;
+}
+
+static int nvml_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+{
+    struct found *f;
+    struct wp_sensor *s;
+    struct nvml *nv;
+    int k = 0, rc = -ENODEV;
+
+    if (env->gpus && strcmp(env->gpus, "none") == 0)
+        return -ENODEV;
+    nv = calloc(1, sizeof *nv);
+    f = calloc(1, sizeof *f);
+    if (!nv || !f || start_nvml(nv, env) != 0) {
+        rc = !nv || !f ? -ENOMEM : -ENODEV;
+        free(nv);
+        free(f);
+        return rc;
+    }
+    enumerate(nv, env, f);
+    if (wp_gpu_select(env->gpus, getenv("CUDA_VISIBLE_DEVICES"), f->ids, f->n, f->keep,
+                      env->gpu_err, sizeof env->gpu_err) != 0) {
+        env->gpu_error = WP_GPU_BAD_SELECTION;
+        f->n = 0;
+    }
+    for (int i = 0; i < f->n; i++)
+        k += f->keep[i];
+    if (k == 0 && !env->gpu_error)
+        wp_sensor_gpu_why(env, "NVML: %u GPUs, none selected", f->count);
+    if (k > 0 && env->attribute_process && !nv->api.procutil) {
+        snprintf(env->gpu_err, sizeof env->gpu_err,
+                 "this NVML has no nvmlDeviceGetProcessUtilization");
+        env->gpu_error = WP_GPU_NO_ATTRIBUTION;
+        k = 0;
+    }
+    nv->attribute = env->attribute_process;
+    nv->root_pid = env->root_pid;
+    snprintf(nv->procfs, sizeof nv->procfs, "%s", env->procfs_root);
+    if (k == 0 || !(s = wp_sensor_alloc(&wp_nvml_ops, nv->attribute ? 2 * k : k))) {
+        rc = k == 0 ? -ENODEV : -ENOMEM;
+        release(nv);
+        free(f);
+        return rc;
+    }
+    describe(nv, f, s);
     nv->n = k;
     s->priv = nv;
+    free(f);
     *out = s;
     return 0;
 }
@@ -268,10 +299,11 @@ static double run_share(struct nvml *nv, struct gpu *g, const int *pids, int n_p
 static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool *ok)
 {
     struct nvml *nv = s->priv;
-    int root = wp_sensors_root_pid();
+    int root = nv->root_pid ? atomic_load(nv->root_pid) : 0;
 
     if (nv->attribute && root > 0) {
-        int pids[1024], n = wp_proc_descendants(nv->procfs, root, pids, 1024);
+        int pids[1024],
+            n = wp_procfs_descendants(nv->procfs, root, pids, 1024, nv->scratch, MAX_WALK);
         /* After the command has exited, its last known processes still own the
          * SM time reported since the previous look. */
         if (n > 0) {
@@ -345,6 +377,7 @@ static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
 
 const struct wp_sensor_ops wp_nvml_ops = {
     .name = "nvml",
+    .components = (1u << WP_GPU),
     .probe = nvml_probe,
     .read = nvml_read,
     .close = nvml_close,

@@ -11,7 +11,7 @@
 
 #define MAX_SOCKETS 64
 
-int wp_parse_proc_stat(const char *text, struct wp_cpu_times *out)
+int wp_procfs_parse_stat(const char *text, struct wp_cpu_times *out)
 {
     const char *line = text;
     bool have = false;
@@ -43,7 +43,7 @@ int wp_parse_proc_stat(const char *text, struct wp_cpu_times *out)
     return 0;
 }
 
-int wp_parse_meminfo_total(const char *text, uint64_t *bytes)
+int wp_procfs_parse_meminfo_total(const char *text, uint64_t *bytes)
 {
     const char *p = strstr(text, "MemTotal:");
     unsigned long long kb;
@@ -59,7 +59,7 @@ int wp_parse_meminfo_total(const char *text, uint64_t *bytes)
     return 0;
 }
 
-void wp_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
+void wp_procfs_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
 {
     int ids[MAX_SOCKETS], n_ids = 0;
     const char *line = text;
@@ -106,7 +106,7 @@ void wp_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
     out->sockets = n_ids > 0 ? n_ids : 1;
 }
 
-int wp_parse_proc_pid_stat(const char *text, int *pid, int *ppid)
+int wp_procfs_parse_pid_stat(const char *text, int *pid, int *ppid)
 {
     const char *close = strrchr(text, ')'); /* the command may hold spaces and parentheses */
     char state;
@@ -116,19 +116,14 @@ int wp_parse_proc_pid_stat(const char *text, int *pid, int *ppid)
     return 0;
 }
 
-int wp_proc_descendants(const char *procfs, int root, int *out, int max)
+int wp_procfs_descendants(const char *procfs, int root, int *out, int max, int (*pairs)[2], int cap)
 {
-    int cap = 4096, n = 0, found = 0;
-    int(*pairs)[2] = malloc(sizeof *pairs * (size_t)cap);
+    int n = 0, found = 0;
     struct dirent *de;
     DIR *d = opendir(procfs);
 
-    if (!pairs || !d) {
-        free(pairs);
-        if (d)
-            closedir(d);
+    if (!d)
         return 0;
-    }
     while ((de = readdir(d)) && n < cap) {
         char rel[300], text[1024];
         int pid, ppid;
@@ -136,7 +131,7 @@ int wp_proc_descendants(const char *procfs, int root, int *out, int max)
             continue;
         snprintf(rel, sizeof rel, "%s/stat", de->d_name);
         if (wp_read_text(procfs, rel, text, sizeof text) > 0 &&
-            wp_parse_proc_pid_stat(text, &pid, &ppid) == 0) {
+            wp_procfs_parse_pid_stat(text, &pid, &ppid) == 0) {
             pairs[n][0] = pid;
             pairs[n][1] = ppid;
             n++;
@@ -151,6 +146,5 @@ int wp_proc_descendants(const char *procfs, int root, int *out, int max)
         for (int i = 0; i < n && found < max; i++)
             if (pairs[i][1] == out[q])
                 out[found++] = pairs[i][0];
-    free(pairs);
     return found;
 }

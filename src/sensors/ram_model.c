@@ -34,7 +34,7 @@ static int ram_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     if ((env->covered & (1u << WP_DRAM)) || !env->allow_estimates)
         return -ENODEV;
     n = wp_read_text(env->procfs_root, "meminfo", text, sizeof text);
-    if (n <= 0 || wp_parse_meminfo_total(text, &bytes))
+    if (n <= 0 || wp_procfs_parse_meminfo_total(text, &bytes))
         return -ENODEV;
     m = calloc(1, sizeof *m);
     s = m ? wp_sensor_alloc(&wp_ram_model_ops, 1) : NULL;
@@ -70,6 +70,7 @@ static void ram_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
 
 const struct wp_sensor_ops wp_ram_model_ops = {
     .name = "ram-model",
+    .components = (1u << WP_DRAM),
     .probe = ram_probe,
     .read = ram_read,
     .close = ram_close,

@@ -45,14 +45,9 @@ static void chomp(char *s)
         s[--n] = '\0';
 }
 
-static void say_unreadable(const char *path, int err)
+static void say_unreadable(const struct wp_diag *d, const char *path, int err)
 {
-    wp_warn("cannot read the RAPL counter %s: %s.%s\n"
-            "  To measure CPU and DRAM energy instead of estimating it: run wattprint as root,\n"
-            "  or make the counters readable by your group (a udev rule, or for this boot:\n"
-            "  chmod 0444 /sys/class/powercap/intel-rapl:*/energy_uj), or have root run\n"
-            "  `wattprint serve --socket /run/wattprint.sock` for every local user.",
-            path, strerror(err),
+    wp_diag(d, WP_HINT_SERVE_SOCKET, "cannot read the RAPL counter %s: %s.%s", path, strerror(err),
             err == EACCES ? " Since Linux 5.10 these counters are readable by root only "
                             "(CVE-2020-8694)"
                           : "");
@@ -88,7 +83,7 @@ static int open_zone(const char *base, struct zone *z, struct wp_sensor_env *env
         int err = errno;
         env->unreadable++;
         if (!*said) {
-            say_unreadable(path, err);
+            say_unreadable(&env->diag, path, err);
             *said = true;
         }
         return -err;
@@ -99,7 +94,7 @@ static int open_zone(const char *base, struct zone *z, struct wp_sensor_env *env
         int err = n < 0 ? (int)-n : EINVAL;
         env->unreadable++;
         if (!*said) {
-            say_unreadable(path, err);
+            say_unreadable(&env->diag, path, err);
             *said = true;
         }
         close(z->fd);
@@ -283,6 +278,7 @@ static void rapl_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bo
 
 const struct wp_sensor_ops wp_rapl_ops = {
     .name = "rapl",
+    .components = (1u << WP_CPU) | (1u << WP_DRAM) | (1u << WP_PSYS),
     .probe = rapl_probe,
     .read = rapl_read,
     .close = rapl_close,

@@ -70,7 +70,7 @@ static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     if (n <= 0 || wp_parse_u64(buf, (size_t)n, &type))
         return -ENODEV;
     n = wp_read_text(env->sysfs_root, PMU_DIR "/cpumask", buf, sizeof buf);
-    if (n <= 0 || (ncpu = wp_parse_cpulist(buf, cpus, MAX_PKGS)) <= 0)
+    if (n <= 0 || (ncpu = wp_sysfs_parse_cpulist(buf, cpus, MAX_PKGS)) <= 0)
         return -ENODEV;
     p = calloc(1, sizeof *p);
     if (!p)
@@ -100,7 +100,8 @@ static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
                 int err = errno;
                 if ((err == EACCES || err == EPERM) && !said) {
                     env->unreadable++;
-                    wp_warn("cannot open the perf power PMU (%s): %s. Allow it with "
+                    wp_diag(&env->diag, WP_HINT_NONE,
+                            "cannot open the perf power PMU (%s): %s. Allow it with "
                             "`sysctl kernel.perf_event_paranoid=0` or CAP_PERFMON.",
                             events[e].event, strerror(err));
                     said = true;
@@ -158,6 +159,7 @@ static void perf_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bo
 
 const struct wp_sensor_ops wp_rapl_perf_ops = {
     .name = "rapl-perf",
+    .components = (1u << WP_CPU) | (1u << WP_DRAM) | (1u << WP_PSYS),
     .probe = perf_probe,
     .read = perf_read,
     .close = perf_close,

@@ -32,8 +32,11 @@ bool wp_sensors_listed(const char *list, const char *name)
 
 int wp_sensors_check_list(const char *list, char *err, size_t cap)
 {
-    char name[32];
+    char name[32], known[160] = "";
 
+    for (size_t i = 0; i < sizeof registry / sizeof *registry; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 registry[i]->name);
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ","), i;
         for (i = 0; i < sizeof registry / sizeof *registry; i++)
@@ -41,10 +44,7 @@ int wp_sensors_check_list(const char *list, char *err, size_t cap)
                 break;
         if (len == 0 || i == sizeof registry / sizeof *registry) {
             snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
-            snprintf(err, cap,
-                     "unknown sensor '%s' (known: rapl, rapl-perf, serve, nvml, "
-                     "rocm-smi, cpu-model, ram-model)",
-                     name);
+            snprintf(err, cap, "unknown sensor '%s' (known: %s)", name, known);
             return -1;
         }
         p += len;
@@ -68,7 +68,7 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
         if (env->only && !wp_sensors_listed(env->only, registry[i]->name))
             continue;
         /* With another rank measuring the node, only GPUs are this one's. */
-        if (env->gpus_only && registry[i] != &wp_nvml_ops && registry[i] != &wp_rocm_ops)
+        if (env->gpus_only && !(registry[i]->components & (1u << WP_GPU)))
             continue;
         rc = registry[i]->probe(env, &s);
         if (rc == -ENOMEM) {
@@ -158,16 +158,4 @@ bool wp_sensors_other_rank(void)
             return strcmp(v, "0") != 0;
     }
     return false;
-}
-
-static volatile sig_atomic_t root_pid;
-
-void wp_sensors_set_root_pid(int pid)
-{
-    root_pid = pid;
-}
-
-int wp_sensors_root_pid(void)
-{
-    return root_pid;
 }

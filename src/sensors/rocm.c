@@ -116,8 +116,8 @@ static int rocm_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     if (!visible)
         visible = getenv("HIP_VISIBLE_DEVICES");
     if (wp_gpu_select(env->gpus, visible, ids, n, keep, err, sizeof err) != 0) {
-        fprintf(stderr, "wattprint run: %s\n", err);
-        env->gpu_error = 1;
+        snprintf(env->gpu_err, sizeof env->gpu_err, "%s", err);
+        env->gpu_error = WP_GPU_BAD_SELECTION;
         n = 0;
     }
     for (int i = 0; i < n; i++)
@@ -171,6 +171,7 @@ static void rocm_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
 
 const struct wp_sensor_ops wp_rocm_ops = {
     .name = "rocm-smi",
+    .components = (1u << WP_GPU),
     .probe = rocm_probe,
     .read = rocm_read,
     .close = rocm_close,

@@ -4,6 +4,8 @@
 #ifndef WP_SENSOR_H
 #define WP_SENSOR_H
 
+#include "../util/diag.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,28 +48,40 @@ struct wp_sensor {
     void *priv;
 };
 
+enum wp_gpu_error {
+    WP_GPU_OK,
+    WP_GPU_BAD_SELECTION,  /* an entry of the GPU list names no GPU */
+    WP_GPU_NO_ATTRIBUTION, /* attribution asked for, the library cannot do it */
+};
+
 /* What probing knows: where the hardware is and what is already covered. */
 struct wp_sensor_env {
     const char *sysfs_root;
     const char *procfs_root;
-    double cpu_tdp_w;       /* from --cpu-tdp, 0 when not given */
-    bool allow_estimates;   /* false with --require-measured */
-    unsigned covered;       /* bit (1u << component) set once a component is measured */
-    int unreadable;         /* counters that exist but could not be opened */
-    const char *gpus;       /* --gpus: "all", "visible" (default when NULL), "none" or a
-                               list of indices and UUIDs */
-    char gpu_why[512];      /* why GPU backends found nothing, for --gpus errors */
-    int gpu_error;          /* a --gpus entry matched no GPU (message printed) */
-    bool no_socket;         /* do not read a wattprint serve socket (the daemon itself) */
-    bool gpus_only;         /* another rank on this node measures CPU and DRAM */
-    bool attribute_process; /* GPUs: the run's share by SM utilisation (--attribute) */
-    const char *only;       /* comma-separated backends to use (--sensors); NULL: all */
+    double cpu_tdp_w;     /* the CPU's TDP as given, 0 when not given */
+    bool allow_estimates; /* false when only measurements will do */
+    unsigned covered;     /* bit (1u << component) set once a component is measured */
+    int unreadable;       /* counters that exist but could not be opened */
+    const char *gpus;     /* "all", "visible" (default when NULL), "none" or a list of
+                             indices and UUIDs */
+    char gpu_why[512];    /* why GPU backends found nothing */
+    enum wp_gpu_error gpu_error;
+    char gpu_err[512];           /* what the GPU error is */
+    bool no_socket;              /* do not read a wattprint serve socket (the daemon itself) */
+    bool gpus_only;              /* another rank on this node measures CPU and DRAM */
+    bool attribute_process;      /* GPUs: the run's share by SM utilisation */
+    const char *only;            /* comma-separated backends to use; NULL: all */
+    const _Atomic int *root_pid; /* the measured command (0 until started); may be NULL */
+    struct wp_diag diag;         /* where warnings go */
 };
 
 struct wp_sensor_ops {
     const char *name;
-    /* Opens the backend. Returns 0 and *out, -ENODEV when absent (quietly),
-     * or another negative errno after saying why on stderr. */
+    /* bit (1u << component) for each component it reads; a rank that
+     * measures only its GPUs skips the backends without WP_GPU */
+    unsigned components;
+    /* Opens the backend. Returns 0 and *out, -ENODEV when absent (quietly,
+     * or with a warning through env->diag), or another negative errno. */
     int (*probe)(struct wp_sensor_env *env, struct wp_sensor **out);
     /* Reads every channel's cumulative energy in microjoules at monotonic
      * time now_s. ok[i] is false where channel i failed; its value is then
@@ -96,11 +110,6 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out);
  * MPI_LOCALRANKID): another rank on this node measures its CPU and DRAM, so
  * this one measures only its GPUs (env->gpus_only) and the node counts once. */
 bool wp_sensors_other_rank(void);
-
-/* The measured command's pid, for sensors that attribute energy to its
- * process tree (0 until it has started). Async-signal-safe to set. */
-void wp_sensors_set_root_pid(int pid);
-int wp_sensors_root_pid(void);
 
 /* Whether name is in the comma-separated list. */
 bool wp_sensors_listed(const char *list, const char *name);

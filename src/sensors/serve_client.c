@@ -149,8 +149,8 @@ static int client_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     if (n <= 0) {
         free(buf);
         if (explicit)
-            wp_warn("WATTPRINT_SOCKET=%s: %s; is `wattprint serve --socket %s` running?", path,
-                    n < 0 ? strerror(-n) : "no measured channels", path);
+            wp_diag(&env->diag, WP_HINT_SERVE_SOCKET, "WATTPRINT_SOCKET=%s: %s", path,
+                    n < 0 ? strerror(-n) : "no measured channels");
         return -ENODEV;
     }
     if (!(c = calloc(1, sizeof *c)) || !(s = wp_sensor_alloc(&wp_serve_client_ops, n))) {
@@ -179,7 +179,7 @@ static int client_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     c->n = k;
     s->priv = c;
     if (env->unreadable)
-        wp_warn("measuring through wattprint serve at %s instead", path);
+        wp_diag(&env->diag, WP_HINT_NONE, "measuring through wattprint serve at %s instead", path);
     *out = s;
     return 0;
 }
@@ -204,6 +204,7 @@ static void client_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bo
 
 const struct wp_sensor_ops wp_serve_client_ops = {
     .name = "serve",
+    .components = (1u << WP_CPU) | (1u << WP_DRAM) | (1u << WP_PSYS),
     .probe = client_probe,
     .read = client_read,
     .close = client_close,

@@ -67,7 +67,7 @@ int wp_perf_parse_config(const char *text, uint64_t *config)
     return 0;
 }
 
-int wp_parse_cpulist(const char *text, int *cpus, int max)
+int wp_sysfs_parse_cpulist(const char *text, int *cpus, int max)
 {
     const char *p = text;
     int n = 0;

@@ -12,6 +12,6 @@ int wp_perf_parse_config(const char *text, uint64_t *config);
 
 /* Parses a CPU list such as "0,28" or "0-3,8\n" into cpus[0..max). Returns
  * the count, or -EINVAL (also when more than max CPUs are listed). */
-int wp_parse_cpulist(const char *text, int *cpus, int max);
+int wp_sysfs_parse_cpulist(const char *text, int *cpus, int max);
 
 #endif

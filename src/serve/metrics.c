@@ -1,7 +1,6 @@
 /* The Prometheus text format (version 0.0.4) and the socket snapshot. */
 #include "serve.h"
 
-#include "../report/run.h"
 #include "../util/buf.h"
 
 #include <jansson.h>
@@ -34,30 +33,29 @@ static void labels(struct wp_buf *b, const struct wp_channel *ch)
     wp_buf_printf(b, "}");
 }
 
-char *wp_metrics_text(struct wp_meter *m, const struct wp_assumptions *a, bool carbon, size_t *len)
+char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a, bool carbon,
+                      size_t *len)
 {
     struct wp_buf b = {0};
-    int n = wp_meter_n_channels(m);
+    int n = r->n_channels;
 
     wp_buf_printf(&b, "# HELP wattprint_energy_joules_total Energy used since the exporter started "
                       "(wrap-corrected).\n# TYPE wattprint_energy_joules_total counter\n");
     for (int i = 0; i < n; i++) {
         wp_buf_printf(&b, "wattprint_energy_joules_total");
-        labels(&b, wp_meter_channel(m, i));
-        wp_buf_printf(&b, " %.6f\n", wp_meter_energy_j(m, i));
+        labels(&b, &r->channels[i].ch);
+        wp_buf_printf(&b, " %.6f\n", r->channels[i].energy_j);
     }
     wp_buf_printf(&b, "# HELP wattprint_power_watts Mean power between the last two readings.\n"
                       "# TYPE wattprint_power_watts gauge\n");
     for (int i = 0; i < n; i++) {
         wp_buf_printf(&b, "wattprint_power_watts");
-        labels(&b, wp_meter_channel(m, i));
-        wp_buf_printf(&b, " %.3f\n", wp_meter_channel_power_w(m, i));
+        labels(&b, &r->channels[i].ch);
+        wp_buf_printf(&b, " %.3f\n", r->channels[i].power_w);
     }
     if (carbon) {
-        struct wp_energy_totals t;
         struct wp_carbon c;
-        wp_meter_totals(m, &t);
-        wp_account(t.total_j, a, &c);
+        wp_account(r->totals.total_j, a, &c);
         wp_buf_printf(&b,
                       "# HELP wattprint_emissions_grams_total CO2e of the counted energy since the "
                       "exporter started, with PUE and grid intensity.\n"
@@ -85,21 +83,21 @@ char *wp_metrics_text(struct wp_meter *m, const struct wp_assumptions *a, bool c
     return wp_buf_take(&b, len);
 }
 
-char *wp_snapshot_json(struct wp_meter *m)
+char *wp_snapshot_json(const struct wp_reading *r)
 {
     json_t *root = json_object(), *arr = json_array();
     char *text;
 
-    for (int i = 0; i < wp_meter_n_channels(m); i++) {
-        const struct wp_channel *ch = wp_meter_channel(m, i);
+    for (int i = 0; i < r->n_channels; i++) {
+        const struct wp_channel *ch = &r->channels[i].ch;
         if (ch->method != WP_MEASURED || ch->component == WP_GPU)
             continue; /* GPUs are read by each user directly; estimates are not shared */
         json_array_append_new(arr,
                               json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:b}", "sensor", ch->sensor,
                                         "component", wp_component_name(ch->component), "device",
                                         ch->device, "counted", ch->counted, "part_of", ch->part_of,
-                                        "energy_uj", (json_int_t)(wp_meter_energy_j(m, i) * 1e6),
-                                        "lost", wp_meter_lost(m, i)));
+                                        "energy_uj", (json_int_t)(r->channels[i].energy_j * 1e6),
+                                        "lost", r->channels[i].lost));
     }
     json_object_set_new(root, "version", json_integer(1));
     json_object_set_new(root, "channels", arr);

@@ -1,6 +1,6 @@
 /* wattprint serve: the node's energy for Prometheus (HTTP, /metrics) and for
- * local users' `wattprint run` (a Unix socket), from one meter. A sink: it
- * reads the meter, never the sensors. */
+ * local users' `wattprint run` (a Unix socket). A sink: it reads readings
+ * from a source its caller gives, never the sensors or the meter. */
 #ifndef WP_SERVE_H
 #define WP_SERVE_H
 
@@ -16,11 +16,20 @@
 /* The Prometheus text exposition of the meter: energy counters and power
  * gauges per channel, and, with carbon, emissions and grid intensity.
  * Returns a malloc'd string (caller frees) and its length in *len, or NULL. */
-char *wp_metrics_text(struct wp_meter *m, const struct wp_assumptions *a, bool carbon, size_t *len);
+char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a, bool carbon,
+                      size_t *len);
 
 /* The snapshot served on the Unix socket: every measured channel's
  * cumulative energy, as JSON. Returns a malloc'd string, or NULL. */
-char *wp_snapshot_json(struct wp_meter *m);
+char *wp_snapshot_json(const struct wp_reading *r);
+
+/* Where the server's readings come from: read fills out with the latest
+ * reading, first taking a fresh one when the last is older than max_age_s
+ * (never when max_age_s < 0). Returns 0 or a negative errno. */
+struct wp_serve_source {
+    int (*read)(void *ctx, double max_age_s, struct wp_reading *out);
+    void *ctx;
+};
 
 struct wp_server;
 
@@ -33,8 +42,9 @@ struct wp_server_opts {
     bool carbon;
 };
 
-/* Starts serving m. Returns 0 and *out, or -1 with the reason in err. */
-int wp_server_start(struct wp_meter *m, const struct wp_assumptions *a,
+/* Starts serving what src reads. Returns 0 and *out, or -1 with the reason
+ * in err. */
+int wp_server_start(const struct wp_serve_source *src, const struct wp_assumptions *a,
                     const struct wp_server_opts *o, struct wp_server **out, char *err, size_t cap);
 
 /* Refreshes the cached /metrics text; called after each reading. */

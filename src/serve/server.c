@@ -54,7 +54,7 @@ static int load_mhd(char *err, size_t cap)
 }
 
 struct wp_server {
-    struct wp_meter *meter;
+    struct wp_serve_source src;
     const struct wp_assumptions *assume;
     struct wp_server_opts o;
     struct MHD_Daemon *http;
@@ -70,9 +70,14 @@ struct wp_server {
 void wp_server_refresh(void *arg)
 {
     struct wp_server *s = arg;
+    struct wp_reading r;
     size_t len;
-    char *text = wp_metrics_text(s->meter, s->assume, s->o.carbon, &len), *old;
+    char *text, *old;
 
+    if (s->src.read(s->src.ctx, -1, &r) != 0)
+        return;
+    text = wp_metrics_text(&r, s->assume, s->o.carbon, &len);
+    wp_reading_free(&r);
     if (!text)
         return;
     pthread_mutex_lock(&s->mu);
@@ -134,6 +139,7 @@ static void *sock_loop(void *arg)
     struct pollfd p[2] = {{s->sock, POLLIN, 0}, {s->stop_pipe[0], POLLIN, 0}};
 
     for (;;) {
+        struct wp_reading r;
         int fd;
         char *json;
         if (poll(p, 2, -1) < 0) {
@@ -152,9 +158,11 @@ static void *sock_loop(void *arg)
         }
         /* At most one fresh reading per resolution interval, whatever the rate of
          * requests: RAPL at high rates is a side channel (PLATYPUS). */
-        if (wp_meter_age_s(s->meter) >= s->o.socket_resolution_s)
-            wp_meter_sample(s->meter);
-        json = wp_snapshot_json(s->meter);
+        json = NULL;
+        if (s->src.read(s->src.ctx, s->o.socket_resolution_s, &r) == 0) {
+            json = wp_snapshot_json(&r);
+            wp_reading_free(&r);
+        }
         if (json) {
             size_t n = strlen(json), off = 0;
             while (off < n) {
@@ -177,7 +185,7 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
     struct stat st;
 
     if (strlen(s->o.socket_path) >= sizeof addr.sun_path) {
-        snprintf(err, cap, "--socket %s: path too long", s->o.socket_path);
+        snprintf(err, cap, "socket %s: path too long", s->o.socket_path);
         return -1;
     }
     snprintf(addr.sun_path, sizeof addr.sun_path, "%s", s->o.socket_path);
@@ -185,7 +193,7 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
     /* replace a stale socket of a previous daemon, never any other file */
     if (lstat(addr.sun_path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, cap, "--socket %s exists and is not a socket", s->o.socket_path);
+            snprintf(err, cap, "socket %s: exists and is not a socket", s->o.socket_path);
             return -1;
         }
         unlink(addr.sun_path);
@@ -194,11 +202,11 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
     if (s->sock < 0 || bind(s->sock, (struct sockaddr *)&addr, sizeof addr) != 0 ||
         chmod(addr.sun_path, s->o.socket_mode) != 0 || listen(s->sock, 64) != 0 ||
         pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
-        snprintf(err, cap, "--socket %s: %s", s->o.socket_path, strerror(errno));
+        snprintf(err, cap, "socket %s: %s", s->o.socket_path, strerror(errno));
         return -1;
     }
     if (pthread_create(&s->sock_thread, NULL, sock_loop, s) != 0) {
-        snprintf(err, cap, "--socket: cannot start its thread");
+        snprintf(err, cap, "socket: cannot start its thread");
         return -1;
     }
     s->sock_running = true;
@@ -218,7 +226,7 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
         addr = (const struct sockaddr *)&in6;
         flags |= MHD_USE_IPv6;
     } else {
-        snprintf(err, cap, "--listen: '%s' is not an IPv4 or IPv6 address", s->o.listen_addr);
+        snprintf(err, cap, "listen address '%s' is not an IPv4 or IPv6 address", s->o.listen_addr);
         return -1;
     }
     if (load_mhd(err, cap))
@@ -227,14 +235,14 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
                         addr, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
                         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!s->http) {
-        snprintf(err, cap, "--listen %s:%d: cannot listen (in use, or not allowed)",
-                 s->o.listen_addr, s->o.port);
+        snprintf(err, cap, "%s:%d: cannot listen (in use, or not allowed)", s->o.listen_addr,
+                 s->o.port);
         return -1;
     }
     return 0;
 }
 
-int wp_server_start(struct wp_meter *m, const struct wp_assumptions *a,
+int wp_server_start(const struct wp_serve_source *src, const struct wp_assumptions *a,
                     const struct wp_server_opts *o, struct wp_server **out, char *err, size_t cap)
 {
     struct wp_server *s = calloc(1, sizeof *s);
@@ -243,7 +251,7 @@ int wp_server_start(struct wp_meter *m, const struct wp_assumptions *a,
         snprintf(err, cap, "out of memory");
         return -1;
     }
-    s->meter = m;
+    s->src = *src;
     s->assume = a;
     s->o = *o;
     s->sock = -1;

@@ -154,18 +154,6 @@ void wp_uuid7(char out[37])
              b[14], b[15]);
 }
 
-void wp_warn(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    /* One write, so lines from wattprint and the command do not interleave mid-line. */
-    fprintf(stderr, "wattprint: %s\n", buf);
-}
-
 void wp_fmt_energy(double j, char *out, size_t cap)
 {
     double a = fabs(j);

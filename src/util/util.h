@@ -41,9 +41,6 @@ double wp_wall_s(void);
 /* Writes a UUIDv7 (time-ordered) string, 36 chars + NUL, into out. */
 void wp_uuid7(char out[37]);
 
-/* Prints "wattprint: <message>\n" on stderr. */
-void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Formats an energy in joules for people: "133 µJ", "12 mJ", "512 J",
  * "3.41 kJ", "1.23 Wh", "4.56 kWh", "7.8 MWh". */
 void wp_fmt_energy(double joules, char *out, size_t cap);

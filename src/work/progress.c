@@ -22,6 +22,7 @@ struct wp_progress {
     char line[WP_PROGRESS_MAX_LINE];
     size_t len;
     bool overflow, warned;
+    struct wp_diag diag;
 };
 
 static int parse_count(const char *v, size_t n, double *out)
@@ -96,13 +97,15 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
     return 0;
 }
 
-int wp_progress_open(struct wp_progress **out)
+int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag)
 {
     struct wp_progress *p = calloc(1, sizeof *p);
     const char *tmp = getenv("TMPDIR");
 
     if (!p)
         return -ENOMEM;
+    if (diag)
+        p->diag = *diag;
     if (!tmp || !*tmp || strlen(tmp) > 40)
         tmp = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/wattprint-XXXXXX", tmp);
@@ -132,7 +135,8 @@ static void bad_line(struct wp_progress *p, struct wp_work *w, const char *why)
 {
     w->malformed++;
     if (!p->warned)
-        wp_warn("ignoring %s in WATTPRINT_PROGRESS (expected lines like "
+        wp_diag(&p->diag, WP_HINT_NONE,
+                "ignoring %s in WATTPRINT_PROGRESS (expected lines like "
                 "\"done=1000 total=50000 unit=tokens\"); further ones are ignored silently",
                 why);
     p->warned = true;

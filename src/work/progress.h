@@ -5,6 +5,8 @@
 #ifndef WP_PROGRESS_H
 #define WP_PROGRESS_H
 
+#include "../util/diag.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,14 +28,14 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
 
 struct wp_progress;
 
-/* Creates the progress file in a private temporary directory. Returns 0 and
+/* Creates the progress file in a private temporary directory; the first
+ * malformed line is reported through diag (NULL: not at all). Returns 0 and
  * *out, whose path wp_progress_path gives, or a negative errno. */
-int wp_progress_open(struct wp_progress **out);
+int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag);
 const char *wp_progress_path(const struct wp_progress *p);
 
 /* Reads what was appended since the last poll and applies each complete line
- * to w. Malformed or oversized lines are ignored; the first one is reported
- * on stderr. */
+ * to w. Malformed or oversized lines are ignored; the first one is reported. */
 void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s);
 
 /* Removes the file and its directory and frees p. */

@@ -16,12 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
-    (void)wp_parse_proc_stat(s, &t);
-    (void)wp_parse_meminfo_total(s, &b);
-    wp_parse_cpuinfo(s, &ci);
+    (void)wp_procfs_parse_stat(s, &t);
+    (void)wp_procfs_parse_meminfo_total(s, &b);
+    wp_procfs_parse_cpuinfo(s, &ci);
     {
         int pid, ppid;
-        (void)wp_parse_proc_pid_stat(s, &pid, &ppid);
+        (void)wp_procfs_parse_pid_stat(s, &pid, &ppid);
     }
     free(s);
     return 0;

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
     (void)wp_parse_u64(s, size, &v);
     (void)wp_perf_parse_config(s, &v);
-    (void)wp_parse_cpulist(s, cpus, 64);
+    (void)wp_sysfs_parse_cpulist(s, cpus, 64);
     {
         double d;
         (void)wp_parse_double(s, &d);

@@ -45,8 +45,8 @@ static int scripted_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     return -1;
 }
 
-static const struct wp_sensor_ops scripted_ops = {"scripted", scripted_probe, scripted_read,
-                                                  scripted_close};
+static const struct wp_sensor_ops scripted_ops = {"scripted", 1u << WP_CPU, scripted_probe,
+                                                  scripted_read, scripted_close};
 
 static struct wp_meter *make(struct script *sc, const struct wp_channel *chans, int n,
                              double interval)
@@ -56,7 +56,7 @@ static struct wp_meter *make(struct script *sc, const struct wp_channel *chans, 
     list[0] = wp_sensor_alloc(&scripted_ops, n);
     memcpy(list[0]->channels, chans, (size_t)n * sizeof *chans);
     list[0]->priv = sc;
-    assert_int_equal(wp_meter_create(list, 1, interval, &m), 0);
+    assert_int_equal(wp_meter_create(list, 1, interval, NULL, &m), 0);
     return m;
 }
 
@@ -178,7 +178,7 @@ static void no_channels(void **state)
     struct wp_energy_totals t;
     struct wp_meter *m = NULL;
     (void)state;
-    assert_int_equal(wp_meter_create(list, 0, 1.0, &m), 0);
+    assert_int_equal(wp_meter_create(list, 0, 1.0, NULL, &m), 0);
     assert_int_equal(wp_meter_start(m), 0);
     wp_meter_stop(m);
     wp_meter_totals(m, &t);

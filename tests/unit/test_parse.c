@@ -64,14 +64,14 @@ static void cpulist(void **state)
 {
     int cpus[8];
     (void)state;
-    assert_int_equal(wp_parse_cpulist("0,28\n", cpus, 8), 2);
+    assert_int_equal(wp_sysfs_parse_cpulist("0,28\n", cpus, 8), 2);
     assert_int_equal(cpus[1], 28);
-    assert_int_equal(wp_parse_cpulist("0-3,8", cpus, 8), 5);
+    assert_int_equal(wp_sysfs_parse_cpulist("0-3,8", cpus, 8), 5);
     assert_int_equal(cpus[4], 8);
-    assert_int_equal(wp_parse_cpulist("0-100", cpus, 8), -EINVAL);
-    assert_int_equal(wp_parse_cpulist("3-1", cpus, 8), -EINVAL);
-    assert_int_equal(wp_parse_cpulist("", cpus, 8), -EINVAL);
-    assert_int_equal(wp_parse_cpulist("a", cpus, 8), -EINVAL);
+    assert_int_equal(wp_sysfs_parse_cpulist("0-100", cpus, 8), -EINVAL);
+    assert_int_equal(wp_sysfs_parse_cpulist("3-1", cpus, 8), -EINVAL);
+    assert_int_equal(wp_sysfs_parse_cpulist("", cpus, 8), -EINVAL);
+    assert_int_equal(wp_sysfs_parse_cpulist("a", cpus, 8), -EINVAL);
 }
 
 static void proc_stat(void **state)
@@ -80,23 +80,23 @@ static void proc_stat(void **state)
     const char *text = "cpu  10 1 5 100 3 2 1 7 0 0\ncpu0 5 0 2 50 1 1 0 3 0 0\n"
                        "cpu1 5 1 3 50 2 1 1 4 0 0\nintr 1\n";
     (void)state;
-    assert_int_equal(wp_parse_proc_stat(text, &t), 0);
+    assert_int_equal(wp_procfs_parse_stat(text, &t), 0);
     assert_int_equal(t.busy, 10 + 1 + 5 + 2 + 1);
     assert_int_equal(t.total, t.busy + 100 + 3);
     assert_int_equal(t.n_cpus, 2);
-    assert_int_not_equal(wp_parse_proc_stat("intr 1\n", &t), 0);
-    assert_int_not_equal(wp_parse_proc_stat("cpu  1 2\n", &t), 0);
+    assert_int_not_equal(wp_procfs_parse_stat("intr 1\n", &t), 0);
+    assert_int_not_equal(wp_procfs_parse_stat("cpu  1 2\n", &t), 0);
 }
 
 static void meminfo(void **state)
 {
     uint64_t b;
     (void)state;
-    assert_int_equal(wp_parse_meminfo_total("MemTotal:       16000000 kB\n", &b), 0);
+    assert_int_equal(wp_procfs_parse_meminfo_total("MemTotal:       16000000 kB\n", &b), 0);
     assert_true(b == 16000000ULL * 1024);
-    assert_int_not_equal(wp_parse_meminfo_total("MemFree: 1 kB\n", &b), 0);
-    assert_int_not_equal(wp_parse_meminfo_total("MemTotal: 0 kB\n", &b), 0);
-    assert_int_not_equal(wp_parse_meminfo_total("MemTotal: 5 MB\n", &b), 0);
+    assert_int_not_equal(wp_procfs_parse_meminfo_total("MemFree: 1 kB\n", &b), 0);
+    assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 0 kB\n", &b), 0);
+    assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 5 MB\n", &b), 0);
 }
 
 static void cpuinfo(void **state)
@@ -107,11 +107,11 @@ static void cpuinfo(void **state)
                        "processor\t: 1\nmodel name\t: other\nphysical id\t: 1\n"
                        "flags\t\t: fpu hypervisor\n";
     (void)state;
-    wp_parse_cpuinfo(text, &ci);
+    wp_procfs_parse_cpuinfo(text, &ci);
     assert_string_equal(ci.model, "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz");
     assert_true(ci.hypervisor);
     assert_int_equal(ci.sockets, 2);
-    wp_parse_cpuinfo("flags : hypervisorx\n", &ci);
+    wp_procfs_parse_cpuinfo("flags : hypervisorx\n", &ci);
     assert_false(ci.hypervisor);
     assert_int_equal(ci.sockets, 1);
     assert_string_equal(ci.model, "");
@@ -121,11 +121,11 @@ static void pid_stat(void **state)
 {
     int pid, ppid;
     (void)state;
-    assert_int_equal(wp_parse_proc_pid_stat("123 (my (odd) cmd) S 45 123 123 0", &pid, &ppid), 0);
+    assert_int_equal(wp_procfs_parse_pid_stat("123 (my (odd) cmd) S 45 123 123 0", &pid, &ppid), 0);
     assert_int_equal(pid, 123);
     assert_int_equal(ppid, 45);
-    assert_int_not_equal(wp_parse_proc_pid_stat("123 no parens", &pid, &ppid), 0);
-    assert_int_not_equal(wp_parse_proc_pid_stat("(x) S 1", &pid, &ppid), 0);
+    assert_int_not_equal(wp_procfs_parse_pid_stat("123 no parens", &pid, &ppid), 0);
+    assert_int_not_equal(wp_procfs_parse_pid_stat("(x) S 1", &pid, &ppid), 0);
 }
 
 static void counts_and_units(void **state)

@@ -11,29 +11,33 @@
 #include <string.h>
 #include <unistd.h>
 
-static json_t *channels_json(struct wp_meter *m, double duration)
+static json_t *channel_json(const struct wp_reading_channel *rc, double duration)
+{
+    const struct wp_channel *ch = &rc->ch;
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}", "sensor", ch->sensor,
+                  "component", wp_component_name(ch->component), "device", ch->device, "energy_j",
+                  rc->energy_j, "mean_power_w", duration > 0 ? rc->energy_j / duration : 0.0,
+                  "method", wp_method_name(ch->method), "counted", ch->counted, "wraps",
+                  (int)rc->wraps, "lost", rc->lost, "detail", ch->detail);
+
+    if (o && ch->part_of[0])
+        json_object_set_new(o, "part_of", json_string(ch->part_of));
+    if (o && ch->component == WP_GPU) {
+        json_object_set_new(o, "name", json_string(ch->model));
+        json_object_set_new(o, "uuid", json_string(ch->uuid));
+        json_object_set_new(o, "power_limit_w",
+                            ch->power_limit_w > 0 ? json_real(ch->power_limit_w) : json_null());
+    }
+    return o;
+}
+
+static json_t *channels_json(const struct wp_reading *r)
 {
     json_t *arr = json_array();
 
-    for (int i = 0; arr && i < wp_meter_n_channels(m); i++) {
-        const struct wp_channel *ch = wp_meter_channel(m, i);
-        double e = wp_meter_energy_j(m, i);
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}", "sensor", ch->sensor,
-                      "component", wp_component_name(ch->component), "device", ch->device,
-                      "energy_j", e, "mean_power_w", duration > 0 ? e / duration : 0.0, "method",
-                      wp_method_name(ch->method), "counted", ch->counted, "wraps",
-                      (int)wp_meter_wraps(m, i), "lost", wp_meter_lost(m, i), "detail", ch->detail);
-        if (o && ch->part_of[0])
-            json_object_set_new(o, "part_of", json_string(ch->part_of));
-        if (o && ch->component == WP_GPU) {
-            json_object_set_new(o, "name", json_string(ch->model));
-            json_object_set_new(o, "uuid", json_string(ch->uuid));
-            json_object_set_new(o, "power_limit_w",
-                                ch->power_limit_w > 0 ? json_real(ch->power_limit_w) : json_null());
-        }
-        json_array_append_new(arr, o);
-    }
+    for (int i = 0; arr && i < r->n_channels; i++)
+        json_array_append_new(arr, channel_json(&r->channels[i], r->duration_s));
     return arr;
 }
 
@@ -121,7 +125,7 @@ void wp_run_json_derive(json_t *run)
                   units, "energy_j", facility, "intensity_g_per_kwh", intensity, "embodied_g",
                   embodied, "boundary",
                   "operational: the machine's CPU packages, DRAM and GPUs as measured or "
-                  "estimated, times PUE; embodied: as given with --embodied-g, else 0"));
+                  "estimated, times PUE; embodied: as given, else 0"));
     snprintf(buf, sizeof buf, "PUE %.3g: %s", wp_json_num(run, "pue"),
              wp_json_str(run, "pue_source"));
     json_array_append_new(arr, json_string(buf));
@@ -145,14 +149,11 @@ void wp_run_json_derive(json_t *run)
 static json_t *work_json(const struct wp_run *run)
 {
     const struct wp_work *w = &run->work;
-    double e_total, d_total, it = 0, duration = wp_meter_duration_s(run->meter);
-    struct wp_energy_totals t;
+    double e_total, d_total, it = run->reading.totals.total_j, duration = run->reading.duration_s;
     json_t *o;
 
     if (!w->reported && !w->total_from_cli && !w->unit_from_cli)
         return json_null();
-    wp_meter_totals(run->meter, &t);
-    it = t.total_j;
     o = json_pack("{s:s, s:f, s:o, s:o}", "unit", w->unit[0] ? w->unit : "steps", "done", w->done,
                   "total", w->total > 0 ? json_real(w->total) : json_null(), "energy_per_unit_j",
                   w->done > 0 ? json_real(it / w->done) : json_null());
@@ -186,28 +187,26 @@ static json_t *cloud_json(const struct wp_cloud_info *c)
 
 static json_t *run_to_json(const struct wp_run *run)
 {
-    struct wp_energy_totals t;
+    const struct wp_energy_totals *t = &run->reading.totals;
     char start[32], end[32];
-    double duration = wp_meter_duration_s(run->meter);
+    double duration = run->reading.duration_s;
     json_t *cmd = json_array(), *root;
 
     for (int i = 0; cmd && i < run->argc; i++)
         json_array_append_new(cmd, json_string(run->argv[i]));
-    wp_meter_totals(run->meter, &t);
     wp_iso8601(run->start_wall_s, start, sizeof start);
     wp_iso8601(run->end_wall_s, end, sizeof end);
-    root =
-        json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:f, s:f, s:s, "
-                  "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
-                  "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
-                  json_integer(run->exit_status), "signal",
-                  run->signal ? json_integer(run->signal) : json_null(), "command", cmd, "cwd",
-                  run->cwd, "host", run->host, "start", start, "end", end, "duration_s", duration,
-                  "interval_s", wp_meter_interval_s(run->meter), "wattprint_version", WP_VERSION,
-                  "energy", "total_j", t.total_j, "cpu_j", t.cpu_j, "dram_j", t.dram_j, "gpu_j",
-                  t.gpu_j, "psys_j", t.has_psys ? json_real(t.psys_j) : json_null(), "method",
-                  t.any_estimated ? "estimated" : "measured", "channels",
-                  channels_json(run->meter, duration));
+    root = json_pack(
+        "{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:f, s:f, s:s, "
+        "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
+        "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
+        json_integer(run->exit_status), "signal",
+        run->signal ? json_integer(run->signal) : json_null(), "command", cmd, "cwd", run->cwd,
+        "host", run->host, "start", start, "end", end, "duration_s", duration, "interval_s",
+        run->reading.interval_s, "wattprint_version", WP_VERSION, "energy", "total_j", t->total_j,
+        "cpu_j", t->cpu_j, "dram_j", t->dram_j, "gpu_j", t->gpu_j, "psys_j",
+        t->has_psys ? json_real(t->psys_j) : json_null(), "method",
+        t->any_estimated ? "estimated" : "measured", "channels", channels_json(&run->reading));
     if (root) {
         json_object_set_new(root, "pue", json_real(run->assume.pue));
         json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
@@ -251,38 +250,37 @@ char *wp_run_json_string(const struct wp_run *run)
     return s;
 }
 
-int wp_run_write_json(const struct wp_run *run, const char *path)
+int wp_run_write_json(const struct wp_run *run, const char *path, char *err, size_t cap)
 {
     char tmp[4096];
     char *s = wp_run_json_string(run);
     FILE *f;
-    int err = 0;
+    int e = 0;
 
     if (!s) {
-        wp_warn("cannot write %s: out of memory", path);
+        snprintf(err, cap, "out of memory");
         return -ENOMEM;
     }
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
         free(s);
-        wp_warn("cannot write %s: path too long", path);
+        snprintf(err, cap, "path too long");
         return -ENAMETOOLONG;
     }
-    f = fopen(tmp, "w");
-    if (!f) {
-        err = errno;
+    if (!(f = fopen(tmp, "w"))) {
+        e = errno;
         goto out;
     }
     if (fputs(s, f) < 0 || fputc('\n', f) == EOF)
-        err = errno ? errno : EIO;
-    if (fclose(f) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err)
+        e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e)
         unlink(tmp);
 out:
     free(s);
-    if (err)
-        wp_warn("cannot write the result to %s: %s", path, strerror(err));
-    return -err;
+    if (e)
+        snprintf(err, cap, "%s", strerror(e));
+    return -e;
 }

@@ -1,5 +1,7 @@
-/* A finished run as the sinks see it: what ran, how it ended, and the meter
- * that measured it. Sinks read it; they never call sensors. */
+/* The result model: a run's identity, how it ended, its reading (per-channel
+ * energy as plain values), work, carbon and assumptions. Built once from a
+ * meter's reading and the account; every sink reads it, and JSON is its
+ * serialisation. */
 #ifndef WP_RUN_H
 #define WP_RUN_H
 
@@ -10,8 +12,6 @@
 
 #include <jansson.h>
 #include <stdio.h>
-
-#define WP_VERSION "0.1.0"
 
 #define WP_MAX_TAGS     32
 #define WP_MAX_SETTINGS 8
@@ -49,7 +49,7 @@ struct wp_run {
     char host[256];
     char user[64];
     struct wp_labels labels;
-    struct wp_meter *meter;
+    struct wp_reading reading;    /* the measurement, as values (wp_run_set_reading) */
     struct wp_assumptions assume; /* PUE, region, intensity and their sources */
     struct wp_carbon carbon;      /* filled by wp_run_account */
     struct wp_work work;          /* the work the program reported, if any */
@@ -58,14 +58,22 @@ struct wp_run {
     const char (*settings)[WP_SETTING_LEN];
 };
 
-/* Fills run->carbon from the meter's totals and run->assume. */
+/* Replaces run->reading with r (taken over: r is emptied) and accounts
+ * for it: run->carbon from its totals and run->assume. The one place where a
+ * run's carbon is computed. */
+void wp_run_set_reading(struct wp_run *run, struct wp_reading *r);
+
+/* Recomputes run->carbon (after the assumptions changed). */
 void wp_run_account(struct wp_run *run);
+
+/* Frees what the run owns (its reading). */
+void wp_run_release(struct wp_run *run);
 
 const char *wp_run_status_name(enum wp_run_status s);
 
 /* Writes the run JSON to path atomically (a temporary file, then rename).
- * Returns 0, or a negative errno after saying why on stderr. */
-int wp_run_write_json(const struct wp_run *run, const char *path);
+ * Returns 0, or a negative errno with the reason in err. */
+int wp_run_write_json(const struct wp_run *run, const char *path, char *err, size_t cap);
 
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
 json_t *wp_run_json(const struct wp_run *run);
@@ -84,8 +92,5 @@ void wp_run_json_derive(json_t *run);
 
 /* Returns the run JSON as a malloc'd string the caller frees, or NULL. */
 char *wp_run_json_string(const struct wp_run *run);
-
-/* Prints the human summary (readable units) to f. */
-void wp_run_print_summary(const struct wp_run *run, FILE *f);
 
 #endif

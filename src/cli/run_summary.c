@@ -1,6 +1,6 @@
 /* The human summary printed on stderr after a run: readable units, every
- * estimate labelled. */
-#include "run.h"
+ * estimate labelled, and what to set where something was assumed. */
+#include "run_summary.h"
 
 #include "../util/util.h"
 
@@ -106,11 +106,34 @@ static void print_work(const struct wp_run *run, double it_j, double duration_s,
     }
 }
 
-void wp_run_print_summary(const struct wp_run *run, FILE *f)
+static void print_channel(const struct wp_reading_channel *rc, double d, FILE *f)
 {
-    struct wp_energy_totals t;
+    const struct wp_channel *ch = &rc->ch;
+    char e[32], p[32], note[64] = "";
+
+    wp_fmt_energy(rc->energy_j, e, sizeof e);
+    fmt_power(d > 0 ? rc->energy_j / d : 0, p, sizeof p);
+    if (ch->part_of[0])
+        snprintf(note, sizeof note, ", inside %s", ch->part_of);
+    else if (ch->model[0])
+        snprintf(note, sizeof note, ", %.50s", ch->model);
+    else if (ch->component == WP_PSYS)
+        snprintf(note, sizeof note, ", overlaps the packages");
+    if (!ch->counted)
+        strncat(note, ", not added", sizeof note - strlen(note) - 1);
+    if (rc->lost)
+        strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
+    fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component), ch->device, e,
+            p, wp_method_name(ch->method), note);
+    if (ch->method == WP_ESTIMATED)
+        fprintf(f, "           estimated by %s: %s\n", ch->sensor, ch->detail);
+}
+
+void wp_summary_print(const struct wp_run *run, FILE *f)
+{
+    const struct wp_reading *r = &run->reading;
     char e[32], p[32], dur[32], cmd[128] = "";
-    double d = wp_meter_duration_s(run->meter);
+    double d = r->duration_s;
     size_t o = 0;
 
     for (int i = 0; i < run->argc && o < sizeof cmd - 1; i++) {
@@ -121,40 +144,18 @@ void wp_run_print_summary(const struct wp_run *run, FILE *f)
     }
     if (o >= sizeof cmd - 1)
         memcpy(cmd + sizeof cmd - 4, "...", 4);
-    wp_meter_totals(run->meter, &t);
-    wp_fmt_energy(t.total_j, e, sizeof e);
-    fmt_power(d > 0 ? t.total_j / d : 0, p, sizeof p);
-
+    wp_fmt_energy(r->totals.total_j, e, sizeof e);
+    fmt_power(d > 0 ? r->totals.total_j / d : 0, p, sizeof p);
     wp_fmt_duration(d, dur, sizeof dur);
     fprintf(f, "wattprint: %s %s in %s (exit %d)\n", cmd, wp_run_status_name(run->status), dur,
             run->exit_status);
     fprintf(f, "  energy  %s, mean %s (%s)\n", e, p,
-            t.any_estimated ? "includes estimates" : "measured");
-    for (int i = 0; i < wp_meter_n_channels(run->meter); i++) {
-        const struct wp_channel *ch = wp_meter_channel(run->meter, i);
-        double ej = wp_meter_energy_j(run->meter, i);
-        char note[64] = "";
-        wp_fmt_energy(ej, e, sizeof e);
-        fmt_power(d > 0 ? ej / d : 0, p, sizeof p);
-        if (ch->part_of[0])
-            snprintf(note, sizeof note, ", inside %s", ch->part_of);
-        else if (ch->model[0])
-            snprintf(note, sizeof note, ", %.50s", ch->model);
-        else if (ch->component == WP_PSYS)
-            snprintf(note, sizeof note, ", overlaps the packages");
-        if (!ch->counted)
-            strncat(note, ", not added", sizeof note - strlen(note) - 1);
-        if (wp_meter_lost(run->meter, i))
-            strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
-        fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component), ch->device,
-                e, p, wp_method_name(ch->method), note);
-        if (ch->method == WP_ESTIMATED)
-            fprintf(f, "           estimated by %s: %s\n", ch->sensor, ch->detail);
-    }
-    if (wp_meter_n_channels(run->meter) == 0)
+            r->totals.any_estimated ? "includes estimates" : "measured");
+    for (int i = 0; i < r->n_channels; i++)
+        print_channel(&r->channels[i], d, f);
+    if (r->n_channels == 0)
         fprintf(f, "    no energy source could be read or estimated on this machine\n");
-    wp_meter_totals(run->meter, &t);
-    print_work(run, t.total_j, d, f);
+    print_work(run, r->totals.total_j, d, f);
     print_cloud(&run->cloud, f);
     print_carbon(run, f);
 }

@@ -1,4 +1,4 @@
-/* A finished run: its status names and its carbon account. */
+/* A run's status names, its tags, and its carbon account. */
 #include "run.h"
 
 #include <errno.h>
@@ -22,10 +22,20 @@ const char *wp_run_status_name(enum wp_run_status s)
 
 void wp_run_account(struct wp_run *run)
 {
-    struct wp_energy_totals t;
+    wp_account(run->reading.totals.total_j, &run->assume, &run->carbon);
+}
 
-    wp_meter_totals(run->meter, &t);
-    wp_account(t.total_j, &run->assume, &run->carbon);
+void wp_run_set_reading(struct wp_run *run, struct wp_reading *r)
+{
+    wp_reading_free(&run->reading);
+    run->reading = *r;
+    memset(r, 0, sizeof *r);
+    wp_run_account(run);
+}
+
+void wp_run_release(struct wp_run *run)
+{
+    wp_reading_free(&run->reading);
 }
 
 int wp_tag_parse(const char *text, struct wp_tag *out)

@@ -1,0 +1,41 @@
+/* wattprint run's options: parsed from a table, checked against the
+ * session's limits, completed from the configuration files. */
+#ifndef WP_RUN_OPTS_H
+#define WP_RUN_OPTS_H
+
+#include "carbon_opts.h"
+
+#include "../report/live.h"
+#include "../run/run.h"
+#include "../session/session.h"
+
+#include <stdbool.h>
+
+#define WP_RUN_DEFAULT_CHECKPOINT_S 5.0 /* how often a running run reaches the ledger */
+
+struct run_opts {
+    struct wp_session_opts session; /* interval, cpu-tdp, gpus, sensors, attribute, ... */
+    double checkpoint_s;
+    const char *json_path;
+    const char *ledger_path;
+    bool no_ledger;
+    bool quiet;
+    struct wp_carbon_opts carbon;
+    struct wp_labels labels;
+    double total;
+    const char *unit;
+    enum wp_live_mode progress;
+    double progress_every_s;
+    bool interval_set, no_detect;
+    int n_settings; /* the values taken from configuration files */
+    char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
+};
+
+/* Parses argv (wattprint run's, from "run"): returns the index of COMMAND,
+ * or -1 after one line on stderr. Exits 0 after --help. */
+int wp_run_parse(int argc, char **argv, struct run_opts *o);
+
+/* "wattprint run: --NAME: MESSAGE" for a session error, naming the option. */
+void wp_run_say_session_error(const struct wp_session_error *e);
+
+#endif
