@@ -405,8 +405,8 @@ static void print_utilisation(const struct wp_est_out *r, json_t *out, json_t *a
 {
     const struct wp_mfu_fit *f = &r->fit;
     if (!r->calibrated) {
-        printf("  utilisation   MFU %.3g: %s\n", r->mfu, r->mfu_source);
-        wp_est_assume(assume, "MFU %.3g: %s", r->mfu, r->mfu_source);
+        printf("  utilisation   MFU %.3g: %s\n", r->mfu, wp_est_from_text("mfu", r->mfu_from));
+        wp_est_assume(assume, "MFU %.3g: %s", r->mfu, wp_est_from_text("mfu", r->mfu_from));
         return;
     }
     printf("  utilisation   MFU %.3g (%.3g to %.3g): fitted on %d published %s runs%s%s\n", r->mfu,
@@ -440,12 +440,13 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
         wp_fmt_duration(r->wall_s, d, sizeof d);
         if (r->device_hours_hi > r->device_hours_lo)
             printf("  time          %.4g device-hours (%.4g to %.4g), %s wall (%s)\n",
-                   r->device_hours, r->device_hours_lo, r->device_hours_hi, d, r->time_from);
+                   r->device_hours, r->device_hours_lo, r->device_hours_hi, d,
+                   wp_est_from_text("time", r->time_from));
         else
             printf("  time          %.4g device-hours, %s wall (%s)\n", r->device_hours, d,
-                   r->time_from);
-        wp_est_assume(assume, "device-hours from %s", r->time_from);
-        if (strcmp(r->time_from, "FLOPs / (peak FLOP/s x MFU)") == 0)
+                   wp_est_from_text("time", r->time_from));
+        wp_est_assume(assume, "device-hours from %s", wp_est_from_text("time", r->time_from));
+        if (r->time_from == WP_FROM_FLOPS)
             print_utilisation(r, out, assume);
     }
     json_object_set_new(out, "device_hours_range",
@@ -513,7 +514,7 @@ static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
     if (resolve_hardware(o) || read_model(o))
         return USAGE_EXIT;
     if (wp_estimate(&o->in, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "wattprint estimate: %s\n", err);
+        fprintf(stderr, "wattprint estimate: %s\n", wp_est_problem_text(&r, err));
         return USAGE_EXIT;
     }
     out = json_object();
@@ -521,9 +522,9 @@ static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
     print_header(o);
     print_training(o, &r, a, out, assume);
     printf("  power         %s%s\n", r.power_w_per_device > 0 ? "" : "whole system, ",
-           r.power_from);
+           wp_est_from_text("power", r.power_from));
     wp_est_assume(assume, "power: %s%s", r.power_w_per_device > 0 ? "" : "whole system, ",
-                  r.power_from);
+                  wp_est_from_text("power", r.power_from));
     if (r.power_w_per_device > 0)
         wp_est_assume(assume, "%.4g W per device", r.power_w_per_device);
     if (o->in.inference)

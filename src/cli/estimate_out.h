@@ -24,6 +24,14 @@ struct est_opts {
 void wp_est_assume(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int wp_est_write_json(json_t *o, const char *path);
 
+/* The estimator's problem in the CLI's words (its options), with err (the
+ * estimator's own words) where no option is concerned. */
+const char *wp_est_problem_text(const struct wp_est_out *r, const char *err);
+
+/* Where a figure came from, naming the options: what is "mfu", "time" or
+ * "power". */
+const char *wp_est_from_text(const char *what, enum wp_est_from from);
+
 /* "1.2 kWh (0.9 kWh to 1.6 kWh)", or without the range where lo == hi. */
 void wp_est_fmt_energy_range(double j, double lo, double hi, char *out, size_t cap);
 

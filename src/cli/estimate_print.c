@@ -29,6 +29,63 @@ int wp_est_write_json(json_t *o, const char *path)
     return 0;
 }
 
+const char *wp_est_problem_text(const struct wp_est_out *r, const char *err)
+{
+    static const char *const text[] = {
+        [WP_EST_NOTHING] = "nothing to estimate: give --params and --tokens, --flops, --hours or "
+                           "--device-hours (training), or --inference",
+        [WP_EST_ACTIVE_OVER_TOTAL] = "--active-params exceeds --params (the active parameters "
+                                     "are a part of the total)",
+        [WP_EST_HOURS_DISAGREE] = "--hours x --count disagrees with --device-hours; give two of "
+                                  "the three",
+        [WP_EST_TOKENS_NO_PARAMS] = "--tokens needs --params (training FLOPs are 6 x params x "
+                                    "tokens), or give --flops",
+        [WP_EST_NO_TIME] = "cannot tell how long it runs: give --hours or --device-hours, or "
+                           "--hardware with a peak FLOP/s (an accelerator) and --flops or "
+                           "--params with --tokens",
+        [WP_EST_NO_POWER] = "no power: give --power W (per device), --power-total W, or "
+                            "--hardware with a known power figure",
+        [WP_EST_SERVE_INPUTS] = "--inference needs --params, --tokens-per-query, "
+                                "--queries-per-day and --days",
+        [WP_EST_SERVE_HARDWARE] = "--inference needs --hardware: an accelerator with a peak "
+                                  "FLOP/s and a memory bandwidth (wattprint hardware lists them)",
+        [WP_EST_SERVE_TOTAL_POWER] = "--power-total applies to training: give --power per device "
+                                     "for --inference",
+    };
+    static _Thread_local char fit[640];
+
+    if (r->problem == WP_EST_DOES_NOT_FIT) {
+        snprintf(fit, sizeof fit, "%s: raise --count, lower --batch or --precision", err);
+        return fit;
+    }
+    if ((size_t)r->problem < sizeof text / sizeof *text && text[r->problem])
+        return text[r->problem];
+    return err;
+}
+
+const char *wp_est_from_text(const char *what, enum wp_est_from from)
+{
+    bool power = strcmp(what, "power") == 0, time = strcmp(what, "time") == 0;
+
+    switch (from) {
+    case WP_FROM_GIVEN:
+        return power ? "--power (average per device)" : time ? "--device-hours" : "--mfu";
+    case WP_FROM_HOURS_COUNT:
+        return "--hours x --count";
+    case WP_FROM_FLOPS:
+        return "FLOPs / (peak FLOP/s x MFU)";
+    case WP_FROM_CALIBRATED:
+        return "calibrated on published training runs";
+    case WP_FROM_TOTAL_POWER:
+        return "--power-total (the whole system)";
+    case WP_FROM_HARDWARE:
+        return "the hardware's power figure (measured averages differ: give --power if known)";
+    case WP_FROM_NONE:
+        break;
+    }
+    return "";
+}
+
 void wp_est_fmt_energy_range(double j, double lo, double hi, char *out, size_t cap)
 {
     char e[32], l[32], h[32];

@@ -147,7 +147,14 @@ static int alternative(const struct est_opts *o, const char *spec, struct wp_est
             return -1;
         }
     in.tokens = in.flops = in.hours = in.device_hours = 0; /* serving only */
-    return wp_estimate(&in, r, err, cap);
+    if (wp_estimate(&in, r, err, cap) == 0)
+        return 0;
+    if (wp_est_problem_text(r, err) != err) { /* in the CLI's words */
+        char why[640];
+        snprintf(why, sizeof why, "%s", wp_est_problem_text(r, err));
+        snprintf(err, cap, "%s", why);
+    }
+    return -1;
 }
 
 static void row(const char *label, const struct wp_est_out *r, const struct wp_assumptions *a,

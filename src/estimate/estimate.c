@@ -8,38 +8,38 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fail(char *err, size_t cap, const char *why)
+static int fail(struct wp_est_out *out, enum wp_est_problem p, char *err, size_t cap,
+                const char *why)
 {
+    out->problem = p;
     snprintf(err, cap, "%s", why);
     return -EINVAL;
 }
 
-static int check_inputs(const struct wp_est_in *in, char *err, size_t cap)
+static int check_inputs(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
 {
     if (in->active_params > 0 && in->params > 0 && in->active_params > in->params)
-        return fail(err, cap,
-                    "--active-params exceeds --params (the active parameters are a part "
-                    "of the total)");
+        return fail(out, WP_EST_ACTIVE_OVER_TOTAL, err, cap,
+                    "the active parameters exceed the total");
     if (in->hours > 0 && in->device_hours > 0 && in->count > 0 &&
         fabs(in->hours * in->count - in->device_hours) > 0.01 * in->device_hours)
-        return fail(err, cap,
-                    "--hours x --count disagrees with --device-hours; give "
-                    "two of the three");
+        return fail(out, WP_EST_HOURS_DISAGREE, err, cap,
+                    "hours x count disagrees with the device-hours");
     return 0;
 }
 
-/* Utilisation: --mfu, else the fit on published runs for this hardware. */
+/* Utilisation: as given, else the fit on published runs for this hardware. */
 static void utilisation(const struct wp_est_in *in, double n_eff, struct wp_est_out *out)
 {
     if (in->mfu > 0) {
         out->mfu = in->mfu;
-        out->mfu_source = "--mfu";
+        out->mfu_from = WP_FROM_GIVEN;
         return;
     }
     if (in->has_hardware && wp_mfu_calibrated(&in->hw, n_eff, &out->fit) == 0) {
         out->mfu = out->fit.mfu;
         out->calibrated = true;
-        out->mfu_source = "calibrated on published training runs";
+        out->mfu_from = WP_FROM_CALIBRATED;
     }
 }
 
@@ -50,23 +50,20 @@ static int training_time(const struct wp_est_in *in, struct wp_est_out *out, cha
     out->device_hours_lo = out->device_hours_hi = 0;
     if (in->device_hours > 0) {
         out->device_hours = in->device_hours;
-        out->time_from = "--device-hours";
+        out->time_from = WP_FROM_GIVEN;
     } else if (in->hours > 0) {
         out->device_hours = in->hours * count;
-        out->time_from = "--hours x --count";
+        out->time_from = WP_FROM_HOURS_COUNT;
     } else if (out->flops > 0 && in->has_hardware && in->hw.peak_flops > 0 && out->mfu > 0) {
         double per = 1.0 / (in->hw.peak_flops * 3600.0);
         out->device_hours = out->flops * per / out->mfu;
-        out->time_from = "FLOPs / (peak FLOP/s x MFU)";
+        out->time_from = WP_FROM_FLOPS;
         if (out->calibrated) { /* a higher utilisation is a shorter run */
             out->device_hours_lo = out->flops * per / out->fit.mfu_hi;
             out->device_hours_hi = out->flops * per / out->fit.mfu_lo;
         }
     } else {
-        return fail(err, cap,
-                    "cannot tell how long it runs: give --hours or --device-hours, or "
-                    "--hardware with a peak FLOP/s (an accelerator) and --flops or "
-                    "--params with --tokens");
+        return fail(out, WP_EST_NO_TIME, err, cap, "cannot tell how long it runs");
     }
     if (!(out->device_hours_lo > 0))
         out->device_hours_lo = out->device_hours_hi = out->device_hours;
@@ -77,18 +74,15 @@ static int training_time(const struct wp_est_in *in, struct wp_est_out *out, cha
 static int power(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
 {
     if (in->power_total_w > 0) {
-        out->power_from = "--power-total (the whole system)";
+        out->power_from = WP_FROM_TOTAL_POWER;
     } else if (in->power_w > 0) {
         out->power_w_per_device = in->power_w;
-        out->power_from = "--power (average per device)";
+        out->power_from = WP_FROM_GIVEN;
     } else if (in->has_hardware && in->hw.tdp_w > 0) {
         out->power_w_per_device = in->hw.tdp_w;
-        out->power_from = "the hardware's power figure (measured averages differ: give --power "
-                          "if known)";
+        out->power_from = WP_FROM_HARDWARE;
     } else {
-        return fail(err, cap,
-                    "no power: give --power W (per device), --power-total W, "
-                    "or --hardware with a known power figure");
+        return fail(out, WP_EST_NO_POWER, err, cap, "no power");
     }
     return 0;
 }
@@ -102,17 +96,14 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
 
     if (!(in->params > 0) || !(in->tokens_per_query > 0) || !(in->queries_per_day > 0) ||
         !(in->days > 0))
-        return fail(err, cap,
-                    "--inference needs --params, --tokens-per-query, "
-                    "--queries-per-day and --days");
+        return fail(out, WP_EST_SERVE_INPUTS, err, cap,
+                    "serving needs parameters, tokens per query, queries per day and days");
     if (!in->has_hardware || !(in->hw.peak_flops > 0) || !(in->hw.memory_bw_bytes_s > 0))
-        return fail(err, cap,
-                    "--inference needs --hardware: an accelerator with a peak FLOP/s and a "
-                    "memory bandwidth (wattprint hardware lists them)");
+        return fail(out, WP_EST_SERVE_HARDWARE, err, cap,
+                    "serving needs an accelerator with a peak FLOP/s and a memory bandwidth");
     if (in->power_total_w > 0)
-        return fail(err, cap,
-                    "--power-total applies to training: give --power per "
-                    "device for --inference");
+        return fail(out, WP_EST_SERVE_TOTAL_POWER, err, cap,
+                    "a whole-system power applies to training, not serving");
     s.params = in->params;
     s.active_params = in->active_params;
     s.layers = in->layers;
@@ -128,9 +119,11 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
     s.output_tokens = in->tokens_per_query;
     s.sparsity = in->sparsity;
     if (wp_serve_calibration(&out->consts) != 0)
-        return fail(err, cap, "the serving calibration table cannot be read");
-    if ((rc = wp_serve_model(&s, &out->consts, &out->serve, err, cap)) != 0)
+        return fail(out, WP_EST_OTHER, err, cap, "the serving calibration table cannot be read");
+    if ((rc = wp_serve_model(&s, &out->consts, &out->serve, err, cap)) != 0) {
+        out->problem = rc == -E2BIG ? WP_EST_DOES_NOT_FIT : WP_EST_OTHER;
         return rc;
+    }
     queries = in->queries_per_day * in->days;
     out->inf_queries = queries;
     out->inf_tokens = in->tokens_per_query * queries;
@@ -153,19 +146,16 @@ int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, s
 
     memset(out, 0, sizeof *out);
     if (!training && !in->inference)
-        return fail(err, cap,
-                    "nothing to estimate: give --params and --tokens, --flops, "
-                    "--hours or --device-hours (training), or --inference");
-    if ((rc = check_inputs(in, err, cap)))
+        return fail(out, WP_EST_NOTHING, err, cap, "nothing to estimate");
+    if ((rc = check_inputs(in, out, err, cap)))
         return rc;
     if (in->flops > 0)
         out->flops = in->flops;
     else if (n_train > 0 && in->tokens > 0) /* Kaplan et al. 2020; a teacher's forward */
         out->flops = 6.0 * n_train * in->tokens + 2.0 * in->teacher_params * in->tokens;
     else if (in->tokens > 0 && !in->inference)
-        return fail(err, cap,
-                    "--tokens needs --params (training FLOPs are 6 x params x "
-                    "tokens), or give --flops");
+        return fail(out, WP_EST_TOKENS_NO_PARAMS, err, cap,
+                    "tokens need parameters (training FLOPs are 6 x params x tokens)");
     utilisation(in, in->tokens > 0 && out->flops > 0 ? out->flops / (6.0 * in->tokens) : n_train,
                 out);
     if (training && (rc = training_time(in, out, err, cap)))

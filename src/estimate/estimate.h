@@ -32,18 +32,46 @@ struct wp_est_in {
     double layers, hidden, kv_dim; /* from a model file; 0: from params */
 };
 
+/* What stopped an estimate, for the front end to word with its own names. */
+enum wp_est_problem {
+    WP_EST_OK,
+    WP_EST_NOTHING,           /* no training or serving input at all */
+    WP_EST_ACTIVE_OVER_TOTAL, /* active parameters exceed the total */
+    WP_EST_HOURS_DISAGREE,    /* hours x count is not device-hours */
+    WP_EST_TOKENS_NO_PARAMS,  /* tokens without parameters or FLOPs */
+    WP_EST_NO_TIME,           /* nothing tells how long it runs */
+    WP_EST_NO_POWER,          /* no power and no hardware power figure */
+    WP_EST_SERVE_INPUTS,      /* serving lacks params, tokens, queries or days */
+    WP_EST_SERVE_HARDWARE,    /* serving lacks an accelerator's peak and bandwidth */
+    WP_EST_SERVE_TOTAL_POWER, /* a whole-system power given for serving */
+    WP_EST_DOES_NOT_FIT,      /* weights and KV cache exceed the devices' memory */
+    WP_EST_OTHER,             /* see the message */
+};
+
+/* Where a figure came from, for the front end to name. */
+enum wp_est_from {
+    WP_FROM_NONE,
+    WP_FROM_GIVEN,       /* the input itself (MFU, device-hours, power per device) */
+    WP_FROM_HOURS_COUNT, /* wall hours x device count */
+    WP_FROM_FLOPS,       /* FLOPs / (peak FLOP/s x MFU) */
+    WP_FROM_CALIBRATED,  /* the fit on published runs */
+    WP_FROM_TOTAL_POWER, /* a whole-system power */
+    WP_FROM_HARDWARE,    /* the hardware table's power figure */
+};
+
 struct wp_est_out {
-    double flops; /* training FLOPs (0 if unknown) */
+    enum wp_est_problem problem; /* why wp_estimate failed */
+    double flops;                /* training FLOPs (0 if unknown) */
     double device_hours, wall_s;
     double device_hours_lo, device_hours_hi; /* the calibration's 10th-90th percentile */
     double it_energy_j, it_energy_lo_j, it_energy_hi_j;
     double power_w_per_device; /* 0 with power_total_w */
     double mfu;
-    const char *mfu_source;
+    enum wp_est_from mfu_from;
     bool calibrated; /* mfu came from the fit below */
     struct wp_mfu_fit fit;
-    const char *time_from;  /* how device-hours were found */
-    const char *power_from; /* where the power came from */
+    enum wp_est_from time_from;  /* how device-hours were found */
+    enum wp_est_from power_from; /* where the power came from */
     /* inference over the deployment's life */
     double inf_flops, inf_device_hours, inf_energy_j, inf_energy_lo_j, inf_energy_hi_j;
     double inf_tokens, inf_queries;
@@ -55,8 +83,8 @@ struct wp_est_out {
 #define WP_LANDAUER_J 2.871e-21
 
 /* Computes the estimate. Returns 0, or -EINVAL (or -E2BIG: the model does
- * not fit in the serving devices) with what is wrong or missing, and what
- * would suffice, in err. */
+ * not fit in the serving devices) with out->problem set and what is wrong
+ * in err, in plain words (the front end names its options). */
 int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap);
 
 #endif

@@ -120,8 +120,7 @@ int wp_serve_model(const struct wp_serve_in *in, const struct wp_serve_consts *c
     if (in->hw.memory_bytes > 0 &&
         o->memory_needed_bytes > MEMORY_USABLE * g * in->hw.memory_bytes) {
         snprintf(err, cap,
-                 "%.4g GB of weights and KV cache do not fit in %.0f x %s (%.4g GB usable): "
-                 "raise --count, lower --batch or --precision",
+                 "%.4g GB of weights and KV cache do not fit in %.0f x %s (%.4g GB usable)",
                  o->memory_needed_bytes / 1e9, g, in->hw.name,
                  MEMORY_USABLE * g * in->hw.memory_bytes / 1e9);
         return -E2BIG;
