@@ -364,8 +364,13 @@ static int read_model(struct est_opts *o)
     o->in.layers = (double)mi.layers;
     o->in.hidden = (double)mi.hidden;
     o->in.kv_dim = (double)mi.kv_dim;
-    printf("model         %s: %s, %.4g parameters in %ld tensors, mostly %s\n", o->model, mi.format,
-           mi.params, mi.tensors, mi.dtype);
+    {
+        char dtype[4 * sizeof mi.dtype], path[1024];
+        wp_term_safe(mi.dtype, dtype, sizeof dtype); /* a file's text never drives the terminal */
+        wp_term_safe(o->model, path, sizeof path);
+        printf("model         %s: %s, %.4g parameters in %ld tensors, mostly %s\n", path, mi.format,
+               mi.params, mi.tensors, dtype);
+    }
     if (mi.experts > 0) {
         active = wp_model_active_params(&mi);
         if (active > 0 && !(o->in.active_params > 0))

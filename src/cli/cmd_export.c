@@ -1,11 +1,12 @@
 /* wattprint export --format csv|json|codecarbon: the ledger for other tools.
  * codecarbon writes CodeCarbon's emissions.csv columns and units (kWh, kg),
  * so dashboards built for it can read wattprint's runs. */
+#define _GNU_SOURCE
 #include "cli.h"
 #include "ledger_opts.h"
 
 #include "../run/run.h"
-
+#include "../util/outfile.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -197,6 +198,8 @@ int wp_cmd_export(int argc, char **argv)
     char err[1024];
     json_t *runs, *rev;
     FILE *f = stdout;
+    char *text = NULL;
+    size_t len = 0;
     int first = wp_cli_ledger_parse("wattprint export", usage, "flx", argc, argv, &o), rc = 0;
 
     if (first < 0)
@@ -204,6 +207,10 @@ int wp_cmd_export(int argc, char **argv)
     if (first < argc || !o.format ||
         (strcmp(o.format, "csv") && strcmp(o.format, "json") && strcmp(o.format, "codecarbon"))) {
         fprintf(stderr, "wattprint export: --format must be csv, json or codecarbon\n");
+        return 2;
+    }
+    if (o.output && wp_out_check(o.output, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint export: --output: %s\n", err);
         return 2;
     }
     if (!(l = wp_cli_ledger_open("wattprint export", &o, WP_LEDGER_READ)))
@@ -218,8 +225,9 @@ int wp_cmd_export(int argc, char **argv)
     for (size_t i = json_array_size(runs); i-- > 0;)
         json_array_append(rev, json_array_get(runs, i));
     json_decref(runs);
-    if (o.output && !(f = fopen(o.output, "w"))) {
-        fprintf(stderr, "wattprint export: cannot write %s: %s\n", o.output, strerror(errno));
+    /* the whole export in memory, then one write: a failure leaves no half file */
+    if (o.output && !(f = open_memstream(&text, &len))) {
+        fprintf(stderr, "wattprint export: out of memory\n");
         json_decref(rev);
         return 1;
     }
@@ -232,9 +240,14 @@ int wp_cmd_export(int argc, char **argv)
         write_codecarbon(f, rev);
     }
     if (f != stdout && fclose(f) != 0) {
-        fprintf(stderr, "wattprint export: cannot write %s: %s\n", o.output, strerror(errno));
+        fprintf(stderr, "wattprint export: out of memory\n");
+        rc = 1;
+    } else if (f != stdout && wp_out_write(o.output, text, len, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint export: cannot write %s\n", err);
         rc = 1;
     }
+    if (f != stdout)
+        free(text);
     json_decref(rev);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "ledger_opts.h"
 
 #include "../report/report.h"
+#include "../util/outfile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,30 +27,27 @@ static const char usage[] =
 /* Writes text to path (- for stdout) and says what it wrote to a file. */
 static int emit(const char *path, char *text, const char *what, size_t n_runs)
 {
-    FILE *f;
-    int rc = 0;
+    char err[512];
     size_t len;
+    int rc = 0;
 
     if (!text) {
         fprintf(stderr, "wattprint report: out of memory writing the %s\n", what);
         return 1;
     }
-    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "wattprint report: cannot write %s: %s\n", path, strerror(errno));
-        free(text);
-        return 1;
-    }
     len = strlen(text);
-    if (fputs(text, f) < 0)
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "wattprint report: cannot write the %s: %s\n", what, strerror(errno));
+            rc = 1;
+        }
+    } else if (wp_out_write(path, text, len, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint report: cannot write the %s: %s\n", what, err);
         rc = 1;
-    if (f != stdout && fclose(f) != 0)
-        rc = 1;
-    if (rc)
-        fprintf(stderr, "wattprint report: cannot write %s: %s\n", path, strerror(errno));
-    else if (f != stdout)
+    } else {
         fprintf(stderr, "wattprint report: wrote the %s of %zu run%s to %s (%.1f kB)\n", what,
                 n_runs, n_runs == 1 ? "" : "s", path, len / 1000.0);
+    }
     free(text);
     return rc;
 }
@@ -159,6 +157,14 @@ int wp_cmd_report(int argc, char **argv)
     }
     if (!o.html && !o.md && !o.card && !o.sci)
         o.md = "-";
+    for (int i = 0; i < 3; i++) { /* every output checked before any work */
+        const char *path = i == 0 ? o.html : i == 1 ? o.md : o.card;
+        char err[512];
+        if (path && strcmp(path, "-") != 0 && wp_out_check(path, err, sizeof err) != 0) {
+            fprintf(stderr, "wattprint report: %s\n", err);
+            return 1;
+        }
+    }
     if (!(runs = load_runs(&o, group ? NULL : argv[first], title, sizeof title)))
         return 1;
     if (o.html)

@@ -111,7 +111,7 @@ static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
     *rec = (struct wp_recorder){
         .guard = &w->mu, .read = read_session, .read_ctx = s, .diag = cli_diag};
     wp_recorder_open(rec, run, o->ledger_path, o->no_ledger);
-    if (rec->ledger)
+    if (rec->started)
         wp_session_on_tick(s, o->checkpoint_s, wp_recorder_checkpoint, rec);
     if ((rc = wp_session_start(s)) != 0)
         return rc;

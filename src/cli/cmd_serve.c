@@ -9,6 +9,7 @@
 #include "../util/util.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,18 @@ static int open_session(struct serve_opts *o, struct wp_session **s)
     return -1;
 }
 
+/* A daemon holds a connection per scraper and client: the soft limit on
+ * descriptors (often 1,024) up to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int wp_cmd_serve(int argc, char **argv)
 {
     struct serve_opts o = {
@@ -209,6 +222,7 @@ int wp_cmd_serve(int argc, char **argv)
         return 2;
     o.so.carbon = o.carbon.region || o.carbon.intensity_set || getenv("WATTPRINT_REGION");
     o.so.listen_addr = o.addr;
+    raise_fd_limit();
     if (open_session(&o, &s))
         return 1;
     src.ctx = s;

@@ -3,6 +3,7 @@
 #include "estimate_out.h"
 
 #include "../account/account.h"
+#include "../util/outfile.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -22,8 +23,20 @@ void wp_est_assume(json_t *arr, const char *fmt, ...)
 
 int wp_est_write_json(json_t *o, const char *path)
 {
-    if (json_dump_file(o, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
-        fprintf(stderr, "wattprint estimate: cannot write %s: %s\n", path, strerror(errno));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10)), err[512];
+    size_t n;
+    int rc;
+
+    if (!text) {
+        fprintf(stderr, "wattprint estimate: out of memory\n");
+        return 1;
+    }
+    n = strlen(text);
+    text[n] = '\n';
+    rc = wp_out_write(path, text, n + 1, err, sizeof err);
+    free(text);
+    if (rc) {
+        fprintf(stderr, "wattprint estimate: cannot write %s\n", err);
         return 1;
     }
     return 0;

@@ -4,6 +4,7 @@
 
 #include "../run/run.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,16 @@ static void usage(FILE *f)
                "See docs/ for the method.\n");
 }
 
+/* A command's own output that could not be written fails the command
+ * (ls > /dev/full). run's stdout is the measured command's, not wattprint's. */
+static int flushed(const char *cmd, int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    fprintf(stderr, "wattprint %s: cannot write the output: %s\n", cmd, strerror(errno));
+    return rc ? rc : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -65,8 +76,10 @@ int main(int argc, char **argv)
         {"report", wp_cmd_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return wp_cli_config_load() ? WP_EXIT_USAGE : cmds[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            int rc = wp_cli_config_load() ? WP_EXIT_USAGE : cmds[i].fn(argc - 1, argv + 1);
+            return cmds[i].fn == wp_cmd_run ? rc : flushed(argv[1], rc);
+        }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("wattprint %s\n", WP_VERSION);
         return 0;

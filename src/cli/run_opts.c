@@ -6,6 +6,7 @@
 
 #include "config_opts.h"
 
+#include "../util/outfile.h"
 #include "../work/progress.h"
 #include "../util/util.h"
 
@@ -332,19 +333,12 @@ static int check_root_env(const char *var)
 
 static int check_json_path(const char *path)
 {
-    char *copy = strdup(path), *dir;
-    int rc = 0;
+    char err[512];
 
-    if (!copy)
-        return -1;
-    dir = dirname(copy);
-    if (access(dir, W_OK) != 0) {
-        fprintf(stderr, "wattprint run: --json %s: cannot write in %s: %s\n", path, dir,
-                strerror(errno));
-        rc = -1;
-    }
-    free(copy);
-    return rc;
+    if (wp_out_check(path, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "wattprint run: --json: %s\n", err);
+    return -1;
 }
 
 /* Notes that key's value came from a file, for the run's assumptions. */

@@ -144,6 +144,12 @@ void wp_summary_print(const struct wp_run *run, FILE *f)
     }
     if (o >= sizeof cmd - 1)
         memcpy(cmd + sizeof cmd - 4, "...", 4);
+    {
+        char raw[sizeof cmd], safe[sizeof cmd];
+        memcpy(raw, cmd, sizeof raw);
+        wp_term_safe(raw, safe, sizeof safe);
+        wp_utf8_clean(safe, cmd, sizeof cmd);
+    }
     wp_fmt_energy(r->totals.total_j, e, sizeof e);
     fmt_power(d > 0 ? r->totals.total_j / d : 0, p, sizeof p);
     wp_fmt_duration(d, dur, sizeof dur);

@@ -41,12 +41,18 @@ static void watch_once(struct wp_watcher *w)
 {
     struct wp_live_status st = {0};
     struct wp_reading r;
+    struct wp_work work;
 
     if (wp_session_read(w->session, false, &r) != 0)
         return;
+    /* parsed outside the lock, which checkpoints on the sampling thread take */
     pthread_mutex_lock(&w->mu);
+    work = w->run->work;
+    pthread_mutex_unlock(&w->mu);
     if (w->progress)
-        wp_progress_poll(w->progress, &w->run->work, r.elapsed_s);
+        wp_progress_poll(w->progress, &work, r.elapsed_s);
+    pthread_mutex_lock(&w->mu);
+    w->run->work = work;
     live_status(w, &r, r.elapsed_s, &st);
     pthread_mutex_unlock(&w->mu);
     wp_reading_free(&r);
@@ -58,10 +64,14 @@ static void *watch(void *arg)
     struct wp_watcher *w = arg;
     struct timespec next;
 
+    /* four looks a second for a live line on a terminal; else one, so that an
+     * idle run costs next to nothing */
+    long step_ns = w->live ? 250 * 1000 * 1000L : 1000 * 1000 * 1000L - 1;
+
     clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
-        next.tv_nsec += 250 * 1000 * 1000;
+        next.tv_nsec += step_ns;
         if (next.tv_nsec >= 1000000000L) {
             next.tv_sec++;
             next.tv_nsec -= 1000000000L;

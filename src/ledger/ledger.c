@@ -302,6 +302,37 @@ int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err
     return rc == 0 ? 0 : -1;
 }
 
+/* Opens the database. A ledger that can only be read may sit on read-only
+ * media, or belong to another user, where SQLite cannot make the WAL's
+ * shared-memory file: it is then read as immutable (nothing else can be
+ * writing a read-only medium; another user's running write is not seen). */
+static int open_db(struct wp_ledger *l, const char *path, int *flags, char *err, size_t cap)
+{
+    char uri[4200];
+    int version;
+
+    if (sqlite3_open_v2(path, &l->db, *flags, NULL) == SQLITE_OK &&
+        (!(*flags & SQLITE_OPEN_READONLY) ||
+         pragma_int(l->db, "PRAGMA user_version", &version) == SQLITE_OK))
+        return 0;
+    if (!(*flags & SQLITE_OPEN_READONLY) || strlen(path) > 4000) {
+        snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
+        return -1;
+    }
+    sqlite3_close(l->db);
+    l->db = NULL;
+    if (strpbrk(path, "?#%")) { /* they would end or escape the URI's path */
+        snprintf(err, cap, "cannot open %s read-only (a ?, # or %% in its path)", path);
+        return -1;
+    }
+    snprintf(uri, sizeof uri, "file:%s?immutable=1", path);
+    if (sqlite3_open_v2(uri, &l->db, *flags | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
+        return -1;
+    }
+    return 0;
+}
+
 static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     struct wp_ledger *l = calloc(1, sizeof *l);
@@ -312,10 +343,18 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         snprintf(err, cap, "out of memory");
         return -1;
     }
+    if (wp_ledger_check_file(path, err, cap) != 0) {
+        free(l);
+        return -1;
+    }
     if (mode == WP_LEDGER_WRITE) {
         int rc = mkdirs(path);
         if (rc) {
             snprintf(err, cap, "cannot create the directory of %s: %s", path, strerror(-rc));
+            free(l);
+            return -1;
+        }
+        if (wp_ledger_check_local(path, err, cap) != 0) {
             free(l);
             return -1;
         }
@@ -335,10 +374,8 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         /* Writable when it may be, so that reading also marks dead runs interrupted. */
         flags |= access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
     }
-    if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
+    if (open_db(l, path, &flags, err, cap) != 0)
         goto fail;
-    }
     snprintf(l->path, sizeof l->path, "%s", path);
     l->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
     /* Many wattprint runs of a sweep write at once: wait for the lock, do not fail. */

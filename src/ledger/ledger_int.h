@@ -22,4 +22,11 @@ int wp_ledger_proc_start(long pid, char *out, size_t cap);
 /* The kernel's boot id, "" if unknown. */
 void wp_ledger_boot_id(char *out, size_t cap);
 
+/* 0 when path is absent, empty or an SQLite file; else -EINVAL and why. */
+int wp_ledger_check_file(const char *path, char *err, size_t cap);
+
+/* 0 unless path's directory is on a network filesystem, where WAL does not
+ * work: then -EREMOTE and why, with the fix. */
+int wp_ledger_check_local(const char *path, char *err, size_t cap);
+
 #endif

@@ -360,7 +360,6 @@ long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, cha
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
         goto detach;
     {
-        int before = sqlite3_total_changes(l->db);
         sqlite3_stmt *ins;
         if (sqlite3_prepare_v2(l->db,
                                "INSERT INTO main.runs SELECT * FROM src.runs"
@@ -372,8 +371,10 @@ long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, cha
             sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
             goto detach;
         }
+        /* the rows this statement inserted (total_changes would count the
+         * triggers' and cascades' too: "-400 already here") */
+        added = sqlite3_changes(l->db);
         sqlite3_finalize(ins);
-        added = sqlite3_total_changes(l->db) - before;
     }
     if (wp_ledger_exec(l, copy_rest, err, cap) || wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);

@@ -1,69 +1,177 @@
-/* Recording one run in the ledger while it runs. */
+/* Recording one run in the ledger while it runs, on a thread of its own: the
+ * ledger may be locked by another process for seconds, and neither the
+ * command's start nor the sampling thread may wait for it. The sampler only
+ * asks for a checkpoint; the recorder's thread opens the ledger, writes the
+ * first row and the checkpoints when it can; the final result is written
+ * after the command, waiting as long as SQLite's busy timeout allows. A
+ * failed checkpoint (a disk full for a moment) costs that checkpoint only. */
 #include "recorder.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-static void failed(struct wp_recorder *r, const char *what, const char *err)
+static void say(struct wp_recorder *r, const char *what, const char *err)
 {
     if (!r->said)
         wp_diag(&r->diag, WP_HINT_NONE,
                 "the ledger cannot record this run (%s: %s); the measurement is unaffected", what,
                 err);
     r->said = true;
-    wp_ledger_close(r->ledger);
-    r->ledger = NULL;
+}
+
+static bool stopping(struct wp_recorder *r)
+{
+    bool stop;
+    pthread_mutex_lock(&r->mu);
+    stop = r->stop;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
+/* A copy of the run with a fresh reading (wp_run_release it). The run's
+ * guard is taken without blocking for long: the owner may hold it while it
+ * stops the recorder. Returns 0, or -1 when stopped or unreadable. */
+static int snapshot_of(struct wp_recorder *r, struct wp_run *snap)
+{
+    struct timespec ms = {0, 1000000};
+    struct wp_reading reading;
+
+    if (!r->read || r->read(r->read_ctx, false, &reading) != 0)
+        return -1;
+    while (r->guard && pthread_mutex_trylock(r->guard) == EBUSY) {
+        if (stopping(r)) {
+            wp_reading_free(&reading);
+            return -1;
+        }
+        nanosleep(&ms, NULL);
+    }
+    *snap = *r->run;
+    if (r->guard)
+        pthread_mutex_unlock(r->guard);
+    memset(&snap->reading, 0, sizeof snap->reading); /* the run's own stays its own */
+    wp_run_set_reading(snap, &reading);
+    return 0;
+}
+
+/* Opens the ledger and writes the first row. Returns 0 or -1 (said). */
+static int open_and_begin(struct wp_recorder *r)
+{
+    char path[4096], err[1024];
+    struct wp_run snap;
+    int rc;
+
+    if (!wp_ledger_path(r->path[0] ? r->path : NULL, path, sizeof path)) {
+        if (!r->said)
+            wp_diag(&r->diag, WP_HINT_LEDGER_PATH, "the ledger cannot record this run (no path)");
+        r->said = true;
+        return -1;
+    }
+    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
+        r->ledger = NULL;
+        say(r, "open", err);
+        return -1;
+    }
+    if (snapshot_of(r, &snap) != 0)
+        return 0; /* stopped already: the final write makes the row */
+    rc = wp_ledger_begin(r->ledger, &snap, err, sizeof err);
+    wp_run_release(&snap);
+    if (rc != 0)
+        say(r, "start", err);
+    return 0;
+}
+
+static void checkpoint_now(struct wp_recorder *r)
+{
+    struct wp_run snap;
+    char err[1024];
+
+    if (!r->ledger || snapshot_of(r, &snap) != 0)
+        return;
+    if (wp_ledger_checkpoint(r->ledger, &snap, err, sizeof err) != 0)
+        say(r, "checkpoint", err);
+    wp_run_release(&snap);
+}
+
+static void *record(void *arg)
+{
+    struct wp_recorder *r = arg;
+    bool usable = open_and_begin(r) == 0;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->want && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->stop)
+            break;
+        r->want = false;
+        pthread_mutex_unlock(&r->mu);
+        if (usable)
+            checkpoint_now(r);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
 }
 
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path_opt,
                       bool disabled)
 {
-    char path[4096], err[1024];
+    sigset_t all, old;
 
     r->run = run;
     r->ledger = NULL;
+    r->disabled = disabled;
+    snprintf(r->path, sizeof r->path, "%s", path_opt ? path_opt : "");
     if (disabled)
         return;
-    if (!wp_ledger_path(path_opt, path, sizeof path)) {
-        wp_diag(&r->diag, WP_HINT_LEDGER_PATH, "the ledger cannot record this run (no path)");
-        r->said = true;
-        return;
-    }
-    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
-        r->ledger = NULL;
-        failed(r, "open", err);
-        return;
-    }
-    if (wp_ledger_begin(r->ledger, run, err, sizeof err) != 0)
-        failed(r, "start", err);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    sigfillset(&all); /* signals stay with the main thread */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    r->started = pthread_create(&r->thread, NULL, record, r) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!r->started)
+        open_and_begin(r); /* no thread: as before, at once */
 }
 
 void wp_recorder_checkpoint(void *arg)
 {
     struct wp_recorder *r = arg;
-    struct wp_run snapshot;
-    struct wp_reading reading;
-    char err[1024];
 
-    if (!r->ledger || !r->read || r->read(r->read_ctx, false, &reading) != 0)
+    if (!r->started)
         return;
-    if (r->guard)
-        pthread_mutex_lock(r->guard);
-    snapshot = *r->run;
-    if (r->guard)
-        pthread_mutex_unlock(r->guard);
-    memset(&snapshot.reading, 0, sizeof snapshot.reading); /* the run's own stays its own */
-    wp_run_set_reading(&snapshot, &reading);
-    if (wp_ledger_checkpoint(r->ledger, &snapshot, err, sizeof err) != 0)
-        failed(r, "checkpoint", err);
-    wp_run_release(&snapshot);
+    pthread_mutex_lock(&r->mu);
+    r->want = true; /* asked, not waited for */
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
 }
 
 void wp_recorder_finish(struct wp_recorder *r)
 {
     char err[1024];
 
+    if (r->disabled)
+        return;
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = true;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        r->started = false;
+    }
+    /* the result is written even where the first row or a checkpoint was not
+     * (the disk was full, the ledger locked for longer than the wait) */
+    if (!r->ledger)
+        open_and_begin(r);
     if (r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) != 0)
-        failed(r, "finish", err);
+        say(r, "finish", err); /* once in all: an earlier failure was said already */
     wp_ledger_close(r->ledger);
     r->ledger = NULL;
+    r->disabled = true; /* finished once */
 }

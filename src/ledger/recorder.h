@@ -9,7 +9,7 @@
 #include <pthread.h>
 
 struct wp_recorder {
-    struct wp_ledger *ledger; /* NULL: not recording (disabled or failed) */
+    struct wp_ledger *ledger; /* NULL: not open (yet, or it failed) */
     struct wp_run *run;
     pthread_mutex_t *guard; /* held while the run is copied for a checkpoint; may be NULL */
     /* the reading a checkpoint records (the session's wp_session_read) */
@@ -17,17 +17,25 @@ struct wp_recorder {
     void *read_ctx;
     struct wp_diag diag;
     bool said;
+    /* the recorder's own thread (wp_recorder_open starts it) */
+    char path[4096];
+    bool disabled, started, want, stop;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
-/* Opens the ledger at path (NULL: the default path) and writes the run's
- * row as running. With disabled, records nothing. */
+/* Starts recording at path (NULL: the default path): a thread opens the
+ * ledger and writes the run's row as running, without delaying the caller.
+ * With disabled, records nothing. */
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path, bool disabled);
 
 /* A checkpoint of the run with a fresh reading; arg is the recorder. Safe
  * to call from the sampling thread (wp_session_on_tick). */
 void wp_recorder_checkpoint(void *arg);
 
-/* Writes the finished run, with its samples, and closes the ledger. */
+/* Stops the thread, writes the finished run with its samples (opening the
+ * ledger now if the thread could not), and closes the ledger. */
 void wp_recorder_finish(struct wp_recorder *r);
 
 #endif

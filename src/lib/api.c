@@ -271,7 +271,7 @@ int wattprint_start(wattprint_meter *m)
         .guard = &m->mu, .read = read_session, .read_ctx = m->session, .diag = lib_diag};
     wp_recorder_open(&m->rec, &m->run, m->ledger && *m->ledger ? m->ledger : NULL,
                      m->ledger && !*m->ledger);
-    if (m->rec.ledger)
+    if (m->rec.started)
         wp_session_on_tick(m->session, 5.0, wp_recorder_checkpoint, &m->rec);
     rc = wp_session_start(m->session);
     if (rc) {

@@ -16,6 +16,7 @@
 struct wp_meter {
     struct wp_sensor **sensors;
     struct wp_diag diag; /* warnings while sampling */
+    bool reset_said;     /* a counter reset was reported */
     int n_sensors, n_ch;
     const struct wp_channel **ch;
     int *first; /* index of each sensor's first channel */
@@ -179,6 +180,17 @@ static void read_locked(struct wp_meter *m, double now)
         if (m->seen[c]) {
             if (cur < m->raw[c] && m->ch[c]->range_uj > m->raw[c])
                 m->wraps[c]++;
+            else if (cur < m->raw[c] && !m->reset_said) {
+                /* backwards with no range to wrap at: a reset; the energy
+                 * between the two readings is unknown, and said so */
+                m->reset_said = true;
+                wp_diag(&m->diag, WP_HINT_NONE,
+                        "the %s counter for %s went backwards (from %llu to %llu uJ) without a "
+                        "range to wrap at; counting resumes from there, the energy between two "
+                        "readings is lost",
+                        m->ch[c]->sensor, m->ch[c]->device, (unsigned long long)m->raw[c],
+                        (unsigned long long)cur);
+            }
             m->energy_uj[c] += wp_counter_delta(m->raw[c], cur, m->ch[c]->range_uj);
         }
         m->raw[c] = cur;

@@ -71,8 +71,9 @@ void wp_run_release(struct wp_run *run);
 
 const char *wp_run_status_name(enum wp_run_status s);
 
-/* Writes the run JSON to path atomically (a temporary file, then rename).
- * Returns 0, or a negative errno with the reason in err. */
+/* Writes the run JSON to path (util/outfile.h: a new file renamed over a
+ * regular one, a device or FIFO in place). Returns 0, or a negative errno
+ * with the reason in err. */
 int wp_run_write_json(const struct wp_run *run, const char *path, char *err, size_t cap);
 
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */

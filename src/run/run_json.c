@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "run.h"
 
+#include "../util/outfile.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -185,55 +186,81 @@ static json_t *cloud_json(const struct wp_cloud_info *c)
                      "metadata_error", c->error[0] ? json_string(c->error) : json_null());
 }
 
+/* Text from outside (arguments, paths, names) as a JSON string: bytes that
+ * are not UTF-8 are kept, written "\xNN", never dropped (jansson refuses
+ * them). NULL stays null. */
+static json_t *text(const char *s)
+{
+    size_t cap;
+    char *buf;
+    json_t *j;
+
+    if (!s)
+        return json_null();
+    cap = 4 * strlen(s) + 1;
+    if (!(buf = malloc(cap)))
+        return json_null();
+    wp_utf8_clean(s, buf, cap);
+    j = json_string(buf);
+    free(buf);
+    return j ? j : json_null();
+}
+
+/* Who ran what, where, under which labels. */
+static void identity_json(const struct wp_run *run, json_t *root)
+{
+    json_t *cmd = json_array(), *tags = json_object(), *settings = json_array();
+
+    for (int i = 0; i < run->argc; i++)
+        json_array_append_new(cmd, text(run->argv[i]));
+    json_object_set_new(root, "command", cmd);
+    json_object_set_new(root, "cwd", text(run->cwd));
+    json_object_set_new(root, "host", text(run->host));
+    json_object_set_new(root, "user", text(run->user));
+    json_object_set_new(root, "project", text(run->labels.project));
+    json_object_set_new(root, "experiment", text(run->labels.experiment));
+    json_object_set_new(root, "job", text(run->labels.job));
+    for (int i = 0; i < run->labels.n_tags; i++) {
+        char key[4 * sizeof run->labels.tags[i].key];
+        wp_utf8_clean(run->labels.tags[i].key, key, sizeof key);
+        json_object_set_new(tags, key, text(run->labels.tags[i].value));
+    }
+    json_object_set_new(root, "tags", tags);
+    for (int i = 0; i < run->n_settings; i++)
+        json_array_append_new(settings, text(run->settings[i]));
+    json_object_set_new(root, "settings", settings);
+}
+
 static json_t *run_to_json(const struct wp_run *run)
 {
     const struct wp_energy_totals *t = &run->reading.totals;
     char start[32], end[32];
-    double duration = run->reading.duration_s;
-    json_t *cmd = json_array(), *root;
+    json_t *root;
 
-    for (int i = 0; cmd && i < run->argc; i++)
-        json_array_append_new(cmd, json_string(run->argv[i]));
     wp_iso8601(run->start_wall_s, start, sizeof start);
     wp_iso8601(run->end_wall_s, end, sizeof end);
-    root = json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:f, s:f, s:s, "
-        "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
-        "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
-        json_integer(run->exit_status), "signal",
-        run->signal ? json_integer(run->signal) : json_null(), "command", cmd, "cwd", run->cwd,
-        "host", run->host, "start", start, "end", end, "duration_s", duration, "interval_s",
-        run->reading.interval_s, "wattprint_version", WP_VERSION, "energy", "total_j", t->total_j,
-        "cpu_j", t->cpu_j, "dram_j", t->dram_j, "gpu_j", t->gpu_j, "psys_j",
-        t->has_psys ? json_real(t->psys_j) : json_null(), "method",
-        t->any_estimated ? "estimated" : "measured", "channels", channels_json(&run->reading));
-    if (root) {
-        json_object_set_new(root, "pue", json_real(run->assume.pue));
-        json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
-        json_object_set_new(root, "carbon", carbon_json(run));
-        json_object_set_new(root, "pue_source", json_string(run->assume.pue_source));
-        json_object_set_new(root, "embodied_g", json_real(run->assume.embodied_g));
-        json_object_set_new(root, "user", json_string(run->user));
-        json_object_set_new(root, "project",
-                            run->labels.project ? json_string(run->labels.project) : json_null());
-        json_object_set_new(root, "experiment",
-                            run->labels.experiment ? json_string(run->labels.experiment)
-                                                   : json_null());
-        json_object_set_new(root, "job",
-                            run->labels.job ? json_string(run->labels.job) : json_null());
-        json_t *tags = json_object();
-        for (int i = 0; i < run->labels.n_tags; i++)
-            json_object_set_new(tags, run->labels.tags[i].key,
-                                json_string(run->labels.tags[i].value));
-        json_object_set_new(root, "tags", tags);
-        json_object_set_new(root, "work", work_json(run));
-        json_object_set_new(root, "cloud", cloud_json(&run->cloud));
-        json_t *settings = json_array();
-        for (int i = 0; i < run->n_settings; i++)
-            json_array_append_new(settings, json_string(run->settings[i]));
-        json_object_set_new(root, "settings", settings);
-        wp_run_json_derive(root);
-    }
+    root = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:f, s:f, s:s, "
+                     "s:{s:f, s:f, s:f, s:f, s:o}, s:s, s:o}",
+                     "run_id", run->run_id, "status", wp_run_status_name(run->status), "exit_code",
+                     json_integer(run->exit_status), "signal",
+                     run->signal ? json_integer(run->signal) : json_null(), "start", start, "end",
+                     end, "duration_s", run->reading.duration_s, "interval_s",
+                     run->reading.interval_s, "wattprint_version", WP_VERSION, "energy", "total_j",
+                     t->total_j, "cpu_j", t->cpu_j, "dram_j", t->dram_j, "gpu_j", t->gpu_j,
+                     "psys_j", t->has_psys ? json_real(t->psys_j) : json_null(), "method",
+                     t->any_estimated ? "estimated" : "measured", "channels",
+                     channels_json(&run->reading));
+    if (!root)
+        return NULL;
+    identity_json(run, root);
+    json_object_set_new(root, "pue", json_real(run->assume.pue));
+    json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
+    json_object_set_new(root, "carbon", carbon_json(run));
+    json_object_set_new(root, "pue_source", text(run->assume.pue_source));
+    json_object_set_new(root, "embodied_g", json_real(run->assume.embodied_g));
+    json_object_set_new(root, "work", work_json(run));
+    json_object_set_new(root, "cloud", cloud_json(&run->cloud));
+    wp_run_json_derive(root);
     return root;
 }
 
@@ -252,35 +279,17 @@ char *wp_run_json_string(const struct wp_run *run)
 
 int wp_run_write_json(const struct wp_run *run, const char *path, char *err, size_t cap)
 {
-    char tmp[4096];
     char *s = wp_run_json_string(run);
-    FILE *f;
-    int e = 0;
+    size_t n;
+    int rc;
 
     if (!s) {
         snprintf(err, cap, "out of memory");
         return -ENOMEM;
     }
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(s);
-        snprintf(err, cap, "path too long");
-        return -ENAMETOOLONG;
-    }
-    if (!(f = fopen(tmp, "w"))) {
-        e = errno;
-        goto out;
-    }
-    if (fputs(s, f) < 0 || fputc('\n', f) == EOF)
-        e = errno ? errno : EIO;
-    if (fclose(f) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e)
-        unlink(tmp);
-out:
+    n = strlen(s);
+    s[n] = '\n'; /* the NUL becomes the last line's end: the text is written by length */
+    rc = wp_out_write(path, s, n + 1, err, cap);
     free(s);
-    if (e)
-        snprintf(err, cap, "%s", strerror(e));
-    return -e;
+    return rc;
 }

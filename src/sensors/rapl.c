@@ -47,7 +47,9 @@ static void chomp(char *s)
 
 static void say_unreadable(const struct wp_diag *d, const char *path, int err)
 {
-    wp_diag(d, WP_HINT_SERVE_SOCKET, "cannot read the RAPL counter %s: %s.%s", path, strerror(err),
+    wp_diag(d,
+            (err == EACCES || err == EPERM) && geteuid() != 0 ? WP_HINT_SERVE_SOCKET : WP_HINT_NONE,
+            "cannot read the RAPL counter %s: %s.%s", path, strerror(err),
             err == EACCES ? " Since Linux 5.10 these counters are readable by root only "
                             "(CVE-2020-8694)"
                           : "");

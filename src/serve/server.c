@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -179,6 +180,29 @@ static void *sock_loop(void *arg)
     return NULL;
 }
 
+/* Binds with the socket file created in its final mode: the umask is set
+ * around bind, so there is no chmod by path that a swapped link could
+ * redirect. (No other thread creates files while the server starts.) */
+static int bind_with_mode(int fd, const struct sockaddr_un *addr, unsigned mode)
+{
+    mode_t old = umask((mode_t)(~mode & 0777));
+    int rc = bind(fd, (const struct sockaddr *)addr, sizeof *addr), e = errno;
+
+    umask(old);
+    errno = e;
+    return rc;
+}
+
+/* Connections the descriptor limit leaves room for, at most 16,384. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+
+    n = n > 64 ? n - 64 : 16; /* the daemon's own files */
+    return (unsigned)(n < 16384 ? n : 16384);
+}
+
 static int open_socket(struct wp_server *s, char *err, size_t cap)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -199,9 +223,8 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
         unlink(addr.sun_path);
     }
     s->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s->sock < 0 || bind(s->sock, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        chmod(addr.sun_path, s->o.socket_mode) != 0 || listen(s->sock, 64) != 0 ||
-        pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
+    if (s->sock < 0 || bind_with_mode(s->sock, &addr, s->o.socket_mode) != 0 ||
+        listen(s->sock, 64) != 0 || pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
         snprintf(err, cap, "socket %s: %s", s->o.socket_path, strerror(errno));
         return -1;
     }
@@ -231,9 +254,11 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
     }
     if (load_mhd(err, cap))
         return -1;
+    /* Idle connections must not keep a scrape waiting: room for many (as
+     * many as descriptors allow), and an idle one is closed after 3 s. */
     s->http = mhd.start(flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                        addr, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                        MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                        addr, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT,
+                        connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT, 3u, MHD_OPTION_END);
     if (!s->http) {
         snprintf(err, cap, "%s:%d: cannot listen (in use, or not allowed)", s->o.listen_addr,
                  s->o.port);

@@ -245,6 +245,74 @@ void wp_fmt_count(double n, char *out, size_t cap)
     snprintf(out, cap, "%s", grouped);
 }
 
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xC2 && c <= 0xDF ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+size_t wp_utf8_clean(const char *in, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0, bad = 0;
+
+    if (cap == 0)
+        return 0;
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            if (o + 4 >= cap)
+                break;
+            snprintf(out + o, cap - o, "\\x%02X", *s++);
+            o += 4;
+            bad++;
+            continue;
+        }
+        if (o + n >= cap)
+            break;
+        memcpy(out + o, s, n);
+        o += n;
+        s += n;
+    }
+    out[o] = '\0';
+    return bad;
+}
+
+void wp_term_safe(const char *in, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+
+    if (cap == 0)
+        return;
+    for (; *s && o + 1 < cap; s++) {
+        bool c1 = s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F; /* U+0080-U+009F */
+        if (*s < 0x20 || *s == 0x7F || c1) {
+            if (o + 5 > cap)
+                break;
+            snprintf(out + o, cap - o, "\\x%02X", c1 ? s[1] : *s);
+            o += 4;
+            s += c1;
+        } else {
+            out[o++] = (char)*s;
+        }
+    }
+    out[o] = '\0';
+}
+
 void wp_unit_singular(const char *unit, char *out, size_t cap)
 {
     size_t n = strlen(unit);

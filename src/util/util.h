@@ -61,6 +61,15 @@ void wp_fmt_duration(double seconds, char *out, size_t cap);
  * a fraction keeps four significant digits ("0.5", "12.25"). */
 void wp_fmt_count(double n, char *out, size_t cap);
 
+/* Copies in to out (NUL-terminated, truncated to cap) as valid UTF-8: each
+ * byte that is not part of a valid sequence becomes the four characters
+ * "\xNN". Returns the number of bytes so escaped. */
+size_t wp_utf8_clean(const char *in, char *out, size_t cap);
+
+/* Copies in to out with control characters (C0, DEL, C1) written "\xNN", so
+ * that text from a file cannot drive the terminal it is printed on. */
+void wp_term_safe(const char *in, char *out, size_t cap);
+
 /* The singular of a unit of work, for "per ...": "tokens" -> "token",
  * "queries" -> "query", "batches" -> "batch"; other names unchanged. */
 void wp_unit_singular(const char *unit, char *out, size_t cap);

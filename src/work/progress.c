@@ -1,6 +1,9 @@
 /* Work and progress through a file the measured program appends to. A regular
  * file, not a pipe: appending never blocks the program, and still works if
- * wattprint is gone. */
+ * wattprint is gone. Bounded on both sides: a poll reads at most MAX_POLL
+ * bytes (the latest: work is cumulative, so the last line is what counts),
+ * and the part read is given back to the filesystem (a hole punched), so a
+ * program that writes a line per token cannot fill the disk. */
 #define _GNU_SOURCE
 #include "progress.h"
 
@@ -12,8 +15,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define MAX_POLL (1 << 20) /* bytes read per poll at most */
 
 struct wp_progress {
     char dir[64], path[96];
@@ -21,7 +29,7 @@ struct wp_progress {
     off_t offset;
     char line[WP_PROGRESS_MAX_LINE];
     size_t len;
-    bool overflow, warned;
+    bool overflow, warned, skipping; /* skipping: discarding up to the next newline */
     struct wp_diag diag;
 };
 
@@ -97,6 +105,32 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
     return 0;
 }
 
+/* Removes the progress directories of wattprint processes that died
+ * (killed, so never cleaned up): this user's, named after a dead pid. */
+static void clean_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *de;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        char dir[512], file[600];
+        struct stat st;
+        long pid;
+        if (sscanf(de->d_name, "wattprint-%ld-", &pid) != 1 || pid <= 0)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", tmp, de->d_name);
+        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(file, sizeof file, "%s/progress", dir);
+        unlink(file);
+        rmdir(dir);
+    }
+    closedir(d);
+}
+
 int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag)
 {
     struct wp_progress *p = calloc(1, sizeof *p);
@@ -108,14 +142,16 @@ int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag)
         p->diag = *diag;
     if (!tmp || !*tmp || strlen(tmp) > 40)
         tmp = "/tmp";
-    snprintf(p->dir, sizeof p->dir, "%s/wattprint-XXXXXX", tmp);
+    clean_stale(tmp);
+    snprintf(p->dir, sizeof p->dir, "%s/wattprint-%ld-XXXXXX", tmp, (long)getpid());
     if (!mkdtemp(p->dir)) {
         int err = errno;
         free(p);
         return -err;
     }
     snprintf(p->path, sizeof p->path, "%s/progress", p->dir);
-    p->fd = open(p->path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    /* read and write: the part read is punched out */
+    p->fd = open(p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (p->fd < 0) {
         int err = errno;
         rmdir(p->dir);
@@ -142,29 +178,57 @@ static void bad_line(struct wp_progress *p, struct wp_work *w, const char *why)
     p->warned = true;
 }
 
+static void take(struct wp_progress *p, struct wp_work *w, const char *buf, ssize_t n, double t_s)
+{
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] != '\n') {
+            if (p->skipping)
+                continue;
+            if (p->len < sizeof p->line)
+                p->line[p->len++] = buf[i];
+            else
+                p->overflow = true;
+            continue;
+        }
+        if (p->skipping)
+            p->skipping = false; /* a whole line starts after this one */
+        else if (p->overflow)
+            bad_line(p, w, "a line over 4096 bytes");
+        else if (p->len > 0 && wp_progress_line(w, p->line, p->len, t_s) != 0)
+            bad_line(p, w, "a malformed line");
+        p->len = 0;
+        p->overflow = false;
+    }
+}
+
 void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s)
 {
     char buf[8192];
+    struct stat st;
+    off_t end, hole;
     ssize_t n;
 
-    while ((n = pread(p->fd, buf, sizeof buf, p->offset)) > 0) {
-        p->offset += n;
-        for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] != '\n') {
-                if (p->len < sizeof p->line)
-                    p->line[p->len++] = buf[i];
-                else
-                    p->overflow = true;
-                continue;
-            }
-            if (p->overflow)
-                bad_line(p, w, "a line over 4096 bytes");
-            else if (p->len > 0 && wp_progress_line(w, p->line, p->len, t_s) != 0)
-                bad_line(p, w, "a malformed line");
-            p->len = 0;
-            p->overflow = false;
-        }
+    if (fstat(p->fd, &st) != 0 || st.st_size <= p->offset)
+        return;
+    end = st.st_size;                 /* what is there now: a writer that goes on is not chased */
+    if (end - p->offset > MAX_POLL) { /* a flood: only the latest lines count */
+        p->offset = end - MAX_POLL;
+        p->len = 0;
+        p->overflow = false;
+        p->skipping = true;
     }
+    while (p->offset < end &&
+           (n = pread(
+                p->fd, buf,
+                (size_t)(end - p->offset < (off_t)sizeof buf ? end - p->offset : (off_t)sizeof buf),
+                p->offset)) > 0) {
+        p->offset += n;
+        take(p, w, buf, n, t_s);
+    }
+    /* give the part read back to the filesystem; offsets stay valid */
+    hole = p->offset & ~(off_t)4095;
+    if (hole > 0)
+        fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, hole);
 }
 
 void wp_progress_close(struct wp_progress *p)

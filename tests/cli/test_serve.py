@@ -320,3 +320,29 @@ def test_socket_clients_that_hang_up_do_not_kill_the_daemon(wattprint, tmp_path)
         assert n.proc.poll() is None
     finally:
         n.stop()
+
+
+def test_a_scrape_is_answered_while_idle_connections_are_held(wattprint, tmp_path):
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 8192)
+    if want < 2200:
+        pytest.skip("needs 2,200 descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    n = Node(wattprint, str(tmp_path), "idle")
+    idle = []
+    try:
+        for _ in range(2000):  # connected, never a byte sent
+            s = socket.create_connection(("127.0.0.1", n.port), timeout=5)
+            idle.append(s)
+        c = http.client.HTTPConnection("127.0.0.1", n.port, timeout=2)
+        c.request("GET", "/metrics")  # a fresh scraper, answered at once
+        r = c.getresponse()
+        assert r.status == 200 and b"wattprint_energy_joules_total" in r.read()
+        c.close()
+    finally:
+        for s in idle:
+            s.close()
+        n.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

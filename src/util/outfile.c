@@ -1,0 +1,151 @@
+/* Output files. The temporary file is made by mkstemp (O_EXCL, a random
+ * name) in the target's directory, so a planted link cannot redirect it, and
+ * rename replaces whatever name is there without following it. */
+#define _GNU_SOURCE
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "WHAT: the errno's words" into err; returns -e. */
+static int failed(char *err, size_t cap, int e, const char *what)
+{
+    snprintf(err, cap, "%s: %s", what, strerror(e));
+    return -e;
+}
+
+/* The directory of path into dir. */
+static void dir_of(const char *path, char *dir, size_t cap)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(dir, cap, "%s", dirname(copy));
+}
+
+/* A link is followed only when this user or root made it (/dev/stdout):
+ * never one another user could have planted. */
+static int check_link(const char *path, const struct stat *lst, char *err, size_t cap)
+{
+    struct stat st;
+    int r;
+
+    if (lst->st_uid != geteuid() && lst->st_uid != 0) {
+        snprintf(err, cap, "%s is another user's symbolic link; name the file itself", path);
+        return -ELOOP;
+    }
+    r = stat(path, &st);
+    if (r != 0 && errno != ENOENT)
+        return failed(err, cap, errno, path);
+    if (r != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, cap, "%s is a symbolic link to %s; name a file", path,
+                 r != 0 ? "nothing" : "a directory");
+        return -EINVAL;
+    }
+    return access(path, W_OK) == 0 ? 0 : failed(err, cap, errno, path);
+}
+
+int wp_out_check(const char *path, char *err, size_t cap)
+{
+    char dir[4096];
+    struct stat st;
+
+    if (!*path || strlen(path) >= sizeof dir - 16)
+        return failed(err, cap, ENAMETOOLONG, path);
+    if (lstat(path, &st) == 0) {
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+            return access(path, W_OK) == 0 ? 0 : failed(err, cap, errno, path);
+        if (S_ISDIR(st.st_mode))
+            return failed(err, cap, EISDIR, path);
+        if (S_ISLNK(st.st_mode))
+            return check_link(path, &st, err, cap);
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, cap, "%s is not a regular file, a device or a FIFO", path);
+            return -EINVAL;
+        }
+    } else if (errno != ENOENT) {
+        return failed(err, cap, errno, path);
+    }
+    dir_of(path, dir, sizeof dir);
+    {
+        char what[4200];
+        int e = stat(dir, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+        if (!e && access(dir, W_OK) != 0)
+            e = errno;
+        snprintf(what, sizeof what, "cannot write in %s", dir);
+        if (e)
+            return failed(err, cap, e, what);
+    }
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = write(fd, data, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
+        data += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+/* A device or FIFO: written where it is. */
+static int write_in_place(const char *path, const char *data, size_t len, char *err, size_t cap)
+{
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_TRUNC), e;
+
+    if (fd < 0)
+        return failed(err, cap, errno, path);
+    e = write_all(fd, data, len);
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    return e ? failed(err, cap, e, path) : 0;
+}
+
+int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap)
+{
+    char dir[4096], tmp[4200], name[4096];
+    struct stat st;
+    mode_t mode, mask;
+    int fd, e, rc;
+
+    if ((rc = wp_out_check(path, err, cap)) != 0)
+        return rc;
+    if (lstat(path, &st) == 0 &&
+        (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISLNK(st.st_mode)))
+        return write_in_place(path, data, len, err, cap);
+    /* an existing file keeps its mode; a new one gets what umask allows */
+    mask = umask(0);
+    umask(mask);
+    mode = lstat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
+    dir_of(path, dir, sizeof dir);
+    snprintf(name, sizeof name, "%s", path);
+    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, basename(name));
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        snprintf(name, sizeof name, "cannot create a file in %s", dir);
+        return failed(err, cap, errno, name);
+    }
+    e = write_all(fd, data, len);
+    if (!e && fchmod(fd, mode) != 0)
+        e = errno;
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        return failed(err, cap, e, path);
+    }
+    return 0;
+}

@@ -1,0 +1,21 @@
+/* Writing a file a user named: checked before anything runs, written so that
+ * no other file is ever replaced. A regular file (or nothing) is replaced
+ * whole through a new file made with O_EXCL beside it, fsync'd, then renamed;
+ * a character device or a FIFO (/dev/null, a pipe) is written in place; a
+ * symbolic link made by this user or by root (/dev/stdout) is followed and
+ * written in place; a directory, or another user's link, is refused. */
+#ifndef WP_OUTFILE_H
+#define WP_OUTFILE_H
+
+#include <stddef.h>
+
+/* Whether path can be written: its directory exists and is writable, and
+ * path is absent, a regular file, a character device or a FIFO. Returns 0,
+ * or a negative errno with the reason in err. */
+int wp_out_check(const char *path, char *err, size_t cap);
+
+/* Writes len bytes of data to path as described above. Returns 0, or a
+ * negative errno with the reason in err (a full disk included). */
+int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,267 @@
+"""Hardening: output files that never replace what wattprint did not make,
+write errors that fail the command, ledgers refused or read safely, text
+that keeps its bytes and cannot drive a terminal."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (device nodes, chown)")
+
+
+@root_only
+def test_json_to_a_device_writes_in_place(measured, tmp_path):
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    p, _ = measured.run(["--json", str(null), "--", "true"], json_out=False)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISCHR(os.lstat(null).st_mode)  # still the device, not a file over it
+
+
+@root_only
+def test_json_to_a_full_device_says_so_and_keeps_it(measured, tmp_path):
+    full = tmp_path / "full"
+    os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    p, _ = measured.run(["--json", str(full), "--", "true"], json_out=False)
+    assert p.returncode == 0  # the command's status, unchanged
+    assert "cannot write the result to %s" % full in p.stderr
+    assert "No space left on device" in p.stderr
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+@root_only
+def test_another_users_link_is_refused_before_the_command(measured, tmp_path):
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    link = tmp_path / "out.json"
+    os.symlink(target, link)
+    os.lchown(link, 65534, 65534)  # planted by nobody
+    marker = tmp_path / "ran"
+    p, _ = measured.run(["--json", str(link), "--", "touch", str(marker)], json_out=False)
+    assert p.returncode == 125
+    assert "another user's symbolic link" in p.stderr
+    assert not marker.exists() and target.read_text() == "keep me\n"
+
+
+def test_own_link_like_dev_stdout_is_written_through(measured, tmp_path):
+    target = tmp_path / "real.json"
+    link = tmp_path / "out.json"
+    os.symlink(target, link)
+    target.write_text("")
+    p, _ = measured.run(["--json", str(link), "--", "true"], json_out=False)
+    assert p.returncode == 0, p.stderr
+    assert os.path.islink(link) and json.loads(target.read_text())["status"] == "completed"
+
+
+def test_json_to_a_directory_is_125_before_the_command(measured, tmp_path):
+    marker = tmp_path / "ran"
+    p, _ = measured.run(["--json", str(tmp_path), "--", "touch", str(marker)], json_out=False)
+    assert p.returncode == 125 and "Is a directory" in p.stderr
+    assert not marker.exists()
+
+
+def test_json_replaces_a_file_whole_and_keeps_its_mode(measured, tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("old")
+    os.chmod(out, 0o640)
+    p, _ = measured.run(["--json", str(out), "--", "true"], json_out=False)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(out.read_text())["status"] == "completed"
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)).count("r.json") == 1
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".r.json.")]  # no temp left
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stdout_fails_the_command(measured):
+    measured.run(["--", "true"])
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([measured.binary, "ls"], env=measured.env(), stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "cannot write the output" in p.stderr
+
+
+def test_export_output_checked_before_and_written_whole(measured, tmp_path):
+    measured.run(["--", "true"])
+    p = measured.wp("export", "--format", "csv", "--output", str(tmp_path))
+    assert p.returncode == 2 and "--output" in p.stderr
+    out = tmp_path / "e.csv"
+    p = measured.wp("export", "--format", "csv", "--output", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_text().startswith("run_id,") or "," in out.read_text().splitlines()[0]
+
+
+def test_a_one_byte_file_is_not_made_a_ledger(measured, tmp_path):
+    f = tmp_path / "notes.db"
+    f.write_bytes(b"x")
+    p, _ = measured.run(["--ledger", str(f), "--", "true"], json_out=False)
+    assert p.returncode == 0  # the measurement goes on without the ledger
+    assert "not an SQLite database" in p.stderr
+    assert f.read_bytes() == b"x"
+    q = measured.wp("ls", "--ledger", str(f))
+    assert q.returncode == 1 and "left untouched" in q.stderr
+
+
+def test_a_network_filesystem_is_refused_for_writing(measured):
+    env = measured.env(WATTPRINT_STATFS_TYPE="6969")  # what statfs says of NFS
+    p, _ = measured.run(["--", "true"], env=env, json_out=False)
+    assert p.returncode == 0
+    assert "network filesystem (NFS)" in p.stderr and "local disk" in p.stderr
+    assert not os.path.exists(measured.ledger)
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_another_users_read_only_ledger_can_be_read(measured, tmp_path):
+    measured.run(["--project", "ro", "--", "true"])
+    top = tmp_path / "ro"
+    top.mkdir()
+    led = top / "ledger.db"
+    shutil.copy(measured.ledger, led)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(measured.ledger + suffix):
+            shutil.copy(measured.ledger + suffix, str(led) + suffix)
+    os.chmod(led, 0o644)
+    os.chmod(top, 0o755)  # nobody can read the file but not make its -shm
+    for d in (tmp_path,) + tuple(tmp_path.parents):
+        os.chmod(d, os.stat(d).st_mode | 0o005)
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        measured.binary, "ls", "--json", "--ledger", str(led)],
+                       env=measured.env(), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)[0]["project"] == "ro"
+
+
+def test_non_utf8_names_and_arguments_are_kept_escaped(measured):
+    p, r = measured.run(["--project", "caf\udce9", "--", "sh", "-c", "true", "x\udcff"])
+    assert p.returncode == 0, p.stderr
+    assert r["project"] == "caf\\xE9"
+    assert r["command"][-1] == "x\\xFF"
+    runs = measured.wp_json("ls")
+    assert runs[0]["project"] == "caf\\xE9"
+
+
+def test_control_characters_do_not_reach_the_terminal(measured):
+    p, _ = measured.run(["--", "sh", "-c", "true", "\x1b[2J"])
+    summary = [l for l in p.stderr.splitlines() if l.startswith("wattprint: sh -c")][0]
+    assert "\x1b" not in summary and "\\x1B[2J" in summary
+
+
+def test_a_writer_left_behind_does_not_keep_wattprint(measured, tmp_path):
+    # The command leaves a process that appends to the progress file forever;
+    # wattprint returns when the command ends (a last, bounded read).
+    pidfile = tmp_path / "writer.pid"
+    script = ('(while :; do echo done=1 >> "$WATTPRINT_PROGRESS"; done) >/dev/null 2>&1 & '
+              'echo $! > %s; exit 0'
+              % pidfile)
+    try:
+        p, r = measured.run(["--no-ledger", "--", "sh", "-c", script], timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert r["work"]["done"] == 1
+    finally:
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text()), 9)
+            except ProcessLookupError:
+                pass
+
+
+def test_a_flood_of_progress_lines_stays_bounded_on_disk(measured, tmp_path):
+    # 64 MiB of lines, written while wattprint reads: the part read is given
+    # back, so the file's disk use stays far below what was written. The
+    # writer waits (for a state: the blocks freed) between bursts.
+    script = r'''
+import os, sys, time
+p = os.environ["WATTPRINT_PROGRESS"]
+line = b"done=%d unit=tokens\n"
+most = 0
+with open(p, "ab", buffering=0) as f:
+    for burst in range(64):
+        f.write(b"".join(line % (burst * 40000 + i) for i in range(1, 40001)))
+        used = os.stat(p).st_blocks * 512
+        most = max(most, used)
+        deadline = time.monotonic() + 30
+        while os.stat(p).st_blocks * 512 > 4 << 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+print(most)
+'''
+    p, r = measured.run(["--no-ledger", "--interval", "0.05", "--", sys_python(), "-c", script],
+                        timeout=300)
+    assert p.returncode == 0, p.stderr
+    written = 64 * 40000 * len(b"done=1000000 unit=tokens\n")
+    assert int(p.stdout) < written / 4, (p.stdout, written)
+    assert r["work"]["done"] == 64 * 40000
+
+
+def sys_python():
+    import sys
+    return sys.executable
+
+
+def test_a_locked_ledger_delays_neither_the_command_nor_the_sampler(measured, tmp_path):
+    # Another process holds the ledger's write lock; the command starts and is
+    # measured as usual, and the run is recorded once the lock goes.
+    import sqlite3
+    measured.run(["--", "true"])  # make the ledger
+    holder = sqlite3.connect(measured.ledger, isolation_level=None, timeout=1)
+    holder.execute("BEGIN EXCLUSIVE")
+    started = tmp_path / "started"
+    cmd = ["--interval", "0.05", "--checkpoint", "0.1", "--", "sh", "-c",
+           "touch %s; exec \"$@\"" % started, "sh"] + measured.advance_cmd(
+               "intel-rapl:0=20", steps=4, period=0.05)
+    proc = subprocess.Popen([measured.binary, "run", "--json", str(tmp_path / "r.json")] + cmd,
+                            env=measured.env(), stderr=subprocess.PIPE, text=True)
+    for _ in range(600):  # the command starts while the lock is held
+        if started.exists():
+            break
+        assert proc.poll() is None
+        import time
+        time.sleep(0.05)
+    assert started.exists()
+    holder.execute("ROLLBACK")
+    holder.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    r = json.load(open(tmp_path / "r.json"))
+    assert r["energy"]["cpu_j"] == pytest.approx(20, rel=1e-3)
+    runs = measured.wp_json("ls")
+    assert runs[0]["run_id"] == r["run_id"] and runs[0]["status"] == "completed"
+
+
+def test_a_counter_that_goes_back_without_a_range_is_said(runner):
+    import fakehw
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0", energy_uj=5_000_000, range_uj=0)
+    path = fakehw.zone_file(runner.sysfs, "intel-rapl:0")
+    p, r = runner.run(["--", "sh", "-c", "echo 1000 > %s" % path])
+    assert p.returncode == 0, p.stderr
+    assert "went backwards (from 5000000 to 1000 uJ)" in p.stderr
+    assert r["energy"]["cpu_j"] == 0
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("mount"), reason="needs mount")
+def test_a_disk_full_for_a_moment_loses_no_run(measured, tmp_path):
+    # The ledger lives on a 4 MiB tmpfs that the command fills (checkpoints
+    # fail), then frees: the run is recorded whole, completed, at the end.
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        led = disk / "ledger.db"
+        filler = disk / "filler"
+        script = ("dd if=/dev/zero of=%s bs=64k 2>/dev/null; "  # until full
+                  "sleep 0.5; rm -f %s; sleep 0.5" % (filler, filler))
+        p, r = measured.run(["--ledger", str(led), "--checkpoint", "0.1", "--interval", "0.05",
+                             "--", "sh", "-c", script])
+        assert p.returncode == 0, p.stderr
+        runs = measured.wp_json("ls", "--ledger", str(led))
+        assert len(runs) == 1 and runs[0]["run_id"] == r["run_id"]
+        assert runs[0]["status"] == "completed"
+        assert runs[0]["duration_s"] == pytest.approx(r["duration_s"], rel=1e-6)
+    finally:
+        subprocess.run(["umount", str(disk)])
