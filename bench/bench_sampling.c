@@ -9,6 +9,7 @@
 #include "meter/meter.h"
 #include "sensors/sensor.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static double cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void measure(const char *root, double interval, double seconds)
+static double measure(const char *root, double interval, double seconds)
 {
     struct wp_sensor_env env = {.sysfs_root = root, .procfs_root = "/nonexistent", .gpus = "all"};
     struct wp_sensor **sensors;
@@ -71,7 +72,53 @@ static void measure(const char *root, double interval, double seconds)
            "one core\n",
            channels, interval, 1.0 / interval, seconds, wp_meter_n_samples(m), c1 - c0,
            100.0 * (c1 - c0) / seconds);
-    wp_meter_free(m);
+    {
+        int readings = wp_meter_n_samples(m);
+        wp_meter_free(m);
+        return readings > 0 ? (c1 - c0) / readings : 0;
+    }
+}
+
+/* The floor: a loop that only preads and parses the same files at the same
+ * rate, with nothing of the meter (no lock, no integration, no samples). */
+static double bare_loop(const char *root, double interval, double seconds)
+{
+    static const char *const ids[] = {"intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1",
+                                      "intel-rapl:1", "intel-rapl:1:0", "intel-rapl:1:1",
+                                      "intel-rapl:2"};
+    int fds[7], n = (int)(seconds / interval);
+    struct timespec next;
+    double c0, c1;
+    unsigned long long sum = 0;
+
+    for (int i = 0; i < 7; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/class/powercap/%s/energy_uj", root, ids[i]);
+        fds[i] = open(path, O_RDONLY);
+    }
+    c0 = cpu_s();
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (int k = 0; k < n; k++) {
+        for (int i = 0; i < 7; i++) {
+            char buf[32];
+            ssize_t len = pread(fds[i], buf, sizeof buf - 1, 0);
+            buf[len > 0 ? len : 0] = '\0';
+            sum += strtoull(buf, NULL, 10);
+        }
+        next.tv_nsec += (long)(interval * 1e9);
+        while (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
+    c1 = cpu_s();
+    for (int i = 0; i < 7; i++)
+        close(fds[i]);
+    printf("bare pread loop, 7 files every %g s for %g s: %d readings, CPU %.4f s = %.4f%% of one "
+           "core (checksum %llu)\n",
+           interval, seconds, n, c1 - c0, 100.0 * (c1 - c0) / seconds, sum % 10);
+    return (c1 - c0) / n;
 }
 
 int main(int argc, char **argv)
@@ -80,7 +127,7 @@ int main(int argc, char **argv)
     char root[] = "/tmp/wattprint-bench-XXXXXX", dir[512];
 
     if (argc > 2 && strcmp(argv[2], "gpus") == 0) {
-        measure("/nonexistent", 0.1, seconds);
+        (void)measure("/nonexistent", 0.1, seconds);
         return 0;
     }
     if (!mkdtemp(root)) {
@@ -98,7 +145,12 @@ int main(int argc, char **argv)
     zone(root, "intel-rapl:1:0", "core\n");
     zone(root, "intel-rapl:1:1", "dram\n");
     zone(root, "intel-rapl:2", "psys\n");
-    measure(root, 0.01, seconds);
+    {
+        double meter = measure(root, 0.01, seconds), bare = bare_loop(root, 0.01, seconds);
+        printf("per reading at 100 Hz: the meter %.2f us, the bare loop %.2f us: %.2fx "
+               "(target <= 1.5x)\n",
+               meter * 1e6, bare * 1e6, bare > 0 ? meter / bare : 0);
+    }
     measure(root, 1.0, seconds);
     {
         char cmd[600];

@@ -2,6 +2,7 @@
 """Benchmark: what `wattprint run -- true` adds over `true`, median of N runs
 each, alternating so that drift hits both alike.
 Usage: run_overhead.py WATTPRINT [N]"""
+import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,24 @@ def main():
     mp, mw = statistics.median(plain), statistics.median(wrapped)
     print("true: median %.2f ms; wattprint run -- true: median %.2f ms; added %.2f ms (n=%d)"
           % (mp * 1e3, mw * 1e3, (mw - mp) * 1e3, n))
+    idle(wp)
+
+
+def cpu_of(cmd):
+    """CPU seconds (user + system) of cmd and what it waited for."""
+    pid = os.spawnvp(os.P_NOWAIT, cmd[0], cmd)
+    _, _, ru = os.wait4(pid, 0)
+    return ru.ru_utime + ru.ru_stime
+
+
+def idle(wp, seconds=20):
+    """wattprint's own CPU beyond start-up while an idle command runs, at the
+    default 1 s interval: a 20 s sleep against an instant one."""
+    quiet = [wp, "run", "--no-ledger", "-q", "--"]
+    short = min(cpu_of(quiet + ["sleep", "0"]) for _ in range(5))
+    long = cpu_of(quiet + ["sleep", str(seconds)])
+    print("idle: wattprint run -- sleep %d: %.4f s of CPU beyond start-up = %.4f%% of one core "
+          "(target <= 0.01%%)" % (seconds, long - short, 100.0 * (long - short) / seconds))
 
 
 if __name__ == "__main__":

@@ -43,18 +43,22 @@ static void watch_once(struct wp_watcher *w)
     struct wp_reading r;
     struct wp_work work;
 
-    if (wp_session_read(w->session, false, &r) != 0)
+    /* without a live line only the progress file needs looking at */
+    if (w->live && wp_session_read(w->session, false, &r) != 0)
         return;
-    /* parsed outside the lock, which checkpoints on the sampling thread take */
+    /* parsed outside the lock, which checkpoints on the recorder's thread take */
     pthread_mutex_lock(&w->mu);
     work = w->run->work;
     pthread_mutex_unlock(&w->mu);
     if (w->progress)
-        wp_progress_poll(w->progress, &work, r.elapsed_s);
+        wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session));
     pthread_mutex_lock(&w->mu);
     w->run->work = work;
-    live_status(w, &r, r.elapsed_s, &st);
+    if (w->live)
+        live_status(w, &r, r.elapsed_s, &st);
     pthread_mutex_unlock(&w->mu);
+    if (!w->live)
+        return;
     wp_reading_free(&r);
     wp_live_update(w->live, &st, wp_mono_s());
 }

@@ -156,7 +156,8 @@ def test_a_writer_left_behind_does_not_keep_wattprint(measured, tmp_path):
     # wattprint returns when the command ends (a last, bounded read).
     pidfile = tmp_path / "writer.pid"
     script = ('(while :; do echo done=1 >> "$WATTPRINT_PROGRESS"; done) >/dev/null 2>&1 & '
-              'echo $! > %s; exit 0'
+              'echo $! > %s; '
+              'while [ ! -s "$WATTPRINT_PROGRESS" ]; do sleep 0.01; done; exit 0'  # it has begun
               % pidfile)
     try:
         p, r = measured.run(["--no-ledger", "--", "sh", "-c", script], timeout=60)
