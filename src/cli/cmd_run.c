@@ -128,10 +128,11 @@ static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
 
 /* After the command: stop, read, account, and write every sink. */
 static void conclude(struct wp_run *run, struct run_opts *o, struct wp_session *s,
-                     struct wp_watcher *w, struct wp_detector *d)
+                     struct wp_recorder *rec, struct wp_watcher *w, struct wp_detector *d)
 {
     wp_session_stop(s);
     wp_watcher_finish(w, wp_session_elapsed_s(s));
+    wp_recorder_stop(rec); /* from here the run is this thread's alone */
     pthread_mutex_destroy(&w->mu);
     run->end_wall_s = wp_wall_s();
     wp_detector_finish(d);
@@ -168,11 +169,12 @@ int wp_cmd_run(int argc, char **argv)
     if ((rc = begin(&run, &o, s, &rec, &watcher, &detector)) != 0) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
         wp_recorder_finish(&rec);
+        pthread_mutex_destroy(&watcher.mu);
         wp_session_free(s);
         return WP_EXIT_USAGE;
     }
     rc = wp_spawn_run(argv + cmd, attach, s, &end);
-    conclude(&run, &o, s, &watcher, &detector);
+    conclude(&run, &o, s, &rec, &watcher, &detector);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));
         run.status = WP_RUN_FAILED;

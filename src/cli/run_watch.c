@@ -95,17 +95,13 @@ static void *watch(void *arg)
 void wp_watcher_start(struct wp_watcher *w, enum wp_live_mode mode, double every_s)
 {
     pthread_condattr_t ca;
-    sigset_t all, old;
 
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->cv, &ca);
     pthread_condattr_destroy(&ca);
     w->live = wp_live_begin(mode, every_s);
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    w->started = pthread_create(&w->thread, NULL, watch, w) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    w->started = wp_thread_start(&w->thread, watch, w) == 0;
 }
 
 void wp_watcher_finish(struct wp_watcher *w, double t_s)
@@ -136,15 +132,11 @@ static void *detect(void *arg)
 
 void wp_detector_start(struct wp_detector *d, long budget_ms)
 {
-    sigset_t all, old;
 
     if (wp_cloud_dmi(wp_sysfs_root(), &d->info) == WP_CLOUD_NONE)
         return;
     d->budget_ms = budget_ms;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    d->started = pthread_create(&d->thread, NULL, detect, d) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    d->started = wp_thread_start(&d->thread, detect, d) == 0;
 }
 
 void wp_detector_finish(struct wp_detector *d)

@@ -7,8 +7,9 @@
  * failed checkpoint (a disk full for a moment) costs that checkpoint only. */
 #include "recorder.h"
 
+#include "../util/util.h"
+
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -119,7 +120,6 @@ static void *record(void *arg)
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path_opt,
                       bool disabled)
 {
-    sigset_t all, old;
 
     r->run = run;
     r->ledger = NULL;
@@ -129,10 +129,7 @@ void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *pat
         return;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    sigfillset(&all); /* signals stay with the main thread */
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    r->started = pthread_create(&r->thread, NULL, record, r) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    r->started = wp_thread_start(&r->thread, record, r) == 0;
     if (!r->started)
         open_and_begin(r); /* no thread: as before, at once */
 }
@@ -149,12 +146,8 @@ void wp_recorder_checkpoint(void *arg)
     pthread_mutex_unlock(&r->mu);
 }
 
-void wp_recorder_finish(struct wp_recorder *r)
+void wp_recorder_stop(struct wp_recorder *r)
 {
-    char err[1024];
-
-    if (r->disabled)
-        return;
     if (r->started) {
         pthread_mutex_lock(&r->mu);
         r->stop = true;
@@ -165,6 +158,15 @@ void wp_recorder_finish(struct wp_recorder *r)
         pthread_mutex_destroy(&r->mu);
         r->started = false;
     }
+}
+
+void wp_recorder_finish(struct wp_recorder *r)
+{
+    char err[1024];
+
+    if (r->disabled)
+        return;
+    wp_recorder_stop(r);
     /* the result is written even where the first row or a checkpoint was not
      * (the disk was full, the ledger locked for longer than the wait) */
     if (!r->ledger)

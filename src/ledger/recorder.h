@@ -34,6 +34,10 @@ void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *pat
  * to call from the sampling thread (wp_session_on_tick). */
 void wp_recorder_checkpoint(void *arg);
 
+/* Stops the thread (no checkpoint after this: the run may then change
+ * without its guard). Safe to call twice. */
+void wp_recorder_stop(struct wp_recorder *r);
+
 /* Stops the thread, writes the finished run with its samples (opening the
  * ledger now if the thread could not), and closes the ledger. */
 void wp_recorder_finish(struct wp_recorder *r);

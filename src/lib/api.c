@@ -466,13 +466,13 @@ int wattprint_stop(wattprint_meter *m)
     wp_session_stop(m->session);
     if ((rc = acquire(m)))
         return rc;
+    wp_recorder_stop(&m->rec); /* no checkpoint reads the run while it changes */
     m->run.end_wall_s = wp_wall_s();
     m->run.status = WP_RUN_COMPLETED;
     m->state = STOPPED;
     take(m, true); /* with its samples, for the ledger */
     wp_carbon_live(&m->run.assume, &m->carbon, &lib_diag);
     wp_run_account(&m->run);
-    m->rec.guard = NULL;
     wp_recorder_finish(&m->rec);
     release(m);
     return WATTPRINT_OK;

@@ -264,7 +264,6 @@ void wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), vo
 
 int wp_meter_start(struct wp_meter *m)
 {
-    sigset_t all, old;
     int rc;
 
     pthread_mutex_lock(&m->mu);
@@ -276,11 +275,7 @@ int wp_meter_start(struct wp_meter *m)
     pthread_mutex_unlock(&m->mu);
     if (m->n_ch == 0 || m->interval_s <= 0)
         return 0;
-    /* Signals belong to the main thread, which forwards them to the command. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    rc = pthread_create(&m->thread, NULL, sampler, m);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = wp_thread_start(&m->thread, sampler, m);
     if (rc)
         return -rc;
     m->thread_running = true;

@@ -2,6 +2,7 @@
 #ifndef WP_UTIL_H
 #define WP_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,11 @@ int wp_path(char *out, size_t cap, const char *root, const char *rel);
  * else /sys and /proc. The strings are static or from the environment. */
 const char *wp_sysfs_root(void);
 const char *wp_procfs_root(void);
+
+/* Starts a thread with every signal blocked in it: signals belong to the
+ * main thread, which forwards them to the measured command. Returns 0 or an
+ * errno value (pthread_create's). */
+int wp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Seconds on the monotonic clock. */
 double wp_mono_s(void);
