@@ -36,14 +36,14 @@ def cpu_of(cmd):
 
 
 def idle(wp, seconds=20):
-    """wattprint's own CPU beyond start-up while an idle command runs, at the
-    default 1 s interval: a 20 s sleep against an instant one."""
+    """wattprint's own CPU while an idle command runs, at the default 1 s
+    interval: a run of 5 + seconds against one of 5, so that start-up and the
+    end cancel out (the best of three pairs)."""
     quiet = [wp, "run", "--no-ledger", "-q", "--"]
-    short = min(cpu_of(quiet + ["sleep", "0"]) for _ in range(5))
-    long = cpu_of(quiet + ["sleep", str(seconds)])
-    print("idle: wattprint run -- sleep %d: %.4f s of CPU beyond start-up = %.4f%% of one core "
-          "(target <= 0.01%%)" % (seconds, long - short, 100.0 * (long - short) / seconds))
-
+    extra = min(cpu_of(quiet + ["sleep", str(5 + seconds)]) - cpu_of(quiet + ["sleep", "5"])
+                for _ in range(3))
+    print("idle: wattprint run -- sleep: %.4f s of CPU in %d s more of an idle command = "
+          "%.4f%% of one core (target <= 0.01%%)" % (extra, seconds, 100.0 * extra / seconds))
 
 if __name__ == "__main__":
     main()
