@@ -67,6 +67,28 @@ static void identify(struct wp_run *run, const struct run_opts *o, int argc, cha
     run->work.total_from_cli = o->total > 0;
 }
 
+/* Text that is not UTF-8 is kept in the result as \xNN: said once. */
+static void say_non_utf8(const struct wp_run *run)
+{
+    const char *texts[3 + WP_MAX_TAGS] = {run->labels.project, run->labels.experiment,
+                                          run->labels.job};
+    size_t bad = 0;
+    char buf[1024];
+
+    for (int i = 0; i < run->labels.n_tags; i++)
+        texts[3 + i] = run->labels.tags[i].value;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (texts[i])
+            bad += wp_utf8_clean(texts[i], buf, sizeof buf);
+    for (int i = 0; i < run->argc; i++)
+        bad += wp_utf8_clean(run->argv[i], buf, sizeof buf);
+    bad += wp_utf8_clean(run->cwd, buf, sizeof buf);
+    if (bad)
+        wp_warn("%zu byte%s of the command, its directory or its labels %s not UTF-8: kept in "
+                "the result as \\xNN",
+                bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
+}
+
 /* How the command ended, as the run's status. */
 static void ended(struct wp_run *run, const struct wp_child_end *end)
 {
@@ -166,6 +188,7 @@ int wp_cmd_run(int argc, char **argv)
         return WP_EXIT_USAGE;
     }
     identify(&run, &o, argc - cmd, argv + cmd);
+    say_non_utf8(&run);
     if ((rc = begin(&run, &o, s, &rec, &watcher, &detector)) != 0) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
         wp_recorder_finish(&rec);

@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -346,3 +347,27 @@ def test_a_scrape_is_answered_while_idle_connections_are_held(wattprint, tmp_pat
             s.close()
         n.stop()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_the_socket_is_made_with_its_mode_never_chmod_by_path(wattprint, tmp_path):
+    # A chmod by path after bind is the race: a link swapped in between makes
+    # root change another file's mode. The socket must be born with its mode.
+    sysfs = tmp_path / "sys"
+    fakehw.make_zone(str(sysfs), "intel-rapl:0", "package-0")
+    sock = tmp_path / "s.sock"
+    log = tmp_path / "strace.log"
+    env = dict(os.environ, WATTPRINT_SYSFS=str(sysfs), WATTPRINT_PROCFS=str(tmp_path / "proc"))
+    d = subprocess.Popen(["strace", "-f", "-o", str(log), "-e", "trace=chmod,fchmodat",
+                          wattprint, "serve", "--listen", "none", "--socket", str(sock),
+                          "--socket-mode", "0640"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: sock.exists(), what="the socket")
+        assert oct(os.stat(sock).st_mode & 0o777) == "0o640"
+    finally:
+        # the daemon, not strace: strace ends when its tracee does
+        with open("/proc/%d/task/%d/children" % (d.pid, d.pid)) as f:
+            for pid in f.read().split():
+                os.kill(int(pid), signal.SIGTERM)
+        d.wait(timeout=20)
+    assert str(sock) not in log.read_text()
