@@ -111,6 +111,22 @@ static int write_in_place(const char *path, const char *data, size_t len, char *
     return e ? failed(err, cap, e, path) : 0;
 }
 
+/* The umask, read without setting it (umask(2) would change it for every
+ * thread while it is read). */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned m = 022;
+
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (mode_t)m;
+}
+
 int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap)
 {
     char dir[4096], tmp[4200], name[4096];
@@ -124,8 +140,7 @@ int wp_out_write(const char *path, const char *data, size_t len, char *err, size
         (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISLNK(st.st_mode)))
         return write_in_place(path, data, len, err, cap);
     /* an existing file keeps its mode; a new one gets what umask allows */
-    mask = umask(0);
-    umask(mask);
+    mask = current_umask();
     mode = lstat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
     dir_of(path, dir, sizeof dir);
     snprintf(name, sizeof name, "%s", path);
