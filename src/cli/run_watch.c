@@ -70,16 +70,12 @@ static void *watch(void *arg)
 
     /* four looks a second for a live line on a terminal; else one, so that an
      * idle run costs next to nothing */
-    long step_ns = w->live ? 250 * 1000 * 1000L : 1000 * 1000 * 1000L - 1;
+    double step_s = w->live ? 0.25 : 1.0;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
-        next.tv_nsec += step_ns;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_sec++;
-            next.tv_nsec -= 1000000000L;
-        }
+        wp_timespec_add(&next, step_s);
         while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &next) != ETIMEDOUT)
             ;
         if (w->stop)

@@ -231,13 +231,7 @@ static void *sampler(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&m->mu);
     while (!m->stop_flag) {
-        long ns = (long)((m->interval_s - (long)m->interval_s) * 1e9);
-        next.tv_sec += (time_t)m->interval_s;
-        next.tv_nsec += ns;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_sec++;
-            next.tv_nsec -= 1000000000L;
-        }
+        wp_timespec_add(&next, m->interval_s);
         while (!m->stop_flag && pthread_cond_timedwait(&m->cv, &m->mu, &next) != ETIMEDOUT)
             ;
         if (m->stop_flag)

@@ -155,6 +155,16 @@ void wp_uuid7(char out[37])
              b[14], b[15]);
 }
 
+void wp_timespec_add(struct timespec *t, double s)
+{
+    t->tv_sec += (time_t)s;
+    t->tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
 int wp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ const char *wp_procfs_root(void);
  * main thread, which forwards them to the measured command. Returns 0 or an
  * errno value (pthread_create's). */
 int wp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Advances t by s seconds (the next deadline of a periodic thread). */
+void wp_timespec_add(struct timespec *t, double s);
 
 /* Seconds on the monotonic clock. */
 double wp_mono_s(void);
