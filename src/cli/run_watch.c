@@ -40,11 +40,12 @@ static void live_status(struct wp_watcher *w, const struct wp_reading *r, double
 static void watch_once(struct wp_watcher *w)
 {
     struct wp_live_status st = {0};
+    bool draw = wp_live_due(w->live, wp_mono_s());
     struct wp_reading r;
     struct wp_work work;
 
-    /* without a live line only the progress file needs looking at */
-    if (w->live && wp_session_read(w->session, false, &r) != 0)
+    /* a reading only when the line is to be drawn: else just the progress file */
+    if (draw && wp_session_read(w->session, false, &r) != 0)
         return;
     /* parsed outside the lock, which checkpoints on the recorder's thread take */
     pthread_mutex_lock(&w->mu);
@@ -54,10 +55,10 @@ static void watch_once(struct wp_watcher *w)
         wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session));
     pthread_mutex_lock(&w->mu);
     w->run->work = work;
-    if (w->live)
+    if (draw)
         live_status(w, &r, r.elapsed_s, &st);
     pthread_mutex_unlock(&w->mu);
-    if (!w->live)
+    if (!draw)
         return;
     wp_reading_free(&r);
     wp_live_update(w->live, &st, wp_mono_s());
@@ -68,9 +69,9 @@ static void *watch(void *arg)
     struct wp_watcher *w = arg;
     struct timespec next;
 
-    /* four looks a second for a live line on a terminal; else one, so that an
-     * idle run costs next to nothing */
-    double step_s = w->live ? 0.25 : 1.0;
+    /* twice as often as the live line is drawn, and at least once a second
+     * (the progress file); a log line every minute does not wake it more */
+    double period = wp_live_period_s(w->live) / 2, step_s = period > 0 && period < 1 ? period : 1;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&w->mu);

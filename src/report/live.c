@@ -121,6 +121,16 @@ void wp_live_update(struct wp_live *l, const struct wp_live_status *st, double n
     l->drawn = true;
 }
 
+bool wp_live_due(const struct wp_live *l, double now_s)
+{
+    return l && now_s - l->last_s >= l->every_s;
+}
+
+double wp_live_period_s(const struct wp_live *l)
+{
+    return l ? l->every_s : 0;
+}
+
 void wp_live_end(struct wp_live *l)
 {
     char buf[64];

@@ -27,6 +27,13 @@ struct wp_live *wp_live_begin(enum wp_live_mode mode, double every_s);
 /* Shows st if its time has come (now_s on any monotonic clock). */
 void wp_live_update(struct wp_live *l, const struct wp_live_status *st, double now_s);
 
+/* Whether the line is due to be redrawn at now_s (false for NULL). */
+bool wp_live_due(const struct wp_live *l, double now_s);
+
+/* How often the line is redrawn, s (0.5 on a terminal, every_s in a log);
+ * 0 for NULL. */
+double wp_live_period_s(const struct wp_live *l);
+
 /* Removes the line and restores the terminal; frees l. */
 void wp_live_end(struct wp_live *l);
 
