@@ -11,16 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
-                      size_t cap)
+static const struct wp_carbon_names plain_names = {"region", "intensity", "PUE", "provider"};
+
+/* The region (given, WATTPRINT_REGION, or the world average) and the
+ * intensity. Returns 0 or -1 with why. */
+static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
+                          struct wp_assumptions *a, char *err, size_t cap)
 {
-    static const struct wp_carbon_names plain = {"region", "intensity", "PUE", "provider"};
-    const struct wp_carbon_names *nm = o->names ? o->names : &plain;
     const char *region = o->region;
     const char *from = o->region_from ? o->region_from : nm->region;
-    char suggest[256], provider[32] = "";
+    char suggest[256];
 
-    memset(a, 0, sizeof *a);
     if (!region || !*region) {
         region = getenv("WATTPRINT_REGION");
         from = "WATTPRINT_REGION";
@@ -53,7 +54,44 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
         }
         snprintf(a->intensity_source, sizeof a->intensity_source, "%s", nm->intensity);
     }
+    return 0;
+}
 
+/* The provider's PUE (named, or implied by a cloud region). Returns 0 or -1. */
+static int provider_pue(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
+                        const char *provider, struct wp_assumptions *a, char *err, size_t cap)
+{
+    char src[200], suggest[256];
+
+    if (wp_provider_pue(provider, &a->pue, src, sizeof src, suggest, sizeof suggest) == 0) {
+        if (o->provider && o->provider_from)
+            snprintf(a->pue_source, sizeof a->pue_source, "provider %.20s from %.200s: %s",
+                     provider, o->provider_from, src);
+        else
+            snprintf(a->pue_source, sizeof a->pue_source, "%s", src);
+        return 0;
+    }
+    if (o->provider) {
+        snprintf(err, cap, "%s: unknown provider '%s'; known: %s", nm->provider, o->provider,
+                 suggest);
+        return -1;
+    }
+    a->pue = 1.0;
+    a->pue_assumed = true;
+    snprintf(a->pue_source, sizeof a->pue_source, "assumed 1.0: no published PUE for %s; set %s",
+             provider, nm->pue);
+    return 0;
+}
+
+int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
+                      size_t cap)
+{
+    const struct wp_carbon_names *nm = o->names ? o->names : &plain_names;
+    char provider[32] = "";
+
+    memset(a, 0, sizeof *a);
+    if (resolve_region(o, nm, a, err, cap))
+        return -1;
     /* PUE: given, else the provider's, else the cloud region's provider's, else 1.0. */
     if (o->provider)
         snprintf(provider, sizeof provider, "%s", o->provider);
@@ -68,24 +106,8 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
         else
             snprintf(a->pue_source, sizeof a->pue_source, "%s", nm->pue);
     } else if (provider[0]) {
-        char src[200];
-        if (wp_provider_pue(provider, &a->pue, src, sizeof src, suggest, sizeof suggest) == 0) {
-            if (o->provider && o->provider_from)
-                snprintf(a->pue_source, sizeof a->pue_source, "provider %.20s from %.200s: %s",
-                         provider, o->provider_from, src);
-            else
-                snprintf(a->pue_source, sizeof a->pue_source, "%s", src);
-        } else {
-            if (o->provider) {
-                snprintf(err, cap, "%s: unknown provider '%s'; known: %s", nm->provider,
-                         o->provider, suggest);
-                return -1;
-            }
-            a->pue = 1.0;
-            a->pue_assumed = true;
-            snprintf(a->pue_source, sizeof a->pue_source,
-                     "assumed 1.0: no published PUE for %s; set %s", provider, nm->pue);
-        }
+        if (provider_pue(o, nm, provider, a, err, cap))
+            return -1;
     } else {
         a->pue = 1.0;
         a->pue_assumed = true;

@@ -53,9 +53,67 @@ static void perf_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
-static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+/* An event's config and scale from the PMU's sysfs files. Returns 0 or -1. */
+static int event_of(const struct wp_sensor_env *env, const char *event, uint64_t *config,
+                    double *scale)
 {
     char buf[256], rel[256];
+    long n;
+
+    snprintf(rel, sizeof rel, PMU_DIR "/events/%s", event);
+    n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
+    if (n <= 0 || wp_perf_parse_config(buf, config))
+        return -1;
+    snprintf(rel, sizeof rel, PMU_DIR "/events/%s.scale", event);
+    n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
+    if (n <= 0)
+        return -1;
+    buf[strcspn(buf, "\n")] = '\0';
+    return wp_parse_double(buf, scale) || *scale <= 0 ? -1 : 0;
+}
+
+/* Opens event e on package c's CPU into channel slot p->n. Returns 0 or -1. */
+static int open_channel(struct wp_sensor_env *env, struct perf_rapl *p, struct wp_channel *ch,
+                        size_t e, int c, int cpu, uint64_t type, uint64_t config, double scale,
+                        bool *said)
+{
+    struct perf_event_attr attr = {.type = (uint32_t)type, .size = sizeof attr, .config = config};
+    long fd = perf_open(&attr, cpu);
+
+    if (fd < 0) {
+        int err = errno;
+        if ((err == EACCES || err == EPERM) && !*said) {
+            env->unreadable++;
+            wp_diag(&env->diag, WP_HINT_NONE,
+                    "cannot open the perf power PMU (%s): %s. Allow it with "
+                    "`sysctl kernel.perf_event_paranoid=0` or CAP_PERFMON.",
+                    events[e].event, strerror(err));
+            *said = true;
+        }
+        return -1;
+    }
+    memset(ch, 0, sizeof *ch);
+    ch->sensor = "rapl-perf";
+    ch->component = events[e].comp;
+    ch->method = WP_MEASURED;
+    ch->counted = events[e].counted;
+    ch->max_power_w = 1000.0;
+    if (events[e].comp == WP_PSYS)
+        snprintf(ch->device, sizeof ch->device, "psys");
+    else
+        snprintf(ch->device, sizeof ch->device, "%s-%d", events[e].prefix, c);
+    if (!ch->counted && events[e].comp != WP_PSYS)
+        snprintf(ch->part_of, sizeof ch->part_of, "package-%d", c);
+    snprintf(ch->detail, sizeof ch->detail, "perf power/%s/ on cpu %d", events[e].event, cpu);
+    p->fds[p->n] = (int)fd;
+    p->scale_uj[p->n] = scale * 1e6;
+    p->n++;
+    return 0;
+}
+
+static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+{
+    char buf[256];
     struct wp_channel chans[MAX_FDS];
     struct perf_rapl *p;
     struct wp_sensor *s;
@@ -72,60 +130,16 @@ static int perf_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     n = wp_read_text(env->sysfs_root, PMU_DIR "/cpumask", buf, sizeof buf);
     if (n <= 0 || (ncpu = wp_sysfs_parse_cpulist(buf, cpus, MAX_PKGS)) <= 0)
         return -ENODEV;
-    p = calloc(1, sizeof *p);
-    if (!p)
+    if (!(p = calloc(1, sizeof *p)))
         return -ENOMEM;
-
     for (size_t e = 0; e < sizeof events / sizeof *events; e++) {
         uint64_t config;
         double scale;
-        snprintf(rel, sizeof rel, PMU_DIR "/events/%s", events[e].event);
-        n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
-        if (n <= 0 || wp_perf_parse_config(buf, &config))
-            continue;
-        snprintf(rel, sizeof rel, PMU_DIR "/events/%s.scale", events[e].event);
-        n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
-        if (n <= 0)
-            continue;
-        buf[strcspn(buf, "\n")] = '\0';
-        if (wp_parse_double(buf, &scale) || scale <= 0)
+        if (event_of(env, events[e].event, &config, &scale))
             continue;
         /* psys is one domain for the platform; the others are one per package. */
-        for (int c = 0; c < (events[e].comp == WP_PSYS ? 1 : ncpu) && p->n < MAX_FDS; c++) {
-            struct perf_event_attr attr = {
-                .type = (uint32_t)type, .size = sizeof attr, .config = config};
-            struct wp_channel *ch = &chans[p->n];
-            long fd = perf_open(&attr, cpus[c]);
-            if (fd < 0) {
-                int err = errno;
-                if ((err == EACCES || err == EPERM) && !said) {
-                    env->unreadable++;
-                    wp_diag(&env->diag, WP_HINT_NONE,
-                            "cannot open the perf power PMU (%s): %s. Allow it with "
-                            "`sysctl kernel.perf_event_paranoid=0` or CAP_PERFMON.",
-                            events[e].event, strerror(err));
-                    said = true;
-                }
-                continue;
-            }
-            memset(ch, 0, sizeof *ch);
-            ch->sensor = "rapl-perf";
-            ch->component = events[e].comp;
-            ch->method = WP_MEASURED;
-            ch->counted = events[e].counted;
-            ch->max_power_w = 1000.0;
-            if (events[e].comp == WP_PSYS)
-                snprintf(ch->device, sizeof ch->device, "psys");
-            else
-                snprintf(ch->device, sizeof ch->device, "%s-%d", events[e].prefix, c);
-            if (!ch->counted && events[e].comp != WP_PSYS)
-                snprintf(ch->part_of, sizeof ch->part_of, "package-%d", c);
-            snprintf(ch->detail, sizeof ch->detail, "perf power/%s/ on cpu %d", events[e].event,
-                     cpus[c]);
-            p->fds[p->n] = (int)fd;
-            p->scale_uj[p->n] = scale * 1e6;
-            p->n++;
-        }
+        for (int c = 0; c < (events[e].comp == WP_PSYS ? 1 : ncpu) && p->n < MAX_FDS; c++)
+            open_channel(env, p, &chans[p->n], e, c, cpus[c], type, config, scale, &said);
     }
     if (p->n == 0) {
         free(p);

@@ -66,91 +66,118 @@ static void rocm_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
-static int rocm_probe(struct wp_sensor_env *env, struct wp_sensor **out)
-{
-    char why[256], err[512], names[MAX_GPUS][64], uuids[MAX_GPUS][32];
-    const char *visible = getenv("ROCR_VISIBLE_DEVICES");
+/* What ROCm SMI says of each GPU with an energy counter, before selection. */
+struct found {
+    char names[MAX_GPUS][64], uuids[MAX_GPUS][32];
     struct wp_gpu_id ids[MAX_GPUS];
     uint64_t caps[MAX_GPUS];
     bool keep[MAX_GPUS];
-    struct wp_sensor *s;
-    struct rocm *r;
-    uint32_t count = 0;
-    int n = 0, k = 0;
+    uint32_t count;
+    int n;
+};
 
-    if (env->gpus && strcmp(env->gpus, "none") == 0)
-        return -ENODEV;
-    r = calloc(1, sizeof *r);
-    if (!r)
-        return -ENOMEM;
-    if (load(&r->api, why, sizeof why)) {
-        wp_sensor_gpu_why(env, "%s", why);
-        free(r);
-        return -ENODEV;
-    }
-    if (r->api.init(0) != 0) {
-        wp_sensor_gpu_why(env, "ROCm SMI: rsmi_init failed");
-        dlclose(r->api.lib);
-        free(r);
-        return -ENODEV;
-    }
-    if (r->api.count(&count) != 0)
-        count = 0;
-    for (uint32_t i = 0; i < count && n < MAX_GPUS; i++) {
+static void enumerate(struct rocm *r, struct found *f)
+{
+    if (r->api.count(&f->count) != 0)
+        f->count = 0;
+    for (uint32_t i = 0; i < f->count && f->n < MAX_GPUS; i++) {
         uint64_t e, ts, id;
         float res;
+        int n = f->n;
         if (r->api.energy(i, &e, &res, &ts) != 0)
             continue; /* no energy counter on this device */
-        if (r->api.name(i, names[n], sizeof names[n]) != 0)
-            snprintf(names[n], sizeof names[n], "AMD GPU");
+        if (r->api.name(i, f->names[n], sizeof f->names[n]) != 0)
+            snprintf(f->names[n], sizeof f->names[n], "AMD GPU");
         if (r->api.unique_id(i, &id) == 0)
-            snprintf(uuids[n], sizeof uuids[n], "GPU-%016llx", (unsigned long long)id);
+            snprintf(f->uuids[n], sizeof f->uuids[n], "GPU-%016llx", (unsigned long long)id);
         else
-            uuids[n][0] = '\0';
-        if (r->api.power_cap(i, 0, &caps[n]) != 0)
-            caps[n] = 0;
-        ids[n].index = i;
-        ids[n].uuid = uuids[n];
-        n++;
+            f->uuids[n][0] = '\0';
+        if (r->api.power_cap(i, 0, &f->caps[n]) != 0)
+            f->caps[n] = 0;
+        f->ids[n].index = i;
+        f->ids[n].uuid = f->uuids[n];
+        f->n++;
     }
-    if (!visible)
-        visible = getenv("HIP_VISIBLE_DEVICES");
-    if (wp_gpu_select(env->gpus, visible, ids, n, keep, err, sizeof err) != 0) {
-        snprintf(env->gpu_err, sizeof env->gpu_err, "%s", err);
-        env->gpu_error = WP_GPU_BAD_SELECTION;
-        n = 0;
-    }
-    for (int i = 0; i < n; i++)
-        k += keep[i];
-    if (k == 0) {
-        wp_sensor_gpu_why(env, "ROCm SMI: %u GPUs with energy counters, none selected", count);
-        release(r);
-        return -ENODEV;
-    }
-    s = wp_sensor_alloc(&wp_rocm_ops, k);
-    if (!s) {
-        release(r);
-        return -ENOMEM;
-    }
-    for (int i = 0, c = 0; i < n; i++) {
+}
+
+static void describe(struct rocm *r, const struct found *f, struct wp_sensor *s)
+{
+    for (int i = 0, c = 0; i < f->n; i++) {
         struct wp_channel *ch;
-        if (!keep[i])
+        if (!f->keep[i])
             continue;
         ch = &s->channels[c];
         ch->sensor = "rocm-smi";
         ch->component = WP_GPU;
         ch->method = WP_MEASURED;
         ch->counted = true;
-        ch->power_limit_w = (double)caps[i] / 1e6;
-        ch->max_power_w = caps[i] ? ch->power_limit_w : 1000.0;
-        snprintf(ch->device, sizeof ch->device, "amdgpu%u", ids[i].index);
-        snprintf(ch->model, sizeof ch->model, "%s", names[i]);
-        snprintf(ch->uuid, sizeof ch->uuid, "%s", uuids[i]);
+        ch->power_limit_w = (double)f->caps[i] / 1e6;
+        ch->max_power_w = f->caps[i] ? ch->power_limit_w : 1000.0;
+        snprintf(ch->device, sizeof ch->device, "amdgpu%u", f->ids[i].index);
+        snprintf(ch->model, sizeof ch->model, "%s", f->names[i]);
+        snprintf(ch->uuid, sizeof ch->uuid, "%s", f->uuids[i]);
         snprintf(ch->detail, sizeof ch->detail, "ROCm SMI energy accumulator x resolution");
-        r->idx[c++] = ids[i].index;
+        r->idx[c++] = f->ids[i].index;
     }
+}
+
+/* Loads and initialises ROCm SMI. Returns 0, or -ENODEV (why said in env). */
+static int start_rocm(struct rocm *r, struct wp_sensor_env *env)
+{
+    char why[256];
+
+    if (load(&r->api, why, sizeof why)) {
+        wp_sensor_gpu_why(env, "%s", why);
+        return -ENODEV;
+    }
+    if (r->api.init(0) != 0) {
+        wp_sensor_gpu_why(env, "ROCm SMI: rsmi_init failed");
+        dlclose(r->api.lib);
+        return -ENODEV;
+    }
+    return 0;
+}
+
+static int rocm_probe(struct wp_sensor_env *env, struct wp_sensor **out)
+{
+    const char *visible = getenv("ROCR_VISIBLE_DEVICES");
+    struct wp_sensor *s;
+    struct found *f;
+    struct rocm *r;
+    int k = 0, rc;
+
+    if (env->gpus && strcmp(env->gpus, "none") == 0)
+        return -ENODEV;
+    r = calloc(1, sizeof *r);
+    f = calloc(1, sizeof *f);
+    if (!r || !f || start_rocm(r, env) != 0) {
+        rc = !r || !f ? -ENOMEM : -ENODEV;
+        free(r);
+        free(f);
+        return rc;
+    }
+    enumerate(r, f);
+    if (!visible)
+        visible = getenv("HIP_VISIBLE_DEVICES");
+    if (wp_gpu_select(env->gpus, visible, f->ids, f->n, f->keep, env->gpu_err,
+                      sizeof env->gpu_err) != 0) {
+        env->gpu_error = WP_GPU_BAD_SELECTION;
+        f->n = 0;
+    }
+    for (int i = 0; i < f->n; i++)
+        k += f->keep[i];
+    if (k == 0)
+        wp_sensor_gpu_why(env, "ROCm SMI: %u GPUs with energy counters, none selected", f->count);
+    if (k == 0 || !(s = wp_sensor_alloc(&wp_rocm_ops, k))) {
+        rc = k == 0 ? -ENODEV : -ENOMEM;
+        release(r);
+        free(f);
+        return rc;
+    }
+    describe(r, f, s);
     r->n = k;
     s->priv = r;
+    free(f);
     *out = s;
     return 0;
 }
