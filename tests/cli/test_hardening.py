@@ -270,3 +270,24 @@ def test_a_disk_full_for_a_moment_loses_no_run(measured, tmp_path):
         assert runs[0]["duration_s"] == pytest.approx(r["duration_s"], rel=1e-6)
     finally:
         subprocess.run(["umount", str(disk)])
+
+
+def test_json_to_a_fifo_is_written_in_place(measured, tmp_path):
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()  # the writer's open waits for it, as with any FIFO
+    p, _ = measured.run(["--json", str(fifo), "--", "true"], json_out=False)
+    reader.join(timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(got[0])["status"] == "completed"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_json_link_to_a_directory_is_refused(measured, tmp_path):
+    link = tmp_path / "out.json"
+    os.symlink(tmp_path, link)
+    p, _ = measured.run(["--json", str(link), "--", "true"], json_out=False)
+    assert p.returncode == 125 and "symbolic link to a directory" in p.stderr
