@@ -125,8 +125,15 @@ static void print_channel(const struct wp_reading_channel *rc, double d, FILE *f
         strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
     fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component), ch->device, e,
             p, wp_method_name(ch->method), note);
-    if (ch->method == WP_ESTIMATED)
+    if (ch->method == WP_ESTIMATED && ch->range_lo > 0) {
+        char lo[32], hi[32];
+        wp_fmt_energy(rc->energy_j * ch->range_lo, lo, sizeof lo);
+        wp_fmt_energy(rc->energy_j * ch->range_hi, hi, sizeof hi);
+        fprintf(f, "           estimated by %s (likely %s to %s): %s\n", ch->sensor, lo, hi,
+                ch->detail);
+    } else if (ch->method == WP_ESTIMATED) {
         fprintf(f, "           estimated by %s: %s\n", ch->sensor, ch->detail);
+    }
 }
 
 void wp_summary_print(const struct wp_run *run, FILE *f)

@@ -203,6 +203,19 @@ static void run_heading_html(struct wp_buf *b, json_t *run)
 }
 
 /* Power over time, and energy by component with the channels' table. */
+/* "likely 1.2 J to 3.4 J; " for an estimated channel that carries a range. */
+static void range_note(struct wp_buf *b, json_t *ch)
+{
+    json_t *r = json_object_get(ch, "energy_range_j");
+    char lo[32], hi[32];
+
+    if (json_array_size(r) != 2)
+        return;
+    wp_fmt_energy(json_real_value(json_array_get(r, 0)), lo, sizeof lo);
+    wp_fmt_energy(json_real_value(json_array_get(r, 1)), hi, sizeof hi);
+    wp_buf_printf(b, "likely %s to %s; ", lo, hi);
+}
+
 static void run_energy_html(struct wp_buf *b, json_t *run)
 {
     json_t *energy = json_object_get(run, "energy"), *ch;
@@ -252,6 +265,7 @@ static void run_energy_html(struct wp_buf *b, json_t *run)
             wp_buf_printf(b, "not added (inside or overlapping others) ");
         if (json_is_true(json_object_get(ch, "lost")))
             wp_buf_printf(b, "lost mid-run ");
+        range_note(b, ch);
         wp_buf_escape(b, wp_json_str(ch, "detail"));
         wp_buf_printf(b, "</td></tr>");
     }
@@ -477,10 +491,17 @@ char *wp_report_run_markdown(json_t *run)
     wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
                       "|---|---|---|---|---|\n");
     json_array_foreach(json_object_get(run, "channels"), i, ch)
-        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s%s |\n", wp_json_str(ch, "component"),
+    {
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s", wp_json_str(ch, "component"),
                       wp_json_str(ch, "device"), wp_json_str(ch, "sensor"),
-                      wp_json_num(ch, "energy_j"), wp_json_str(ch, "method"),
+                      wp_json_num(ch, "energy_j"), wp_json_str(ch, "method"));
+        if (json_array_size(json_object_get(ch, "energy_range_j")) == 2)
+            wp_buf_printf(&b, " (likely %.3g to %.3g J)",
+                          json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 0)),
+                          json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 1)));
+        wp_buf_printf(&b, "%s |\n",
                       json_is_true(json_object_get(ch, "counted")) ? "" : ", not added");
+    }
     wp_buf_printf(&b, "\n### Assumptions\n\n");
     json_array_foreach(json_object_get(run, "assumptions"), i, a)
         wp_buf_printf(&b, "- %s\n", json_string_value(a));

@@ -24,6 +24,9 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
 
     if (o && ch->part_of[0])
         json_object_set_new(o, "part_of", json_string(ch->part_of));
+    if (o && ch->range_lo > 0)
+        json_object_set_new(o, "energy_range_j", json_pack("[f, f]", rc->energy_j * ch->range_lo,
+                                                           rc->energy_j * ch->range_hi));
     if (o && ch->component == WP_GPU) {
         json_object_set_new(o, "name", json_string(ch->model));
         json_object_set_new(o, "uuid", json_string(ch->uuid));
@@ -31,6 +34,22 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
                             ch->power_limit_w > 0 ? json_real(ch->power_limit_w) : json_null());
     }
     return o;
+}
+
+/* The total's low and high ends: estimated channels at the ends of their
+ * ranges (errors taken as correlated, so the widest), measured ones as read. */
+static json_t *total_range_json(const struct wp_reading *r)
+{
+    double lo = 0, hi = 0;
+
+    for (int i = 0; i < r->n_channels; i++) {
+        const struct wp_reading_channel *c = &r->channels[i];
+        if (!c->ch.counted || c->ch.component == WP_PSYS)
+            continue;
+        lo += c->energy_j * (c->ch.range_lo > 0 ? c->ch.range_lo : 1.0);
+        hi += c->energy_j * (c->ch.range_lo > 0 ? c->ch.range_hi : 1.0);
+    }
+    return json_pack("[f, f]", lo, hi);
 }
 
 static json_t *channels_json(const struct wp_reading *r)
@@ -253,6 +272,8 @@ static json_t *run_to_json(const struct wp_run *run)
     if (!root)
         return NULL;
     identity_json(run, root);
+    json_object_set_new(json_object_get(root, "energy"), "total_range_j",
+                        total_range_json(&run->reading));
     json_object_set_new(root, "pue", json_real(run->assume.pue));
     json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
     json_object_set_new(root, "carbon", carbon_json(run));

@@ -18,7 +18,7 @@
 
 struct cpu_model {
     int stat_fd;
-    double tdp_w; /* > 0: Teads curve x TDP; 0: CCF per-thread model */
+    double tdp_w; /* > 0: fitted curve x TDP; 0: per-thread model */
     int n_threads;
     bool started;
     double last_t, energy_j, last_u;
@@ -37,15 +37,46 @@ static void cpu_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
+/* Chooses the model and says which and why in the channel's detail. */
+static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp_cpuinfo *info,
+                     double given_tdp_w)
+{
+    char matched[128], shape[64];
+    double tdp = 0;
+
+    snprintf(shape, sizeof shape, "%d socket%s, %d cores, %d threads", info->sockets,
+             info->sockets == 1 ? "" : "s", info->cores, m->n_threads);
+    if (given_tdp_w > 0) {
+        m->tdp_w = given_tdp_w;
+        snprintf(ch->detail, sizeof ch->detail,
+                 "fitted RAPL curve x TDP %.0f W (as given); %s", m->tdp_w, shape);
+    } else if (!info->hypervisor && info->model[0] &&
+               wp_cpu_tdp_lookup(info->model, &tdp, matched, sizeof matched) == 0) {
+        m->tdp_w = tdp * info->sockets;
+        snprintf(ch->detail, sizeof ch->detail,
+                 "fitted RAPL curve x TDP %.0f W (%d x %.40s, bare metal); %s", m->tdp_w,
+                 info->sockets, matched, shape);
+    } else {
+        /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
+         * would overstate; the per-thread model scales with what it was given. */
+        snprintf(ch->detail, sizeof ch->detail, "per-thread model %.2f-%.2f W x %d threads (%.40s%s)",
+                 WP_CCF_MIN_W_PER_VCPU, WP_CCF_MAX_W_PER_VCPU, m->n_threads,
+                 info->model[0] ? info->model : "unknown CPU",
+                 info->hypervisor ? ", virtual machine: host share unknown"
+                                  : ", not in the TDP table");
+    }
+    ch->range_lo = m->tdp_w > 0 ? WP_CPU_TDP_RANGE_LO : WP_CCF_RANGE_LO;
+    ch->range_hi = m->tdp_w > 0 ? WP_CPU_TDP_RANGE_HI : WP_CCF_RANGE_HI;
+}
+
 static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 {
-    char path[4096], text[16384], matched[128];
+    char path[4096], text[16384];
     struct wp_cpuinfo info;
     struct wp_cpu_times t;
     struct wp_sensor *s;
     struct cpu_model *m;
     struct wp_channel *ch;
-    double tdp = 0;
     long n;
 
     if ((env->covered & (1u << WP_CPU)) || !env->allow_estimates)
@@ -66,8 +97,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     }
     m->n_threads = t.n_cpus;
 
-    n = wp_read_text(env->procfs_root, "cpuinfo", text, sizeof text);
-    wp_procfs_parse_cpuinfo(n > 0 ? text : "", &info);
+    wp_procfs_read_cpuinfo(env->procfs_root, &info);
 
     s = wp_sensor_alloc(&wp_cpu_model_ops, 1);
     if (!s) {
@@ -82,24 +112,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     ch->counted = true;
     snprintf(ch->device, sizeof ch->device, "cpu");
 
-    if (env->cpu_tdp_w > 0) {
-        m->tdp_w = env->cpu_tdp_w;
-        snprintf(ch->detail, sizeof ch->detail,
-                 "Teads utilisation curve x TDP %.0f W (as given), %d threads", m->tdp_w,
-                 m->n_threads);
-    } else if (!info.hypervisor && info.model[0] &&
-               wp_cpu_tdp_lookup(info.model, &tdp, matched, sizeof matched) == 0) {
-        m->tdp_w = tdp * info.sockets;
-        snprintf(ch->detail, sizeof ch->detail, "Teads utilisation curve x TDP %.0f W (%d x %.60s)",
-                 m->tdp_w, info.sockets, matched);
-    } else {
-        /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
-         * would overstate; the per-thread model scales with what it was given. */
-        snprintf(ch->detail, sizeof ch->detail,
-                 "CCF per-thread model %.2f-%.2f W x %d threads (%.40s%s)", WP_CCF_MIN_W_PER_VCPU,
-                 WP_CCF_MAX_W_PER_VCPU, m->n_threads, info.model[0] ? info.model : "unknown CPU",
-                 info.hypervisor ? ", virtual machine" : ", not in the TDP table");
-    }
+    describe(ch, m, &info, env->cpu_tdp_w);
     s->priv = m;
     *out = s;
     return 0;
@@ -107,7 +120,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 
 static double model_power(const struct cpu_model *m, double u)
 {
-    return m->tdp_w > 0 ? m->tdp_w * wp_teads_factor(u) : wp_ccf_cpu_power_w(m->n_threads, u);
+    return m->tdp_w > 0 ? m->tdp_w * wp_cpu_tdp_factor(u) : wp_ccf_cpu_power_w(m->n_threads, u);
 }
 
 static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok)
@@ -122,10 +135,7 @@ static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
         return;
     }
     if (m->started && now_s > m->last_t) {
-        uint64_t db = t.busy - m->last.busy, dt = t.total - m->last.total;
-        /* No tick elapsed (reads closer than a jiffy): keep the last utilisation. */
-        double u = (t.total > m->last.total && t.busy >= m->last.busy) ? (double)db / (double)dt
-                                                                       : m->last_u;
+        double u = wp_cpu_times_util(&m->last, &t, m->last_u);
         m->energy_j += model_power(m, u) * (now_s - m->last_t);
         m->last_u = u;
     }

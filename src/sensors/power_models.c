@@ -1,15 +1,27 @@
-/* Published power models used where no counter can be read. */
+/* Published and fitted power models used where no counter can be read. */
 #include "power_models.h"
+
+#include <math.h>
+
+static double clamp01(double u)
+{
+    if (!(u > 0.0)) /* also catches NaN */
+        return 0.0;
+    return u > 1.0 ? 1.0 : u;
+}
+
+double wp_cpu_tdp_factor(double u)
+{
+    return WP_CPU_IDLE_OF_TDP +
+           (WP_CPU_FULL_OF_TDP - WP_CPU_IDLE_OF_TDP) * pow(clamp01(u), WP_CPU_CURVE_EXP);
+}
 
 double wp_teads_factor(double u)
 {
     static const double x[] = {0.0, 0.1, 0.5, 1.0};
     static const double y[] = {0.12, 0.32, 0.75, 1.02};
 
-    if (!(u > 0.0)) /* also catches NaN */
-        return y[0];
-    if (u >= 1.0)
-        return y[3];
+    u = clamp01(u);
     for (int i = 1; i < 4; i++)
         if (u <= x[i])
             return y[i - 1] + (y[i] - y[i - 1]) * (u - x[i - 1]) / (x[i] - x[i - 1]);
@@ -18,10 +30,28 @@ double wp_teads_factor(double u)
 
 double wp_ccf_cpu_power_w(int n_threads, double u)
 {
-    if (!(u > 0.0))
-        u = 0.0;
-    if (u > 1.0)
-        u = 1.0;
     return n_threads *
-           (WP_CCF_MIN_W_PER_VCPU + u * (WP_CCF_MAX_W_PER_VCPU - WP_CCF_MIN_W_PER_VCPU));
+           (WP_CCF_MIN_W_PER_VCPU + clamp01(u) * (WP_CCF_MAX_W_PER_VCPU - WP_CCF_MIN_W_PER_VCPU));
+}
+
+double wp_dimm_power_w(double n, double activity)
+{
+    return n * (WP_DIMM_IDLE_W + (WP_DIMM_ACTIVE_W - WP_DIMM_IDLE_W) * clamp01(activity));
+}
+
+void wp_dimm_power_range_w(double n, double u, double *lo, double *hi)
+{
+    *lo = n * WP_DIMM_IDLE_LO_W;
+    *hi = n * (WP_DIMM_IDLE_HI_W + (WP_DIMM_ACTIVE_HI_W - WP_DIMM_IDLE_HI_W) * clamp01(u));
+}
+
+int wp_dimms_guess(double installed_gb, int sockets, int *module_gb)
+{
+    int max_modules = 8 * (sockets > 0 ? sockets : 1), size = 8;
+
+    while (size < 256 && installed_gb / size > max_modules)
+        size *= 2;
+    *module_gb = size;
+    int n = (int)ceil(installed_gb / size - 0.05); /* MemTotal is a little below the DIMMs' sum */
+    return n < 2 ? 2 : n;
 }

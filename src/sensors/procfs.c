@@ -43,13 +43,30 @@ int wp_procfs_parse_stat(const char *text, struct wp_cpu_times *out)
     return 0;
 }
 
+double wp_cpu_times_util(const struct wp_cpu_times *prev, const struct wp_cpu_times *cur,
+                         double fallback)
+{
+    if (cur->total <= prev->total || cur->busy < prev->busy)
+        return fallback;
+    return (double)(cur->busy - prev->busy) / (double)(cur->total - prev->total);
+}
+
 int wp_procfs_parse_meminfo_total(const char *text, uint64_t *bytes)
 {
-    const char *p = strstr(text, "MemTotal:");
+    return wp_procfs_parse_meminfo(text, "MemTotal:", bytes) == 0 && *bytes > 0 ? 0 : -EINVAL;
+}
+
+int wp_procfs_parse_meminfo(const char *text, const char *key, uint64_t *bytes)
+{
+    size_t klen = strlen(key);
+    const char *p = text;
     unsigned long long kb;
     char unit[8] = "";
 
-    if (!p || sscanf(p + 9, "%llu %7s", &kb, unit) < 1 || kb == 0)
+    /* the key at the start of a line, not inside another one */
+    while ((p = strstr(p, key)) && p != text && p[-1] != '\n')
+        p += klen;
+    if (!p || sscanf(p + klen, "%llu %7s", &kb, unit) < 1)
         return -EINVAL;
     if (unit[0] && strcmp(unit, "kB") != 0)
         return -EINVAL;
@@ -91,6 +108,9 @@ void wp_procfs_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
                         out->hypervisor = true;
                     f += wl + 1;
                 }
+            } else if (strncmp(line, "cpu cores", 9) == 0 && !out->cores) {
+                if (sscanf(val, "%d", &out->cores) != 1 || out->cores < 0)
+                    out->cores = 0;
             } else if (strncmp(line, "physical id", 11) == 0) {
                 int id, seen = 0;
                 if (sscanf(val, "%d", &id) == 1) {
@@ -104,6 +124,17 @@ void wp_procfs_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
         line = eol ? eol + 1 : NULL;
     }
     out->sockets = n_ids > 0 ? n_ids : 1;
+    out->cores *= out->sockets;
+}
+
+void wp_procfs_read_cpuinfo(const char *procfs, struct wp_cpuinfo *out)
+{
+    size_t cap = 4u << 20;
+    char *text = malloc(cap);
+    long n = text ? wp_read_text(procfs, "cpuinfo", text, cap) : -1;
+
+    wp_procfs_parse_cpuinfo(n > 0 ? text : "", out);
+    free(text);
 }
 
 int wp_procfs_parse_pid_stat(const char *text, int *pid, int *ppid)
@@ -147,4 +178,77 @@ int wp_procfs_descendants(const char *procfs, int root, int *out, int max, int (
             if (pairs[i][1] == out[q])
                 out[found++] = pairs[i][0];
     return found;
+}
+
+int wp_procfs_parse_pid_usage(const char *text, struct wp_proc_usage *out)
+{
+    const char *close = strrchr(text, ')'); /* the command may hold spaces and parentheses */
+    unsigned long long ut, st, cut, cst, rss;
+    long ppid;
+    int pid;
+
+    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime stime cutime cstime priority nice threads itreal start vsize rss */
+    if (!close || sscanf(text, "%d", &pid) != 1 ||
+        sscanf(close + 1,
+               " %*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu %*d %*d %*d %*d "
+               "%*u %*u %llu",
+               &ppid, &ut, &st, &cut, &cst, &rss) != 6)
+        return -EINVAL;
+    out->pid = pid;
+    out->ppid = (int)ppid;
+    out->ticks = ut + st + cut + cst;
+    out->rss_pages = rss;
+    return 0;
+}
+
+int wp_procfs_tree_usage(const char *procfs, int root, struct wp_proc_usage *all, int cap,
+                         struct wp_proc_usage *sum)
+{
+    int n = 0, members = 0;
+    struct dirent *de;
+    DIR *d = opendir(procfs);
+
+    memset(sum, 0, sizeof *sum);
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) && n < cap) {
+        char rel[300], text[1024];
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        snprintf(rel, sizeof rel, "%s/stat", de->d_name);
+        if (wp_read_text(procfs, rel, text, sizeof text) > 0 &&
+            wp_procfs_parse_pid_usage(text, &all[n]) == 0)
+            n++;
+    }
+    closedir(d);
+    /* Members are moved to the front: all[0..members) is the breadth-first queue. */
+    for (int i = 0; i < n; i++)
+        if (all[i].pid == root) {
+            struct wp_proc_usage t = all[0];
+            all[0] = all[i];
+            all[i] = t;
+            members = 1;
+            break;
+        }
+    for (int q = 0; q < members; q++)
+        for (int i = members; i < n;) {
+            if (all[i].ppid != all[q].pid) {
+                i++;
+                continue;
+            }
+            /* a child: swap it to the queue's end; all[i] is then unchecked */
+            struct wp_proc_usage t = all[members];
+            all[members] = all[i];
+            all[i] = t;
+            if (i == members)
+                i++;
+            members++;
+        }
+    for (int i = 0; i < members; i++) {
+        sum->ticks += all[i].ticks;
+        sum->rss_pages += all[i].rss_pages;
+    }
+    sum->pid = members;
+    return members;
 }

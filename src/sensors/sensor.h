@@ -35,6 +35,9 @@ struct wp_channel {
     char model[64];       /* the hardware's own name (GPUs), or "" */
     char uuid[96];        /* the hardware's unique id (GPUs), or "" */
     double power_limit_w; /* the enforced power limit (GPUs), 0 if unknown */
+    /* Estimated channels: the energy's low and high bounds as multiples of
+     * it, from the model's validation (0: no range, a measurement). */
+    double range_lo, range_hi;
 };
 
 struct wp_sensor_ops;
@@ -69,7 +72,8 @@ struct wp_sensor_env {
     char gpu_err[512];           /* what the GPU error is */
     bool no_socket;              /* do not read a wattprint serve socket (the daemon itself) */
     bool gpus_only;              /* another rank on this node measures CPU and DRAM */
-    bool attribute_process;      /* GPUs: the run's share by SM utilisation */
+    bool attribute_process;      /* the run's share: GPUs by SM utilisation, CPU and
+                                    DRAM by the process tree's CPU time and memory */
     const char *only;            /* comma-separated backends to use; NULL: all */
     const _Atomic int *root_pid; /* the measured command (0 until started); may be NULL */
     struct wp_diag diag;         /* where warnings go */
@@ -98,6 +102,13 @@ extern const struct wp_sensor_ops wp_nvml_ops;
 extern const struct wp_sensor_ops wp_rocm_ops;
 extern const struct wp_sensor_ops wp_cpu_model_ops;
 extern const struct wp_sensor_ops wp_ram_model_ops;
+
+/* With env->attribute_process, wraps a sensor whose CPU or DRAM channels are
+ * the whole machine's: each becomes the run's share (counted) beside the whole
+ * (device "-all", not counted). Returns 0 with *out (inner itself when it has
+ * no such channel; otherwise the wrapper owns inner), or -ENOMEM (inner is
+ * then closed). */
+int wp_attribute_wrap(struct wp_sensor_env *env, struct wp_sensor *inner, struct wp_sensor **out);
 
 /* Probes every backend in the registry's order; each may skip what an earlier
  * one already measured. On success returns the number of sensors opened

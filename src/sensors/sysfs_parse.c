@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,4 +94,35 @@ int wp_sysfs_parse_cpulist(const char *text, int *cpus, int max)
             return -EINVAL;
     }
     return n > 0 ? n : -EINVAL;
+}
+
+/* SMBIOS 3.x, 7.18: type at 0, length at 1, size (WORD) at 0x0C, memory
+ * type at 0x12, extended size (DWORD, MB) at 0x1C when size is 0x7FFF. */
+int wp_dmi_parse_memory_device(const unsigned char *raw, size_t n, struct wp_dimm *out)
+{
+    static const struct {
+        unsigned char code;
+        const char *name;
+    } types[] = {{0x18, "DDR3"},   {0x1A, "DDR4"},   {0x1B, "LPDDR"}, {0x1C, "LPDDR2"},
+                 {0x1D, "LPDDR3"}, {0x1E, "LPDDR4"}, {0x22, "DDR5"},  {0x23, "LPDDR5"}};
+    unsigned size;
+
+    memset(out, 0, sizeof *out);
+    if (n < 0x15 || raw[0] != 17 || raw[1] < 0x15 || raw[1] > n)
+        return -EINVAL;
+    size = (unsigned)raw[0x0C] | (unsigned)raw[0x0D] << 8;
+    if (size == 0xFFFF)
+        return -EINVAL;
+    if (size == 0x7FFF) {
+        if (raw[1] < 0x20)
+            return -EINVAL;
+        out->size_mb = ((uint64_t)raw[0x1C] | (uint64_t)raw[0x1D] << 8 |
+                        (uint64_t)raw[0x1E] << 16 | (uint64_t)(raw[0x1F] & 0x7F) << 24);
+    } else {
+        out->size_mb = size & 0x8000 ? (size & 0x7FFF) / 1024 : size;
+    }
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (raw[0x12] == types[i].code)
+            snprintf(out->type, sizeof out->type, "%s", types[i].name);
+    return 0;
 }

@@ -14,4 +14,15 @@ int wp_perf_parse_config(const char *text, uint64_t *config);
  * the count, or -EINVAL (also when more than max CPUs are listed). */
 int wp_sysfs_parse_cpulist(const char *text, int *cpus, int max);
 
+/* One SMBIOS type 17 (Memory Device) structure, as
+ * /sys/firmware/dmi/entries/17-N/raw holds it. */
+struct wp_dimm {
+    uint64_t size_mb; /* 0: the slot is empty */
+    char type[8];     /* "DDR4", "DDR5", ... or "" */
+};
+
+/* Parses raw[0..n). Returns 0 (an empty slot has size 0), or -EINVAL when it
+ * is not a type 17 structure or its size is unknown. */
+int wp_dmi_parse_memory_device(const unsigned char *raw, size_t n, struct wp_dimm *out);
+
 #endif
