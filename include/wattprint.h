@@ -55,6 +55,9 @@ typedef struct wattprint_options {
     int require_measured;         /* non-zero: fail rather than estimate */
     const char *sensors;          /* only these backends, comma-separated ("rapl,nvml");
                                      NULL: all */
+    int attribute_process;        /* non-zero: count only this process's share (its
+                                     threads and children) of the CPU, DRAM and GPUs,
+                                     beside the whole machine's */
 } wattprint_options;
 
 /* Energy in joules, over a whole run or one window. */

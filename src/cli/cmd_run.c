@@ -46,6 +46,12 @@ static void attach(void *session, pid_t pid)
     wp_session_attach(session, pid);
 }
 
+/* The last reading while the ended command's CPU time can still be read. */
+static void command_ended(void *session)
+{
+    wp_session_sample(session);
+}
+
 /* The run's identity before it starts. */
 static void identify(struct wp_run *run, const struct run_opts *o, int argc, char **argv)
 {
@@ -196,7 +202,7 @@ int wp_cmd_run(int argc, char **argv)
         wp_session_free(s);
         return WP_EXIT_USAGE;
     }
-    rc = wp_spawn_run(argv + cmd, attach, s, &end);
+    rc = wp_spawn_run(argv + cmd, &(struct wp_spawn_hooks){attach, command_ended, s}, &end);
     conclude(&run, &o, s, &rec, &watcher, &detector);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));

@@ -47,8 +47,7 @@ static void restore_default_handlers(void)
         signal(forwarded_signals[i], SIG_DFL);
 }
 
-int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void *ctx,
-                 struct wp_child_end *end)
+int wp_spawn_run(char *const argv[], const struct wp_spawn_hooks *hooks, struct wp_child_end *end)
 {
     int pipefd[2], err = 0, status;
     ssize_t n;
@@ -79,8 +78,8 @@ int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void
         _exit(127);
     }
     g_child = pid;
-    if (started)
-        started(ctx, pid);
+    if (hooks->started)
+        hooks->started(hooks->ctx, pid);
     /* A signal that arrived before the child existed is passed on now. */
     if (g_forwarded)
         kill(pid, g_forwarded);
@@ -90,6 +89,14 @@ int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void
     while (n < 0 && errno == EINTR);
     close(pipefd[0]);
 
+    if (hooks->exited) {
+        siginfo_t info;
+        int w;
+        while ((w = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+            ;
+        if (w == 0)
+            hooks->exited(hooks->ctx);
+    }
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             status = 0;

@@ -17,11 +17,18 @@ struct wp_child_end {
  * Call before wp_spawn_run. */
 void wp_spawn_install_handlers(void);
 
+/* What wp_spawn_run calls: started(ctx, pid) once the command is forked,
+ * exited(ctx) once it has ended but before it is reaped, while its /proc
+ * entry still holds its CPU time (either NULL: no call). */
+struct wp_spawn_hooks {
+    void (*started)(void *ctx, pid_t pid);
+    void (*exited)(void *ctx);
+    void *ctx;
+};
+
 /* Runs argv[0] (searched in PATH, never through a shell) with wattprint's own
- * stdin/stdout/stderr, calls started(ctx, pid) once it is forked (NULL: no
- * call), waits for it, and fills *end. Returns 0, or a negative errno when
- * it could not fork. */
-int wp_spawn_run(char *const argv[], void (*started)(void *ctx, pid_t pid), void *ctx,
-                 struct wp_child_end *end);
+ * stdin/stdout/stderr, calls the hooks, waits for it, and fills *end.
+ * Returns 0, or a negative errno when it could not fork. */
+int wp_spawn_run(char *const argv[], const struct wp_spawn_hooks *hooks, struct wp_child_end *end);
 
 #endif

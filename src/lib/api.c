@@ -149,6 +149,7 @@ static int open_session(wattprint_meter *m, const wattprint_options *opts)
                                  .gpus = opts->gpus,
                                  .sensors = opts->sensors,
                                  .require_measured = opts->require_measured != 0,
+                                 .attribute_process = opts->attribute_process != 0,
                                  .diag = lib_diag};
     struct wp_session_error e;
     const char *name;
@@ -273,6 +274,7 @@ int wattprint_start(wattprint_meter *m)
                      m->ledger && !*m->ledger);
     if (m->rec.started)
         wp_session_on_tick(m->session, 5.0, wp_recorder_checkpoint, &m->rec);
+    wp_session_attach(m->session, getpid()); /* the process the library measures */
     rc = wp_session_start(m->session);
     if (rc) {
         release(m);

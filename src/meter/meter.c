@@ -39,15 +39,6 @@ struct wp_meter {
     int s_n, s_stride, s_skip;
 };
 
-uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range)
-{
-    if (cur >= prev)
-        return cur - prev;
-    if (range > prev)
-        return (range - prev) + cur;
-    return 0;
-}
-
 double wp_meter_max_interval(struct wp_sensor *const *sensors, int n)
 {
     double best = 0;

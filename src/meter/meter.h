@@ -19,10 +19,6 @@ struct wp_energy_totals {
     bool any_estimated;
 };
 
-/* Energy added to a counter that went from prev to cur, where it wraps modulo
- * range (0: a 64-bit counter that never wraps). A counter that went backwards
- * without a range was reset: 0 is returned and the caller rebases. */
-uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range);
 
 /* One channel of a reading: the sensor's description, and values. */
 struct wp_reading_channel {

@@ -84,6 +84,10 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
         for (int c = 0; c < s->n_channels; c++)
             if (s->channels[c].method == WP_MEASURED)
                 env->covered |= 1u << s->channels[c].component;
+        if (wp_attribute_wrap(env, s, &s)) {
+            wp_sensors_close(list, n);
+            return -ENOMEM;
+        }
         list[n++] = s;
     }
     *out = list;

@@ -109,6 +109,7 @@ extern const struct wp_sensor_ops wp_ram_model_ops;
  * no such channel; otherwise the wrapper owns inner), or -ENOMEM (inner is
  * then closed). */
 int wp_attribute_wrap(struct wp_sensor_env *env, struct wp_sensor *inner, struct wp_sensor **out);
+extern const struct wp_sensor_ops wp_attribute_ops; /* the wrapper's; never probed */
 
 /* Probes every backend in the registry's order; each may skip what an earlier
  * one already measured. On success returns the number of sensors opened

@@ -46,7 +46,7 @@ struct wp_session_opts {
     const char *gpus;       /* NULL (visible), "all", "none", or indices and UUIDs */
     const char *sensors;    /* comma-separated backends; NULL: all */
     bool require_measured;  /* refuse where the CPU's energy cannot be read */
-    bool attribute_process; /* GPUs: the measured processes' share */
+    bool attribute_process; /* the measured processes' share of CPU, DRAM and GPUs */
     bool no_socket;         /* never read a wattprint serve socket (the daemon itself) */
     bool gpus_if_any;       /* the GPUs named are wanted where they exist, not required */
     struct wp_diag diag;    /* where warnings go (may be empty: none) */

@@ -371,3 +371,12 @@ int wp_edit_distance(const char *a, const char *b)
     }
     return prev[lb];
 }
+
+uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range)
+{
+    if (cur >= prev)
+        return cur - prev;
+    if (range > prev)
+        return (range - prev) + cur;
+    return 0;
+}

@@ -84,4 +84,9 @@ void wp_term_safe(const char *in, char *out, size_t cap);
  * "queries" -> "query", "batches" -> "batch"; other names unchanged. */
 void wp_unit_singular(const char *unit, char *out, size_t cap);
 
+/* Energy added to a counter that went from prev to cur, where it wraps modulo
+ * range (0: a 64-bit counter that never wraps). A counter that went backwards
+ * without a range was reset: 0 is returned and the caller rebases. */
+uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range);
+
 #endif

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "meter/meter.h"
+#include "util/util.h"
 
 static void delta_forward(void **state)
 {

@@ -54,6 +54,7 @@ class _Options(ctypes.Structure):
         ("gpus", ctypes.c_char_p),
         ("require_measured", ctypes.c_int),
         ("sensors", ctypes.c_char_p),
+        ("attribute_process", ctypes.c_int),
     ]
 
 
@@ -166,12 +167,17 @@ class Meter:
     Keyword arguments mirror `wattprint run`: region, intensity, pue, provider,
     ledger (a path; "" records nothing), project, experiment, job, tags (a
     dict), name, gpus, interval, require_measured, sensors (names of the
-    backends to use). Used as a context manager,
+    backends to use), attribute ("process": count only this process's share
+    of the CPU, DRAM and GPUs, by its CPU time, resident memory and GPU
+    utilisation; the whole machine's figures stay beside it, as channels
+    named "...-all"; None: the whole machine). Used as a context manager,
     or with start() and stop(). .result is the run JSON as a dict."""
 
     def __init__(self, region=None, intensity=0.0, pue=0.0, provider=None, ledger=None,
                  project=None, experiment=None, job=None, tags=None, name=None, gpus=None,
-                 interval=0.0, require_measured=False, sensors=None):
+                 interval=0.0, require_measured=False, sensors=None, attribute=None):
+        if attribute not in (None, "none", "process"):
+            raise ValueError("attribute must be 'process' or None, not %r" % (attribute,))
         lib = _load()
         tag_list = ["%s=%s" % (k, v) for k, v in (tags or {}).items()]
         self._tag_array = (ctypes.c_char_p * (len(tag_list) + 1))(
@@ -180,7 +186,8 @@ class Meter:
                         _b(project), _b(experiment), _b(job),
                         ctypes.cast(self._tag_array, ctypes.POINTER(ctypes.c_char_p)),
                         _b(name or "python"), _b(gpus), int(bool(require_measured)),
-                        _b(",".join(sensors) if isinstance(sensors, (list, tuple)) else sensors))
+                        _b(",".join(sensors) if isinstance(sensors, (list, tuple)) else sensors),
+                        int(attribute == "process"))
         self._h = ctypes.c_void_p()
         _check(lib.wattprint_open(ctypes.byref(opts), ctypes.byref(self._h)))
         self.result = None
