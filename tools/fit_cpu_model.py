@@ -36,6 +36,16 @@ def model(params, r):
     return r["tdp"] * (a + (b - a) * r["u"] ** g)
 
 
+def teads(r):
+    """The former model: Teads/Boavizta curve x TDP (Davy 2021)."""
+    xs, ys = [0, 0.1, 0.5, 1.0], [0.12, 0.32, 0.75, 1.02]
+    u = min(max(r["u"], 0.0), 1.0)
+    for i in range(1, 4):
+        if u <= xs[i]:
+            return r["tdp"] * (ys[i - 1] + (ys[i] - ys[i - 1]) * (u - xs[i - 1]) / (xs[i] - xs[i - 1]))
+    return r["tdp"] * ys[3]
+
+
 def ccf(r):
     return int(r["threads"]) * (CCF[0] + r["u"] * (CCF[1] - CCF[0]))
 
@@ -104,6 +114,7 @@ def main():
     ratios = [r["w"] / ccf(r) for r in scored]
     print("measured / estimated, per-thread model: 10th percentile %.2f, 90th %.2f" %
           (percentile(ratios, 0.1), percentile(ratios, 0.9)))
+    report("former model (Teads curve x TDP), all phases", errors(teads, scored))
     report("CodeCarbon's own estimate, all phases",
            errors(lambda r: float(r["codecarbon_w"]), scored))
     suspect = [r for r in data if r["role"] == "suspect"]

@@ -42,6 +42,7 @@ struct attr {
     bool started;
     uint64_t tree_ticks, busy_ticks; /* at the last reading */
     double cpu_share, mem_share;     /* of the last interval */
+    double mem_at;                   /* the memory share at the last reading */
 };
 
 static void attr_close(struct wp_sensor *s)
@@ -170,9 +171,13 @@ static void update_shares(struct attr *a)
     a->tree_ticks = tree.ticks;
     if (wp_read_text(a->procfs, "meminfo", text, sizeof text) > 0 &&
         wp_procfs_parse_meminfo(text, "MemTotal:", &total) == 0 &&
-        wp_procfs_parse_meminfo(text, "MemAvailable:", &avail) == 0 && total > avail)
-        a->mem_share =
-            clamp01((double)tree.rss_pages * (double)a->page / (double)(total - avail));
+        wp_procfs_parse_meminfo(text, "MemAvailable:", &avail) == 0 && total > avail) {
+        double now = clamp01((double)tree.rss_pages * (double)a->page / (double)(total - avail));
+        /* The interval's share: the mean of its ends, or its start's once the
+         * tree has ended (an exited process holds no memory, but did). */
+        a->mem_share = tree.rss_pages ? (a->mem_at + now) / 2 : a->mem_at;
+        a->mem_at = now;
+    }
 }
 
 static void attr_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok)

@@ -16,18 +16,6 @@ double wp_cpu_tdp_factor(double u)
            (WP_CPU_FULL_OF_TDP - WP_CPU_IDLE_OF_TDP) * pow(clamp01(u), WP_CPU_CURVE_EXP);
 }
 
-double wp_teads_factor(double u)
-{
-    static const double x[] = {0.0, 0.1, 0.5, 1.0};
-    static const double y[] = {0.12, 0.32, 0.75, 1.02};
-
-    u = clamp01(u);
-    for (int i = 1; i < 4; i++)
-        if (u <= x[i])
-            return y[i - 1] + (y[i] - y[i - 1]) * (u - x[i - 1]) / (x[i] - x[i - 1]);
-    return y[3];
-}
-
 double wp_ccf_cpu_power_w(int n_threads, double u)
 {
     return n_threads *

@@ -16,10 +16,6 @@ double wp_cpu_tdp_factor(double u);
 #define WP_CPU_TDP_RANGE_LO 0.54
 #define WP_CPU_TDP_RANGE_HI 1.66
 
-/* Teads/Boavizta CPU curve (Davy 2021), the former model, kept for
- * comparison: linear between (0, 0.12), (0.1, 0.32), (0.5, 0.75), (1, 1.02). */
-double wp_teads_factor(double u);
-
 /* Cloud Carbon Footprint per-vCPU model: n threads each drawing
  * 0.74 W + u x (3.5 - 0.74) W (CCF's AWS averages from SPECpower). */
 double wp_ccf_cpu_power_w(int n_threads, double u);

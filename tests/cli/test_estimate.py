@@ -12,24 +12,29 @@ def _run(runner, busy, idle, extra=()):
     return runner.run(["--interval", "3600"] + list(extra) + ["--"] + cmd)
 
 
-def _teads(u):
-    xs, ys = [0, 0.1, 0.5, 1.0], [0.12, 0.32, 0.75, 1.02]
-    for i in range(1, 4):
-        if u <= xs[i]:
-            return ys[i - 1] + (ys[i] - ys[i - 1]) * (u - xs[i - 1]) / (xs[i] - xs[i - 1])
+def _curve(u):
+    """The fitted package curve of docs/methodology.md, as a fraction of TDP."""
+    return 0.10 + (0.64 - 0.10) * u ** 0.35
 
 
-def test_known_cpu_uses_tdp_and_teads_curve(runner):
+def _dimms_w(n, u):
+    return n * (0.5 + (3.0 - 0.5) * 0.5 * u)
+
+
+def test_known_cpu_uses_tdp_and_fitted_curve(runner):
     p, r = _run(runner, 500, 500)
     assert p.returncode == 0, p.stderr
     cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
     assert cpu["method"] == "estimated" and cpu["sensor"] == "cpu-model"
     assert "Xeon Gold 6248" in cpu["detail"] and "150 W" in cpu["detail"]
-    assert cpu["energy_j"] == pytest.approx(150 * _teads(0.5) * r["duration_s"], rel=1e-3)
+    assert cpu["energy_j"] == pytest.approx(150 * _curve(0.5) * r["duration_s"], rel=1e-3)
+    lo, hi = cpu["energy_range_j"]
+    assert lo == pytest.approx(0.54 * cpu["energy_j"]) and hi == pytest.approx(1.66 * cpu["energy_j"])
     dram = [c for c in r["channels"] if c["component"] == "dram"][0]
     assert dram["method"] == "estimated"
-    assert dram["energy_j"] == pytest.approx(0.3725 * 16000000 * 1024 / 1e9 * r["duration_s"],
-                                             rel=1e-3)
+    # 15.3 GiB installed, no SMBIOS readable: two 8 GB modules guessed
+    assert "2 DIMMs guessed" in dram["detail"]
+    assert dram["energy_j"] == pytest.approx(_dimms_w(2, 0.5) * r["duration_s"], rel=1e-3)
     assert r["method"] == "estimated"
     assert "estimated by cpu-model" in p.stderr
 
@@ -38,7 +43,7 @@ def test_cpu_tdp_option_overrides(runner):
     p, r = _run(runner, 100, 900, extra=["--cpu-tdp", "65"])
     assert p.returncode == 0, p.stderr
     cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
-    assert cpu["energy_j"] == pytest.approx(65 * _teads(0.1) * r["duration_s"], rel=1e-3)
+    assert cpu["energy_j"] == pytest.approx(65 * _curve(0.1) * r["duration_s"], rel=1e-3)
 
 
 def test_virtual_machine_uses_per_thread_model(runner):
@@ -56,7 +61,7 @@ def test_two_sockets_double_the_tdp(runner):
     fakehw.make_proc(runner.procfs, sockets=2, threads=8)
     p, r = _run(runner, 1000, 0)
     cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
-    assert cpu["energy_j"] == pytest.approx(300 * 1.02 * r["duration_s"], rel=1e-3)
+    assert cpu["energy_j"] == pytest.approx(300 * 0.64 * r["duration_s"], rel=1e-3)
 
 
 def test_measured_cpu_with_estimated_dram(runner):

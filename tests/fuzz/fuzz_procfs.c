@@ -1,4 +1,4 @@
-/* Fuzz target: the /proc parsers (stat, meminfo, cpuinfo). */
+/* Fuzz target: the /proc parsers (stat, meminfo, cpuinfo, [pid]/stat). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wp_procfs_parse_cpuinfo(s, &ci);
     {
         int pid, ppid;
+        struct wp_proc_usage u;
         (void)wp_procfs_parse_pid_stat(s, &pid, &ppid);
+        (void)wp_procfs_parse_pid_usage(s, &u);
+        (void)wp_procfs_parse_meminfo(s, "MemAvailable:", &b);
     }
     free(s);
     return 0;

@@ -1,5 +1,5 @@
 /* Fuzz target: the sysfs text parsers (counter values, perf event
- * descriptions, CPU lists). */
+ * descriptions, CPU lists) and SMBIOS memory device entries. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)wp_sysfs_parse_cpulist(s, cpus, 64);
     {
         double d;
+        struct wp_dimm dimm;
         (void)wp_parse_double(s, &d);
+        (void)wp_dmi_parse_memory_device(data, size, &dimm); /* SMBIOS raw entries */
     }
     free(s);
     return 0;

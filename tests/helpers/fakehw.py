@@ -90,7 +90,7 @@ def advance(root, zones, steps, period):
 
 
 def make_proc(procfs, model="Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", hypervisor=False,
-              threads=4, mem_kb=16000000, sockets=1):
+              threads=4, mem_kb=16000000, sockets=1, cores=None):
     os.makedirs(procfs, exist_ok=True)
     lines = ["cpu  1000 0 1000 8000 0 0 0 0 0 0"]
     lines += ["cpu%d 250 0 250 2000 0 0 0 0 0 0" % i for i in range(threads)]
@@ -98,11 +98,34 @@ def make_proc(procfs, model="Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", hypervis
     flags = "fpu vme de pse tsc msr" + (" hypervisor" if hypervisor else "") + " avx2"
     info = []
     for i in range(threads):
-        info.append("processor\t: %d\nmodel name\t: %s\nphysical id\t: %d\nflags\t\t: %s\n"
-                    % (i, model, i % sockets, flags))
+        info.append("processor\t: %d\nmodel name\t: %s\nphysical id\t: %d\ncpu cores\t: %d\n"
+                    "flags\t\t: %s\n"
+                    % (i, model, i % sockets, cores or max(1, threads // sockets // 2), flags))
     _write(os.path.join(procfs, "cpuinfo"), "\n".join(info))
     _write(os.path.join(procfs, "meminfo"),
-           "MemTotal:       %d kB\nMemFree:         1000 kB\n" % mem_kb)
+           "MemTotal:       %d kB\nMemFree:         1000 kB\nMemAvailable:    %d kB\n"
+           % (mem_kb, mem_kb // 2))
+
+
+def make_dmi(sysfs, dimms):
+    """SMBIOS type 17 entries under firmware/dmi/entries, as the kernel
+    exposes them: dimms is a list of (size in MB or 0 for an empty slot,
+    SMBIOS memory type code: 0x1A DDR4, 0x22 DDR5)."""
+    import struct
+    for i, (mb, code) in enumerate(dimms):
+        raw = bytearray(0x28)
+        raw[0], raw[1] = 17, 0x28
+        struct.pack_into("<H", raw, 2, 0x1100 + i)
+        if mb >= 0x7FFF:
+            struct.pack_into("<H", raw, 0x0C, 0x7FFF)
+            struct.pack_into("<I", raw, 0x1C, mb)
+        else:
+            struct.pack_into("<H", raw, 0x0C, mb)
+        raw[0x12] = code
+        d = os.path.join(sysfs, "firmware", "dmi", "entries", "17-%d" % i)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "raw"), "wb") as f:
+            f.write(bytes(raw) + b"\0\0")
 
 
 def add_procstat(procfs, busy, idle):

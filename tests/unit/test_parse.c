@@ -97,6 +97,12 @@ static void meminfo(void **state)
     assert_int_not_equal(wp_procfs_parse_meminfo_total("MemFree: 1 kB\n", &b), 0);
     assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 0 kB\n", &b), 0);
     assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 5 MB\n", &b), 0);
+    /* a key found only at the start of a line */
+    assert_int_equal(wp_procfs_parse_meminfo("XMemAvailable: 7 kB\nMemAvailable: 9 kB\n",
+                                             "MemAvailable:", &b),
+                     0);
+    assert_true(b == 9 * 1024);
+    assert_int_not_equal(wp_procfs_parse_meminfo("XMemAvailable: 7 kB\n", "MemAvailable:", &b), 0);
 }
 
 static void cpuinfo(void **state)
@@ -126,6 +132,45 @@ static void pid_stat(void **state)
     assert_int_equal(ppid, 45);
     assert_int_not_equal(wp_procfs_parse_pid_stat("123 no parens", &pid, &ppid), 0);
     assert_int_not_equal(wp_procfs_parse_pid_stat("(x) S 1", &pid, &ppid), 0);
+}
+
+static void pid_usage(void **state)
+{
+    struct wp_proc_usage u;
+    const char *line = "77 (a) b) R 12 77 77 0 -1 4194304 100 0 0 0 250 50 7 3 20 0 1 0 "
+                       "1000 123456 4096 18446744073709551615";
+    (void)state;
+    assert_int_equal(wp_procfs_parse_pid_usage(line, &u), 0);
+    assert_int_equal(u.pid, 77);
+    assert_int_equal(u.ppid, 12);
+    assert_true(u.ticks == 250 + 50 + 7 + 3);
+    assert_true(u.rss_pages == 4096);
+    assert_int_not_equal(wp_procfs_parse_pid_usage("77 (a) R 12 77", &u), 0);
+}
+
+static void dmi_memory_device(void **state)
+{
+    unsigned char raw[0x28] = {17, 0x28};
+    struct wp_dimm d;
+    (void)state;
+    raw[0x0C] = 0x00, raw[0x0D] = 0x40, raw[0x12] = 0x1A; /* 16384 MB DDR4 */
+    assert_int_equal(wp_dmi_parse_memory_device(raw, sizeof raw, &d), 0);
+    assert_true(d.size_mb == 16384);
+    assert_string_equal(d.type, "DDR4");
+    raw[0x0C] = 0xFF, raw[0x0D] = 0x7F, raw[0x1D] = 0x00, raw[0x1E] = 0x01; /* extended: 64 GB */
+    raw[0x1C] = 0x00, raw[0x12] = 0x22;
+    assert_int_equal(wp_dmi_parse_memory_device(raw, sizeof raw, &d), 0);
+    assert_true(d.size_mb == 65536);
+    assert_string_equal(d.type, "DDR5");
+    raw[0x0C] = 0x00, raw[0x0D] = 0x00; /* an empty slot */
+    assert_int_equal(wp_dmi_parse_memory_device(raw, sizeof raw, &d), 0);
+    assert_true(d.size_mb == 0);
+    raw[0x0C] = 0xFF, raw[0x0D] = 0xFF; /* unknown size */
+    assert_int_not_equal(wp_dmi_parse_memory_device(raw, sizeof raw, &d), 0);
+    raw[0] = 16; /* not a memory device */
+    assert_int_not_equal(wp_dmi_parse_memory_device(raw, sizeof raw, &d), 0);
+    raw[0] = 17;
+    assert_int_not_equal(wp_dmi_parse_memory_device(raw, 0x10, &d), 0); /* truncated */
 }
 
 static void counts_and_units(void **state)
@@ -212,7 +257,8 @@ int main(void)
         cmocka_unit_test(proc_stat),        cmocka_unit_test(meminfo),
         cmocka_unit_test(cpuinfo),          cmocka_unit_test(pid_stat),
         cmocka_unit_test(counts_and_units), cmocka_unit_test(config_lines),
-        cmocka_unit_test(cloud_answers),
+        cmocka_unit_test(cloud_answers),    cmocka_unit_test(pid_usage),
+        cmocka_unit_test(dmi_memory_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 
 import pytest
@@ -177,3 +178,52 @@ def test_pip_install_offline(tmp_path):
                        capture_output=True, text=True, cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "0.1.0"
+
+
+def _busy_ticks():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return v[0] + v[1] + v[2] + v[5] + v[6]
+
+
+def _shares(r):
+    ch = {c["device"]: c for c in r["channels"]}
+    assert ch["package-0"]["counted"] and not ch["package-0-all"]["counted"]
+    return ch["package-0"]["energy_j"] / ch["package-0-all"]["energy_j"]
+
+
+def test_attribute_process_counts_this_process_share(hw, monkeypatch):
+    monkeypatch.delenv("WATTPRINT_PROCFS")  # the real /proc: this process's own CPU time
+    t0, b0 = os.times(), _busy_ticks()
+    with wattprint.Meter(intensity=100, attribute="process", sensors="rapl") as m:
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            pass
+        advance(hw, 30)
+    t1, b1 = os.times(), _busy_ticks()
+    own = (t1.user + t1.system - t0.user - t0.system) * os.sysconf("SC_CLK_TCK")
+    assert _shares(m.result) == pytest.approx(own / (b1 - b0), abs=0.1)
+    assert m.result["energy"]["cpu_j"] == pytest.approx(30 * _shares(m.result))
+
+
+def test_attribute_process_gives_nothing_while_another_burns(hw, monkeypatch):
+    monkeypatch.delenv("WATTPRINT_PROCFS")
+    # started through a shell that exits: the burner is not this process's child
+    sh = subprocess.Popen(["sh", "-c", "%s -c 'import sys; print(\"burning\", flush=True)\n"
+                           "while True: pass' & echo $!" % sys.executable],
+                          stdout=subprocess.PIPE, text=True)
+    lines = sorted([sh.stdout.readline(), sh.stdout.readline()])  # in either order
+    assert lines[1] == "burning\n"
+    pid = int(lines[0])
+    sh.wait()
+    try:
+        with wattprint.Meter(intensity=100, attribute="process", sensors="rapl") as m:
+            time.sleep(0.5)
+            advance(hw, 30)
+    finally:
+        os.kill(pid, 9)
+    assert _shares(m.result) < 0.1
+
+
+def test_attribute_must_be_process_or_none():
+    with pytest.raises(ValueError):
+        wattprint.Meter(attribute="gpu")
