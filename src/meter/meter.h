@@ -19,7 +19,6 @@ struct wp_energy_totals {
     bool any_estimated;
 };
 
-
 /* One channel of a reading: the sensor's description, and values. */
 struct wp_reading_channel {
     struct wp_channel ch;

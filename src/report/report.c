@@ -496,9 +496,10 @@ char *wp_report_run_markdown(json_t *run)
                       wp_json_str(ch, "device"), wp_json_str(ch, "sensor"),
                       wp_json_num(ch, "energy_j"), wp_json_str(ch, "method"));
         if (json_array_size(json_object_get(ch, "energy_range_j")) == 2)
-            wp_buf_printf(&b, " (likely %.3g to %.3g J)",
-                          json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 0)),
-                          json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 1)));
+            wp_buf_printf(
+                &b, " (likely %.3g to %.3g J)",
+                json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 0)),
+                json_real_value(json_array_get(json_object_get(ch, "energy_range_j"), 1)));
         wp_buf_printf(&b, "%s |\n",
                       json_is_true(json_object_get(ch, "counted")) ? "" : ", not added");
     }

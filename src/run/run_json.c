@@ -25,8 +25,9 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
     if (o && ch->part_of[0])
         json_object_set_new(o, "part_of", json_string(ch->part_of));
     if (o && ch->range_lo > 0)
-        json_object_set_new(o, "energy_range_j", json_pack("[f, f]", rc->energy_j * ch->range_lo,
-                                                           rc->energy_j * ch->range_hi));
+        json_object_set_new(
+            o, "energy_range_j",
+            json_pack("[f, f]", rc->energy_j * ch->range_lo, rc->energy_j * ch->range_hi));
     if (o && ch->component == WP_GPU) {
         json_object_set_new(o, "name", json_string(ch->model));
         json_object_set_new(o, "uuid", json_string(ch->uuid));

@@ -75,9 +75,9 @@ static void describe(struct wp_channel *share, struct wp_channel *whole)
     whole->counted = false;
     memcpy(device, share->device, sizeof device);
     snprintf(whole->device, sizeof whole->device, "%.27s-all", device);
-    snprintf(detail, sizeof detail, "the run's share by %s of its process tree; %s is the whole (%s)",
-             share->component == WP_CPU ? "CPU time" : "resident memory", whole->device,
-             whole->detail);
+    snprintf(
+        detail, sizeof detail, "the run's share by %s of its process tree; %s is the whole (%s)",
+        share->component == WP_CPU ? "CPU time" : "resident memory", whole->device, whole->detail);
     memcpy(share->detail, detail, sizeof detail);
     share->range_uj = 0; /* the share is accumulated here and never wraps */
 }

@@ -48,8 +48,8 @@ static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp
              info->sockets == 1 ? "" : "s", info->cores, m->n_threads);
     if (given_tdp_w > 0) {
         m->tdp_w = given_tdp_w;
-        snprintf(ch->detail, sizeof ch->detail,
-                 "fitted RAPL curve x TDP %.0f W (as given); %s", m->tdp_w, shape);
+        snprintf(ch->detail, sizeof ch->detail, "fitted RAPL curve x TDP %.0f W (as given); %s",
+                 m->tdp_w, shape);
     } else if (!info->hypervisor && info->model[0] &&
                wp_cpu_tdp_lookup(info->model, &tdp, matched, sizeof matched) == 0) {
         m->tdp_w = tdp * info->sockets;
@@ -59,9 +59,9 @@ static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp
     } else {
         /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
          * would overstate; the per-thread model scales with what it was given. */
-        snprintf(ch->detail, sizeof ch->detail, "per-thread model %.2f-%.2f W x %d threads (%.40s%s)",
-                 WP_CCF_MIN_W_PER_VCPU, WP_CCF_MAX_W_PER_VCPU, m->n_threads,
-                 info->model[0] ? info->model : "unknown CPU",
+        snprintf(ch->detail, sizeof ch->detail,
+                 "per-thread model %.2f-%.2f W x %d threads (%.40s%s)", WP_CCF_MIN_W_PER_VCPU,
+                 WP_CCF_MAX_W_PER_VCPU, m->n_threads, info->model[0] ? info->model : "unknown CPU",
                  info->hypervisor ? ", virtual machine: host share unknown"
                                   : ", not in the TDP table");
     }

@@ -8,7 +8,7 @@
  * CPUs (data/cpu_load_profiles.csv, tools/fit_cpu_model.py). */
 #define WP_CPU_IDLE_OF_TDP 0.10
 #define WP_CPU_FULL_OF_TDP 0.64
-#define WP_CPU_CURVE_EXP 0.35
+#define WP_CPU_CURVE_EXP   0.35
 double wp_cpu_tdp_factor(double u);
 
 /* Measured over estimated, 10th and 90th percentiles, each CPU predicted by
@@ -27,10 +27,10 @@ double wp_ccf_cpu_power_w(int n_threads, double u);
 
 /* Memory: power per DIMM, idle (self-refresh and power-down) and under
  * bandwidth-heavy load, with the published spread around each. */
-#define WP_DIMM_IDLE_W 0.5
-#define WP_DIMM_IDLE_LO_W 0.3
-#define WP_DIMM_IDLE_HI_W 0.9
-#define WP_DIMM_ACTIVE_W 3.0
+#define WP_DIMM_IDLE_W      0.5
+#define WP_DIMM_IDLE_LO_W   0.3
+#define WP_DIMM_IDLE_HI_W   0.9
+#define WP_DIMM_ACTIVE_W    3.0
 #define WP_DIMM_ACTIVE_HI_W 5.3
 /* Memory activity per unit of CPU utilisation: half way between a
  * compute-bound job (little DRAM traffic) and a streaming one (all of it). */

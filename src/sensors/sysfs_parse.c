@@ -116,8 +116,8 @@ int wp_dmi_parse_memory_device(const unsigned char *raw, size_t n, struct wp_dim
     if (size == 0x7FFF) {
         if (raw[1] < 0x20)
             return -EINVAL;
-        out->size_mb = ((uint64_t)raw[0x1C] | (uint64_t)raw[0x1D] << 8 |
-                        (uint64_t)raw[0x1E] << 16 | (uint64_t)(raw[0x1F] & 0x7F) << 24);
+        out->size_mb = ((uint64_t)raw[0x1C] | (uint64_t)raw[0x1D] << 8 | (uint64_t)raw[0x1E] << 16 |
+                        (uint64_t)(raw[0x1F] & 0x7F) << 24);
     } else {
         out->size_mb = size & 0x8000 ? (size & 0x7FFF) / 1024 : size;
     }

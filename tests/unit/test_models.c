@@ -98,7 +98,7 @@ static void dimms_guessed_from_size(void **state)
     (void)state;
     assert_int_equal(wp_dimms_guess(15.5, 1, &size), 2); /* 16 GB: 2 x 8 */
     assert_int_equal(size, 8);
-    assert_int_equal(wp_dimms_guess(4, 1, &size), 2); /* at least two */
+    assert_int_equal(wp_dimms_guess(4, 1, &size), 2);     /* at least two */
     assert_int_equal(wp_dimms_guess(125.8, 1, &size), 8); /* 128 GB: 8 x 16 */
     assert_int_equal(size, 16);
     assert_int_equal(wp_dimms_guess(2040, 2, &size), 16); /* 2 TB: 16 x 128 */
@@ -119,10 +119,8 @@ static void ccf_per_thread(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fitted_cpu_curve),
-        cmocka_unit_test(cpu_curve_on_held_out_profiles),
-        cmocka_unit_test(dimm_power_and_range),
-        cmocka_unit_test(dimms_guessed_from_size),
+        cmocka_unit_test(fitted_cpu_curve),     cmocka_unit_test(cpu_curve_on_held_out_profiles),
+        cmocka_unit_test(dimm_power_and_range), cmocka_unit_test(dimms_guessed_from_size),
         cmocka_unit_test(ccf_per_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,9 +98,9 @@ static void meminfo(void **state)
     assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 0 kB\n", &b), 0);
     assert_int_not_equal(wp_procfs_parse_meminfo_total("MemTotal: 5 MB\n", &b), 0);
     /* a key found only at the start of a line */
-    assert_int_equal(wp_procfs_parse_meminfo("XMemAvailable: 7 kB\nMemAvailable: 9 kB\n",
-                                             "MemAvailable:", &b),
-                     0);
+    assert_int_equal(
+        wp_procfs_parse_meminfo("XMemAvailable: 7 kB\nMemAvailable: 9 kB\n", "MemAvailable:", &b),
+        0);
     assert_true(b == 9 * 1024);
     assert_int_not_equal(wp_procfs_parse_meminfo("XMemAvailable: 7 kB\n", "MemAvailable:", &b), 0);
 }
@@ -252,12 +252,12 @@ static void cloud_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(u64_good_and_bad), cmocka_unit_test(doubles),
-        cmocka_unit_test(perf_config),      cmocka_unit_test(cpulist),
-        cmocka_unit_test(proc_stat),        cmocka_unit_test(meminfo),
-        cmocka_unit_test(cpuinfo),          cmocka_unit_test(pid_stat),
-        cmocka_unit_test(counts_and_units), cmocka_unit_test(config_lines),
-        cmocka_unit_test(cloud_answers),    cmocka_unit_test(pid_usage),
+        cmocka_unit_test(u64_good_and_bad),  cmocka_unit_test(doubles),
+        cmocka_unit_test(perf_config),       cmocka_unit_test(cpulist),
+        cmocka_unit_test(proc_stat),         cmocka_unit_test(meminfo),
+        cmocka_unit_test(cpuinfo),           cmocka_unit_test(pid_stat),
+        cmocka_unit_test(counts_and_units),  cmocka_unit_test(config_lines),
+        cmocka_unit_test(cloud_answers),     cmocka_unit_test(pid_usage),
         cmocka_unit_test(dmi_memory_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
