@@ -41,35 +41,35 @@ typedef struct wattprint_meter wattprint_meter;
 
 /* Zeroed fields take their defaults. */
 typedef struct wattprint_options {
-    double interval_s;          /* seconds between samples; 0: 1 s */
-    const char *region;         /* "FR", "gcp:europe-west1"; NULL: $WATTPRINT_REGION,
-                                   else the world average */
-    double intensity_g_per_kwh; /* 0: the region's */
-    double pue;                 /* 0: the provider's, else 1.0 */
-    const char *provider;       /* PUE preset: "aws", "gcp", "onprem", ... */
-    const char *ledger;         /* NULL: the default ledger; "": record nothing */
+    double interval_s;            /* seconds between samples; 0: 1 s */
+    const char *region;           /* "FR", "gcp:europe-west1"; NULL: $WATTPRINT_REGION,
+                                     else the world average */
+    double intensity_g_per_kwh;   /* 0: the region's */
+    double pue;                   /* 0: the provider's, else 1.0 */
+    const char *provider;         /* PUE preset: "aws", "gcp", "onprem", ... */
+    const char *ledger;           /* NULL: the default ledger; "": record nothing */
     const char *project, *experiment, *job;
-    const char *const *tags; /* NULL-terminated "KEY=VALUE" strings, or NULL */
-    const char *name;        /* recorded as the run's command; NULL: "libwattprint" */
-    const char *gpus;        /* "visible" (NULL), "all", "none", or indices/UUIDs */
-    int require_measured;    /* non-zero: fail rather than estimate */
-    const char *sensors;     /* only these backends, comma-separated ("rapl,nvml");
-                                NULL: all */
-    int attribute_process;   /* non-zero: count only this process's share (its
-                                threads and children) of the CPU, DRAM and GPUs,
-                                beside the whole machine's */
+    const char *const *tags;      /* NULL-terminated "KEY=VALUE" strings, or NULL */
+    const char *name;             /* recorded as the run's command; NULL: "libwattprint" */
+    const char *gpus;             /* "visible" (NULL), "all", "none", or indices/UUIDs */
+    int require_measured;         /* non-zero: fail rather than estimate */
+    const char *sensors;          /* only these backends, comma-separated ("rapl,nvml");
+                                     NULL: all */
+    int attribute_process;        /* non-zero: count only this process's share (its
+                                     threads and children) of the CPU, DRAM and GPUs,
+                                     beside the whole machine's */
 } wattprint_options;
 
 /* Energy in joules, over a whole run or one window. */
 typedef struct wattprint_result {
     double duration_s;
-    double energy_j; /* cpu + dram + gpu */
+    double energy_j;              /* cpu + dram + gpu */
     double cpu_j, dram_j, gpu_j;
-    double psys_j;            /* apart (overlaps the packages); 0 when absent */
-    double facility_energy_j; /* x PUE */
-    double emissions_g;       /* x grid intensity */
-    double work_done;         /* units added (within the window, for windows) */
-    int estimated;            /* non-zero when any channel is estimated */
+    double psys_j;                /* apart (overlaps the packages); 0 when absent */
+    double facility_energy_j;     /* x PUE */
+    double emissions_g;           /* x grid intensity */
+    double work_done;             /* units added (within the window, for windows) */
+    int estimated;                /* non-zero when any channel is estimated */
 } wattprint_result;
 
 /* Opens the sensors and resolves region and PUE. On success *out is a handle
@@ -87,7 +87,8 @@ WATTPRINT_API int wattprint_window_begin(wattprint_meter *m, const char *name);
 
 /* Closes a window and fills *out (out may be NULL). WATTPRINT_ENOENT if no
  * window of that name is open. */
-WATTPRINT_API int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result *out);
+WATTPRINT_API int wattprint_window_end(wattprint_meter *m, const char *name,
+                                       wattprint_result *out);
 
 /* A closed window's result as JSON; *json is freed with wattprint_free.
  * WATTPRINT_ENOENT if no closed window has that name. */
