@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Fits and checks the CPU power model on the published load profiles in
-data/cpu_load_profiles.csv (package energy measured by RAPL over 30 s phases).
+"""Fits and checks the fallback power models on published measurements.
+
+CPU: the published load profiles in data/cpu_load_profiles.csv (package
+energy measured by RAPL over 30 s phases).
 
 The model: P = TDP x sockets x (a + (b - a) x u^g), u = machine-wide
 utilisation. a, b, g are chosen on the rows marked "fit" (every other phase of
@@ -8,8 +10,12 @@ each profile); the "holdout" rows and a leave-one-CPU-out refit test it. The
 "suspect" rows (a second E3-1240 V2 machine that reads package + core domains,
 see docs/methodology.md) are reported but neither fitted nor scored.
 
-usage: tools/fit_cpu_model.py        (pure Python; prints the tables that
-                                      docs/methodology.md quotes)
+Memory: the per-DIMM model (src/sensors/power_models.h) against the module
+and wall measurements in data/dram_power.csv, idle at no activity and load at
+full activity.
+
+usage: tools/fit_fallback_models.py   (pure Python; prints the tables that
+                                       docs/methodology.md quotes)
 """
 import csv
 import itertools
@@ -20,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The constants the C model uses (src/sensors/power_models.h), checked below.
 SHIPPED = (0.10, 0.64, 0.35)
 CCF = (0.74, 3.5)  # per-thread watts, idle and full (Cloud Carbon Footprint)
+DIMM = (0.5, 3.0)  # watts per DIMM, idle and busy (src/sensors/power_models.h)
 
 
 def rows():
@@ -122,5 +129,16 @@ def main():
            errors(lambda r: model(SHIPPED, r), suspect))
 
 
+def ram_check():
+    print("memory, per-DIMM model against published measurements:")
+    with open(os.path.join(ROOT, "data", "dram_power.csv")) as f:
+        for r in csv.DictReader(f):
+            est = int(r["dimms"]) * DIMM[0 if r["state"] == "idle" else 1]
+            w = float(r["measured_w"])
+            print("  %-30s %-7s %5.2f W measured, %5.2f W estimated, %+4.0f %% (%s, %s)" %
+                  (r["id"], r["role"], w, est, 100 * (est - w) / w, r["state"], r["boundary"]))
+
+
 if __name__ == "__main__":
     main()
+    ram_check()
