@@ -125,7 +125,7 @@ static void print_channel(const struct wp_reading_channel *rc, double d, FILE *f
         strncat(note, ", LOST mid-run", sizeof note - strlen(note) - 1);
     fprintf(f, "    %-6s %-12s %10s %10s  %s%s\n", wp_component_name(ch->component), ch->device, e,
             p, wp_method_name(ch->method), note);
-    if (ch->method == WP_ESTIMATED && ch->range_lo > 0) {
+    if (ch->method == WP_ESTIMATED && ch->range_lo > 0 && rc->energy_j > 0) {
         char lo[32], hi[32];
         wp_fmt_energy(rc->energy_j * ch->range_lo, lo, sizeof lo);
         wp_fmt_energy(rc->energy_j * ch->range_hi, hi, sizeof hi);
@@ -162,8 +162,15 @@ void wp_summary_print(const struct wp_run *run, FILE *f)
     wp_fmt_duration(d, dur, sizeof dur);
     fprintf(f, "wattprint: %s %s in %s (exit %d)\n", cmd, wp_run_status_name(run->status), dur,
             run->exit_status);
-    fprintf(f, "  energy  %s, mean %s (%s)\n", e, p,
-            r->totals.any_estimated ? "includes estimates" : "measured");
+    if (r->totals.any_estimated && r->totals.high_j > r->totals.low_j) {
+        char lo[32], hi[32];
+        wp_fmt_energy(r->totals.low_j, lo, sizeof lo);
+        wp_fmt_energy(r->totals.high_j, hi, sizeof hi);
+        fprintf(f, "  energy  %s (likely %s to %s), mean %s (includes estimates)\n", e, lo, hi, p);
+    } else {
+        fprintf(f, "  energy  %s, mean %s (%s)\n", e, p,
+                r->totals.any_estimated ? "includes estimates" : "measured");
+    }
     for (int i = 0; i < r->n_channels; i++)
         print_channel(&r->channels[i], d, f);
     if (r->n_channels == 0)

@@ -384,6 +384,10 @@ static void add_to_totals(const struct wp_channel *ch, double e, struct wp_energ
         return;
     if (ch->method == WP_ESTIMATED)
         out->any_estimated = true;
+    /* estimated channels at the ends of their ranges (errors taken as
+     * correlated, so the widest), measured ones as read */
+    out->low_j += ch->range_lo > 0 ? e * ch->range_lo : e;
+    out->high_j += ch->range_lo > 0 ? e * ch->range_hi : e;
     if (ch->component == WP_CPU)
         out->cpu_j += e;
     else if (ch->component == WP_DRAM)

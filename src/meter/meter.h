@@ -14,7 +14,8 @@ struct wp_meter;
 struct wp_energy_totals {
     double total_j; /* cpu + dram + gpu, each joule once */
     double cpu_j, dram_j, gpu_j;
-    double psys_j; /* apart: it overlaps the packages */
+    double low_j, high_j; /* the total's likely range (equal to it when measured) */
+    double psys_j;        /* apart: it overlaps the packages */
     bool has_psys;
     bool any_estimated;
 };

@@ -37,22 +37,6 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
     return o;
 }
 
-/* The total's low and high ends: estimated channels at the ends of their
- * ranges (errors taken as correlated, so the widest), measured ones as read. */
-static json_t *total_range_json(const struct wp_reading *r)
-{
-    double lo = 0, hi = 0;
-
-    for (int i = 0; i < r->n_channels; i++) {
-        const struct wp_reading_channel *c = &r->channels[i];
-        if (!c->ch.counted || c->ch.component == WP_PSYS)
-            continue;
-        lo += c->energy_j * (c->ch.range_lo > 0 ? c->ch.range_lo : 1.0);
-        hi += c->energy_j * (c->ch.range_lo > 0 ? c->ch.range_hi : 1.0);
-    }
-    return json_pack("[f, f]", lo, hi);
-}
-
 static json_t *channels_json(const struct wp_reading *r)
 {
     json_t *arr = json_array();
@@ -274,7 +258,7 @@ static json_t *run_to_json(const struct wp_run *run)
         return NULL;
     identity_json(run, root);
     json_object_set_new(json_object_get(root, "energy"), "total_range_j",
-                        total_range_json(&run->reading));
+                        json_pack("[f, f]", t->low_j, t->high_j));
     json_object_set_new(root, "pue", json_real(run->assume.pue));
     json_object_set_new(root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
     json_object_set_new(root, "carbon", carbon_json(run));
