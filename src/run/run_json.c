@@ -24,6 +24,8 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
 
     if (o && ch->part_of[0])
         json_object_set_new(o, "part_of", json_string(ch->part_of));
+    if (o && ch->share_of[0])
+        json_object_set_new(o, "share_of", json_string(ch->share_of));
     if (o && ch->range_lo > 0)
         json_object_set_new(
             o, "energy_range_j",

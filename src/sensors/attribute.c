@@ -79,6 +79,7 @@ static void describe(struct wp_channel *share, struct wp_channel *whole)
         detail, sizeof detail, "the run's share by %s of its process tree; %s is the whole (%s)",
         share->component == WP_CPU ? "CPU time" : "resident memory", whole->device, whole->detail);
     memcpy(share->detail, detail, sizeof detail);
+    memcpy(share->share_of, whole->device, sizeof share->share_of);
     share->range_uj = 0; /* the share is accumulated here and never wraps */
 }
 

@@ -191,6 +191,7 @@ static void describe(struct nvml *nv, const struct found *f, struct wp_sensor *s
             ch[1] = ch[0];
             ch[1].counted = false;
             snprintf(ch[1].device, sizeof ch[1].device, "gpu%u-all", idx);
+            snprintf(ch[0].share_of, sizeof ch[0].share_of, "gpu%u-all", idx);
             snprintf(ch[0].detail, sizeof ch[0].detail,
                      "the run's share of gpu%u by SM utilisation of its process tree "
                      "(nvmlDeviceGetProcessUtilization); gpu%u-all is the whole GPU",

@@ -28,6 +28,7 @@ struct wp_channel {
     enum wp_method method;
     char device[32];      /* "package-0", "dram-0", "psys", "cpu", "gpu0" */
     char part_of[32];     /* device this one lies inside, or "" */
+    char share_of[32];    /* the whole device this one is the run's share of, or "" */
     bool counted;         /* false: its joules are inside another channel or overlap them */
     uint64_t range_uj;    /* the counter wraps modulo this; 0: it never wraps */
     double max_power_w;   /* upper bound of its power, to pace the sampler */

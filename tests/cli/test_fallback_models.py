@@ -132,6 +132,7 @@ def _real(runner, extra):
 def _share(r, device):
     whole = _channel(r, device + "-all")
     assert not whole["counted"] and _channel(r, device)["counted"]
+    assert _channel(r, device)["share_of"] == device + "-all"
     return _channel(r, device)["energy_j"] / whole["energy_j"]
 
 
