@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: what `wattprint run -- true` adds over `true`, median of N runs
 each, alternating so that drift hits both alike.
-Usage: run_overhead.py WATTPRINT [N]"""
+Usage: run_overhead.py WATTPRINT [N | idle]   (idle: only the idle costs)"""
 import os
 import statistics
 import subprocess
@@ -26,6 +26,7 @@ def main():
     print("true: median %.2f ms; wattprint run -- true: median %.2f ms; added %.2f ms (n=%d)"
           % (mp * 1e3, mw * 1e3, (mw - mp) * 1e3, n))
     idle(wp)
+    attribution(wp)
 
 
 def cpu_of(cmd):
@@ -35,15 +36,29 @@ def cpu_of(cmd):
     return ru.ru_utime + ru.ru_stime
 
 
-def idle(wp, seconds=20):
+def idle(wp, seconds=20, extra_args=()):
     """wattprint's own CPU while an idle command runs, at the default 1 s
     interval: a run of 5 + seconds against one of 5, so that start-up and the
     end cancel out (the best of three pairs)."""
-    quiet = [wp, "run", "--no-ledger", "-q", "--"]
+    quiet = [wp, "run", "--no-ledger", "-q"] + list(extra_args) + ["--"]
     extra = min(cpu_of(quiet + ["sleep", str(5 + seconds)]) - cpu_of(quiet + ["sleep", "5"])
                 for _ in range(3))
-    print("idle: wattprint run -- sleep: %.4f s of CPU in %d s more of an idle command = "
-          "%.4f%% of one core (target <= 0.01%%)" % (extra, seconds, 100.0 * extra / seconds))
+    print("idle: wattprint run %s-- sleep: %.4f s of CPU in %d s more of an idle command = "
+          "%.4f%% of one core%s" % ("".join(a + " " for a in extra_args), extra, seconds,
+                                     100.0 * extra / seconds,
+                                     "" if extra_args else " (target <= 0.01%)"))
+
+
+def attribution(wp):
+    """The same with --attribute process, which reads every /proc/PID/stat at
+    each reading: its cost grows with the machine's process count."""
+    n = sum(1 for d in os.listdir("/proc") if d.isdigit())
+    print("attribution: %d processes on this machine" % n)
+    idle(wp, extra_args=["--attribute", "process"])
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[2:] == ["idle"]:
+        idle(sys.argv[1])
+        attribution(sys.argv[1])
+    else:
+        main()

@@ -202,14 +202,13 @@ int wp_procfs_parse_pid_usage(const char *text, struct wp_proc_usage *out)
     return 0;
 }
 
-int wp_procfs_tree_usage(const char *procfs, int root, struct wp_proc_usage *all, int cap,
-                         struct wp_proc_usage *sum)
+/* The tree from every process's stat: without children files. */
+static int tree_by_scan(const char *procfs, int root, struct wp_proc_usage *all, int cap)
 {
     int n = 0, members = 0;
     struct dirent *de;
     DIR *d = opendir(procfs);
 
-    memset(sum, 0, sizeof *sum);
     if (!d)
         return 0;
     while ((de = readdir(d)) && n < cap) {
@@ -245,6 +244,70 @@ int wp_procfs_tree_usage(const char *procfs, int root, struct wp_proc_usage *all
                 i++;
             members++;
         }
+    return members;
+}
+
+/* Appends pid's children (from its threads' task/TID/children files) to
+ * q[*n..cap). Returns 0, or -1 when the kernel has no such files. */
+static int add_children(const char *procfs, int pid, struct wp_proc_usage *q, int *n, int cap)
+{
+    char dir[4200], text[8192];
+    struct dirent *de;
+    DIR *d;
+    int found = 0;
+
+    snprintf(dir, sizeof dir, "%s/%d/task", procfs, pid);
+    if (!(d = opendir(dir)))
+        return -1; /* no task files here (or it just ended): the scan will do */
+    while ((de = readdir(d))) {
+        char path[128];
+        long len;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "%d/task/%.20s/children", pid, de->d_name);
+        if ((len = wp_read_text(procfs, path, text, sizeof text)) == -ENOENT)
+            continue;
+        found = 1;
+        for (char *p = text, *end; len > 0 && *n < cap; p = end) {
+            long child = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            q[(*n)++] = (struct wp_proc_usage){.pid = (int)child, .ppid = pid};
+        }
+    }
+    closedir(d);
+    return found ? 0 : -1;
+}
+
+/* The tree by following children files from root: cost in proportion to the
+ * tree, not the machine. Returns the members, or -1 without children files. */
+static int tree_by_children(const char *procfs, int root, struct wp_proc_usage *q, int cap)
+{
+    int n = 1, members = 0;
+
+    q[0] = (struct wp_proc_usage){.pid = root};
+    for (int i = 0; i < n; i++) {
+        char rel[32], text[1024];
+        int pid = q[i].pid;
+        snprintf(rel, sizeof rel, "%d/stat", pid);
+        if (wp_read_text(procfs, rel, text, sizeof text) <= 0 ||
+            wp_procfs_parse_pid_usage(text, &q[members]) != 0)
+            continue; /* it ended: its time is in its parent's cutime once reaped */
+        members++;
+        if (add_children(procfs, pid, q, &n, cap) < 0)
+            return -1;
+    }
+    return members;
+}
+
+int wp_procfs_tree_usage(const char *procfs, int root, struct wp_proc_usage *all, int cap,
+                         struct wp_proc_usage *sum)
+{
+    int members = tree_by_children(procfs, root, all, cap);
+
+    memset(sum, 0, sizeof *sum);
+    if (members < 0)
+        members = tree_by_scan(procfs, root, all, cap);
     for (int i = 0; i < members; i++) {
         sum->ticks += all[i].ticks;
         sum->rss_pages += all[i].rss_pages;

@@ -6,7 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -148,6 +152,71 @@ static void pid_usage(void **state)
     assert_int_not_equal(wp_procfs_parse_pid_usage("77 (a) R 12 77", &u), 0);
 }
 
+/* A fake /proc: 1 (not ours) -> 10 -> {11 -> 13, 12}; with children files
+ * when with_children, else only the stat files (the scan fallback). */
+static void make_tree(const char *root, bool with_children)
+{
+    static const int pids[][2] = {{1, 0}, {10, 1}, {11, 10}, {12, 10}, {13, 11}, {20, 1}};
+    char path[512];
+
+    for (size_t i = 0; i < sizeof pids / sizeof *pids; i++) {
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%d", root, pids[i][0]);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%d/stat", root, pids[i][0]);
+        f = fopen(path, "w");
+        fprintf(f, "%d (p) S %d 1 1 0 -1 0 0 0 0 0 %d 1 0 0 20 0 1 0 100 4096 %d\n", pids[i][0],
+                pids[i][1], pids[i][0], 100 + pids[i][0]);
+        fclose(f);
+        if (!with_children)
+            continue;
+        snprintf(path, sizeof path, "%s/%d/task", root, pids[i][0]);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%d/task/%d", root, pids[i][0], pids[i][0]);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%d/task/%d/children", root, pids[i][0], pids[i][0]);
+        f = fopen(path, "w");
+        for (size_t j = 0; j < sizeof pids / sizeof *pids; j++)
+            if (pids[j][1] == pids[i][0])
+                fprintf(f, "%d ", pids[j][0]);
+        fclose(f);
+    }
+    if (with_children) {
+        /* a stat that claims 10 as parent but no children file lists: only
+         * the scan would count it, so the count says which path ran */
+        FILE *f;
+        snprintf(path, sizeof path, "%s/30", root);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/30/stat", root);
+        f = fopen(path, "w");
+        fprintf(f, "30 (p) S 10 1 1 0 -1 0 0 0 0 0 1000 0 0 0 20 0 1 0 100 4096 1\n");
+        fclose(f);
+    }
+}
+
+static void process_tree_usage(void **state)
+{
+    static struct wp_proc_usage scratch[64];
+    struct wp_proc_usage sum;
+    (void)state;
+    for (int with = 0; with < 2; with++) {
+        char root[] = "/tmp/wp-proc-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        make_tree(root, with);
+        assert_int_equal(wp_procfs_tree_usage(root, 10, scratch, 64, &sum), 4);
+        assert_true(sum.ticks == (10 + 1) + (11 + 1) + (12 + 1) + (13 + 1));
+        assert_true(sum.rss_pages == 110 + 111 + 112 + 113);
+        assert_int_equal(wp_procfs_tree_usage(root, 11, scratch, 64, &sum), 2);
+        assert_int_equal(wp_procfs_tree_usage(root, 99, scratch, 64, &sum), 0);
+        assert_true(sum.ticks == 0);
+        {
+            char cmd[64];
+            snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+            assert_int_equal(system(cmd), 0);
+        }
+    }
+}
+
 static void dmi_memory_device(void **state)
 {
     unsigned char raw[0x28] = {17, 0x28};
@@ -258,7 +327,7 @@ int main(void)
         cmocka_unit_test(cpuinfo),           cmocka_unit_test(pid_stat),
         cmocka_unit_test(counts_and_units),  cmocka_unit_test(config_lines),
         cmocka_unit_test(cloud_answers),     cmocka_unit_test(pid_usage),
-        cmocka_unit_test(dmi_memory_device),
+        cmocka_unit_test(dmi_memory_device), cmocka_unit_test(process_tree_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
