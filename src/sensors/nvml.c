@@ -30,6 +30,7 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 
 #define MAX_GPUS  64
 #define MAX_WALK  4096 /* processes looked at in one walk of /proc */
+#define MAX_PIDS  1024 /* the run's processes matched against NVML's */
 #define MAX_PROCS 256
 
 /* nvmlProcessUtilizationSample_t */
@@ -77,8 +78,8 @@ struct nvml {
     bool attribute;
     const _Atomic int *root_pid; /* the measured command, once started */
     char procfs[256];
-    int pids[1024], n_pids;   /* the run's processes at the last look */
-    int scratch[MAX_WALK][2]; /* (pid, ppid) of every process, for the walk */
+    int pids[MAX_PIDS], n_pids;             /* the run's processes at the last look */
+    struct wp_proc_usage scratch[MAX_WALK]; /* for the walk of the run's process tree */
     struct gpu gpus[MAX_GPUS];
 };
 
@@ -303,13 +304,14 @@ static void nvml_read(struct wp_sensor *s, double now, uint64_t *energy_uj, bool
     int root = nv->root_pid ? atomic_load(nv->root_pid) : 0;
 
     if (nv->attribute && root > 0) {
-        int pids[1024],
-            n = wp_procfs_descendants(nv->procfs, root, pids, 1024, nv->scratch, MAX_WALK);
+        struct wp_proc_usage sum;
+        int n = wp_procfs_tree_usage(nv->procfs, root, nv->scratch, MAX_WALK, &sum);
         /* After the command has exited, its last known processes still own the
          * SM time reported since the previous look. */
         if (n > 0) {
-            memcpy(nv->pids, pids, sizeof(int) * (size_t)n);
-            nv->n_pids = n;
+            nv->n_pids = n < MAX_PIDS ? n : MAX_PIDS;
+            for (int i = 0; i < nv->n_pids; i++)
+                nv->pids[i] = nv->scratch[i].pid;
         }
     }
     for (int i = 0; i < nv->n; i++) {

@@ -137,49 +137,6 @@ void wp_procfs_read_cpuinfo(const char *procfs, struct wp_cpuinfo *out)
     free(text);
 }
 
-int wp_procfs_parse_pid_stat(const char *text, int *pid, int *ppid)
-{
-    const char *close = strrchr(text, ')'); /* the command may hold spaces and parentheses */
-    char state;
-
-    if (!close || sscanf(text, "%d", pid) != 1 || sscanf(close + 1, " %c %d", &state, ppid) != 2)
-        return -EINVAL;
-    return 0;
-}
-
-int wp_procfs_descendants(const char *procfs, int root, int *out, int max, int (*pairs)[2], int cap)
-{
-    int n = 0, found = 0;
-    struct dirent *de;
-    DIR *d = opendir(procfs);
-
-    if (!d)
-        return 0;
-    while ((de = readdir(d)) && n < cap) {
-        char rel[300], text[1024];
-        int pid, ppid;
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
-            continue;
-        snprintf(rel, sizeof rel, "%s/stat", de->d_name);
-        if (wp_read_text(procfs, rel, text, sizeof text) > 0 &&
-            wp_procfs_parse_pid_stat(text, &pid, &ppid) == 0) {
-            pairs[n][0] = pid;
-            pairs[n][1] = ppid;
-            n++;
-        }
-    }
-    closedir(d);
-    /* breadth first from root: out[] is the queue */
-    for (int i = 0; i < n; i++)
-        if (pairs[i][0] == root && found < max)
-            out[found++] = root;
-    for (int q = 0; q < found; q++)
-        for (int i = 0; i < n && found < max; i++)
-            if (pairs[i][1] == out[q])
-                out[found++] = pairs[i][0];
-    return found;
-}
-
 int wp_procfs_parse_pid_usage(const char *text, struct wp_proc_usage *out)
 {
     const char *close = strrchr(text, ')'); /* the command may hold spaces and parentheses */

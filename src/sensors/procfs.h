@@ -41,17 +41,6 @@ void wp_procfs_parse_cpuinfo(const char *text, struct wp_cpuinfo *out);
  * lies past the first kilobytes on a machine with many threads. */
 void wp_procfs_read_cpuinfo(const char *procfs, struct wp_cpuinfo *out);
 
-/* The pids of root and all its descendants, from procfs's [pid]/stat files,
- * into out[0..max), using the caller's scratch space for up to cap
- * processes (so that a sensor's read allocates nothing of its own). Returns
- * the count (root included when it is alive). */
-int wp_procfs_descendants(const char *procfs, int root, int *out, int max, int (*scratch)[2],
-                          int cap);
-
-/* Parses the pid and parent pid from a /proc/PID/stat line. Returns 0 or
- * -EINVAL. */
-int wp_procfs_parse_pid_stat(const char *text, int *pid, int *ppid);
-
 /* One process's use, from its /proc/PID/stat line. */
 struct wp_proc_usage {
     int pid, ppid;
@@ -64,7 +53,8 @@ int wp_procfs_parse_pid_usage(const char *text, struct wp_proc_usage *out);
 
 /* The use of root's process tree (root and its descendants, from procfs's
  * [pid]/stat files), summed into *sum (pid: members), with the caller's
- * scratch space for up to cap processes. Returns the number of members. */
+ * scratch space for up to cap processes. Returns the number of members,
+ * which are scratch[0..n) on return. */
 int wp_procfs_tree_usage(const char *procfs, int root, struct wp_proc_usage *scratch, int cap,
                          struct wp_proc_usage *sum);
 

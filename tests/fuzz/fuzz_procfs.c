@@ -20,9 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)wp_procfs_parse_meminfo_total(s, &b);
     wp_procfs_parse_cpuinfo(s, &ci);
     {
-        int pid, ppid;
         struct wp_proc_usage u;
-        (void)wp_procfs_parse_pid_stat(s, &pid, &ppid);
         (void)wp_procfs_parse_pid_usage(s, &u);
         (void)wp_procfs_parse_meminfo(s, "MemAvailable:", &b);
     }

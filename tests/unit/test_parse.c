@@ -127,17 +127,6 @@ static void cpuinfo(void **state)
     assert_string_equal(ci.model, "");
 }
 
-static void pid_stat(void **state)
-{
-    int pid, ppid;
-    (void)state;
-    assert_int_equal(wp_procfs_parse_pid_stat("123 (my (odd) cmd) S 45 123 123 0", &pid, &ppid), 0);
-    assert_int_equal(pid, 123);
-    assert_int_equal(ppid, 45);
-    assert_int_not_equal(wp_procfs_parse_pid_stat("123 no parens", &pid, &ppid), 0);
-    assert_int_not_equal(wp_procfs_parse_pid_stat("(x) S 1", &pid, &ppid), 0);
-}
-
 static void pid_usage(void **state)
 {
     struct wp_proc_usage u;
@@ -321,13 +310,19 @@ static void cloud_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(u64_good_and_bad),  cmocka_unit_test(doubles),
-        cmocka_unit_test(perf_config),       cmocka_unit_test(cpulist),
-        cmocka_unit_test(proc_stat),         cmocka_unit_test(meminfo),
-        cmocka_unit_test(cpuinfo),           cmocka_unit_test(pid_stat),
-        cmocka_unit_test(counts_and_units),  cmocka_unit_test(config_lines),
-        cmocka_unit_test(cloud_answers),     cmocka_unit_test(pid_usage),
-        cmocka_unit_test(dmi_memory_device), cmocka_unit_test(process_tree_usage),
+        cmocka_unit_test(u64_good_and_bad),
+        cmocka_unit_test(doubles),
+        cmocka_unit_test(perf_config),
+        cmocka_unit_test(cpulist),
+        cmocka_unit_test(proc_stat),
+        cmocka_unit_test(meminfo),
+        cmocka_unit_test(cpuinfo),
+        cmocka_unit_test(counts_and_units),
+        cmocka_unit_test(config_lines),
+        cmocka_unit_test(cloud_answers),
+        cmocka_unit_test(pid_usage),
+        cmocka_unit_test(dmi_memory_device),
+        cmocka_unit_test(process_tree_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
