@@ -5,8 +5,9 @@ CPU: the published load profiles in data/cpu_load_profiles.csv (package
 energy measured by RAPL over 30 s phases).
 
 The model: P = TDP x sockets x (a + (b - a) x u^g), u = machine-wide
-utilisation. a, b, g are chosen on the rows marked "fit" (every other phase of
-each profile); the "holdout" rows and a leave-one-CPU-out refit test it. The
+utilisation. a, b, g minimise the median relative error on the rows marked
+"fit" (every other phase of each profile); the "holdout" rows and a
+leave-one-CPU-out refit test it. The
 "suspect" rows (a second E3-1240 V2 machine that reads package + core domains,
 see docs/methodology.md) are reported but neither fitted nor scored.
 
@@ -24,7 +25,7 @@ import statistics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The constants the C model uses (src/sensors/power_models.h), checked below.
-SHIPPED = (0.10, 0.64, 0.35)
+SHIPPED = (0.08, 0.60, 0.25)
 CCF = (0.74, 3.5)  # per-thread watts, idle and full (Cloud Carbon Footprint)
 DIMM = (0.5, 3.0)  # watts per DIMM, idle and busy (src/sensors/power_models.h)
 
@@ -36,6 +37,20 @@ def rows():
             r["u"] = float(r["utilisation"])
             r["w"] = float(r["measured_w"])
             yield r
+
+
+def freq_model(params, r):
+    """The variant tried and not shipped: the dynamic part scaled by the mean
+    current frequency over the maximum, as scaling_cur_freq would give."""
+    a, b, g, al = params
+    phi = min(1.0, float(r["freq_mhz"]) / float(r["max_mhz"]))
+    return r["tdp"] * (a + (b - a) * r["u"] ** g * phi ** al)
+
+
+def fit_freq(data):
+    grid = itertools.product(frange(0.04, 0.30, 0.02), frange(0.40, 1.20, 0.04),
+                             frange(0.2, 1.2, 0.1), frange(0.0, 3.0, 0.5))
+    return min(grid, key=lambda p: score(errors(lambda r: freq_model(p, r), data)))
 
 
 def model(params, r):
@@ -66,8 +81,8 @@ def errors(predict, data):
 
 
 def score(errs):
-    every = [e for v in errs.values() for e in v]
-    return statistics.median(every) + 0.5 * max(statistics.median(v) for v in errs.values())
+    """The fit's objective: the median relative error, the figure it is judged by."""
+    return statistics.median([e for v in errs.values() for e in v])
 
 
 def frange(lo, hi, step):
@@ -116,6 +131,15 @@ def main():
     report("leave one CPU out (refitted without it)", loco)
     print("measured / estimated, leave one CPU out: 10th percentile %.2f, 90th %.2f" %
           (percentile(ratios, 0.1), percentile(ratios, 0.9)))
+
+    p = fit_freq([r for r in scored if r["role"] == "fit"])
+    report("frequency variant (not shipped), held-out phases",
+           errors(lambda r: freq_model(p, r), held))
+    loco = {}
+    for cpu in sorted({r["cpu"] for r in scored}):
+        q = fit_freq([r for r in scored if r["cpu"] != cpu])
+        loco.update(errors(lambda r: freq_model(q, r), [r for r in scored if r["cpu"] == cpu]))
+    report("frequency variant, leave one CPU out", loco)
 
     report("per-thread model (VMs), all phases", errors(ccf, scored))
     ratios = [r["w"] / ccf(r) for r in scored]
