@@ -6,15 +6,15 @@
 /* CPU package power as a fraction of TDP at machine-wide utilisation u in
  * [0, 1]: a + (b - a) x u^g, fitted on published RAPL load profiles of four
  * CPUs (data/cpu_load_profiles.csv, tools/fit_cpu_model.py). */
-#define WP_CPU_IDLE_OF_TDP 0.10
-#define WP_CPU_FULL_OF_TDP 0.64
-#define WP_CPU_CURVE_EXP   0.35
+#define WP_CPU_IDLE_OF_TDP 0.08
+#define WP_CPU_FULL_OF_TDP 0.60
+#define WP_CPU_CURVE_EXP   0.25
 double wp_cpu_tdp_factor(double u);
 
 /* Measured over estimated, 10th and 90th percentiles, each CPU predicted by
  * a fit without it: the range an estimate carries. */
-#define WP_CPU_TDP_RANGE_LO 0.54
-#define WP_CPU_TDP_RANGE_HI 1.66
+#define WP_CPU_TDP_RANGE_LO 0.53
+#define WP_CPU_TDP_RANGE_HI 1.51
 
 /* Cloud Carbon Footprint per-vCPU model: n threads each drawing
  * 0.74 W + u x (3.5 - 0.74) W (CCF's AWS averages from SPECpower). */
