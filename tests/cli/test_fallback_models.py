@@ -82,6 +82,15 @@ def test_every_estimated_channel_has_a_range(runner):
     assert "likely" in p.stderr
 
 
+def test_reports_show_the_ranges(runner):
+    p, r = _run(runner, 500, 500)
+    md = runner.wp("report", "last", "--markdown", "-")
+    assert md.returncode == 0, md.stderr
+    assert "estimated (likely" in md.stdout
+    html = runner.wp("report", "last", "--html", "-")
+    assert html.stdout.count("likely ") >= 2  # the CPU and the DRAM rows
+
+
 def test_measured_channels_carry_no_range(runner):
     fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
     p, r = runner.run(["--"] + runner.advance_cmd("intel-rapl:0=5"))
@@ -126,7 +135,7 @@ def burner():
 
 def _real(runner, extra):
     return runner.run(["--attribute", "process", "--sensors", "cpu-model,ram-model"] + extra,
-                      env={"WATTPRINT_PROCFS": "/proc"})
+                      env=runner.env(WATTPRINT_PROCFS="/proc"))
 
 
 def _share(r, device):
