@@ -115,6 +115,13 @@ WATTPRINT_API void wattprint_close(wattprint_meter *m);
 
 WATTPRINT_API void wattprint_free(void *p);
 
+/* A run JSON (wattprint_json's, or a stored run's) as CodeCarbon's
+ * emissions.csv: with header NULL or "", CodeCarbon 3.x's header line and
+ * the row; else only the row, its fields in the order of header (an existing
+ * file's first line), which must hold CodeCarbon 3.x's columns
+ * (WATTPRINT_EINVAL otherwise). *csv is freed with wattprint_free. */
+WATTPRINT_API int wattprint_codecarbon_csv(const char *run_json, const char *header, char **csv);
+
 /* What went wrong in this thread's last failed call ("" if none). */
 WATTPRINT_API const char *wattprint_last_error(void);
 

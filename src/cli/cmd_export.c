@@ -1,10 +1,12 @@
 /* wattprint export --format csv|json|codecarbon: the ledger for other tools.
- * codecarbon writes CodeCarbon's emissions.csv columns and units (kWh, kg),
- * so dashboards built for it can read wattprint's runs. */
+ * codecarbon writes CodeCarbon's emissions.csv (src/interop/codecarbon.c), so
+ * dashboards built for it can read wattprint's runs, and appends to an
+ * existing one as CodeCarbon itself would. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "ledger_opts.h"
 
+#include "../interop/codecarbon.h"
 #include "../run/run.h"
 #include "../util/outfile.h"
 #include "../util/util.h"
@@ -13,13 +15,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 static const char usage[] =
     "usage: wattprint export --format csv|json|codecarbon [--output PATH]\n"
     "                        [--project P] [--experiment E] [--job J] [--tag K=V]...\n"
     "                        [--since DATE] [--limit N] [--ledger PATH]\n"
-    "\nWrites the runs (oldest first) to PATH, or to stdout.\n";
+    "\nWrites the runs (oldest first) to PATH, or to stdout. With --format codecarbon\n"
+    "and an existing CodeCarbon emissions.csv as PATH, appends the runs it does not\n"
+    "hold yet, in its column order.\n";
 
 /* One CSV field, quoted when it must be (RFC 4180). */
 static void field(FILE *f, const char *v, bool last)
@@ -109,86 +112,104 @@ static void write_csv(FILE *f, json_t *runs)
     }
 }
 
-/* Mean power of a component over the run, W. */
-static double component_power(json_t *run, const char *comp)
+/* The file's text, or NULL when it does not exist or is empty (then a new
+ * file with the header is written). Returns 0, or -1 with err. */
+static int read_existing(const char *path, char **text, size_t *len, char *err, size_t cap)
 {
-    double d = wp_json_num(run, "duration_s");
-    return d > 0 ? wp_json_num(json_object_get(run, "energy"), comp) / d : 0;
+    FILE *f = fopen(path, "r");
+
+    *text = NULL;
+    *len = 0;
+    if (!f)
+        return errno == ENOENT ? 0 : (snprintf(err, cap, "%s: %s", path, strerror(errno)), -1);
+    if (getdelim(text, len, '\0', f) < 0) {
+        free(*text);
+        *text = NULL;
+        *len = 0;
+    } else {
+        *len = strlen(*text);
+    }
+    fclose(f);
+    return 0;
 }
 
-static void write_codecarbon(FILE *f, json_t *runs)
+/* Appends to an existing CodeCarbon file the runs it does not hold yet, in
+ * its own column order, as CodeCarbon's own appends are positional. */
+static int append_codecarbon(const char *path, const char *text, size_t len, json_t *runs)
 {
-    static const char header[] =
-        "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,"
-        "cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,"
-        "country_name,country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
-        "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
-        "ram_total_size,tracking_mode,on_cloud,pue\n";
-    struct utsname u;
-    char os[256] = "";
-    size_t i, k;
-    json_t *run, *ch;
+    static struct wp_csv hdr, row;
+    struct wp_buf b = {0};
+    const char *cols[WP_CSV_MAX_FIELDS];
+    size_t i, skipped = 0;
+    json_t *run;
+    FILE *f;
+    int n;
 
-    if (uname(&u) == 0)
-        snprintf(os, sizeof os, "%s-%s-%s", u.sysname, u.release, u.machine);
-    fputs(header, f);
+    wp_csv_init(&hdr, text, len);
+    if (wp_csv_next(&hdr) != 1 || !wp_cc_header_matches(&hdr)) {
+        fprintf(stderr,
+                "wattprint export: %s is not a CodeCarbon 3.x emissions.csv (its header is not "
+                "CodeCarbon's %d columns); it was left as it was: give a new file\n",
+                path, WP_CC_COLUMNS);
+        return 2;
+    }
+    for (n = 0; n < hdr.nfields; n++)
+        cols[n] = hdr.field[n];
+    if (len && text[len - 1] != '\n')
+        wp_buf_printf(&b, "\n");
     json_array_foreach(runs, i, run)
     {
-        json_t *e = json_object_get(run, "energy"), *c = json_object_get(run, "carbon");
-        const char *region = wp_json_str(c, "region");
-        bool cloud = strchr(region, ':') != NULL;
-        char provider[32] = "", cloud_region[64] = "", gpu_model[64] = "", ts[32];
-        double kg = wp_json_num(c, "emissions_g") / 1000.0, d = wp_json_num(run, "duration_s");
-        int gpus = 0;
-
-        json_array_foreach(json_object_get(run, "channels"), k, ch)
-        {
-            if (strcmp(wp_json_str(ch, "component"), "gpu") == 0) {
-                gpus++;
-                snprintf(gpu_model, sizeof gpu_model, "%s", wp_json_str(ch, "name"));
-            }
-        }
-        if (cloud) {
-            snprintf(provider, sizeof provider, "%.*s", (int)strcspn(region, ":"), region);
-            snprintf(cloud_region, sizeof cloud_region, "%s", strchr(region, ':') + 1);
-        }
-        /* CodeCarbon stamps the end of the run, without a zone suffix. */
-        snprintf(ts, sizeof ts, "%.19s",
-                 *wp_json_str(run, "end") ? wp_json_str(run, "end") : wp_json_str(run, "start"));
-        field(f, ts, false);
-        field(f, *wp_json_str(run, "project") ? wp_json_str(run, "project") : "wattprint", false);
-        field(f, wp_json_str(run, "run_id"), false);
-        field(f, wp_json_str(run, "experiment"), false);
-        numf(f, d, false);
-        numf(f, kg, false);
-        numf(f, d > 0 ? kg / d : 0, false);
-        numf(f, component_power(run, "cpu_j"), false);
-        numf(f, component_power(run, "gpu_j"), false);
-        numf(f, component_power(run, "dram_j"), false);
-        numf(f, wp_json_num(e, "cpu_j") / 3.6e6, false);
-        numf(f, wp_json_num(e, "gpu_j") / 3.6e6, false);
-        numf(f, wp_json_num(e, "dram_j") / 3.6e6, false);
-        /* the energy the emissions were computed from: facility energy, PUE included */
-        numf(f, wp_json_num(run, "facility_energy_j") / 3.6e6, false);
-        field(f, cloud ? "" : wp_json_str(c, "region_name"), false);
-        field(f, cloud || json_is_true(json_object_get(c, "assumed")) ? "" : region, false);
-        field(f, "", false);
-        field(f, provider, false);
-        field(f, cloud_region, false);
-        field(f, os, false);
-        field(f, "", false);
-        field(f, "", false);
-        field(f, "", false);
-        field(f, "", false);
-        numf(f, gpus, false);
-        field(f, gpu_model, false);
-        field(f, "", false);
-        field(f, "", false);
-        field(f, "", false);
-        field(f, "machine", false);
-        field(f, cloud ? "Y" : "N", false);
-        numf(f, wp_json_num(run, "pue"), true);
+        bool seen = false;
+        wp_csv_init(&row, hdr.p, (size_t)(hdr.end - hdr.p));
+        while (!seen && wp_csv_next(&row) >= 0 && row.nfields > 0)
+            seen = strcmp(wp_csv_get(&hdr, &row, "run_id"), wp_json_str(run, "run_id")) == 0;
+        if (seen)
+            skipped++;
+        else
+            wp_cc_row(&b, run, cols, n);
     }
+    f = fopen(path, "a");
+    if (!f || (b.len && fwrite(b.p, 1, b.len, f) != b.len) || fclose(f) != 0) {
+        fprintf(stderr, "wattprint export: cannot append to %s: %s\n", path, strerror(errno));
+        free(b.p);
+        return 1;
+    }
+    fprintf(stderr, "wattprint export: appended %zu run%s to %s (%zu already there)\n",
+            json_array_size(runs) - skipped, json_array_size(runs) - skipped == 1 ? "" : "s", path,
+            skipped);
+    free(b.p);
+    return 0;
+}
+
+/* CodeCarbon's emissions.csv: to stdout, a new file, or appended to one. */
+static int export_codecarbon(const char *path, json_t *runs)
+{
+    struct wp_buf b = {0};
+    char err[1024], *text;
+    size_t i, len;
+    json_t *run;
+    int rc = 0;
+
+    if (path && read_existing(path, &text, &len, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint export: --output: %s\n", err);
+        return 1;
+    }
+    if (path && text && len) {
+        rc = append_codecarbon(path, text, len, runs);
+        free(text);
+        return rc;
+    }
+    free(path ? text : NULL);
+    wp_cc_header(&b);
+    json_array_foreach(runs, i, run) wp_cc_row(&b, run, wp_cc_columns, WP_CC_COLUMNS);
+    if (!path)
+        rc = fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : 1;
+    else if (wp_out_write(path, b.p, b.len, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint export: cannot write %s\n", err);
+        rc = 1;
+    }
+    free(b.p);
+    return rc;
 }
 
 int wp_cmd_export(int argc, char **argv)
@@ -225,6 +246,11 @@ int wp_cmd_export(int argc, char **argv)
     for (size_t i = json_array_size(runs); i-- > 0;)
         json_array_append(rev, json_array_get(runs, i));
     json_decref(runs);
+    if (strcmp(o.format, "codecarbon") == 0) {
+        rc = export_codecarbon(o.output, rev);
+        json_decref(rev);
+        return rc;
+    }
     /* the whole export in memory, then one write: a failure leaves no half file */
     if (o.output && !(f = open_memstream(&text, &len))) {
         fprintf(stderr, "wattprint export: out of memory\n");
@@ -234,10 +260,8 @@ int wp_cmd_export(int argc, char **argv)
     if (strcmp(o.format, "json") == 0) {
         json_dumpf(rev, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         fputc('\n', f);
-    } else if (strcmp(o.format, "csv") == 0) {
-        write_csv(f, rev);
     } else {
-        write_codecarbon(f, rev);
+        write_csv(f, rev);
     }
     if (f != stdout && fclose(f) != 0) {
         fprintf(stderr, "wattprint export: out of memory\n");

@@ -3,6 +3,7 @@
 #include "ledger_opts.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char rm_usage[] = "usage: wattprint rm RUN... [--ledger PATH]\n"
                                "\nDeletes runs (ids or unique prefixes) and their samples.\n";
@@ -34,8 +35,11 @@ int wp_cmd_rm(int argc, char **argv)
 
 static const char import_usage[] =
     "usage: wattprint import OTHER.db [--ledger PATH]\n"
-    "\nMerges another machine's ledger: runs keep their ids; runs already here are\n"
-    "skipped, so importing twice adds nothing.\n";
+    "       wattprint import --format codecarbon emissions.csv [--ledger PATH]\n"
+    "\nMerges another machine's ledger, or CodeCarbon's emissions.csv (any version's\n"
+    "columns, matched by name): runs keep their ids; runs already here are skipped,\n"
+    "so importing twice adds nothing. A bad row is reported by line and nothing is\n"
+    "imported.\n";
 
 int wp_cmd_import(int argc, char **argv)
 {
@@ -43,14 +47,22 @@ int wp_cmd_import(int argc, char **argv)
     struct wp_ledger *l;
     char err[1024];
     long added, skipped;
-    int first = wp_cli_ledger_parse("wattprint import", import_usage, "", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint import", import_usage, "x", argc, argv, &o);
 
     if (first < 0)
         return 2;
     if (first != argc - 1) {
-        fprintf(stderr, "wattprint import: give one ledger file to import\n");
+        fprintf(stderr, "wattprint import: give one %s to import\n",
+                o.format ? "emissions.csv" : "ledger file");
         return 2;
     }
+    if (o.output || (o.format && strcmp(o.format, "codecarbon") != 0)) {
+        fprintf(stderr, "wattprint import: %s\n",
+                o.output ? "--output is export's option" : "--format must be codecarbon");
+        return 2;
+    }
+    if (o.format)
+        return wp_import_codecarbon(&o, argv[first]);
     if (!(l = wp_cli_ledger_open("wattprint import", &o, WP_LEDGER_WRITE)))
         return 1;
     added = wp_ledger_import(l, argv[first], &skipped, err, sizeof err);

@@ -63,6 +63,7 @@ static void identify(struct wp_run *run, const struct run_opts *o, int argc, cha
     if (gethostname(run->host, sizeof run->host) != 0)
         run->host[0] = '\0';
     snprintf(run->user, sizeof run->user, "%s", getenv("USER") ? getenv("USER") : "");
+    wp_machine_probe(&run->machine);
     run->labels = o->labels;
     run->n_settings = o->n_settings;
     run->settings = o->settings;

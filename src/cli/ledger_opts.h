@@ -27,6 +27,10 @@ int wp_cli_ledger_parse(const char *prog, const char *usage, const char *allowed
  * NULL on failure. */
 struct wp_ledger *wp_cli_ledger_open(const char *prog, const struct wp_ledger_opts *o, int mode);
 
+/* wattprint import --format codecarbon PATH into the ledger o names. Returns
+ * the exit status. */
+int wp_import_codecarbon(const struct wp_ledger_opts *o, const char *path);
+
 /* Parses a --since value: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z] (UTC), or a span
  * back from now such as 90m, 24h, 7d. Returns 0 and *out (epoch s), or -1. */
 int wp_cli_parse_since(const char *text, double *out);

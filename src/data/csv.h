@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define WP_CSV_MAX_FIELDS 32
+#define WP_CSV_MAX_FIELDS 64
 #define WP_CSV_MAX_LINE   4096
 
 struct wp_csv {

@@ -431,3 +431,9 @@ int wp_ledger_end_batch(struct wp_ledger *l)
     char err[256];
     return wp_ledger_exec(l, "COMMIT", err, sizeof err);
 }
+
+void wp_ledger_abort_batch(struct wp_ledger *l)
+{
+    char err[256];
+    (void)wp_ledger_exec(l, "ROLLBACK", err, sizeof err);
+}

@@ -50,9 +50,10 @@ struct wp_ledger_row {
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
 
-/* Transactions around many inserts. */
+/* Transactions around many inserts; abort undoes every insert since begin. */
 int wp_ledger_begin_batch(struct wp_ledger *l);
 int wp_ledger_end_batch(struct wp_ledger *l);
+void wp_ledger_abort_batch(struct wp_ledger *l);
 
 struct wp_query {
     const char *project, *experiment, *job;

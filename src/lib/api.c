@@ -5,6 +5,7 @@
 
 #include "../account/assume.h"
 #include "../ledger/recorder.h"
+#include "../interop/codecarbon.h"
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../util/util.h"
@@ -264,6 +265,7 @@ int wattprint_start(wattprint_meter *m)
     if (!getcwd(m->run.cwd, sizeof m->run.cwd))
         m->run.cwd[0] = '\0';
     gethostname(m->run.host, sizeof m->run.host);
+    wp_machine_probe(&m->run.machine);
     snprintf(m->run.user, sizeof m->run.user, "%s", getenv("USER") ? getenv("USER") : "");
     m->run.status = WP_RUN_RUNNING;
     m->run.start_wall_s = wp_wall_s();
@@ -576,4 +578,37 @@ const char *wattprint_strerror(int code)
 const char *wattprint_version(void)
 {
     return WP_VERSION;
+}
+
+int wattprint_codecarbon_csv(const char *run_json, const char *header, char **csv)
+{
+    static _Thread_local struct wp_csv hdr;
+    const char *cols[WP_CSV_MAX_FIELDS];
+    struct wp_buf b = {0};
+    json_error_t je;
+    json_t *run;
+    int n = WP_CC_COLUMNS;
+
+    if (!run_json || !csv)
+        return fail(WATTPRINT_EINVAL, "no run JSON, or no place for the CSV");
+    if (!(run = json_loads(run_json, 0, &je)) || !json_is_object(run)) {
+        json_decref(run);
+        return fail(WATTPRINT_EINVAL, "run_json: not a JSON object (%s)", je.text);
+    }
+    if (header && *header) {
+        wp_csv_init(&hdr, header, strlen(header));
+        if (wp_csv_next(&hdr) != 1 || !wp_cc_header_matches(&hdr)) {
+            json_decref(run);
+            return fail(WATTPRINT_EINVAL, "header: not CodeCarbon 3.x's %d columns", WP_CC_COLUMNS);
+        }
+        for (n = 0; n < hdr.nfields; n++)
+            cols[n] = hdr.field[n];
+    } else {
+        wp_cc_header(&b);
+        memcpy(cols, wp_cc_columns, sizeof wp_cc_columns);
+    }
+    wp_cc_row(&b, run, cols, n);
+    json_decref(run);
+    *csv = wp_buf_take(&b, NULL);
+    return *csv ? WATTPRINT_OK : fail(WATTPRINT_ENOMEM, "out of memory");
 }

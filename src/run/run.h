@@ -9,6 +9,7 @@
 #include "../account/cloud.h"
 #include "../meter/meter.h"
 #include "../work/progress.h"
+#include "machine.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ struct wp_run {
     struct wp_carbon carbon;      /* filled by wp_run_account */
     struct wp_work work;          /* the work the program reported, if any */
     struct wp_cloud_info cloud;   /* where detection ran: what it found */
+    struct wp_machine machine;    /* the hardware it ran on */
     int n_settings;               /* "interval 0.5 from ~/.config/wattprint/config" */
     const char (*settings)[WP_SETTING_LEN];
 };

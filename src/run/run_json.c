@@ -222,6 +222,10 @@ static void identity_json(const struct wp_run *run, json_t *root)
     json_object_set_new(root, "command", cmd);
     json_object_set_new(root, "cwd", text(run->cwd));
     json_object_set_new(root, "host", text(run->host));
+    json_object_set_new(root, "machine",
+                        json_pack("{s:o, s:i, s:f, s:o}", "cpu_model", text(run->machine.cpu_model),
+                                  "cpu_count", run->machine.cpu_count, "ram_total_gib",
+                                  run->machine.ram_gib, "os", text(run->machine.os)));
     json_object_set_new(root, "user", text(run->user));
     json_object_set_new(root, "project", text(run->labels.project));
     json_object_set_new(root, "experiment", text(run->labels.experiment));

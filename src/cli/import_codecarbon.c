@@ -1,0 +1,171 @@
+/* wattprint import --format codecarbon emissions.csv: CodeCarbon's history
+ * as runs in the ledger. Every row is checked first; one bad row and nothing
+ * is imported; the inserts are one transaction. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "ledger_opts.h"
+
+#include "../interop/codecarbon.h"
+#include "../run/run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SAID 20 /* bad rows named before the count */
+
+struct parsed {
+    json_t **runs;
+    size_t n, cap;
+    int bad;
+};
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    size_t cap = 0;
+
+    *len = 0;
+    if (!f)
+        return NULL;
+    if (getdelim(&text, &cap, '\0', f) >= 0)
+        *len = strlen(text);
+    else if (!ferror(f) && (text = strdup("")))
+        *len = 0;
+    fclose(f);
+    return text;
+}
+
+static int keep(struct parsed *p, json_t *run)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        json_t **grown = realloc(p->runs, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        p->runs = grown;
+        p->cap = cap;
+    }
+    p->runs[p->n++] = run;
+    return 0;
+}
+
+/* Every row of text as a run; bad rows said with their line. */
+static int parse_all(const char *path, const char *text, size_t len, struct parsed *p)
+{
+    static struct wp_csv hdr, row;
+    int line = 2;
+
+    wp_csv_init(&hdr, text, len);
+    if (wp_csv_next(&hdr) != 1 || wp_csv_column(&hdr, "timestamp") < 0 ||
+        wp_csv_column(&hdr, "duration") < 0 || wp_csv_column(&hdr, "emissions") < 0) {
+        fprintf(stderr,
+                "wattprint import: %s: not a CodeCarbon emissions.csv (its header has no "
+                "timestamp, duration and emissions columns)\n",
+                path);
+        return -1;
+    }
+    wp_csv_init(&row, hdr.p, (size_t)(hdr.end - hdr.p));
+    for (;;) {
+        const char *at = row.p;
+        char err[256];
+        int rc = wp_csv_next(&row), next = line;
+        json_t *run;
+        for (const char *c = at; c < row.p; c++)
+            next += *c == '\n';
+        if (rc == 0)
+            break;
+        if (rc > 0 && row.nfields == 1 && !row.field[0][0]) { /* a blank line */
+            line = next;
+            continue;
+        }
+        run = rc > 0 ? wp_cc_run_from_row(&hdr, &row, at, (size_t)(row.p - at), err, sizeof err)
+                     : NULL;
+        if (!run && p->bad++ < MAX_SAID)
+            fprintf(stderr, "wattprint import: %s:%d: %s\n", path, line,
+                    rc > 0 ? err : "not a CSV record (too many fields, or too long)");
+        if (run && keep(p, run) != 0) {
+            json_decref(run);
+            fprintf(stderr, "wattprint import: out of memory\n");
+            return -1;
+        }
+        line = next;
+    }
+    return 0;
+}
+
+static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, long *skipped)
+{
+    char err[1024];
+
+    *added = *skipped = 0;
+    if (wp_ledger_begin_batch(l) != 0)
+        return -1;
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *run = p->runs[i];
+        char *text = json_dumps(run, JSON_COMPACT);
+        double start = 0;
+        struct wp_ledger_row row = {
+            .id = wp_json_str(run, "run_id"),
+            .status = "completed",
+            .duration_s = wp_json_num(run, "duration_s"),
+            .project = *wp_json_str(run, "project") ? wp_json_str(run, "project") : NULL,
+            .experiment = *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : NULL,
+            .energy_j = wp_json_num(json_object_get(run, "energy"), "total_j"),
+            .facility_energy_j = wp_json_num(run, "facility_energy_j"),
+            .emissions_g = wp_json_num(json_object_get(run, "carbon"), "emissions_g"),
+        };
+        int rc;
+        wp_cli_parse_since(wp_json_str(run, "start"), &start);
+        row.start_s = start;
+        rc = text ? wp_ledger_insert_row(l, &row, text, err, sizeof err) : -1;
+        free(text);
+        if (rc < 0) {
+            fprintf(stderr, "wattprint import: %s (nothing was imported)\n",
+                    text ? err : "out of memory");
+            wp_ledger_abort_batch(l);
+            return -1;
+        }
+        *(rc == 0 ? added : skipped) += 1;
+    }
+    return wp_ledger_end_batch(l);
+}
+
+int wp_import_codecarbon(const struct wp_ledger_opts *o, const char *path)
+{
+    struct parsed p = {0};
+    struct wp_ledger *l;
+    size_t len;
+    char *text = read_file(path, &len);
+    long added, skipped;
+    int rc = 1;
+
+    if (!text) {
+        fprintf(stderr, "wattprint import: cannot read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (parse_all(path, text, len, &p) != 0) {
+        rc = 1;
+    } else if (p.bad) {
+        fprintf(stderr, "wattprint import: %d bad row%s in %s: nothing was imported\n", p.bad,
+                p.bad == 1 ? "" : "s", path);
+    } else if (!p.bad && p.runs &&
+               (l = wp_cli_ledger_open("wattprint import", o, WP_LEDGER_WRITE))) {
+        if (insert_all(l, &p, &added, &skipped) == 0) {
+            fprintf(stderr, "wattprint import: %ld run%s from CodeCarbon added, %ld already here\n",
+                    added, added == 1 ? "" : "s", skipped);
+            rc = 0;
+        }
+        wp_ledger_close(l);
+    } else if (!p.bad && !p.runs) {
+        fprintf(stderr, "wattprint import: %s holds no rows\n", path);
+        rc = 0;
+    }
+    for (size_t i = 0; i < p.n; i++)
+        json_decref(p.runs[i]);
+    free(p.runs);
+    free(text);
+    return rc;
+}

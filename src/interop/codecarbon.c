@@ -1,0 +1,439 @@
+/* CodeCarbon's emissions.csv, written and read. */
+#define _GNU_SOURCE
+#include "codecarbon.h"
+
+#include "../run/run.h"
+#include "../util/util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define J_PER_KWH 3.6e6
+
+const char *const wp_cc_columns[WP_CC_COLUMNS] = {
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+};
+
+/* One CSV field, quoted when it must be (RFC 4180). */
+static void field(struct wp_buf *b, const char *v)
+{
+    if (!strpbrk(v, ",\"\n\r")) {
+        wp_buf_printf(b, "%s", v);
+        return;
+    }
+    wp_buf_printf(b, "\"");
+    for (; *v; v++)
+        wp_buf_printf(b, *v == '"' ? "\"\"" : "%c", *v);
+    wp_buf_printf(b, "\"");
+}
+
+/* A float as CodeCarbon's pandas writes one: always with a point ("0.0"). */
+static void real(char *out, size_t cap, double v)
+{
+    if (!isfinite(v))
+        v = 0.0;
+    for (int digits = 15; digits <= 17; digits++) /* the shortest that reads back exactly */
+        if (snprintf(out, cap, "%.*g", digits, v) > 0 && strtod(out, NULL) == v)
+            break;
+    if (!strpbrk(out, ".e"))
+        strncat(out, ".0", cap - strlen(out) - 1);
+}
+
+/* FNV-1a, for ids that must be the same each time from the same text. */
+static uint64_t fnv(const char *s, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A UUID (version 8: custom) from text, stable across runs and machines. */
+static void uuid_of(const char *s, size_t n, char out[37])
+{
+    uint64_t a = fnv(s, n, 0xcbf29ce484222325ULL), b = fnv(s, n, a ^ 0x9e3779b97f4a7c15ULL);
+
+    snprintf(out, 37, "%08x-%04x-8%03x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+             (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+             (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+static bool is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++)
+        if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+            return false;
+    return true;
+}
+
+void wp_cc_experiment_id(const char *name, char out[37])
+{
+    if (!name || !*name)
+        snprintf(out, 37, "%s", WP_CC_DEFAULT_EXPERIMENT);
+    else if (is_uuid(name))
+        snprintf(out, 37, "%s", name);
+    else {
+        char key[512];
+        int n = snprintf(key, sizeof key, "wattprint experiment %s", name);
+        uuid_of(key, n < (int)sizeof key ? (size_t)n : sizeof key - 1, out);
+    }
+}
+
+void wp_cc_header(struct wp_buf *b)
+{
+    for (int i = 0; i < WP_CC_COLUMNS; i++)
+        wp_buf_printf(b, "%s%s", wp_cc_columns[i], i + 1 < WP_CC_COLUMNS ? "," : "\n");
+}
+
+bool wp_cc_header_matches(const struct wp_csv *hdr)
+{
+    if (hdr->nfields != WP_CC_COLUMNS)
+        return false;
+    for (int i = 0; i < WP_CC_COLUMNS; i++)
+        if (wp_csv_column(hdr, wp_cc_columns[i]) < 0)
+            return false;
+    return true;
+}
+
+/* A run's 38 values, in wp_cc_columns' order. */
+struct cc_row {
+    char v[WP_CC_COLUMNS][192];
+};
+
+static int col_index(const char *name)
+{
+    for (int i = 0; i < WP_CC_COLUMNS; i++)
+        if (strcmp(wp_cc_columns[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void set_text(struct cc_row *r, const char *col, const char *v)
+{
+    snprintf(r->v[col_index(col)], sizeof r->v[0], "%s", v ? v : "");
+}
+
+static void set_real(struct cc_row *r, const char *col, double v)
+{
+    real(r->v[col_index(col)], sizeof r->v[0], v);
+}
+
+/* The energies and powers: CodeCarbon's components include PUE and add up
+ * to energy_consumed; its powers are the hardware's, without PUE. */
+static void fill_numbers(json_t *run, struct cc_row *r)
+{
+    json_t *e = json_object_get(run, "energy"), *m = json_object_get(run, "machine");
+    double d = wp_json_num(run, "duration_s"), pue = wp_json_num(run, "pue");
+    double kg = wp_json_num(json_object_get(run, "carbon"), "emissions_g") / 1000.0;
+    double cpu = wp_json_num(e, "cpu_j"), gpu = wp_json_num(e, "gpu_j"),
+           ram = wp_json_num(e, "dram_j");
+
+    if (!(pue > 0))
+        pue = 1.0;
+    set_real(r, "duration", d);
+    set_real(r, "emissions", kg);
+    set_real(r, "emissions_rate", d > 0 ? kg / d : 0);
+    set_real(r, "cpu_power", d > 0 ? cpu / d : 0);
+    set_real(r, "gpu_power", d > 0 ? gpu / d : 0);
+    set_real(r, "ram_power", d > 0 ? ram / d : 0);
+    set_real(r, "cpu_energy", cpu * pue / J_PER_KWH);
+    set_real(r, "gpu_energy", gpu * pue / J_PER_KWH);
+    set_real(r, "ram_energy", ram * pue / J_PER_KWH);
+    set_real(r, "energy_consumed", (cpu + gpu + ram) * pue / J_PER_KWH);
+    set_real(r, "water_consumed", 0);
+    set_real(r, "ram_total_size", wp_json_num(m, "ram_total_gib"));
+    set_real(r, "cpu_utilization_percent", 0);
+    set_real(r, "gpu_utilization_percent", 0);
+    set_real(r, "ram_utilization_percent", 0);
+    set_real(r, "ram_used_gb", 0);
+    set_real(r, "pue", pue);
+    set_real(r, "wue", 0);
+    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%d", (int)wp_json_num(m, "cpu_count"));
+}
+
+/* GPUs counted in the run (a share's whole is not a second GPU). */
+static int gpus_of(json_t *run, char *model, size_t cap)
+{
+    size_t k;
+    json_t *ch;
+    int n = 0;
+
+    json_array_foreach(json_object_get(run, "channels"), k, ch)
+    {
+        if (strcmp(wp_json_str(ch, "component"), "gpu") == 0 &&
+            json_is_true(json_object_get(ch, "counted"))) {
+            n++;
+            snprintf(model, cap, "%s", wp_json_str(ch, "name"));
+        }
+    }
+    return n;
+}
+
+static bool attributed(json_t *run)
+{
+    size_t k;
+    json_t *ch;
+
+    json_array_foreach(json_object_get(run, "channels"), k,
+                       ch) if (*wp_json_str(ch, "share_of")) return true;
+    return false;
+}
+
+static void fill_texts(json_t *run, struct cc_row *r)
+{
+    json_t *c = json_object_get(run, "carbon"), *m = json_object_get(run, "machine");
+    const char *region = wp_json_str(c, "region"), *colon = strchr(region, ':');
+    const char *end =
+        *wp_json_str(run, "end") ? wp_json_str(run, "end") : wp_json_str(run, "start");
+    char id[37], gpu_model[64] = "";
+    bool assumed = json_is_true(json_object_get(c, "assumed"));
+
+    snprintf(r->v[col_index("timestamp")], sizeof r->v[0], "%.19s",
+             end); /* no zone, as CodeCarbon */
+    set_text(r, "project_name",
+             *wp_json_str(run, "project") ? wp_json_str(run, "project") : "wattprint");
+    set_text(r, "run_id", wp_json_str(run, "run_id"));
+    wp_cc_experiment_id(wp_json_str(run, "experiment"), id);
+    set_text(r, "experiment_id", id);
+    set_text(r, "country_name", colon || assumed ? "" : wp_json_str(c, "region_name"));
+    set_text(r, "country_iso_code", colon || assumed ? "" : region);
+    if (colon) {
+        snprintf(r->v[col_index("cloud_provider")], sizeof r->v[0], "%.*s", (int)(colon - region),
+                 region);
+        set_text(r, "cloud_region", colon + 1);
+        set_text(r, "region", colon + 1);
+    }
+    set_text(r, "os", wp_json_str(m, "os"));
+    set_text(r, "codecarbon_version", "");
+    set_text(r, "cpu_model", wp_json_str(m, "cpu_model"));
+    snprintf(r->v[col_index("gpu_count")], sizeof r->v[0], "%d",
+             gpus_of(run, gpu_model, sizeof gpu_model));
+    set_text(r, "gpu_model", gpu_model);
+    set_text(r, "tracking_mode", attributed(run) ? "process" : "machine");
+    set_text(r, "on_cloud", colon ? "Y" : "N");
+}
+
+void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
+{
+    struct cc_row *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return;
+    fill_numbers(run, r);
+    fill_texts(run, r);
+    for (int i = 0; i < n; i++) {
+        int k = col_index(cols[i]);
+        field(b, k >= 0 ? r->v[k] : "");
+        wp_buf_printf(b, i + 1 < n ? "," : "\n");
+    }
+    free(r);
+}
+
+/* A number under column name: 0 where empty (when optional). Returns 0, or
+ * -1 with the reason when it is required and missing, or not a number. */
+static int num(const struct wp_csv *h, const struct wp_csv *r, const char *name, bool required,
+               double *out, char *err, size_t cap)
+{
+    const char *s = wp_csv_get(h, r, name);
+
+    *out = 0;
+    if (!*s) {
+        if (required)
+            snprintf(err, cap, "no %s", name);
+        return required ? -1 : 0;
+    }
+    if (wp_parse_double(s, out) != 0 || !isfinite(*out) || *out < 0) {
+        snprintf(err, cap, "%s '%.40s' is not a number of 0 or more", name, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* CodeCarbon's timestamp (local time of its machine, no zone: read as UTC). */
+static int parse_time(const char *s, double *out)
+{
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+
+    if (!end)
+        end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!end)
+        return -1;
+    *out = (double)timegm(&tm);
+    return 0;
+}
+
+/* The components back to IT energy (CodeCarbon's include PUE). */
+static json_t *channels_of(const double kwh[3], double pue, double d, const char *version)
+{
+    static const char *const comp[3] = {"cpu", "gpu", "dram"};
+    static const char *const method[3] = {"estimated", "measured", "estimated"};
+    json_t *arr = json_array();
+    char detail[160];
+
+    for (int i = 0; i < 3; i++) {
+        double j = kwh[i] * J_PER_KWH / pue;
+        if (!(kwh[i] > 0))
+            continue;
+        snprintf(detail, sizeof detail, "imported from CodeCarbon%s%s: %.6g kWh with PUE %.3g",
+                 *version ? " " : "", version, kwh[i], pue);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}",
+                                             "sensor", "codecarbon", "component", comp[i], "device",
+                                             comp[i], "energy_j", j, "mean_power_w",
+                                             d > 0 ? j / d : 0.0, "method", method[i], "counted", 1,
+                                             "wraps", 0, "lost", 0, "detail", detail));
+    }
+    return arr;
+}
+
+struct cc_in {
+    double end_s, d, kg, kwh[3], total_kwh, pue;
+};
+
+/* The numbers of a row, checked. Returns 0 or -1 with err. */
+static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct cc_in *in, char *err,
+                        size_t cap)
+{
+    if (parse_time(wp_csv_get(h, r, "timestamp"), &in->end_s) != 0) {
+        snprintf(err, cap, "timestamp '%.40s' is not YYYY-MM-DDTHH:MM:SS",
+                 wp_csv_get(h, r, "timestamp"));
+        return -1;
+    }
+    if (num(h, r, "duration", true, &in->d, err, cap) ||
+        num(h, r, "emissions", true, &in->kg, err, cap) ||
+        num(h, r, "cpu_energy", false, &in->kwh[0], err, cap) ||
+        num(h, r, "gpu_energy", false, &in->kwh[1], err, cap) ||
+        num(h, r, "ram_energy", false, &in->kwh[2], err, cap) ||
+        num(h, r, "energy_consumed", false, &in->total_kwh, err, cap) ||
+        num(h, r, "pue", false, &in->pue, err, cap))
+        return -1;
+    if (!*wp_csv_get(h, r, "energy_consumed"))
+        in->total_kwh = in->kwh[0] + in->kwh[1] + in->kwh[2];
+    if (in->pue == 0)
+        in->pue = 1.0; /* before CodeCarbon wrote a pue column, none was applied */
+    if (in->pue < 1.0) {
+        snprintf(err, cap, "pue %.3g is below 1", in->pue);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *machine_of(const struct wp_csv *h, const struct wp_csv *r)
+{
+    double ram = 0, cpus = 0;
+    char scratch[8];
+
+    num(h, r, "ram_total_size", false, &ram, scratch, sizeof scratch);
+    num(h, r, "cpu_count", false, &cpus, scratch, sizeof scratch);
+    return json_pack("{s:s, s:i, s:f, s:s}", "cpu_model", wp_csv_get(h, r, "cpu_model"),
+                     "cpu_count", (int)cpus, "ram_total_gib", ram, "os", wp_csv_get(h, r, "os"));
+}
+
+static json_t *carbon_of(const struct wp_csv *h, const struct wp_csv *r, const struct cc_in *in)
+{
+    const char *iso = wp_csv_get(h, r, "country_iso_code"),
+               *prov = wp_csv_get(h, r, "cloud_provider");
+    char region[96];
+
+    if (*prov && *wp_csv_get(h, r, "cloud_region"))
+        snprintf(region, sizeof region, "%.30s:%.60s", prov, wp_csv_get(h, r, "cloud_region"));
+    else
+        snprintf(region, sizeof region, "%.60s", iso);
+    return json_pack("{s:s, s:s, s:f, s:s, s:f, s:b}", "region", region, "region_name",
+                     *prov ? region : wp_csv_get(h, r, "country_name"), "intensity_g_per_kwh",
+                     in->total_kwh > 0 ? in->kg * 1000.0 / in->total_kwh : 0.0, "intensity_source",
+                     "as CodeCarbon computed it (imported)", "emissions_g", in->kg * 1000.0,
+                     "assumed", 0);
+}
+
+json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const char *line,
+                           size_t line_len, char *err, size_t cap)
+{
+    const char *version = wp_csv_get(h, r, "codecarbon_version"), *id = wp_csv_get(h, r, "run_id");
+    struct cc_in in;
+    char start[32], end[32], run_id[64], imported[96];
+    json_t *run;
+
+    if (read_numbers(h, r, &in, err, cap))
+        return NULL;
+    /* A row without a run id (older CodeCarbon) gets one from its text, so a
+     * second import finds it again. */
+    if (*id && strlen(id) <= 36)
+        snprintf(run_id, sizeof run_id, "%s", id);
+    else
+        uuid_of(line, line_len, run_id);
+    wp_iso8601(in.end_s - in.d, start, sizeof start);
+    wp_iso8601(in.end_s, end, sizeof end);
+    snprintf(imported, sizeof imported, "imported from CodeCarbon%s%.40s", *version ? " " : "",
+             version);
+    run = json_pack("{s:s, s:s, s:n, s:n, s:s, s:s, s:f, s:f, s:[], s:s, s:s, s:s, s:s, s:n, "
+                    "s:{}, s:[], s:f, s:f, s:s, s:f, s:s, s:n, s:n, s:s}",
+                    "run_id", run_id, "status", "completed", "exit_code", "signal", "start", start,
+                    "end", end, "duration_s", in.d, "interval_s", 0.0, "command", "cwd", "", "host",
+                    "", "user", "", "project", wp_csv_get(h, r, "project_name"), "job", "tags",
+                    "settings", "pue", in.pue, "facility_energy_j", in.total_kwh * J_PER_KWH,
+                    "pue_source", imported, "embodied_g", 0.0, "method",
+                    in.kwh[0] > 0 || in.kwh[2] > 0 ? "estimated" : "measured", "work", "cloud",
+                    "imported", imported);
+    if (!run) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(run, "experiment", json_string(wp_csv_get(h, r, "experiment_id")));
+    json_object_set_new(run, "tracking_mode", json_string(wp_csv_get(h, r, "tracking_mode")));
+    json_object_set_new(run, "machine", machine_of(h, r));
+    json_object_set_new(run, "carbon", carbon_of(h, r, &in));
+    json_object_set_new(run, "channels", channels_of(in.kwh, in.pue, in.d, version));
+    json_object_set_new(
+        run, "energy",
+        json_pack("{s:f, s:f, s:f, s:f, s:n}", "total_j", in.total_kwh * J_PER_KWH / in.pue,
+                  "cpu_j", in.kwh[0] * J_PER_KWH / in.pue, "dram_j", in.kwh[2] * J_PER_KWH / in.pue,
+                  "gpu_j", in.kwh[1] * J_PER_KWH / in.pue, "psys_j"));
+    wp_run_json_derive(run);
+    return run;
+}
