@@ -284,7 +284,7 @@ static int num(const struct wp_csv *h, const struct wp_csv *r, const char *name,
     *out = 0;
     if (!*s) {
         if (required)
-            snprintf(err, cap, "no %s", name);
+            snprintf(err, cap, "%s is empty", name);
         return required ? -1 : 0;
     }
     if (wp_parse_double(s, out) != 0 || !isfinite(*out) || *out < 0) {
