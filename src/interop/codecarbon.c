@@ -193,7 +193,7 @@ static void fill_numbers(json_t *run, struct cc_row *r)
     set_real(r, "ram_used_gb", 0);
     set_real(r, "pue", pue);
     set_real(r, "wue", 0);
-    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%d", (int)wp_json_num(m, "cpu_count"));
+    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%.0f", wp_json_num(m, "cpu_count"));
 }
 
 /* GPUs counted in the run (a share's whole is not a second GPU). */
@@ -352,6 +352,10 @@ static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct c
         num(h, r, "energy_consumed", false, &in->total_kwh, err, cap) ||
         num(h, r, "pue", false, &in->pue, err, cap))
         return -1;
+    if (in->d > 3.2e8) { /* ten years: a unit mistake, not a run */
+        snprintf(err, cap, "duration %.3g s is more than ten years", in->d);
+        return -1;
+    }
     if (!*wp_csv_get(h, r, "energy_consumed"))
         in->total_kwh = in->kwh[0] + in->kwh[1] + in->kwh[2];
     if (in->pue == 0)
@@ -370,6 +374,8 @@ static json_t *machine_of(const struct wp_csv *h, const struct wp_csv *r)
 
     num(h, r, "ram_total_size", false, &ram, scratch, sizeof scratch);
     num(h, r, "cpu_count", false, &cpus, scratch, sizeof scratch);
+    if (cpus > 1e7) /* not a count of CPUs: none said */
+        cpus = 0;
     return json_pack("{s:s, s:i, s:f, s:s}", "cpu_model", wp_csv_get(h, r, "cpu_model"),
                      "cpu_count", (int)cpus, "ram_total_gib", ram, "os", wp_csv_get(h, r, "os"));
 }

@@ -109,7 +109,8 @@ void wp_procfs_parse_cpuinfo(const char *text, struct wp_cpuinfo *out)
                     f += wl + 1;
                 }
             } else if (strncmp(line, "cpu cores", 9) == 0 && !out->cores) {
-                if (sscanf(val, "%d", &out->cores) != 1 || out->cores < 0)
+                /* a bound, so that cores x sockets stays an int */
+                if (sscanf(val, "%d", &out->cores) != 1 || out->cores < 0 || out->cores > 65536)
                     out->cores = 0;
             } else if (strncmp(line, "physical id", 11) == 0) {
                 int id, seen = 0;
