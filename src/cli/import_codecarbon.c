@@ -107,24 +107,17 @@ static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, 
         json_t *run = p->runs[i];
         char *text = json_dumps(run, JSON_COMPACT);
         double start = 0;
-        struct wp_ledger_row row = {
-            .id = wp_json_str(run, "run_id"),
-            .status = "completed",
-            .duration_s = wp_json_num(run, "duration_s"),
-            .project = *wp_json_str(run, "project") ? wp_json_str(run, "project") : NULL,
-            .experiment = *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : NULL,
-            .energy_j = wp_json_num(json_object_get(run, "energy"), "total_j"),
-            .facility_energy_j = wp_json_num(run, "facility_energy_j"),
-            .emissions_g = wp_json_num(json_object_get(run, "carbon"), "emissions_g"),
-        };
+        struct wp_ledger_row row;
         int rc;
+        wp_ledger_row_of_json(run, &row);
         wp_cli_parse_since(wp_json_str(run, "start"), &start);
         row.start_s = start;
+        if (!text)
+            snprintf(err, sizeof err, "out of memory");
         rc = text ? wp_ledger_insert_row(l, &row, text, err, sizeof err) : -1;
         free(text);
         if (rc < 0) {
-            fprintf(stderr, "wattprint import: %s (nothing was imported)\n",
-                    text ? err : "out of memory");
+            fprintf(stderr, "wattprint import: %s (nothing was imported)\n", err);
             wp_ledger_abort_batch(l);
             return -1;
         }

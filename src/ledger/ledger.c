@@ -285,7 +285,7 @@ static void reap(struct wp_ledger *l)
 
 static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 
-int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
+int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     double deadline = wp_mono_s() + 30.0;
     unsigned seed = (unsigned)getpid();
@@ -343,6 +343,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         snprintf(err, cap, "out of memory");
         return -1;
     }
+    l->ops = &wp_ledger_sqlite_ops;
     if (wp_ledger_check_file(path, err, cap) != 0) {
         free(l);
         return -1;
@@ -409,7 +410,7 @@ fail : {
 }
 }
 
-void wp_ledger_close(struct wp_ledger *l)
+void wp_sq_close(struct wp_ledger *l)
 {
     if (!l)
         return;
@@ -420,20 +421,36 @@ void wp_ledger_close(struct wp_ledger *l)
     free(l);
 }
 
-int wp_ledger_begin_batch(struct wp_ledger *l)
+int wp_sq_begin_batch(struct wp_ledger *l)
 {
     char err[256];
     return wp_ledger_exec(l, "BEGIN IMMEDIATE", err, sizeof err);
 }
 
-int wp_ledger_end_batch(struct wp_ledger *l)
+int wp_sq_end_batch(struct wp_ledger *l)
 {
     char err[256];
     return wp_ledger_exec(l, "COMMIT", err, sizeof err);
 }
 
-void wp_ledger_abort_batch(struct wp_ledger *l)
+void wp_sq_abort_batch(struct wp_ledger *l)
 {
     char err[256];
     (void)wp_ledger_exec(l, "ROLLBACK", err, sizeof err);
 }
+
+const struct wp_ledger_ops wp_ledger_sqlite_ops = {
+    .name = "sqlite",
+    .close = wp_sq_close,
+    .begin = wp_sq_begin,
+    .checkpoint = wp_sq_checkpoint,
+    .finish = wp_sq_finish,
+    .insert_row = wp_sq_insert_row,
+    .begin_batch = wp_sq_begin_batch,
+    .end_batch = wp_sq_end_batch,
+    .abort_batch = wp_sq_abort_batch,
+    .list = wp_sq_list,
+    .get = wp_sq_get,
+    .summary = wp_sq_summary,
+    .remove = wp_sq_remove,
+};

@@ -18,6 +18,10 @@ const char *wp_ledger_path(const char *path, char *buf, size_t cap);
 
 enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
 
+/* Whether a ledger location is a PostgreSQL URI (postgresql:// or
+ * postgres://, libpq's syntax) rather than a file. */
+bool wp_ledger_is_uri(const char *location);
+
 /* Opens (and with WP_LEDGER_WRITE creates, with its directory) the ledger at
  * path. A file that is not a wattprint ledger, or is corrupt, is refused and
  * never modified. Marks runs of this host whose process is gone as
@@ -49,6 +53,10 @@ struct wp_ledger_row {
  * and wp_ledger_end_batch. */
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
+
+/* The indexed columns of a run object (the ledger's or a run JSON); start_s
+ * is left 0. The strings point into run. */
+void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row);
 
 /* Transactions around many inserts; abort undoes every insert since begin. */
 int wp_ledger_begin_batch(struct wp_ledger *l);

@@ -6,12 +6,65 @@
 
 #include <sqlite3.h>
 
-struct wp_ledger {
-    sqlite3 *db;
-    char path[4096];
-    bool readonly;
-    sqlite3_stmt *st_upsert, *st_insert, *st_tag; /* prepared once: inserts are hot */
+/* A backend: what a ledger command asks of the store (ledger.h's functions,
+ * which dispatch here). */
+struct wp_ledger_ops {
+    const char *name;
+    void (*close)(struct wp_ledger *l);
+    int (*begin)(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+    int (*checkpoint)(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+    int (*finish)(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+    int (*insert_row)(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                      char *err, size_t cap);
+    int (*begin_batch)(struct wp_ledger *l);
+    int (*end_batch)(struct wp_ledger *l);
+    void (*abort_batch)(struct wp_ledger *l);
+    json_t *(*list)(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                    size_t cap);
+    json_t *(*get)(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);
+    json_t *(*summary)(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                       size_t cap);
+    int (*remove)(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
 };
+
+struct wp_ledger {
+    const struct wp_ledger_ops *ops;
+    char path[4096]; /* a file, or a URI with its password left out */
+    bool readonly;
+    sqlite3 *db;                                  /* SQLite */
+    sqlite3_stmt *st_upsert, *st_insert, *st_tag; /* prepared once: inserts are hot */
+    struct wp_pg *pg;                             /* PostgreSQL */
+};
+
+extern const struct wp_ledger_ops wp_ledger_sqlite_ops;
+extern const struct wp_ledger_ops wp_ledger_pg_ops;
+
+/* The columns of a run being recorded, and its JSON text as stored (without
+ * what wp_run_json_derive recomputes; the caller frees it). */
+void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r);
+char *wp_ledger_run_text(const struct wp_run *run);
+
+/* The SQLite backend (ledger.c, record.c, query.c). */
+int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
+void wp_sq_close(struct wp_ledger *l);
+int wp_sq_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+int wp_sq_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+int wp_sq_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
+int wp_sq_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                     char *err, size_t cap);
+int wp_sq_begin_batch(struct wp_ledger *l);
+int wp_sq_end_batch(struct wp_ledger *l);
+void wp_sq_abort_batch(struct wp_ledger *l);
+json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                   size_t cap);
+json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);
+json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                      size_t cap);
+int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
+long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap);
+
+/* The PostgreSQL backend (pg.c): connects to uri. */
+int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);
 
 /* Runs sql; returns 0, or -1 with SQLite's message in err. */
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap);

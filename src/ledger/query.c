@@ -122,8 +122,8 @@ static json_t *rows_to_json(struct wp_ledger *l, sqlite3_stmt *st, bool with_sam
     return arr;
 }
 
-json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
-                       size_t cap)
+json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                   size_t cap)
 {
     struct where w;
     char sql[4096];
@@ -147,7 +147,7 @@ json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_
     return arr;
 }
 
-json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
+json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
 {
     sqlite3_stmt *st;
     json_t *arr, *run = NULL;
@@ -204,8 +204,8 @@ int wp_ledger_check_by(const char *by, char *err, size_t cap)
     return -EINVAL;
 }
 
-json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
-                          size_t cap)
+json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                      size_t cap)
 {
     const char *key_expr, *tag = NULL;
     struct where w;
@@ -274,7 +274,7 @@ json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_q
     return arr;
 }
 
-int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
+int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
 {
     int removed = 0;
 
@@ -310,7 +310,7 @@ rollback:
     return -1;
 }
 
-long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
 {
     static const char copy_rest[] = "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
                                     "INSERT OR IGNORE INTO main.samples SELECT * FROM src.samples;";

@@ -114,7 +114,7 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
 }
 
 /* The columns of a run, from its reading and its account. */
-static void row_of(const struct wp_run *run, struct wp_ledger_row *r)
+void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r)
 {
     const struct wp_reading *rd = &run->reading;
 
@@ -139,7 +139,7 @@ static void row_of(const struct wp_run *run, struct wp_ledger_row *r)
 static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct owner *own,
                      bool samples, char *err, size_t cap);
 
-int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+int wp_sq_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     char started[64] = "", boot[64];
     struct owner own = {(long)getpid(), started, boot};
@@ -149,12 +149,12 @@ int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, si
     return write_run(l, run, &own, false, err, cap);
 }
 
-int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+int wp_sq_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     return write_run(l, run, NULL, false, err, cap);
 }
 
-int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+int wp_sq_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     return write_run(l, run, NULL, true, err, cap);
 }
@@ -203,13 +203,10 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
     return rc == SQLITE_DONE ? 0 : fail(l, err, cap);
 }
 
-static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct owner *own,
-                     bool samples, char *err, size_t cap)
+char *wp_ledger_run_text(const struct wp_run *run)
 {
     json_t *j = wp_run_json(run);
-    struct wp_ledger_row row;
     char *text;
-    int rc;
 
     /* Stored without what wp_run_json_derive recomputes on reading. */
     json_object_del(j, "equivalents");
@@ -217,6 +214,16 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
     json_object_del(j, "assumptions");
     text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
+    return text;
+}
+
+static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct owner *own,
+                     bool samples, char *err, size_t cap)
+{
+    char *text = wp_ledger_run_text(run);
+    struct wp_ledger_row row;
+    int rc;
+
     if (!text) {
         snprintf(err, cap, "out of memory");
         return -1;
@@ -225,7 +232,7 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
         free(text);
         return -1;
     }
-    row_of(run, &row);
+    wp_ledger_row_of_run(run, &row);
     rc = upsert(l, &row, text, UPSERT, own, err, cap);
     if (rc == 0 && samples)
         rc = write_samples(l, run, err, cap);
@@ -236,8 +243,8 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
     return -1;
 }
 
-int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
-                         char *err, size_t cap)
+int wp_sq_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                     char *err, size_t cap)
 {
     return upsert(l, row, run_json, INSERT_ONLY, NULL, err, cap);
 }

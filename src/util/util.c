@@ -123,8 +123,8 @@ double wp_wall_s(void)
 void wp_iso8601(double epoch_s, char *out, size_t cap)
 {
     /* within 1970..9999, where the format and time_t hold it */
-    time_t t = (time_t)floor(epoch_s > 0 ? (epoch_s < 253402300799.0 ? epoch_s : 253402300799.0)
-                                         : 0.0);
+    time_t t =
+        (time_t)floor(epoch_s > 0 ? (epoch_s < 253402300799.0 ? epoch_s : 253402300799.0) : 0.0);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -1,0 +1,161 @@
+/* The ledger's functions, dispatched to the backend its location names: a
+ * file (SQLite) or a postgresql:// URI (PostgreSQL). */
+#define _GNU_SOURCE
+#include "ledger_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool wp_ledger_is_uri(const char *location)
+{
+    return location && (strncmp(location, "postgresql://", 13) == 0 ||
+                        strncmp(location, "postgres://", 11) == 0);
+}
+
+int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
+{
+    return wp_ledger_is_uri(path) ? wp_pg_open(path, mode, out, err, cap)
+                                  : wp_sq_open(path, mode, out, err, cap);
+}
+
+void wp_ledger_close(struct wp_ledger *l)
+{
+    if (l)
+        l->ops->close(l);
+}
+
+int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+{
+    return l->ops->begin(l, run, err, cap);
+}
+
+int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+{
+    return l->ops->checkpoint(l, run, err, cap);
+}
+
+int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+{
+    return l->ops->finish(l, run, err, cap);
+}
+
+int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
+                         char *err, size_t cap)
+{
+    return l->ops->insert_row(l, row, run_json, err, cap);
+}
+
+int wp_ledger_begin_batch(struct wp_ledger *l)
+{
+    return l->ops->begin_batch(l);
+}
+
+int wp_ledger_end_batch(struct wp_ledger *l)
+{
+    return l->ops->end_batch(l);
+}
+
+void wp_ledger_abort_batch(struct wp_ledger *l)
+{
+    l->ops->abort_batch(l);
+}
+
+json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                       size_t cap)
+{
+    return l->ops->list(l, q, with_samples, err, cap);
+}
+
+json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
+{
+    return l->ops->get(l, id, with_samples, err, cap);
+}
+
+json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                          size_t cap)
+{
+    return l->ops->summary(l, by, q, err, cap);
+}
+
+int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
+{
+    return l->ops->remove(l, ids, n, err, cap);
+}
+
+void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
+{
+    json_t *e = json_object_get(run, "energy");
+    const char *project = wp_json_str(run, "project"), *experiment = wp_json_str(run, "experiment"),
+               *job = wp_json_str(run, "job");
+    size_t i;
+    json_t *ch;
+
+    memset(row, 0, sizeof *row);
+    row->id = wp_json_str(run, "run_id");
+    row->status = *wp_json_str(run, "status") ? wp_json_str(run, "status") : "completed";
+    row->duration_s = wp_json_num(run, "duration_s");
+    row->host = wp_json_str(run, "host");
+    row->user = wp_json_str(run, "user");
+    row->project = *project ? project : NULL;
+    row->experiment = *experiment ? experiment : NULL;
+    row->job = *job ? job : NULL;
+    row->energy_j = wp_json_num(e, "total_j");
+    row->facility_energy_j = wp_json_num(run, "facility_energy_j");
+    row->emissions_g = wp_json_num(json_object_get(run, "carbon"), "emissions_g");
+    json_array_foreach(json_object_get(run, "channels"), i, ch) row->n_gpus +=
+        strcmp(wp_json_str(ch, "component"), "gpu") == 0 &&
+        json_is_true(json_object_get(ch, "counted"));
+}
+
+/* "2026-12-01T10:00:00Z" as seconds since the epoch; 0 if it is not that. */
+static double iso_epoch(const char *s)
+{
+    struct tm tm = {0};
+    return strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? (double)timegm(&tm) : 0.0;
+}
+
+/* Another ledger's runs copied one by one (the backends differ, so no
+ * ATTACH): all or nothing, ids kept. */
+static long copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+{
+    struct wp_ledger *src;
+    json_t *runs, *run;
+    long added = 0;
+    size_t i;
+
+    if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
+        return -1;
+    runs = wp_ledger_list(src, NULL, false, err, cap);
+    wp_ledger_close(src);
+    if (!runs || wp_ledger_begin_batch(l) != 0) {
+        json_decref(runs);
+        return -1;
+    }
+    json_array_foreach(runs, i, run)
+    {
+        struct wp_ledger_row row;
+        char *text = json_dumps(run, JSON_COMPACT);
+        int rc;
+        wp_ledger_row_of_json(run, &row);
+        row.start_s = iso_epoch(wp_json_str(run, "start"));
+        rc = text ? wp_ledger_insert_row(l, &row, text, err, cap) : -1;
+        free(text);
+        if (rc < 0) {
+            wp_ledger_abort_batch(l);
+            json_decref(runs);
+            return -1;
+        }
+        *(rc == 0 ? &added : skipped) += 1;
+    }
+    json_decref(runs);
+    return wp_ledger_end_batch(l) == 0 ? added : -1;
+}
+
+long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+{
+    *skipped = 0;
+    if (l->ops == &wp_ledger_sqlite_ops && !wp_ledger_is_uri(other))
+        return wp_sq_import(l, other, skipped, err, cap);
+    return copy_runs(l, other, skipped, err, cap);
+}

@@ -1,0 +1,523 @@
+/* The PostgreSQL backend: a team's or a cluster's one ledger. libpq is loaded
+ * with dlopen on the first PostgreSQL ledger, so commands on a SQLite ledger
+ * never pay for it; the location is libpq's URI, and credentials come from
+ * libpq's own means (PGPASSWORD, ~/.pgpass, PGSERVICE). */
+#define _GNU_SOURCE
+#include "ledger_int.h"
+
+#include "../util/dl.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libpq's C ABI, the few calls used (libpq-fe.h). */
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+enum { PG_CONNECTION_OK = 0, PGRES_COMMAND_OK = 1, PGRES_TUPLES_OK = 2 };
+
+static struct {
+    PGconn *(*connectdb)(const char *conninfo);
+    int (*status)(const PGconn *c);
+    char *(*error_message)(const PGconn *c);
+    void (*finish)(PGconn *c);
+    PGresult *(*exec)(PGconn *c, const char *command);
+    PGresult *(*exec_params)(PGconn *c, const char *command, int n, const unsigned *types,
+                             const char *const *values, const int *lengths, const int *formats,
+                             int result_format);
+    int (*result_status)(const PGresult *r);
+    char *(*result_error)(const PGresult *r);
+    int (*ntuples)(const PGresult *r);
+    char *(*getvalue)(const PGresult *r, int row, int col);
+    int (*getisnull)(const PGresult *r, int row, int col);
+    char *(*cmd_tuples)(PGresult *r);
+    void (*clear)(PGresult *r);
+} pq;
+
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static void *pq_lib;
+static char pq_err[512];
+
+static void load_pq(void)
+{
+    const struct wp_dl_sym syms[] = {
+        {(void **)&pq.connectdb, "PQconnectdb"},
+        {(void **)&pq.status, "PQstatus"},
+        {(void **)&pq.error_message, "PQerrorMessage"},
+        {(void **)&pq.finish, "PQfinish"},
+        {(void **)&pq.exec, "PQexec"},
+        {(void **)&pq.exec_params, "PQexecParams"},
+        {(void **)&pq.result_status, "PQresultStatus"},
+        {(void **)&pq.result_error, "PQresultErrorMessage"},
+        {(void **)&pq.ntuples, "PQntuples"},
+        {(void **)&pq.getvalue, "PQgetvalue"},
+        {(void **)&pq.getisnull, "PQgetisnull"},
+        {(void **)&pq.cmd_tuples, "PQcmdTuples"},
+        {(void **)&pq.clear, "PQclear"},
+    };
+    pq_lib = wp_dl_load("WATTPRINT_LIBPQ", "libpq.so.5", syms, sizeof syms / sizeof *syms,
+                        "libpq (apt-get install libpq5)", pq_err, sizeof pq_err);
+}
+
+struct wp_pg {
+    PGconn *c;
+    pthread_mutex_t mu; /* the recorder checkpoints from its own thread */
+};
+
+/* One statement with text parameters. Returns the result (PQclear it) or
+ * NULL with the server's message in err. */
+static PGresult *run(struct wp_ledger *l, const char *sql, int n, const char *const *v, char *err,
+                     size_t cap)
+{
+    PGresult *r;
+    int st;
+
+    pthread_mutex_lock(&l->pg->mu);
+    /* without parameters, the simple protocol: several statements at once */
+    r = n ? pq.exec_params(l->pg->c, sql, n, NULL, v, NULL, NULL, 0) : pq.exec(l->pg->c, sql);
+    pthread_mutex_unlock(&l->pg->mu);
+    st = r ? pq.result_status(r) : -1;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    snprintf(err, cap, "PostgreSQL: %s", r ? pq.result_error(r) : pq.error_message(l->pg->c));
+    err[strcspn(err, "\n")] = '\0';
+    if (r)
+        pq.clear(r);
+    return NULL;
+}
+
+static int exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
+{
+    PGresult *r = run(l, sql, 0, NULL, err, cap);
+    if (!r)
+        return -1;
+    pq.clear(r);
+    return 0;
+}
+
+/* One schema for every node; created once under an advisory lock, as many
+ * nodes may open a new ledger at the same moment. */
+static const char schema[] =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(8231946);"
+    "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS runs ("
+    " id TEXT PRIMARY KEY, status TEXT NOT NULL, start_s DOUBLE PRECISION NOT NULL,"
+    " end_s DOUBLE PRECISION, duration_s DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " host TEXT NOT NULL DEFAULT '', \"user\" TEXT NOT NULL DEFAULT '', project TEXT,"
+    " experiment TEXT, job TEXT, energy_j DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " facility_energy_j DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " emissions_g DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " device_hours DOUBLE PRECISION NOT NULL DEFAULT 0, pid BIGINT, proc_start TEXT,"
+    " boot_id TEXT, checkpoint_s DOUBLE PRECISION, result TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS runs_start ON runs(start_s);"
+    "CREATE INDEX IF NOT EXISTS runs_project ON runs(project);"
+    "CREATE INDEX IF NOT EXISTS runs_experiment ON runs(experiment);"
+    "CREATE INDEX IF NOT EXISTS runs_job ON runs(job);"
+    "CREATE TABLE IF NOT EXISTS tags ("
+    " run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (run_id, key));"
+    "INSERT INTO wattprint_schema SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM wattprint_schema);"
+    "COMMIT;";
+
+/* The URI without its password, for messages and l->path. */
+static void redact(const char *uri, char *out, size_t cap)
+{
+    const char *scheme = strstr(uri, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+
+    if (colon)
+        snprintf(out, cap, "%.*s:***%s", (int)(colon - uri), uri, at);
+    else
+        snprintf(out, cap, "%s", uri);
+}
+
+static void pg_close(struct wp_ledger *l)
+{
+    if (l->pg) {
+        if (l->pg->c)
+            pq.finish(l->pg->c);
+        pthread_mutex_destroy(&l->pg->mu);
+        free(l->pg);
+    }
+    free(l);
+}
+
+int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap)
+{
+    struct wp_ledger *l;
+
+    pthread_once(&pq_once, load_pq);
+    if (!pq_lib) {
+        snprintf(err, cap, "a PostgreSQL ledger needs %s", pq_err);
+        return -1;
+    }
+    l = calloc(1, sizeof *l);
+    if (!l || !(l->pg = calloc(1, sizeof *l->pg))) {
+        free(l);
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    l->ops = &wp_ledger_pg_ops;
+    l->readonly = mode == WP_LEDGER_READ;
+    pthread_mutex_init(&l->pg->mu, NULL);
+    redact(uri, l->path, sizeof l->path);
+    l->pg->c = pq.connectdb(uri);
+    if (!l->pg->c || pq.status(l->pg->c) != PG_CONNECTION_OK) {
+        snprintf(err, cap, "cannot reach the PostgreSQL ledger %s: %s", l->path,
+                 l->pg->c ? pq.error_message(l->pg->c) : "out of memory");
+        err[strcspn(err, "\n")] = '\0';
+        pg_close(l);
+        return -1;
+    }
+    /* libpq prints the server's notices on stderr ("already exists, skipping") */
+    if (exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
+        exec(l, mode == WP_LEDGER_READ ? "SELECT version FROM wattprint_schema" : schema, err,
+             cap) != 0) {
+        if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
+            snprintf(err, cap,
+                     "no ledger at %s yet (runs are recorded there by wattprint run; name another "
+                     "ledger or set WATTPRINT_LEDGER)",
+                     l->path);
+        pg_close(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+/* Numbers as text for libpq's text parameters. */
+struct num {
+    char b[40];
+};
+
+static const char *num(struct num *n, double v)
+{
+    snprintf(n->b, sizeof n->b, "%.17g", v);
+    return n->b;
+}
+
+static const char sql_columns[] =
+    "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, \"user\", project,"
+    " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid, proc_start,"
+    " boot_id, checkpoint_s, result) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
+    "$15,$16,$17,$18,$19) ON CONFLICT (id) DO ";
+static const char sql_update[] =
+    "UPDATE SET status = excluded.status, end_s = excluded.end_s, duration_s = "
+    "excluded.duration_s, energy_j = excluded.energy_j, facility_energy_j = "
+    "excluded.facility_energy_j, emissions_g = excluded.emissions_g, device_hours = "
+    "excluded.device_hours, checkpoint_s = excluded.checkpoint_s, result = excluded.result";
+
+/* Writes a run's row (and, when new, its tags). Returns 0 written, 1
+ * skipped (insert only, the id exists), -1 with err. */
+static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
+                     bool update, long pid, char *err, size_t cap)
+{
+    struct num n[8];
+    char sql[1024], pidtext[24], started[64] = "", boot[64] = "";
+    const char *v[19];
+    PGresult *res;
+    bool added;
+
+    if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
+        snprintf(err, cap, "a run without a valid run_id or status");
+        return -1;
+    }
+    if (pid) {
+        snprintf(pidtext, sizeof pidtext, "%ld", pid);
+        wp_ledger_proc_start(pid, started, sizeof started);
+        wp_ledger_boot_id(boot, sizeof boot);
+    }
+    v[0] = r->id, v[1] = r->status, v[2] = num(&n[0], r->start_s);
+    v[3] = strcmp(r->status, "running") ? num(&n[1], r->start_s + r->duration_s) : NULL;
+    v[4] = num(&n[2], r->duration_s), v[5] = r->host ? r->host : "", v[6] = r->user ? r->user : "";
+    v[7] = r->project, v[8] = r->experiment, v[9] = r->job;
+    v[10] = num(&n[3], r->energy_j), v[11] = num(&n[4], r->facility_energy_j);
+    v[12] = num(&n[5], r->emissions_g);
+    v[13] = num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
+    v[14] = pid ? pidtext : NULL, v[15] = pid ? started : NULL, v[16] = pid ? boot : NULL;
+    v[17] = num(&n[7], r->start_s + r->duration_s), v[18] = text;
+    snprintf(sql, sizeof sql, "%s%s", sql_columns, update ? sql_update : "NOTHING");
+    if (!(res = run(l, sql, 19, v, err, cap)))
+        return -1;
+    added = strcmp(pq.cmd_tuples(res), "0") != 0;
+    pq.clear(res);
+    if (!added)
+        return update ? 0 : 1;
+    for (int i = 0; r->labels && i < r->labels->n_tags && (pid || !update); i++) {
+        const char *t[3] = {r->id, r->labels->tags[i].key, r->labels->tags[i].value};
+        if (!(res = run(l,
+                        "INSERT INTO tags (run_id, key, value) VALUES ($1,$2,$3) "
+                        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                        3, t, err, cap)))
+            return -1;
+        pq.clear(res);
+    }
+    return 0;
+}
+
+static int record(struct wp_ledger *l, const struct wp_run *run, long pid, char *err, size_t cap)
+{
+    struct wp_ledger_row row;
+    char *text = wp_ledger_run_text(run);
+    int rc;
+
+    if (!text) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    wp_ledger_row_of_run(run, &row);
+    rc = write_row(l, &row, text, true, pid, err, cap);
+    free(text);
+    return rc;
+}
+
+static int pg_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+{
+    return record(l, run, (long)getpid(), err, cap);
+}
+
+static int pg_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
+{
+    return record(l, run, 0, err, cap);
+}
+
+static int pg_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *text,
+                         char *err, size_t cap)
+{
+    return write_row(l, row, text, false, 0, err, cap);
+}
+
+static int pg_begin_batch(struct wp_ledger *l)
+{
+    char err[256];
+    return exec(l, "BEGIN", err, sizeof err);
+}
+
+static int pg_end_batch(struct wp_ledger *l)
+{
+    char err[256];
+    return exec(l, "COMMIT", err, sizeof err);
+}
+
+static void pg_abort_batch(struct wp_ledger *l)
+{
+    char err[256];
+    (void)exec(l, "ROLLBACK", err, sizeof err);
+}
+
+/* A query's filters as a WHERE clause with $n parameters, after `first`
+ * parameters the caller binds itself. */
+struct filter {
+    char sql[2048];
+    const char *v[12 + 2 * WP_MAX_TAGS];
+    int n;
+    struct num since;
+};
+
+/* Appends a clause, its '?' numbered as the parameters that follow f->n. */
+static void where(struct filter *f, const char *clause)
+{
+    size_t o = strlen(f->sql);
+    int k = f->n;
+
+    o += (size_t)snprintf(f->sql + o, sizeof f->sql - o, "%s", o ? " AND " : " WHERE ");
+    for (const char *c = clause; *c && o < sizeof f->sql - 8; c++)
+        if (*c == '?')
+            o += (size_t)snprintf(f->sql + o, sizeof f->sql - o, "$%d", ++k);
+        else
+            f->sql[o++] = *c, f->sql[o] = '\0';
+}
+
+static void build_filter(const struct wp_query *q, struct filter *f, int first)
+{
+    memset(f, 0, sizeof *f);
+    f->n = first;
+    if (!q)
+        return;
+    if (q->project)
+        where(f, "r.project = ?"), f->v[f->n++] = q->project;
+    if (q->experiment)
+        where(f, "r.experiment = ?"), f->v[f->n++] = q->experiment;
+    if (q->job)
+        where(f, "r.job = ?"), f->v[f->n++] = q->job;
+    for (int i = 0; i < q->n_tags; i++) {
+        where(f, "EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND "
+                 "t.value = ?)");
+        f->v[f->n++] = q->tags[i].key;
+        f->v[f->n++] = q->tags[i].value;
+    }
+    if (q->since_s > 0)
+        where(f, "r.start_s >= ?"), f->v[f->n++] = num(&f->since, q->since_s);
+}
+
+static json_t *runs_of(PGresult *res)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; arr && i < pq.ntuples(res); i++) {
+        json_error_t je;
+        json_t *run = json_loads(pq.getvalue(res, i, 0), 0, &je);
+        if (!run)
+            continue;
+        wp_run_json_derive(run);
+        json_array_append_new(arr, run);
+    }
+    pq.clear(res);
+    return arr;
+}
+
+static json_t *pg_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
+                       size_t cap)
+{
+    struct filter f;
+    struct num lim;
+    char sql[4096];
+    PGresult *res;
+
+    (void)with_samples; /* samples are kept by the SQLite backend only */
+    build_filter(q, &f, 0);
+    snprintf(sql, sizeof sql, "SELECT r.result FROM runs r%s ORDER BY r.start_s DESC, r.id DESC",
+             f.sql);
+    if (q && q->limit > 0) {
+        snprintf(lim.b, sizeof lim.b, "%ld", q->limit);
+        f.v[f.n++] = lim.b;
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT $%d", f.n);
+    }
+    res = run(l, sql, f.n, f.v, err, cap);
+    return res ? runs_of(res) : NULL;
+}
+
+static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
+{
+    struct wp_query last = {.limit = 1};
+    char prefix[64];
+    const char *v[1] = {prefix};
+    json_t *arr, *one = NULL;
+    PGresult *res;
+
+    if (strcmp(id, "last") == 0) {
+        arr = pg_list(l, &last, with_samples, err, cap);
+    } else if (strlen(id) < 4 || strlen(id) > 36 || strspn(id, "0123456789abcdef-") != strlen(id)) {
+        snprintf(err, cap, "'%s' is not a run id (give at least 4 of its characters, or 'last')",
+                 id);
+        return NULL;
+    } else {
+        snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
+        res =
+            run(l, "SELECT result FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 2", 1, v, err, cap);
+        arr = res ? runs_of(res) : NULL;
+        if (arr && json_array_size(arr) > 1) {
+            snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    if (arr && json_array_size(arr) == 0)
+        snprintf(err, cap, "no run '%s' in %s", id, l->path);
+    else if (arr)
+        one = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return one;
+}
+
+static json_t *pg_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
+                          size_t cap)
+{
+    const char *key = NULL;
+    struct filter f;
+    char sql[4096], expr[128];
+    double tot[6] = {0};
+    PGresult *res;
+    json_t *arr;
+
+    if (strncmp(by, "tag:", 4) == 0 && by[4]) {
+        snprintf(expr, sizeof expr,
+                 "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND "
+                 "t.key = $1)");
+        key = expr;
+    } else if (strcmp(by, "day") == 0) {
+        key = "to_char(to_timestamp(r.start_s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+    } else if (!strcmp(by, "project") || !strcmp(by, "experiment") || !strcmp(by, "host") ||
+               !strcmp(by, "job")) {
+        snprintf(expr, sizeof expr, "r.%s", by);
+        key = expr;
+    } else {
+        wp_ledger_check_by(by, err, cap);
+        return NULL;
+    }
+    build_filter(q, &f, by[3] == ':' ? 1 : 0);
+    if (by[3] == ':')
+        f.v[0] = by + 4;
+    /* NULL keys (runs filed under nothing) sort first, as SQLite sorts them */
+    snprintf(sql, sizeof sql,
+             "SELECT %s AS k, count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"
+             " sum(r.facility_energy_j), sum(r.emissions_g) FROM runs r%s GROUP BY k"
+             " ORDER BY k NULLS FIRST",
+             key, f.sql);
+    if (!(res = run(l, sql, f.n, f.v, err, cap)))
+        return NULL;
+    arr = json_array();
+    for (int i = 0; i < pq.ntuples(res); i++) {
+        double v[6];
+        for (int c = 0; c < 6; c++)
+            tot[c] += v[c] = atof(pq.getvalue(res, i, c + 1));
+        json_array_append_new(
+            arr,
+            json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
+                      pq.getisnull(res, i, 0) ? json_null() : json_string(pq.getvalue(res, i, 0)),
+                      "runs", (json_int_t)v[0], "duration_s", v[1], "device_hours", v[2],
+                      "energy_j", v[3], "facility_energy_j", v[4], "emissions_g", v[5]));
+    }
+    pq.clear(res);
+    json_array_append_new(arr, json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total",
+                                         1, "runs", (json_int_t)tot[0], "duration_s", tot[1],
+                                         "device_hours", tot[2], "energy_j", tot[3],
+                                         "facility_energy_j", tot[4], "emissions_g", tot[5]));
+    return arr;
+}
+
+static int pg_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
+{
+    int removed = 0;
+
+    if (exec(l, "BEGIN", err, cap))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        json_t *one = pg_get(l, ids[i], false, err, cap);
+        const char *v[1];
+        PGresult *res;
+        if (!one) {
+            pg_abort_batch(l);
+            return -1;
+        }
+        v[0] = wp_json_str(one, "run_id");
+        res = run(l, "DELETE FROM runs WHERE id = $1", 1, v, err, cap);
+        json_decref(one);
+        if (!res) {
+            pg_abort_batch(l);
+            return -1;
+        }
+        removed += strcmp(pq.cmd_tuples(res), "0") != 0;
+        pq.clear(res);
+    }
+    return exec(l, "COMMIT", err, cap) ? -1 : removed;
+}
+
+const struct wp_ledger_ops wp_ledger_pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .begin = pg_begin,
+    .checkpoint = pg_checkpoint,
+    .finish = pg_checkpoint, /* samples are kept by the SQLite backend only */
+    .insert_row = pg_insert_row,
+    .begin_batch = pg_begin_batch,
+    .end_batch = pg_end_batch,
+    .abort_batch = pg_abort_batch,
+    .list = pg_list,
+    .get = pg_get,
+    .summary = pg_summary,
+    .remove = pg_remove,
+};

@@ -1,0 +1,128 @@
+"""Every ledger command on both backends: a SQLite file and a PostgreSQL
+server the tests start themselves (conftest.pg_server), through the same
+fixture (`ledger`, parametrised)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fakehw
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def record(r, joules, *labels):
+    cmd = r.advance_cmd("intel-rapl:0=%g" % joules, steps=2)
+    p, res = r.run(list(labels) + ["--intensity", "400", "--"] + cmd)
+    assert p.returncode == 0, p.stderr
+    assert "cannot record" not in p.stderr, p.stderr
+    return res
+
+
+def test_runs_are_recorded_and_listed(ledger):
+    a = record(ledger, 36, "--project", "p1", "--experiment", "sweep", "--tag", "lr=0.1")
+    b = record(ledger, 18, "--project", "p2", "--job", "j7")
+    runs = ledger.wp_json("ls")
+    assert [r["run_id"] for r in runs] == [b["run_id"], a["run_id"]]  # newest first
+    assert runs[1]["energy"]["cpu_j"] == pytest.approx(36, rel=1e-3)
+    assert runs[1]["tags"] == {"lr": "0.1"} and runs[1]["status"] == "completed"
+    assert [r["run_id"] for r in ledger.wp_json("ls", "--project", "p1")] == [a["run_id"]]
+    assert [r["run_id"] for r in ledger.wp_json("ls", "--tag", "lr=0.1")] == [a["run_id"]]
+    assert [r["run_id"] for r in ledger.wp_json("ls", "--job", "j7")] == [b["run_id"]]
+    assert len(ledger.wp_json("ls", "--limit", "1")) == 1
+    assert ledger.wp_json("ls", "--since", "2999-01-01") == []
+
+
+def test_show_by_prefix_and_last(ledger):
+    a = record(ledger, 10)
+    b = record(ledger, 20)
+    assert ledger.wp_json("show", "last")["run_id"] == b["run_id"]
+    assert ledger.wp_json("show", a["run_id"][:30])["run_id"] == a["run_id"]
+    p = ledger.wp("show", "ffffffff")
+    assert p.returncode != 0 and "no run 'ffffffff'" in p.stderr
+    p = ledger.wp("show", "x'; DROP TABLE runs; --")
+    assert p.returncode != 0 and "is not a run id" in p.stderr
+    assert len(ledger.wp_json("ls")) == 2
+
+
+def test_summary_by_each_key(ledger):
+    record(ledger, 10, "--project", "p1", "--tag", "q=int8", "--job", "j")
+    record(ledger, 20, "--project", "p1", "--tag", "q=fp16", "--job", "j")
+    record(ledger, 30, "--project", "p2")
+    by = {s["key"]: s for s in ledger.wp_json("summary", "--by", "project")}
+    assert by["p1"]["runs"] == 2 and by["p1"]["energy_j"] == pytest.approx(30, rel=1e-3)
+    assert by[None]["runs"] == 3 and by[None]["total"]
+    tags = {s["key"]: s["runs"] for s in ledger.wp_json("summary", "--by", "tag:q")}
+    assert tags == {None: 3, "int8": 1, "fp16": 1} or tags[None] == 3
+    jobs = [s for s in ledger.wp_json("summary", "--by", "job") if s["key"] == "j"]
+    assert jobs[0]["runs"] == 2
+    days = [s for s in ledger.wp_json("summary", "--by", "day") if not s.get("total")]
+    assert len(days) == 1 and len(days[0]["key"]) == 10  # YYYY-MM-DD
+    hosts = [s for s in ledger.wp_json("summary", "--by", "host") if not s.get("total")]
+    assert hosts[0]["runs"] == 3
+
+
+def test_export_and_rm(ledger):
+    a = record(ledger, 10, "--project", "x")
+    b = record(ledger, 20, "--project", "x")
+    p = ledger.wp("export", "--format", "codecarbon")
+    assert p.returncode == 0 and p.stdout.count("\n") == 3
+    assert json.loads(ledger.wp("export", "--format", "json").stdout)[0]["run_id"] == a["run_id"]
+    p = ledger.wp("rm", a["run_id"])
+    assert p.returncode == 0, p.stderr
+    assert [r["run_id"] for r in ledger.wp_json("ls")] == [b["run_id"]]
+
+
+def test_import_a_sqlite_ledger_and_a_codecarbon_file(ledger, tmp_path):
+    other = ledger.env(WATTPRINT_LEDGER=str(tmp_path / "node2.db"))
+    p = subprocess.run([ledger.binary, "run", "--project", "node2", "--", "true"], env=other,
+                       capture_output=True, text=True)
+    assert p.returncode == 0
+    p = ledger.wp("import", str(tmp_path / "node2.db"))
+    assert p.returncode == 0 and "1 run added" in p.stderr, p.stderr
+    p = ledger.wp("import", "--format", "codecarbon",
+                  os.path.join(DATA, "codecarbon-2.4.3-emissions.csv"))
+    assert p.returncode == 0 and "4 runs from CodeCarbon added" in p.stderr, p.stderr
+    assert len(ledger.wp_json("ls")) == 5
+    p = ledger.wp("import", str(tmp_path / "node2.db"))
+    assert "0 runs added, 1 already here" in p.stderr
+
+
+def test_two_nodes_write_one_job(ledger, tmp_path):
+    """Two "nodes" (two fake sysfs trees) measure parts of one job into one ledger."""
+    nodes = []
+    for n in ("a", "b"):
+        sysfs = str(tmp_path / ("sys-" + n))
+        fakehw.make_zone(sysfs, "intel-rapl:0", "package-0")
+        nodes.append(sysfs)
+    procs = [subprocess.Popen([ledger.binary, "run", "--job", "4242", "--sensors", "rapl", "--",
+                               sys.executable, fakehw.__file__, "advance", s, "--zone",
+                               "intel-rapl:0=%d" % j, "--steps", "2"],
+                              env=ledger.env(WATTPRINT_SYSFS=s), stderr=subprocess.PIPE)
+             for s, j in zip(nodes, (10, 30))]
+    assert [p.wait() for p in procs] == [0, 0]
+    job = [s for s in ledger.wp_json("summary", "--by", "job") if s["key"] == "4242"][0]
+    assert job["runs"] == 2 and job["energy_j"] == pytest.approx(40, rel=1e-3)
+
+
+def test_many_writers_at_once(ledger):
+    procs = [subprocess.Popen([ledger.binary, "run", "-q", "--project", "many", "--", "true"],
+                              env=ledger.env(), stderr=subprocess.PIPE, text=True)
+             for _ in range(32)]
+    errors = [p.stderr.read() for p in procs]
+    assert [p.wait() for p in procs] == [0] * 32
+    assert not any("cannot record" in e for e in errors), errors
+    assert len(ledger.wp_json("ls", "--project", "many")) == 32
+
+
+def test_postgresql_location_is_never_a_path(runner, tmp_path):
+    runner.ledger = "postgresql://bob:s3cret@127.0.0.1:1/ledger"
+    p, r = runner.run(["--", "true"], cwd=str(tmp_path))
+    assert p.returncode == 0  # the command ran, its status kept
+    assert "cannot reach the PostgreSQL ledger" in p.stderr
+    assert "s3cret" not in p.stderr and "bob:***@" in p.stderr
+    assert os.listdir(tmp_path) == ["result.json"] or "postgresql:" not in os.listdir(tmp_path)
+    p = runner.wp("ls")
+    assert p.returncode != 0 and "s3cret" not in p.stderr
