@@ -64,6 +64,7 @@ static void identify(struct wp_run *run, const struct run_opts *o, int argc, cha
         run->host[0] = '\0';
     snprintf(run->user, sizeof run->user, "%s", getenv("USER") ? getenv("USER") : "");
     wp_machine_probe(&run->machine);
+    run->checkpoint_every_s = o->checkpoint_s;
     run->labels = o->labels;
     run->n_settings = o->n_settings;
     run->settings = o->settings;

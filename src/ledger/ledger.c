@@ -236,6 +236,16 @@ void wp_ledger_boot_id(char *out, size_t cap)
 /* Marks as interrupted the runs of this host whose wattprint is gone: its
  * pid is dead or reused, or the machine rebooted. Their energy is that of
  * their last checkpoint. */
+bool wp_ledger_owner_gone(long pid, const char *started, const char *run_boot, const char *boot)
+{
+    char now_start[64];
+
+    return (run_boot && boot[0] && strcmp(run_boot, boot) != 0) ||
+           (kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
+           (started && wp_ledger_proc_start(pid, now_start, sizeof now_start) == 0 &&
+            strcmp(now_start, started) != 0);
+}
+
 static void reap(struct wp_ledger *l)
 {
     char host[256] = "", boot[64], err[256];
@@ -265,12 +275,7 @@ static void reap(struct wp_ledger *l)
         long pid = sqlite3_column_int64(st, 1);
         const char *started = (const char *)sqlite3_column_text(st, 2);
         const char *run_boot = (const char *)sqlite3_column_text(st, 3);
-        char now_start[64];
-        bool gone = (run_boot && boot[0] && strcmp(run_boot, boot) != 0) ||
-                    (kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
-                    (started && wp_ledger_proc_start(pid, now_start, sizeof now_start) == 0 &&
-                     strcmp(now_start, started) != 0);
-        if (!gone)
+        if (!wp_ledger_owner_gone(pid, started, run_boot, boot))
             continue;
         sqlite3_bind_text(up, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
         sqlite3_step(up);

@@ -72,6 +72,14 @@ int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap);
 /* A process's start time ("starttime" of /proc/PID/stat) as text. */
 int wp_ledger_proc_start(long pid, char *out, size_t cap);
 
+/* Whether the process that recorded a running run on this host is gone:
+ * another boot, no such pid, or a pid reused by a process started later. */
+bool wp_ledger_owner_gone(long pid, const char *started, const char *run_boot, const char *boot);
+
+/* A run whose checkpoints stopped this many intervals ago is interrupted,
+ * whichever host it ran on (its own host also knows by its pid). */
+#define WP_LEDGER_STALE_CHECKPOINTS 10
+
 /* The kernel's boot id, "" if unknown. */
 void wp_ledger_boot_id(char *out, size_t cap);
 

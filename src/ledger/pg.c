@@ -145,6 +145,8 @@ static void pg_close(struct wp_ledger *l)
     free(l);
 }
 
+static void pg_reap(struct wp_ledger *l);
+
 int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     struct wp_ledger *l;
@@ -184,6 +186,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         pg_close(l);
         return -1;
     }
+    pg_reap(l);
     *out = l;
     return 0;
 }
@@ -521,3 +524,48 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
     .summary = pg_summary,
     .remove = pg_remove,
 };
+
+/* Marking a run interrupted: its end is its last checkpoint. */
+#define INTERRUPT                                                                                  \
+    "UPDATE runs SET status = 'interrupted', end_s = coalesce(checkpoint_s, start_s),"            \
+    " duration_s = coalesce(checkpoint_s, start_s) - start_s,"                                    \
+    " result = jsonb_set(jsonb_set(result::jsonb, '{status}', '\"interrupted\"'),"                \
+    " '{duration_s}', to_jsonb(coalesce(checkpoint_s, start_s) - start_s))::text"                 \
+    " WHERE status = 'running' AND "
+
+/* Runs that will never finish: on this host, those whose process is gone;
+ * on any host, those whose checkpoints stopped WP_LEDGER_STALE_CHECKPOINTS
+ * intervals ago (a node that died says nothing). Best effort: a reader
+ * without the right to update leaves them as they are. */
+static void pg_reap(struct wp_ledger *l)
+{
+    char host[256] = "", boot[64], err[256], stale[16];
+    const char *v[1] = {host}, *s[1] = {stale};
+    PGresult *res;
+
+    gethostname(host, sizeof host);
+    wp_ledger_boot_id(boot, sizeof boot);
+    res = run(l, "SELECT id, pid, proc_start, boot_id FROM runs WHERE status = 'running' AND "
+                 "host = $1",
+              1, v, err, sizeof err);
+    for (int i = 0; res && i < pq.ntuples(res); i++) {
+        const char *id[1] = {pq.getvalue(res, i, 0)};
+        PGresult *up;
+        if (pq.getisnull(res, i, 1) ||
+            !wp_ledger_owner_gone(atol(pq.getvalue(res, i, 1)),
+                                  pq.getisnull(res, i, 2) ? NULL : pq.getvalue(res, i, 2),
+                                  pq.getisnull(res, i, 3) ? NULL : pq.getvalue(res, i, 3), boot))
+            continue;
+        if ((up = run(l, INTERRUPT "id = $1", 1, id, err, sizeof err)))
+            pq.clear(up);
+    }
+    if (res)
+        pq.clear(res);
+    snprintf(stale, sizeof stale, "%d", WP_LEDGER_STALE_CHECKPOINTS);
+    res = run(l,
+              INTERRUPT "coalesce(checkpoint_s, start_s) < extract(epoch FROM now()) - $1::float8 *"
+                        " coalesce((result::jsonb->>'checkpoint_interval_s')::float8, 5)",
+              1, s, err, sizeof err);
+    if (res)
+        pq.clear(res);
+}

@@ -266,6 +266,7 @@ int wattprint_start(wattprint_meter *m)
         m->run.cwd[0] = '\0';
     gethostname(m->run.host, sizeof m->run.host);
     wp_machine_probe(&m->run.machine);
+    m->run.checkpoint_every_s = 5.0;
     snprintf(m->run.user, sizeof m->run.user, "%s", getenv("USER") ? getenv("USER") : "");
     m->run.status = WP_RUN_RUNNING;
     m->run.start_wall_s = wp_wall_s();
@@ -275,7 +276,7 @@ int wattprint_start(wattprint_meter *m)
     wp_recorder_open(&m->rec, &m->run, m->ledger && *m->ledger ? m->ledger : NULL,
                      m->ledger && !*m->ledger);
     if (m->rec.started)
-        wp_session_on_tick(m->session, 5.0, wp_recorder_checkpoint, &m->rec);
+        wp_session_on_tick(m->session, m->run.checkpoint_every_s, wp_recorder_checkpoint, &m->rec);
     wp_session_attach(m->session, getpid()); /* the process the library measures */
     rc = wp_session_start(m->session);
     if (rc) {

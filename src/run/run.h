@@ -56,6 +56,7 @@ struct wp_run {
     struct wp_work work;          /* the work the program reported, if any */
     struct wp_cloud_info cloud;   /* where detection ran: what it found */
     struct wp_machine machine;    /* the hardware it ran on */
+    double checkpoint_every_s;    /* how often it reaches the ledger while running; 0: never */
     int n_settings;               /* "interval 0.5 from ~/.config/wattprint/config" */
     const char (*settings)[WP_SETTING_LEN];
 };

@@ -222,6 +222,8 @@ static void identity_json(const struct wp_run *run, json_t *root)
     json_object_set_new(root, "command", cmd);
     json_object_set_new(root, "cwd", text(run->cwd));
     json_object_set_new(root, "host", text(run->host));
+    if (run->checkpoint_every_s > 0)
+        json_object_set_new(root, "checkpoint_interval_s", json_real(run->checkpoint_every_s));
     json_object_set_new(root, "machine",
                         json_pack("{s:o, s:i, s:f, s:o}", "cpu_model", text(run->machine.cpu_model),
                                   "cpu_count", run->machine.cpu_count, "ram_total_gib",

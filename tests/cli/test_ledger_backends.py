@@ -126,3 +126,47 @@ def test_postgresql_location_is_never_a_path(runner, tmp_path):
     assert os.listdir(tmp_path) == ["result.json"] or "postgresql:" not in os.listdir(tmp_path)
     p = runner.wp("ls")
     assert p.returncode != 0 and "s3cret" not in p.stderr
+
+
+def _status_of(runner, run_id):
+    return [r for r in runner.wp_json("ls") if r["run_id"] == run_id][0]["status"]
+
+
+def test_a_killed_run_shows_as_interrupted(ledger):
+    import signal
+    import time
+    p = subprocess.Popen([ledger.binary, "run", "--checkpoint", "0.2", "--json",
+                          str(ledger.tmp / "never.json"), "--", "sleep", "300"],
+                         env=ledger.env(), stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        running = []
+        while not running:  # the state: its first row is in the ledger
+            assert p.poll() is None
+            q = ledger.wp("ls", "--json")
+            running = [r for r in json.loads(q.stdout or "[]") if r["status"] == "running"]
+            time.sleep(0.05)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)  # wattprint and its command, as a node dying would
+        p.wait()
+    assert _status_of(ledger, running[0]["run_id"]) == "interrupted"
+
+
+def test_a_run_whose_node_went_silent_shows_as_interrupted(runner, pg_uri):
+    """Another host's run (its pid means nothing here) whose checkpoints stopped
+    long ago, against one that checkpointed just now."""
+    import time
+    runner.ledger = pg_uri
+    p, r = runner.run(["--", "true"])  # the schema, by a first writer
+    now = time.time()
+    rows = [("aaaaaaaa-0000-7000-8000-000000000001", now - 1000),
+            ("aaaaaaaa-0000-7000-8000-000000000002", now - 1)]
+    sql = ";".join(
+        "INSERT INTO runs (id, status, start_s, host, checkpoint_s, result) VALUES ('%s', "
+        "'running', %f, 'node-b', %f, '{\"run_id\": \"%s\", \"status\": \"running\", "
+        "\"checkpoint_interval_s\": 5, \"duration_s\": 0, \"energy\": {\"total_j\": 0}}')"
+        % (i, t - 10, t, i) for i, t in rows)
+    host = pg_uri.split("host=")[1].split("&")[0]
+    db = pg_uri.split("///")[1].split("?")[0]
+    subprocess.run(["psql", "-h", host, "-U", "wattprint", "-d", db, "-q", "-c", sql], check=True)
+    assert _status_of(runner, rows[0][0]) == "interrupted"
+    assert _status_of(runner, rows[1][0]) == "running"
