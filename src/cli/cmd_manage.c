@@ -1,5 +1,6 @@
 /* wattprint rm and wattprint import: changing what the ledger holds. */
 #include "cli.h"
+#include "config_opts.h"
 #include "ledger_opts.h"
 
 #include <stdio.h>
@@ -73,5 +74,36 @@ int wp_cmd_import(int argc, char **argv)
     }
     fprintf(stderr, "wattprint import: %ld run%s added, %ld already here\n", added,
             added == 1 ? "" : "s", skipped);
+    return 0;
+}
+
+static const char sync_usage[] =
+    "usage: wattprint sync [--ledger URI]\n"
+    "\nSends the runs kept locally while the PostgreSQL ledger could not be reached\n"
+    "(every command that reaches it does the same). Each run arrives once.\n";
+
+int wp_cmd_sync(int argc, char **argv)
+{
+    struct wp_ledger_opts o;
+    struct wp_ledger *l;
+    char path[4096];
+    int first = wp_cli_ledger_parse("wattprint sync", sync_usage, "", argc, argv, &o);
+
+    if (first < 0)
+        return 2;
+    if (first != argc) {
+        fprintf(stderr, "wattprint sync: takes no operands\n");
+        return 2;
+    }
+    if (wp_ledger_path(wp_cli_ledger(o.ledger_path), path, sizeof path) &&
+        !wp_ledger_is_uri(path)) {
+        fprintf(stderr, "wattprint sync: %s is a file, written at once: nothing to send\n", path);
+        return 0;
+    }
+    if (!(l = wp_cli_ledger_open("wattprint sync", &o, WP_LEDGER_WRITE)))
+        return 1; /* out of reach still: the spool stays */
+    if (wp_ledger_sent(l) == 0)
+        fprintf(stderr, "wattprint sync: nothing was waiting\n");
+    wp_ledger_close(l);
     return 0;
 }

@@ -166,5 +166,9 @@ struct wp_ledger *wp_cli_ledger_open(const char *prog, const struct wp_ledger_op
         fprintf(stderr, "%s: %s\n", prog, err);
         return NULL;
     }
+    if (wp_ledger_sent(l) > 0)
+        fprintf(stderr, "%s: %ld run%s kept while the ledger was out of reach %s sent to it\n",
+                prog, wp_ledger_sent(l), wp_ledger_sent(l) == 1 ? "" : "s",
+                wp_ledger_sent(l) == 1 ? "was" : "were");
     return l;
 }

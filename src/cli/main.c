@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
-               "       wattprint ls|show|summary|export|rm|import [options]\n"
+               "       wattprint ls|show|summary|export|rm|import|sync [options]\n"
                "       wattprint report RUN|last|--experiment E|--project P [outputs]\n"
                "       wattprint estimate [inputs]\n"
                "       wattprint serve [--listen ADDR:PORT] [--socket PATH]\n"
@@ -26,7 +26,8 @@ static void usage(FILE *f)
                "  export   the ledger as csv, json or CodeCarbon's emissions.csv\n"
                "  report   HTML, Markdown, model card or SCI for a run, experiment or project\n"
                "  rm       delete runs from the ledger\n"
-               "  import   merge another machine's ledger\n"
+               "  import   merge another machine's ledger, or CodeCarbon's emissions.csv\n"
+               "  sync     send the runs kept while a PostgreSQL ledger was out of reach\n"
                "  estimate the footprint of training or inference before running it, or of\n"
                "           a whole job from a short run (wattprint estimate --help)\n"
                "  hardware list the hardware the estimator knows\n"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
         {"export", wp_cmd_export},
         {"rm", wp_cmd_rm},
         {"import", wp_cmd_import},
+        {"sync", wp_cmd_sync},
         {"estimate", wp_cmd_estimate},
         {"hardware", wp_cmd_hardware},
         {"serve", wp_cmd_serve},

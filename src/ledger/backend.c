@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,10 +14,26 @@ bool wp_ledger_is_uri(const char *location)
                         strncmp(location, "postgres://", 11) == 0);
 }
 
+void wp_ledger_redact(const char *location, char *out, size_t cap)
+{
+    const char *scheme = strstr(location, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+
+    if (colon)
+        snprintf(out, cap, "%.*s:***%s", (int)(colon - location), location, at);
+    else
+        snprintf(out, cap, "%s", location);
+}
+
 int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     return wp_ledger_is_uri(path) ? wp_pg_open(path, mode, out, err, cap)
                                   : wp_sq_open(path, mode, out, err, cap);
+}
+
+long wp_ledger_sent(const struct wp_ledger *l)
+{
+    return l ? l->sent : 0;
 }
 
 void wp_ledger_close(struct wp_ledger *l)
@@ -117,7 +134,8 @@ static double iso_epoch(const char *s)
 
 /* Another ledger's runs copied one by one (the backends differ, so no
  * ATTACH): all or nothing, ids kept. */
-static long copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err,
+                         size_t cap)
 {
     struct wp_ledger *src;
     json_t *runs, *run;
@@ -157,5 +175,5 @@ long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, cha
     *skipped = 0;
     if (l->ops == &wp_ledger_sqlite_ops && !wp_ledger_is_uri(other))
         return wp_sq_import(l, other, skipped, err, cap);
-    return copy_runs(l, other, skipped, err, cap);
+    return wp_ledger_copy_runs(l, other, skipped, err, cap);
 }

@@ -22,6 +22,9 @@ enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
  * postgres://, libpq's syntax) rather than a file. */
 bool wp_ledger_is_uri(const char *location);
 
+/* The location as it may be shown: a URI's password replaced by ***. */
+void wp_ledger_redact(const char *location, char *out, size_t cap);
+
 /* Opens (and with WP_LEDGER_WRITE creates, with its directory) the ledger at
  * path. A file that is not a wattprint ledger, or is corrupt, is refused and
  * never modified. Marks runs of this host whose process is gone as
@@ -29,6 +32,10 @@ bool wp_ledger_is_uri(const char *location);
  * reason in err. */
 int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 void wp_ledger_close(struct wp_ledger *l);
+
+/* Runs this open sent from the local spool (a PostgreSQL ledger that had
+ * been out of reach), 0 if none. */
+long wp_ledger_sent(const struct wp_ledger *l);
 
 /* Recording a run: a row marked running at start, its totals checkpointed
  * while it runs (safe from another thread), and everything at the end. Each

@@ -34,6 +34,7 @@ struct wp_ledger {
     sqlite3 *db;                                  /* SQLite */
     sqlite3_stmt *st_upsert, *st_insert, *st_tag; /* prepared once: inserts are hot */
     struct wp_pg *pg;                             /* PostgreSQL */
+    long sent;                                    /* spooled runs sent when it was opened */
 };
 
 extern const struct wp_ledger_ops wp_ledger_sqlite_ops;
@@ -62,6 +63,19 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
                       size_t cap);
 int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
 long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap);
+
+/* Another ledger's runs copied into l run by run, in one transaction, ids
+ * kept and runs already there skipped. Returns the number added, or -1. */
+long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err,
+                         size_t cap);
+
+/* The spool (spool.c) of runs that could not reach the PostgreSQL ledger at
+ * uri: its file; keeping a run there (where names the file); sending what it
+ * holds to l (the ledger at uri, just opened): the number sent. */
+int wp_spool_path(const char *uri, char *out, size_t cap);
+int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t wcap, char *err,
+                  size_t cap);
+long wp_spool_send(struct wp_ledger *l, const char *uri);
 
 /* The PostgreSQL backend (pg.c): connects to uri. */
 int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);

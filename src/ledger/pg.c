@@ -122,18 +122,6 @@ static const char schema[] =
     "INSERT INTO wattprint_schema SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM wattprint_schema);"
     "COMMIT;";
 
-/* The URI without its password, for messages and l->path. */
-static void redact(const char *uri, char *out, size_t cap)
-{
-    const char *scheme = strstr(uri, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-
-    if (colon)
-        snprintf(out, cap, "%.*s:***%s", (int)(colon - uri), uri, at);
-    else
-        snprintf(out, cap, "%s", uri);
-}
-
 static void pg_close(struct wp_ledger *l)
 {
     if (l->pg) {
@@ -165,7 +153,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
     l->ops = &wp_ledger_pg_ops;
     l->readonly = mode == WP_LEDGER_READ;
     pthread_mutex_init(&l->pg->mu, NULL);
-    redact(uri, l->path, sizeof l->path);
+    wp_ledger_redact(uri, l->path, sizeof l->path);
     l->pg->c = pq.connectdb(uri);
     if (!l->pg->c || pq.status(l->pg->c) != PG_CONNECTION_OK) {
         snprintf(err, cap, "cannot reach the PostgreSQL ledger %s: %s", l->path,
@@ -187,6 +175,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         return -1;
     }
     pg_reap(l);
+    l->sent = wp_spool_send(l, uri);
     *out = l;
     return 0;
 }
@@ -527,10 +516,10 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
 
 /* Marking a run interrupted: its end is its last checkpoint. */
 #define INTERRUPT                                                                                  \
-    "UPDATE runs SET status = 'interrupted', end_s = coalesce(checkpoint_s, start_s),"            \
-    " duration_s = coalesce(checkpoint_s, start_s) - start_s,"                                    \
-    " result = jsonb_set(jsonb_set(result::jsonb, '{status}', '\"interrupted\"'),"                \
-    " '{duration_s}', to_jsonb(coalesce(checkpoint_s, start_s) - start_s))::text"                 \
+    "UPDATE runs SET status = 'interrupted', end_s = coalesce(checkpoint_s, start_s),"             \
+    " duration_s = coalesce(checkpoint_s, start_s) - start_s,"                                     \
+    " result = jsonb_set(jsonb_set(result::jsonb, '{status}', '\"interrupted\"'),"                 \
+    " '{duration_s}', to_jsonb(coalesce(checkpoint_s, start_s) - start_s))::text"                  \
     " WHERE status = 'running' AND "
 
 /* Runs that will never finish: on this host, those whose process is gone;
@@ -545,8 +534,9 @@ static void pg_reap(struct wp_ledger *l)
 
     gethostname(host, sizeof host);
     wp_ledger_boot_id(boot, sizeof boot);
-    res = run(l, "SELECT id, pid, proc_start, boot_id FROM runs WHERE status = 'running' AND "
-                 "host = $1",
+    res = run(l,
+              "SELECT id, pid, proc_start, boot_id FROM runs WHERE status = 'running' AND "
+              "host = $1",
               1, v, err, sizeof err);
     for (int i = 0; res && i < pq.ntuples(res); i++) {
         const char *id[1] = {pq.getvalue(res, i, 0)};

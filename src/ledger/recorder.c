@@ -7,15 +7,25 @@
  * failed checkpoint (a disk full for a moment) costs that checkpoint only. */
 #include "recorder.h"
 
+#include "ledger_int.h"
+
 #include "../util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static void say(struct wp_recorder *r, const char *what, const char *err)
 {
+    /* a server's failures wait for the end: the run then goes to the spool */
+    if (wp_ledger_is_uri(r->path) ||
+        (!r->path[0] && wp_ledger_is_uri(getenv("WATTPRINT_LEDGER")))) {
+        if (!r->first_err[0])
+            snprintf(r->first_err, sizeof r->first_err, "%s: %s", what, err);
+        return;
+    }
     if (!r->said)
         wp_diag(&r->diag, WP_HINT_NONE,
                 "the ledger cannot record this run (%s: %s); the measurement is unaffected", what,
@@ -75,6 +85,10 @@ static int open_and_begin(struct wp_recorder *r)
         say(r, "open", err);
         return -1;
     }
+    if (r->ledger->sent > 0)
+        wp_diag(&r->diag, WP_HINT_NONE,
+                "%ld run%s kept while the ledger was out of reach %s sent to it", r->ledger->sent,
+                r->ledger->sent == 1 ? "" : "s", r->ledger->sent == 1 ? "was" : "were");
     if (snapshot_of(r, &snap) != 0)
         return 0; /* stopped already: the final write makes the row */
     rc = wp_ledger_begin(r->ledger, &snap, err, sizeof err);
@@ -160,6 +174,29 @@ void wp_recorder_stop(struct wp_recorder *r)
     }
 }
 
+static const char *path_of(struct wp_recorder *r)
+{
+    return r->path[0] ? r->path : getenv("WATTPRINT_LEDGER");
+}
+
+/* The run kept locally for a server that could not take it; said once. */
+static void spool(struct wp_recorder *r, const char *uri)
+{
+    char where[4096], err[1024], shown[4096];
+
+    wp_ledger_redact(uri, shown, sizeof shown);
+    if (wp_spool_keep(uri, r->run, where, sizeof where, err, sizeof err) == 0)
+        wp_diag(&r->diag, WP_HINT_NONE,
+                "the ledger %s cannot take this run (%s); it is kept in %s and will be sent by the "
+                "next wattprint command that reaches it (or wattprint sync)",
+                shown, r->first_err, where);
+    else
+        wp_diag(&r->diag, WP_HINT_NONE,
+                "the ledger %s cannot take this run (%s), nor the local spool (%s); the "
+                "measurement is unaffected",
+                shown, r->first_err, err);
+}
+
 void wp_recorder_finish(struct wp_recorder *r)
 {
     char err[1024];
@@ -171,8 +208,12 @@ void wp_recorder_finish(struct wp_recorder *r)
      * (the disk was full, the ledger locked for longer than the wait) */
     if (!r->ledger)
         open_and_begin(r);
-    if (r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) != 0)
+    bool done = r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) == 0;
+
+    if (r->ledger && !done)
         say(r, "finish", err); /* once in all: an earlier failure was said already */
+    if (!done && r->first_err[0])
+        spool(r, path_of(r));
     wp_ledger_close(r->ledger);
     r->ledger = NULL;
     r->disabled = true; /* finished once */

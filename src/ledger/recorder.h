@@ -17,6 +17,7 @@ struct wp_recorder {
     void *read_ctx;
     struct wp_diag diag;
     bool said;
+    char first_err[512]; /* a server's first failure, said with the spool at the end */
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
     bool disabled, started, want, stop;

@@ -170,3 +170,59 @@ def test_a_run_whose_node_went_silent_shows_as_interrupted(runner, pg_uri):
     subprocess.run(["psql", "-h", host, "-U", "wattprint", "-d", db, "-q", "-c", sql], check=True)
     assert _status_of(runner, rows[0][0]) == "interrupted"
     assert _status_of(runner, rows[1][0]) == "running"
+
+
+def _psql(uri, sql, db="postgres"):
+    host = uri.split("host=")[1].split("&")[0]
+    subprocess.run(["psql", "-h", host, "-U", "wattprint", "-d", db, "-q", "-c", sql], check=True,
+                   capture_output=True)
+
+
+def test_a_server_out_of_reach_before_the_run_keeps_it_for_later(runner, pg_server, tmp_path):
+    uri = "postgresql:///later?host=%s&user=wattprint" % pg_server  # no such database yet
+    runner.ledger = uri
+    env = runner.env(XDG_DATA_HOME=str(tmp_path / "data"))
+    p = subprocess.run([runner.binary, "run", "--", "sh", "-c", "exit 3"], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 3  # the command's own status
+    lines = [l for l in p.stderr.splitlines() if "cannot take this run" in l]
+    assert len(lines) == 1 and "wattprint sync" in lines[0]
+    spool = os.listdir(tmp_path / "data" / "wattprint" / "spool")
+    assert any(f.endswith(".db") for f in spool)
+    _psql(uri, "CREATE DATABASE later")
+    p = subprocess.run([runner.binary, "sync"], env=env, capture_output=True, text=True)
+    assert p.returncode == 0 and "1 run kept while the ledger was out of reach was sent" in p.stderr
+    runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=env,
+                                     capture_output=True, text=True).stdout)
+    assert len(runs) == 1 and runs[0]["exit_code"] == 3
+    p = subprocess.run([runner.binary, "sync"], env=env, capture_output=True, text=True)
+    assert "nothing was waiting" in p.stderr  # exactly once
+    subprocess.run([runner.binary, "run", "-q", "--", "true"], env=env, check=True)
+    assert len(json.loads(subprocess.run([runner.binary, "ls", "--json"], env=env,
+                                         capture_output=True, text=True).stdout)) == 2
+
+
+def test_a_server_lost_mid_run_gets_the_run_later(runner, pg_uri, tmp_path):
+    runner.ledger = pg_uri
+    env = runner.env(XDG_DATA_HOME=str(tmp_path / "data"))
+    db = pg_uri.split("///")[1].split("?")[0]
+    go = tmp_path / "go"
+    p = subprocess.Popen([runner.binary, "run", "--checkpoint", "0.2", "--", sys.executable, "-c",
+                          "import os, time\nwhile not os.path.exists(%r): time.sleep(0.01)"
+                          % str(go)], env=env, stderr=subprocess.PIPE, text=True)
+    while True:  # the state: the running row is on the server
+        q = subprocess.run([runner.binary, "ls", "--json"], env=env, capture_output=True,
+                           text=True)
+        if q.returncode == 0 and json.loads(q.stdout):
+            break
+        assert p.poll() is None
+    _psql(pg_uri, "DROP DATABASE %s WITH (FORCE)" % db)  # the server goes, with the connection
+    _psql(pg_uri, "CREATE DATABASE %s" % db)
+    go.write_text("")
+    err = p.stderr.read()
+    assert p.wait() == 0
+    assert err.count("cannot take this run") == 1, err
+    subprocess.run([runner.binary, "sync"], env=env, check=True, capture_output=True)
+    runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=env,
+                                     capture_output=True, text=True).stdout)
+    assert [r["status"] for r in runs] == ["completed"]
