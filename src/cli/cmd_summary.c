@@ -1,4 +1,4 @@
-/* wattprint summary --by project|experiment|tag:KEY|day|host|job: rollups. */
+/* wattprint summary --by project|experiment|tag:KEY|day|host|user|job: rollups. */
 #include "cli.h"
 #include "ledger_opts.h"
 
@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 static const char usage[] =
-    "usage: wattprint summary --by project|experiment|tag:KEY|day|host|job\n"
+    "usage: wattprint summary --by project|experiment|tag:KEY|day|host|user|job\n"
     "                         [--project P] [--experiment E] [--job J] [--tag K=V]...\n"
     "                         [--since DATE] [--json] [--ledger PATH]\n"
     "\nRuns, duration, device-hours, energy, facility energy and CO2e per group and in\n"

@@ -22,7 +22,7 @@ static void usage(FILE *f)
                "  run      run COMMAND and report its energy and CO2e (wattprint run --help)\n"
                "  ls       list recorded runs (wattprint ls --help)\n"
                "  show     show one run: wattprint show RUN|last\n"
-               "  summary  totals by project, experiment, tag, day, host or job\n"
+               "  summary  totals by project, experiment, tag, day, host, user or job\n"
                "  export   the ledger as csv, json or CodeCarbon's emissions.csv\n"
                "  report   HTML, Markdown, model card or SCI for a run, experiment or project\n"
                "  rm       delete runs from the ledger\n"

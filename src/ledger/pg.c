@@ -433,8 +433,8 @@ static json_t *pg_summary(struct wp_ledger *l, const char *by, const struct wp_q
     } else if (strcmp(by, "day") == 0) {
         key = "to_char(to_timestamp(r.start_s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
     } else if (!strcmp(by, "project") || !strcmp(by, "experiment") || !strcmp(by, "host") ||
-               !strcmp(by, "job")) {
-        snprintf(expr, sizeof expr, "r.%s", by);
+               !strcmp(by, "job") || !strcmp(by, "user")) {
+        snprintf(expr, sizeof expr, "r.\"%s\"", by);
         key = expr;
     } else {
         wp_ledger_check_by(by, err, cap);

@@ -192,14 +192,14 @@ json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *
 
 int wp_ledger_check_by(const char *by, char *err, size_t cap)
 {
-    static const char *const plain[] = {"project", "experiment", "host", "job", "day"};
+    static const char *const plain[] = {"project", "experiment", "host", "user", "job", "day"};
 
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
         if (strcmp(by, plain[i]) == 0)
             return 0;
     if (strncmp(by, "tag:", 4) == 0 && by[4])
         return 0;
-    snprintf(err, cap, "'%s' is not a grouping: project, experiment, tag:KEY, day, host or job",
+    snprintf(err, cap, "'%s' is not a grouping: project, experiment, tag:KEY, day, host, user or job",
              by);
     return -EINVAL;
 }
@@ -222,6 +222,8 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
         key_expr = "r.host";
     else if (strcmp(by, "job") == 0)
         key_expr = "r.job";
+    else if (strcmp(by, "user") == 0)
+        key_expr = "r.user";
     else if (strcmp(by, "day") == 0)
         key_expr = "date(r.start_s, 'unixepoch')";
     else if (strncmp(by, "tag:", 4) == 0 && by[4]) {

@@ -226,3 +226,26 @@ def test_a_server_lost_mid_run_gets_the_run_later(runner, pg_uri, tmp_path):
     runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=env,
                                      capture_output=True, text=True).stdout)
     assert [r["status"] for r in runs] == ["completed"]
+
+
+def test_summary_by_user_and_a_report(ledger):
+    record(ledger, 10, "--experiment", "e")
+    users = [s for s in ledger.wp_json("summary", "--by", "user") if not s.get("total")]
+    assert users[0]["runs"] == 1
+    p = ledger.wp("report", "--experiment", "e", "--markdown", "-")
+    assert p.returncode == 0, p.stderr
+    assert "## Energy and carbon of experiment e" in p.stdout and "1 runs" in p.stdout
+    p = ledger.wp("report", "last", "--html", "-")
+    assert p.returncode == 0 and p.stdout.startswith("<!DOCTYPE html>")
+
+
+def test_a_postgresql_ledger_into_a_sqlite_one(runner, pg_uri, tmp_path):
+    runner.ledger = pg_uri
+    p, r = runner.run(["--project", "team", "--", "true"])
+    local = runner.env(WATTPRINT_LEDGER=str(tmp_path / "mine.db"))
+    p = subprocess.run([runner.binary, "import", pg_uri], env=local, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "1 run added" in p.stderr, p.stderr
+    runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=local,
+                                     capture_output=True, text=True).stdout)
+    assert [x["run_id"] for x in runs] == [r["run_id"]]

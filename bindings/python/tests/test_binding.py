@@ -227,3 +227,17 @@ def test_attribute_process_gives_nothing_while_another_burns(hw, monkeypatch):
 def test_attribute_must_be_process_or_none():
     with pytest.raises(ValueError):
         wattprint.Meter(attribute="gpu")
+
+
+def test_a_postgresql_ledger_from_python(hw, tmp_path):
+    """The library records into the same PostgreSQL ledger as the CLI: the
+    server the CLI tests start, when this run has one (PG_TEST_URI)."""
+    uri = os.environ.get("WATTPRINT_TEST_PG_URI")
+    if not uri:
+        pytest.skip("no PostgreSQL server given (WATTPRINT_TEST_PG_URI)")
+    with wattprint.Meter(ledger=uri, project="py-pg", intensity=100) as m:
+        advance(hw, 5)
+    p = subprocess.run([os.environ.get("WATTPRINT_BIN", "wattprint"), "ls", "--json",
+                        "--ledger", uri, "--project", "py-pg"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert [r["run_id"] for r in json.loads(p.stdout)] == [m.result["run_id"]]
