@@ -99,50 +99,21 @@ def measured(runner):
     return runner
 
 
-# --- a PostgreSQL server of the tests' own ------------------------------------
-
-def _pg_bin():
-    import glob
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
+# --- a PostgreSQL server of the tests' own (tests/helpers/pgtest.py) --------
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A cluster started by the tests with initdb/pg_ctl (as the postgres
-    user when the tests run as root), listening only on a Unix socket in its
-    own directory; stopped at the end. Yields that directory."""
-    import shutil
-    import tempfile
-    bindir = _pg_bin()
-    assert bindir, "PostgreSQL's server is not installed (sh scripts/bootstrap.sh check)"
-    d = tempfile.mkdtemp(prefix="wattprint-pg-")
-    as_user = []
-    if os.geteuid() == 0:
-        shutil.chown(d, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(as_user + [os.path.join(bindir, "initdb"), "-D", d + "/data", "-A", "trust",
-                              "-U", "wattprint", "--no-sync"], check=True, capture_output=True)
-    subprocess.run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", d + "/data", "-l", d + "/log",
-                              "-o", "-k %s -c listen_addresses='' -c fsync=off" % d, "-w",
-                              "start"], check=True, capture_output=True)
+    import pgtest
+    d = pgtest.start()
     yield d
-    subprocess.run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", d + "/data", "-m", "fast",
-                              "-w", "stop"], capture_output=True)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-_pg_dbs = [0]
+    pgtest.stop(d)
 
 
 @pytest.fixture
 def pg_uri(pg_server):
     """A new, empty database on the tests' server, as a ledger URI."""
-    _pg_dbs[0] += 1
-    name = "ledger%d" % _pg_dbs[0]
-    subprocess.run(["psql", "-h", pg_server, "-U", "wattprint", "-d", "postgres", "-q", "-c",
-                    "CREATE DATABASE %s" % name], check=True, capture_output=True)
-    return "postgresql:///%s?host=%s&user=wattprint" % (name, pg_server)
+    import pgtest
+    return pgtest.new_database(pg_server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -229,12 +229,10 @@ def test_attribute_must_be_process_or_none():
         wattprint.Meter(attribute="gpu")
 
 
-def test_a_postgresql_ledger_from_python(hw, tmp_path):
-    """The library records into the same PostgreSQL ledger as the CLI: the
-    server the CLI tests start, when this run has one (PG_TEST_URI)."""
-    uri = os.environ.get("WATTPRINT_TEST_PG_URI")
-    if not uri:
-        pytest.skip("no PostgreSQL server given (WATTPRINT_TEST_PG_URI)")
+def test_a_postgresql_ledger_from_python(hw, pg_server):
+    """The library records into the same PostgreSQL ledger as the CLI."""
+    import pgtest
+    uri = pgtest.new_database(pg_server)
     with wattprint.Meter(ledger=uri, project="py-pg", intensity=100) as m:
         advance(hw, 5)
     p = subprocess.run([os.environ.get("WATTPRINT_BIN", "wattprint"), "ls", "--json",
