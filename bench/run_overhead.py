@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: what `wattprint run -- true` adds over `true`, median of N runs
 each, alternating so that drift hits both alike.
-Usage: run_overhead.py WATTPRINT [N | idle]   (idle: only the idle costs)"""
+Usage: run_overhead.py WATTPRINT [N | idle | ledgers]
+(idle: only the idle costs; ledgers: only run -- true on each ledger backend)"""
 import os
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ def main():
           % (mp * 1e3, mw * 1e3, (mw - mp) * 1e3, n))
     idle(wp)
     attribution(wp)
+    ledgers(wp)
 
 
 def cpu_of(cmd):
@@ -49,6 +51,41 @@ def idle(wp, seconds=20, extra_args=()):
                                      "" if extra_args else " (target <= 0.01%)"))
 
 
+def ledgers(wp, n=100):
+    """`wattprint run -- true` recording into a SQLite file and into a
+    PostgreSQL server on a Unix socket (started here, as the tests start one):
+    the connection is made while the command runs, so start-up should not
+    grow with it."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
+    import pgtest
+    import tempfile
+    d = pgtest.start()
+    try:
+        uri = pgtest.new_database(d)
+        with tempfile.TemporaryDirectory() as tmp:
+            file = os.path.join(tmp, "ledger.db")
+            base = [wp, "run", "-q", "--ledger"]
+            for loc in (file, uri):  # the first run makes each ledger's schema
+                once(base + [loc, "--", "true"])
+            plain, sq, pg, late = [], [], [], {file: [], uri: []}
+            for _ in range(n):
+                plain.append(once(["true"]))
+                sq.append(once(base + [file, "--", "true"]))
+                pg.append(once(base + [uri, "--", "true"]))
+                for loc in (file, uri):  # until the command itself starts
+                    t0 = time.time()
+                    out = subprocess.run(base + [loc, "--", "date", "+%s.%N"], check=True,
+                                         capture_output=True, text=True).stdout
+                    late[loc].append(float(out) - t0)
+        print("ledger: true %.2f ms; run -- true into SQLite %.2f ms, into PostgreSQL %.2f ms; "
+              "the command starts %.2f ms and %.2f ms after launch (medians of %d, alternating)"
+              % (statistics.median(plain) * 1e3, statistics.median(sq) * 1e3,
+                 statistics.median(pg) * 1e3, statistics.median(late[file]) * 1e3,
+                 statistics.median(late[uri]) * 1e3, n))
+    finally:
+        pgtest.stop(d)
+
+
 def attribution(wp):
     """The same with --attribute process, which reads every /proc/PID/stat at
     each reading: its cost grows with the machine's process count."""
@@ -57,7 +94,9 @@ def attribution(wp):
     idle(wp, extra_args=["--attribute", "process"])
 
 if __name__ == "__main__":
-    if sys.argv[2:] == ["idle"]:
+    if sys.argv[2:] == ["ledgers"]:
+        ledgers(sys.argv[1])
+    elif sys.argv[2:] == ["idle"]:
         idle(sys.argv[1])
         attribution(sys.argv[1])
     else:
