@@ -97,13 +97,12 @@ static int exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
     return 0;
 }
 
-/* One schema for every node; created once under an advisory lock, as many
- * nodes may open a new ledger at the same moment. */
-static const char schema[] =
-    "BEGIN;"
-    "SELECT pg_advisory_xact_lock(8231946);"
-    "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS runs ("
+/* The schema's versions, applied in order under an advisory lock (many nodes
+ * may open a new ledger at the same moment); wattprint_schema holds the
+ * version reached. */
+static const char *const migrations[] = {
+    /* 1: runs and their tags */
+    "CREATE TABLE runs ("
     " id TEXT PRIMARY KEY, status TEXT NOT NULL, start_s DOUBLE PRECISION NOT NULL,"
     " end_s DOUBLE PRECISION, duration_s DOUBLE PRECISION NOT NULL DEFAULT 0,"
     " host TEXT NOT NULL DEFAULT '', \"user\" TEXT NOT NULL DEFAULT '', project TEXT,"
@@ -112,15 +111,55 @@ static const char schema[] =
     " emissions_g DOUBLE PRECISION NOT NULL DEFAULT 0,"
     " device_hours DOUBLE PRECISION NOT NULL DEFAULT 0, pid BIGINT, proc_start TEXT,"
     " boot_id TEXT, checkpoint_s DOUBLE PRECISION, result TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS runs_start ON runs(start_s);"
-    "CREATE INDEX IF NOT EXISTS runs_project ON runs(project);"
-    "CREATE INDEX IF NOT EXISTS runs_experiment ON runs(experiment);"
-    "CREATE INDEX IF NOT EXISTS runs_job ON runs(job);"
-    "CREATE TABLE IF NOT EXISTS tags ("
+    "CREATE INDEX runs_start ON runs(start_s);"
+    "CREATE INDEX runs_running ON runs(status) WHERE status = 'running';"
+    "CREATE INDEX runs_project ON runs(project);"
+    "CREATE INDEX runs_experiment ON runs(experiment);"
+    "CREATE INDEX runs_job ON runs(job);"
+    "CREATE TABLE tags ("
     " run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL,"
     " value TEXT NOT NULL, PRIMARY KEY (run_id, key));"
-    "INSERT INTO wattprint_schema SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM wattprint_schema);"
-    "COMMIT;";
+    "CREATE INDEX tags_key ON tags(key, value);",
+    /* 2: the samples of a finished run (power over time), as JSON */
+    "CREATE TABLE samples (run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " data TEXT NOT NULL);",
+};
+#define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+static int migrate(struct wp_ledger *l, char *err, size_t cap)
+{
+    char sql[96];
+    PGresult *res;
+    int version = 0;
+
+    if (exec(l,
+             "BEGIN; SELECT pg_advisory_xact_lock(8231946);"
+             "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL)",
+             err, cap))
+        return -1;
+    if (!(res = run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap)))
+        goto fail;
+    if (pq.ntuples(res) == 1 && !pq.getisnull(res, 0, 0))
+        version = atoi(pq.getvalue(res, 0, 0));
+    pq.clear(res);
+    if (version > PG_SCHEMA_VERSION) {
+        snprintf(err, cap, "the ledger %s has schema version %d, newer than this wattprint's (%d)",
+                 l->path, version, PG_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (int v = version; v < PG_SCHEMA_VERSION; v++)
+        if (exec(l, migrations[v], err, cap))
+            goto fail;
+    snprintf(sql, sizeof sql,
+             "DELETE FROM wattprint_schema; INSERT INTO wattprint_schema VALUES (%d)",
+             PG_SCHEMA_VERSION);
+    if (version < PG_SCHEMA_VERSION && exec(l, sql, err, cap))
+        goto fail;
+    return exec(l, "COMMIT", err, cap);
+fail:
+    exec(l, "ROLLBACK", sql, sizeof sql);
+    return -1;
+}
 
 static void pg_close(struct wp_ledger *l)
 {
@@ -164,8 +203,8 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
     }
     /* libpq prints the server's notices on stderr ("already exists, skipping") */
     if (exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
-        exec(l, mode == WP_LEDGER_READ ? "SELECT version FROM wattprint_schema" : schema, err,
-             cap) != 0) {
+        (mode == WP_LEDGER_READ ? exec(l, "SELECT version FROM wattprint_schema", err, cap)
+                                : migrate(l, err, cap)) != 0) {
         if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
             snprintf(err, cap,
                      "no ledger at %s yet (runs are recorded there by wattprint run; name another "
@@ -266,6 +305,53 @@ static int record(struct wp_ledger *l, const struct wp_run *run, long pid, char 
     return rc;
 }
 
+/* The run's samples as the JSON object a run's "samples" is. */
+static char *samples_text(const struct wp_reading *rd)
+{
+    json_t *names = json_array(), *t = json_array(), *e = json_array(), *o;
+    char *text;
+
+    for (int c = 0; c < rd->n_channels; c++)
+        json_array_append_new(names, json_string(rd->channels[c].ch.device));
+    for (int k = 0; k < rd->n_samples; k++) {
+        json_t *row = json_array();
+        json_array_append_new(t, json_real(rd->sample_t[k]));
+        for (int c = 0; c < rd->n_channels; c++)
+            json_array_append_new(row, json_real(rd->sample_e[(size_t)k * rd->n_channels + c]));
+        json_array_append_new(e, row);
+    }
+    o = json_pack("{s:o, s:o, s:o}", "channels", names, "t_s", t, "energy_j", e);
+    text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(o);
+    return text;
+}
+
+static int pg_finish(struct wp_ledger *l, const struct wp_run *done, char *err, size_t cap)
+{
+    char *text;
+    const char *v[2];
+    PGresult *res;
+
+    if (record(l, done, 0, err, cap) != 0)
+        return -1;
+    if (done->reading.n_samples == 0)
+        return 0;
+    if (!(text = samples_text(&done->reading))) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    v[0] = done->run_id, v[1] = text;
+    res = run(l,
+              "INSERT INTO samples (run_id, data) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE "
+              "SET data = excluded.data",
+              2, v, err, cap);
+    free(text);
+    if (!res)
+        return -1;
+    pq.clear(res);
+    return 0;
+}
+
 static int pg_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     return record(l, run, (long)getpid(), err, cap);
@@ -345,16 +431,21 @@ static void build_filter(const struct wp_query *q, struct filter *f, int first)
         where(f, "r.start_s >= ?"), f->v[f->n++] = num(&f->since, q->since_s);
 }
 
-static json_t *runs_of(PGresult *res)
+/* Runs from a result whose first column is the run JSON and, with
+ * samples, the second the samples JSON (or NULL). */
+static json_t *runs_of(PGresult *res, bool with_samples)
 {
     json_t *arr = json_array();
 
     for (int i = 0; arr && i < pq.ntuples(res); i++) {
         json_error_t je;
-        json_t *run = json_loads(pq.getvalue(res, i, 0), 0, &je);
+        json_t *run = json_loads(pq.getvalue(res, i, 0), 0, &je), *smp;
         if (!run)
             continue;
         wp_run_json_derive(run);
+        if (with_samples && !pq.getisnull(res, i, 1) &&
+            (smp = json_loads(pq.getvalue(res, i, 1), 0, &je)))
+            json_object_set_new(run, "samples", smp);
         json_array_append_new(arr, run);
     }
     pq.clear(res);
@@ -369,17 +460,18 @@ static json_t *pg_list(struct wp_ledger *l, const struct wp_query *q, bool with_
     char sql[4096];
     PGresult *res;
 
-    (void)with_samples; /* samples are kept by the SQLite backend only */
     build_filter(q, &f, 0);
-    snprintf(sql, sizeof sql, "SELECT r.result FROM runs r%s ORDER BY r.start_s DESC, r.id DESC",
-             f.sql);
+    snprintf(sql, sizeof sql,
+             "SELECT r.result%s FROM runs r%s%s ORDER BY r.start_s DESC, r.id DESC",
+             with_samples ? ", s.data" : "",
+             with_samples ? " LEFT JOIN samples s ON s.run_id = r.id" : "", f.sql);
     if (q && q->limit > 0) {
         snprintf(lim.b, sizeof lim.b, "%ld", q->limit);
         f.v[f.n++] = lim.b;
         snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT $%d", f.n);
     }
     res = run(l, sql, f.n, f.v, err, cap);
-    return res ? runs_of(res) : NULL;
+    return res ? runs_of(res, with_samples) : NULL;
 }
 
 static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
@@ -398,9 +490,11 @@ static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, ch
         return NULL;
     } else {
         snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
-        res =
-            run(l, "SELECT result FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 2", 1, v, err, cap);
-        arr = res ? runs_of(res) : NULL;
+        res = run(l,
+                  "SELECT r.result, s.data FROM runs r LEFT JOIN samples s ON s.run_id = r.id "
+                  "WHERE r.id LIKE $1 ORDER BY r.id LIMIT 2",
+                  1, v, err, cap);
+        arr = res ? runs_of(res, with_samples) : NULL;
         if (arr && json_array_size(arr) > 1) {
             snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
             json_decref(arr);
@@ -503,7 +597,7 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
     .close = pg_close,
     .begin = pg_begin,
     .checkpoint = pg_checkpoint,
-    .finish = pg_checkpoint, /* samples are kept by the SQLite backend only */
+    .finish = pg_finish,
     .insert_row = pg_insert_row,
     .begin_batch = pg_begin_batch,
     .end_batch = pg_end_batch,

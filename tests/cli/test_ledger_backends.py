@@ -237,6 +237,8 @@ def test_summary_by_user_and_a_report(ledger):
     assert "## Energy and carbon of experiment e" in p.stdout and "1 runs" in p.stdout
     p = ledger.wp("report", "last", "--html", "-")
     assert p.returncode == 0 and p.stdout.startswith("<!DOCTYPE html>")
+    assert "<svg" in p.stdout  # power over time, from the stored samples
+    assert len(ledger.wp_json("show", "last")["samples"]["t_s"]) >= 2
 
 
 def test_a_postgresql_ledger_into_a_sqlite_one(runner, pg_uri, tmp_path):
