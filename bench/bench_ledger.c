@@ -98,14 +98,18 @@ int main(int argc, char **argv)
     double t0, base = wp_wall_s() - (double)n;
 
     if (argc < 2 || !(tmpl = json_load_file(argv[1], 0, &je))) {
-        fprintf(stderr, "usage: bench_ledger RUN.json [RUNS]\n");
+        fprintf(stderr, "usage: bench_ledger RUN.json [RUNS [LEDGER]]   (LEDGER: a postgresql:// "
+                        "URI; default a new SQLite file)\n");
         return 2;
     }
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    snprintf(path, sizeof path, "%s/ledger.db", dir);
+    if (argc > 3)
+        snprintf(path, sizeof path, "%s", argv[3]);
+    else
+        snprintf(path, sizeof path, "%s/ledger.db", dir);
     if (wp_ledger_open(path, WP_LEDGER_WRITE, &l, err, sizeof err)) {
         fprintf(stderr, "bench_ledger: %s\n", err);
         return 1;
@@ -159,8 +163,12 @@ int main(int argc, char **argv)
     }
     free(text);
     wp_ledger_end_batch(l);
-    printf("insert %ld runs: %.1f s (target < 30 s); ledger %.0f MB\n", n, since(t0),
-           (file_size(path) + file_size(strcat(strcpy(err, path), "-wal"))) / 1e6);
+    if (argc > 3)
+        printf("insert %ld runs into %s: %.1f s\n", n, wp_ledger_is_uri(path) ? "PostgreSQL" : path,
+               since(t0));
+    else
+        printf("insert %ld runs: %.1f s (target < 30 s); ledger %.0f MB\n", n, since(t0),
+               (file_size(path) + file_size(strcat(strcpy(err, path), "-wal"))) / 1e6);
 
     t0 = wp_mono_s();
     json_t *groups = wp_ledger_summary(l, "experiment", NULL, err, sizeof err);

@@ -16,5 +16,6 @@ python3 bench/run_overhead.py "$dir/wattprint" 300
 # The ledger at scale, from the JSON of a real run on this machine.
 "$dir/wattprint" run -q --no-ledger --json "$dir/bench-run.json" -- true
 "$dir/bench/bench_ledger" "$dir/bench-run.json" 1000000
+python3 bench/bench_ledger_pg.py "$dir" "$dir/bench-run.json" 1000000
 # The Prometheus endpoint under load.
 sh bench/bench_serve.sh "$dir"
