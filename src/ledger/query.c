@@ -199,8 +199,8 @@ int wp_ledger_check_by(const char *by, char *err, size_t cap)
             return 0;
     if (strncmp(by, "tag:", 4) == 0 && by[4])
         return 0;
-    snprintf(err, cap, "'%s' is not a grouping: project, experiment, tag:KEY, day, host, user or job",
-             by);
+    snprintf(err, cap,
+             "'%s' is not a grouping: project, experiment, tag:KEY, day, host, user or job", by);
     return -EINVAL;
 }
 
