@@ -1,0 +1,186 @@
+"""The SPANK plugin in a real one-node Slurm the tests start themselves (munged,
+slurmctld and slurmd on 127.0.0.1, state in a temporary directory, stopped by
+pid at the end); slurmd sees a fake powercap tree that the job steps advance."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+
+import fakehw
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKEHW = os.path.join(HERE, "..", "helpers", "fakehw.py")
+
+
+def _plugin():
+    path = os.environ.get("WATTPRINT_SPANK") or os.path.join(HERE, "..", "..", "build",
+                                                             "wattprint-spank.so")
+    return os.path.abspath(path)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(check, what, tries=600):
+    """Polls a state (not a duration): the daemons' answers."""
+    import time
+    for _ in range(tries):
+        if check():
+            return
+        time.sleep(0.05)
+    pytest.fail("Slurm never reached: " + what)
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("the Slurm tests start slurmctld and slurmd, which needs root")
+    for tool in ("munged", "slurmctld", "slurmd", "srun", "sbatch"):
+        assert shutil.which(tool), "%s is not installed (sh scripts/bootstrap.sh check)" % tool
+    assert os.path.exists(_plugin()), "the plugin was not built: %s" % _plugin()
+    d = str(tmp_path_factory.mktemp("slurm"))
+    host = socket.gethostname().split(".")[0]
+    for sub in ("state", "spool", "sys"):
+        os.mkdir(os.path.join(d, sub))
+    fakehw.make_zone(d + "/sys", "intel-rapl:0", "package-0")
+    fakehw.make_zone(d + "/sys", "intel-rapl:0:0", "dram")  # measured: nothing estimated
+    with open(d + "/munge.key", "wb") as f:
+        f.write(os.urandom(1024))
+    os.chmod(d + "/munge.key", 0o400)
+    subprocess.run(["munged", "--force", "--key-file", d + "/munge.key", "--socket",
+                    d + "/munge.sock", "--pid-file", d + "/munged.pid", "--log-file",
+                    d + "/munged.log", "--seed-file", d + "/munge.seed"], check=True)
+    conf = d + "/slurm.conf"
+    with open(conf, "w") as f:
+        f.write("""ClusterName=wattprint-test
+SlurmctldHost={host}(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket={d}/munge.sock
+CredType=cred/munge
+StateSaveLocation={d}/state
+SlurmdSpoolDir={d}/spool
+SlurmctldPidFile={d}/slurmctld.pid
+SlurmdPidFile={d}/slurmd.pid
+SlurmctldPort={p1}
+SlurmdPort={p2}
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+SelectType=select/cons_tres
+SchedulerType=sched/builtin
+MpiDefault=none
+ReturnToService=2
+SlurmctldLogFile={d}/slurmctld.log
+SlurmdLogFile={d}/slurmd.log
+PlugStackConfig={d}/plugstack.conf
+NodeName={host} NodeAddr=127.0.0.1 CPUs=1 RealMemory=100 State=UNKNOWN
+PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
+""".format(host=host, d=d, p1=_free_port(), p2=_free_port()))
+    open(d + "/plugstack.conf", "w").close()
+    env = dict(os.environ, SLURM_CONF=conf, WATTPRINT_SYSFS=d + "/sys",
+               XDG_CONFIG_HOME=d + "/no-config")
+    subprocess.run(["slurmctld", "-f", conf], check=True, env=env)
+    subprocess.run(["slurmd", "-f", conf], check=True, env=env)
+    s = {"dir": d, "env": env, "sys": d + "/sys"}
+    _wait(lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
+                                 text=True).stdout.strip() == "idle", "an idle node")
+    yield s
+    for pidfile in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
+        try:
+            with open(os.path.join(d, pidfile)) as f:
+                os.kill(int(f.read()), 15)
+        except (OSError, ValueError):
+            pass
+    # and whatever this cluster's daemons left (a step daemon still retrying
+    # its controller): found by the configuration they inherited
+    mark = ("SLURM_CONF=" + conf).encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    os.kill(int(pid), 9)
+        except OSError:
+            pass
+
+
+def _plug(slurm, settings):
+    with open(slurm["dir"] + "/plugstack.conf", "w") as f:
+        f.write("required %s %s\n" % (_plugin(), settings))
+
+
+def _ls(wattprint, ledger, *args):
+    p = subprocess.run([wattprint, "ls", "--json", "--ledger", ledger] + list(args),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def _advance(slurm, joules):
+    return [sys.executable, FAKEHW, "advance", slurm["sys"], "--zone",
+            "intel-rapl:0=%g" % joules, "--steps", "2"]
+
+
+def test_one_srun_step_is_one_run(slurm, wattprint, tmp_path):
+    ledger = str(tmp_path / "ledger.db")
+    _plug(slurm, "ledger=%s project=cluster" % ledger)
+    p = subprocess.run(["srun", "-N1"] + _advance(slurm, 10), env=slurm["env"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    runs = _ls(wattprint, ledger)
+    assert len(runs) == 1
+    r = runs[0]
+    assert r["energy"]["cpu_j"] == pytest.approx(10, rel=1e-3)
+    assert r["project"] == "cluster" and r["job"].isdigit()
+    assert r["tags"]["slurm_step"] == "0" and r["tags"]["slurm_partition"] == "test"
+    assert r["tags"]["slurm_user"] == "root" and r["tags"]["slurm_nodes"]
+
+
+def test_a_batch_jobs_steps_add_up_by_job(slurm, wattprint, tmp_path):
+    ledger = str(tmp_path / "ledger.db")
+    _plug(slurm, "ledger=%s" % ledger)
+    script = tmp_path / "job.sh"
+    script.write_text("#!/bin/sh\nsrun %s\nsrun --wattprint=project=p9,experiment=e9 %s\n"
+                      "srun --wattprint=no %s\nexit 3\n"
+                      % (" ".join(_advance(slurm, 5)), " ".join(_advance(slurm, 7)),
+                         " ".join(_advance(slurm, 100))))
+    script.chmod(0o755)
+    job = subprocess.run(["sbatch", "--parsable", "-o", str(tmp_path / "out"), str(script)],
+                         env=slurm["env"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    _wait(lambda: not subprocess.run(["squeue", "-h", "-j", job], env=slurm["env"],
+                                     capture_output=True, text=True).stdout.strip(),
+          "the end of job " + job)
+    runs = _ls(wattprint, ledger, "--job", job)
+    assert sorted(r["tags"]["slurm_step"] for r in runs) == ["0", "1"]  # the opted-out one: none
+    labelled = [r for r in runs if r["tags"]["slurm_step"] == "1"][0]
+    assert labelled["project"] == "p9" and labelled["experiment"] == "e9"
+    p = subprocess.run([wattprint, "summary", "--json", "--by", "job", "--ledger", ledger],
+                       capture_output=True, text=True)
+    mine = [s for s in json.loads(p.stdout) if s["key"] == job][0]
+    assert mine["runs"] == 2 and mine["energy_j"] == pytest.approx(12, rel=1e-3)
+    state = subprocess.run(["scontrol", "show", "job", job], env=slurm["env"],
+                           capture_output=True, text=True).stdout
+    assert "ExitCode=3:0" in state  # the job's own status
+
+
+def test_an_unwritable_ledger_never_fails_a_job(slurm, wattprint):
+    _plug(slurm, "ledger=/proc/wattprint-cannot/ledger.db region=FR")
+    p = subprocess.run(["srun", "-N1", "sh", "-c", "echo out; exit 5"], env=slurm["env"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 5 and p.stdout == "out\n"
+
+
+def test_a_bad_setting_is_logged_and_the_job_runs(slurm):
+    _plug(slurm, "colour=blue")
+    p = subprocess.run(["srun", "-N1", "true"], env=slurm["env"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0
