@@ -184,3 +184,5 @@ def test_a_bad_setting_is_logged_and_the_job_runs(slurm):
     p = subprocess.run(["srun", "-N1", "true"], env=slurm["env"], capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0
+    log = open(slurm["dir"] + "/slurmd.log").read()
+    assert "wattprint: unknown setting 'colour'" in log
