@@ -12,6 +12,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: wattprint run [options] -- COMMAND [ARG...]\n"
                "       wattprint ls|show|summary|export|rm|import|sync [options]\n"
+               "       wattprint compare SELECTION SELECTION [--json]\n"
                "       wattprint report RUN|last|--experiment E|--project P [outputs]\n"
                "       wattprint estimate [inputs]\n"
                "       wattprint serve [--listen ADDR:PORT] [--socket PATH]\n"
@@ -28,6 +29,7 @@ static void usage(FILE *f)
                "  rm       delete runs from the ledger\n"
                "  import   merge another machine's ledger, or CodeCarbon's emissions.csv\n"
                "  sync     send the runs kept while a PostgreSQL ledger was out of reach\n"
+               "  compare  did a change save energy? two groups of runs, with 95 %% intervals\n"
                "  estimate the footprint of training or inference before running it, or of\n"
                "           a whole job from a short run (wattprint estimate --help)\n"
                "  hardware list the hardware the estimator knows\n"
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
         {"rm", wp_cmd_rm},
         {"import", wp_cmd_import},
         {"sync", wp_cmd_sync},
+        {"compare", wp_cmd_compare},
         {"estimate", wp_cmd_estimate},
         {"hardware", wp_cmd_hardware},
         {"serve", wp_cmd_serve},

@@ -1,0 +1,78 @@
+"""wattprint compare: two groups of runs, per unit of work, with intervals."""
+import sys
+
+import pytest
+
+import fakehw
+
+
+def _run(r, joules, tokens, *labels):
+    cmd = ("%s %s advance %s --zone intel-rapl:0=%g --steps 2 && "
+           "echo done=%d unit=tokens >> \"$WATTPRINT_PROGRESS\""
+           % (sys.executable, fakehw.__file__, r.sysfs, joules, tokens))
+    p, res = r.run(list(labels) + ["--sensors", "rapl", "--", "sh", "-c", cmd])
+    assert p.returncode == 0, p.stderr
+    return res
+
+
+@pytest.fixture
+def sweep(measured):
+    for j in (19, 20, 21, 20):
+        _run(measured, j, 1000, "--experiment", "fp16")
+    for j in (11, 12, 13, 12):
+        _run(measured, j, 1000, "--experiment", "int8")
+    return measured
+
+
+def test_a_saving_is_shown_with_its_interval(sweep):
+    c = sweep.wp_json("compare", "--experiment", "fp16", "--experiment", "int8")
+    assert c["per"] == "per token" and c["a"]["runs"] == 4 and c["b"]["runs"] == 4
+    assert c["ratio"] == pytest.approx(12 / 20, rel=1e-3)
+    lo, hi = c["ratio_ci95"]
+    assert lo < 0.6 < hi and hi < 1 and c["significant"] is True
+    assert c["energy_j"]["a"]["mean"] == pytest.approx(0.020, rel=1e-3)  # J per token
+    assert "uses 40 % less energy per token" in c["verdict"]
+    p = sweep.wp("compare", "--experiment", "fp16", "--experiment", "int8")
+    assert p.returncode == 0 and "verdict: B (experiment int8) uses 40 % less" in p.stdout
+
+
+def test_the_same_runs_give_the_same_interval(sweep):
+    a = sweep.wp_json("compare", "--experiment", "fp16", "--experiment", "int8")
+    b = sweep.wp_json("compare", "--experiment", "fp16", "--experiment", "int8")
+    assert a["ratio_ci95"] == b["ratio_ci95"]
+
+
+def test_noise_alone_is_not_significant(measured):
+    for j in (19, 21, 20):
+        _run(measured, j, 1000, "--tag", "v=a")
+    for j in (21, 19, 20):
+        _run(measured, j, 1000, "--tag", "v=b")
+    c = measured.wp_json("compare", "--tag", "v=a", "--tag", "v=b")
+    assert c["significant"] is False and c["ratio_ci95"][0] < 1 < c["ratio_ci95"][1]
+    assert c["verdict"].startswith("no significant difference in energy per token")
+
+
+def test_too_few_runs_are_said(measured):
+    a = _run(measured, 20, 1000)
+    b = _run(measured, 12, 1000)
+    c = measured.wp_json("compare", "--runs", a["run_id"], "--runs", b["run_id"])
+    assert c["ratio"] is None and c["significant"] is False
+    assert "too few runs to compare" in c["verdict"]
+
+
+def test_per_run_when_no_work_was_reported(measured):
+    ids = []
+    for j in (10, 11, 30, 31):
+        p, r = measured.run(["--sensors", "rapl", "--"] + measured.advance_cmd(
+            "intel-rapl:0=%g" % j, steps=2))
+        ids.append(r["run_id"])
+    c = measured.wp_json("compare", "--runs", ",".join(ids[:2]), "--runs", ",".join(ids[2:]))
+    assert c["per"] == "per run" and c["ratio"] == pytest.approx(61 / 21, rel=1e-3)
+    assert "more energy per run" in c["verdict"]
+
+
+def test_bad_selections(measured):
+    p = measured.wp("compare", "--experiment", "only-one")
+    assert p.returncode == 2 and "exactly two selections" in p.stderr
+    p = measured.wp("compare", "--tag", "novalue", "--tag", "k=v")
+    assert p.returncode != 0
