@@ -147,6 +147,46 @@ static json_t *quantity(struct group g[2], const double *a, const double *b, con
     return o;
 }
 
+/* Quality (loss=, accuracy=, metric.NAME= of the progress channel) that every
+ * run of both groups reported: each group's mean, with its interval. */
+static json_t *quality(struct group g[2], bool human)
+{
+    static double v[2][MAX_RUNS];
+    json_t *out = json_object(), *first = json_array_get(g[0].runs, 0), *val;
+    const char *name;
+
+    json_object_foreach(json_object_get(json_object_get(first, "work"), "quality"), name, val)
+    {
+        struct wp_interval iv[2];
+        bool everywhere = true;
+        for (int k = 0; k < 2 && everywhere; k++) {
+            size_t i;
+            json_t *run;
+            json_array_foreach(g[k].runs, i, run)
+            {
+                json_t *x =
+                    json_object_get(json_object_get(json_object_get(run, "work"), "quality"), name);
+                if (!json_is_number(x) || i >= MAX_RUNS) {
+                    everywhere = false;
+                    break;
+                }
+                v[k][i] = json_number_value(x);
+            }
+        }
+        if (!everywhere)
+            continue;
+        wp_stats_mean(v[0], g[0].n, &iv[0]);
+        wp_stats_mean(v[1], g[1].n, &iv[1]);
+        json_object_set_new(
+            out, name,
+            json_pack("{s:o, s:o}", "a", interval_json(&iv[0]), "b", interval_json(&iv[1])));
+        if (human)
+            printf("  %-9s          A %.4g (%.4g to %.4g)  B %.4g (%.4g to %.4g)\n", name,
+                   iv[0].mean, iv[0].lo, iv[0].hi, iv[1].mean, iv[1].lo, iv[1].hi);
+    }
+    return out;
+}
+
 /* "B (experiment int8) uses 40 % less energy per token than A (experiment fp16)
  * (95 % CI 36 to 44 %), 4 vs 4 runs" */
 static void verdict(struct group g[2], json_t *energy, const char *per, char *out, size_t cap)
@@ -254,6 +294,7 @@ int wp_cmd_compare(int argc, char **argv)
                         quantity(g, g[0].d, g[1].d, "duration", per, !o.json, wp_fmt_duration));
     json_object_set_new(out, "emissions_g",
                         quantity(g, g[0].g, g[1].g, "CO2e", per, !o.json, wp_fmt_mass));
+    json_object_set_new(out, "quality", quality(g, !o.json));
     verdict(g, json_object_get(out, "energy_j"), per, line, sizeof line);
     /* the headline figures at the top, as tools read them */
     json_object_set(out, "ratio", json_object_get(json_object_get(out, "energy_j"), "ratio"));

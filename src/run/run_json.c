@@ -159,11 +159,17 @@ static json_t *work_json(const struct wp_run *run)
     double e_total, d_total, it = run->reading.totals.total_j, duration = run->reading.duration_s;
     json_t *o;
 
-    if (!w->reported && !w->total_from_cli && !w->unit_from_cli)
+    if (!w->reported && !w->total_from_cli && !w->unit_from_cli && w->n_quality == 0)
         return json_null();
     o = json_pack("{s:s, s:f, s:o, s:o}", "unit", w->unit[0] ? w->unit : "steps", "done", w->done,
                   "total", w->total > 0 ? json_real(w->total) : json_null(), "energy_per_unit_j",
                   w->done > 0 ? json_real(it / w->done) : json_null());
+    if (o && w->n_quality > 0) {
+        json_t *q = json_object();
+        for (int k = 0; k < w->n_quality; k++)
+            json_object_set_new(q, w->quality[k].name, json_real(w->quality[k].value));
+        json_object_set_new(o, "quality", q);
+    }
     if (o && wp_work_predict(w, it, duration, &e_total, &d_total)) {
         struct wp_carbon c;
         wp_account(e_total, &run->assume, &c);

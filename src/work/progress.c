@@ -49,11 +49,42 @@ static int parse_count(const char *v, size_t n, double *out)
     return 0;
 }
 
+/* A quality key: loss, accuracy, or metric.NAME with NAME of letters, digits,
+ * '_' and '-'. Writes the name it is kept under. */
+static bool quality_key(const char *k, size_t kl, char *name, size_t cap)
+{
+    if ((kl == 4 && memcmp(k, "loss", 4) == 0) || (kl == 8 && memcmp(k, "accuracy", 8) == 0)) {
+        snprintf(name, cap, "%.*s", (int)kl, k);
+        return true;
+    }
+    if (kl <= 7 || kl - 7 >= cap || memcmp(k, "metric.", 7) != 0)
+        return false;
+    for (size_t c = 7; c < kl; c++)
+        if (!isalnum((unsigned char)k[c]) && k[c] != '_' && k[c] != '-')
+            return false;
+    snprintf(name, cap, "%.*s", (int)(kl - 7), k + 7);
+    return true;
+}
+
+static void keep_quality(struct wp_work *w, const char *name, double v)
+{
+    int i = 0;
+
+    while (i < w->n_quality && strcmp(w->quality[i].name, name) != 0)
+        i++;
+    if (i == WP_WORK_MAX_QUALITY)
+        return; /* more than the run keeps: the first ones stay */
+    if (i == w->n_quality)
+        snprintf(w->quality[w->n_quality++].name, sizeof w->quality[0].name, "%s", name);
+    w->quality[i].value = v;
+}
+
 int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s)
 {
-    double done = -1, total = -1;
-    char unit[sizeof w->unit] = "";
+    double done = -1, total = -1, qv[WP_WORK_MAX_QUALITY];
+    char unit[sizeof w->unit] = "", qn[WP_WORK_MAX_QUALITY][32];
     size_t i = 0;
+    int nq = 0;
 
     while (i < len) {
         const char *k, *v;
@@ -86,11 +117,23 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
                     return -EINVAL;
             memcpy(unit, v, vl);
             unit[vl] = '\0';
+        } else if (quality_key(k, kl, qn[nq < WP_WORK_MAX_QUALITY ? nq : 0], sizeof qn[0])) {
+            char num[64];
+            if (vl == 0 || vl >= sizeof num)
+                return -EINVAL;
+            memcpy(num, v, vl);
+            num[vl] = '\0';
+            if (nq == WP_WORK_MAX_QUALITY || wp_parse_double(num, &qv[nq]) != 0 ||
+                !isfinite(qv[nq]))
+                return -EINVAL;
+            nq++;
         }
         /* other keys are the program's own: ignored, so formats can grow */
     }
-    if (done < 0 && total < 0 && !unit[0])
+    if (done < 0 && total < 0 && !unit[0] && nq == 0)
         return -EINVAL;
+    for (int q = 0; q < nq; q++)
+        keep_quality(w, qn[q], qv[q]);
     if (done >= 0) {
         if (!w->reported)
             w->first_done_s = t_s;

@@ -12,6 +12,8 @@
 
 #define WP_PROGRESS_MAX_LINE 4096
 
+#define WP_WORK_MAX_QUALITY 8
+
 struct wp_work {
     char unit[32];
     double done;   /* cumulative work reported, 0 if none */
@@ -20,6 +22,12 @@ struct wp_work {
     bool total_from_cli, unit_from_cli;
     double first_done_s, last_done_s; /* run time of the first and last report */
     long malformed;                   /* lines ignored */
+    /* quality beside the work (loss=, accuracy=, metric.NAME=): the last value of each */
+    int n_quality;
+    struct {
+        char name[32];
+        double value;
+    } quality[WP_WORK_MAX_QUALITY];
 };
 
 /* Applies one line (without its newline) at run time t_s. Returns 0, or

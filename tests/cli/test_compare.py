@@ -76,3 +76,35 @@ def test_bad_selections(measured):
     assert p.returncode == 2 and "exactly two selections" in p.stderr
     p = measured.wp("compare", "--tag", "novalue", "--tag", "k=v")
     assert p.returncode != 0
+
+
+def _run_q(r, joules, loss, *labels):
+    cmd = ("%s %s advance %s --zone intel-rapl:0=%g --steps 2 && "
+           "echo done=1000 unit=tokens loss=%g >> \"$WATTPRINT_PROGRESS\" && "
+           "echo metric.bleu=%g accuracy=0.9 >> \"$WATTPRINT_PROGRESS\""
+           % (sys.executable, fakehw.__file__, r.sysfs, joules, loss, 30 - loss))
+    p, res = r.run(list(labels) + ["--sensors", "rapl", "--", "sh", "-c", cmd])
+    assert p.returncode == 0, p.stderr
+    return res
+
+
+def test_quality_is_kept_and_compared(measured):
+    res = _run_q(measured, 20, 2.0, "--experiment", "big")
+    assert res["work"]["quality"] == {"loss": 2.0, "bleu": 28.0, "accuracy": 0.9}
+    _run_q(measured, 21, 2.2, "--experiment", "big")
+    _run_q(measured, 12, 2.5, "--experiment", "small")
+    _run_q(measured, 13, 2.7, "--experiment", "small")
+    c = measured.wp_json("compare", "--experiment", "big", "--experiment", "small")
+    assert c["quality"]["loss"]["a"]["mean"] == pytest.approx(2.1)
+    assert c["quality"]["loss"]["b"]["mean"] == pytest.approx(2.6)
+    assert set(c["quality"]) == {"loss", "bleu", "accuracy"}
+    p = measured.wp("compare", "--experiment", "big", "--experiment", "small")
+    assert "loss" in p.stdout and "bleu" in p.stdout
+
+
+def test_bad_quality_values_are_malformed_lines(measured):
+    cmd = ("echo done=5 loss=much >> \"$WATTPRINT_PROGRESS\"; "
+           "echo metric.=1 >> \"$WATTPRINT_PROGRESS\"; echo loss=0.5 >> \"$WATTPRINT_PROGRESS\"")
+    p, r = measured.run(["--", "sh", "-c", cmd])
+    assert r["work"]["quality"] == {"loss": 0.5}
+    assert r["work"]["done"] == 0  # the line with a bad value applied nothing
