@@ -195,6 +195,17 @@ int wp_cmd_run(int argc, char **argv)
         wp_run_say_session_error(&e);
         return WP_EXIT_USAGE;
     }
+    if ((o.dry_run || o.expected_s > 0) && !(o.defer_within_s > 0)) {
+        fprintf(stderr, "wattprint run: %s needs --defer-within\n",
+                o.dry_run ? "--dry-run" : "--expected-duration");
+        wp_session_free(s);
+        return WP_EXIT_USAGE;
+    }
+    /* Before any measurement: the wait is not the command's energy. */
+    if (o.defer_within_s > 0 && (rc = wp_run_defer(&o, &run, argv + cmd)) != 0) {
+        wp_session_free(s);
+        return rc == 1 ? 0 : rc < 0 ? WP_EXIT_USAGE : rc;
+    }
     identify(&run, &o, argc - cmd, argv + cmd);
     say_non_utf8(&run);
     if ((rc = begin(&run, &o, s, &rec, &watcher, &detector)) != 0) {

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ enum {
     O_ATTRIBUTE,
     O_SENSORS,
     O_NO_DETECT,
+    O_DEFER,
+    O_EXPECTED,
+    O_DRY_RUN,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +68,9 @@ static const struct option longopts[] = {
     {"progress", required_argument, NULL, O_PROGRESS},
     {"progress-every", required_argument, NULL, O_PROGRESS_EVERY},
     {"no-detect", no_argument, NULL, O_NO_DETECT},
+    {"defer-within", required_argument, NULL, O_DEFER},
+    {"expected-duration", required_argument, NULL, O_EXPECTED},
+    {"dry-run", no_argument, NULL, O_DRY_RUN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     WP_CARBON_LONGOPTS,
@@ -145,6 +152,11 @@ static void usage(FILE *f)
             "60)\n" WP_CARBON_HELP
             "  --no-detect         do not ask a cloud's metadata service for the provider\n"
             "                      and region (asked only where DMI names AWS, GCP or Azure)\n"
+            "  --defer-within D    start within D (90m, 8h) when the region's forecast\n"
+            "                      intensity is lowest over the run; waits, then runs\n"
+            "  --expected-duration D  the run's length for that choice (default: the median\n"
+            "                      of this command's runs in the ledger, else 1h)\n"
+            "  --dry-run           with --defer-within: say and write the choice, run nothing\n"
             "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
             "\n"
@@ -282,6 +294,9 @@ static int flag_opt(struct run_opts *o, int c)
     case O_NO_DETECT:
         o->no_detect = true;
         return 1;
+    case O_DRY_RUN:
+        o->dry_run = true;
+        return 1;
     case 'q':
         o->quiet = true;
         return 1;
@@ -293,6 +308,17 @@ static int flag_opt(struct run_opts *o, int c)
 static int one_opt(struct run_opts *o, int c, const char *arg, char **argv)
 {
     int rc = wp_cli_carbon_opt("wattprint run", c, arg, &o->carbon);
+
+    if (c == O_DEFER || c == O_EXPECTED) {
+        double *at = c == O_DEFER ? &o->defer_within_s : &o->expected_s;
+        if (wp_run_parse_span(arg, at) != 0 || *at > 7 * 86400) {
+            fprintf(stderr,
+                    "wattprint run: %s: '%s' is not a duration up to 7 days (90m, 8h, 3600)\n",
+                    c == O_DEFER ? "--defer-within" : "--expected-duration", arg);
+            return -1;
+        }
+        return 1;
+    }
 
     if (rc == 0)
         rc = number_opt(o, c, arg);
@@ -416,4 +442,21 @@ int wp_run_parse(int argc, char **argv, struct run_opts *o)
         return -1;
     apply_config(o);
     return optind;
+}
+
+int wp_run_parse_span(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end), mult = 1;
+
+    if (end == text || !(v > 0) || !isfinite(v))
+        return -1;
+    if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
+        mult = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
+        end++;
+    }
+    if (*end)
+        return -1;
+    *out = v * mult;
+    return 0;
 }

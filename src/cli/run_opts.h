@@ -27,6 +27,8 @@ struct run_opts {
     enum wp_live_mode progress;
     double progress_every_s;
     bool interval_set, no_detect;
+    double defer_within_s, expected_s; /* --defer-within, --expected-duration; 0: not given */
+    bool dry_run;
     int n_settings; /* the values taken from configuration files */
     char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
 };
@@ -34,6 +36,15 @@ struct run_opts {
 /* Parses argv (wattprint run's, from "run"): returns the index of COMMAND,
  * or -1 after one line on stderr. Exits 0 after --help. */
 int wp_run_parse(int argc, char **argv, struct run_opts *o);
+
+/* "90m", "8h", "2d", "3600" as seconds. Returns 0 or -1. */
+int wp_run_parse_span(const char *text, double *out);
+
+/* --defer-within: chooses the start from the region's forecast and waits for
+ * it (signals cancel). Returns 0 to run now, 1 after a dry run (said and
+ * written), or 128 + the signal that cancelled the wait. */
+struct wp_run;
+int wp_run_defer(const struct run_opts *o, const struct wp_run *run, char *const *cmd);
 
 /* "wattprint run: --NAME: MESSAGE" for a session error, naming the option. */
 void wp_run_say_session_error(const struct wp_session_error *e);
