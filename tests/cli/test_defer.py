@@ -112,3 +112,27 @@ def test_defer_options_are_checked(runner):
     assert p.returncode == 125 and "--defer-within" in p.stderr
     p = runner.wp("run", "--dry-run", "--", "true")
     assert p.returncode == 125 and "needs --defer-within" in p.stderr
+
+
+def test_a_dip_beyond_the_window_is_not_chosen(runner, api):
+    now = time.time()
+    Api.points = _hourly(now, [300, 280, 270, 260, 250, 240, 230, 220, 210, 200, 10, 10])
+    env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok", WATTPRINT_ELECTRICITYMAPS_URL=api + "/v3")
+    p = subprocess.run([runner.binary, "run", "--region", "FR", "--defer-within", "3h",
+                        "--expected-duration", "1h", "--dry-run", "--", "true"], env=env,
+                       capture_output=True, text=True)
+    d = json.loads(p.stdout)["defer"]
+    assert d["intensity_g_per_kwh"] == pytest.approx(260)  # the best within 3 h, not the 10s
+
+
+def test_an_actual_short_deferral_waits_then_runs(runner, api, tmp_path):
+    now = time.time()
+    Api.points = [(now - 60, 400), (now + 2, 20), (now + 302, 400)]  # five-minute slots
+    env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok", WATTPRINT_ELECTRICITYMAPS_URL=api + "/v3")
+    stamp = tmp_path / "started"
+    p, r = runner.run(["--region", "FR", "--defer-within", "5m", "--expected-duration", "1m",
+                       "--", "sh", "-c", "date +%s.%N > " + str(stamp)], env=env)
+    assert p.returncode == 0, p.stderr
+    started = float(stamp.read_text())
+    assert started >= int(now + 2)  # not before the chosen start
+    assert r["duration_s"] < 1.5  # the wait is not the command's
