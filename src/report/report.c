@@ -382,6 +382,69 @@ static void total_of(json_t *runs, struct totals *t)
     }
 }
 
+/* The quality key every run reported (progress channel), or NULL. */
+static const char *common_quality(json_t *runs, size_t n)
+{
+    json_t *q0 = json_object_get(json_object_get(json_array_get(runs, 0), "work"), "quality"), *v;
+    const char *key;
+
+    json_object_foreach(q0, key, v)
+    {
+        size_t i = 1;
+        while (
+            i < n &&
+            json_is_number(json_object_get(
+                json_object_get(json_object_get(json_array_get(runs, i), "work"), "quality"), key)))
+            i++;
+        if (i == n)
+            return key;
+    }
+    return NULL;
+}
+
+/* Energy against quality for a sweep, its Pareto front marked: the runs no
+ * other beats on both (less energy per unit, better quality: lower loss,
+ * higher anything else). */
+static void quality_chart(struct wp_buf *b, json_t *runs, size_t n)
+{
+    static double x[200], y[200];
+    static const char *labels[200];
+    static bool front[200];
+    const char *key = n >= 2 ? common_quality(runs, n) : NULL;
+    char xl[64], yl[64], title[160];
+    bool lower_better;
+
+    if (!key)
+        return;
+    lower_better = strcmp(key, "loss") == 0;
+    for (size_t i = 0; i < n && i < 200; i++) {
+        json_t *r = json_array_get(runs, i), *w = json_object_get(r, "work");
+        double done = wp_json_num(w, "done");
+        labels[i] = wp_json_str(r, "run_id");
+        x[i] = wp_json_num(json_object_get(r, "energy"), "total_j") / (done > 0 ? done : 1);
+        y[i] = json_number_value(json_object_get(json_object_get(w, "quality"), key));
+    }
+    for (size_t i = 0; i < n && i < 200; i++) {
+        front[i] = true;
+        for (size_t j = 0; j < n && j < 200 && front[i]; j++) {
+            bool better_q = lower_better ? y[j] < y[i] : y[j] > y[i];
+            bool as_good_q = lower_better ? y[j] <= y[i] : y[j] >= y[i];
+            front[i] = !(j != i && x[j] <= x[i] && as_good_q && (x[j] < x[i] || better_q));
+        }
+    }
+    {
+        const char *unit = wp_json_str(json_object_get(json_array_get(runs, 0), "work"), "unit");
+        size_t len = strlen(unit);
+        /* "per token" */
+        snprintf(xl, sizeof xl, "energy per %.*s (J)",
+                 (int)(len > 1 && unit[len - 1] == 's' ? len - 1 : len), *unit ? unit : "run");
+    }
+    snprintf(yl, sizeof yl, "%s (%s is better)", key, lower_better ? "lower" : "higher");
+    snprintf(title, sizeof title, "Energy against %s: the Pareto front in red", key);
+    wp_buf_printf(b, "<h2>Energy and quality</h2>");
+    wp_svg_scatter(b, title, x, y, labels, front, (int)(n < 200 ? n : 200), xl, yl, 760, 320);
+}
+
 char *wp_report_group_html(json_t *runs, const char *title)
 {
     struct wp_buf b = {0};
@@ -421,6 +484,7 @@ char *wp_report_group_html(json_t *runs, const char *title)
     }
     wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
                 labels, vals, (int)shown, "energy (J)", 760, 280);
+    quality_chart(&b, runs, shown);
     wp_buf_printf(&b, "<h2>Runs</h2><table><tr><th>run</th><th>start</th><th>status</th>"
                       "<th class=\"n\">duration</th><th class=\"n\">energy</th>"
                       "<th class=\"n\">CO2e</th><th>command</th></tr>");

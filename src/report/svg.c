@@ -238,3 +238,57 @@ void wp_svg_shares(struct wp_buf *b, const char *title, const char *const *label
     legend(b, names, n < 16 ? n : 16, f.left, 66);
     wp_buf_printf(b, "</svg>");
 }
+
+/* The data's range with a little room, from 0 when it is near. */
+static void range_of(const double *v, int n, double *lo, double *hi)
+{
+    *lo = *hi = n ? v[0] : 0;
+    for (int i = 1; i < n; i++) {
+        if (v[i] < *lo)
+            *lo = v[i];
+        if (v[i] > *hi)
+            *hi = v[i];
+    }
+    if (*hi <= *lo)
+        *hi = *lo + (*lo ? fabs(*lo) * 0.1 : 1);
+    *lo -= (*hi - *lo) * 0.08;
+    *hi += (*hi - *lo) * 0.08;
+}
+
+void wp_svg_scatter(struct wp_buf *b, const char *title, const double *x, const double *y,
+                    const char *const *labels, const bool *front, int n, const char *x_label,
+                    const char *y_label, int width, int height)
+{
+    struct frame f = {width, height, 64, 20, 30, 40, 0, 1, 0, 1};
+
+    range_of(x, n, &f.x0, &f.x1);
+    range_of(y, n, &f.y0, &f.y1);
+    open_svg(b, &f, title);
+    axes(b, &f, x_label, y_label, true);
+    wp_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                  palette[3]);
+    { /* the front's points, left to right */
+        int order[512], m = 0;
+        for (int i = 0; i < n && m < 512; i++)
+            if (front[i])
+                order[m++] = i;
+        for (int a = 0; a < m; a++) /* insertion sort by x: a front is short */
+            for (int c = a; c > 0 && x[order[c]] < x[order[c - 1]]; c--) {
+                int t = order[c];
+                order[c] = order[c - 1];
+                order[c - 1] = t;
+            }
+        for (int a = 0; a < m; a++)
+            wp_buf_printf(b, "%s%.1f,%.1f", a ? " " : "", px(&f, x[order[a]]), py(&f, y[order[a]]));
+    }
+    wp_buf_printf(b, "\"/>");
+    for (int i = 0; i < n; i++) {
+        wp_buf_printf(b,
+                      "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\" stroke=\"%s\"><title>",
+                      px(&f, x[i]), py(&f, y[i]), front[i] ? palette[3] : "none", palette[0]);
+        wp_buf_escape(b, labels[i]);
+        wp_buf_printf(b, ": %.4g, %.4g%s</title></circle>", x[i], y[i],
+                      front[i] ? " (on the front)" : "");
+    }
+    wp_buf_printf(b, "</svg>");
+}

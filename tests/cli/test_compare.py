@@ -108,3 +108,14 @@ def test_bad_quality_values_are_malformed_lines(measured):
     p, r = measured.run(["--", "sh", "-c", cmd])
     assert r["work"]["quality"] == {"loss": 0.5}
     assert r["work"]["done"] == 0  # the line with a bad value applied nothing
+
+
+def test_a_sweeps_report_marks_the_pareto_front(measured):
+    for j, loss in ((20, 2.0), (21, 2.2), (12, 2.5), (13, 2.7)):
+        _run_q(measured, j, loss, "--project", "sweep")
+    p = measured.wp("report", "--project", "sweep", "--html", "-")
+    assert p.returncode == 0, p.stderr
+    assert "Energy against loss: the Pareto front in red" in p.stdout
+    assert "energy per token (J)" in p.stdout
+    # 20 J and loss 2.0, 12 J and loss 2.5: the others have more energy and a worse loss
+    assert p.stdout.count("(on the front)") == 2
