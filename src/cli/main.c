@@ -65,20 +65,11 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", wp_cmd_run},
-        {"regions", wp_cmd_regions},
-        {"ls", wp_cmd_ls},
-        {"show", wp_cmd_show},
-        {"summary", wp_cmd_summary},
-        {"export", wp_cmd_export},
-        {"rm", wp_cmd_rm},
-        {"import", wp_cmd_import},
-        {"sync", wp_cmd_sync},
-        {"compare", wp_cmd_compare},
-        {"estimate", wp_cmd_estimate},
-        {"hardware", wp_cmd_hardware},
-        {"serve", wp_cmd_serve},
-        {"report", wp_cmd_report},
+        {"run", wp_cmd_run},         {"regions", wp_cmd_regions},   {"ls", wp_cmd_ls},
+        {"show", wp_cmd_show},       {"summary", wp_cmd_summary},   {"export", wp_cmd_export},
+        {"rm", wp_cmd_rm},           {"import", wp_cmd_import},     {"sync", wp_cmd_sync},
+        {"compare", wp_cmd_compare}, {"estimate", wp_cmd_estimate}, {"hardware", wp_cmd_hardware},
+        {"serve", wp_cmd_serve},     {"report", wp_cmd_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {
