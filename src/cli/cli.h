@@ -19,6 +19,7 @@ int wp_cmd_rm(int argc, char **argv);
 int wp_cmd_import(int argc, char **argv);
 int wp_cmd_sync(int argc, char **argv);
 int wp_cmd_compare(int argc, char **argv);
+int wp_cmd_tune_power(int argc, char **argv);
 int wp_cmd_estimate(int argc, char **argv);
 int wp_cmd_hardware(int argc, char **argv);
 int wp_cmd_serve(int argc, char **argv);

@@ -30,6 +30,7 @@ static void usage(FILE *f)
                "  import   merge another machine's ledger, or CodeCarbon's emissions.csv\n"
                "  sync     send the runs kept while a PostgreSQL ledger was out of reach\n"
                "  compare  did a change save energy? two groups of runs, with 95 %% intervals\n"
+               "  tune-power the GPU power limit with the least energy per unit of work\n"
                "  estimate the footprint of training or inference before running it, or of\n"
                "           a whole job from a short run (wattprint estimate --help)\n"
                "  hardware list the hardware the estimator knows\n"
@@ -65,11 +66,21 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", wp_cmd_run},         {"regions", wp_cmd_regions},   {"ls", wp_cmd_ls},
-        {"show", wp_cmd_show},       {"summary", wp_cmd_summary},   {"export", wp_cmd_export},
-        {"rm", wp_cmd_rm},           {"import", wp_cmd_import},     {"sync", wp_cmd_sync},
-        {"compare", wp_cmd_compare}, {"estimate", wp_cmd_estimate}, {"hardware", wp_cmd_hardware},
-        {"serve", wp_cmd_serve},     {"report", wp_cmd_report},
+        {"run", wp_cmd_run},
+        {"regions", wp_cmd_regions},
+        {"ls", wp_cmd_ls},
+        {"show", wp_cmd_show},
+        {"summary", wp_cmd_summary},
+        {"export", wp_cmd_export},
+        {"rm", wp_cmd_rm},
+        {"import", wp_cmd_import},
+        {"sync", wp_cmd_sync},
+        {"compare", wp_cmd_compare},
+        {"tune-power", wp_cmd_tune_power},
+        {"estimate", wp_cmd_estimate},
+        {"hardware", wp_cmd_hardware},
+        {"serve", wp_cmd_serve},
+        {"report", wp_cmd_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {

@@ -138,3 +138,33 @@ nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, struct sample *out,
     *count = n;
     return n ? OK : NOT_FOUND;
 }
+
+/* Power limits: gpuN/{limit_mw, min_limit_mw, max_limit_mw}; setting one
+ * needs gpuN/settable (as root does on a real GPU). */
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t d, unsigned *min_mw,
+                                                          unsigned *max_mw)
+{
+    unsigned long long lo, hi;
+    if (number(d, "min_limit_mw", &lo) != OK || number(d, "max_limit_mw", &hi) != OK)
+        return NOT_SUPPORTED;
+    *min_mw = (unsigned)lo;
+    *max_mw = (unsigned)hi;
+    return OK;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned *mw)
+{
+    return nvmlDeviceGetEnforcedPowerLimit(d, mw);
+}
+
+nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t d, unsigned mw)
+{
+    unsigned lo, hi;
+    char text[32];
+    if (!fake_exists(ENV, gpu_of(d), "settable"))
+        return 4; /* NO_PERMISSION */
+    if (nvmlDeviceGetPowerManagementLimitConstraints(d, &lo, &hi) != OK || mw < lo || mw > hi)
+        return INVALID;
+    snprintf(text, sizeof text, "%u\n", mw);
+    return fake_write(ENV, gpu_of(d), "limit_mw", text) == 0 ? OK : 999;
+}

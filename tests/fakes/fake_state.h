@@ -47,4 +47,26 @@ static inline int fake_u64(const char *env, int gpu, const char *name, unsigned 
     return (end == buf || *end) ? -1 : 0;
 }
 
+/* Writes text to dir/gpuN/name atomically (a new file renamed over it), as
+ * the test's own writers do. Returns 0 or -1. */
+static inline int fake_write(const char *env, int gpu, const char *name, const char *text)
+{
+    const char *dir = getenv(env);
+    char path[1024], tmp[1100];
+    FILE *f;
+
+    if (!dir)
+        return -1;
+    snprintf(path, sizeof path, "%s/gpu%d/%s", dir, gpu, name);
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    if (!(f = fopen(tmp, "w")))
+        return -1;
+    fputs(text, f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 #endif

@@ -215,6 +215,29 @@ def gpu_set(state_dir, gpu, key, value):
     _atomic_write(os.path.join(state_dir, "gpu%d" % gpu, key), "%s\n" % value)
 
 
+def gpu_work(argv):
+    """fakehw.py gpuwork STATE_DIR [--units N] [--unit-s S]: a GPU workload whose
+    speed follows the fake GPU 0's power limit: a unit takes S x sqrt(340 /
+    (L - 60)) seconds at L watts, drawing L watts (the energy counter advances by
+    that), and each unit is reported on $WATTPRINT_PROGRESS. Energy per unit is
+    then lowest near 120 W, time per unit at the highest limit."""
+    ap = argparse.ArgumentParser(prog="fakehw.py gpuwork")
+    ap.add_argument("state")
+    ap.add_argument("--units", type=int, default=1000)
+    ap.add_argument("--unit-s", type=float, default=0.02)
+    a = ap.parse_args(argv)
+    progress = os.environ["WATTPRINT_PROGRESS"]
+    for k in range(1, a.units + 1):
+        with open(os.path.join(a.state, "gpu0", "limit_mw")) as f:
+            watts = int(f.read()) / 1000.0
+        t = a.unit_s * (340.0 / max(watts - 60.0, 1.0)) ** 0.5
+        for _ in range(10):  # the counter advances while the unit runs, as a GPU's does
+            time.sleep(t / 10)
+            gpu_add(a.state, 0, "energy_mj", int(round(watts * t * 100)))
+        with open(progress, "a") as f:
+            f.write("done=%d\n" % k)
+
+
 def gpu_main(argv):
     """fakehw.py gpu STATE_DIR [--add N:KEY=AMOUNT]... [--set N:KEY=VALUE]...
     [--steps S] [--period P] [--hold H] [--lose N] [--then-sleep S]: applies
@@ -254,6 +277,10 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "gpu":
     gpu_main(sys.argv[2:])
     sys.exit(0)
 
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "gpuwork":
+    gpu_work(sys.argv[2:])
+    sys.exit(0)
 
 if __name__ == "__main__":
     main()

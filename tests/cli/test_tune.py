@@ -1,0 +1,95 @@
+"""wattprint tune-power against the fake NVML: its power-to-speed model's
+optimum found, and the original limit put back after success, failure, a
+signal, and a SIGKILL (by the next wattprint)."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import fakehw
+
+LIMIT = 300000  # mW: the GPU's limit before tuning (the range is 80 to 400 W)
+
+
+@pytest.fixture
+def gpu(runner, tmp_path):
+    state = str(tmp_path / "nvml")
+    fakehw.make_gpus(state, [dict(name="Fake GPU", uuid="GPU-tune-0", limit_mw=LIMIT,
+                                  min_limit_mw=80000, max_limit_mw=400000, power_mw=0,
+                                  energy_mj=0, settable="")])
+    env = runner.env(WATTPRINT_NVML_LIBRARY=os.environ["FAKE_NVML"], WATTPRINT_FAKE_NVML_DIR=state,
+                     XDG_STATE_HOME=str(tmp_path / "state"))
+    return state, env
+
+
+def _limit(state):
+    return int(open(os.path.join(state, "gpu0", "limit_mw")).read())
+
+
+def _work(state, *extra):
+    return [sys.executable, fakehw.__file__, "gpuwork", state] + list(extra)
+
+
+def _tune(runner, env, *args):
+    return subprocess.run([runner.binary, "tune-power"] + list(args), env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_energy_optimum_is_found_and_the_limit_put_back(runner, gpu):
+    state, env = gpu
+    p = _tune(runner, env, "--work", "5", "--max-slowdown", "60%", "--", *_work(state, "--unit-s", "0.05"))
+    assert p.returncode == 0, p.stderr
+    # limits 400, 320, 240, 160, 80 W; energy per unit ~ L / sqrt(L - 60): least at 160
+    assert "energy-optimal: 160 W" in p.stdout
+    assert "within 60 % of the fastest: 240 W" in p.stdout
+    assert _limit(state) == LIMIT and "the limit is 300 W (as it was)" in p.stdout
+
+
+def test_apply_sets_the_chosen_limit(runner, gpu):
+    state, env = gpu
+    p = _tune(runner, env, "--work", "5", "--apply", "energy", "--", *_work(state, "--unit-s", "0.05"))
+    assert p.returncode == 0, p.stderr
+    assert _limit(state) == 160000 and "the limit is 160 W (applied)" in p.stdout
+
+
+def test_a_failing_command_leaves_the_limit_as_it_was(runner, gpu):
+    state, env = gpu
+    p = _tune(runner, env, "--", "false")
+    assert p.returncode == 1 and _limit(state) == LIMIT
+
+
+def test_without_permission_nothing_changes(runner, gpu):
+    state, env = gpu
+    os.unlink(os.path.join(state, "gpu0", "settable"))
+    p = _tune(runner, env, "--work", "2", "--", *_work(state))
+    assert p.returncode == 1 and "needs root" in p.stderr and _limit(state) == LIMIT
+
+
+def test_a_killed_tuning_is_put_back_by_the_next_wattprint(runner, gpu):
+    state, env = gpu
+    p = subprocess.Popen([runner.binary, "tune-power", "--work", "1000", "--"] + _work(state),
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    while _limit(state) == LIMIT:  # the state: it has changed the limit
+        assert p.poll() is None
+    os.killpg(p.pid, signal.SIGKILL)  # wattprint (and, in its own group, the command)
+    p.wait()
+    subprocess.run(["pkill", "-9", "-f", "gpuwork " + state])
+    assert _limit(state) != LIMIT  # a SIGKILL cannot be caught
+    q = _tune(runner, env, "--", "false")
+    assert "put back GPU 0's limit of 300 W" in q.stderr
+    assert _limit(state) == LIMIT
+
+
+def test_a_signal_puts_the_limit_back(runner, gpu):
+    state, env = gpu
+    p = subprocess.Popen([runner.binary, "tune-power", "--work", "1000", "--"] + _work(state),
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while _limit(state) == LIMIT:
+        assert p.poll() is None
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 128 + signal.SIGINT and _limit(state) == LIMIT
+    assert "the limit is back at 300 W" in err
