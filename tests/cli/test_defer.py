@@ -136,3 +136,15 @@ def test_an_actual_short_deferral_waits_then_runs(runner, api, tmp_path):
     started = float(stamp.read_text())
     assert started >= int(now + 2)  # not before the chosen start
     assert r["duration_s"] < 1.5  # the wait is not the command's
+
+
+def test_an_unreachable_forecast_runs_now(runner, tmp_path):
+    import socket
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok",
+                     WATTPRINT_ELECTRICITYMAPS_URL="http://127.0.0.1:%d/v3" % port)
+    p, r = runner.run(["--region", "FR", "--defer-within", "8h", "--", "true"], env=env)
+    assert p.returncode == 0 and r["status"] == "completed"
+    assert "no forecast" in p.stderr and "running now" in p.stderr
