@@ -61,6 +61,8 @@ static void load_pq(void)
                         "libpq (apt-get install libpq5)", pq_err, sizeof pq_err);
 }
 
+#define WP_PG_CONNECT_TIMEOUT_S 5
+
 struct wp_pg {
     PGconn *c;
     pthread_mutex_t mu; /* the recorder checkpoints from its own thread */
@@ -193,7 +195,17 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
     l->readonly = mode == WP_LEDGER_READ;
     pthread_mutex_init(&l->pg->mu, NULL);
     wp_ledger_redact(uri, l->path, sizeof l->path);
-    l->pg->c = pq.connectdb(uri);
+    {
+        /* libpq waits for an unanswered host for as long as TCP does (minutes): a
+         * ledger out of reach must cost seconds, so a bound unless one is given */
+        char with_timeout[4200];
+        if (strstr(uri, "connect_timeout="))
+            snprintf(with_timeout, sizeof with_timeout, "%s", uri);
+        else
+            snprintf(with_timeout, sizeof with_timeout, "%s%sconnect_timeout=%d", uri,
+                     strchr(uri, '?') ? "&" : "?", WP_PG_CONNECT_TIMEOUT_S);
+        l->pg->c = pq.connectdb(with_timeout);
+    }
     if (!l->pg->c || pq.status(l->pg->c) != PG_CONNECTION_OK) {
         snprintf(err, cap, "cannot reach the PostgreSQL ledger %s: %s", l->path,
                  l->pg->c ? pq.error_message(l->pg->c) : "out of memory");

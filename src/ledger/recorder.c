@@ -17,6 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+static const char *path_of(struct wp_recorder *r)
+{
+    return r->path[0] ? r->path : getenv("WATTPRINT_LEDGER");
+}
+
 static void say(struct wp_recorder *r, const char *what, const char *err)
 {
     /* a server's failures wait for the end: the run then goes to the spool */
@@ -174,11 +179,6 @@ void wp_recorder_stop(struct wp_recorder *r)
     }
 }
 
-static const char *path_of(struct wp_recorder *r)
-{
-    return r->path[0] ? r->path : getenv("WATTPRINT_LEDGER");
-}
-
 /* The run kept locally for a server that could not take it; said once. */
 static void spool(struct wp_recorder *r, const char *uri)
 {
@@ -206,7 +206,9 @@ void wp_recorder_finish(struct wp_recorder *r)
     wp_recorder_stop(r);
     /* the result is written even where the first row or a checkpoint was not
      * (the disk was full, the ledger locked for longer than the wait) */
-    if (!r->ledger)
+    /* a server that could not be reached at the start is not waited for
+     * again: the run goes to the spool at once */
+    if (!r->ledger && !(wp_ledger_is_uri(path_of(r)) && r->first_err[0]))
         open_and_begin(r);
     bool done = r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) == 0;
 
