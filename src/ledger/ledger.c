@@ -83,29 +83,6 @@ const char *wp_ledger_path(const char *path, char *buf, size_t cap)
     return buf;
 }
 
-static int mkdirs(const char *file)
-{
-    char dir[4096];
-    char *slash;
-
-    snprintf(dir, sizeof dir, "%s", file);
-    slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = '\0';
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
 {
     char *msg = NULL;
@@ -354,7 +331,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         return -1;
     }
     if (mode == WP_LEDGER_WRITE) {
-        int rc = mkdirs(path);
+        int rc = wp_mkdir_parents(path, 0755);
         if (rc) {
             snprintf(err, cap, "cannot create the directory of %s: %s", path, strerror(-rc));
             free(l);

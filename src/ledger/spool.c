@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
+#include "../util/util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -64,20 +66,6 @@ static int lock_spool(const char *path, bool create)
     return fd;
 }
 
-/* The spool's directory, and those above it, made private to the user. */
-static void mkdir_for(const char *file)
-{
-    char dir[4096];
-
-    snprintf(dir, sizeof dir, "%s", file);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0700);
-            *p = '/';
-        }
-}
-
 int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t wcap, char *err,
                   size_t cap)
 {
@@ -88,7 +76,7 @@ int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t
         snprintf(err, cap, "no home directory for a spool");
         return -1;
     }
-    mkdir_for(where);
+    wp_mkdir_parents(where, 0700); /* the spool's directory, private to the user */
     if ((fd = lock_spool(where, true)) < 0) {
         snprintf(err, cap, "cannot lock %s: %s", where, strerror(errno));
         return -1;

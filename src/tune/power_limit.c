@@ -5,6 +5,7 @@
 #include "power_limit.h"
 
 #include "../util/dl.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,14 +90,9 @@ static int record_path(const char *uuid, char *out, size_t cap)
         snprintf(dir, sizeof dir, "%s/.local/state/wattprint", home);
     else
         return -1;
-    for (char *p = dir + 1; *p; p++) /* the directories, private */
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0700);
-            *p = '/';
-        }
-    mkdir(dir, 0700);
-    return snprintf(out, cap, "%s/power-limit-%s", dir, uuid) < (int)cap ? 0 : -1;
+    if (snprintf(out, cap, "%s/power-limit-%s", dir, uuid) >= (int)cap)
+        return -1;
+    return wp_mkdir_parents(out, 0700) == 0 ? 0 : -1; /* the directories, private */
 }
 
 int wp_gpu_limit_record(const struct wp_gpu_limit *g)

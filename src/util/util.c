@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -380,5 +381,28 @@ uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range)
         return cur - prev;
     if (range > prev)
         return (range - prev) + cur;
+    return 0;
+}
+
+int wp_mkdir_parents(const char *file, unsigned mode)
+{
+    char dir[4096];
+    char *slash;
+
+    snprintf(dir, sizeof dir, "%s", file);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, (mode_t)mode) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(dir, (mode_t)mode) != 0 && errno != EEXIST)
+        return -errno;
     return 0;
 }

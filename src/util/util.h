@@ -89,4 +89,8 @@ void wp_unit_singular(const char *unit, char *out, size_t cap);
  * without a range was reset: 0 is returned and the caller rebases. */
 uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range);
 
+/* Makes the directories above file (not file itself) with mode, those that
+ * exist left as they are. Returns 0, or a negative errno. */
+int wp_mkdir_parents(const char *file, unsigned mode);
+
 #endif
