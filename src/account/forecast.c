@@ -6,6 +6,7 @@
 #include "forecast.h"
 
 #include "../util/http.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -16,18 +17,6 @@
 #include <time.h>
 
 #define MAX_BODY (1024 * 1024)
-
-/* "2026-12-01T12:00:00.000Z" or "2026-12-01T12:00Z" as epoch seconds. */
-static int parse_time(const char *s, double *out)
-{
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-
-    if (!end && !(end = strptime(s, "%Y-%m-%dT%H:%M", &tm)))
-        return -1;
-    *out = (double)timegm(&tm);
-    return 0;
-}
 
 static int add(struct wp_forecast *f, double t, double g)
 {
@@ -54,7 +43,7 @@ int wp_forecast_parse(const char *body, size_t len, struct wp_forecast *f)
             double t;
             json_t *ci = json_object_get(item, "carbonIntensity");
             if (json_is_number(ci) && json_is_string(json_object_get(item, "datetime")) &&
-                parse_time(json_string_value(json_object_get(item, "datetime")), &t) == 0)
+                wp_parse_utc(json_string_value(json_object_get(item, "datetime")), &t) == 0)
                 add(f, t, json_number_value(ci));
         }
     } else if ((arr = json_object_get(root, "data"))) { /* GB Carbon Intensity API */
@@ -63,7 +52,7 @@ int wp_forecast_parse(const char *body, size_t len, struct wp_forecast *f)
             double t;
             json_t *ci = json_object_get(json_object_get(item, "intensity"), "forecast");
             if (json_is_number(ci) && json_is_string(json_object_get(item, "from")) &&
-                parse_time(json_string_value(json_object_get(item, "from")), &t) == 0)
+                wp_parse_utc(json_string_value(json_object_get(item, "from")), &t) == 0)
                 add(f, t, json_number_value(ci));
         }
     }

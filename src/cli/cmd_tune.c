@@ -229,7 +229,8 @@ int wp_cmd_tune_power(int argc, char **argv)
     static struct point pts[MAX_LIMITS];
     struct tune_opts o;
     struct wp_gpu_limit g;
-    char err[512], progress[] = "/tmp/wattprint-tune-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char err[512], progress[4096];
     int first = parse(argc, argv, &o), best, within, fd;
     unsigned recorded;
 
@@ -253,8 +254,14 @@ int wp_cmd_tune_power(int argc, char **argv)
                         "changed\n");
         return 1;
     }
-    if ((fd = mkstemp(progress)) >= 0)
-        close(fd);
+    /* the command's progress file, as wattprint run gives one: in $TMPDIR */
+    snprintf(progress, sizeof progress, "%s/wattprint-tune-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if ((fd = mkstemp(progress)) < 0) {
+        fprintf(stderr, "wattprint tune-power: cannot make a progress file: %s\n", strerror(errno));
+        wp_gpu_limit_forget(&g);
+        return 1;
+    }
+    close(fd);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);

@@ -17,7 +17,6 @@ int wp_cli_parse_since(const char *text, double *out)
 {
     struct tm tm = {0};
     const char *end;
-    char unit;
     double n;
 
     if ((end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm)) && (!*end || !strcmp(end, "Z"))) {
@@ -29,13 +28,11 @@ int wp_cli_parse_since(const char *text, double *out)
         *out = (double)timegm(&tm);
         return 0;
     }
-    if (sscanf(text, "%lf%c", &n, &unit) == 2 && n >= 0 && n < 1e6 &&
-        strlen(text) == strspn(text, "0123456789.") + 1) {
-        double mult = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
-        if (mult > 0) {
-            *out = wp_wall_s() - n * mult;
-            return 0;
-        }
+    /* a span back from now: a unit is required ("7" alone is no span) */
+    if (*text && strchr("mhd", text[strlen(text) - 1]) && wp_parse_span(text, &n) == 0 &&
+        n < 1e6 * 86400) {
+        *out = wp_wall_s() - n;
+        return 0;
     }
     return -1;
 }

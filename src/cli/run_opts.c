@@ -311,7 +311,7 @@ static int one_opt(struct run_opts *o, int c, const char *arg, char **argv)
 
     if (c == O_DEFER || c == O_EXPECTED) {
         double *at = c == O_DEFER ? &o->defer_within_s : &o->expected_s;
-        if (wp_run_parse_span(arg, at) != 0 || *at > 7 * 86400) {
+        if (wp_parse_span(arg, at) != 0 || *at > 7 * 86400) {
             fprintf(stderr,
                     "wattprint run: %s: '%s' is not a duration up to 7 days (90m, 8h, 3600)\n",
                     c == O_DEFER ? "--defer-within" : "--expected-duration", arg);
@@ -442,21 +442,4 @@ int wp_run_parse(int argc, char **argv, struct run_opts *o)
         return -1;
     apply_config(o);
     return optind;
-}
-
-int wp_run_parse_span(const char *text, double *out)
-{
-    char *end;
-    double v = strtod(text, &end), mult = 1;
-
-    if (end == text || !(v > 0) || !isfinite(v))
-        return -1;
-    if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
-        mult = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
-        end++;
-    }
-    if (*end)
-        return -1;
-    *out = v * mult;
-    return 0;
 }

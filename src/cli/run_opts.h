@@ -37,9 +37,6 @@ struct run_opts {
  * or -1 after one line on stderr. Exits 0 after --help. */
 int wp_run_parse(int argc, char **argv, struct run_opts *o);
 
-/* "90m", "8h", "2d", "3600" as seconds. Returns 0 or -1. */
-int wp_run_parse_span(const char *text, double *out);
-
 /* --defer-within: chooses the start from the region's forecast and waits for
  * it (signals cancel). Returns 0 to run now, 1 after a dry run (said and
  * written), or 128 + the signal that cancelled the wait. */

@@ -294,20 +294,6 @@ static int num(const struct wp_csv *h, const struct wp_csv *r, const char *name,
     return 0;
 }
 
-/* CodeCarbon's timestamp (local time of its machine, no zone: read as UTC). */
-static int parse_time(const char *s, double *out)
-{
-    struct tm tm = {0};
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-
-    if (!end)
-        end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    *out = (double)timegm(&tm);
-    return 0;
-}
-
 /* The components back to IT energy (CodeCarbon's include PUE). */
 static json_t *channels_of(const double kwh[3], double pue, double d, const char *version)
 {
@@ -339,7 +325,8 @@ struct cc_in {
 static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct cc_in *in, char *err,
                         size_t cap)
 {
-    if (parse_time(wp_csv_get(h, r, "timestamp"), &in->end_s) != 0) {
+    /* CodeCarbon writes its machine's local time without a zone: read as UTC */
+    if (wp_parse_utc(wp_csv_get(h, r, "timestamp"), &in->end_s) != 0) {
         snprintf(err, cap, "timestamp '%.40s' is not YYYY-MM-DDTHH:MM:SS",
                  wp_csv_get(h, r, "timestamp"));
         return -1;

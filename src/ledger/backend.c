@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
+#include "../util/util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,13 +127,6 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
         json_is_true(json_object_get(ch, "counted"));
 }
 
-/* "2026-12-01T10:00:00Z" as seconds since the epoch; 0 if it is not that. */
-static double iso_epoch(const char *s)
-{
-    struct tm tm = {0};
-    return strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? (double)timegm(&tm) : 0.0;
-}
-
 /* Another ledger's runs copied one by one (the backends differ, so no
  * ATTACH): all or nothing, ids kept. */
 long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err,
@@ -156,7 +151,8 @@ long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, 
         char *text = json_dumps(run, JSON_COMPACT);
         int rc;
         wp_ledger_row_of_json(run, &row);
-        row.start_s = iso_epoch(wp_json_str(run, "start"));
+        if (wp_parse_utc(wp_json_str(run, "start"), &row.start_s) != 0)
+            row.start_s = 0;
         rc = text ? wp_ledger_insert_row(l, &row, text, err, cap) : -1;
         free(text);
         if (rc < 0) {

@@ -25,8 +25,7 @@ static const char *path_of(struct wp_recorder *r)
 static void say(struct wp_recorder *r, const char *what, const char *err)
 {
     /* a server's failures wait for the end: the run then goes to the spool */
-    if (wp_ledger_is_uri(r->path) ||
-        (!r->path[0] && wp_ledger_is_uri(getenv("WATTPRINT_LEDGER")))) {
+    if (wp_ledger_is_uri(path_of(r))) {
         if (!r->first_err[0])
             snprintf(r->first_err, sizeof r->first_err, "%s: %s", what, err);
         return;

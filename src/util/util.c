@@ -406,3 +406,35 @@ int wp_mkdir_parents(const char *file, unsigned mode)
         return -errno;
     return 0;
 }
+
+int wp_parse_utc(const char *text, double *out)
+{
+    static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                          "%Y-%m-%dT%H:%M"};
+
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        struct tm tm = {0};
+        if (strptime(text, formats[i], &tm)) {
+            *out = (double)timegm(&tm);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int wp_parse_span(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end), mult = 1;
+
+    if (end == text || !(v > 0) || !isfinite(v))
+        return -1;
+    if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
+        mult = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
+        end++;
+    }
+    if (*end)
+        return -1;
+    *out = v * mult;
+    return 0;
+}

@@ -251,3 +251,14 @@ def test_a_postgresql_ledger_into_a_sqlite_one(runner, pg_uri, tmp_path):
     runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=local,
                                      capture_output=True, text=True).stdout)
     assert [x["run_id"] for x in runs] == [r["run_id"]]
+
+
+def test_without_libpq_the_ledger_says_what_to_install(runner, tmp_path):
+    runner.ledger = "postgresql:///x?host=/nonexistent"
+    env = runner.env(WATTPRINT_LIBPQ="/nonexistent/libpq.so.5",
+                     XDG_DATA_HOME=str(tmp_path / "data"))
+    p = subprocess.run([runner.binary, "ls"], env=env, capture_output=True, text=True)
+    assert p.returncode == 1 and "a PostgreSQL ledger needs libpq (apt-get install libpq5)" in p.stderr
+    p = subprocess.run([runner.binary, "run", "--", "sh", "-c", "exit 4"], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 4 and "kept in" in p.stderr  # spooled, the status kept

@@ -93,3 +93,17 @@ def test_a_signal_puts_the_limit_back(runner, gpu):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 128 + signal.SIGINT and _limit(state) == LIMIT
     assert "the limit is back at 300 W" in err
+
+
+def test_a_gpu_that_is_not_there(runner, gpu):
+    state, env = gpu
+    p = _tune(runner, env, "--gpu", "5", "--", "true")
+    assert p.returncode == 1 and "NVML has no GPU 5" in p.stderr and _limit(state) == LIMIT
+
+
+def test_bad_tune_options(runner, gpu):
+    state, env = gpu
+    for args in (["--limits", "1"], ["--max-slowdown", "lots"], ["--apply", "both"], []):
+        p = _tune(runner, env, *args, "--", "true") if args else _tune(runner, env, "true")
+        assert p.returncode == 125, (args, p.stderr)
+    assert _limit(state) == LIMIT

@@ -127,6 +127,26 @@ static void cpuinfo(void **state)
     assert_string_equal(ci.model, "");
 }
 
+static void utc_times_and_spans(void **state)
+{
+    double t;
+    (void)state;
+    assert_int_equal(wp_parse_utc("2026-12-01T12:00:00.000Z", &t), 0);
+    assert_true(t == 1796126400.0);
+    assert_int_equal(wp_parse_utc("2026-12-01 12:00:00", &t), 0);
+    assert_true(t == 1796126400.0);
+    assert_int_equal(wp_parse_utc("2026-12-01T12:00Z", &t), 0);
+    assert_true(t == 1796126400.0);
+    assert_int_not_equal(wp_parse_utc("yesterday", &t), 0);
+    assert_int_equal(wp_parse_span("90m", &t), 0);
+    assert_true(t == 5400);
+    assert_int_equal(wp_parse_span("3600", &t), 0);
+    assert_true(t == 3600);
+    assert_int_not_equal(wp_parse_span("8x", &t), 0);
+    assert_int_not_equal(wp_parse_span("-1h", &t), 0);
+    assert_int_not_equal(wp_parse_span("", &t), 0);
+}
+
 static void pid_usage(void **state)
 {
     struct wp_proc_usage u;
@@ -310,19 +330,13 @@ static void cloud_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(u64_good_and_bad),
-        cmocka_unit_test(doubles),
-        cmocka_unit_test(perf_config),
-        cmocka_unit_test(cpulist),
-        cmocka_unit_test(proc_stat),
-        cmocka_unit_test(meminfo),
-        cmocka_unit_test(cpuinfo),
-        cmocka_unit_test(counts_and_units),
-        cmocka_unit_test(config_lines),
-        cmocka_unit_test(cloud_answers),
-        cmocka_unit_test(pid_usage),
-        cmocka_unit_test(dmi_memory_device),
-        cmocka_unit_test(process_tree_usage),
+        cmocka_unit_test(u64_good_and_bad),  cmocka_unit_test(doubles),
+        cmocka_unit_test(perf_config),       cmocka_unit_test(cpulist),
+        cmocka_unit_test(proc_stat),         cmocka_unit_test(meminfo),
+        cmocka_unit_test(cpuinfo),           cmocka_unit_test(counts_and_units),
+        cmocka_unit_test(config_lines),      cmocka_unit_test(cloud_answers),
+        cmocka_unit_test(pid_usage),         cmocka_unit_test(utc_times_and_spans),
+        cmocka_unit_test(dmi_memory_device), cmocka_unit_test(process_tree_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
