@@ -122,6 +122,24 @@ static void finish_reading(struct wp_run *run, struct wp_session *s)
         wp_warn("out of memory reading the result");
 }
 
+/* The scraper of --work-url, on the sampling clock (at most once a second). */
+static void start_scraper(struct run_opts *o, struct wp_session *s, struct wp_watcher *w)
+{
+    struct wp_scrape_energy energy = {wp_session_total_j, s};
+    char err[512];
+
+    if (!o->scrape.url)
+        return;
+    o->scrape.diag = cli_diag;
+    if (wp_scraper_start(&o->scrape, &energy, &w->scraper, err, sizeof err) != 0) {
+        wp_warn("cannot read the work from %s: %s", o->scrape.url, err);
+        return;
+    }
+    double every = o->session.interval_s > 1 ? o->session.interval_s : 1;
+    if (wp_session_on_tick(s, every, wp_scraper_tick, w->scraper) != 0)
+        wp_warn("the work endpoint is read only at the start and the end (no tick left)");
+}
+
 /* Starts everything that runs beside the command. */
 static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
                  struct wp_recorder *rec, struct wp_watcher *w, struct wp_detector *d)
@@ -143,8 +161,11 @@ static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
     wp_recorder_open(rec, run, o->ledger_path, o->no_ledger);
     if (rec->started)
         wp_session_on_tick(s, o->checkpoint_s, wp_recorder_checkpoint, rec);
+    start_scraper(o, s, w);
     if ((rc = wp_session_start(s)) != 0)
         return rc;
+    if (w->scraper)
+        wp_scraper_tick(w->scraper); /* the baseline */
     w->run = run;
     w->session = s;
     wp_watcher_start(w, o->progress,
@@ -161,7 +182,10 @@ static void conclude(struct wp_run *run, struct run_opts *o, struct wp_session *
                      struct wp_recorder *rec, struct wp_watcher *w, struct wp_detector *d)
 {
     wp_session_stop(s);
+    wp_scraper_stop(w->scraper, true); /* the work as of the last reading */
     wp_watcher_finish(w, wp_session_elapsed_s(s));
+    wp_scraper_free(w->scraper);
+    w->scraper = NULL;
     wp_recorder_stop(rec); /* from here the run is this thread's alone */
     pthread_mutex_destroy(&w->mu);
     run->end_wall_s = wp_wall_s();
@@ -211,6 +235,7 @@ int wp_cmd_run(int argc, char **argv)
     if ((rc = begin(&run, &o, s, &rec, &watcher, &detector)) != 0) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
         wp_recorder_finish(&rec);
+        wp_scraper_free(watcher.scraper);
         pthread_mutex_destroy(&watcher.mu);
         wp_session_free(s);
         return WP_EXIT_USAGE;

@@ -3,6 +3,8 @@
 #include "carbon_opts.h"
 #include "cli.h"
 #include "config_opts.h"
+#include "serve_ledger.h"
+#include "work_opts.h"
 
 #include "../serve/serve.h"
 #include "../session/session.h"
@@ -33,7 +35,16 @@ static const char usage[] =
     "  --socket-mode MODE   the socket's permissions, octal (default 0666)\n"
     "  --socket-resolution S  at most one fresh reading per S seconds for socket\n"
     "                       clients (default 0.1; RAPL read fast is a side channel)\n"
-    "  --interval S         seconds between readings (default 1)\n" WP_CARBON_HELP;
+    "  --interval S         seconds between readings (default 1)\n"
+    "  --ledger PATH|URI    record the node's energy (and work) in a ledger, one run\n"
+    "                       per period of serving\n"
+    "  --ledger-every D     that period (default 1h; 1s to 1d; aligned to the clock)\n"
+    "  --project NAME       file those records under a project\n"
+    "\n"
+    "Work beside the energy (an inference server's tokens): with these, /metrics adds\n"
+    "wattprint_work_total{unit} and wattprint_energy_per_unit_joules{unit,window}\n"
+    "(1m, 15m), and with a region wattprint_emissions_per_unit_grams{unit,window}.\n" WP_WORK_HELP
+        WP_CARBON_HELP;
 
 static int parse_listen(const char *v, char *addr, size_t cap, int *port)
 {
@@ -63,7 +74,7 @@ static int parse_listen(const char *v, char *addr, size_t cap, int *port)
     return 0;
 }
 
-enum { O_LISTEN = 256, O_SOCKET, O_MODE, O_RES, O_INTERVAL };
+enum { O_LISTEN = 256, O_SOCKET, O_MODE, O_RES, O_INTERVAL, O_LEDGER, O_EVERY, O_PROJECT };
 
 static const struct option longopts[] = {
     {"listen", required_argument, NULL, O_LISTEN},
@@ -71,8 +82,12 @@ static const struct option longopts[] = {
     {"socket-mode", required_argument, NULL, O_MODE},
     {"socket-resolution", required_argument, NULL, O_RES},
     {"interval", required_argument, NULL, O_INTERVAL},
+    {"ledger", required_argument, NULL, O_LEDGER},
+    {"ledger-every", required_argument, NULL, O_EVERY},
+    {"project", required_argument, NULL, O_PROJECT},
     {"help", no_argument, NULL, 'h'},
     WP_CARBON_LONGOPTS,
+    WP_WORK_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -82,6 +97,10 @@ struct serve_opts {
     char addr[64];
     double interval;
     bool interval_set;
+    struct wp_work_opts work;
+    struct wp_scrape_opts scrape; /* url NULL: none */
+    const char *ledger, *project;
+    double ledger_every_s;
 };
 
 /* One option of serve's own. Returns 0, 1 after --help, or 2 (said why). */
@@ -126,6 +145,30 @@ static int serve_opt(struct serve_opts *o, int c, const char *arg, char **argv)
             return 2;
         }
         return 0;
+    case O_LEDGER:
+        if (!*arg) {
+            fprintf(stderr, "wattprint serve: --ledger: give a file path or a PostgreSQL URI\n");
+            return 2;
+        }
+        o->ledger = arg;
+        return 0;
+    case O_EVERY:
+        if (wp_parse_span(arg, &o->ledger_every_s) || o->ledger_every_s < 1 ||
+            o->ledger_every_s > 86400) {
+            fprintf(stderr,
+                    "wattprint serve: --ledger-every: '%s' is not a period from 1s to 1d (15m, "
+                    "1h)\n",
+                    arg);
+            return 2;
+        }
+        return 0;
+    case O_PROJECT:
+        if (!*arg || strlen(arg) > 200) {
+            fprintf(stderr, "wattprint serve: --project: a name of 1 to 200 characters\n");
+            return 2;
+        }
+        o->project = arg;
+        return 0;
     case 'h':
         fputs(usage, stdout);
         return 1;
@@ -146,6 +189,8 @@ static int parse(int argc, char **argv, struct serve_opts *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int k = wp_cli_carbon_opt("wattprint serve", c, optarg, &o->carbon);
+        if (k == 0)
+            k = wp_cli_work_opt("wattprint serve", c, optarg, &o->work);
         if (k < 0)
             return 2;
         if (k == 0 && (rc = serve_opt(o, c, optarg, argv)) != 0)
@@ -155,10 +200,17 @@ static int parse(int argc, char **argv, struct serve_opts *o)
         fprintf(stderr, "wattprint serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (o->so.port == 0 && !o->so.socket_path) {
-        fprintf(stderr, "wattprint serve: nothing to serve: --listen none and no --socket\n");
+    if (o->so.port == 0 && !o->so.socket_path && !o->ledger) {
+        fprintf(stderr, "wattprint serve: nothing to serve: --listen none, no --socket and no "
+                        "--ledger\n");
         return 2;
     }
+    if ((o->ledger_every_s > 0 || o->project) && !o->ledger) {
+        fprintf(stderr, "wattprint serve: --ledger-every and --project are for --ledger\n");
+        return 2;
+    }
+    if (wp_cli_work_resolve("wattprint serve", &o->work, NULL, &o->scrape))
+        return 2;
     return 0;
 }
 
@@ -201,17 +253,113 @@ static void raise_fd_limit(void)
     }
 }
 
+/* What serve runs beside the server: the scraper and the ledger's records. */
+struct serve_extras {
+    struct wp_scraper *scraper;
+    struct wp_serve_ledger *ledger;
+    struct wp_serve_ledger_opts lo;
+    char **command; /* "wattprint serve ...", the records' command */
+};
+
+/* /metrics' work: the scraper's totals and windows. */
+static void serve_work(void *arg, struct wp_serve_work *out)
+{
+    struct wp_scraper *sc = arg;
+    struct wp_work w = {0};
+
+    wp_scraper_work(sc, &w, 0);
+    out->n = w.n_counters;
+    for (int k = 0; k < w.n_counters; k++) {
+        snprintf(out->c[k].unit, sizeof out->c[k].unit, "%s", w.counters[k].unit);
+        out->c[k].total = w.counters[k].done;
+        for (int i = 0; i < WP_SERVE_WINDOWS; i++)
+            out->c[k].has[i] = wp_scraper_window(sc, k, wp_serve_window_s[i],
+                                                 &out->c[k].energy_per_unit_j[i]);
+    }
+}
+
+/* The scraper and the ledger, set up before the session starts. Returns 0 or -1 (said). */
+static int open_extras(struct serve_opts *o, struct wp_session *s,
+                       const struct wp_assumptions *assume, int argc, char **argv,
+                       struct serve_extras *x)
+{
+    struct wp_scrape_energy energy = {wp_session_total_j, s};
+    char err[512];
+
+    if (o->scrape.url) {
+        o->scrape.diag = (struct wp_diag){say, NULL};
+        if (wp_scraper_start(&o->scrape, &energy, &x->scraper, err, sizeof err) != 0) {
+            fprintf(stderr, "wattprint serve: --work-url: %s\n", err);
+            return -1;
+        }
+        wp_session_on_tick(s, o->interval > 1 ? o->interval : 1, wp_scraper_tick, x->scraper);
+    }
+    if (!o->ledger)
+        return 0;
+    if (!(x->command = calloc((size_t)argc + 2, sizeof *x->command)))
+        return -1;
+    x->command[0] = "wattprint";
+    memcpy(x->command + 1, argv, (size_t)argc * sizeof *argv);
+    x->lo = (struct wp_serve_ledger_opts){
+        .path = o->ledger,
+        .every_s = o->ledger_every_s > 0 ? o->ledger_every_s : 3600,
+        .session = s,
+        .scraper = x->scraper,
+        .assume = assume,
+        .labels = {.project = o->project ? o->project
+                                         : wp_cli_setting("project", NULL, NULL, NULL)},
+        .argc = argc + 1,
+        .argv = x->command,
+        .diag = {say, NULL}};
+    if (wp_serve_ledger_open(&x->lo, &x->ledger) != 0) {
+        fprintf(stderr, "wattprint serve: --ledger: cannot start recording\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The last period (with the last work) recorded, the scraper stopped; its
+ * counts stay readable for the server until the session has stopped. */
+static void stop_extras(struct serve_extras *x)
+{
+    wp_serve_ledger_stop(x->ledger);
+    x->ledger = NULL;
+    wp_scraper_stop(x->scraper, false);
+}
+
+static void close_extras(struct serve_extras *x)
+{
+    stop_extras(x);
+    wp_scraper_free(x->scraper);
+    free(x->command);
+}
+
+static void say_serving(const struct serve_opts *o, struct wp_session *s)
+{
+    struct wp_reading r;
+
+    if (o->so.port && wp_session_read(s, false, &r) == 0) {
+        wp_warn("serving http://%s%s%s:%d/metrics (%d channels)", strchr(o->addr, ':') ? "[" : "",
+                o->addr, strchr(o->addr, ':') ? "]" : "", o->so.port, r.n_channels);
+        wp_reading_free(&r);
+    }
+    if (o->so.socket_path)
+        wp_warn("serving counters on %s (mode %04o)", o->so.socket_path, o->so.socket_mode);
+    if (o->scrape.url)
+        wp_warn("reading work from %s", o->scrape.url);
+}
+
 int wp_cmd_serve(int argc, char **argv)
 {
     struct serve_opts o = {
         .so = {.port = WP_SERVE_DEFAULT_PORT, .socket_mode = 0666, .socket_resolution_s = 0.1},
         .addr = "127.0.0.1",
         .interval = 1.0};
-    struct wp_serve_source src = {wp_session_read_fresh, NULL};
+    struct wp_serve_source src = {wp_session_read_fresh, NULL, NULL, NULL};
+    struct serve_extras x = {0};
     struct wp_assumptions assume;
-    struct wp_server *server;
+    struct wp_server *server = NULL;
     struct wp_session *s;
-    struct wp_reading r;
     char err[512];
     sigset_t sigs;
     int rc, sig;
@@ -232,23 +380,40 @@ int wp_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    if (wp_server_start(&src, &assume, &o.so, &server, err, sizeof err)) {
-        fprintf(stderr, "wattprint serve: %s\n", err);
+    if (open_extras(&o, s, &assume, argc, argv, &x) != 0) {
+        close_extras(&x);
         wp_session_free(s);
         return 1;
     }
-    wp_session_on_tick(s, 0, wp_server_refresh, server);
-    wp_session_start(s);
-    wp_server_refresh(server);
-    if (o.so.port && wp_session_read(s, false, &r) == 0) {
-        wp_warn("serving http://%s%s%s:%d/metrics (%d channels)", strchr(o.addr, ':') ? "[" : "",
-                o.addr, strchr(o.addr, ':') ? "]" : "", o.so.port, r.n_channels);
-        wp_reading_free(&r);
+    if (x.scraper) {
+        src.work = serve_work;
+        src.work_ctx = x.scraper;
     }
-    if (o.so.socket_path)
-        wp_warn("serving counters on %s (mode %04o)", o.so.socket_path, o.so.socket_mode);
+    if ((o.so.port || o.so.socket_path) &&
+        wp_server_start(&src, &assume, &o.so, &server, err, sizeof err)) {
+        fprintf(stderr, "wattprint serve: %s\n", err);
+        wp_session_free(s);
+        close_extras(&x);
+        return 1;
+    }
+    if (server) {
+        wp_session_on_tick(s, 0, wp_server_refresh, server);
+        if (x.scraper) /* the page shows the work as soon as it is read */
+            wp_scraper_on_update(x.scraper, wp_server_refresh, server);
+    }
+    wp_session_start(s);
+    if (x.scraper)
+        wp_scraper_tick(x.scraper); /* the baseline */
+    if (x.ledger)
+        wp_serve_ledger_begin(x.ledger);
+    if (server)
+        wp_server_refresh(server);
+    say_serving(&o, s);
     sigwait(&sigs, &sig);
-    wp_server_stop(server);
+    stop_extras(&x);
+    if (server)
+        wp_server_stop(server);
     wp_session_free(s);
+    close_extras(&x);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "run_opts.h"
 
 #include "config_opts.h"
+#include "work_opts.h"
 
 #include "../util/outfile.h"
 #include "../work/progress.h"
@@ -74,6 +75,7 @@ static const struct option longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     WP_CARBON_LONGOPTS,
+    WP_WORK_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -149,7 +151,7 @@ static void usage(FILE *f)
             "  --unit NAME         the unit of work (default steps; e.g. tokens, samples)\n"
             "  --progress WHEN     live line on stderr: auto (on a terminal), always, never\n"
             "  --progress-every S  without a terminal, a plain line every S s (default "
-            "60)\n" WP_CARBON_HELP
+            "60)\n" WP_WORK_HELP WP_CARBON_HELP
             "  --no-detect         do not ask a cloud's metadata service for the provider\n"
             "                      and region (asked only where DMI names AWS, GCP or Azure)\n"
             "  --defer-within D    start within D (90m, 8h) when the region's forecast\n"
@@ -309,6 +311,8 @@ static int one_opt(struct run_opts *o, int c, const char *arg, char **argv)
 {
     int rc = wp_cli_carbon_opt("wattprint run", c, arg, &o->carbon);
 
+    if (rc == 0)
+        rc = wp_cli_work_opt("wattprint run", c, arg, &o->work);
     if (c == O_DEFER || c == O_EXPECTED) {
         double *at = c == O_DEFER ? &o->defer_within_s : &o->expected_s;
         if (wp_parse_span(arg, at) != 0 || *at > 7 * 86400) {
@@ -422,6 +426,8 @@ static int check_together(int argc, char **argv, struct run_opts *o)
     if (check_root_env("WATTPRINT_SYSFS") || check_root_env("WATTPRINT_PROCFS"))
         return -1;
     if (o->json_path && check_json_path(o->json_path))
+        return -1;
+    if (wp_cli_work_resolve("wattprint run", &o->work, o->unit, &o->scrape))
         return -1;
     return 0;
 }

@@ -4,6 +4,7 @@
 #define WP_RUN_OPTS_H
 
 #include "carbon_opts.h"
+#include "work_opts.h"
 
 #include "../report/live.h"
 #include "../run/run.h"
@@ -29,6 +30,8 @@ struct run_opts {
     bool interval_set, no_detect;
     double defer_within_s, expected_s; /* --defer-within, --expected-duration; 0: not given */
     bool dry_run;
+    struct wp_work_opts work;    /* --work-url and its kin */
+    struct wp_scrape_opts scrape; /* what they say; scrape.url NULL: none */
     int n_settings; /* the values taken from configuration files */
     char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
 };

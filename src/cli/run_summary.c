@@ -87,6 +87,8 @@ static void print_work(const struct wp_run *run, double it_j, double duration_s,
     struct wp_carbon c;
     double pe, pd;
 
+    if (w->endpoint[0] && w->scrapes == w->failed)
+        fprintf(f, "  work    none read: %s never answered with a metrics page\n", w->endpoint);
     if (!w->reported || w->done <= 0)
         return;
     wp_fmt_count(w->done, done, sizeof done);
@@ -95,6 +97,15 @@ static void print_work(const struct wp_run *run, double it_j, double duration_s,
     wp_fmt_energy(it_j / w->done, e, sizeof e);
     wp_fmt_mass(c.emissions_g, m, sizeof m);
     fprintf(f, "  work    %s %s: %s and %s CO2e per %s\n", done, w->unit, e, m, one);
+    for (int k = 1; k < w->n_counters; k++) {
+        if (w->counters[k].done <= 0)
+            continue;
+        wp_fmt_count(w->counters[k].done, done, sizeof done);
+        wp_unit_singular(w->counters[k].unit, one, sizeof one);
+        wp_fmt_energy(it_j / w->counters[k].done, e, sizeof e);
+        fprintf(f, "          %s %s: %s per %s (the same energy over them)\n", done,
+                w->counters[k].unit, e, one);
+    }
     if (w->total > w->done && wp_work_predict(w, it_j, duration_s, &pe, &pd)) {
         wp_fmt_count(w->total, total, sizeof total);
         wp_account(pe, &run->assume, &c);

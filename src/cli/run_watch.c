@@ -53,6 +53,8 @@ static void watch_once(struct wp_watcher *w)
     pthread_mutex_unlock(&w->mu);
     if (w->progress)
         wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session));
+    if (w->scraper) /* the endpoint's counter is the work: it overrides done= lines */
+        wp_scraper_work(w->scraper, &work, wp_session_elapsed_s(w->session));
     pthread_mutex_lock(&w->mu);
     w->run->work = work;
     if (draw)
@@ -113,6 +115,8 @@ void wp_watcher_finish(struct wp_watcher *w, double t_s)
     /* the last lines the command wrote, and the terminal given back */
     if (w->progress)
         wp_progress_poll(w->progress, &w->run->work, t_s);
+    if (w->scraper)
+        wp_scraper_work(w->scraper, &w->run->work, t_s);
     wp_live_end(w->live);
     wp_progress_close(w->progress);
     w->live = NULL;

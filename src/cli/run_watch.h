@@ -8,6 +8,7 @@
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../work/progress.h"
+#include "../work/scrape.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@ struct wp_watcher {
     struct wp_run *run;
     struct wp_session *session;
     struct wp_progress *progress;
+    struct wp_scraper *scraper; /* NULL: no --work-url */
     struct wp_live *live;
     pthread_mutex_t mu; /* guards run->work */
     pthread_cond_t cv;
@@ -26,8 +28,8 @@ struct wp_watcher {
 /* Starts the watcher's thread (with every signal blocked in it). */
 void wp_watcher_start(struct wp_watcher *w, enum wp_live_mode mode, double every_s);
 
-/* Stops the thread, reads the progress file a last time at t_s, removes the
- * live line and the file. */
+/* Stops the thread, reads the progress file (and the scraper's work) a last
+ * time at t_s, removes the live line and the file. */
 void wp_watcher_finish(struct wp_watcher *w, double t_s);
 
 struct wp_detector {

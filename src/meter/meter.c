@@ -30,9 +30,12 @@ struct wp_meter {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    void (*tick_fn)(void *);
-    void *tick_arg;
-    double tick_every_s, tick_last;
+    struct {
+        void (*fn)(void *);
+        void *arg;
+        double every_s, last;
+    } ticks[WP_METER_MAX_TICKS];
+    int n_ticks;
     /* samples */
     double *s_t;
     uint64_t *s_e;
@@ -229,22 +232,26 @@ static void *sampler(void *arg)
             break;
         read_locked(m, wp_mono_s());
         store_sample(m, m->t_last, false);
-        if (m->tick_fn && m->t_last - m->tick_last >= m->tick_every_s) {
-            m->tick_last = m->t_last;
-            pthread_mutex_unlock(&m->mu);
-            m->tick_fn(m->tick_arg);
-            pthread_mutex_lock(&m->mu);
-        }
+        for (int i = 0; i < m->n_ticks; i++)
+            if (m->t_last - m->ticks[i].last >= m->ticks[i].every_s) {
+                m->ticks[i].last = m->t_last;
+                pthread_mutex_unlock(&m->mu);
+                m->ticks[i].fn(m->ticks[i].arg);
+                pthread_mutex_lock(&m->mu);
+            }
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
 }
 
-void wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg)
+int wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg)
 {
-    m->tick_fn = fn;
-    m->tick_arg = arg;
-    m->tick_every_s = every_s;
+    if (m->n_ticks == WP_METER_MAX_TICKS)
+        return -ENOSPC;
+    m->ticks[m->n_ticks].fn = fn;
+    m->ticks[m->n_ticks].arg = arg;
+    m->ticks[m->n_ticks++].every_s = every_s;
+    return 0;
 }
 
 int wp_meter_start(struct wp_meter *m)
@@ -253,7 +260,8 @@ int wp_meter_start(struct wp_meter *m)
 
     pthread_mutex_lock(&m->mu);
     m->t_start = wp_mono_s();
-    m->tick_last = m->t_start;
+    for (int i = 0; i < m->n_ticks; i++)
+        m->ticks[i].last = m->t_start;
     read_locked(m, m->t_start);
     m->started = true;
     store_sample(m, m->t_start, true);

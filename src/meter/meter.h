@@ -72,8 +72,11 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s,
 
 /* Calls fn(arg) from the sampling thread, after a reading, at most every
  * every_s seconds (and not under the meter's lock, so fn may read the meter).
- * Set before wp_meter_start. Used to checkpoint long runs. */
-void wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg);
+ * Set before wp_meter_start; up to WP_METER_MAX_TICKS of them, called in the
+ * order set. Used to checkpoint long runs and to scrape a server's work.
+ * Returns 0, or -ENOSPC when all are taken. */
+#define WP_METER_MAX_TICKS 4
+int wp_meter_on_tick(struct wp_meter *m, double every_s, void (*fn)(void *), void *arg);
 
 /* Reads every counter (the baseline) and starts the sampling thread.
  * Returns 0 or a negative errno. */

@@ -151,19 +151,42 @@ void wp_run_json_derive(json_t *run)
     json_object_set_new(run, "assumptions", arr);
 }
 
-/* The work object: present when the program reported work or the user named
- * a unit or total; predictions when a total is known. */
+/* The counters read from a metrics endpoint: each one's work, and the whole
+ * energy over it (prompt and generated tokens share the same joules). */
+static void counters_json(json_t *o, const struct wp_work *w, double it)
+{
+    json_t *arr = json_array();
+
+    for (int k = 0; k < w->n_counters; k++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:f, s:o, s:I}", "metric", w->counters[k].metric, "unit",
+                           w->counters[k].unit, "done", w->counters[k].done, "energy_per_unit_j",
+                           w->counters[k].done > 0 ? json_real(it / w->counters[k].done)
+                                                   : json_null(),
+                           "resets", (json_int_t)w->counters[k].resets));
+    json_object_set_new(o, "counters", arr);
+    json_object_set_new(o, "endpoint",
+                        json_pack("{s:s, s:I, s:I}", "url", w->endpoint, "scrapes",
+                                  (json_int_t)w->scrapes, "failed", (json_int_t)w->failed));
+}
+
+/* The work object: present when the program reported work, the user named
+ * a unit or total, or work was read from an endpoint; predictions when a
+ * total is known. */
 static json_t *work_json(const struct wp_run *run)
 {
     const struct wp_work *w = &run->work;
     double e_total, d_total, it = run->reading.totals.total_j, duration = run->reading.duration_s;
     json_t *o;
 
-    if (!w->reported && !w->total_from_cli && !w->unit_from_cli && w->n_quality == 0)
+    if (!w->reported && !w->total_from_cli && !w->unit_from_cli && w->n_quality == 0 &&
+        !w->endpoint[0])
         return json_null();
     o = json_pack("{s:s, s:f, s:o, s:o}", "unit", w->unit[0] ? w->unit : "steps", "done", w->done,
                   "total", w->total > 0 ? json_real(w->total) : json_null(), "energy_per_unit_j",
                   w->done > 0 ? json_real(it / w->done) : json_null());
+    if (o && w->endpoint[0])
+        counters_json(o, w, it);
     if (o && w->n_quality > 0) {
         json_t *q = json_object();
         for (int k = 0; k < w->n_quality; k++)

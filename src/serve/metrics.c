@@ -23,6 +23,9 @@ static void label(struct wp_buf *b, const char *name, const char *value, bool fi
     wp_buf_printf(b, "\"");
 }
 
+const double wp_serve_window_s[WP_SERVE_WINDOWS] = {60, 900};
+const char *const wp_serve_window_name[WP_SERVE_WINDOWS] = {"1m", "15m"};
+
 static void labels(struct wp_buf *b, const struct wp_channel *ch)
 {
     wp_buf_printf(b, "{");
@@ -33,8 +36,53 @@ static void labels(struct wp_buf *b, const struct wp_channel *ch)
     wp_buf_printf(b, "}");
 }
 
+/* Per unit in each window: one series per counter and window with work in it. */
+static void per_unit(struct wp_buf *b, const struct wp_serve_work *w,
+                     const struct wp_assumptions *a, bool grams)
+{
+    for (int k = 0; k < w->n; k++)
+        for (int i = 0; i < WP_SERVE_WINDOWS; i++) {
+            struct wp_carbon c;
+            double v = w->c[k].energy_per_unit_j[i];
+            if (!w->c[k].has[i])
+                continue;
+            if (grams) {
+                wp_account(v, a, &c);
+                v = c.emissions_g;
+            }
+            wp_buf_printf(b, grams ? "wattprint_emissions_per_unit_grams{"
+                                   : "wattprint_energy_per_unit_joules{");
+            label(b, "unit", w->c[k].unit, true);
+            label(b, "window", wp_serve_window_name[i], false);
+            wp_buf_printf(b, "} %.9g\n", v);
+        }
+}
+
+static void work_text(struct wp_buf *b, const struct wp_serve_work *w,
+                      const struct wp_assumptions *a, bool carbon)
+{
+    wp_buf_printf(b, "# HELP wattprint_work_total Work read from the server's metrics since the "
+                     "exporter started (its resets counted as Prometheus does).\n"
+                     "# TYPE wattprint_work_total counter\n");
+    for (int k = 0; k < w->n; k++) {
+        wp_buf_printf(b, "wattprint_work_total{");
+        label(b, "unit", w->c[k].unit, true);
+        wp_buf_printf(b, "} %.6f\n", w->c[k].total);
+    }
+    wp_buf_printf(b, "# HELP wattprint_energy_per_unit_joules Counted energy over the work done "
+                     "in the window (1m, 15m).\n"
+                     "# TYPE wattprint_energy_per_unit_joules gauge\n");
+    per_unit(b, w, a, false);
+    if (!carbon)
+        return;
+    wp_buf_printf(b, "# HELP wattprint_emissions_per_unit_grams CO2e of the energy per unit, "
+                     "with PUE and grid intensity.\n"
+                     "# TYPE wattprint_emissions_per_unit_grams gauge\n");
+    per_unit(b, w, a, true);
+}
+
 char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a, bool carbon,
-                      size_t *len)
+                      const struct wp_serve_work *work, size_t *len)
 {
     struct wp_buf b = {0};
     int n = r->n_channels;
@@ -76,6 +124,8 @@ char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a
                       "# TYPE wattprint_pue gauge\nwattprint_pue %.3f\n",
                       a->pue);
     }
+    if (work)
+        work_text(&b, work, a, carbon);
     wp_buf_printf(&b,
                   "# HELP wattprint_build_info The exporter's version.\n"
                   "# TYPE wattprint_build_info gauge\nwattprint_build_info{version=\"%s\"} 1\n",

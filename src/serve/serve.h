@@ -13,11 +13,29 @@
 #define WP_SERVE_DEFAULT_PORT   9731
 #define WP_SERVE_DEFAULT_SOCKET "/run/wattprint.sock"
 
+/* Work read from a server beside the node (--work-url), as /metrics shows it:
+ * each counter's total since the exporter started, and the energy over it in
+ * the last minute and the last 15 minutes where work was done in them. */
+#define WP_SERVE_WINDOWS 2
+extern const double wp_serve_window_s[WP_SERVE_WINDOWS];
+extern const char *const wp_serve_window_name[WP_SERVE_WINDOWS];
+
+struct wp_serve_work {
+    int n; /* 0: no work read */
+    struct {
+        char unit[32];
+        double total;
+        bool has[WP_SERVE_WINDOWS];
+        double energy_per_unit_j[WP_SERVE_WINDOWS];
+    } c[4];
+};
+
 /* The Prometheus text exposition of the meter: energy counters and power
- * gauges per channel, and, with carbon, emissions and grid intensity.
- * Returns a malloc'd string (caller frees) and its length in *len, or NULL. */
+ * gauges per channel, and, with carbon, emissions and grid intensity; with
+ * work (NULL: none), the work and energy per unit. Returns a malloc'd string
+ * (caller frees) and its length in *len, or NULL. */
 char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a, bool carbon,
-                      size_t *len);
+                      const struct wp_serve_work *work, size_t *len);
 
 /* The snapshot served on the Unix socket: every measured channel's
  * cumulative energy, as JSON. Returns a malloc'd string, or NULL. */
@@ -29,6 +47,8 @@ char *wp_snapshot_json(const struct wp_reading *r);
 struct wp_serve_source {
     int (*read)(void *ctx, double max_age_s, struct wp_reading *out);
     void *ctx;
+    void (*work)(void *work_ctx, struct wp_serve_work *out); /* NULL: no work */
+    void *work_ctx;
 };
 
 struct wp_server;

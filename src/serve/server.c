@@ -77,7 +77,10 @@ void wp_server_refresh(void *arg)
 
     if (s->src.read(s->src.ctx, -1, &r) != 0)
         return;
-    text = wp_metrics_text(&r, s->assume, s->o.carbon, &len);
+    struct wp_serve_work work = {0};
+    if (s->src.work)
+        s->src.work(s->src.work_ctx, &work);
+    text = wp_metrics_text(&r, s->assume, s->o.carbon, s->src.work ? &work : NULL, &len);
     wp_reading_free(&r);
     if (!text)
         return;

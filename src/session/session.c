@@ -135,14 +135,25 @@ int wp_session_open(const struct wp_session_opts *o, struct wp_session **out,
     return 0;
 }
 
-void wp_session_on_tick(struct wp_session *s, double every_s, void (*fn)(void *), void *arg)
+int wp_session_on_tick(struct wp_session *s, double every_s, void (*fn)(void *), void *arg)
 {
-    wp_meter_on_tick(s->meter, every_s, fn, arg);
+    return wp_meter_on_tick(s->meter, every_s, fn, arg);
 }
 
 int wp_session_start(struct wp_session *s)
 {
     return wp_meter_start(s->meter);
+}
+
+int wp_session_total_j(void *session, double *energy_j)
+{
+    struct wp_reading r;
+
+    if (wp_session_read(session, false, &r) != 0)
+        return -ENOMEM;
+    *energy_j = r.totals.total_j;
+    wp_reading_free(&r);
+    return 0;
 }
 
 void wp_session_attach(struct wp_session *s, pid_t pid)

@@ -66,8 +66,9 @@ int wp_session_open(const struct wp_session_opts *o, struct wp_session **out,
                     struct wp_session_error *err);
 
 /* Calls fn(arg) from the sampling thread after a reading, at most every
- * every_s seconds. Before wp_session_start. */
-void wp_session_on_tick(struct wp_session *s, double every_s, void (*fn)(void *), void *arg);
+ * every_s seconds (up to WP_METER_MAX_TICKS such). Before wp_session_start.
+ * Returns 0 or -ENOSPC. */
+int wp_session_on_tick(struct wp_session *s, double every_s, void (*fn)(void *), void *arg);
 
 /* Takes the baseline and starts sampling. Returns 0 or a negative errno. */
 int wp_session_start(struct wp_session *s);
@@ -88,6 +89,10 @@ int wp_session_read(struct wp_session *s, bool with_samples, struct wp_reading *
 /* wp_session_read after a fresh reading if the last is older than
  * max_age_s (none if max_age_s < 0): the shape serve's source takes. */
 int wp_session_read_fresh(void *session, double max_age_s, struct wp_reading *out);
+
+/* The counted total of the latest reading, joules (the shape a scraper's
+ * energy takes). Returns 0 or -ENOMEM. */
+int wp_session_total_j(void *session, double *energy_j);
 
 /* Seconds since the start (the duration once stopped). */
 double wp_session_elapsed_s(struct wp_session *s);

@@ -124,7 +124,9 @@ int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out,
     if (cc != CURLE_OK) {
         snprintf(err, cap, "%s", b.too_big ? "answer too large" : c->strerror(cc));
         free(b.data);
-        return cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+        return cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+               : cc == CURLE_COULDNT_CONNECT  ? -ECONNREFUSED
+                                              : -EIO;
     }
     out->body = b.data ? b.data : calloc(1, 1);
     out->len = b.len;

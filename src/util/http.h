@@ -25,7 +25,8 @@ struct wp_http_response {
 };
 
 /* Performs r. Returns 0 with the response (any HTTP status), or a negative
- * errno (-ETIMEDOUT, -ENOSYS without libcurl, -EIO) with the reason in err. */
+ * errno (-ETIMEDOUT, -ECONNREFUSED where nothing listens, -ENOSYS without
+ * libcurl, -EIO) with the reason in err. */
 int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out, char *err,
                   size_t cap);
 

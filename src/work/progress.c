@@ -79,6 +79,16 @@ static void keep_quality(struct wp_work *w, const char *name, double v)
     w->quality[i].value = v;
 }
 
+bool wp_work_unit_valid(const char *v, size_t n)
+{
+    if (n == 0 || n >= sizeof((struct wp_work *)0)->unit)
+        return false;
+    for (size_t c = 0; c < n; c++)
+        if (!isalnum((unsigned char)v[c]) && v[c] != '_' && v[c] != '-')
+            return false;
+    return true;
+}
+
 int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s)
 {
     double done = -1, total = -1, qv[WP_WORK_MAX_QUALITY];
@@ -110,11 +120,8 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
             if (parse_count(v, vl, &total) || total == 0)
                 return -EINVAL;
         } else if (kl == 4 && memcmp(k, "unit", 4) == 0) {
-            if (vl == 0 || vl >= sizeof unit)
+            if (!wp_work_unit_valid(v, vl))
                 return -EINVAL;
-            for (size_t c = 0; c < vl; c++)
-                if (!isalnum((unsigned char)v[c]) && v[c] != '_' && v[c] != '-')
-                    return -EINVAL;
             memcpy(unit, v, vl);
             unit[vl] = '\0';
         } else if (quality_key(k, kl, qn[nq < WP_WORK_MAX_QUALITY ? nq : 0], sizeof qn[0])) {

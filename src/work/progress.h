@@ -12,7 +12,8 @@
 
 #define WP_PROGRESS_MAX_LINE 4096
 
-#define WP_WORK_MAX_QUALITY 8
+#define WP_WORK_MAX_QUALITY  8
+#define WP_WORK_MAX_COUNTERS 4
 
 struct wp_work {
     char unit[32];
@@ -28,7 +29,21 @@ struct wp_work {
         char name[32];
         double value;
     } quality[WP_WORK_MAX_QUALITY];
+    /* from a server's metrics endpoint (--work-url): each counter's increase;
+     * the first is the work above (unit, done) */
+    int n_counters;
+    struct {
+        char metric[256]; /* the selector */
+        char unit[32];
+        double done;
+        long resets;
+    } counters[WP_WORK_MAX_COUNTERS];
+    char endpoint[256]; /* its URL, without credentials; "" for none */
+    long scrapes, failed;
 };
+
+/* Whether v[0..n) names a unit: 1 to 31 letters, digits, '_' and '-'. */
+bool wp_work_unit_valid(const char *v, size_t n);
 
 /* Applies one line (without its newline) at run time t_s. Returns 0, or
  * -EINVAL when the line is malformed (then nothing of it is applied). */
