@@ -273,8 +273,8 @@ static void serve_work(void *arg, struct wp_serve_work *out)
         snprintf(out->c[k].unit, sizeof out->c[k].unit, "%s", w.counters[k].unit);
         out->c[k].total = w.counters[k].done;
         for (int i = 0; i < WP_SERVE_WINDOWS; i++)
-            out->c[k].has[i] = wp_scraper_window(sc, k, wp_serve_window_s[i],
-                                                 &out->c[k].energy_per_unit_j[i]);
+            out->c[k].has[i] =
+                wp_scraper_window(sc, k, wp_serve_window_s[i], &out->c[k].energy_per_unit_j[i]);
     }
 }
 
@@ -306,8 +306,8 @@ static int open_extras(struct serve_opts *o, struct wp_session *s,
         .session = s,
         .scraper = x->scraper,
         .assume = assume,
-        .labels = {.project = o->project ? o->project
-                                         : wp_cli_setting("project", NULL, NULL, NULL)},
+        .labels = {.project =
+                       o->project ? o->project : wp_cli_setting("project", NULL, NULL, NULL)},
         .argc = argc + 1,
         .argv = x->command,
         .diag = {say, NULL}};

@@ -30,9 +30,9 @@ struct run_opts {
     bool interval_set, no_detect;
     double defer_within_s, expected_s; /* --defer-within, --expected-duration; 0: not given */
     bool dry_run;
-    struct wp_work_opts work;    /* --work-url and its kin */
+    struct wp_work_opts work;     /* --work-url and its kin */
     struct wp_scrape_opts scrape; /* what they say; scrape.url NULL: none */
-    int n_settings; /* the values taken from configuration files */
+    int n_settings;               /* the values taken from configuration files */
     char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
 };
 

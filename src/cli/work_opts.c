@@ -30,8 +30,7 @@ int wp_cli_work_opt(const char *prog, int opt, const char *arg, struct wp_work_o
                 o->preset = presets[i].name;
                 return 1;
             }
-        fprintf(stderr, "%s: --work-from: '%s' is not vllm, tgi, llama.cpp or sglang\n", prog,
-                arg);
+        fprintf(stderr, "%s: --work-from: '%s' is not vllm, tgi, llama.cpp or sglang\n", prog, arg);
         return -1;
     case WP_OPT_WORK_METRIC:
     case WP_OPT_WORK_UNIT: {
@@ -104,26 +103,29 @@ int wp_cli_work_resolve(const char *prog, struct wp_work_opts *o, const char *fi
     if (!wp_cli_work_wanted(o))
         return 0;
     if (!o->url) {
-        fprintf(stderr, "%s: --work-metric, --work-unit and --work-from need --work-url (the "
-                        "server's metrics page, e.g. http://127.0.0.1:8000/metrics)\n",
+        fprintf(stderr,
+                "%s: --work-metric, --work-unit and --work-from need --work-url (the "
+                "server's metrics page, e.g. http://127.0.0.1:8000/metrics)\n",
                 prog);
         return -1;
     }
     if (o->preset && o->n_metrics) {
-        fprintf(stderr, "%s: --work-from %s names the metrics already: drop --work-metric, or "
-                        "--work-from\n",
+        fprintf(stderr,
+                "%s: --work-from %s names the metrics already: drop --work-metric, or "
+                "--work-from\n",
                 prog, o->preset);
         return -1;
     }
     if (!o->preset && !o->n_metrics) {
-        fprintf(stderr, "%s: --work-url needs the counter to read: --work-metric NAME, or "
-                        "--work-from vllm|tgi|llama.cpp|sglang\n",
+        fprintf(stderr,
+                "%s: --work-url needs the counter to read: --work-metric NAME, or "
+                "--work-from vllm|tgi|llama.cpp|sglang\n",
                 prog);
         return -1;
     }
     if (fill(o, first_unit, out)) {
-        fprintf(stderr, "%s: %d --work-unit for %d metric%s: give one per metric, in order\n",
-                prog, o->n_units, o->n_metrics, o->n_metrics == 1 ? "" : "s");
+        fprintf(stderr, "%s: %d --work-unit for %d metric%s: give one per metric, in order\n", prog,
+                o->n_units, o->n_metrics, o->n_metrics == 1 ? "" : "s");
         return -1;
     }
     if (wp_scrape_check(out, err, sizeof err)) {

@@ -27,7 +27,7 @@ enum {
 #define WP_WORK_HELP                                                                               \
     "  --work-url URL      read the work from a server's Prometheus metrics page\n"                \
     "                      (an inference server's /metrics), beside the energy\n"                  \
-    "  --work-metric NAME  the counter to read there: NAME or NAME{label=\"value\"}\n"              \
+    "  --work-metric NAME  the counter to read there: NAME or NAME{label=\"value\"}\n"             \
     "                      (repeatable; the first is the work, the others beside it)\n"            \
     "  --work-unit UNIT    its unit (repeatable, one per metric; default tokens, then\n"           \
     "                      from each metric's name)\n"                                             \

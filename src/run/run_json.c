@@ -159,11 +159,11 @@ static void counters_json(json_t *o, const struct wp_work *w, double it)
 
     for (int k = 0; k < w->n_counters; k++)
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:f, s:o, s:I}", "metric", w->counters[k].metric, "unit",
-                           w->counters[k].unit, "done", w->counters[k].done, "energy_per_unit_j",
-                           w->counters[k].done > 0 ? json_real(it / w->counters[k].done)
-                                                   : json_null(),
-                           "resets", (json_int_t)w->counters[k].resets));
+            arr,
+            json_pack("{s:s, s:s, s:f, s:o, s:I}", "metric", w->counters[k].metric, "unit",
+                      w->counters[k].unit, "done", w->counters[k].done, "energy_per_unit_j",
+                      w->counters[k].done > 0 ? json_real(it / w->counters[k].done) : json_null(),
+                      "resets", (json_int_t)w->counters[k].resets));
     json_object_set_new(o, "counters", arr);
     json_object_set_new(o, "endpoint",
                         json_pack("{s:s, s:I, s:I}", "url", w->endpoint, "scrapes",

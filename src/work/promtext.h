@@ -8,12 +8,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WP_PROM_MAX_NAME         160
-#define WP_PROM_MAX_MATCHERS     4
-#define WP_PROM_MAX_LABEL_VALUE  128
+#define WP_PROM_MAX_NAME        160
+#define WP_PROM_MAX_MATCHERS    4
+#define WP_PROM_MAX_LABEL_VALUE 128
 
-enum wp_prom_type { WP_PROM_UNTYPED, WP_PROM_COUNTER, WP_PROM_GAUGE, WP_PROM_HISTOGRAM,
-                    WP_PROM_SUMMARY };
+enum wp_prom_type {
+    WP_PROM_UNTYPED,
+    WP_PROM_COUNTER,
+    WP_PROM_GAUGE,
+    WP_PROM_HISTOGRAM,
+    WP_PROM_SUMMARY
+};
 
 /* One sample as the parser hands it over: pointers into the page. */
 struct wp_prom_sample {

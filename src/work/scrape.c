@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SERIES 64  /* per counter: engines, models, ranks */
+#define MAX_SERIES 64   /* per counter: engines, models, ranks */
 #define RING       1024 /* scrapes kept for the windows: 15 min at 1 s */
 
 struct series {
@@ -101,8 +101,7 @@ int wp_scrape_check(const struct wp_scrape_opts *o, char *err, size_t cap)
         if (wp_prom_selector_parse(o->counters[k].metric, &sel, err, cap))
             return -EINVAL;
         if (!u || !wp_work_unit_valid(u, strlen(u))) {
-            snprintf(err, cap, "'%s' is not a unit (1 to 31 letters, digits, _ and -)",
-                     u ? u : "");
+            snprintf(err, cap, "'%s' is not a unit (1 to 31 letters, digits, _ and -)", u ? u : "");
             return -EINVAL;
         }
         for (int j = 0; j < k; j++)
@@ -117,8 +116,7 @@ int wp_scrape_check(const struct wp_scrape_opts *o, char *err, size_t cap)
 /* The URL without its user and password. */
 static void shown_url(const char *url, char *out, size_t cap)
 {
-    const char *host = strstr(url, "://") + 3, *at = strchr(host, '@'),
-               *slash = strchr(host, '/');
+    const char *host = strstr(url, "://") + 3, *at = strchr(host, '@'), *slash = strchr(host, '/');
 
     if (at && (!slash || at < slash))
         snprintf(out, cap, "%.*s%s", (int)(host - url), url, at + 1);

@@ -44,8 +44,8 @@ struct wp_scrape_energy {
 struct wp_scraper;
 
 /* Starts the scraper's thread; the first wp_scraper_tick takes the baseline
- * (ask for it once the session has started). o's strings must outlive it. Returns 0 and *out, or a negative
- * errno with why in err. */
+ * (ask for it once the session has started). o's strings must outlive it. Returns 0 and *out, or a
+ * negative errno with why in err. */
 int wp_scraper_start(const struct wp_scrape_opts *o, const struct wp_scrape_energy *e,
                      struct wp_scraper **out, char *err, size_t cap);
 
