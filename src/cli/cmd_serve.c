@@ -268,6 +268,8 @@ static void serve_work(void *arg, struct wp_serve_work *out)
     struct wp_work w = {0};
 
     wp_scraper_work(sc, &w, 0);
+    out->scrapes = w.scrapes;
+    out->failed = w.failed;
     out->n = w.n_counters;
     for (int k = 0; k < w.n_counters; k++) {
         snprintf(out->c[k].unit, sizeof out->c[k].unit, "%s", w.counters[k].unit);

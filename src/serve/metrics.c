@@ -69,6 +69,13 @@ static void work_text(struct wp_buf *b, const struct wp_serve_work *w,
         label(b, "unit", w->c[k].unit, true);
         wp_buf_printf(b, "} %.6f\n", w->c[k].total);
     }
+    wp_buf_printf(b,
+                  "# HELP wattprint_work_scrapes_total Reads of the server's metrics page.\n"
+                  "# TYPE wattprint_work_scrapes_total counter\nwattprint_work_scrapes_total %ld\n"
+                  "# HELP wattprint_work_scrape_failures_total Reads that failed (no answer, not "
+                  "200, not Prometheus text).\n# TYPE wattprint_work_scrape_failures_total "
+                  "counter\nwattprint_work_scrape_failures_total %ld\n",
+                  w->scrapes, w->failed);
     wp_buf_printf(b, "# HELP wattprint_energy_per_unit_joules Counted energy over the work done "
                      "in the window (1m, 15m).\n"
                      "# TYPE wattprint_energy_per_unit_joules gauge\n");

@@ -21,7 +21,8 @@ extern const double wp_serve_window_s[WP_SERVE_WINDOWS];
 extern const char *const wp_serve_window_name[WP_SERVE_WINDOWS];
 
 struct wp_serve_work {
-    int n; /* 0: no work read */
+    long scrapes, failed; /* of the server's page, finished */
+    int n;                /* 0: no work read */
     struct {
         char unit[32];
         double total;

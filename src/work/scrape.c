@@ -302,13 +302,10 @@ static void scrape_once(struct wp_scraper *s)
     if (!s->attempted && rc == -ECONNREFUSED)
         s->server_was_down = true; /* it starts after us: all it counts is ours */
     s->attempted = true;
-    s->scrapes++;
     pthread_mutex_unlock(&s->mu);
     if (rc != 0) {
         failed(s, rc, rc == -ETIMEDOUT ? "no answer within the timeout" : err);
-        return;
-    }
-    if (rs.status != 200) {
+    } else if (rs.status != 200) {
         snprintf(why, sizeof why, "it answered HTTP %ld", rs.status);
         failed(s, 0, why);
     } else if (wp_scraper_apply(s, rs.body, rs.len, t_s, energy_j, err, sizeof err) != 0) {
@@ -320,6 +317,10 @@ static void scrape_once(struct wp_scraper *s)
         pthread_mutex_unlock(&s->mu);
     }
     free(rs.body);
+    /* counted once done: a count read with the work is that of a finished scrape */
+    pthread_mutex_lock(&s->mu);
+    s->scrapes++;
+    pthread_mutex_unlock(&s->mu);
     if (s->on_update)
         s->on_update(s->update_arg);
 }

@@ -4,12 +4,16 @@ tokenserver.py), so the joules per token are known; resets, an endpoint that
 hangs, answers garbage or goes away, several counters, and wattprint serve's
 series and hourly ledger records."""
 import http.client
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -199,6 +203,16 @@ def wait_for(pred, what, timeout=60):
     raise AssertionError("timed out waiting for " + what)
 
 
+def settle(runner, stand_in, scrapes_seen):
+    """Drives 30 J through the stand-in, then waits until wattprint (as
+    scrapes_seen reads it) has finished a scrape that began after the last
+    step's reading: the state in which the windows are exact."""
+    driver = subprocess.run(drive(runner, stand_in, joules=30, steps=30, settle=2), timeout=60)
+    assert driver.returncode == 0
+    n = tokenserver.scrapes(stand_in.url)
+    wait_for(lambda: (scrapes_seen() or 0) >= n, "wattprint to finish scrape %d" % n)
+
+
 def start_serve(runner, stand_in, *extra):
     port = free_port()
     proc = subprocess.Popen([runner.binary, "serve", "--listen", "127.0.0.1:%d" % port,
@@ -212,12 +226,10 @@ def start_serve(runner, stand_in, *extra):
 def test_serve_energy_and_emissions_per_token(measured, stand_in):
     proc, port = start_serve(measured, stand_in, "--intensity", "400", "--pue", "1.5")
     try:
-        driver = subprocess.run(drive(measured, stand_in, joules=30, steps=30), timeout=60)
-        assert driver.returncode == 0
+        settle(measured, stand_in, lambda: value(metrics(port), "wattprint_work_scrapes_total"))
         text = metrics(port)
-        wait_for(lambda: value(metrics(port), 'wattprint_work_total{unit="tokens"}') >=
-                 30 / JPT * 0.999, "the last tokens")
-        text = metrics(port)
+        assert value(text, 'wattprint_work_total{unit="tokens"}') == pytest.approx(30 / JPT,
+                                                                                   rel=0.01)
         assert value(text, 'wattprint_work_total{unit="prompt_tokens"}') == pytest.approx(
             3 * 30 / JPT, rel=0.01)
         for window in ("1m", "15m"):
@@ -237,10 +249,7 @@ def test_serve_records_each_period_in_the_ledger(measured, stand_in):
     proc, port = start_serve(measured, stand_in, "--ledger", measured.ledger, "--ledger-every",
                              "1s", "--project", "serving")
     try:
-        driver = subprocess.run(drive(measured, stand_in, joules=30, steps=30), timeout=60)
-        assert driver.returncode == 0
-        wait_for(lambda: value(metrics(port), 'wattprint_work_total{unit="tokens"}') >=
-                 30 / JPT * 0.999, "the last tokens")
+        settle(measured, stand_in, lambda: value(metrics(port), "wattprint_work_scrapes_total"))
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
@@ -253,3 +262,49 @@ def test_serve_records_each_period_in_the_ledger(measured, stand_in):
     assert total["energy_j"] == pytest.approx(30.0, rel=1e-6)
     tokens = sum((r.get("work") or {}).get("done", 0) for r in runs)
     assert tokens == pytest.approx(30 / JPT, rel=0.01)
+
+
+@pytest.mark.skipif(not shutil.which("prometheus"), reason="needs Debian's prometheus")
+def test_prometheus_evaluates_the_dashboards_queries(measured, stand_in, tmp_path):
+    """A real Prometheus scrapes serve; every query of contrib's per-token
+    dashboard evaluates, and joules per token come out as the stand-in's."""
+    proc, port = start_serve(measured, stand_in, "--intensity", "300")
+    prom_port = free_port()
+    cfg = tmp_path / "prometheus.yml"
+    cfg.write_text("global:\n  scrape_interval: 1s\n"
+                   "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
+                   "      - targets: ['127.0.0.1:%d']\n" % port)
+    prom = subprocess.Popen(["prometheus", "--config.file", str(cfg), "--storage.tsdb.path",
+                             str(tmp_path / "tsdb"), "--web.listen-address",
+                             "127.0.0.1:%d" % prom_port], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def query(q):
+        url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (prom_port, urllib.parse.quote(q))
+        with urllib.request.urlopen(url, timeout=5) as r:
+            body = json.load(r)
+        assert body["status"] == "success", (q, body)
+        res = body["data"]["result"]
+        return float(res[0]["value"][1]) if res else None
+
+    tokens = 'wattprint_work_total{unit="tokens"}'
+    try:
+        wait_for(lambda: query(tokens) is not None, "Prometheus to scrape serve")
+        before = query(tokens)
+        settle(measured, stand_in, lambda: query("wattprint_work_scrapes_total"))
+        assert query(tokens) - before == pytest.approx(30 / JPT, rel=0.01)
+        with open(os.path.join(HERE, "..", "..", "contrib", "grafana-energy-per-token.json")) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+        for e in exprs:
+            query(e)  # each is valid PromQL over these series
+        per_token = [e for e in exprs if "rate(wattprint_energy_joules_total" in e][0]
+        wait_for(lambda: (query(per_token) or 0) > 0, "a rate over two scrapes")
+        assert query(per_token) == pytest.approx(JPT, rel=0.10)
+        assert query('wattprint_energy_per_unit_joules{unit="tokens",window="15m"}') == \
+            pytest.approx(JPT, rel=0.10)
+    finally:
+        prom.terminate()
+        prom.wait(timeout=20)
+        proc.terminate()
+        proc.communicate(timeout=20)

@@ -8,10 +8,12 @@ hang (never answers), status (HTTP 503); reset() restarts the counters at 0 as
 a restarted server would; vanish() stops listening.
 
   tokenserver.py drive ZONE_FILE --url URL --joules J --steps N [--period S]
-      [--reset-after K] [--vanish-after K] [--exit CODE]
+      [--reset-after K] [--vanish-after K] [--settle N] [--exit CODE]
       waits until the stand-in has been scraped once (wattprint's baseline),
       then adds J joules to ZONE_FILE in N steps; after step K it waits for a
-      scrape that saw that step, then resets or removes the stand-in.
+      scrape that saw that step, then resets or removes the stand-in; at the
+      end it waits for N more scrapes (the second one after the last step is
+      paired with a reading taken after it).
 """
 import argparse
 import http.server
@@ -171,6 +173,8 @@ def drive(args):
         if k in (args.reset_after, args.vanish_after):
             wait_scrape_after(args.url, scrapes(args.url))
             post(args.url, "reset" if k == args.reset_after else "vanish")
+    for _ in range(args.settle):  # scrapes that began after the last step
+        wait_scrape_after(args.url, scrapes(args.url))
     sys.exit(args.exit)
 
 
@@ -185,6 +189,7 @@ def main():
     d.add_argument("--period", type=float, default=0.05)
     d.add_argument("--reset-after", type=int, default=-1)
     d.add_argument("--vanish-after", type=int, default=-1)
+    d.add_argument("--settle", type=int, default=0)
     d.add_argument("--exit", type=int, default=0)
     args = ap.parse_args()
     drive(args)
