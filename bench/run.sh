@@ -17,5 +17,7 @@ python3 bench/run_overhead.py "$dir/wattprint" 300
 "$dir/wattprint" run -q --no-ledger --json "$dir/bench-run.json" -- true
 "$dir/bench/bench_ledger" "$dir/bench-run.json" 1000000
 python3 bench/bench_ledger_pg.py "$dir" "$dir/bench-run.json" 1000000
+# One scrape of an inference server's metrics page (--work-url), beside its floor.
+"$dir/bench/bench_scrape" 2000
 # The Prometheus endpoint under load.
 sh bench/bench_serve.sh "$dir"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: what `wattprint run -- true` adds over `true`, median of N runs
 each, alternating so that drift hits both alike.
-Usage: run_overhead.py WATTPRINT [N | idle | ledgers]
-(idle: only the idle costs; ledgers: only run -- true on each ledger backend)"""
+Usage: run_overhead.py WATTPRINT [N | idle | work | ledgers]
+(idle: only the idle costs; work: the idle cost with --work-url; ledgers:
+only run -- true on each ledger backend)"""
 import os
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ def main():
           % (mp * 1e3, mw * 1e3, (mw - mp) * 1e3, n))
     idle(wp)
     attribution(wp)
+    work_endpoint(wp)
     ledgers(wp)
 
 
@@ -86,6 +88,27 @@ def ledgers(wp, n=100):
         pgtest.stop(d)
 
 
+def work_endpoint(wp):
+    """The idle cost with --work-url: a scrape a second of a stand-in's page
+    of about 100 kB (tests/helpers/tokenserver.py, in this process, so its
+    own CPU is not counted), beside the idle cost without it."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
+    import tempfile
+    import tokenserver
+    with tempfile.TemporaryDirectory() as tmp:
+        zone = os.path.join(tmp, "energy_uj")
+        with open(zone, "w") as f:
+            f.write("0\n")
+        s = tokenserver.StandIn(zone, padding=1200)
+        try:
+            idle(wp)
+            idle(wp, extra_args=["--work-url", s.url, "--work-from", "vllm"])
+            print("work endpoint: %d scrapes of a page of %d bytes" %
+                  (s.scrapes, len(tokenserver.PAGE) + len(s.padding)))
+        finally:
+            s.close()
+
+
 def attribution(wp):
     """The same with --attribute process, which reads every /proc/PID/stat at
     each reading: its cost grows with the machine's process count."""
@@ -99,5 +122,7 @@ if __name__ == "__main__":
     elif sys.argv[2:] == ["idle"]:
         idle(sys.argv[1])
         attribution(sys.argv[1])
+    elif sys.argv[2:] == ["work"]:
+        work_endpoint(sys.argv[1])
     else:
         main()

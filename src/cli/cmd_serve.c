@@ -6,6 +6,7 @@
 #include "serve_ledger.h"
 #include "work_opts.h"
 
+#include "../ledger/ledger.h"
 #include "../serve/serve.h"
 #include "../session/session.h"
 #include "../util/util.h"
@@ -103,11 +104,46 @@ struct serve_opts {
     double ledger_every_s;
 };
 
+/* --ledger, --ledger-every, --project. Returns 0, 1 if c is none of them, or 2 (said why). */
+static int ledger_opt(struct serve_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case O_LEDGER:
+        if (!*arg) {
+            fprintf(stderr, "wattprint serve: --ledger: give a file path or a PostgreSQL URI\n");
+            return 2;
+        }
+        o->ledger = arg;
+        return 0;
+    case O_EVERY:
+        if (wp_parse_span(arg, &o->ledger_every_s) || o->ledger_every_s < 1 ||
+            o->ledger_every_s > 86400) {
+            fprintf(stderr,
+                    "wattprint serve: --ledger-every: '%s' is not a period from 1s to 1d (15m, "
+                    "1h)\n",
+                    arg);
+            return 2;
+        }
+        return 0;
+    case O_PROJECT:
+        if (!*arg || strlen(arg) > 200) {
+            fprintf(stderr, "wattprint serve: --project: a name of 1 to 200 characters\n");
+            return 2;
+        }
+        o->project = arg;
+        return 0;
+    }
+    return 1;
+}
+
 /* One option of serve's own. Returns 0, 1 after --help, or 2 (said why). */
 static int serve_opt(struct serve_opts *o, int c, const char *arg, char **argv)
 {
     char *end;
+    int rc = ledger_opt(o, c, arg);
 
+    if (rc != 1)
+        return rc;
     switch (c) {
     case O_LISTEN:
         if (parse_listen(arg, o->addr, sizeof o->addr, &o->so.port)) {
@@ -144,30 +180,6 @@ static int serve_opt(struct serve_opts *o, int c, const char *arg, char **argv)
                     wp_limit_of(WP_FIELD_INTERVAL)->what);
             return 2;
         }
-        return 0;
-    case O_LEDGER:
-        if (!*arg) {
-            fprintf(stderr, "wattprint serve: --ledger: give a file path or a PostgreSQL URI\n");
-            return 2;
-        }
-        o->ledger = arg;
-        return 0;
-    case O_EVERY:
-        if (wp_parse_span(arg, &o->ledger_every_s) || o->ledger_every_s < 1 ||
-            o->ledger_every_s > 86400) {
-            fprintf(stderr,
-                    "wattprint serve: --ledger-every: '%s' is not a period from 1s to 1d (15m, "
-                    "1h)\n",
-                    arg);
-            return 2;
-        }
-        return 0;
-    case O_PROJECT:
-        if (!*arg || strlen(arg) > 200) {
-            fprintf(stderr, "wattprint serve: --project: a name of 1 to 200 characters\n");
-            return 2;
-        }
-        o->project = arg;
         return 0;
     case 'h':
         fputs(usage, stdout);
@@ -280,6 +292,24 @@ static void serve_work(void *arg, struct wp_serve_work *out)
     }
 }
 
+/* A ledger file is opened once before serving, so that one that cannot be
+ * (not a ledger, not writable) is refused now, not said every hour. A
+ * server out of reach is the spool's to handle. Returns 0 or -1 (said). */
+static int check_ledger(const char *path)
+{
+    struct wp_ledger *l;
+    char err[1024];
+
+    if (wp_ledger_is_uri(path))
+        return 0;
+    if (wp_ledger_open(path, WP_LEDGER_WRITE, &l, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint serve: --ledger: %s\n", err);
+        return -1;
+    }
+    wp_ledger_close(l);
+    return 0;
+}
+
 /* The scraper and the ledger, set up before the session starts. Returns 0 or -1 (said). */
 static int open_extras(struct serve_opts *o, struct wp_session *s,
                        const struct wp_assumptions *assume, int argc, char **argv,
@@ -298,6 +328,8 @@ static int open_extras(struct serve_opts *o, struct wp_session *s,
     }
     if (!o->ledger)
         return 0;
+    if (check_ledger(o->ledger) != 0)
+        return -1;
     if (!(x->command = calloc((size_t)argc + 2, sizeof *x->command)))
         return -1;
     x->command[0] = "wattprint";

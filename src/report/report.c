@@ -304,6 +304,29 @@ static void run_carbon_html(struct wp_buf *b, json_t *run)
 }
 
 /* The work done, per unit, and the prediction. */
+/* The counters beside the first one read from a server's metrics page:
+ * "N prompt_tokens, E per prompt_token", as HTML (a sentence) or Markdown rows. */
+static void other_counters(struct wp_buf *b, json_t *work, bool html)
+{
+    json_t *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(work, "counters"), i, c)
+    {
+        char n[48], one[32], v[64];
+        if (i == 0 || wp_json_num(c, "done") <= 0)
+            continue;
+        wp_fmt_count(wp_json_num(c, "done"), n, sizeof n);
+        wp_fmt_energy(wp_json_num(c, "energy_per_unit_j"), v, sizeof v);
+        wp_unit_singular(wp_json_str(c, "unit"), one, sizeof one);
+        wp_buf_printf(b, html ? " Beside it, %s " : "| %s ", n);
+        wp_buf_escape(b, wp_json_str(c, "unit"));
+        wp_buf_printf(b, html ? ": %s per " : " | %s per ", v);
+        wp_buf_escape(b, one);
+        wp_buf_printf(b, html ? " (the same energy)." : " (the same energy) |\n");
+    }
+}
+
 static void run_work_html(struct wp_buf *b, json_t *work)
 {
     char n[48], one[32], v[64];
@@ -323,6 +346,7 @@ static void run_work_html(struct wp_buf *b, json_t *work)
     wp_buf_printf(b, "; %s per ", v);
     wp_buf_escape(b, one);
     wp_buf_printf(b, ".");
+    other_counters(b, work, true);
     if (wp_json_num(work, "predicted_energy_j") > 0) {
         wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
         wp_buf_printf(b, " The whole job, at this rate: %s (", v);
@@ -551,6 +575,7 @@ char *wp_report_run_markdown(json_t *run)
         wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
         wp_buf_printf(&b, "| work | %s %s |\n| energy per %s | %s |\n", n,
                       wp_json_str(work, "unit"), one, e);
+        other_counters(&b, work, false);
     }
     wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
                       "|---|---|---|---|---|\n");

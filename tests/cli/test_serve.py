@@ -8,36 +8,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 
 import fakehw
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(pred, timeout=15, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+import promtest
+from waits import free_port, wait_for
 
 
 class Node:
@@ -190,22 +168,8 @@ def test_serve_refusals(wattprint):
 def test_prometheus_sums_two_nodes(wattprint, tmp_path):
     a = Node(wattprint, str(tmp_path), "node1")
     b = Node(wattprint, str(tmp_path), "node2")
-    port = free_port()
-    cfg = tmp_path / "prometheus.yml"
-    cfg.write_text("global:\n  scrape_interval: 1s\n"
-                   "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
-                   "      - targets: ['127.0.0.1:%d', '127.0.0.1:%d']\n" % (a.port, b.port))
-    prom = subprocess.Popen(["prometheus", "--config.file", str(cfg), "--storage.tsdb.path",
-                             str(tmp_path / "tsdb"), "--web.listen-address",
-                             "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-    def query(q):
-        url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (port, urllib.parse.quote(q))
-        with urllib.request.urlopen(url, timeout=5) as r:
-            res = json.load(r)["data"]["result"]
-        return float(res[0]["value"][1]) if res else None
-
+    prom = promtest.Prometheus(tmp_path, [a.port, b.port])
+    query = prom.query
     total = 'sum(wattprint_energy_joules_total{component="cpu"})'
     try:
         wait_for(lambda: query('count(up{job="wattprint"} == 1)') == 2, timeout=60,
@@ -217,8 +181,7 @@ def test_prometheus_sums_two_nodes(wattprint, tmp_path):
         time.sleep(2.5)
         assert query(total) - before == pytest.approx(150.0, rel=0.01)
     finally:
-        prom.terminate()
-        prom.wait(timeout=20)
+        prom.stop()
         a.stop()
         b.stop()
 

@@ -11,14 +11,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 
 import pytest
 
 import fakehw
+import promtest
 import tokenserver
+from waits import free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENSERVER = os.path.join(HERE, "..", "helpers", "tokenserver.py")
@@ -70,6 +69,19 @@ def test_several_counters_from_a_preset(measured, stand_in):
     assert "prompt_tokens" in p.stderr
 
 
+def test_the_ledger_and_report_carry_the_tokens(measured, stand_in):
+    p, r = measured.run(["--sensors", "rapl", "--work-url", stand_in.url, "--work-from", "vllm",
+                         "--"] + drive(measured, stand_in))
+    assert p.returncode == 0, p.stderr
+    kept = measured.wp_json("show", "last")
+    assert kept["work"]["counters"][1]["unit"] == "prompt_tokens"
+    assert kept["work"]["energy_per_unit_j"] == pytest.approx(JPT, rel=0.10)
+    md = measured.wp("report", "last").stdout
+    assert "| energy per token |" in md and "prompt_tokens |" in md
+    html = measured.wp("report", "last", "--html", "-").stdout
+    assert "per prompt_token (the same energy)" in html
+
+
 def test_a_counter_reset_mid_run_is_new_work(measured, stand_in):
     p, r = run_work(measured, stand_in, ["--work-from", "vllm"], reset_after=10)
     assert p.returncode == 0, p.stderr
@@ -81,7 +93,7 @@ def test_a_counter_reset_mid_run_is_new_work(measured, stand_in):
 def test_a_server_started_by_the_run_counts_from_zero(measured, tmp_path):
     """Nothing listens when the run starts: what the server counts later is all the run's."""
     zone = fakehw.zone_file(measured.sysfs, "intel-rapl:0")
-    port = tokenserver.free_port()
+    port = free_port()
     script = tmp_path / "server.py"
     script.write_text(
         "import sys, time\n"
@@ -175,9 +187,6 @@ def test_bad_work_options_are_refused_before_the_command(measured, tmp_path, arg
 
 # --- wattprint serve ---------------------------------------------------------
 
-free_port = tokenserver.free_port
-
-
 def metrics(port):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     c.request("GET", "/metrics")
@@ -191,18 +200,6 @@ def value(text, series):
     return float(m.group(1)) if m else None
 
 
-def wait_for(pred, what, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def settle(runner, stand_in, scrapes_seen):
     """Drives 30 J through the stand-in, then waits until wattprint (as
     scrapes_seen reads it) has finished a scrape that began after the last
@@ -210,7 +207,7 @@ def settle(runner, stand_in, scrapes_seen):
     driver = subprocess.run(drive(runner, stand_in, joules=30, steps=30, settle=2), timeout=60)
     assert driver.returncode == 0
     n = tokenserver.scrapes(stand_in.url)
-    wait_for(lambda: (scrapes_seen() or 0) >= n, "wattprint to finish scrape %d" % n)
+    wait_for(lambda: (scrapes_seen() or 0) >= n, "wattprint to finish scrape %d" % n, timeout=60)
 
 
 def start_serve(runner, stand_in, *extra):
@@ -219,7 +216,7 @@ def start_serve(runner, stand_in, *extra):
                              "--interval", "0.2", "--work-url", stand_in.url,
                              "--work-from", "vllm"] + list(extra),
                             env=runner.env(), stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: "wattprint_work_total" in metrics(port), "serve to read the work")
+    wait_for(lambda: "wattprint_work_total" in metrics(port), "serve to read the work", timeout=60)
     return proc, port
 
 
@@ -269,27 +266,12 @@ def test_prometheus_evaluates_the_dashboards_queries(measured, stand_in, tmp_pat
     """A real Prometheus scrapes serve; every query of contrib's per-token
     dashboard evaluates, and joules per token come out as the stand-in's."""
     proc, port = start_serve(measured, stand_in, "--intensity", "300")
-    prom_port = free_port()
-    cfg = tmp_path / "prometheus.yml"
-    cfg.write_text("global:\n  scrape_interval: 1s\n"
-                   "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
-                   "      - targets: ['127.0.0.1:%d']\n" % port)
-    prom = subprocess.Popen(["prometheus", "--config.file", str(cfg), "--storage.tsdb.path",
-                             str(tmp_path / "tsdb"), "--web.listen-address",
-                             "127.0.0.1:%d" % prom_port], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-    def query(q):
-        url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (prom_port, urllib.parse.quote(q))
-        with urllib.request.urlopen(url, timeout=5) as r:
-            body = json.load(r)
-        assert body["status"] == "success", (q, body)
-        res = body["data"]["result"]
-        return float(res[0]["value"][1]) if res else None
+    prom = promtest.Prometheus(tmp_path, [port])
+    query = prom.query
 
     tokens = 'wattprint_work_total{unit="tokens"}'
     try:
-        wait_for(lambda: query(tokens) is not None, "Prometheus to scrape serve")
+        wait_for(lambda: query(tokens) is not None, "Prometheus to scrape serve", timeout=60)
         before = query(tokens)
         settle(measured, stand_in, lambda: query("wattprint_work_scrapes_total"))
         assert query(tokens) - before == pytest.approx(30 / JPT, rel=0.01)
@@ -299,12 +281,27 @@ def test_prometheus_evaluates_the_dashboards_queries(measured, stand_in, tmp_pat
         for e in exprs:
             query(e)  # each is valid PromQL over these series
         per_token = [e for e in exprs if "rate(wattprint_energy_joules_total" in e][0]
-        wait_for(lambda: (query(per_token) or 0) > 0, "a rate over two scrapes")
+        wait_for(lambda: (query(per_token) or 0) > 0, "a rate over two scrapes", timeout=60)
         assert query(per_token) == pytest.approx(JPT, rel=0.10)
         assert query('wattprint_energy_per_unit_joules{unit="tokens",window="15m"}') == \
             pytest.approx(JPT, rel=0.10)
     finally:
-        prom.terminate()
-        prom.wait(timeout=20)
+        prom.stop()
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def test_serve_refuses_a_ledger_it_cannot_write_and_leaves_it(measured, stand_in, tmp_path):
+    other = tmp_path / "notes.txt"
+    other.write_text("not a ledger\n")
+    p = subprocess.run([measured.binary, "serve", "--listen", "none", "--ledger", str(other)],
+                       env=measured.env(), capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "--ledger:" in p.stderr, p.stderr
+    assert other.read_text() == "not a ledger\n"
+    for args, said in [(["--ledger-every", "1h"], "are for --ledger"),
+                       (["--ledger", str(tmp_path / "l.db"), "--ledger-every", "0.5s"],
+                        "is not a period"),
+                       (["--work-from", "vllm"], "need --work-url")]:
+        p = subprocess.run([measured.binary, "serve"] + args, env=measured.env(),
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and said in p.stderr, (args, p.stderr)

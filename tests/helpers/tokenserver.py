@@ -18,7 +18,6 @@ a restarted server would; vanish() stops listening.
 import argparse
 import http.server
 import json
-import os
 import sys
 import threading
 import time
@@ -42,27 +41,23 @@ vllm:time_to_first_token_seconds_count{{model_name="tiny",engine="0"}} 4.0
 """
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def read_uj(path):
     with open(path) as f:
         return int(f.read().strip() or 0)
 
 
 class StandIn:
-    def __init__(self, zone_file, joules_per_token=0.5, offset=1000.0, mode="ok", port=0):
+    def __init__(self, zone_file, joules_per_token=0.5, offset=1000.0, mode="ok", port=0,
+                 padding=0):
         self.zone_file = zone_file
         self.jpt = joules_per_token
         self.offset = offset  # what the server had counted before the test
         self.base_uj = read_uj(zone_file)
         self.mode = mode
+        # histogram lines to make the page as large as a busy server's
+        self.padding = "".join('vllm:e2e_request_latency_seconds_bucket{le="%d",model_name='
+                               '"tiny",engine="%d"} %d.0\n' % (b, b % 4, b)
+                               for b in range(padding))
         self.scrapes = 0
         self.cv = threading.Condition()
         self.release = threading.Event()
@@ -110,7 +105,7 @@ class StandIn:
             return self._send(h, 503, "starting\n")
         with self.cv:
             g = self.generated()
-            page = PAGE.format(generated=repr(g), prompt=repr(3 * g))
+            page = PAGE.format(generated=repr(g), prompt=repr(3 * g)) + self.padding
             self.scrapes += 1
             self.cv.notify_all()
         self._send(h, 200, page)
