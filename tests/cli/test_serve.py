@@ -32,7 +32,10 @@ class Node:
         self.proc = subprocess.Popen([wattprint, "serve", "--listen", "127.0.0.1:%d" % self.port,
                                       "--interval", "0.2"] + list(extra), env=env,
                                      stderr=subprocess.PIPE, text=True)
-        wait_for(lambda: self.get("/healthz")[0] == 200, what="serve to listen")
+        # the page has the counters once the baseline reading is taken: energy
+        # added before it would be the baseline's
+        wait_for(lambda: "wattprint_energy_joules_total{" in self.get("/metrics")[1],
+                 what="serve's baseline reading")
 
     def get(self, path, method="GET"):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
