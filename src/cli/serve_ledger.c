@@ -59,20 +59,25 @@ static int period_reading(void *arg, bool with_samples, struct wp_reading *out)
     return 0;
 }
 
-/* The scraper's work less the period's start. */
-static void period_work(struct wp_serve_ledger *l, struct wp_work *w)
+/* The scraper's work less the period's start; the work so far in *now
+ * (NULL: not wanted), which the next period starts from. */
+static void period_work(struct wp_serve_ledger *l, struct wp_work *w, struct wp_work *now_out)
 {
     struct wp_work now = {0};
 
     if (!l->o.scraper)
         return;
     wp_scraper_work(l->o.scraper, &now, 0);
+    if (now_out)
+        *now_out = now;
     *w = now;
+    pthread_mutex_lock(&l->mu);
     w->done = now.done - l->base_work.done;
     for (int k = 0; k < now.n_counters; k++)
         w->counters[k].done = now.counters[k].done - l->base_work.counters[k].done;
     w->scrapes = now.scrapes - l->base_work.scrapes;
     w->failed = now.failed - l->base_work.failed;
+    pthread_mutex_unlock(&l->mu);
     w->reported = now.reported && w->done > 0;
 }
 
@@ -109,7 +114,7 @@ static void begin_period(struct wp_serve_ledger *l)
 static void end_period(struct wp_serve_ledger *l)
 {
     struct wp_reading r;
-    struct wp_work w = {0};
+    struct wp_work w = {0}, now = {0};
 
     wp_session_sample(l->o.session); /* the period ends now, not at the last tick */
     pthread_mutex_lock(&l->mu);
@@ -117,7 +122,7 @@ static void end_period(struct wp_serve_ledger *l)
     pthread_mutex_unlock(&l->mu);
     wp_recorder_stop(&l->rec); /* from here the run is this thread's alone */
     if (period_reading(l, false, &r) == 0) {
-        period_work(l, &w);
+        period_work(l, &w, &now);
         l->run.work = w;
         l->run.end_wall_s = wp_wall_s();
         l->run.status = WP_RUN_COMPLETED;
@@ -133,18 +138,20 @@ static void end_period(struct wp_serve_ledger *l)
         l->base_mono_s += r.duration_s;
         pthread_mutex_unlock(&l->mu);
         wp_run_set_reading(&l->run, &r);
-        if (l->o.scraper)
-            wp_scraper_work(l->o.scraper, &l->base_work, 0);
+        pthread_mutex_lock(&l->mu);
+        l->base_work = now; /* the work of no period is lost or counted twice */
+        pthread_mutex_unlock(&l->mu);
     }
     wp_recorder_finish(&l->rec);
     wp_run_release(&l->run);
 }
 
-/* Seconds until the next multiple of every_s on the wall clock. */
+/* Seconds until the next multiple of every_s on the wall clock; one just
+ * ahead (a wake-up a hair early by the wall clock) is the one just passed. */
 static double until_boundary(double every_s)
 {
-    double now = wp_wall_s();
-    return (floor(now / every_s) + 1) * every_s - now;
+    double now = wp_wall_s(), d = (floor(now / every_s) + 1) * every_s - now;
+    return d < every_s / 100 ? d + every_s : d;
 }
 
 static void *record(void *arg)
@@ -175,7 +182,7 @@ static void checkpoint(void *arg)
     struct wp_serve_ledger *l = arg;
     struct wp_work w = {0};
 
-    period_work(l, &w);
+    period_work(l, &w, NULL);
     pthread_mutex_lock(&l->mu);
     if (l->open) {
         l->run.work = w;

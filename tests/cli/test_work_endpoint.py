@@ -305,3 +305,21 @@ def test_serve_refuses_a_ledger_it_cannot_write_and_leaves_it(measured, stand_in
         p = subprocess.run([measured.binary, "serve"] + args, env=measured.env(),
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 2 and said in p.stderr, (args, p.stderr)
+
+
+def test_the_current_period_is_a_running_row_until_serve_stops(measured, stand_in):
+    # a day's period (aligned to UTC midnight): one row, whenever the test runs
+    proc, port = start_serve(measured, stand_in, "--ledger", measured.ledger, "--ledger-every",
+                             "1d")
+    try:
+        wait_for(lambda: [r["status"] for r in measured.wp_json("ls")] == ["running"],
+                 "the period's running row")
+        settle(measured, stand_in, lambda: value(metrics(port), "wattprint_work_scrapes_total"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    (run,) = measured.wp_json("ls")
+    assert run["status"] == "completed"
+    assert run["energy"]["total_j"] == pytest.approx(30.0, rel=1e-6)
+    assert run["work"]["done"] == pytest.approx(30 / JPT, rel=0.01)
