@@ -1,7 +1,7 @@
 /* --work-url, --work-metric, --work-unit and --work-from. The presets' metric
  * names are those the servers' own documentation lists: vLLM's production
  * metrics, TGI's metrics reference (its token counts are histograms, whose
- * _sum is cumulative, updated as each request ends), llama.cpp's server
+ * _sum is cumulative, updated a request at a time), llama.cpp's server
  * (started with --metrics) and SGLang's (--enable-metrics). */
 #include "work_opts.h"
 

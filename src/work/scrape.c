@@ -49,6 +49,7 @@ struct wp_scraper {
     pthread_t thread;
     bool started, want, stop;
     bool attempted, baseline, server_was_down, last_failed, said_failure;
+    bool ending; /* the last scrape: a server gone with the command is not news */
     long scrapes, failed;
     struct entry ring[RING];
     int ring_n, ring_head; /* head: the next slot */
@@ -265,7 +266,7 @@ static void failed(struct wp_scraper *s, int rc, const char *why)
     pthread_mutex_lock(&s->mu);
     s->failed++;
     s->last_failed = true;
-    bool say = !s->said_failure, starting = !s->baseline && rc == -ECONNREFUSED;
+    bool say = !s->said_failure && !s->ending, starting = !s->baseline && rc == -ECONNREFUSED;
     s->said_failure = true;
     pthread_mutex_unlock(&s->mu);
     if (say && starting)
@@ -442,6 +443,7 @@ void wp_scraper_stop(struct wp_scraper *s, bool last)
     s->started = false;
     pthread_mutex_lock(&s->mu);
     again = last && !s->last_failed;
+    s->ending = true;
     pthread_mutex_unlock(&s->mu);
     if (again)
         scrape_once(s);
