@@ -49,7 +49,7 @@ struct wp_scraper {
     pthread_t thread;
     bool started, want, stop;
     bool attempted, baseline, server_was_down, last_failed, said_failure;
-    bool ending; /* the last scrape: a server gone with the command is not news */
+    bool ending; /* the last scrape, after the command */
     long scrapes, failed;
     struct entry ring[RING];
     int ring_n, ring_head; /* head: the next slot */
@@ -266,10 +266,15 @@ static void failed(struct wp_scraper *s, int rc, const char *why)
     pthread_mutex_lock(&s->mu);
     s->failed++;
     s->last_failed = true;
-    bool say = !s->said_failure && !s->ending, starting = !s->baseline && rc == -ECONNREFUSED;
+    bool say = !s->said_failure, starting = !s->baseline && rc == -ECONNREFUSED;
     s->said_failure = true;
     pthread_mutex_unlock(&s->mu);
-    if (say && starting)
+    if (say && s->ending) /* often a server that went with the command */
+        wp_diag(&s->o.diag, WP_HINT_NONE,
+                "cannot read the work from %s after the command: %s; the work read before is "
+                "kept",
+                s->shown, why);
+    else if (say && starting)
         wp_diag(&s->o.diag, WP_HINT_NONE,
                 "cannot read the work from %s yet: nothing listens there (a server still "
                 "starting?); retried at every reading, and what it counts from its start is "
