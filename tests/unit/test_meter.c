@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
 #include "meter/meter.h"
 
@@ -172,6 +173,39 @@ static void thread_samples_at_the_interval(void **state)
     wp_meter_free(m);
 }
 
+static _Atomic int ticked[4];
+
+static void tick_hook(void *arg)
+{
+    ticked[(int)(intptr_t)arg]++;
+}
+
+/* Several tick hooks, each at its own rate; a fifth is refused. */
+static void tick_hooks(void **state)
+{
+    static struct script sc = {.n_rows = 1, .values = {{1}}};
+    const struct wp_channel ch[1] = {
+        {.sensor = "s", .component = WP_CPU, .device = "package-0", .counted = true},
+    };
+    struct wp_meter *m = make(&sc, ch, 1, 0.001);
+    struct timespec ms = {0, 1000 * 1000};
+    (void)state;
+
+    assert_int_equal(wp_meter_on_tick(m, 0, tick_hook, (void *)(intptr_t)0), 0);
+    assert_int_equal(wp_meter_on_tick(m, 0, tick_hook, (void *)(intptr_t)1), 0);
+    assert_int_equal(wp_meter_on_tick(m, 1e9, tick_hook, (void *)(intptr_t)2), 0);
+    assert_int_equal(wp_meter_on_tick(m, 0, tick_hook, (void *)(intptr_t)3), 0);
+    assert_int_equal(wp_meter_on_tick(m, 0, tick_hook, (void *)(intptr_t)3), -ENOSPC);
+    assert_int_equal(wp_meter_start(m), 0);
+    for (int i = 0; i < 20000 && ticked[1] < 3; i++) /* until the state, not for a time */
+        nanosleep(&ms, NULL);
+    wp_meter_stop(m);
+    assert_true(ticked[0] >= 3 && ticked[1] >= 3);
+    assert_int_equal(ticked[2], 0); /* every 1e9 s: never due */
+    assert_true(ticked[3] >= 3);
+    wp_meter_free(m);
+}
+
 static void no_channels(void **state)
 {
     struct wp_sensor **list = calloc(1, sizeof *list);
@@ -194,6 +228,7 @@ int main(void)
         cmocka_unit_test(downsampling_keeps_first_and_last),
         cmocka_unit_test(thread_samples_at_the_interval),
         cmocka_unit_test(no_channels),
+        cmocka_unit_test(tick_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
