@@ -86,41 +86,31 @@ static void set_options(const struct curl_api *c, CURL *curl, const struct wp_ht
 
     c->setopt(curl, CURLOPT_URL, r->url);
     c->setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-    if (r->method)
-        c->setopt(curl, CURLOPT_CUSTOMREQUEST, r->method);
+    c->setopt(curl, CURLOPT_CUSTOMREQUEST, r->method); /* NULL: GET, on a reused handle too */
     c->setopt(curl, CURLOPT_TIMEOUT_MS, ms);
     c->setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
     c->setopt(curl, CURLOPT_NOSIGNAL, 1L);
     c->setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (r->no_proxy)
-        c->setopt(curl, CURLOPT_NOPROXY, "*");
+    c->setopt(curl, CURLOPT_NOPROXY, r->no_proxy ? "*" : NULL);
     c->setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
     c->setopt(curl, CURLOPT_WRITEDATA, b);
 }
 
-int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out, char *err,
-                  size_t cap)
+/* One request on curl, an easy handle that may have served others before. */
+static int perform(const struct curl_api *c, CURL *curl, const struct wp_http_request *r,
+                   struct wp_http_response *out, char *err, size_t cap)
 {
-    const struct curl_api *c = curl_api(err, cap);
     struct body b = {.max = r->max_body ? r->max_body : 64 * 1024};
     struct curl_slist *hdrs = NULL;
     CURLcode cc;
-    CURL *curl;
 
-    memset(out, 0, sizeof *out);
-    if (!c)
-        return -ENOSYS;
-    if (!(curl = c->init())) {
-        snprintf(err, cap, "cannot initialise libcurl");
-        return -ENOMEM;
-    }
     for (int i = 0; i < WP_HTTP_MAX_HEADERS && r->headers[i]; i++)
         hdrs = c->slist_append(hdrs, r->headers[i]);
     set_options(c, curl, r, hdrs, &b);
     cc = c->perform(curl);
     c->getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    c->setopt(curl, CURLOPT_HTTPHEADER, NULL); /* the list is freed: forget it */
     c->slist_free_all(hdrs);
-    c->cleanup(curl);
     if (cc != CURLE_OK) {
         snprintf(err, cap, "%s", b.too_big ? "answer too large" : c->strerror(cc));
         free(b.data);
@@ -135,4 +125,60 @@ int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out,
         return -ENOMEM;
     }
     return 0;
+}
+
+int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out, char *err,
+                  size_t cap)
+{
+    struct wp_http_client *client;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!curl_api(err, cap))
+        return -ENOSYS;
+    if (!(client = wp_http_client_new())) {
+        snprintf(err, cap, "cannot initialise libcurl");
+        return -ENOMEM;
+    }
+    rc = wp_http_client_fetch(client, r, out, err, cap);
+    wp_http_client_free(client);
+    return rc;
+}
+
+struct wp_http_client {
+    CURL *curl;
+};
+
+struct wp_http_client *wp_http_client_new(void)
+{
+    char err[256];
+    const struct curl_api *c = curl_api(err, sizeof err);
+    struct wp_http_client *client;
+
+    if (!c || !(client = calloc(1, sizeof *client)))
+        return NULL;
+    if (!(client->curl = c->init())) {
+        free(client);
+        return NULL;
+    }
+    return client;
+}
+
+int wp_http_client_fetch(struct wp_http_client *client, const struct wp_http_request *r,
+                         struct wp_http_response *out, char *err, size_t cap)
+{
+    const struct curl_api *c = curl_api(err, cap);
+
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return -ENOSYS;
+    return perform(c, client->curl, r, out, err, cap);
+}
+
+void wp_http_client_free(struct wp_http_client *client)
+{
+    if (!client)
+        return;
+    api.cleanup(client->curl);
+    free(client);
 }

@@ -30,4 +30,18 @@ struct wp_http_response {
 int wp_http_fetch(const struct wp_http_request *r, struct wp_http_response *out, char *err,
                   size_t cap);
 
+/* A client kept between requests, so that a server polled every second is
+ * asked over one connection (curl reconnects when the server has closed it).
+ * One thread at a time. */
+struct wp_http_client;
+
+/* Returns a client (wp_http_client_free it), or NULL without libcurl or memory. */
+struct wp_http_client *wp_http_client_new(void);
+
+/* wp_http_fetch through c. */
+int wp_http_client_fetch(struct wp_http_client *c, const struct wp_http_request *r,
+                         struct wp_http_response *out, char *err, size_t cap);
+
+void wp_http_client_free(struct wp_http_client *c);
+
 #endif

@@ -42,7 +42,8 @@ struct entry {
 struct wp_scraper {
     struct wp_scrape_opts o;
     struct wp_scrape_energy energy;
-    char shown[256]; /* the URL as it may be said */
+    struct wp_http_client *http; /* one connection kept; NULL: one per scrape */
+    char shown[256];             /* the URL as it may be said */
     struct counter c[WP_WORK_MAX_COUNTERS];
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cv;
@@ -303,7 +304,10 @@ static void scrape_once(struct wp_scraper *s)
     if (s->energy.read && s->energy.read(s->energy.ctx, &energy_j) != 0)
         return;
     t_s = wp_mono_s();
-    rc = wp_http_fetch(&rq, &rs, err, sizeof err);
+    if (!s->http)
+        s->http = wp_http_client_new(); /* on the scraper's thread, where it is used */
+    rc = s->http ? wp_http_client_fetch(s->http, &rq, &rs, err, sizeof err)
+                 : wp_http_fetch(&rq, &rs, err, sizeof err);
     pthread_mutex_lock(&s->mu);
     if (!s->attempted && rc == -ECONNREFUSED)
         s->server_was_down = true; /* it starts after us: all it counts is ours */
@@ -459,6 +463,7 @@ void wp_scraper_free(struct wp_scraper *s)
     if (!s)
         return;
     wp_scraper_stop(s, false);
+    wp_http_client_free(s->http);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

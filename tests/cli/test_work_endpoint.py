@@ -58,6 +58,13 @@ def test_joules_per_generated_token(measured, stand_in):
     assert "80 tokens" in p.stderr and "per token" in p.stderr
 
 
+def test_scrapes_keep_one_connection(measured, stand_in):
+    p, r = run_work(measured, stand_in, ["--work-from", "vllm"], steps=80)
+    assert p.returncode == 0, p.stderr
+    assert r["work"]["endpoint"]["scrapes"] >= 3
+    assert len(stand_in.page_conns) == 1  # the server is asked over one connection
+
+
 def test_several_counters_from_a_preset(measured, stand_in):
     p, r = run_work(measured, stand_in, ["--work-from", "vllm"])
     assert p.returncode == 0, p.stderr

@@ -18,6 +18,7 @@ a restarted server would; vanish() stops listening.
 import argparse
 import http.server
 import json
+import socket
 import sys
 import threading
 import time
@@ -61,11 +62,25 @@ class StandIn:
         self.scrapes = 0
         self.cv = threading.Condition()
         self.release = threading.Event()
+        self.conns = set()  # open connections: a server that exits closes them all
+        self.page_conns = set()  # the connections pages were served on
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept alive, as servers keep them
+
             def log_message(self, *a):
                 pass
+
+            def setup(self):
+                super().setup()
+                with stand_in.cv:
+                    stand_in.conns.add(self.connection)
+
+            def finish(self):
+                with stand_in.cv:
+                    stand_in.conns.discard(self.connection)
+                super().finish()
 
             def do_GET(self):
                 stand_in.handle(self)
@@ -107,6 +122,7 @@ class StandIn:
             g = self.generated()
             page = PAGE.format(generated=repr(g), prompt=repr(3 * g)) + self.padding
             self.scrapes += 1
+            self.page_conns.add(h.connection)  # kept: no id is reused
             self.cv.notify_all()
         self._send(h, 200, page)
 
@@ -125,6 +141,13 @@ class StandIn:
     def vanish(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+        with self.cv:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self):
         self.release.set()
