@@ -58,12 +58,7 @@ static void identify(struct wp_run *run, const struct run_opts *o, int argc, cha
     wp_uuid7(run->run_id);
     run->argc = argc;
     run->argv = argv;
-    if (!getcwd(run->cwd, sizeof run->cwd))
-        run->cwd[0] = '\0';
-    if (gethostname(run->host, sizeof run->host) != 0)
-        run->host[0] = '\0';
-    snprintf(run->user, sizeof run->user, "%s", getenv("USER") ? getenv("USER") : "");
-    wp_machine_probe(&run->machine);
+    wp_run_place(run);
     run->checkpoint_every_s = o->checkpoint_s;
     run->labels = o->labels;
     run->n_settings = o->n_settings;

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define CHECKPOINT_S 60.0
 
@@ -29,8 +28,6 @@ struct wp_serve_ledger {
     double *base_e; /* each channel's energy at the period's start */
     int n_base;
     double base_mono_s;
-    struct wp_machine machine;
-    char cwd[1024], host[256], user[64];
 };
 
 /* The session's reading less the period's start: what a checkpoint records. */
@@ -92,15 +89,12 @@ static void begin_period(struct wp_serve_ledger *l)
     r->status = WP_RUN_RUNNING;
     r->argc = l->o.argc;
     r->argv = l->o.argv;
-    memcpy(r->cwd, l->cwd, sizeof r->cwd);
-    memcpy(r->host, l->host, sizeof r->host);
-    memcpy(r->user, l->user, sizeof r->user);
-    r->machine = l->machine;
     r->labels = l->o.labels;
     r->assume = *l->o.assume;
     r->checkpoint_every_s = CHECKPOINT_S;
     r->start_wall_s = wp_wall_s();
     pthread_mutex_unlock(&l->mu);
+    wp_run_place(r); /* the run is not shared yet: no checkpoint reads it while closed */
     wp_run_account(r);
     l->rec = (struct wp_recorder){
         .guard = &l->mu, .read = period_reading, .read_ctx = l, .diag = l->o.diag};
@@ -204,12 +198,6 @@ int wp_serve_ledger_open(const struct wp_serve_ledger_opts *o, struct wp_serve_l
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&l->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (!getcwd(l->cwd, sizeof l->cwd))
-        l->cwd[0] = '\0';
-    if (gethostname(l->host, sizeof l->host) != 0)
-        l->host[0] = '\0';
-    snprintf(l->user, sizeof l->user, "%s", getenv("USER") ? getenv("USER") : "");
-    wp_machine_probe(&l->machine);
     return wp_session_on_tick(o->session, CHECKPOINT_S, checkpoint, l);
 }
 

@@ -262,12 +262,8 @@ int wattprint_start(wattprint_meter *m)
         return fail(WATTPRINT_ESTATE, "the meter was already started");
     }
     wp_uuid7(m->run.run_id);
-    if (!getcwd(m->run.cwd, sizeof m->run.cwd))
-        m->run.cwd[0] = '\0';
-    gethostname(m->run.host, sizeof m->run.host);
-    wp_machine_probe(&m->run.machine);
+    wp_run_place(&m->run);
     m->run.checkpoint_every_s = 5.0;
-    snprintf(m->run.user, sizeof m->run.user, "%s", getenv("USER") ? getenv("USER") : "");
     m->run.status = WP_RUN_RUNNING;
     m->run.start_wall_s = wp_wall_s();
     wp_run_account(&m->run);

@@ -1,9 +1,11 @@
-/* A run's status names, its tags, and its carbon account. */
+/* A run's status names, its tags, where it runs, and its carbon account. */
 #include "run.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *wp_run_status_name(enum wp_run_status s)
 {
@@ -18,6 +20,18 @@ const char *wp_run_status_name(enum wp_run_status s)
         return "running";
     }
     return "unknown";
+}
+
+void wp_run_place(struct wp_run *run)
+{
+    const char *user = getenv("USER");
+
+    if (!getcwd(run->cwd, sizeof run->cwd))
+        run->cwd[0] = '\0';
+    if (gethostname(run->host, sizeof run->host) != 0)
+        run->host[0] = '\0';
+    snprintf(run->user, sizeof run->user, "%s", user ? user : "");
+    wp_machine_probe(&run->machine);
 }
 
 void wp_run_account(struct wp_run *run)
