@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -195,6 +196,39 @@ static void counting(void **state)
     wp_scraper_free(s);
 }
 
+static int said_n;
+
+static void count_said(void *ctx, enum wp_hint hint, const char *msg)
+{
+    (void)ctx;
+    (void)hint;
+    said_n += strstr(msg, "has over 64 series") != NULL;
+}
+
+/* More series than a counter follows: the first 64 are counted, said once. */
+static void too_many_series(void **state)
+{
+    struct wp_scrape_opts o = {
+        .url = "http://127.0.0.1:1/metrics", .n_counters = 1, .diag = {count_said, NULL}};
+    struct wp_scraper *s;
+    char err[200], page[8192];
+    size_t n;
+
+    (void)state;
+    o.counters[0].metric = "t";
+    o.counters[0].unit = "tokens";
+    assert_int_equal(wp_scraper_new(&o, &s, err, sizeof err), 0);
+    for (int round = 1; round <= 2; round++) {
+        n = 0;
+        for (int i = 0; i < 65; i++)
+            n += (size_t)snprintf(page + n, sizeof page - n, "t{e=\"%d\"} %d\n", i, round);
+        assert_int_equal(wp_scraper_apply(s, page, n, 0, 0, err, sizeof err), 0);
+    }
+    assert_true(done(s, NULL) == 64); /* one more each, of the 64 followed */
+    assert_int_equal(said_n, 1);
+    wp_scraper_free(s);
+}
+
 static void refused_values(void **state)
 {
     struct wp_scraper *s = scraper("t");
@@ -256,7 +290,7 @@ int main(void)
         cmocka_unit_test(accepted_pages),  cmocka_unit_test(refused_pages),
         cmocka_unit_test(selectors),       cmocka_unit_test(counting),
         cmocka_unit_test(refused_values),  cmocka_unit_test(windows),
-        cmocka_unit_test(checked_options),
+        cmocka_unit_test(checked_options), cmocka_unit_test(too_many_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

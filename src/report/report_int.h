@@ -1,0 +1,22 @@
+/* What the report's HTML (report.c) and text (report_text.c) share. */
+#ifndef WP_REPORT_INT_H
+#define WP_REPORT_INT_H
+
+#include "../util/buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Totals over runs. */
+struct wp_rep_totals {
+    int runs;
+    double duration, device_hours, energy, facility, emissions;
+};
+
+void wp_rep_totals(json_t *runs, struct wp_rep_totals *t);
+
+/* The counters beside the first one read from a server's metrics page:
+ * "N prompt_tokens, E per prompt_token", as HTML (a sentence) or Markdown rows. */
+void wp_rep_other_counters(struct wp_buf *b, json_t *work, bool html);
+
+#endif
