@@ -12,8 +12,11 @@ int wp_cli_config_load(void)
 {
     char err[1024];
 
-    if (wp_config_load(&config, err, sizeof err) == 0)
+    if (wp_config_load(&config, err, sizeof err) == 0) {
+        if (config.ignored[0])
+            fprintf(stderr, "wattprint: note: %s\n", config.ignored);
         return 0;
+    }
     fprintf(stderr, "wattprint: %s\n", err);
     return -1;
 }

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SYSTEM_FILE "/etc/wattprint/config"
 #define MAX_FILE    (64 * 1024)
@@ -179,39 +181,76 @@ int wp_config_parse(struct wp_config *c, const char *text, const char *where, ch
     return 0;
 }
 
-/* Reads one file if it exists. Returns 0 (also when absent) or -1. */
+/* Opens path for reading without waiting on it (a FIFO would block every
+ * command) and checks what it is: a regular file owned by this user or by
+ * root. Returns the descriptor, -ENOENT when there is no file (absent, or
+ * hidden in a directory this user may not enter), -EPERM for another user's
+ * file (ignored: root running with someone else's HOME must not follow
+ * their settings), or -EIO with err set. */
+static int open_checked(const char *path, const char *where, char *err, size_t cap)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || stat(path, &st) != 0)
+            return -ENOENT;
+        snprintf(err, cap, "%s: cannot read the configuration: %s", where, strerror(errno));
+        return -EIO;
+    }
+    if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0)) {
+        close(fd);
+        return -EPERM;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(err, cap, "%s: cannot read the configuration: not a regular file", where);
+        return -EIO;
+    }
+    return fd;
+}
+
+/* Reads one file if it exists and is this user's or root's. Returns 0 (also
+ * when absent or ignored, said in c->ignored) or -1. */
 static int load_file(struct wp_config *c, const char *path, const char *where, char *err,
                      size_t cap)
 {
-    FILE *f = fopen(path, "r");
+    int fd = open_checked(path, where, err, cap);
     char *text;
-    size_t len;
+    ssize_t got = 0, n = 0;
     int rc;
 
-    if (!f) {
-        struct stat st;
-        /* absent, or hidden in a directory this user may not enter: no file */
-        if (errno == ENOENT || errno == ENOTDIR || stat(path, &st) != 0)
-            return 0;
-        snprintf(err, cap, "%s: cannot read the configuration: %s", where, strerror(errno));
-        return -1;
+    if (fd == -ENOENT)
+        return 0;
+    if (fd == -EPERM) {
+        snprintf(c->ignored, sizeof c->ignored,
+                 "%s belongs to another user: its settings are not used", where);
+        return 0;
     }
+    if (fd < 0)
+        return -1;
     if (!(text = malloc(MAX_FILE + 1))) {
-        fclose(f);
+        close(fd);
         snprintf(err, cap, "%s: out of memory", where);
         return -1;
     }
-    len = fread(text, 1, MAX_FILE + 1, f);
-    rc = ferror(f) ? -1 : 0;
-    fclose(f);
-    if (rc || len > MAX_FILE) {
+    while (got <= MAX_FILE && (n = read(fd, text + got, (size_t)(MAX_FILE + 1 - got))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        got += n;
+    }
+    rc = n < 0 ? -1 : 0;
+    close(fd);
+    if (rc || got > MAX_FILE) {
         snprintf(err, cap, "%s: %s", where,
                  rc ? "cannot read the configuration" : "larger than 64 KiB: not a configuration");
         free(text);
         return -1;
     }
-    text[len] = '\0';
-    if (strlen(text) != len) {
+    text[got] = '\0';
+    if (strlen(text) != (size_t)got) {
         snprintf(err, cap, "%s: contains a NUL byte: not a configuration", where);
         free(text);
         return -1;

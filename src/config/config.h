@@ -21,6 +21,7 @@ struct wp_config_value {
 struct wp_config {
     int n;
     struct wp_config_value v[WP_CONFIG_MAX_KEYS];
+    char ignored[400]; /* a file skipped as another user's, said once; "" if none */
 };
 
 /* Parses the text of one file, named where in messages; a key seen again
@@ -28,8 +29,10 @@ struct wp_config {
 int wp_config_parse(struct wp_config *c, const char *text, const char *where, char *err,
                     size_t cap);
 
-/* Loads the system file, then the user's. A missing file is no error; one
- * that cannot be read is. Returns 0, or -1 with the reason in err. */
+/* Loads the system file, then the user's. Only regular files owned by this
+ * user or by root are read: a missing file or another user's (said in
+ * c->ignored) is no error; one that cannot be read, or is not a regular file
+ * (a FIFO, a directory), is. Returns 0, or -1 with the reason in err. */
 int wp_config_load(struct wp_config *c, char *err, size_t cap);
 
 /* The value of key, or NULL when no file set it. */

@@ -6,6 +6,7 @@
 #include "../account/assume.h"
 #include "../ledger/recorder.h"
 #include "../interop/codecarbon.h"
+#include "lib_int.h"
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../util/util.h"
@@ -39,7 +40,8 @@ struct wattprint_meter {
     struct wp_carbon_opts carbon;
     char *argv[2];
     char name[256];
-    char *ledger; /* NULL: default; "": none */
+    char *ledger;  /* NULL: default; "": none */
+    char user[64]; /* "": the process's own (wp_lib_run_as) */
     double interval_s;
     struct window *windows;
     int n_windows;
@@ -263,6 +265,8 @@ int wattprint_start(wattprint_meter *m)
     }
     wp_uuid7(m->run.run_id);
     wp_run_place(&m->run);
+    if (m->user[0])
+        snprintf(m->run.user, sizeof m->run.user, "%s", m->user);
     m->run.checkpoint_every_s = 5.0;
     m->run.status = WP_RUN_RUNNING;
     m->run.start_wall_s = wp_wall_s();
@@ -282,6 +286,22 @@ int wattprint_start(wattprint_meter *m)
     m->state = RUNNING;
     release(m);
     return WATTPRINT_OK;
+}
+
+int wp_lib_run_as(wattprint_meter *m, const char *user)
+{
+    int rc = acquire(m);
+
+    if (rc)
+        return rc;
+    if (m->state != OPENED)
+        rc = fail(WATTPRINT_ESTATE, "the run's user is set before the meter starts");
+    else if (!user || strlen(user) >= sizeof m->user || strlen(user) >= sizeof m->run.user)
+        rc = fail(WATTPRINT_EINVAL, "a user name of at most 63 characters");
+    else
+        snprintf(m->user, sizeof m->user, "%s", user);
+    release(m);
+    return rc;
 }
 
 static struct window *find_window(wattprint_meter *m, const char *name, bool open)

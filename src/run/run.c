@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +23,30 @@ const char *wp_run_status_name(enum wp_run_status s)
     return "unknown";
 }
 
-void wp_run_place(struct wp_run *run)
+/* $USER, else (an empty environment, a daemon) the real uid's name from the
+ * password database, else the uid itself: never an empty owner. */
+static void who(char *out, size_t cap)
 {
     const char *user = getenv("USER");
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+
+    if (user && *user)
+        snprintf(out, cap, "%s", user);
+    else if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 && found)
+        snprintf(out, cap, "%s", found->pw_name);
+    else
+        snprintf(out, cap, "%u", (unsigned)getuid());
+}
+
+void wp_run_place(struct wp_run *run)
+{
 
     if (!getcwd(run->cwd, sizeof run->cwd))
         run->cwd[0] = '\0';
     if (gethostname(run->host, sizeof run->host) != 0)
         run->host[0] = '\0';
-    snprintf(run->user, sizeof run->user, "%s", user ? user : "");
+    who(run->user, sizeof run->user);
     wp_machine_probe(&run->machine);
 }
 

@@ -66,8 +66,8 @@ struct wp_run {
  * run's carbon is computed. */
 void wp_run_set_reading(struct wp_run *run, struct wp_reading *r);
 
-/* Where the run happens: its working directory, host, user ($USER) and
- * machine (each empty where it cannot be known). */
+/* Where the run happens: its working directory, host, user ($USER, else
+ * the uid's name) and machine (each empty where it cannot be known). */
 void wp_run_place(struct wp_run *run);
 
 /* Recomputes run->carbon (after the assumptions changed). */

@@ -141,3 +141,32 @@ def test_estimate_takes_the_region_from_the_file(files):
                  "--count", "8", env=files.cfg_env())
     assert p.returncode == 0, p.stderr
     assert "France" in p.stdout
+
+
+def test_a_fifo_configuration_is_refused_not_waited_on(files):
+    os.makedirs(os.path.dirname(files.user))
+    os.mkfifo(files.user)
+    p = files.wp("ls", env=files.cfg_env(), timeout=20)  # no writer: a blocking open hangs
+    assert p.returncode == 125
+    assert "%s: cannot read the configuration: not a regular file" % files.user in p.stderr
+
+
+def test_root_does_not_follow_another_users_file(files, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to own a file as another user")
+    write(files.user, "region = SE\nledger = %s\n" % (tmp_path / "theirs.db"))
+    os.chown(files.user, 65534, 65534)  # nobody's
+    p, r = files.run(["--", "true"], env=files.cfg_env())
+    assert p.returncode == 0, p.stderr
+    assert "wattprint: note: %s belongs to another user" % files.user in p.stderr
+    assert r["carbon"]["region"] == "world" and not (tmp_path / "theirs.db").exists()
+
+
+def test_a_run_without_user_in_its_environment_is_filed_under_its_uid(files):
+    env = files.cfg_env()
+    env.pop("USER", None)
+    env.pop("LOGNAME", None)
+    p, r = files.run(["--", "true"], env=env)
+    assert p.returncode == 0, p.stderr
+    import pwd
+    assert r["user"] == pwd.getpwuid(os.getuid()).pw_name

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -45,7 +46,10 @@ def slurm(tmp_path_factory):
     for tool in ("munged", "slurmctld", "slurmd", "srun", "sbatch"):
         assert shutil.which(tool), "%s is not installed (sh scripts/bootstrap.sh check)" % tool
     assert os.path.exists(_plugin()), "the plugin was not built: %s" % _plugin()
-    d = str(tmp_path_factory.mktemp("slurm"))
+    # a directory every user may read: an unprivileged user's srun reads
+    # slurm.conf and talks to munged here
+    d = tempfile.mkdtemp(prefix="wattprint-slurm-")
+    os.chmod(d, 0o755)
     host = socket.gethostname().split(".")[0]
     for sub in ("state", "spool", "sys"):
         os.mkdir(os.path.join(d, sub))
@@ -110,6 +114,7 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
                     os.kill(int(pid), 9)
         except OSError:
             pass
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def _plug(slurm, settings):
@@ -142,6 +147,7 @@ def test_one_srun_step_is_one_run(slurm, wattprint, tmp_path):
     assert r["project"] == "cluster" and r["job"].isdigit()
     assert r["tags"]["slurm_step"] == "0" and r["tags"]["slurm_partition"] == "test"
     assert r["tags"]["slurm_user"] == "root" and r["tags"]["slurm_nodes"]
+    assert r["user"] == "root"  # the job's user, though slurmstepd has no $USER
 
 
 def test_a_batch_jobs_steps_add_up_by_job(slurm, wattprint, tmp_path):
@@ -186,3 +192,48 @@ def test_a_bad_setting_is_logged_and_the_job_runs(slurm):
     assert p.returncode == 0
     log = open(slurm["dir"] + "/slurmd.log").read()
     assert "wattprint: unknown setting 'colour'" in log
+
+
+def _as_nobody(slurm, args):
+    """srun as an ordinary user (nobody), in a directory it may enter."""
+    return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           "srun", "-N1"] + args, env=slurm["env"], cwd="/",
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_an_ordinary_user_labels_a_step_but_never_steers_root(slurm, wattprint, tmp_path):
+    ledger = str(tmp_path / "ledger.db")  # root's, in a directory only root may enter
+    _plug(slurm, "ledger=%s region=DE pue=1.5" % ledger)
+    chosen = os.path.join(slurm["dir"], "user-chosen.db")  # root may write here; nobody may not
+    # a server the user runs: root's libpq must never be sent there
+    trap = socket.socket()
+    trap.bind(("127.0.0.1", 0))
+    trap.listen(8)
+    trap.setblocking(False)
+    pg = "postgresql://wattprint@127.0.0.1:%d/wattprint?connect_timeout=1" % trap.getsockname()[1]
+    for steer in ("ledger=" + chosen, "ledger=" + pg):
+        p = _as_nobody(slurm, ["--wattprint=%s,region=SE,pue=1.0,intensity=1,project=mine,"
+                               "experiment=e1,tag=team=a" % steer, "sh", "-c", "echo out; exit 4"])
+        assert p.returncode == 4 and p.stdout == "out\n", p.stderr
+        for key in ("ledger", "region", "pue", "intensity"):
+            assert "wattprint: %s is the cluster's setting, not the job's" % key in p.stderr
+    assert not os.path.exists(chosen)
+    with pytest.raises(BlockingIOError):
+        trap.accept()  # nobody connected
+    trap.close()
+    runs = _ls(wattprint, ledger)
+    assert len(runs) == 2
+    for r in runs:
+        assert r["user"] == "nobody" and r["tags"]["slurm_user"] == "nobody"
+        assert r["carbon"]["region"] == "DEU" and r["pue"] == 1.5
+        assert r["project"] == "mine" and r["experiment"] == "e1" and r["tags"]["team"] == "a"
+
+
+def test_a_user_may_not_forge_slurms_own_tags(slurm, wattprint, tmp_path):
+    ledger = str(tmp_path / "ledger.db")
+    _plug(slurm, "ledger=%s" % ledger)
+    p = _as_nobody(slurm, ["--wattprint=tag=slurm_user=root,colour=blue", "true"])
+    assert p.returncode == 0, p.stderr
+    assert "slurm_user=root' ignored" in p.stderr and "unknown setting 'colour'" in p.stderr
+    (r,) = _ls(wattprint, ledger)
+    assert r["tags"]["slurm_user"] == "nobody" and r["user"] == "nobody"
