@@ -47,7 +47,7 @@ int wp_cmd_import(int argc, char **argv)
     struct wp_ledger_opts o;
     struct wp_ledger *l;
     char err[1024];
-    long added, skipped;
+    long added, skipped, replaced;
     int first = wp_cli_ledger_parse("wattprint import", import_usage, "x", argc, argv, &o);
 
     if (first < 0)
@@ -66,14 +66,17 @@ int wp_cmd_import(int argc, char **argv)
         return wp_import_codecarbon(&o, argv[first]);
     if (!(l = wp_cli_ledger_open("wattprint import", &o, WP_LEDGER_WRITE)))
         return 1;
-    added = wp_ledger_import(l, argv[first], &skipped, err, sizeof err);
+    added = wp_ledger_import(l, argv[first], &skipped, &replaced, err, sizeof err);
     wp_ledger_close(l);
     if (added < 0) {
         fprintf(stderr, "wattprint import: %s (nothing was imported)\n", err);
         return 1;
     }
-    fprintf(stderr, "wattprint import: %ld run%s added, %ld already here\n", added,
+    fprintf(stderr, "wattprint import: %ld run%s added, %ld already here", added,
             added == 1 ? "" : "s", skipped);
+    if (replaced > 0)
+        fprintf(stderr, ", %ld replaced by a later state of the run", replaced);
+    fputc('\n', stderr);
     return 0;
 }
 
@@ -102,8 +105,21 @@ int wp_cmd_sync(int argc, char **argv)
     }
     if (!(l = wp_cli_ledger_open("wattprint sync", &o, WP_LEDGER_WRITE)))
         return 1; /* out of reach still: the spool stays */
+    if (*wp_ledger_send_error(l)) {
+        fprintf(stderr, "wattprint sync: %s\n", wp_ledger_send_error(l));
+        wp_ledger_close(l);
+        return 1;
+    }
     if (wp_ledger_sent(l) == 0)
         fprintf(stderr, "wattprint sync: nothing was waiting\n");
+    else if (wp_ledger_replaced(l) == 0)
+        fprintf(stderr, "wattprint sync: %ld run%s sent\n", wp_ledger_sent(l),
+                wp_ledger_sent(l) == 1 ? "" : "s");
+    else
+        fprintf(stderr,
+                "wattprint sync: %ld run%s sent; %ld replaced the checkpoint the ledger had "
+                "kept of the same run\n",
+                wp_ledger_sent(l), wp_ledger_sent(l) == 1 ? "" : "s", wp_ledger_replaced(l));
     wp_ledger_close(l);
     return 0;
 }

@@ -38,6 +38,16 @@ long wp_ledger_sent(const struct wp_ledger *l)
     return l ? l->sent : 0;
 }
 
+long wp_ledger_replaced(const struct wp_ledger *l)
+{
+    return l ? l->replaced : 0;
+}
+
+const char *wp_ledger_send_error(const struct wp_ledger *l)
+{
+    return l ? l->send_err : "";
+}
+
 void wp_ledger_close(struct wp_ledger *l)
 {
     if (l)
@@ -129,8 +139,8 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
 
 /* Another ledger's runs copied one by one (the backends differ, so no
  * ATTACH): all or nothing, ids kept. */
-long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err,
-                         size_t cap)
+long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
+                         char *err, size_t cap)
 {
     struct wp_ledger *src;
     json_t *runs, *run;
@@ -160,16 +170,17 @@ long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, 
             json_decref(runs);
             return -1;
         }
-        *(rc == 0 ? &added : skipped) += 1;
+        *(rc == 0 ? &added : rc == 2 ? replaced : skipped) += 1;
     }
     json_decref(runs);
     return wp_ledger_end_batch(l) == 0 ? added : -1;
 }
 
-long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
+                      char *err, size_t cap)
 {
-    *skipped = 0;
+    *skipped = *replaced = 0;
     if (l->ops == &wp_ledger_sqlite_ops && !wp_ledger_is_uri(other))
-        return wp_sq_import(l, other, skipped, err, cap);
-    return wp_ledger_copy_runs(l, other, skipped, err, cap);
+        return wp_sq_import(l, other, skipped, replaced, err, cap);
+    return wp_ledger_copy_runs(l, other, skipped, replaced, err, cap);
 }

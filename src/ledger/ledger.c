@@ -399,6 +399,7 @@ void wp_sq_close(struct wp_ledger *l)
     sqlite3_finalize(l->st_upsert);
     sqlite3_finalize(l->st_insert);
     sqlite3_finalize(l->st_tag);
+    sqlite3_finalize(l->st_exists);
     sqlite3_close(l->db);
     free(l);
 }

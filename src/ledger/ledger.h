@@ -34,8 +34,12 @@ int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err
 void wp_ledger_close(struct wp_ledger *l);
 
 /* Runs this open sent from the local spool (a PostgreSQL ledger that had
- * been out of reach), 0 if none. */
+ * been out of reach), 0 if none; of them, those that replaced an earlier
+ * state the server held (a checkpoint); and why the spool could not be sent
+ * ("" when it was, or there was none: it is then kept for the next try). */
 long wp_ledger_sent(const struct wp_ledger *l);
+long wp_ledger_replaced(const struct wp_ledger *l);
+const char *wp_ledger_send_error(const struct wp_ledger *l);
 
 /* Recording a run: a row marked running at start, its totals checkpointed
  * while it runs (safe from another thread), and everything at the end. Each
@@ -55,9 +59,10 @@ struct wp_ledger_row {
 };
 
 /* Inserts a run: its columns and its run JSON text (as `wattprint run
- * --json` writes it). An id already present is skipped: returns 0 if
- * inserted, 1 if skipped, -1 on error. Call between wp_ledger_begin_batch
- * and wp_ledger_end_batch. */
+ * --json` writes it). An id already present is skipped, unless this row is a
+ * later state of that run (a final result over a checkpoint): returns 0 if
+ * inserted, 1 if skipped, 2 if it replaced the earlier state, -1 on error. Call between
+ * wp_ledger_begin_batch and wp_ledger_end_batch. */
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
 
@@ -101,8 +106,10 @@ json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_q
 /* Deletes runs by id or unique prefix. Returns the count, or -1. */
 int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
 
-/* Merges another ledger's runs (ids kept, duplicates skipped). Returns the
- * number inserted, or -1 with the reason in err. */
-long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap);
+/* Merges another ledger's runs (ids kept; a run already here is skipped, or
+ * replaced by a later state of it: *replaced). Returns the number inserted,
+ * or -1 with the reason in err. */
+long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
+                      char *err, size_t cap);
 
 #endif

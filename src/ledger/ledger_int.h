@@ -31,11 +31,27 @@ struct wp_ledger {
     const struct wp_ledger_ops *ops;
     char path[4096]; /* a file, or a URI with its password left out */
     bool readonly;
-    sqlite3 *db;                                  /* SQLite */
-    sqlite3_stmt *st_upsert, *st_insert, *st_tag; /* prepared once: inserts are hot */
-    struct wp_pg *pg;                             /* PostgreSQL */
-    long sent;                                    /* spooled runs sent when it was opened */
+    sqlite3 *db;                                              /* SQLite */
+    sqlite3_stmt *st_upsert, *st_insert, *st_tag, *st_exists; /* prepared once: inserts are hot */
+    struct wp_pg *pg;                                         /* PostgreSQL */
+    long sent, replaced; /* spooled runs sent when it was opened; of them, replacing a row */
+    char send_err[512];  /* why the spool could not be sent ("" if it was, or was empty) */
 };
+
+/* An ON CONFLICT condition: the incoming row (excluded) is a later state of
+ * the run than the stored one (runs). Running < interrupted < completed or
+ * failed; within running or interrupted, the later checkpoint. A final
+ * result spooled while the server kept a checkpoint (or its reaper marked
+ * that checkpoint interrupted) replaces it; a completed row is never
+ * downgraded. Standard SQL: SQLite and PostgreSQL alike. */
+#define WP_LEDGER_STATE_RANK(t)                                                                    \
+    "(CASE " t ".status WHEN 'running' THEN 0 WHEN 'interrupted' THEN 1 ELSE 2 END)"
+#define WP_LEDGER_NEWER                                                                            \
+    "(" WP_LEDGER_STATE_RANK("excluded") " > " WP_LEDGER_STATE_RANK(                               \
+        "runs") " OR (runs.status "                                                                \
+                "IN ('running', 'interrupted') AND excluded.status = runs.status AND "             \
+                "excluded.checkpoint_s > "                                                         \
+                "runs.checkpoint_s))"
 
 extern const struct wp_ledger_ops wp_ledger_sqlite_ops;
 extern const struct wp_ledger_ops wp_ledger_pg_ops;
@@ -62,20 +78,23 @@ json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *
 json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                       size_t cap);
 int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
-long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap);
+long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced, char *err,
+                  size_t cap);
 
 /* Another ledger's runs copied into l run by run, in one transaction, ids
- * kept and runs already there skipped. Returns the number added, or -1. */
-long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, char *err,
-                         size_t cap);
+ * kept: a run already there is skipped, or replaced when the copy is a later
+ * state of it (WP_LEDGER_NEWER). Returns the number added, or -1. */
+long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
+                         char *err, size_t cap);
 
 /* The spool (spool.c) of runs that could not reach the PostgreSQL ledger at
  * uri: its file; keeping a run there (where names the file); sending what it
- * holds to l (the ledger at uri, just opened): the number sent. */
+ * holds to l (the ledger at uri, just opened): l->sent, l->replaced, and
+ * l->send_err when it could not. */
 int wp_spool_path(const char *uri, char *out, size_t cap);
 int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t wcap, char *err,
                   size_t cap);
-long wp_spool_send(struct wp_ledger *l, const char *uri);
+void wp_spool_send(struct wp_ledger *l, const char *uri);
 
 /* The PostgreSQL backend (pg.c): connects to uri. */
 int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);

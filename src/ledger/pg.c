@@ -226,7 +226,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         return -1;
     }
     pg_reap(l);
-    l->sent = wp_spool_send(l, uri);
+    wp_spool_send(l, uri);
     *out = l;
     return 0;
 }
@@ -253,16 +253,18 @@ static const char sql_update[] =
     "excluded.facility_energy_j, emissions_g = excluded.emissions_g, device_hours = "
     "excluded.device_hours, checkpoint_s = excluded.checkpoint_s, result = excluded.result";
 
-/* Writes a run's row (and, when new, its tags). Returns 0 written, 1
- * skipped (insert only, the id exists), -1 with err. */
+/* Writes a run's row (and, when new, its tags). Insert only (a copy, the
+ * spool) yields to nothing but a later state of the run. Returns 0 written,
+ * 1 skipped (insert only, the id holds the same or a later state), 2
+ * replaced (insert only, over an earlier state), -1 with err. */
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
                      bool update, long pid, char *err, size_t cap)
 {
     struct num n[8];
-    char sql[1024], pidtext[24], started[64] = "", boot[64] = "";
+    char sql[2048], pidtext[24], started[64] = "", boot[64] = "";
     const char *v[19];
     PGresult *res;
-    bool added;
+    bool added, replaced = false;
 
     if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
         snprintf(err, cap, "a run without a valid run_id or status");
@@ -282,13 +284,19 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     v[13] = num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
     v[14] = pid ? pidtext : NULL, v[15] = pid ? started : NULL, v[16] = pid ? boot : NULL;
     v[17] = num(&n[7], r->start_s + r->duration_s), v[18] = text;
-    snprintf(sql, sizeof sql, "%s%s", sql_columns, update ? sql_update : "NOTHING");
+    /* xmax is 0 on a row this statement inserted, the updater's otherwise */
+    snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
+             update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
     if (!(res = run(l, sql, 19, v, err, cap)))
         return -1;
     added = strcmp(pq.cmd_tuples(res), "0") != 0;
+    if (!update && added)
+        replaced = strcmp(pq.getvalue(res, 0, 0), "t") != 0;
     pq.clear(res);
     if (!added)
         return update ? 0 : 1;
+    if (replaced)
+        return 2; /* the tags are the run's, written with its first state */
     for (int i = 0; r->labels && i < r->labels->n_tags && (pid || !update); i++) {
         const char *t[3] = {r->id, r->labels->tags[i].key, r->labels->tags[i].value};
         if (!(res = run(l,

@@ -312,10 +312,31 @@ rollback:
     return -1;
 }
 
-long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *err, size_t cap)
+/* Counts src's runs that main does not hold (before the copy: the ones the
+ * copy adds rather than replaces). */
+static long new_ids(struct wp_ledger *l)
 {
-    static const char copy_rest[] = "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
-                                    "INSERT OR IGNORE INTO main.samples SELECT * FROM src.samples;";
+    sqlite3_stmt *st;
+    long n = -1;
+
+    if (sqlite3_prepare_v2(
+            l->db, "SELECT count(*) FROM src.runs WHERE id NOT IN (SELECT id FROM main.runs)", -1,
+            &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced, char *err,
+                  size_t cap)
+{
+    /* a replaced run takes the samples of its later state; tags are its own */
+    static const char copy_rest[] =
+        "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
+        "INSERT OR REPLACE INTO main.samples SELECT s.* FROM src.samples s"
+        " JOIN src.runs r ON r.id = s.run_id JOIN main.runs m ON m.id = s.run_id"
+        " WHERE m.result = r.result;";
     struct wp_ledger *src;
     sqlite3_stmt *st;
     long total = 0, added = -1;
@@ -362,27 +383,36 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, char *e
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
         goto detach;
     {
-        sqlite3_stmt *ins;
-        if (sqlite3_prepare_v2(l->db,
-                               "INSERT INTO main.runs SELECT * FROM src.runs"
-                               " WHERE id NOT IN (SELECT id FROM main.runs)",
-                               -1, &ins, NULL) != SQLITE_OK ||
+        /* "WHERE true": SQLite's upsert after a SELECT needs it to parse */
+        static const char sql[] =
+            "INSERT INTO main.runs SELECT * FROM src.runs WHERE true ON CONFLICT(id) DO UPDATE SET"
+            " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"
+            " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"
+            " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"
+            " checkpoint_s = excluded.checkpoint_s, result = excluded.result "
+            "WHERE " WP_LEDGER_NEWER;
+        sqlite3_stmt *ins = NULL;
+        long fresh = new_ids(l);
+        if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
             sqlite3_step(ins) != SQLITE_DONE) {
             sqlite3_finalize(ins);
             fail(l, err, cap);
             sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
             goto detach;
         }
-        /* the rows this statement inserted (total_changes would count the
-         * triggers' and cascades' too: "-400 already here") */
-        added = sqlite3_changes(l->db);
+        /* the rows this statement inserted or updated (total_changes would
+         * count the triggers' and cascades' too: "-400 already here") */
+        added = fresh;
+        *replaced = sqlite3_changes(l->db) - fresh;
         sqlite3_finalize(ins);
     }
     if (wp_ledger_exec(l, copy_rest, err, cap) || wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
         added = -1;
     }
-    *skipped = added >= 0 ? total - added : 0;
+    *skipped = added >= 0 ? total - added - *replaced : 0;
+    if (added < 0)
+        *replaced = 0;
 detach:
     sqlite3_exec(l->db, "DETACH DATABASE src", NULL, NULL, NULL);
     return added;

@@ -38,22 +38,43 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     " proc_start, boot_id, checkpoint_s, result)"                                                  \
     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
 
-static const char sql_upsert[] =
-    COLUMNS " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"
-            " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"
-            " facility_energy_j = excluded.facility_energy_j,"
-            " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"
-            " checkpoint_s = excluded.checkpoint_s, result = excluded.result";
-static const char sql_insert[] = COLUMNS " ON CONFLICT(id) DO NOTHING";
+#define UPDATE                                                                                     \
+    " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"             \
+    " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"                             \
+    " facility_energy_j = excluded.facility_energy_j,"                                             \
+    " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result"
+
+static const char sql_upsert[] = COLUMNS UPDATE;
+/* imports and the spool: a run already here only yields to a later state */
+static const char sql_insert[] = COLUMNS UPDATE " WHERE " WP_LEDGER_NEWER;
+
+/* Whether a run of this id is stored (the caller holds a transaction). */
+static int exists(struct wp_ledger *l, const char *id, char *err, size_t cap)
+{
+    int rc;
+
+    if (!l->st_exists &&
+        sqlite3_prepare_v3(l->db, "SELECT 1 FROM runs WHERE id = ?", -1, SQLITE_PREPARE_PERSISTENT,
+                           &l->st_exists, NULL) != SQLITE_OK)
+        return fail(l, err, cap);
+    sqlite3_bind_text(l->st_exists, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(l->st_exists);
+    sqlite3_reset(l->st_exists);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(l, err, cap);
+    return rc == SQLITE_ROW;
+}
 
 /* Writes one run's columns and JSON text; a new row also gets its tags.
- * Returns 0 written, 1 skipped (INSERT_ONLY and the id exists), -1 on error.
+ * Returns 0 written, 1 skipped (INSERT_ONLY and the id holds the same or a
+ * later state), 2 replaced (INSERT_ONLY over an earlier state), -1 on error.
  * Caller holds a transaction. */
 static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
                   enum upsert_mode mode, const struct owner *own, char *err, size_t cap)
 {
     sqlite3_stmt **cached = mode == UPSERT ? &l->st_upsert : &l->st_insert, *st;
-    int rc, changes;
+    int rc, changes, had = 0;
 
     if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
         snprintf(err, cap, "a run without a valid run_id or status");
@@ -62,6 +83,8 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     if (!*cached && sqlite3_prepare_v3(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1,
                                        SQLITE_PREPARE_PERSISTENT, cached, NULL) != SQLITE_OK)
         return fail(l, err, cap);
+    if (mode == INSERT_ONLY && (had = exists(l, r->id, err, cap)) < 0)
+        return -1;
     st = *cached;
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->status, -1, SQLITE_STATIC);
@@ -94,6 +117,8 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
         return fail(l, err, cap);
     if (mode == INSERT_ONLY && changes == 0)
         return 1;
+    if (had)
+        return 2; /* the tags are the run's, written with its first state */
     if (r->labels && r->labels->n_tags > 0 && (mode == INSERT_ONLY || own)) {
         if (!l->st_tag &&
             sqlite3_prepare_v3(l->db,

@@ -91,8 +91,12 @@ static int open_and_begin(struct wp_recorder *r)
     }
     if (r->ledger->sent > 0)
         wp_diag(&r->diag, WP_HINT_NONE,
-                "%ld run%s kept while the ledger was out of reach %s sent to it", r->ledger->sent,
-                r->ledger->sent == 1 ? "" : "s", r->ledger->sent == 1 ? "was" : "were");
+                "%ld run%s kept while the ledger was out of reach %s sent to it%s", r->ledger->sent,
+                r->ledger->sent == 1 ? "" : "s", r->ledger->sent == 1 ? "was" : "were",
+                r->ledger->replaced ? " (replacing the checkpoints it had kept)" : "");
+    if (r->ledger->send_err[0])
+        wp_diag(&r->diag, WP_HINT_NONE, "runs kept while the ledger was out of reach: %s",
+                r->ledger->send_err);
     if (snapshot_of(r, &snap) != 0)
         return 0; /* stopped already: the final write makes the row */
     rc = wp_ledger_begin(r->ledger, &snap, err, sizeof err);

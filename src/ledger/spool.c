@@ -2,7 +2,9 @@
  * ledger (one per server: $XDG_DATA_HOME/wattprint/spool/HASH.db) and sent
  * by the next command that reaches the server. The server's primary key
  * makes the sending exactly once: a run sent twice (a crash between the
- * commit and the removal of the spool) is skipped the second time. */
+ * commit and the removal of the spool) is skipped the second time. A final
+ * result replaces the checkpoint the server kept of the same run (the
+ * connection was lost mid-run): WP_LEDGER_NEWER. */
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
@@ -90,19 +92,28 @@ int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t
     return rc;
 }
 
-long wp_spool_send(struct wp_ledger *l, const char *uri)
+void wp_spool_send(struct wp_ledger *l, const char *uri)
 {
     char path[4096], err[1024], side[4200];
     struct stat st;
-    long sent, skipped = 0;
+    long added = 0, skipped = 0, replaced = 0;
     int fd;
 
+    l->sent = l->replaced = 0;
+    l->send_err[0] = '\0';
     if (wp_spool_path(uri, path, sizeof path) != 0 || stat(path, &st) != 0)
-        return 0;
-    if ((fd = lock_spool(path, false)) < 0)
-        return 0;
-    sent = stat(path, &st) == 0 ? wp_ledger_copy_runs(l, path, &skipped, err, sizeof err) : 0;
-    if (sent >= 0 && stat(path, &st) == 0) {
+        return;
+    if ((fd = lock_spool(path, false)) < 0) {
+        snprintf(l->send_err, sizeof l->send_err, "cannot lock %s: %s", path, strerror(errno));
+        return;
+    }
+    if (stat(path, &st) == 0)
+        added = wp_ledger_copy_runs(l, path, &skipped, &replaced, err, sizeof err);
+    if (added < 0)
+        snprintf(l->send_err, sizeof l->send_err, "%s (the runs stay in %s)", err, path);
+    if (added >= 0 && stat(path, &st) == 0) {
+        l->sent = added + replaced;
+        l->replaced = replaced;
         /* all in, in one transaction: the spool has done its work */
         unlink(path);
         snprintf(side, sizeof side, "%s-wal", path);
@@ -111,5 +122,4 @@ long wp_spool_send(struct wp_ledger *l, const char *uri)
         unlink(side);
     }
     close(fd);
-    return sent;
 }

@@ -228,6 +228,75 @@ def test_a_server_lost_mid_run_gets_the_run_later(runner, pg_uri, tmp_path):
     assert [r["status"] for r in runs] == ["completed"]
 
 
+def _checkpointed_run(runner, env, go):
+    """A run started against the ledger, its command waiting for go; returns
+    once a checkpoint of the running row (some duration) is on the server."""
+    wait_then_work = ["sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.01; done; exec "$@"',
+                      str(go)] + runner.advance_cmd("intel-rapl:0=40", steps=2)
+    p = subprocess.Popen([runner.binary, "run", "--checkpoint", "0.2", "--"] + wait_then_work,
+                         env=env, stderr=subprocess.PIPE, text=True)
+    while True:
+        q = subprocess.run([runner.binary, "ls", "--json"], env=env, capture_output=True,
+                           text=True)
+        if q.returncode == 0 and [r for r in json.loads(q.stdout) if r["duration_s"] > 0]:
+            return p
+        assert p.poll() is None
+
+
+@pytest.mark.parametrize("back", ["before the end", "after the end"])
+def test_a_server_crash_mid_run_keeps_the_final_result(measured, tmp_path, back):
+    """pg_ctl -m immediate while a run checkpoints: the server keeps the
+    checkpoint. Back before the run ends, the final result goes on a new
+    connection; back after, it is spooled, and sync must replace the
+    checkpoint with it, never skip it."""
+    import pgtest
+    runner = measured
+    server = pgtest.start()
+    try:
+        runner.ledger = pgtest.new_database(server)
+        env = runner.env(XDG_DATA_HOME=str(tmp_path / "data"))
+        go = tmp_path / "go"
+        p = _checkpointed_run(runner, env, go)
+        pgtest.crash(server)
+        if back == "before the end":
+            pgtest.start_again(server)
+        go.write_text("")
+        err = p.stderr.read()
+        assert p.wait() == 0, err
+        if back == "after the end":
+            assert err.count("cannot take this run") == 1, err
+            pgtest.start_again(server)
+        s = subprocess.run([runner.binary, "sync"], env=env, capture_output=True, text=True)
+        assert s.returncode == 0, s.stderr
+        if back == "after the end":
+            assert "1 run sent; 1 replaced the checkpoint" in s.stderr, s.stderr
+        runs = json.loads(subprocess.run([runner.binary, "ls", "--json"], env=env,
+                                         capture_output=True, text=True).stdout)
+        assert [r["status"] for r in runs] == ["completed"], (err, s.stderr)
+        assert runs[0]["energy"]["cpu_j"] == pytest.approx(40, rel=1e-3)
+    finally:
+        pgtest.stop(server)
+
+
+def test_an_import_replaces_a_checkpoint_with_the_final_result(measured, tmp_path):
+    runner = measured
+    runner.ledger = str(tmp_path / "team.db")
+    p, r = runner.run(["--project", "x", "--"] + runner.advance_cmd("intel-rapl:0=12", steps=2))
+    final = tmp_path / "final.db"
+    subprocess.run(["cp", runner.ledger, str(final)], check=True)
+    import sqlite3
+    with sqlite3.connect(runner.ledger) as db:  # the team ledger kept only a checkpoint
+        db.execute("UPDATE runs SET status = 'interrupted', energy_j = 1, checkpoint_s = "
+                   "start_s + 0.1, result = json_set(result, '$.status', 'interrupted')")
+    q = runner.wp("import", str(final))
+    assert q.returncode == 0 and "1 replaced by a later state" in q.stderr, q.stderr
+    (back,) = runner.wp_json("ls")
+    assert back["status"] == "completed"
+    assert back["energy"]["cpu_j"] == pytest.approx(12, rel=1e-3)
+    q = runner.wp("import", str(final))  # the same state again: nothing to do
+    assert "0 runs added, 1 already here" in q.stderr and "replaced" not in q.stderr
+
+
 def test_summary_by_user_and_a_report(ledger):
     record(ledger, 10, "--experiment", "e")
     users = [s for s in ledger.wp_json("summary", "--by", "user") if not s.get("total")]

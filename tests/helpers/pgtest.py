@@ -32,6 +32,20 @@ def start():
     return d
 
 
+def crash(d):
+    """Stops the server as a crash or a failover would (no shutdown
+    checkpoint, clients cut off)."""
+    subprocess.run(_as_user() + [os.path.join(_bindir(), "pg_ctl"), "-D", d + "/data", "-m",
+                                 "immediate", "-w", "stop"], check=True, capture_output=True)
+
+
+def start_again(d):
+    """Starts a stopped server (crash recovery keeps what was committed)."""
+    subprocess.run(_as_user() + [os.path.join(_bindir(), "pg_ctl"), "-D", d + "/data", "-l",
+                                 d + "/log", "-o", "-k %s -c listen_addresses='' -c fsync=off" % d,
+                                 "-w", "start"], check=True, capture_output=True)
+
+
 def stop(d):
     subprocess.run(_as_user() + [os.path.join(_bindir(), "pg_ctl"), "-D", d + "/data", "-m",
                                  "fast", "-w", "stop"], capture_output=True)
