@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char rm_usage[] = "usage: wattprint rm RUN... [--ledger PATH]\n"
                                "\nDeletes runs (ids or unique prefixes) and their samples.\n";
@@ -82,8 +83,9 @@ int wp_cmd_import(int argc, char **argv)
 
 static const char sync_usage[] =
     "usage: wattprint sync [--ledger URI]\n"
-    "\nSends the runs kept locally while the PostgreSQL ledger could not be reached\n"
-    "(every command that reaches it does the same). Each run arrives once.\n";
+    "\nSends the runs kept locally while the PostgreSQL ledger could not be reached,\n"
+    "or while a ledger file was locked past the wait (every command that writes to\n"
+    "it does the same). Each run arrives once.\n";
 
 int wp_cmd_sync(int argc, char **argv)
 {
@@ -98,9 +100,10 @@ int wp_cmd_sync(int argc, char **argv)
         fprintf(stderr, "wattprint sync: takes no operands\n");
         return 2;
     }
+    /* a file's spool holds runs that found it locked; no file, no runs */
     if (wp_ledger_path(wp_cli_ledger(o.ledger_path), path, sizeof path) &&
-        !wp_ledger_is_uri(path)) {
-        fprintf(stderr, "wattprint sync: %s is a file, written at once: nothing to send\n", path);
+        !wp_ledger_is_uri(path) && access(path, F_OK) != 0) {
+        fprintf(stderr, "wattprint sync: no ledger at %s: nothing to send\n", path);
         return 0;
     }
     if (!(l = wp_cli_ledger_open("wattprint sync", &o, WP_LEDGER_WRITE)))

@@ -250,9 +250,10 @@ int wp_cmd_run(int argc, char **argv)
     ended(&run, &end);
     if (!o.quiet)
         wp_summary_print(&run, stderr);
+    /* the ledger first: a FIFO nobody reads must not hold the result back */
+    wp_recorder_finish(&rec);
     if (o.json_path && wp_run_write_json(&run, o.json_path, err, sizeof err) != 0)
         wp_warn("cannot write the result to %s: %s", o.json_path, err);
-    wp_recorder_finish(&rec);
     wp_run_release(&run);
     wp_session_free(s);
     return end.exit_status;

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "../util/cancel.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +14,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t g_child;
-static volatile sig_atomic_t g_forwarded;
+static volatile sig_atomic_t g_forwarded, g_ended;
 
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
@@ -22,6 +24,10 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 
     (void)uctx;
     g_forwarded = sig;
+    /* after the command: what wattprint still waits for (a FIFO's reader, a
+     * locked ledger) gives up, and the result is kept without waiting */
+    if (g_ended)
+        wp_cancel_request();
     /* A signal from the terminal (SI_KERNEL) already reached the command, which
      * shares our process group; sending it again would deliver it twice. */
     if (g_child > 0 && info->si_code != SI_KERNEL)
@@ -106,6 +112,7 @@ int wp_spawn_run(char *const argv[], const struct wp_spawn_hooks *hooks, struct 
     /* The handlers stay: a late signal must not stop wattprint before it has
      * written the result. */
     g_child = 0;
+    g_ended = 1;
     end->forwarded = g_forwarded;
 
     if (n == (ssize_t)sizeof err) {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
+#include "../util/cancel.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -267,6 +268,21 @@ static void reap(struct wp_ledger *l)
 
 static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 
+/* SQLite's busy handler: wait for another writer's lock in short slices,
+ * WP_LEDGER_BUSY_S in all, and not at all once the process is asked to end
+ * (the caller then keeps the run in the spool). Returns non-zero to wait on. */
+static int busy_wait(void *ctx, int tries)
+{
+    struct wp_ledger *l = ctx;
+
+    if (wp_cancelled() || tries * WP_CANCEL_POLL_MS >= WP_LEDGER_BUSY_S * 1000) {
+        l->gave_up_waiting = true;
+        return 0;
+    }
+    sqlite3_sleep(WP_CANCEL_POLL_MS);
+    return 1;
+}
+
 int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
     double deadline = wp_mono_s() + 30.0;
@@ -277,7 +293,8 @@ int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, si
      * wait for with its busy handler (it answers SQLITE_BUSY at once when
      * waiting could deadlock). Many runs of a sweep opening a new ledger at
      * the same moment meet that: start over after a short, random pause. */
-    while ((rc = try_open(path, mode, out, err, cap)) == OPEN_BUSY && wp_mono_s() < deadline) {
+    while ((rc = try_open(path, mode, out, err, cap)) == OPEN_BUSY && wp_mono_s() < deadline &&
+           !wp_cancelled()) {
         struct timespec ts = {0, (10 + rand_r(&seed) % 40) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -362,7 +379,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
     snprintf(l->path, sizeof l->path, "%s", path);
     l->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
     /* Many wattprint runs of a sweep write at once: wait for the lock, do not fail. */
-    sqlite3_busy_timeout(l->db, 30000);
+    sqlite3_busy_handler(l->db, busy_wait, l);
     if (validate(l, path, &version, err, cap))
         goto fail;
     if (!l->readonly) {
@@ -380,8 +397,10 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
     wp_ledger_exec(l, "PRAGMA foreign_keys = ON", err, cap);
     /* 64 MiB of page cache: rollups and bulk imports touch many index pages. */
     wp_ledger_exec(l, "PRAGMA cache_size = -65536", err, cap);
-    if (!l->readonly)
+    if (!l->readonly) {
         reap(l);
+        wp_spool_send(l, l->path); /* runs kept while it was locked */
+    }
     *out = l;
     return 0;
 fail : {

@@ -34,8 +34,10 @@ struct wp_ledger {
     sqlite3 *db;                                              /* SQLite */
     sqlite3_stmt *st_upsert, *st_insert, *st_tag, *st_exists; /* prepared once: inserts are hot */
     struct wp_pg *pg;                                         /* PostgreSQL */
-    long sent, replaced; /* spooled runs sent when it was opened; of them, replacing a row */
-    char send_err[512];  /* why the spool could not be sent ("" if it was, or was empty) */
+    long sent, replaced;  /* spooled runs sent when it was opened; of them, replacing a row */
+    char send_err[512];   /* why the spool could not be sent ("" if it was, or was empty) */
+    bool gave_up_waiting; /* SQLite: a write found it locked past WP_LEDGER_BUSY_S, or was
+                             asked to end while it waited */
 };
 
 /* An ON CONFLICT condition: the incoming row (excluded) is a later state of
@@ -108,6 +110,10 @@ int wp_ledger_proc_start(long pid, char *out, size_t cap);
 /* Whether the process that recorded a running run on this host is gone:
  * another boot, no such pid, or a pid reused by a process started later. */
 bool wp_ledger_owner_gone(long pid, const char *started, const char *run_boot, const char *boot);
+
+/* The longest wait for another writer's lock on a SQLite ledger. */
+#define WP_LEDGER_BUSY_S    30
+#define WP_LEDGER_BUSY_TEXT "30 s"
 
 /* A run whose checkpoints stopped this many intervals ago is interrupted,
  * whichever host it ran on (its own host also knows by its pid). */

@@ -9,6 +9,7 @@
 
 #include "ledger_int.h"
 
+#include "../util/cancel.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -24,8 +25,9 @@ static const char *path_of(struct wp_recorder *r)
 
 static void say(struct wp_recorder *r, const char *what, const char *err)
 {
-    /* a server's failures wait for the end: the run then goes to the spool */
-    if (wp_ledger_is_uri(path_of(r))) {
+    /* a server's failures, and a file's that only found it locked, wait for
+     * the end: the final write may succeed, or the run goes to the spool */
+    if (wp_ledger_is_uri(path_of(r)) || (r->ledger && r->ledger->gave_up_waiting)) {
         if (!r->first_err[0])
             snprintf(r->first_err, sizeof r->first_err, "%s: %s", what, err);
         return;
@@ -213,12 +215,23 @@ void wp_recorder_finish(struct wp_recorder *r)
      * again: the run goes to the spool at once */
     if (!r->ledger && !(wp_ledger_is_uri(path_of(r)) && r->first_err[0]))
         open_and_begin(r);
+    if (r->ledger)
+        r->ledger->gave_up_waiting = false; /* what the final write meets decides */
     bool done = r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) == 0;
 
-    if (r->ledger && !done)
-        say(r, "finish", err); /* once in all: an earlier failure was said already */
-    if (!done && r->first_err[0])
-        spool(r, path_of(r));
+    if (r->ledger && !done && r->ledger->gave_up_waiting) {
+        /* a file locked by another writer past the wait, or a signal to end
+         * while waiting: kept beside it, added by the next command */
+        snprintf(r->first_err, sizeof r->first_err, "%s",
+                 wp_cancelled() ? "asked to end while another process held its lock"
+                                : "another process held its lock for " WP_LEDGER_BUSY_TEXT);
+        spool(r, r->ledger->path);
+    } else {
+        if (r->ledger && !done)
+            say(r, "finish", err); /* once in all: an earlier failure was said already */
+        if (!done && r->first_err[0])
+            spool(r, path_of(r));
+    }
     wp_ledger_close(r->ledger);
     r->ledger = NULL;
     r->disabled = true; /* finished once */

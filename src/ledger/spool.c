@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,12 @@ static uint64_t key_of(const char *uri)
 int wp_spool_path(const char *uri, char *out, size_t cap)
 {
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    char real[PATH_MAX];
     int n;
+
+    /* a ledger file: the same spool whatever directory it was named from */
+    if (!strstr(uri, "://") && realpath(uri, real))
+        uri = real;
 
     if (xdg && *xdg)
         n = snprintf(out, cap, "%s/wattprint/spool/%016llx.db", xdg,

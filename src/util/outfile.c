@@ -7,11 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "cancel.h"
 
 /* "WHAT: the errno's words" into err; returns -e. */
 static int failed(char *err, size_t cap, int e, const char *what)
@@ -84,30 +88,79 @@ int wp_out_check(const char *path, char *err, size_t cap)
     return 0;
 }
 
+/* Writes everything; on a non-blocking descriptor (a FIFO) waits for room in
+ * slices, giving up when the process is asked to end (ECANCELED) or when the
+ * reader takes nothing for WP_OUT_WAIT_S (ETIMEDOUT). */
 static int write_all(int fd, const char *data, size_t len)
 {
+    int stalled_ms = 0;
+
     while (len > 0) {
         ssize_t k = write(fd, data, len);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && errno == EAGAIN) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (wp_cancelled())
+                return ECANCELED;
+            if (stalled_ms >= WP_OUT_WAIT_S * 1000)
+                return ETIMEDOUT;
+            poll(&p, 1, WP_CANCEL_POLL_MS);
+            stalled_ms += WP_CANCEL_POLL_MS;
+            continue;
+        }
         if (k <= 0)
             return k < 0 ? errno : EIO;
+        stalled_ms = 0;
         data += k;
         len -= (size_t)k;
     }
     return 0;
 }
 
+/* Opens a device or FIFO for writing without hanging: a FIFO with no
+ * reader (ENXIO) is tried again every WP_CANCEL_POLL_MS, for WP_OUT_WAIT_S
+ * at most and never after the process was asked to end. Returns the
+ * descriptor (non-blocking) or a negative errno. */
+static int open_in_place(const char *path)
+{
+    const struct timespec slice = {0, WP_CANCEL_POLL_MS * 1000000L};
+
+    for (int waited_ms = 0;; waited_ms += WP_CANCEL_POLL_MS) {
+        int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_TRUNC | O_NONBLOCK);
+        if (fd >= 0 || errno != ENXIO)
+            return fd >= 0 ? fd : -errno;
+        if (wp_cancelled())
+            return -ECANCELED;
+        if (waited_ms >= WP_OUT_WAIT_S * 1000)
+            return -ETIMEDOUT;
+        nanosleep(&slice, NULL);
+    }
+}
+
 /* A device or FIFO: written where it is. */
 static int write_in_place(const char *path, const char *data, size_t len, char *err, size_t cap)
 {
-    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_TRUNC), e;
+    int fd = open_in_place(path), e;
 
+    if (fd == -ETIMEDOUT || fd == -ECANCELED) {
+        snprintf(err, cap, "%s: %s", path,
+                 fd == -ECANCELED ? "no reader had opened it when wattprint was asked to end"
+                                  : "no reader opened it within " WP_OUT_WAIT_TEXT);
+        return fd;
+    }
     if (fd < 0)
-        return failed(err, cap, errno, path);
+        return failed(err, cap, -fd, path);
     e = write_all(fd, data, len);
     if (close(fd) != 0 && !e && errno != EINTR)
         e = errno;
+    if (e == ECANCELED || e == ETIMEDOUT) {
+        snprintf(err, cap, "%s: %s", path,
+                 e == ECANCELED ? "its reader had not taken all of it when wattprint was asked "
+                                  "to end"
+                                : "its reader took nothing for " WP_OUT_WAIT_TEXT);
+        return -e;
+    }
     return e ? failed(err, cap, e, path) : 0;
 }
 

@@ -14,8 +14,15 @@
  * or a negative errno with the reason in err. */
 int wp_out_check(const char *path, char *err, size_t cap);
 
+/* How long a FIFO may go without a reader, or a reader without reading,
+ * before the write gives up (a signal to the process ends the wait at once:
+ * cancel.h). */
+#define WP_OUT_WAIT_S    60
+#define WP_OUT_WAIT_TEXT "60 s"
+
 /* Writes len bytes of data to path as described above. Returns 0, or a
- * negative errno with the reason in err (a full disk included). */
+ * negative errno with the reason in err (a full disk included; -ETIMEDOUT or
+ * -ECANCELED for a FIFO nobody read). */
 int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap);
 
 #endif

@@ -4,6 +4,7 @@ that keeps its bytes and cannot drive a terminal."""
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 
@@ -291,3 +292,67 @@ def test_json_link_to_a_directory_is_refused(measured, tmp_path):
     os.symlink(tmp_path, link)
     p, _ = measured.run(["--json", str(link), "--", "true"], json_out=False)
     assert p.returncode == 125 and "symbolic link to a directory" in p.stderr
+
+
+def _end_after_the_command(p, pidfile, limit_s=10):
+    """Once the command (which wrote its pid) has exited, SIGTERM to wattprint
+    until it ends; returns the seconds that took. Signals go only after the
+    command is gone, so none reaches it."""
+    import time
+    while not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")):
+        assert p.poll() is None
+        time.sleep(0.01)
+    pid = int(open(pidfile).read())
+    while os.path.exists("/proc/%d" % pid) and p.poll() is None:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    while p.poll() is None:
+        assert time.monotonic() - t0 < limit_s, "wattprint did not answer SIGTERM"
+        p.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def test_json_to_a_fifo_nobody_reads_ends_at_a_signal_and_keeps_the_run(measured, tmp_path):
+    fifo = str(tmp_path / "out.fifo")
+    os.mkfifo(fifo)
+    pidfile = str(tmp_path / "pid")
+    p = subprocess.Popen([measured.binary, "run", "--json", fifo, "--", "sh", "-c",
+                          "echo $$ > %s" % pidfile], env=measured.env(),
+                         stderr=subprocess.PIPE, text=True)
+    took = _end_after_the_command(p, pidfile)
+    err = p.stderr.read()
+    assert p.returncode == 0, err  # the command's status, not the signal's
+    assert "no reader had opened it when wattprint was asked to end" in err, err
+    assert took < 5
+    (r,) = measured.wp_json("ls")
+    assert r["status"] == "completed"
+
+
+def test_a_locked_ledger_ends_at_a_signal_and_keeps_the_run_for_later(measured, tmp_path):
+    import sqlite3
+    p, first = measured.run(["--", "true"])  # the ledger exists
+    env = measured.env(XDG_DATA_HOME=str(tmp_path / "data"))
+    lock = sqlite3.connect(measured.ledger, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # another writer holds it
+    try:
+        pidfile = str(tmp_path / "pid")
+        p = subprocess.Popen([measured.binary, "run", "--", "sh", "-c",
+                              "echo $$ > %s" % pidfile], env=env, stderr=subprocess.PIPE,
+                             text=True)
+        took = _end_after_the_command(p, pidfile)
+        err = p.stderr.read()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert p.returncode == 0, err
+    assert took < 5 and "cannot record" not in err
+    assert err.count("asked to end while another process held its lock") == 1, err
+    assert "it is kept in %s" % str(tmp_path / "data" / "wattprint" / "spool") in err
+    s = subprocess.run([measured.binary, "sync"], env=env, capture_output=True, text=True)
+    assert s.returncode == 0 and "1 run sent" in s.stderr, s.stderr
+    runs = json.loads(subprocess.run([measured.binary, "ls", "--json"], env=env,
+                                     capture_output=True, text=True).stdout)
+    assert sorted(r["status"] for r in runs) == ["completed", "completed"]
+    s = subprocess.run([measured.binary, "sync"], env=env, capture_output=True, text=True)
+    assert "nothing was waiting" in s.stderr  # once
