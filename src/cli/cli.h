@@ -9,6 +9,10 @@
  * prints; the layers below report through diagnostics. */
 void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* s with its control characters shown as \xNN, for a terminal: valid until
+ * 15 more calls (a ring of buffers; the CLI's thread only). */
+const char *wp_shown(const char *s);
+
 int wp_cmd_run(int argc, char **argv);
 int wp_cmd_regions(int argc, char **argv);
 int wp_cmd_ls(int argc, char **argv);

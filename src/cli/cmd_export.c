@@ -24,11 +24,14 @@ static const char usage[] =
     "and an existing CodeCarbon emissions.csv as PATH, appends the runs it does not\n"
     "hold yet, in its column order.\n";
 
-/* One CSV field, quoted when it must be (RFC 4180). */
+/* One CSV field, quoted when it must be (RFC 4180); a cell a spreadsheet
+ * would evaluate is guarded with a ' (wp_csv_formula_risk). */
 static void field(FILE *f, const char *v, bool last)
 {
-    if (strpbrk(v, ",\"\n\r")) {
-        fputc('"', f);
+    bool guard = wp_csv_formula_risk(v);
+
+    if (guard || strpbrk(v, ",\"\n\r")) {
+        fputs(guard ? "\"'" : "\"", f);
         for (; *v; v++) {
             if (*v == '"')
                 fputc('"', f);

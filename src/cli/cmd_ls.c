@@ -52,10 +52,12 @@ int wp_cmd_ls(int argc, char **argv)
             wp_fmt_mass(wp_json_num(json_object_get(run, "carbon"), "emissions_g"), m, sizeof m);
             wp_run_command_text(run, cmd, sizeof cmd);
             snprintf(pe, sizeof pe, "%.30s/%.30s",
-                     *wp_json_str(run, "project") ? wp_json_str(run, "project") : "-",
-                     *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : "-");
-            printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n", wp_json_str(run, "run_id"),
-                   wp_json_str(run, "start"), wp_json_str(run, "status"), d, e, m, pe, cmd);
+                     *wp_json_str(run, "project") ? wp_shown(wp_json_str(run, "project")) : "-",
+                     *wp_json_str(run, "experiment") ? wp_shown(wp_json_str(run, "experiment"))
+                                                     : "-");
+            printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n",
+                   wp_shown(wp_json_str(run, "run_id")), wp_shown(wp_json_str(run, "start")),
+                   wp_shown(wp_json_str(run, "status")), d, e, m, pe, wp_shown(cmd));
         }
     }
     json_decref(runs);
@@ -72,35 +74,37 @@ static void print_run(json_t *run)
 
     wp_run_command_text(run, cmd, sizeof cmd);
     wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
-    printf("run %s  %s (exit %d)\n", wp_json_str(run, "run_id"), wp_json_str(run, "status"),
-           (int)wp_json_num(run, "exit_code"));
-    printf("  command   %s\n", cmd);
-    printf("  started   %s on %s%s%s, in %s\n", wp_json_str(run, "start"), wp_json_str(run, "host"),
-           *wp_json_str(run, "user") ? " as " : "", wp_json_str(run, "user"),
-           wp_json_str(run, "cwd"));
+    printf("run %s  %s (exit %d)\n", wp_shown(wp_json_str(run, "run_id")),
+           wp_shown(wp_json_str(run, "status")), (int)wp_json_num(run, "exit_code"));
+    printf("  command   %s\n", wp_shown(cmd));
+    printf("  started   %s on %s%s%s, in %s\n", wp_shown(wp_json_str(run, "start")),
+           wp_shown(wp_json_str(run, "host")), *wp_json_str(run, "user") ? " as " : "",
+           wp_shown(wp_json_str(run, "user")), wp_shown(wp_json_str(run, "cwd")));
     printf("  duration  %s\n", d);
     printf("  filed     project %s, experiment %s, job %s",
-           *wp_json_str(run, "project") ? wp_json_str(run, "project") : "-",
-           *wp_json_str(run, "experiment") ? wp_json_str(run, "experiment") : "-",
-           *wp_json_str(run, "job") ? wp_json_str(run, "job") : "-");
-    json_object_foreach(tags, key, v) printf(", %s=%s", key, json_string_value(v));
+           *wp_json_str(run, "project") ? wp_shown(wp_json_str(run, "project")) : "-",
+           *wp_json_str(run, "experiment") ? wp_shown(wp_json_str(run, "experiment")) : "-",
+           *wp_json_str(run, "job") ? wp_shown(wp_json_str(run, "job")) : "-");
+    json_object_foreach(tags, key, v)
+        printf(", %s=%s", wp_shown(key), wp_shown(json_string_value(v)));
     printf("\n");
     wp_fmt_energy(wp_json_num(energy, "total_j"), e, sizeof e);
     printf("  energy    %s (%s)\n", e, wp_json_str(run, "method"));
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
         wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
-        printf("    %-6s %-12s %10s  %s %s%s\n", wp_json_str(ch, "component"),
-               wp_json_str(ch, "device"), e, wp_json_str(ch, "method"), wp_json_str(ch, "sensor"),
+        printf("    %-6s %-12s %10s  %s %s%s\n", wp_shown(wp_json_str(ch, "component")),
+               wp_shown(wp_json_str(ch, "device")), e, wp_shown(wp_json_str(ch, "method")),
+               wp_shown(wp_json_str(ch, "sensor")),
                json_is_true(json_object_get(ch, "lost")) ? ", LOST mid-run" : "");
     }
     wp_fmt_energy(wp_json_num(run, "facility_energy_j"), e, sizeof e);
     printf("  facility  %s at PUE %.3g\n", e, wp_json_num(run, "pue"));
     wp_fmt_mass(wp_json_num(carbon, "emissions_g"), m, sizeof m);
     printf("  carbon    %s CO2e at %.4g g/kWh, %s\n", m, wp_json_num(carbon, "intensity_g_per_kwh"),
-           wp_json_str(carbon, "region_name"));
+           wp_shown(wp_json_str(carbon, "region_name")));
     json_array_foreach(json_object_get(run, "assumptions"), i, v)
-        printf("  assumed   %s\n", json_string_value(v));
+        printf("  assumed   %s\n", wp_shown(json_string_value(v)));
 }
 
 static const char show_usage[] = "usage: wattprint show RUN|last [--json] [--ledger PATH]\n"

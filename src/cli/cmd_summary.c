@@ -58,7 +58,7 @@ int wp_cmd_summary(int argc, char **argv)
             wp_fmt_mass(json_number_value(json_object_get(g, "emissions_g")), m, sizeof m);
             printf("%-28.28s %8lld %12s %12.4g %12s %12s %12s\n",
                    total               ? "TOTAL"
-                   : json_is_string(k) ? json_string_value(k)
+                   : json_is_string(k) ? wp_shown(json_string_value(k))
                                        : "(none)",
                    (long long)json_integer_value(json_object_get(g, "runs")), d,
                    json_number_value(json_object_get(g, "device_hours")), e, f, m);

@@ -3,6 +3,7 @@
 
 #include "../util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -87,4 +88,33 @@ double wp_csv_positive(const struct wp_csv *hdr, const struct wp_csv *row, const
     const char *s = wp_csv_get(hdr, row, name);
     double v;
     return *s && wp_parse_double(s, &v) == 0 && v > 0 ? v : dflt;
+}
+
+/* A decimal number, all of it: [+-]digits[.digits][e[+-]digits], in no
+ * locale's spelling but C's (the library may run under any). */
+static bool plain_number(const char *s)
+{
+    bool digits = false;
+
+    s += *s == '+' || *s == '-';
+    for (; isdigit((unsigned char)*s); s++)
+        digits = true;
+    if (*s == '.')
+        for (s++; isdigit((unsigned char)*s); s++)
+            digits = true;
+    if (digits && (*s == 'e' || *s == 'E')) {
+        s += 1 + (s[1] == '+' || s[1] == '-');
+        if (!isdigit((unsigned char)*s))
+            return false;
+        while (isdigit((unsigned char)*s))
+            s++;
+    }
+    return digits && *s == '\0';
+}
+
+bool wp_csv_formula_risk(const char *cell)
+{
+    if (!cell[0] || !strchr("=+-@\t\r", cell[0]))
+        return false;
+    return !((cell[0] == '+' || cell[0] == '-') && plain_number(cell));
 }

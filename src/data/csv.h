@@ -2,6 +2,7 @@
 #ifndef WP_CSV_H
 #define WP_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define WP_CSV_MAX_FIELDS 64
@@ -33,5 +34,11 @@ const char *wp_csv_get(const struct wp_csv *hdr, const struct wp_csv *row, const
  * number, or not positive. */
 double wp_csv_positive(const struct wp_csv *hdr, const struct wp_csv *row, const char *name,
                        double dflt);
+
+/* Whether a cell written for a spreadsheet must be guarded against being
+ * evaluated as a formula (OWASP, CSV injection): it begins with = + - @, a
+ * tab or a carriage return and is not simply a number ("-3.5" stays as it
+ * is). A guarded cell is written quoted, with a ' before its text. */
+bool wp_csv_formula_risk(const char *cell);
 
 #endif

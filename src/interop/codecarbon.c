@@ -55,14 +55,17 @@ const char *const wp_cc_columns[WP_CC_COLUMNS] = {
     "wue",
 };
 
-/* One CSV field, quoted when it must be (RFC 4180). */
+/* One CSV field, quoted when it must be (RFC 4180); a cell a spreadsheet
+ * would evaluate is guarded with a ' (wp_csv_formula_risk). */
 static void field(struct wp_buf *b, const char *v)
 {
-    if (!strpbrk(v, ",\"\n\r")) {
+    bool guard = wp_csv_formula_risk(v);
+
+    if (!guard && !strpbrk(v, ",\"\n\r")) {
         wp_buf_printf(b, "%s", v);
         return;
     }
-    wp_buf_printf(b, "\"");
+    wp_buf_printf(b, guard ? "\"'" : "\"");
     for (; *v; v++)
         wp_buf_printf(b, *v == '"' ? "\"\"" : "%c", *v);
     wp_buf_printf(b, "\"");

@@ -19,4 +19,15 @@ void wp_rep_totals(json_t *runs, struct wp_rep_totals *t);
  * "N prompt_tokens, E per prompt_token", as HTML (a sentence) or Markdown rows. */
 void wp_rep_other_counters(struct wp_buf *b, json_t *work, bool html);
 
+/* Names made safe where they are shown (escape.c); each writes at most cap
+ * bytes, cut where it must be:
+ * - Markdown text: HTML's < > & as entities, Markdown's \ ` * _ [ ] | ~ ! #
+ *   backslash-escaped, control characters as \xNN;
+ * - a Markdown code span, backticks included, its fence longer than any run
+ *   of backticks inside (CommonMark), | escaped in a table cell;
+ * - the inside of a YAML double-quoted string (\" and \\; \xNN). */
+void wp_md_text(const char *s, char *out, size_t cap);
+void wp_md_code(const char *s, bool in_table, char *out, size_t cap);
+void wp_yaml_quoted(const char *s, char *out, size_t cap);
+
 #endif

