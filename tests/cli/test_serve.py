@@ -337,3 +337,13 @@ def test_the_socket_is_made_with_its_mode_never_chmod_by_path(wattprint, tmp_pat
                 os.kill(int(pid), signal.SIGTERM)
         d.wait(timeout=20)
     assert str(sock) not in log.read_text()
+
+
+def test_the_systemd_unit_leaves_room_for_every_connection_serve_takes():
+    """serve takes up to 16,384 connections and keeps 64 descriptors for
+    itself (server.c); systemd's default soft limit of 1,024 would hold a
+    node exporter to 960, and scrapes past them wait."""
+    unit = os.path.join(os.path.dirname(__file__), "..", "..", "contrib", "wattprint.service")
+    lines = [l.strip() for l in open(unit) if l.strip().startswith("LimitNOFILE=")]
+    assert len(lines) == 1
+    assert int(lines[0].split("=", 1)[1]) >= 16384 + 64
