@@ -22,7 +22,8 @@ struct wp_meter {
     int *first; /* index of each sensor's first channel */
     uint64_t *raw, *energy_uj, *scratch, *prev_uj;
     double *power_w;
-    unsigned *wraps;
+    unsigned *wraps, *resets;
+    double *uncounted_s;
     bool *lost, *ok, *seen;
     double interval_s, t_start, t_last;
     double prev_t, prev_counted_j, recent_power_w;
@@ -82,6 +83,8 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s,
     m->energy_uj = calloc(c, sizeof *m->energy_uj);
     m->scratch = calloc(c, sizeof *m->scratch);
     m->wraps = calloc(c, sizeof *m->wraps);
+    m->resets = calloc(c, sizeof *m->resets);
+    m->uncounted_s = calloc(c, sizeof *m->uncounted_s);
     m->lost = calloc(c, sizeof *m->lost);
     m->ok = calloc(c, sizeof *m->ok);
     m->seen = calloc(c, sizeof *m->seen);
@@ -89,8 +92,9 @@ int wp_meter_create(struct wp_sensor **sensors, int n, double interval_s,
     m->power_w = calloc(c, sizeof *m->power_w);
     m->s_t = calloc(WP_METER_MAX_SAMPLES, sizeof *m->s_t);
     m->s_e = calloc(WP_METER_MAX_SAMPLES * c, sizeof *m->s_e);
-    if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps || !m->lost ||
-        !m->ok || !m->seen || !m->prev_uj || !m->power_w || !m->s_t || !m->s_e)
+    if (!m->ch || !m->first || !m->raw || !m->energy_uj || !m->scratch || !m->wraps || !m->resets ||
+        !m->uncounted_s || !m->lost || !m->ok || !m->seen || !m->prev_uj || !m->power_w ||
+        !m->s_t || !m->s_e)
         goto nomem;
     for (int i = 0; i < n; i++) {
         m->first[i] = k;
@@ -152,6 +156,41 @@ static void store_sample(struct wp_meter *m, double t, bool force)
     m->s_n++;
 }
 
+/* A counter below its last reading wrapped only if it has a range to wrap
+ * at and the energy the wrap implies fits the interval: at most twice the
+ * channel's rated power (RAPL's PL2 bursts stay under 2x PL1; 1000 W where
+ * no rating is known). A reset or a firmware quirk read as a wrap would add
+ * nearly the whole range: 262 kJ in a second for a package. */
+static bool plausible_wrap(const struct wp_meter *m, int c, uint64_t cur, double now)
+{
+    const struct wp_channel *ch = m->ch[c];
+    double dt = now - m->t_last, ceiling_w = 2.0 * (ch->max_power_w > 0 ? ch->max_power_w : 1000.0);
+    double wrapped_j;
+
+    if (ch->range_uj <= m->raw[c])
+        return false;
+    wrapped_j = (double)wp_counter_delta(m->raw[c], cur, ch->range_uj) / 1e6;
+    return dt > 0 && wrapped_j <= ceiling_w * dt;
+}
+
+/* A counter that went backwards with no plausible wrap: the energy between
+ * the two readings is unknown, so that interval is not counted, and said
+ * (the first time for the run; every one is in the channel's resets). */
+static void backwards(struct wp_meter *m, int c, uint64_t cur, double now)
+{
+    m->resets[c]++;
+    m->uncounted_s[c] += now - m->t_last;
+    if (m->reset_said)
+        return;
+    m->reset_said = true;
+    wp_diag(&m->diag, WP_HINT_NONE,
+            "the %s counter for %s went backwards (from %llu to %llu uJ in %.3g s), which no "
+            "wrap of its range explains at its rated power; a reset: its energy over those %.3g "
+            "s is not counted, and counting resumes from there",
+            m->ch[c]->sensor, m->ch[c]->device, (unsigned long long)m->raw[c],
+            (unsigned long long)cur, now - m->t_last, now - m->t_last);
+}
+
 /* One reading of every channel. Caller holds m->mu. */
 static void read_locked(struct wp_meter *m, double now)
 {
@@ -171,20 +210,10 @@ static void read_locked(struct wp_meter *m, double now)
                     m->ch[c]->sensor, m->ch[c]->device);
             continue;
         }
-        if (m->seen[c]) {
-            if (cur < m->raw[c] && m->ch[c]->range_uj > m->raw[c])
-                m->wraps[c]++;
-            else if (cur < m->raw[c] && !m->reset_said) {
-                /* backwards with no range to wrap at: a reset; the energy
-                 * between the two readings is unknown, and said so */
-                m->reset_said = true;
-                wp_diag(&m->diag, WP_HINT_NONE,
-                        "the %s counter for %s went backwards (from %llu to %llu uJ) without a "
-                        "range to wrap at; counting resumes from there, the energy between two "
-                        "readings is lost",
-                        m->ch[c]->sensor, m->ch[c]->device, (unsigned long long)m->raw[c],
-                        (unsigned long long)cur);
-            }
+        if (m->seen[c] && cur < m->raw[c] && !plausible_wrap(m, c, cur, now))
+            backwards(m, c, cur, now); /* the interval is not counted */
+        else if (m->seen[c]) {
+            m->wraps[c] += cur < m->raw[c];
             m->energy_uj[c] += wp_counter_delta(m->raw[c], cur, m->ch[c]->range_uj);
         }
         m->raw[c] = cur;
@@ -310,6 +339,8 @@ void wp_meter_free(struct wp_meter *m)
     free(m->energy_uj);
     free(m->scratch);
     free(m->wraps);
+    free(m->resets);
+    free(m->uncounted_s);
     free(m->lost);
     free(m->ok);
     free(m->seen);
@@ -527,6 +558,8 @@ int wp_meter_read(struct wp_meter *m, bool with_samples, struct wp_reading *out)
         c->power_w = m->power_w[i];
         c->lost = m->lost[i];
         c->wraps = m->wraps[i];
+        c->resets = m->resets[i];
+        c->uncounted_s = m->uncounted_s[i];
     }
     out->n_channels = m->n_ch;
     out->duration_s = m->started ? m->t_last - m->t_start : 0;

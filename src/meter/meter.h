@@ -27,6 +27,8 @@ struct wp_reading_channel {
     double power_w;  /* between the last two readings */
     bool lost;       /* stopped reading mid-run; energy kept up to then */
     unsigned wraps;
+    unsigned resets;    /* went backwards with no plausible wrap: intervals not counted */
+    double uncounted_s; /* their seconds in all */
 };
 
 /* Everything a meter knows at one moment, as plain values taken under one

@@ -22,6 +22,10 @@ static json_t *channel_json(const struct wp_reading_channel *rc, double duration
                   "method", wp_method_name(ch->method), "counted", ch->counted, "wraps",
                   (int)rc->wraps, "lost", rc->lost, "detail", ch->detail);
 
+    if (o && rc->resets > 0) {
+        json_object_set_new(o, "counter_resets", json_integer(rc->resets));
+        json_object_set_new(o, "uncounted_s", json_real(rc->uncounted_s));
+    }
     if (o && ch->part_of[0])
         json_object_set_new(o, "part_of", json_string(ch->part_of));
     if (o && ch->share_of[0])

@@ -244,8 +244,40 @@ def test_a_counter_that_goes_back_without_a_range_is_said(runner):
     path = fakehw.zone_file(runner.sysfs, "intel-rapl:0")
     p, r = runner.run(["--", "sh", "-c", "echo 1000 > %s" % path])
     assert p.returncode == 0, p.stderr
-    assert "went backwards (from 5000000 to 1000 uJ)" in p.stderr
+    assert "went backwards (from 5000000 to 1000 uJ in " in p.stderr
     assert r["energy"]["cpu_j"] == 0
+
+
+def test_a_counter_set_back_is_a_reset_not_a_wrap(runner):
+    """A package counter with the usual 262 kJ range set back from 100 J to
+    0.001 J: a wrap would be 262 kJ in one interval (far above any package's
+    power), so the interval is lost and said, never counted."""
+    import fakehw
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0", energy_uj=100_000_000,
+                     range_uj=262_143_328_850)
+    path = fakehw.zone_file(runner.sysfs, "intel-rapl:0")
+    p, r = runner.run(["--", "sh", "-c", "echo 1000 > %s" % path])
+    assert p.returncode == 0, p.stderr
+    assert "went backwards (from 100000000 to 1000 uJ in " in p.stderr
+    assert "which no wrap of its range explains" in p.stderr
+    assert r["energy"]["cpu_j"] == 0
+    (ch,) = [c for c in r["channels"] if c["device"] == "package-0"]
+    assert ch["counter_resets"] == 1 and ch["uncounted_s"] > 0 and ch["wraps"] == 0
+
+
+def test_a_counter_that_wraps_at_its_range_is_still_counted(runner):
+    import fakehw
+    top = 262_143_328_850
+    # rated 10 kW: half a joule across the top is plausible in any interval
+    # longer than 25 us, and starting sh takes far longer
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0", energy_uj=top - 200_000,
+                     range_uj=top, max_power_uw=10_000_000_000)
+    path = fakehw.zone_file(runner.sysfs, "intel-rapl:0")
+    p, r = runner.run(["--", "sh", "-c", "echo 300000 > %s" % path])  # 0.5 J across the top
+    assert p.returncode == 0, p.stderr
+    assert r["energy"]["cpu_j"] == pytest.approx(0.5, rel=1e-6)
+    (ch,) = [c for c in r["channels"] if c["device"] == "package-0"]
+    assert ch["wraps"] == 1 and "counter_resets" not in ch
 
 
 @root_only
