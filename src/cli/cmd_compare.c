@@ -70,6 +70,38 @@ static int select_runs(struct wp_ledger *l, int kind, const char *arg, struct gr
     return 0;
 }
 
+/* Each run once, in one group only, and no group empty: a run counted twice
+ * weighs twice in a mean, and a run in both groups compares with itself.
+ * Returns 0, or -1 said. */
+static int check_groups(struct group g[2])
+{
+    for (int k = 0; k < 2; k++) {
+        size_t i, j;
+        json_t *run, *other;
+        if (json_array_size(g[k].runs) == 0) {
+            fprintf(stderr, "wattprint compare: %s (%s) selects no runs; nothing to compare\n",
+                    k ? "B" : "A", g[k].label);
+            return -1;
+        }
+        json_array_foreach(g[k].runs, i, run)
+        {
+            const char *id = wp_json_str(run, "run_id");
+            for (int m = k; m < 2; m++)
+                json_array_foreach(g[m].runs, j, other)
+                {
+                    if ((m > k || j > i) && strcmp(id, wp_json_str(other, "run_id")) == 0) {
+                        fprintf(stderr,
+                                "wattprint compare: run %s is %s; each run may be "
+                                "counted once, in one group\n",
+                                id, m == k ? "given twice" : "in both groups");
+                        return -1;
+                    }
+                }
+        }
+    }
+    return 0;
+}
+
 /* The unit both groups measured their work in, or NULL (then per run). */
 static const char *common_unit(struct group g[2])
 {
@@ -199,6 +231,16 @@ static void verdict(struct group g[2], json_t *energy, const char *per, char *ou
                  "too few runs to compare: at least 2 in each group are needed (A has %d, "
                  "B has %d)",
                  g[0].n, g[1].n);
+    } else if (json_is_null(json_object_get(energy, "ratio"))) {
+        /* a mean of zero (or less): no ratio means anything */
+        bool a_none = !(wp_json_num(json_object_get(energy, "a"), "mean") > 0);
+        snprintf(out, cap,
+                 "cannot compare energy %s: %s measured none (0 J), so no ratio means anything; "
+                 "check that the runs' counters could be read (wattprint show RUN)",
+                 per,
+                 a_none && !(wp_json_num(json_object_get(energy, "b"), "mean") > 0) ? "both groups"
+                 : a_none                                                           ? "A"
+                                                                                    : "B");
     } else if (!json_is_true(json_object_get(energy, "significant"))) {
         snprintf(out, cap,
                  "no significant difference in energy %s: B/A %.2f (95 %% CI %.2f to %.2f), %d vs "
@@ -275,8 +317,11 @@ int wp_cmd_compare(int argc, char **argv)
     for (int k = 0; k < 2 && rc == 0; k++)
         rc = select_runs(l, kinds[k], args[k], &g[k]);
     wp_ledger_close(l);
-    if (rc != 0)
+    if (rc != 0 || check_groups(g) != 0) {
+        json_decref(g[0].runs);
+        json_decref(g[1].runs);
         return 1;
+    }
     unit = common_unit(g);
     snprintf(per, sizeof per, "per %s", unit ? unit : "run");
     if (unit && strlen(unit) > 1 && unit[strlen(unit) - 1] == 's') /* "per token" */

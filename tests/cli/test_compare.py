@@ -119,3 +119,29 @@ def test_a_sweeps_report_marks_the_pareto_front(measured):
     assert "energy per token (J)" in p.stdout
     # 20 J and loss 2.0, 12 J and loss 2.5: the others have more energy and a worse loss
     assert p.stdout.count("(on the front)") == 2
+
+
+def test_a_group_that_measured_nothing_gets_no_ratio(measured):
+    zero = [_run(measured, 0, 1000, "--experiment", "zero")["run_id"] for _ in range(2)]
+    some = [_run(measured, 12, 1000, "--experiment", "some")["run_id"] for _ in range(2)]
+    c = measured.wp_json("compare", "--experiment", "zero", "--experiment", "some")
+    assert c["ratio"] is None and c["significant"] is False
+    assert c["verdict"].startswith("cannot compare energy per token: A measured none (0 J)")
+    p = measured.wp("compare", "--experiment", "zero", "--experiment", "some")
+    energy = [l for l in p.stdout.splitlines() if l.strip().startswith("energy")][0]
+    assert "B/A" not in energy and "no significant difference" not in p.stdout
+    c = measured.wp_json("compare", "--runs", some[0] + "," + some[1], "--runs",
+                         zero[0] + "," + zero[1])
+    assert c["ratio"] is None and "B measured none" in c["verdict"]
+
+
+def test_empty_groups_and_a_run_counted_twice_are_refused(measured):
+    ids = [_run(measured, j, 1000, "--experiment", "x")["run_id"] for j in (10, 11, 12)]
+    p = measured.wp("compare", "--experiment", "x", "--experiment", "nothing-here")
+    assert p.returncode == 1 and "B (experiment nothing-here) selects no runs" in p.stderr
+    p = measured.wp("compare", "--runs", "%s,%s" % (ids[0], ids[0][:20]), "--runs",
+                    "%s,%s" % (ids[1], ids[2]))
+    assert p.returncode == 1 and "run %s is given twice" % ids[0] in p.stderr
+    p = measured.wp("compare", "--runs", "%s,%s" % (ids[0], ids[1]), "--runs",
+                    "%s,%s" % (ids[1], ids[2]))
+    assert p.returncode == 1 and "run %s is in both groups" % ids[1] in p.stderr
