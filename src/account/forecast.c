@@ -124,8 +124,8 @@ static int fetch(const char *url, const char *auth, struct wp_forecast *f, char 
     return rc;
 }
 
-int wp_forecast_fetch(const char *iso2, double now, struct wp_forecast *f, char *source,
-                      size_t scap, char *err, size_t cap)
+static int fetch_any(const char *iso2, double now, struct wp_forecast *f, char *source,
+                     size_t scap, char *err, size_t cap)
 {
     const char *token = getenv("WATTPRINT_ELECTRICITYMAPS_TOKEN");
     char url[1024], auth[1024] = "", from[32];
@@ -153,4 +153,26 @@ int wp_forecast_fetch(const char *iso2, double now, struct wp_forecast *f, char 
     }
     snprintf(source, scap, "the Electricity Maps forecast");
     return fetch(url, auth, f, err, cap);
+}
+
+/* A forecast must reach the present: one whose last point is over an hour
+ * old (a cache, a stopped feed, a clock gone wrong) says nothing about the
+ * coming hours, and would be taken for them. */
+static int check_fresh(const struct wp_forecast *f, double now, char *err, size_t cap)
+{
+    char last[32];
+
+    if (f->n == 0 || f->t[f->n - 1] >= now - WP_FORECAST_STALE_S)
+        return 0;
+    wp_iso8601(f->t[f->n - 1], last, sizeof last);
+    snprintf(err, cap, "the forecast ends at %s UTC, before the present: stale, not used", last);
+    return -ESTALE;
+}
+
+int wp_forecast_fetch(const char *iso2, double now, struct wp_forecast *f, char *source,
+                      size_t scap, char *err, size_t cap)
+{
+    int rc = fetch_any(iso2, now, f, source, scap, err, cap);
+
+    return rc ? rc : check_fresh(f, now, err, cap);
 }

@@ -32,7 +32,11 @@ int wp_forecast_choose(const struct wp_forecast *f, double now, double within_s,
 /* The forecast for a country (ISO alpha-2): GB from the Carbon Intensity API
  * (base URL $WATTPRINT_CARBONINTENSITY_UK_URL), else Electricity Maps with
  * $WATTPRINT_ELECTRICITYMAPS_TOKEN (base URL $WATTPRINT_ELECTRICITYMAPS_URL).
- * source names the service. Returns 0, or a negative errno with err. */
+ * source names the service. Returns 0, or a negative errno with err
+ * (-ESTALE for a forecast whose last point is older than WP_FORECAST_STALE_S
+ * before now). */
+#define WP_FORECAST_STALE_S 3600
+
 int wp_forecast_fetch(const char *iso2, double now, struct wp_forecast *f, char *source,
                       size_t scap, char *err, size_t cap);
 

@@ -4,6 +4,7 @@
 #include "account.h"
 
 #include "../util/http.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -46,6 +47,7 @@ int wp_emaps_fetch(const char *zone, const char *token, double timeout_s, double
     char url[1024], auth[1024];
     struct wp_http_request req = {.url = url, .headers = {auth}, .max_body = MAX_BODY};
     struct wp_http_response res;
+    double at;
     int rc;
 
     if (!base || !*base)
@@ -65,6 +67,10 @@ int wp_emaps_fetch(const char *zone, const char *token, double timeout_s, double
     } else if (wp_emaps_parse(res.body, res.len, g, when, when_cap) != 0) {
         snprintf(err, err_cap, "the answer has no valid carbonIntensity");
         rc = -EINVAL;
+    } else if (when && *when && wp_parse_utc(when, &at) == 0 && at < wp_wall_s() - 86400) {
+        /* a "latest" value over a day old is not this run's grid */
+        snprintf(err, err_cap, "its latest value is from %s, over a day ago: stale", when);
+        rc = -ESTALE;
     }
     free(res.body);
     return rc;

@@ -7,6 +7,7 @@
 #include "config_opts.h"
 #include "work_opts.h"
 
+#include "../ledger/ledger.h"
 #include "../util/outfile.h"
 #include "../work/progress.h"
 #include "../util/util.h"
@@ -427,6 +428,14 @@ static int check_together(int argc, char **argv, struct run_opts *o)
         return -1;
     if (o->json_path && check_json_path(o->json_path))
         return -1;
+    if (!o->no_ledger) {
+        char path[4096], err[4600];
+        if (wp_ledger_path(o->ledger_path, path, sizeof path) &&
+            wp_ledger_check_place(path, err, sizeof err) != 0) {
+            fprintf(stderr, "wattprint run: ledger %s\n", err);
+            return -1;
+        }
+    }
     if (wp_cli_work_resolve("wattprint run", &o->work, o->unit, &o->scrape))
         return -1;
     return 0;

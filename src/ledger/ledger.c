@@ -84,6 +84,42 @@ const char *wp_ledger_path(const char *path, char *buf, size_t cap)
     return buf;
 }
 
+/* Whether path is the default ledger ($XDG_DATA_HOME/wattprint/ledger.db or
+ * ~/.local/share/wattprint/ledger.db), whose directory wattprint makes. */
+static bool is_default(const char *path)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    char def[4096];
+
+    if (xdg && *xdg)
+        snprintf(def, sizeof def, "%s/wattprint/ledger.db", xdg);
+    else if (home && *home)
+        snprintf(def, sizeof def, "%s/.local/share/wattprint/ledger.db", home);
+    else
+        return false;
+    return strcmp(def, path) == 0;
+}
+
+int wp_ledger_check_place(const char *path, char *err, size_t cap)
+{
+    char dir[4096], *slash;
+    struct stat st;
+
+    if (wp_ledger_is_uri(path) || is_default(path))
+        return 0;
+    snprintf(dir, sizeof dir, "%s", path);
+    if (!(slash = strrchr(dir, '/')))
+        return 0; /* the working directory */
+    slash[slash == dir] = '\0';
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(err, cap,
+             "%s: the directory %s does not exist (wattprint makes only the default ledger's "
+             "directory; make this one, or name a ledger in a directory that exists)",
+             path, dir);
+    return -ENOENT;
+}
+
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
 {
     char *msg = NULL;
@@ -348,7 +384,12 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         return -1;
     }
     if (mode == WP_LEDGER_WRITE) {
-        int rc = wp_mkdir_parents(path, 0755);
+        int rc = wp_ledger_check_place(path, err, cap);
+        if (rc) {
+            free(l);
+            return -1;
+        }
+        rc = wp_mkdir_parents(path, 0755);
         if (rc) {
             snprintf(err, cap, "cannot create the directory of %s: %s", path, strerror(-rc));
             free(l);

@@ -18,6 +18,12 @@ const char *wp_ledger_path(const char *path, char *buf, size_t cap);
 
 enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
 
+/* A ledger file named by the user must be in a directory that exists: only
+ * the default ledger's directory is made (a typo must not make a new tree and
+ * a new ledger with no word). Returns 0 (also for a URI and the default), or
+ * -ENOENT with why. */
+int wp_ledger_check_place(const char *path, char *err, size_t cap);
+
 /* Whether a ledger location is a PostgreSQL URI (postgresql:// or
  * postgres://, libpq's syntax) rather than a file. */
 bool wp_ledger_is_uri(const char *location);

@@ -165,13 +165,50 @@ static int on_sample(void *ctx, const struct wp_prom_sample *smp)
                      s->c[k].sel.name);
             return -EINVAL;
         }
-        if (!isfinite(smp->value) || smp->value < 0) {
-            snprintf(pg->err, pg->cap, "line %d: %s is %g, not a count", smp->line,
-                     s->c[k].sel.name, smp->value);
+        if (!isfinite(smp->value) || smp->value < 0 || smp->value > WP_SCRAPE_MAX_VALUE) {
+            snprintf(pg->err, pg->cap, "line %d: %s is %g, not a count%s", smp->line,
+                     s->c[k].sel.name, smp->value,
+                     smp->value > WP_SCRAPE_MAX_VALUE ? " (above 2^53, no counter reaches it)"
+                                                      : "");
             return -EINVAL;
         }
         if (pg->n < (int)(sizeof pg->m / sizeof *pg->m))
             pg->m[pg->n++] = (struct match){k, fnv1a(smp->labels, smp->labels_len), smp->value};
+    }
+    return 0;
+}
+
+/* The last value of a counter's series, or -1 when it is new. Under mu. */
+static double last_of(const struct counter *c, uint64_t key)
+{
+    for (int i = 0; i < c->n_series; i++)
+        if (c->series[i].key == key)
+            return c->series[i].last;
+    return -1;
+}
+
+/* Refuses a page whose counts grew faster than WP_SCRAPE_MAX_RATE since the
+ * last page (a server's bug, or not a count): nothing of it is counted.
+ * Returns 0, or -EINVAL with why. Under mu. */
+static int check_rate(struct wp_scraper *s, const struct page *pg, double t_s, char *err,
+                      size_t cap)
+{
+    const struct entry *last = &s->ring[(s->ring_head + RING - 1) % RING];
+    double dt;
+
+    if (!s->baseline || s->ring_n == 0)
+        return 0;
+    dt = t_s - last->t > 1e-3 ? t_s - last->t : 1e-3;
+    for (int i = 0; i < pg->n; i++) {
+        double before = last_of(&s->c[pg->m[i].k], pg->m[i].key);
+        double grew = before >= 0 && pg->m[i].value >= before ? pg->m[i].value - before
+                                                               : pg->m[i].value;
+        if (grew / dt > WP_SCRAPE_MAX_RATE) {
+            snprintf(err, cap, "%s grew by %g in %.3g s, faster than any server counts (%g a "
+                               "second); the page is not used",
+                     s->c[pg->m[i].k].metric, grew, dt, WP_SCRAPE_MAX_RATE);
+            return -EINVAL;
+        }
     }
     return 0;
 }
@@ -239,6 +276,11 @@ int wp_scraper_apply(struct wp_scraper *s, const char *text, size_t len, double 
     rc = wp_prom_parse(text, len, on_sample, pg, err, cap);
     if (rc == 0) {
         pthread_mutex_lock(&s->mu);
+        if ((rc = check_rate(s, pg, t_s, err, cap)) != 0) {
+            pthread_mutex_unlock(&s->mu);
+            free(pg);
+            return rc;
+        }
         for (int i = 0; i < pg->n; i++)
             count(s, &pg->m[i]);
         for (int k = 0; k < s->o.n_counters; k++) {

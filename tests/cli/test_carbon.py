@@ -122,8 +122,10 @@ class Api(http.server.BaseHTTPRequestHandler):
         Api.seen.append((self.path, self.headers.get("auth-token")))
         if Api.mode == "slow":
             time.sleep(3)
-        body = {"ok": json.dumps({"zone": "FR", "carbonIntensity": 42,
-                                  "datetime": "2026-11-23T10:00:00.000Z"}),
+        hour = time.strftime("%Y-%m-%dT%H:00:00.000Z", time.gmtime())
+        body = {"ok": json.dumps({"zone": "FR", "carbonIntensity": 42, "datetime": hour}),
+                "stale": json.dumps({"zone": "FR", "carbonIntensity": 42,
+                                     "datetime": "2025-11-23T10:00:00.000Z"}),
                 "slow": "{}", "malformed": "{\"carbonIntensity\": ",
                 "wrongtype": "{\"carbonIntensity\": \"many\"}"}[Api.mode].encode()
         try:
@@ -170,7 +172,7 @@ def test_live_cloud_region_uses_its_country(measured, api):
     assert r["carbon"]["intensity_g_per_kwh"] == 42
 
 
-@pytest.mark.parametrize("mode", ["slow", "malformed", "wrongtype"])
+@pytest.mark.parametrize("mode", ["slow", "malformed", "wrongtype", "stale"])
 def test_live_failure_falls_back_to_the_table(measured, api, mode):
     Api.mode = mode
     t0 = time.monotonic()
@@ -182,6 +184,8 @@ def test_live_failure_falls_back_to_the_table(measured, api, mode):
     assert p.stderr.count("live intensity from Electricity Maps failed") == 1
     if mode == "slow":
         assert "imeout" in p.stderr
+    if mode == "stale":  # a year-old "latest" is not this run's grid
+        assert "latest value is from 2025-11-23T10:00:00.000Z, over a day ago" in p.stderr
 
 
 def test_live_unreachable_falls_back(measured):

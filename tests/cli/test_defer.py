@@ -84,6 +84,16 @@ def test_great_britain_needs_no_token(runner, api, tmp_path):
     assert Api.seen[0][0].startswith("/intensity/") and Api.seen[0][0].endswith("/fw48h")
 
 
+def test_a_stale_forecast_is_refused_and_the_command_runs_now(runner, api, tmp_path):
+    year_ago = time.time() - 365 * 86400
+    Api.points = _hourly(year_ago, [300, 280, 90, 80, 250])  # greener "in two hours", a year ago
+    env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok", WATTPRINT_ELECTRICITYMAPS_URL=api + "/v3")
+    p, r = runner.run(["--region", "FR", "--defer-within", "8h", "--", "true"], env=env)
+    assert p.returncode == 0 and r["status"] == "completed", p.stderr
+    assert "before the present: stale, not used" in p.stderr and "running now" in p.stderr
+    assert "defer" not in r or not r["defer"]
+
+
 def test_no_forecast_runs_now_and_says_so(runner, tmp_path):
     env = runner.env()
     env.pop("WATTPRINT_ELECTRICITYMAPS_TOKEN", None)

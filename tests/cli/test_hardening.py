@@ -452,3 +452,24 @@ def test_markdown_and_model_card_escape_names(measured):
     assert "<img" not in p.stdout.replace(span, "")  # raw HTML only inside the code span
     p = measured.wp("report", "last", "--model-card", "-")
     assert p.returncode == 0 and "\x1b" not in p.stdout, p.stderr
+
+
+def test_a_ledger_in_a_missing_directory_is_refused_before_the_command(runner, tmp_path):
+    missing = tmp_path / "no" / "such" / "dir"
+    p = subprocess.run([runner.binary, "run", "--ledger", str(missing / "l.db"), "--", "touch",
+                        str(tmp_path / "ran")], env=runner.env(), capture_output=True, text=True)
+    assert p.returncode == 125 and "the directory %s does not exist" % missing in p.stderr
+    assert not (tmp_path / "ran").exists() and not (tmp_path / "no").exists()
+    env = runner.env(WATTPRINT_LEDGER=str(missing / "l.db"))
+    p = subprocess.run([runner.binary, "run", "--", "true"], env=env, capture_output=True,
+                       text=True)
+    assert p.returncode == 125 and not (tmp_path / "no").exists()
+
+
+def test_the_default_ledgers_directory_is_still_made(runner, tmp_path):
+    env = runner.env(XDG_DATA_HOME=str(tmp_path / "fresh"))
+    env.pop("WATTPRINT_LEDGER", None)
+    p = subprocess.run([runner.binary, "run", "--", "true"], env=env, capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "fresh" / "wattprint" / "ledger.db").exists()

@@ -244,6 +244,25 @@ static void refused_values(void **state)
     wp_scraper_free(s);
 }
 
+/* A count past 2^53, or a growth faster than any server counts, is refused
+ * like NaN: nothing of that page is counted, and the next good one is. */
+static void impossible_counts(void **state)
+{
+    struct wp_scraper *s = scraper("t");
+    char err[200];
+
+    (void)state;
+    apply(s, "t 0\n", 100, 0);
+    assert_int_equal(wp_scraper_apply(s, "t 1e308\n", 8, 101, 1, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "above 2^53"));
+    assert_int_equal(wp_scraper_apply(s, "t 5e12\n", 7, 101, 1, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "faster than any server counts"));
+    assert_true(done(s, NULL) == 0);
+    apply(s, "t 1000\n", 101, 1); /* 1,000 a second: counted */
+    assert_true(done(s, NULL) == 1000);
+    wp_scraper_free(s);
+}
+
 /* Energy over work in a window: from the oldest scrape in it to the last. */
 static void windows(void **state)
 {
@@ -289,7 +308,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepted_pages),  cmocka_unit_test(refused_pages),
         cmocka_unit_test(selectors),       cmocka_unit_test(counting),
-        cmocka_unit_test(refused_values),  cmocka_unit_test(windows),
+        cmocka_unit_test(refused_values),  cmocka_unit_test(impossible_counts),
+        cmocka_unit_test(windows),
         cmocka_unit_test(checked_options), cmocka_unit_test(too_many_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
