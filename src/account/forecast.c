@@ -124,8 +124,8 @@ static int fetch(const char *url, const char *auth, struct wp_forecast *f, char 
     return rc;
 }
 
-static int fetch_any(const char *iso2, double now, struct wp_forecast *f, char *source,
-                     size_t scap, char *err, size_t cap)
+static int fetch_any(const char *iso2, double now, struct wp_forecast *f, char *source, size_t scap,
+                     char *err, size_t cap)
 {
     const char *token = getenv("WATTPRINT_ELECTRICITYMAPS_TOKEN");
     char url[1024], auth[1024] = "", from[32];

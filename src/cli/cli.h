@@ -9,6 +9,10 @@
  * prints; the layers below report through diagnostics. */
 void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The GPU power limits that killed `wattprint tune-power`s left, put back
+ * before anything is measured (run, serve), one line each on stderr. */
+void wp_cli_restore_power_limits(const char *prog);
+
 /* s with its control characters shown as \xNN, for a terminal: valid until
  * 15 more calls (a ring of buffers; the CLI's thread only). */
 const char *wp_shown(const char *s);

@@ -210,6 +210,7 @@ int wp_cmd_run(int argc, char **argv)
     if (cmd < 0 || wp_cli_carbon_resolve("wattprint run", &o.carbon, &run.assume))
         return WP_EXIT_USAGE;
     o.session.diag = cli_diag;
+    wp_cli_restore_power_limits("wattprint");
     if (wp_session_open(&o.session, &s, &e) != 0) {
         wp_run_say_session_error(&e);
         return WP_EXIT_USAGE;

@@ -247,6 +247,7 @@ static int open_session(struct serve_opts *o, struct wp_session **s)
     if (!o->interval_set && (v = wp_cli_setting("interval", NULL, NULL, NULL)))
         wp_parse_double(v, &so.interval_s); /* checked when the file was read */
     so.sensors = wp_cli_setting("sensors", NULL, NULL, NULL);
+    wp_cli_restore_power_limits("wattprint serve");
     if (wp_session_open(&so, s, &e) == 0)
         return 0;
     fprintf(stderr, "wattprint serve: cannot open the sensors: %s\n", e.msg);

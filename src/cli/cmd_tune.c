@@ -224,6 +224,38 @@ static void table(const struct point *pts, int n, int best, int within, double s
                slowdown * 100, pts[within].mw / 1000);
 }
 
+/* A limit a killed tune-power left: put back first, when the record is
+ * believable (in the GPU's range); otherwise the current limit is taken as
+ * the original, and said. Returns 0, or -1 when nothing may change. */
+static int take_left_original(const struct tune_opts *o, struct wp_gpu_limit *g)
+{
+    char err[512];
+    unsigned recorded;
+
+    if (!wp_gpu_limit_recorded(g, &recorded))
+        return 0;
+    if (!wp_gpu_limit_believable(g, recorded)) {
+        fprintf(stderr,
+                "wattprint tune-power: the recorded original limit of GPU %u, %u W, is outside "
+                "its range (%u to %u W): not believed; the current %u W is the original\n",
+                o->gpu, recorded / 1000, g->min_mw / 1000, g->max_mw / 1000, g->original_mw / 1000);
+    } else if (wp_gpu_limit_set(g, recorded, err, sizeof err) == 0) {
+        fprintf(stderr,
+                "wattprint tune-power: put back GPU %u's limit of %u W, which a wattprint "
+                "stopped before it could\n",
+                o->gpu, recorded / 1000);
+        g->original_mw = recorded;
+    } else {
+        fprintf(stderr,
+                "wattprint tune-power: %s (putting back the limit a killed wattprint "
+                "left); nothing changed\n",
+                err);
+        return -1;
+    }
+    wp_gpu_limit_forget(g);
+    return 0;
+}
+
 int wp_cmd_tune_power(int argc, char **argv)
 {
     static struct point pts[MAX_LIMITS];
@@ -231,8 +263,7 @@ int wp_cmd_tune_power(int argc, char **argv)
     struct wp_gpu_limit g;
     const char *tmp = getenv("TMPDIR");
     char err[512], progress[4096];
-    int first = parse(argc, argv, &o), best, within, fd;
-    unsigned recorded;
+    int first = parse(argc, argv, &o), best, within, fd, lock;
 
     if (first < 0)
         return 125;
@@ -240,15 +271,15 @@ int wp_cmd_tune_power(int argc, char **argv)
         fprintf(stderr, "wattprint tune-power: %s\n", err);
         return 1;
     }
-    if (wp_gpu_limit_recorded(&g, &recorded)) { /* a wattprint killed mid-tuning */
-        if (wp_gpu_limit_set(&g, recorded, err, sizeof err) == 0)
-            fprintf(stderr,
-                    "wattprint tune-power: put back GPU %u's limit of %u W, which a "
-                    "wattprint stopped before it could\n",
-                    o.gpu, recorded / 1000);
-        g.original_mw = recorded;
-        wp_gpu_limit_forget(&g);
+    /* held to the end, released by the kernel however this process ends */
+    if ((lock = wp_gpu_limit_lock(&g)) < 0) {
+        fprintf(stderr, "wattprint tune-power: %s; nothing changed\n",
+                lock == -EBUSY ? "another wattprint tune-power is tuning this GPU now"
+                               : "cannot lock the GPU's record");
+        return 1;
     }
+    if (take_left_original(&o, &g) != 0)
+        return 1;
     if (wp_gpu_limit_record(&g) != 0) {
         fprintf(stderr, "wattprint tune-power: cannot write down the original limit: nothing "
                         "changed\n");
@@ -277,12 +308,18 @@ int wp_cmd_tune_power(int argc, char **argv)
     choose(pts, o.limits, o.slowdown, &best, &within);
     {
         int chosen = stop_sig ? -1 : o.apply ? (o.apply[0] == 'e' ? best : within) : -1;
-        unsigned to = chosen >= 0 ? pts[chosen].mw : g.original_mw;
-        if (wp_gpu_limit_set(&g, to, err, sizeof err) == 0)
+        unsigned to = chosen >= 0 ? pts[chosen].mw : g.original_mw, now = 0;
+        if (wp_gpu_limit_set(&g, to, err, sizeof err) == 0) {
             wp_gpu_limit_forget(&g); /* put back (or applied as asked) */
-        else
+        } else {
+            wp_gpu_limit_get(&g, &now);
             fprintf(stderr,
-                    "wattprint tune-power: %s; the next wattprint tune-power puts it back\n", err);
+                    "wattprint tune-power: %s; the limit is %u W, not %u W; the next wattprint "
+                    "puts it back\n",
+                    err, now / 1000, to / 1000);
+            table(pts, o.limits, best, within, o.slowdown);
+            return 1;
+        }
         if (stop_sig) {
             fprintf(stderr,
                     "wattprint tune-power: stopped by signal %d; the limit is back at "

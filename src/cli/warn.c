@@ -1,8 +1,11 @@
 /* The CLI's one voice on stderr. */
 #include "cli.h"
 
+#include "../tune/power_limit.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void wp_warn(const char *fmt, ...)
 {
@@ -14,4 +17,14 @@ void wp_warn(const char *fmt, ...)
     va_end(ap);
     /* One write, so lines from wattprint and the command do not interleave mid-line. */
     fprintf(stderr, "wattprint: %s\n", buf);
+}
+
+void wp_cli_restore_power_limits(const char *prog)
+{
+    char said[4096], *save = NULL;
+
+    if (!wp_gpu_limit_restore_left(said, sizeof said))
+        return;
+    for (char *line = strtok_r(said, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        fprintf(stderr, "%s: %s\n", prog, line);
 }

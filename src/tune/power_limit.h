@@ -2,6 +2,7 @@
 #ifndef WP_POWER_LIMIT_H
 #define WP_POWER_LIMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct wp_gpu_limit {
@@ -18,6 +19,9 @@ int wp_gpu_limit_open(unsigned index, struct wp_gpu_limit *g, char *err, size_t 
 /* Sets the limit (root). Returns 0, or -EPERM with err. */
 int wp_gpu_limit_set(const struct wp_gpu_limit *g, unsigned mw, char *err, size_t cap);
 
+/* The limit now, mW. Returns 0 or -EIO. */
+int wp_gpu_limit_get(const struct wp_gpu_limit *g, unsigned *mw);
+
 /* The GPU's energy counter, mJ. Returns 0 or -EIO. */
 int wp_gpu_energy_mj(const struct wp_gpu_limit *g, unsigned long long *mj);
 
@@ -27,5 +31,19 @@ int wp_gpu_energy_mj(const struct wp_gpu_limit *g, unsigned long long *mj);
 int wp_gpu_limit_record(const struct wp_gpu_limit *g);
 void wp_gpu_limit_forget(const struct wp_gpu_limit *g);
 int wp_gpu_limit_recorded(struct wp_gpu_limit *g, unsigned *mw);
+
+/* One tune-power per GPU: an exclusive lock (not waited for) held until the
+ * descriptor is closed, or the process ends however it ends. Returns the
+ * descriptor, -EBUSY when another holds it, or a negative errno. */
+int wp_gpu_limit_lock(const struct wp_gpu_limit *g);
+
+/* Whether a recorded limit lies in the GPU's allowed range: a record outside
+ * it (a corrupted file, another GPU's) is not put back. */
+bool wp_gpu_limit_believable(const struct wp_gpu_limit *g, unsigned mw);
+
+/* For run and serve: the limits that killed tune-powers left (records with
+ * no tune-power holding their lock) put back, one line each in said. Loads
+ * NVML only when a record exists. Returns 1 when it said something. */
+int wp_gpu_limit_restore_left(char *said, size_t cap);
 
 #endif

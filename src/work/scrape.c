@@ -201,11 +201,12 @@ static int check_rate(struct wp_scraper *s, const struct page *pg, double t_s, c
     dt = t_s - last->t > 1e-3 ? t_s - last->t : 1e-3;
     for (int i = 0; i < pg->n; i++) {
         double before = last_of(&s->c[pg->m[i].k], pg->m[i].key);
-        double grew = before >= 0 && pg->m[i].value >= before ? pg->m[i].value - before
-                                                               : pg->m[i].value;
+        double grew =
+            before >= 0 && pg->m[i].value >= before ? pg->m[i].value - before : pg->m[i].value;
         if (grew / dt > WP_SCRAPE_MAX_RATE) {
-            snprintf(err, cap, "%s grew by %g in %.3g s, faster than any server counts (%g a "
-                               "second); the page is not used",
+            snprintf(err, cap,
+                     "%s grew by %g in %.3g s, faster than any server counts (%g a "
+                     "second); the page is not used",
                      s->c[pg->m[i].k].metric, grew, dt, WP_SCRAPE_MAX_RATE);
             return -EINVAL;
         }

@@ -21,8 +21,8 @@
  * unit; and a rate no server reaches: a billion units a second from one
  * endpoint (an H100 node generates some 10^4 to 10^5 tokens a second). A page
  * past either is refused like one that says NaN. */
-#define WP_SCRAPE_MAX_VALUE  9007199254740992.0
-#define WP_SCRAPE_MAX_RATE   1e9
+#define WP_SCRAPE_MAX_VALUE 9007199254740992.0
+#define WP_SCRAPE_MAX_RATE  1e9
 
 struct wp_scrape_opts {
     const char *url;

@@ -107,3 +107,69 @@ def test_bad_tune_options(runner, gpu):
         p = _tune(runner, env, *args, "--", "true") if args else _tune(runner, env, "true")
         assert p.returncode == 125, (args, p.stderr)
     assert _limit(state) == LIMIT
+
+
+def _start_tuning(runner, env, state):
+    p = subprocess.Popen([runner.binary, "tune-power", "--work", "1000", "--"] + _work(state),
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    while _limit(state) == LIMIT:  # the state: it has changed the limit
+        assert p.poll() is None
+    return p
+
+
+def test_one_tuning_per_gpu(runner, gpu):
+    state, env = gpu
+    p = _start_tuning(runner, env, state)
+    try:
+        during = _limit(state)
+        q = _tune(runner, env, "--work", "2", "--", *_work(state))
+        assert q.returncode == 1 and "another wattprint tune-power is tuning this GPU" in q.stderr
+        assert _limit(state) == during  # the second neither tuned nor "put back"
+        r = subprocess.run([runner.binary, "run", "--no-ledger", "-q", "--", "true"], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and "put back" not in r.stderr  # nor does a run meanwhile
+        assert _limit(state) == during
+    finally:
+        os.killpg(p.pid, signal.SIGINT)
+        p.wait()
+    assert _limit(state) == LIMIT
+
+
+def test_a_recorded_original_outside_the_range_is_not_believed(runner, gpu, tmp_path):
+    state, env = gpu
+    record = tmp_path / "state" / "wattprint" / "power-limit-GPU-tune-0"
+    record.parent.mkdir(parents=True)
+    record.write_text("5000\n")  # 5 W: no H100 or fake allows it (80 to 400 W)
+    p = _tune(runner, env, "--work", "2", "--", *_work(state, "--unit-s", "0.01"))
+    assert p.returncode == 0, p.stderr
+    assert "5 W, is outside its range (80 to 400 W): not believed; the current 300 W" in p.stderr
+    assert _limit(state) == LIMIT and "the limit is 300 W (as it was)" in p.stdout
+    assert not record.exists()
+
+
+@pytest.mark.parametrize("next_command", ["run", "serve"])
+def test_a_killed_tuning_is_put_back_by_the_next_run_or_serve(runner, gpu, next_command, tmp_path):
+    state, env = gpu
+    p = _start_tuning(runner, env, state)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    subprocess.run(["pkill", "-9", "-f", "gpuwork " + state])
+    left = _limit(state)
+    assert left != LIMIT
+    if next_command == "run":
+        q = subprocess.run([runner.binary, "run", "--no-ledger", "-q", "--", "true"], env=env,
+                           capture_output=True, text=True)
+    else:  # serve puts it back before it serves; a port already taken then ends it
+        import socket
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            q = subprocess.run([runner.binary, "serve", "--listen",
+                                "127.0.0.1:%d" % taken.getsockname()[1], "--socket",
+                                str(tmp_path / "s.sock")], env=env, capture_output=True,
+                               text=True, timeout=30)
+        assert q.returncode != 0
+    assert "put back GPU 0's power limit of 300 W, which a killed wattprint tune-power had " \
+           "left at %d W" % (left // 1000) in q.stderr, q.stderr
+    assert _limit(state) == LIMIT

@@ -309,8 +309,8 @@ int main(void)
         cmocka_unit_test(accepted_pages),  cmocka_unit_test(refused_pages),
         cmocka_unit_test(selectors),       cmocka_unit_test(counting),
         cmocka_unit_test(refused_values),  cmocka_unit_test(impossible_counts),
-        cmocka_unit_test(windows),
-        cmocka_unit_test(checked_options), cmocka_unit_test(too_many_series),
+        cmocka_unit_test(windows),         cmocka_unit_test(checked_options),
+        cmocka_unit_test(too_many_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
