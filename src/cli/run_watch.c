@@ -1,13 +1,17 @@
 /* The watcher and the detector: threads beside the measured command that
  * never touch it. Both are started with every signal blocked, so signals
  * stay with the main thread, which forwards them. */
+#define _GNU_SOURCE
 #include "run_watch.h"
 
 #include "../util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The live line's figures from one reading. */
 static void live_status(struct wp_watcher *w, const struct wp_reading *r, double elapsed,
@@ -37,22 +41,27 @@ static void live_status(struct wp_watcher *w, const struct wp_reading *r, double
     }
 }
 
-static void watch_once(struct wp_watcher *w)
+#define FLOOD_STEP_S 0.002
+
+/* One look: the progress file, and the live line when due. Returns true
+ * when the progress file was flooded. */
+static bool watch_once(struct wp_watcher *w)
 {
     struct wp_live_status st = {0};
-    bool draw = wp_live_due(w->live, wp_mono_s());
+    bool draw = wp_live_due(w->live, wp_mono_s()), flood = false;
     struct wp_reading r;
     struct wp_work work;
 
     /* a reading only when the line is to be drawn: else just the progress file */
     if (draw && wp_session_read(w->session, false, &r) != 0)
-        return;
+        return false;
     /* parsed outside the lock, which checkpoints on the recorder's thread take */
     pthread_mutex_lock(&w->mu);
     work = w->run->work;
     pthread_mutex_unlock(&w->mu);
     if (w->progress)
-        wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session));
+        flood = wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session)) >
+                WP_PROGRESS_TAIL;
     if (w->scraper) /* the endpoint's counter is the work: it overrides done= lines */
         wp_scraper_work(w->scraper, &work, wp_session_elapsed_s(w->session));
     pthread_mutex_lock(&w->mu);
@@ -60,57 +69,89 @@ static void watch_once(struct wp_watcher *w)
     if (draw)
         live_status(w, &r, r.elapsed_s, &st);
     pthread_mutex_unlock(&w->mu);
-    if (!draw)
-        return;
-    wp_reading_free(&r);
-    wp_live_update(w->live, &st, wp_mono_s());
+    if (draw) {
+        wp_reading_free(&r);
+        wp_live_update(w->live, &st, wp_mono_s());
+    }
+    return flood;
+}
+
+/* Milliseconds from now to t (0 when past). */
+static int ms_until(const struct timespec *t)
+{
+    struct timespec now;
+    double ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)(t->tv_sec - now.tv_sec) * 1e3 + (double)(t->tv_nsec - now.tv_nsec) / 1e6;
+    return ms > 0 ? (int)ms + 1 : 0;
+}
+
+static bool past(const struct timespec *t)
+{
+    return ms_until(t) == 0;
 }
 
 static void *watch(void *arg)
 {
     struct wp_watcher *w = arg;
+    const struct timespec pause = {0, (long)(FLOOD_STEP_S * 1e9)};
     struct timespec next;
+    int notify = wp_progress_notify_fd(w->progress);
 
     /* twice as often as the live line is drawn, and at least once a second
-     * (the progress file); a log line every minute does not wake it more */
+     * (the progress file, where there is no inotify); a log line every
+     * minute does not wake it more. A write to the progress file wakes it
+     * at once, at most once per FLOOD_STEP_S. */
     double period = wp_live_period_s(w->live) / 2, step_s = period > 0 && period < 1 ? period : 1;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        wp_timespec_add(&next, step_s);
-        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &next) != ETIMEDOUT)
-            ;
-        if (w->stop)
+    wp_timespec_add(&next, step_s);
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = w->stop_pipe[0], .events = POLLIN},
+                               {.fd = notify, .events = POLLIN}};
+        bool written;
+        poll(pf, notify >= 0 ? 2 : 1, ms_until(&next));
+        if (pf[0].revents)
             break;
-        pthread_mutex_unlock(&w->mu);
+        written = notify >= 0 && pf[1].revents;
+        if (written)
+            wp_progress_notify_drain(w->progress);
         watch_once(w);
-        pthread_mutex_lock(&w->mu);
+        if (past(&next)) {
+            wp_timespec_add(&next, step_s);
+            if (past(&next)) /* far behind (a stopped process): no burst to catch up */
+                clock_gettime(CLOCK_MONOTONIC, &next);
+        }
+        /* a flooding writer wakes this thread no more than every pause: the
+         * file then holds at most what it writes in that time */
+        if (written)
+            nanosleep(&pause, NULL);
     }
-    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
 void wp_watcher_start(struct wp_watcher *w, enum wp_live_mode mode, double every_s)
 {
-    pthread_condattr_t ca;
-
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
     w->live = wp_live_begin(mode, every_s);
+    if (pipe2(w->stop_pipe, O_CLOEXEC) != 0)
+        return; /* no watcher: the progress file is still read at the end */
     w->started = wp_thread_start(&w->thread, watch, w) == 0;
+    if (!w->started) {
+        close(w->stop_pipe[0]);
+        close(w->stop_pipe[1]);
+    }
 }
 
 void wp_watcher_finish(struct wp_watcher *w, double t_s)
 {
     if (w->started) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = true;
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
+        while (write(w->stop_pipe[1], "x", 1) < 0 && errno == EINTR)
+            ;
         pthread_join(w->thread, NULL);
+        close(w->stop_pipe[0]);
+        close(w->stop_pipe[1]);
+        w->started = false;
     }
     /* the last lines the command wrote, and the terminal given back */
     if (w->progress)
@@ -121,7 +162,6 @@ void wp_watcher_finish(struct wp_watcher *w, double t_s)
     wp_progress_close(w->progress);
     w->live = NULL;
     w->progress = NULL;
-    pthread_cond_destroy(&w->cv);
 }
 
 static void *detect(void *arg)

@@ -20,9 +20,9 @@ struct wp_watcher {
     struct wp_scraper *scraper; /* NULL: no --work-url */
     struct wp_live *live;
     pthread_mutex_t mu; /* guards run->work */
-    pthread_cond_t cv;
+    int stop_pipe[2];   /* a byte ends the watcher's thread */
     pthread_t thread;
-    bool stop, started;
+    bool started;
 };
 
 /* Starts the watcher's thread (with every signal blocked in it). */

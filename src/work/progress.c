@@ -1,9 +1,12 @@
 /* Work and progress through a file the measured program appends to. A regular
  * file, not a pipe: appending never blocks the program, and still works if
- * wattprint is gone. Bounded on both sides: a poll reads at most MAX_POLL
- * bytes (the latest: work is cumulative, so the last line is what counts),
- * and the part read is given back to the filesystem (a hole punched), so a
- * program that writes a line per token cannot fill the disk. */
+ * wattprint is gone. Bounded on both sides: when more than WP_PROGRESS_TAIL
+ * bytes arrived since the last poll, only the last complete line is read
+ * (work is cumulative: the last line is what counts), so a poll costs the
+ * same whatever the writer's speed; the part read is given back to the
+ * filesystem (a hole punched), and the watcher polls again at once while the
+ * flood lasts (wp_progress_poll's answer), so a program that writes a line
+ * per token cannot fill the disk. */
 #define _GNU_SOURCE
 #include "progress.h"
 
@@ -18,14 +21,13 @@
 #include <dirent.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_POLL (1 << 20) /* bytes read per poll at most */
-
 struct wp_progress {
     char dir[64], path[96];
-    int fd;
+    int fd, notify; /* notify: inotify on the file, -1 without */
     off_t offset;
     char line[WP_PROGRESS_MAX_LINE];
     size_t len;
@@ -208,8 +210,27 @@ int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag)
         free(p);
         return -err;
     }
+    /* woken by the writer, not by a clock: a flood is seen at once */
+    p->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (p->notify >= 0 && inotify_add_watch(p->notify, p->path, IN_MODIFY) < 0) {
+        close(p->notify);
+        p->notify = -1;
+    }
     *out = p;
     return 0;
+}
+
+int wp_progress_notify_fd(const struct wp_progress *p)
+{
+    return p ? p->notify : -1;
+}
+
+void wp_progress_notify_drain(struct wp_progress *p)
+{
+    char events[4096];
+
+    while (p->notify >= 0 && read(p->notify, events, sizeof events) > 0)
+        ;
 }
 
 const char *wp_progress_path(const struct wp_progress *p)
@@ -251,22 +272,42 @@ static void take(struct wp_progress *p, struct wp_work *w, const char *buf, ssiz
     }
 }
 
-void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s)
+/* A flood: the last complete line before end is read alone, and reading
+ * resumes after it (a line being written is read whole by the next poll).
+ * A tail with no complete line (one over 4 KiB) is skipped to end. */
+static void take_last_line(struct wp_progress *p, struct wp_work *w, off_t end, double t_s)
+{
+    char buf[2 * WP_PROGRESS_MAX_LINE + 2];
+    off_t from = end - (off_t)sizeof buf > p->offset ? end - (off_t)sizeof buf : p->offset;
+    ssize_t n = pread(p->fd, buf, (size_t)(end - from), from), last, first;
+
+    p->len = 0;
+    p->overflow = p->skipping = false;
+    for (last = n - 1; last >= 0 && buf[last] != '\n'; last--)
+        ;
+    for (first = last - 1; first >= 0 && buf[first] != '\n'; first--)
+        ;
+    if (last < 0 || first < 0) { /* no whole line in the tail */
+        p->offset = end;
+        p->skipping = true;
+        return;
+    }
+    take(p, w, buf + first + 1, last - first, t_s);
+    p->offset = from + last + 1;
+}
+
+long wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s)
 {
     char buf[8192];
     struct stat st;
-    off_t end, hole;
+    off_t end, hole, start = p->offset;
     ssize_t n;
 
     if (fstat(p->fd, &st) != 0 || st.st_size <= p->offset)
-        return;
-    end = st.st_size;                 /* what is there now: a writer that goes on is not chased */
-    if (end - p->offset > MAX_POLL) { /* a flood: only the latest lines count */
-        p->offset = end - MAX_POLL;
-        p->len = 0;
-        p->overflow = false;
-        p->skipping = true;
-    }
+        return 0;
+    end = st.st_size; /* what is there now: a writer that goes on is not chased */
+    if (end - p->offset > WP_PROGRESS_TAIL)
+        take_last_line(p, w, end, t_s);
     while (p->offset < end &&
            (n = pread(
                 p->fd, buf,
@@ -279,12 +320,15 @@ void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s)
     hole = p->offset & ~(off_t)4095;
     if (hole > 0)
         fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, hole);
+    return (long)(end - start);
 }
 
 void wp_progress_close(struct wp_progress *p)
 {
     if (!p)
         return;
+    if (p->notify >= 0)
+        close(p->notify);
     close(p->fd);
     unlink(p->path);
     rmdir(p->dir);

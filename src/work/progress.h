@@ -57,9 +57,21 @@ struct wp_progress;
 int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag);
 const char *wp_progress_path(const struct wp_progress *p);
 
+/* A descriptor that becomes readable when the file is written (inotify), to
+ * poll() on; -1 when there is none (then poll on a clock). Drain it before
+ * reading the file. */
+int wp_progress_notify_fd(const struct wp_progress *p);
+void wp_progress_notify_drain(struct wp_progress *p);
+
+/* More than this since the last poll is a flood: only the last complete line
+ * is read. */
+#define WP_PROGRESS_TAIL (64 * 1024)
+
 /* Reads what was appended since the last poll and applies each complete line
- * to w. Malformed or oversized lines are ignored; the first one is reported. */
-void wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s);
+ * to w (in a flood, the last complete line only). Malformed or oversized
+ * lines are ignored; the first one is reported. Returns the bytes that had
+ * arrived since the last poll: above WP_PROGRESS_TAIL, poll again soon. */
+long wp_progress_poll(struct wp_progress *p, struct wp_work *w, double t_s);
 
 /* Removes the file and its directory and frees p. */
 void wp_progress_close(struct wp_progress *p);

@@ -176,3 +176,33 @@ def test_live_line_on_a_terminal_of_unknown_size(measured, tmp_path):
     assert "50.0% of 6 steps" in out
     assert "\x1b[1;" not in out and "\x1b[r" not in out  # no scroll region
     assert "wattprint: sh -c" in out                # then the summary
+
+
+FLOOD = r'''
+import os, sys, time
+fd = os.open(os.environ["WATTPRINT_PROGRESS"], os.O_WRONLY | os.O_APPEND)
+peak = count = 0
+mib, per_s = int(sys.argv[1]), int(sys.argv[2])
+t0 = time.monotonic()
+for k in range(mib):  # mib MiB of cumulative lines at per_s MiB a second at most
+    for _ in range(16):
+        count += 2730
+        os.write(fd, b"done=%d unit=tokens\n" % count * 2730)  # 64 KiB
+        peak = max(peak, os.fstat(fd).st_blocks * 512)  # what the file holds on disk now
+    ahead = (k + 1) / per_s - (time.monotonic() - t0)
+    if ahead > 0:
+        time.sleep(ahead)
+os.write(fd, b"done=%d unit=tokens\n" % (count + 1))
+print(count + 1, peak)
+'''
+
+
+def test_a_progress_flood_never_fills_the_disk(measured):
+    """A line per token at 256 MiB a second (a watcher that looked once a
+    second would let the file hold that much): the file never holds 64 MiB on
+    disk, and the last count is kept exactly."""
+    p, r = measured.run(["--", sys.executable, "-c", FLOOD, "384", "256"], timeout=300)
+    assert p.returncode == 0, p.stderr
+    last, peak = map(int, p.stdout.split())
+    assert peak <= 64 << 20, "the progress file held %d MiB" % (peak >> 20)
+    assert r["work"]["done"] == last and r["work"]["unit"] == "tokens"
