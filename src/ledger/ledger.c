@@ -100,6 +100,43 @@ static bool is_default(const char *path)
     return strcmp(def, path) == 0;
 }
 
+/* The WAL file this connection has open, by device and inode. */
+static void note_wal(struct wp_ledger *l)
+{
+    char wal[4200];
+    struct stat st;
+
+    snprintf(wal, sizeof wal, "%s-wal", l->path);
+    if (stat(wal, &st) == 0) {
+        l->wal_dev = st.st_dev;
+        l->wal_ino = st.st_ino;
+    }
+}
+
+bool wp_ledger_wal_lost(const struct wp_ledger *l)
+{
+    char wal[4200];
+    struct stat st;
+
+    if (!l || !l->db || l->readonly || !l->wal_ino)
+        return false;
+    snprintf(wal, sizeof wal, "%s-wal", l->path);
+    return stat(wal, &st) != 0 || st.st_dev != l->wal_dev || st.st_ino != l->wal_ino;
+}
+
+void wp_ledger_close_lost(struct wp_ledger *l)
+{
+    int one = 1;
+
+    /* closing would checkpoint the deleted WAL's stale pages into the file
+     * and then unlink the WAL by name: the new one other writers use now */
+    if (l && l->db) {
+        sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        sqlite3_file_control(l->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+    }
+    wp_ledger_close(l);
+}
+
 int wp_ledger_check_place(const char *path, char *err, size_t cap)
 {
     char dir[4096], *slash;
@@ -441,6 +478,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
     if (!l->readonly) {
         reap(l);
         wp_spool_send(l, l->path); /* runs kept while it was locked */
+        note_wal(l);
     }
     *out = l;
     return 0;

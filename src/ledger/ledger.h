@@ -24,6 +24,16 @@ enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
  * -ENOENT with why. */
 int wp_ledger_check_place(const char *path, char *err, size_t cap);
 
+/* A SQLite ledger's WAL file deleted or replaced under this open connection
+ * (by a person or a cleaning script): what it writes from then on goes to a
+ * file no one will read. Reopen the ledger and write again. False for a
+ * server, or a ledger opened to read. */
+bool wp_ledger_wal_lost(const struct wp_ledger *l);
+
+/* Closes a ledger whose WAL was lost without touching the files (no
+ * checkpoint of the dead WAL, no removal of the live one). */
+void wp_ledger_close_lost(struct wp_ledger *l);
+
 /* Whether a ledger location is a PostgreSQL URI (postgresql:// or
  * postgres://, libpq's syntax) rather than a file. */
 bool wp_ledger_is_uri(const char *location);

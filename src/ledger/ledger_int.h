@@ -5,6 +5,7 @@
 #include "ledger.h"
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 /* A backend: what a ledger command asks of the store (ledger.h's functions,
  * which dispatch here). */
@@ -38,6 +39,8 @@ struct wp_ledger {
     char send_err[512];   /* why the spool could not be sent ("" if it was, or was empty) */
     bool gave_up_waiting; /* SQLite: a write found it locked past WP_LEDGER_BUSY_S, or was
                              asked to end while it waited */
+    dev_t wal_dev;        /* SQLite: the WAL file this connection writes (0: unknown) */
+    ino_t wal_ino;
 };
 
 /* An ON CONFLICT condition: the incoming row (excluded) is a later state of

@@ -108,11 +108,39 @@ static int open_and_begin(struct wp_recorder *r)
     return 0;
 }
 
+/* A WAL file deleted under the open ledger would swallow every later write
+ * of this run: the ledger is reopened (a new WAL), and that is said once. */
+static void reopen_if_wal_lost(struct wp_recorder *r)
+{
+    char path[4096], err[1024];
+
+    if (!r->ledger || !wp_ledger_wal_lost(r->ledger))
+        return;
+    snprintf(path, sizeof path, "%s", r->ledger->path);
+    snprintf(r->wal_lost_path, sizeof r->wal_lost_path, "%s", path);
+    wp_ledger_close_lost(r->ledger);
+    r->ledger = NULL;
+    if (!r->said_wal)
+        wp_diag(&r->diag, WP_HINT_NONE,
+                "the ledger's write-ahead log %s-wal was deleted while this run was recording "
+                "(what it held that was not yet in %s is gone); the ledger is reopened and this "
+                "run's record continues",
+                path, path);
+    r->said_wal = true;
+    /* other writers may still hold the deleted WAL's index: a failure now
+     * is kept for the end, where the run then goes to the spool */
+    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
+        r->ledger = NULL;
+        snprintf(r->first_err, sizeof r->first_err, "reopening it: %s", err);
+    }
+}
+
 static void checkpoint_now(struct wp_recorder *r)
 {
     struct wp_run snap;
     char err[1024];
 
+    reopen_if_wal_lost(r);
     if (!r->ledger || snapshot_of(r, &snap) != 0)
         return;
     if (wp_ledger_checkpoint(r->ledger, &snap, err, sizeof err) != 0)
@@ -204,7 +232,7 @@ static void spool(struct wp_recorder *r, const char *uri)
 
 void wp_recorder_finish(struct wp_recorder *r)
 {
-    char err[1024];
+    char err[1024] = "";
 
     if (r->disabled)
         return;
@@ -215,11 +243,18 @@ void wp_recorder_finish(struct wp_recorder *r)
      * again: the run goes to the spool at once */
     if (!r->ledger && !(wp_ledger_is_uri(path_of(r)) && r->first_err[0]))
         open_and_begin(r);
+    reopen_if_wal_lost(r);
     if (r->ledger)
         r->ledger->gave_up_waiting = false; /* what the final write meets decides */
     bool done = r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) == 0;
 
-    if (r->ledger && !done && r->ledger->gave_up_waiting) {
+    if (!done && r->wal_lost_path[0]) {
+        /* its WAL deleted under it and not yet usable again (other writers
+         * still hold the dead one): kept beside it, added by the next command */
+        if (!r->first_err[0])
+            snprintf(r->first_err, sizeof r->first_err, "after its WAL was deleted: %s", err);
+        spool(r, r->wal_lost_path);
+    } else if (r->ledger && !done && r->ledger->gave_up_waiting) {
         /* a file locked by another writer past the wait, or a signal to end
          * while waiting: kept beside it, added by the next command */
         snprintf(r->first_err, sizeof r->first_err, "%s",

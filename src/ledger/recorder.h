@@ -16,8 +16,9 @@ struct wp_recorder {
     int (*read)(void *ctx, bool with_samples, struct wp_reading *out);
     void *read_ctx;
     struct wp_diag diag;
-    bool said;
-    char first_err[512]; /* a server's first failure, said with the spool at the end */
+    bool said, said_wal;
+    char wal_lost_path[4096]; /* the ledger whose WAL was deleted under it; "" if none */
+    char first_err[512];      /* a server's first failure, said with the spool at the end */
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
     bool disabled, started, want, stop;

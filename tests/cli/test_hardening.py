@@ -473,3 +473,33 @@ def test_the_default_ledgers_directory_is_still_made(runner, tmp_path):
                        text=True)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "fresh" / "wattprint" / "ledger.db").exists()
+
+
+def test_a_wal_deleted_mid_run_is_said_and_the_runs_kept(measured, tmp_path):
+    """Two runs recording at once; the ledger's -wal is deleted under them. Each
+    would go on writing to the deleted file (lost when it closes): each sees
+    it, says so once, reopens the ledger, and both runs are kept."""
+    go = tmp_path / "go"
+    env = measured.env(XDG_DATA_HOME=str(tmp_path / "data"))
+    runs = [subprocess.Popen([measured.binary, "run", "--checkpoint", "0.2", "--project", name,
+                              "--", "sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.01; done',
+                              str(go)], env=env, stderr=subprocess.PIPE, text=True)
+            for name in ("a", "b")]
+    while True:  # the state: both running rows are in the ledger, the WAL open
+        q = measured.wp("ls", "--json")
+        if q.returncode == 0 and len(json.loads(q.stdout)) == 2:
+            break
+        assert all(p.poll() is None for p in runs)
+    os.unlink(measured.ledger + "-wal")  # a cleaning script, a person
+    go.write_text("")
+    for p in runs:
+        err = p.stderr.read()
+        assert p.wait() == 0, err
+        assert err.count("write-ahead log %s-wal was deleted" % measured.ledger) == 1, err
+    # a run that could not use the ledger again at once (the other still held
+    # the dead WAL's index) was kept beside it and said so; sync adds it
+    s = subprocess.run([measured.binary, "sync"], env=env, capture_output=True, text=True)
+    assert s.returncode == 0, s.stderr
+    kept = measured.wp_json("ls")
+    assert sorted((r["project"], r["status"]) for r in kept) == [("a", "completed"),
+                                                                 ("b", "completed")]
