@@ -1,7 +1,7 @@
 # wattprint: the user's interface to the build. CMake does the work.
 #   make          build build/wattprint
 #   make demo     measure a bundled CPU-bound workload
-#   make check    the whole test suite (sanitizers, fuzzing, CLI tests)
+#   make check    the whole test suite (sanitizers, ThreadSanitizer, fuzzing, CLI tests)
 #   make bench    overhead benchmarks (figures go in BENCHMARKS.md)
 #   make install  install the binary and man page under PREFIX (default /usr/local)
 
@@ -9,6 +9,8 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CHECK_DIR := build-check
 BENCH_DIR := build-bench
+TSAN_DIR := build-tsan
+TSAN_TESTS := unit_threads unit_api unit_meter
 
 .PHONY: all build demo check bench install clean format deps deps-check
 
@@ -34,6 +36,12 @@ check: deps-check
 		-DWATTPRINT_SANITIZE=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_FUZZ=ON -DWATTPRINT_WERROR=ON \
 		-DWATTPRINT_PYLIB=$(CURDIR)/build/libwattprint.so >/dev/null
 	@cmake --build $(CHECK_DIR) -j $(JOBS) -- --no-print-directory
+	@# the library's threads under ThreadSanitizer (it cannot share a build with ASan)
+	@cmake -S . -B $(TSAN_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DWATTPRINT_TSAN=ON -DWATTPRINT_TESTS=ON -DWATTPRINT_WERROR=ON >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(subst unit_,test_,$(TSAN_TESTS)) \
+		-- --no-print-directory
+	@cd $(TSAN_DIR) && ctest --output-on-failure -R '^($(subst $() ,|,$(TSAN_TESTS)))$$'
 	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps-check
@@ -50,4 +58,4 @@ format:
 	@clang-format -i $$(find src tests bench examples tools -name '*.[ch]')
 
 clean:
-	rm -rf build $(CHECK_DIR) $(BENCH_DIR)
+	rm -rf build $(CHECK_DIR) $(BENCH_DIR) $(TSAN_DIR)

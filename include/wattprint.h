@@ -1,7 +1,10 @@
 /* libwattprint: measure the energy and carbon of code from inside it.
  *
  *   wattprint_meter *m;
- *   wattprint_options o = {.region = "FR", .project = "demo"};
+ *   wattprint_options o = WATTPRINT_OPTIONS_INIT;
+ *   wattprint_result epoch = WATTPRINT_RESULT_INIT, total = WATTPRINT_RESULT_INIT;
+ *   o.region = "FR";
+ *   o.project = "demo";
  *   if (wattprint_open(&o, &m) == WATTPRINT_OK) {
  *       wattprint_start(m);
  *       wattprint_window_begin(m, "epoch-1");
@@ -15,10 +18,21 @@
  *
  * Every function returns WATTPRINT_OK (0) or a negative WATTPRINT_E* code;
  * wattprint_last_error() then describes the failure for the calling thread.
- * A handle may be used from several threads. Strings the library returns
- * through char ** are the caller's, freed with wattprint_free. */
+ * A handle may be used from several threads, closed from any of them (a
+ * closed handle answers WATTPRINT_ESTATE). Numbers are read and written in
+ * the C locale whatever the host set. Strings the library returns through
+ * char ** are the caller's, freed with wattprint_free. The library prints
+ * nothing: its warnings go to the function set with wattprint_set_log.
+ *
+ * ABI (soname libwattprint.so.1): structs the caller allocates begin with
+ * struct_size, set by their _INIT initialisers; a later version only adds
+ * fields at their end, and reads a smaller (older) struct's missing fields
+ * as 0. Removing or reordering a field, or changing a function's
+ * signature, takes a new soname. */
 #ifndef WATTPRINT_H
 #define WATTPRINT_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,8 +53,10 @@ extern "C" {
 
 typedef struct wattprint_meter wattprint_meter;
 
-/* Zeroed fields take their defaults. */
+/* Zeroed fields take their defaults. Initialise with WATTPRINT_OPTIONS_INIT
+ * (struct_size 0 is refused: WATTPRINT_EINVAL). */
 typedef struct wattprint_options {
+    size_t struct_size;           /* sizeof(wattprint_options) as the caller compiled it */
     double interval_s;            /* seconds between samples; 0: 1 s */
     const char *region;           /* "FR", "gcp:europe-west1"; NULL: $WATTPRINT_REGION,
                                      else the world average */
@@ -60,8 +76,13 @@ typedef struct wattprint_options {
                                      beside the whole machine's */
 } wattprint_options;
 
-/* Energy in joules, over a whole run or one window. */
+#define WATTPRINT_OPTIONS_INIT {.struct_size = sizeof(wattprint_options)}
+
+/* Energy in joules, over a whole run or one window. Initialise with
+ * WATTPRINT_RESULT_INIT: the library fills only the fields struct_size
+ * covers. */
 typedef struct wattprint_result {
+    size_t struct_size;           /* sizeof(wattprint_result) as the caller compiled it */
     double duration_s;
     double energy_j;              /* cpu + dram + gpu */
     double cpu_j, dram_j, gpu_j;
@@ -71,6 +92,22 @@ typedef struct wattprint_result {
     double work_done;             /* units added (within the window, for windows) */
     int estimated;                /* non-zero when any channel is estimated */
 } wattprint_result;
+
+#define WATTPRINT_RESULT_INIT {.struct_size = sizeof(wattprint_result)}
+
+/* Warnings (a counter that stopped reading, a ledger that cannot record a
+ * run) as one line each, without a trailing newline; level is
+ * WATTPRINT_LOG_WARNING or WATTPRINT_LOG_NOTE. */
+#define WATTPRINT_LOG_WARNING 30
+#define WATTPRINT_LOG_NOTE    20
+typedef void (*wattprint_log_fn)(int level, const char *message, void *user);
+
+/* Where warnings go, for every handle, from any thread (the function must be
+ * safe to call from the library's own threads); NULL: nowhere (the
+ * default). wattprint_log_stderr writes "wattprint: MESSAGE" lines to
+ * stderr, for hosts that want that. */
+WATTPRINT_API void wattprint_set_log(wattprint_log_fn fn, void *user);
+WATTPRINT_API void wattprint_log_stderr(int level, const char *message, void *user);
 
 /* Opens the sensors and resolves region and PUE. On success *out is a handle
  * to close with wattprint_close. Returns WATTPRINT_EINVAL (bad option),

@@ -6,7 +6,7 @@
 #include "carbon_opts.h"
 #include "work_opts.h"
 
-#include "../report/live.h"
+#include "live.h"
 #include "../run/run.h"
 #include "../session/session.h"
 

@@ -4,7 +4,7 @@
 #define WP_RUN_WATCH_H
 
 #include "../account/cloud.h"
-#include "../report/live.h"
+#include "live.h"
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../work/progress.h"

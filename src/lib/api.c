@@ -7,6 +7,9 @@
 #include "../ledger/recorder.h"
 #include "../interop/codecarbon.h"
 #include "lib_int.h"
+
+#define fail     wp_lib_fail
+#define lib_diag wp_lib_diag
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../util/util.h"
@@ -21,7 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum state { OPENED, RUNNING, STOPPED };
+/* STOPPING: one thread is stopping the sampler (unlocked); any other stop
+ * answers WATTPRINT_ESTATE, so the sampler is joined once. */
+enum state { OPENED, RUNNING, STOPPING, STOPPED };
 
 struct window {
     char name[128];
@@ -31,8 +36,17 @@ struct window {
     char *json; /* closed windows: their result as JSON */
 };
 
+/* Locks, one rule: registry_mu and a handle's mu are never held together
+ * (a thread waits on registry_mu's condition only with no handle lock).
+ * A call takes a reference under registry_mu, lets it go, then locks the
+ * handle; close takes the handle out of the registry, so that no new call
+ * reaches it, and frees it when the last reference is given back. A closed
+ * handle therefore answers WATTPRINT_ESTATE, never a crash, from any thread,
+ * and nothing waits on two locks in two orders. */
 struct wattprint_meter {
     pthread_mutex_t mu;
+    int refs;     /* calls inside, under registry_mu */
+    bool closing; /* out of the registry; freed when refs falls to 0 */
     enum state state;
     struct wp_session *session;
     struct wp_run run;
@@ -47,22 +61,10 @@ struct wattprint_meter {
     int n_windows;
 };
 
-static _Thread_local char last_error[512];
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Live handles: a call with a pointer not in this set (closed, or never
  * opened) is refused without touching it. */
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t registry_idle = PTHREAD_COND_INITIALIZER; /* a reference given back */
 static wattprint_meter **registry;
 static size_t n_registry, cap_registry;
 
@@ -84,25 +86,39 @@ static int registry_add(wattprint_meter *m)
     return 0;
 }
 
-/* Locks m if it is a live handle; returns 0, or WATTPRINT_ESTATE. */
+/* Takes a reference to m if it is a live handle, then its lock, and puts
+ * the thread in the C locale. Returns 0, or WATTPRINT_ESTATE (closed, or
+ * never opened). */
 static int acquire(wattprint_meter *m)
 {
     bool live = false;
 
     if (!m)
         return fail(WATTPRINT_EINVAL, "no meter (NULL handle)");
+    wp_lib_enter();
     pthread_mutex_lock(&registry_mu);
     for (size_t i = 0; i < n_registry && !live; i++)
         live = registry[i] == m;
     if (live)
-        pthread_mutex_lock(&m->mu); /* under the registry lock: close cannot race */
+        m->refs++; /* m is not freed while it is held */
     pthread_mutex_unlock(&registry_mu);
-    return live ? 0 : fail(WATTPRINT_ESTATE, "the meter is closed or was never opened");
+    if (!live) {
+        wp_lib_leave();
+        return fail(WATTPRINT_ESTATE, "the meter is closed or was never opened");
+    }
+    pthread_mutex_lock(&m->mu);
+    return 0;
 }
 
+/* Unlocks m, gives its reference back and the host's locale. */
 static void release(wattprint_meter *m)
 {
     pthread_mutex_unlock(&m->mu);
+    pthread_mutex_lock(&registry_mu);
+    if (--m->refs == 0 && m->closing)
+        pthread_cond_broadcast(&registry_idle);
+    pthread_mutex_unlock(&registry_mu);
+    wp_lib_leave();
 }
 
 /* Frees everything a handle holds; it must not be in the registry. */
@@ -123,19 +139,6 @@ static void destroy(wattprint_meter *m)
     free(m);
 }
 
-/* Warnings from below, in the library's words (its fields, not options). */
-static void say(void *ctx, enum wp_hint hint, const char *msg)
-{
-    (void)ctx;
-    fprintf(stderr, "wattprint: %s%s\n", msg,
-            hint == WP_HINT_SERVE_SOCKET
-                ? " (run as root, make the counters readable, or point WATTPRINT_SOCKET at a "
-                  "wattprint serve socket)"
-            : hint == WP_HINT_LEDGER_PATH ? " (set the ledger option, WATTPRINT_LEDGER or HOME)"
-                                          : "");
-}
-
-static const struct wp_diag lib_diag = {say, NULL};
 static const struct wp_carbon_names lib_names = {"region", "intensity_g_per_kwh", "pue",
                                                  "provider"};
 
@@ -166,9 +169,26 @@ static int open_session(wattprint_meter *m, const wattprint_options *opts)
                 "%s%s%s", name ? name : "", name ? ": " : "", e.msg);
 }
 
-int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
+/* The caller's options as this version's struct: a smaller (older) one's
+ * missing fields are 0, a larger (newer) one's extra fields are not read.
+ * Returns 0, or WATTPRINT_EINVAL for a struct_size not set. */
+static int options_of(const wattprint_options *given, wattprint_options *o)
 {
-    static const wattprint_options defaults;
+    memset(o, 0, sizeof *o);
+    if (!given)
+        return WATTPRINT_OK;
+    if (given->struct_size < sizeof given->struct_size + sizeof given->interval_s)
+        return fail(WATTPRINT_EINVAL,
+                    "struct_size is %zu: initialise the options with "
+                    "WATTPRINT_OPTIONS_INIT",
+                    given->struct_size);
+    memcpy(o, given, given->struct_size < sizeof *o ? given->struct_size : sizeof *o);
+    return WATTPRINT_OK;
+}
+
+static int open_meter(const wattprint_options *given, wattprint_meter **out)
+{
+    wattprint_options options, *opts = &options;
     wattprint_meter *m;
     char err[512];
     int rc = WATTPRINT_OK;
@@ -176,8 +196,8 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
     if (!out)
         return fail(WATTPRINT_EINVAL, "no place for the handle (out is NULL)");
     *out = NULL;
-    if (!opts)
-        opts = &defaults;
+    if ((rc = options_of(given, opts)) != WATTPRINT_OK)
+        return rc;
     if (opts->interval_s != 0 && wp_limit_check(WP_FIELD_INTERVAL, opts->interval_s))
         return fail(WATTPRINT_EINVAL, "interval_s must be 0 (1 s) or %s",
                     wp_limit_of(WP_FIELD_INTERVAL)->what);
@@ -232,6 +252,16 @@ int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
 out:
     if (rc != WATTPRINT_OK)
         destroy(m);
+    return rc;
+}
+
+int wattprint_open(const wattprint_options *opts, wattprint_meter **out)
+{
+    int rc;
+
+    wp_lib_enter(); /* the region tables' numbers read in the C locale */
+    rc = open_meter(opts, out);
+    wp_lib_leave();
     return rc;
 }
 
@@ -364,10 +394,25 @@ int wattprint_window_begin(wattprint_meter *m, const char *name)
     return WATTPRINT_OK;
 }
 
+/* Whether the caller's result struct can be filled (struct_size set). */
+static int result_ok(const wattprint_result *r)
+{
+    if (r && r->struct_size < sizeof r->struct_size + sizeof r->duration_s)
+        return fail(WATTPRINT_EINVAL,
+                    "struct_size is %zu: initialise the result with "
+                    "WATTPRINT_RESULT_INIT",
+                    r->struct_size);
+    return WATTPRINT_OK;
+}
+
+/* Fills as much of *out as its struct_size covers (an older, smaller struct
+ * gets the fields it knows). */
 static void fill_result(wattprint_meter *m, const struct wp_energy_totals *t, double duration,
-                        double work, wattprint_result *r)
+                        double work, wattprint_result *out)
 {
     struct wp_carbon c;
+    wattprint_result full, *r = &full;
+    size_t size = out->struct_size;
 
     wp_account(t->total_j, &m->run.assume, &c);
     memset(r, 0, sizeof *r);
@@ -381,6 +426,8 @@ static void fill_result(wattprint_meter *m, const struct wp_energy_totals *t, do
     r->emissions_g = c.emissions_g;
     r->work_done = work;
     r->estimated = t->any_estimated;
+    memcpy(out, r, size < sizeof *r ? size : sizeof *r);
+    out->struct_size = size;
 }
 
 int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result *out)
@@ -392,6 +439,10 @@ int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result 
 
     if (rc)
         return rc;
+    if ((rc = result_ok(out)) != WATTPRINT_OK) { /* before the window closes */
+        release(m);
+        return rc;
+    }
     if (!name || !(w = find_window(m, name, true))) {
         release(m);
         return fail(WATTPRINT_ENOENT, "no open window '%s'", name ? name : "(null)");
@@ -408,6 +459,7 @@ int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result 
     for (int i = 0; i < n_ch; i++)
         e[i] = m->run.reading.channels[i].energy_j - w->e0[i];
     wp_reading_totals_of(&m->run.reading, e, &t);
+    w->result.struct_size = sizeof w->result;
     fill_result(m, &t, m->run.reading.duration_s - w->t0, m->run.work.done - w->work0, &w->result);
     {
         json_t *j = json_pack(
@@ -422,8 +474,11 @@ int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result 
     }
     free(e);
     w->open = false;
-    if (out)
-        *out = w->result;
+    if (out) {
+        size_t size = out->struct_size;
+        memcpy(out, &w->result, size < sizeof w->result ? size : sizeof w->result);
+        out->struct_size = size;
+    }
     release(m);
     return WATTPRINT_OK;
 }
@@ -479,14 +534,17 @@ int wattprint_stop(wattprint_meter *m)
     if (rc)
         return rc;
     if (m->state != RUNNING) {
+        rc = fail(WATTPRINT_ESTATE, m->state == STOPPING ? "another thread is stopping the meter"
+                                                         : "the meter is not running");
         release(m);
-        return fail(WATTPRINT_ESTATE, "the meter is not running");
-    }
-    /* the sampler's checkpoints take the lock: stop it first */
-    release(m);
-    wp_session_stop(m->session);
-    if ((rc = acquire(m)))
         return rc;
+    }
+    /* the sampler's checkpoints take the lock: stop it unlocked, holding the
+     * reference (close cannot free m meanwhile) and STOPPING (no second stop) */
+    m->state = STOPPING;
+    pthread_mutex_unlock(&m->mu);
+    wp_session_stop(m->session);
+    pthread_mutex_lock(&m->mu);
     wp_recorder_stop(&m->rec); /* no checkpoint reads the run while it changes */
     m->run.end_wall_s = wp_wall_s();
     m->run.status = WP_RUN_COMPLETED;
@@ -505,9 +563,9 @@ int wattprint_read(wattprint_meter *m, wattprint_result *out)
 
     if (rc)
         return rc;
-    if (!out) {
+    if (!out || (rc = result_ok(out)) != WATTPRINT_OK) {
         release(m);
-        return fail(WATTPRINT_EINVAL, "no place for the result (out is NULL)");
+        return out ? rc : fail(WATTPRINT_EINVAL, "no place for the result (out is NULL)");
     }
     if (m->state == RUNNING && (rc = take(m, false)) != WATTPRINT_OK) {
         release(m);
@@ -540,92 +598,30 @@ int wattprint_json(wattprint_meter *m, char **json)
 void wattprint_close(wattprint_meter *m)
 {
     bool live = false;
+    char said[512];
 
-    if (!m || acquire(m) != 0)
+    if (!m)
         return;
-    if (m->state == RUNNING) {
-        release(m);
-        wattprint_stop(m);
-        if (acquire(m) != 0)
-            return;
-    }
-    /* leave the registry first: no call can reach m from now on */
+    /* a running meter is stopped (and recorded) first; a stop already under
+     * way in another thread finishes before m is freed (its reference). The
+     * caller's last error is kept: a stopped meter's "not running" is none. */
+    snprintf(said, sizeof said, "%s", wattprint_last_error());
+    wattprint_stop(m);
+    wp_lib_fail(0, "%s", said);
+    /* leave the registry: no new call can reach m from now on */
     pthread_mutex_lock(&registry_mu);
-    for (size_t i = 0; i < n_registry; i++)
+    for (size_t i = 0; i < n_registry && !live; i++)
         if (registry[i] == m) {
             registry[i] = registry[--n_registry];
             live = true;
-            break;
         }
+    if (!live) { /* closed already (by another thread), or never opened */
+        pthread_mutex_unlock(&registry_mu);
+        return;
+    }
+    m->closing = true;
+    while (m->refs > 0) /* calls still inside finish first */
+        pthread_cond_wait(&registry_idle, &registry_mu);
     pthread_mutex_unlock(&registry_mu);
-    release(m);
-    if (live)
-        destroy(m);
-}
-
-void wattprint_free(void *p)
-{
-    free(p);
-}
-
-const char *wattprint_last_error(void)
-{
-    return last_error;
-}
-
-const char *wattprint_strerror(int code)
-{
-    switch (code) {
-    case WATTPRINT_OK:
-        return "success";
-    case WATTPRINT_EINVAL:
-        return "invalid argument";
-    case WATTPRINT_ESTATE:
-        return "not in this state";
-    case WATTPRINT_ENOENT:
-        return "not found";
-    case WATTPRINT_ENOMEM:
-        return "out of memory";
-    case WATTPRINT_ESENSOR:
-        return "no measured energy source";
-    }
-    return "unknown error";
-}
-
-const char *wattprint_version(void)
-{
-    return WP_VERSION;
-}
-
-int wattprint_codecarbon_csv(const char *run_json, const char *header, char **csv)
-{
-    static _Thread_local struct wp_csv hdr;
-    const char *cols[WP_CSV_MAX_FIELDS];
-    struct wp_buf b = {0};
-    json_error_t je;
-    json_t *run;
-    int n = WP_CC_COLUMNS;
-
-    if (!run_json || !csv)
-        return fail(WATTPRINT_EINVAL, "no run JSON, or no place for the CSV");
-    if (!(run = json_loads(run_json, 0, &je)) || !json_is_object(run)) {
-        json_decref(run);
-        return fail(WATTPRINT_EINVAL, "run_json: not a JSON object (%s)", je.text);
-    }
-    if (header && *header) {
-        wp_csv_init(&hdr, header, strlen(header));
-        if (wp_csv_next(&hdr) != 1 || !wp_cc_header_matches(&hdr)) {
-            json_decref(run);
-            return fail(WATTPRINT_EINVAL, "header: not CodeCarbon 3.x's %d columns", WP_CC_COLUMNS);
-        }
-        for (n = 0; n < hdr.nfields; n++)
-            cols[n] = hdr.field[n];
-    } else {
-        wp_cc_header(&b);
-        memcpy(cols, wp_cc_columns, sizeof wp_cc_columns);
-    }
-    wp_cc_row(&b, run, cols, n);
-    json_decref(run);
-    *csv = wp_buf_take(&b, NULL);
-    return *csv ? WATTPRINT_OK : fail(WATTPRINT_ENOMEM, "out of memory");
+    destroy(m);
 }

@@ -297,26 +297,32 @@ int wp_meter_start(struct wp_meter *m)
     pthread_mutex_unlock(&m->mu);
     if (m->n_ch == 0 || m->interval_s <= 0)
         return 0;
+    pthread_mutex_lock(&m->mu); /* the sampler waits for this lock before it reads */
     rc = wp_thread_start(&m->thread, sampler, m);
-    if (rc)
-        return -rc;
-    m->thread_running = true;
-    return 0;
+    m->thread_running = rc == 0;
+    pthread_mutex_unlock(&m->mu);
+    return rc ? -rc : 0;
 }
 
 void wp_meter_stop(struct wp_meter *m)
 {
-    if (!m->started || m->stopped)
-        return;
-    if (m->thread_running) {
-        pthread_mutex_lock(&m->mu);
-        m->stop_flag = true;
-        pthread_cond_signal(&m->cv);
-        pthread_mutex_unlock(&m->mu);
-        pthread_join(m->thread, NULL);
-        m->thread_running = false;
-    }
+    bool join;
+
+    /* one stopper joins the thread: a second one (another thread) finds the
+     * stop taken and leaves; stop_flag, set once, decides under the lock */
     pthread_mutex_lock(&m->mu);
+    if (!m->started || m->stopped || m->stop_flag) {
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
+    m->stop_flag = true;
+    join = m->thread_running;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    if (join)
+        pthread_join(m->thread, NULL);
+    pthread_mutex_lock(&m->mu);
+    m->thread_running = false;
     read_locked(m, wp_mono_s());
     store_sample(m, m->t_last, true);
     m->stopped = true;
@@ -467,8 +473,11 @@ void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
         memset(out, 0, sizeof *out);
         return;
     }
-    wp_meter_energies(m, e);
+    pthread_mutex_lock(&m->mu); /* the channels change on the sampling thread */
+    for (int i = 0; i < m->n_ch; i++)
+        e[i] = (double)m->energy_uj[i] / 1e6;
     wp_meter_totals_of(m, e, out);
+    pthread_mutex_unlock(&m->mu);
     if (e != stack)
         free(e);
 }
@@ -570,7 +579,9 @@ int wp_meter_read(struct wp_meter *m, bool with_samples, struct wp_reading *out)
     if (with_samples)
         rc = copy_samples(m, out);
     pthread_mutex_unlock(&m->mu);
-    wp_meter_totals_of(m, e, &out->totals);
+    /* from the copies: the sampling thread updates the channels themselves
+     * (the RAM model's ranges) under the lock just released */
+    wp_reading_totals_of(out, e, &out->totals);
     if (e != stack)
         free(e);
     if (rc)

@@ -194,12 +194,22 @@ static void defaults(void)
             admin_take(c.v[i].key, c.v[i].value);
 }
 
+/* The library's warnings (a ledger that cannot record a step) in slurmd's
+ * log. */
+static void to_slurm_log(int level, const char *message, void *user)
+{
+    (void)level;
+    (void)user;
+    slurm_error("wattprint: %s", message);
+}
+
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
     char key[32];
     const char *v;
 
     (void)sp;
+    wattprint_set_log(to_slurm_log, NULL);
     defaults();
     for (int i = 0; i < ac; i++) {
         if (!strcmp(av[i], "no") || !strcmp(av[i], "off"))
@@ -263,7 +273,8 @@ static void start(spank_t sp, uint32_t job, uint32_t step, const char *const *ta
     if (spank_getenv(sp, "CUDA_VISIBLE_DEVICES", gpus, sizeof gpus) != ESPANK_SUCCESS || !*gpus)
         snprintf(gpus, sizeof gpus, "none");
     job_user(sp, user, sizeof user);
-    wattprint_options o = {.region = admin.region[0] ? admin.region : NULL,
+    wattprint_options o = {.struct_size = sizeof o,
+                           .region = admin.region[0] ? admin.region : NULL,
                            .pue = admin.pue,
                            .intensity_g_per_kwh = admin.intensity,
                            .provider = admin.provider[0] ? admin.provider : NULL,

@@ -168,15 +168,52 @@ void wp_timespec_add(struct timespec *t, double s)
     }
 }
 
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+locale_t wp_c_locale(void)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    return c_locale ? c_locale : LC_GLOBAL_LOCALE;
+}
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+/* Every thread of ours parses and prints numbers in the C locale: a host
+ * that set LC_NUMERIC (de_DE: "56,04") must not change what the sampler,
+ * the recorder or the scraper read and write. */
+static void *in_c_locale(void *arg)
+{
+    struct start st = *(struct start *)arg;
+
+    free(arg);
+    uselocale(wp_c_locale());
+    return st.fn(st.arg);
+}
+
 int wp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
+    struct start *st = malloc(sizeof *st);
     sigset_t all, old;
     int rc;
 
+    if (!st)
+        return ENOMEM;
+    *st = (struct start){fn, arg};
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    rc = pthread_create(t, NULL, fn, arg);
+    rc = pthread_create(t, NULL, in_c_locale, st);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
+        free(st);
     return rc;
 }
 

@@ -2,6 +2,7 @@
 #ifndef WP_UTIL_H
 #define WP_UTIL_H
 
+#include <locale.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
@@ -34,6 +35,9 @@ const char *wp_procfs_root(void);
  * main thread, which forwards them to the measured command. Returns 0 or an
  * errno value (pthread_create's). */
 int wp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* The C locale, made once; uselocale(wp_c_locale()) puts a thread in it. */
+locale_t wp_c_locale(void);
 
 /* Advances t by s seconds (the next deadline of a periodic thread). */
 void wp_timespec_add(struct timespec *t, double s);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,7 +14,10 @@
 
 #include "wattprint.h"
 
-static wattprint_options opts = {.ledger = "", .interval_s = 0.01, .intensity_g_per_kwh = 400};
+static wattprint_options opts = {.struct_size = sizeof(wattprint_options),
+                                 .ledger = "",
+                                 .interval_s = 0.01,
+                                 .intensity_g_per_kwh = 400};
 
 static volatile double sink; /* keeps the busy loop from being optimised away */
 
@@ -31,7 +35,8 @@ static void busy(double seconds)
 static void whole_run_with_nested_windows(void **state)
 {
     wattprint_meter *m;
-    wattprint_result outer, a, b, total;
+    wattprint_result outer = WATTPRINT_RESULT_INIT, a = WATTPRINT_RESULT_INIT,
+                     b = WATTPRINT_RESULT_INIT, total = WATTPRINT_RESULT_INIT;
     char *json = NULL;
     (void)state;
 
@@ -69,7 +74,7 @@ static void whole_run_with_nested_windows(void **state)
 static void misuse_is_an_error_code(void **state)
 {
     wattprint_meter *m;
-    wattprint_result r;
+    wattprint_result r = WATTPRINT_RESULT_INIT;
     char *json;
     (void)state;
 
@@ -132,12 +137,96 @@ static void bad_options(void **state)
     assert_string_equal(wattprint_version(), "0.1.0");
 }
 
+/* The first layout of the options and the result as an older program was
+ * compiled with: a prefix of today's. Under AddressSanitizer, a read or a
+ * write past them fails the test. */
+struct older_options {
+    size_t struct_size;
+    double interval_s;
+    const char *region;
+    double intensity_g_per_kwh;
+    double pue;
+    const char *provider;
+    const char *ledger;
+};
+
+struct older_result {
+    size_t struct_size;
+    double duration_s, energy_j;
+};
+
+static void abi_sizes(void **state)
+{
+    struct older_options *old = malloc(sizeof *old); /* on the heap: ASan sees its end */
+    struct older_result *res = malloc(sizeof *res);
+    wattprint_options zero = {0};
+    wattprint_result unset = {0};
+    wattprint_meter *m;
+    (void)state;
+
+    assert_int_equal(wattprint_open(&zero, &m), WATTPRINT_EINVAL);
+    assert_non_null(strstr(wattprint_last_error(), "WATTPRINT_OPTIONS_INIT"));
+    *old = (struct older_options){sizeof *old, 0.01, "FR", 0, 1.2, NULL, ""};
+    assert_int_equal(wattprint_open((const wattprint_options *)old, &m), WATTPRINT_OK);
+    assert_int_equal(wattprint_start(m), WATTPRINT_OK);
+    assert_int_equal(wattprint_read(m, &unset), WATTPRINT_EINVAL);
+    assert_non_null(strstr(wattprint_last_error(), "WATTPRINT_RESULT_INIT"));
+    res->struct_size = sizeof *res;
+    assert_int_equal(wattprint_read(m, (wattprint_result *)res), WATTPRINT_OK);
+    assert_int_equal(res->struct_size, sizeof *res);
+    assert_true(res->duration_s >= 0 && res->energy_j >= 0);
+    assert_int_equal(wattprint_window_begin(m, "w"), WATTPRINT_OK);
+    assert_int_equal(wattprint_window_end(m, "w", (wattprint_result *)res), WATTPRINT_OK);
+    wattprint_close(m);
+    free(old);
+    free(res);
+}
+
+struct log {
+    int n;
+    char last[512];
+};
+
+static void collect(int level, const char *message, void *user)
+{
+    struct log *l = user;
+    assert_int_equal(level, WATTPRINT_LOG_WARNING);
+    l->n++;
+    snprintf(l->last, sizeof l->last, "%s", message);
+}
+
+/* Warnings go to the host's function, and nowhere once it is unset. */
+static void warnings_go_to_the_host(void **state)
+{
+    struct log got = {0};
+    wattprint_options o = opts;
+    wattprint_meter *m;
+    (void)state;
+
+    o.ledger = "/proc/wattprint-cannot/ledger.db";
+    wattprint_set_log(collect, &got);
+    assert_int_equal(wattprint_open(&o, &m), WATTPRINT_OK);
+    assert_int_equal(wattprint_start(m), WATTPRINT_OK);
+    assert_int_equal(wattprint_stop(m), WATTPRINT_OK);
+    wattprint_close(m);
+    assert_true(got.n >= 1);
+    assert_non_null(strstr(got.last, "cannot record this run"));
+    wattprint_set_log(NULL, NULL);
+    got.n = 0;
+    assert_int_equal(wattprint_open(&o, &m), WATTPRINT_OK);
+    assert_int_equal(wattprint_start(m), WATTPRINT_OK);
+    wattprint_close(m);
+    assert_int_equal(got.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_run_with_nested_windows),
         cmocka_unit_test(misuse_is_an_error_code),
         cmocka_unit_test(bad_options),
+        cmocka_unit_test(abi_sizes),
+        cmocka_unit_test(warnings_go_to_the_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,12 +16,16 @@ A thin ctypes binding over libwattprint (no compiled module)::
     def train(): ...
 
 The library is found through $WATTPRINT_LIBRARY, then beside this package,
-then in the source tree's build directory, then on the system.
+then in the source tree's build directory, then on the system. Its warnings
+(a counter that stopped reading, a ledger that cannot record a run) go to
+logging.getLogger("wattprint").
 """
+import atexit
 import ctypes
 import ctypes.util
 import functools
 import json
+import logging
 import os
 
 __all__ = ["Meter", "Window", "WattprintError", "track", "library_path"]
@@ -40,6 +44,7 @@ class WattprintError(Exception):
 
 class _Options(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # the ABI's version: this struct's size
         ("interval_s", ctypes.c_double),
         ("region", ctypes.c_char_p),
         ("intensity_g_per_kwh", ctypes.c_double),
@@ -59,9 +64,24 @@ class _Options(ctypes.Structure):
 
 
 class _Result(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_double) for name in (
+    _fields_ = [("struct_size", ctypes.c_size_t)] + [(name, ctypes.c_double) for name in (
         "duration_s", "energy_j", "cpu_j", "dram_j", "gpu_j", "psys_j", "facility_energy_j",
         "emissions_g", "work_done")] + [("estimated", ctypes.c_int)]
+
+    def __init__(self):
+        super().__init__()
+        self.struct_size = ctypes.sizeof(_Result)
+
+
+_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _to_logging(level, message, user):
+    """The library's warnings (from any of its threads) into Python's logging."""
+    logging.getLogger("wattprint").log(level, "%s", message.decode(errors="replace"))
+
+
+_log_callback = _LOG_FN(_to_logging)  # kept alive for as long as the library may call it
 
 
 def _candidates():
@@ -70,7 +90,7 @@ def _candidates():
         yield env
     here = os.path.dirname(os.path.abspath(__file__))
     yield os.path.join(here, "libwattprint.so")
-    yield os.path.join(here, "libwattprint.so.0")
+    yield os.path.join(here, "libwattprint.so.1")
     root = os.path.abspath(os.path.join(here, "..", "..", ".."))
     yield os.path.join(root, "build", "libwattprint.so")
     found = ctypes.util.find_library("wattprint")
@@ -113,10 +133,14 @@ def _load():
             ("wattprint_close", [P], None),
             ("wattprint_free", [ctypes.c_void_p], None),
             ("wattprint_last_error", [], ctypes.c_char_p),
+            ("wattprint_set_log", [_LOG_FN, ctypes.c_void_p], None),
             ("wattprint_version", [], ctypes.c_char_p)):
         fn = getattr(lib, name)
         fn.argtypes = args
         fn.restype = res
+    lib.wattprint_set_log(_log_callback, None)
+    # no call into Python once the interpreter is going away
+    atexit.register(lambda: lib.wattprint_set_log(_LOG_FN(), None))
     _lib = lib
     return lib
 
@@ -182,7 +206,8 @@ class Meter:
         tag_list = ["%s=%s" % (k, v) for k, v in (tags or {}).items()]
         self._tag_array = (ctypes.c_char_p * (len(tag_list) + 1))(
             *[t.encode() for t in tag_list], None)
-        opts = _Options(interval, _b(region), intensity, pue, _b(provider), _b(ledger),
+        opts = _Options(ctypes.sizeof(_Options), interval, _b(region), intensity, pue,
+                        _b(provider), _b(ledger),
                         _b(project), _b(experiment), _b(job),
                         ctypes.cast(self._tag_array, ctypes.POINTER(ctypes.c_char_p)),
                         _b(name or "python"), _b(gpus), int(bool(require_measured)),
@@ -219,7 +244,7 @@ class Meter:
         """The totals so far, as a dict of joules and grams."""
         res = _Result()
         self._call("wattprint_read", ctypes.byref(res))
-        return {name: getattr(res, name) for name, _ in _Result._fields_}
+        return {name: getattr(res, name) for name, _ in _Result._fields_[1:]}
 
     def close(self):
         if self._h is not None:
