@@ -231,9 +231,12 @@ def gpu_work(argv):
         with open(os.path.join(a.state, "gpu0", "limit_mw")) as f:
             watts = int(f.read()) / 1000.0
         t = a.unit_s * (340.0 / max(watts - 60.0, 1.0)) ** 0.5
-        for _ in range(10):  # the counter advances while the unit runs, as a GPU's does
-            time.sleep(t / 10)
-            gpu_add(a.state, 0, "energy_mj", int(round(watts * t * 100)))
+        # the counter advances while the unit runs, as a GPU's does; in two
+        # sleeps, not many: a loaded machine adds its delay to each sleep, and
+        # few long ones keep the times' ratios what the model says
+        for _ in range(2):
+            time.sleep(t / 2)
+            gpu_add(a.state, 0, "energy_mj", int(round(watts * t * 500)))
         with open(progress, "a") as f:
             f.write("done=%d\n" % k)
 
