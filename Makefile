@@ -42,7 +42,8 @@ check: deps-check
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(subst unit_,test_,$(TSAN_TESTS)) \
 		-- --no-print-directory
 	@cd $(TSAN_DIR) && ctest --output-on-failure -R '^($(subst $() ,|,$(TSAN_TESTS)))$$'
-	@cd $(CHECK_DIR) && ctest --output-on-failure -j $(JOBS)
+	@# twice the cores: most CLI tests wait on servers and clocks, not on a CPU
+	@cd $(CHECK_DIR) && ctest --output-on-failure -j $$(( $(JOBS) * 2 ))
 
 bench: deps-check
 	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DWATTPRINT_BENCH=ON -DWATTPRINT_TESTS=ON >/dev/null

@@ -28,9 +28,7 @@ static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon
     }
     if (region && *region) {
         if (wp_region_find(region, &a->region, suggest, sizeof suggest) != 0) {
-            snprintf(err, cap,
-                     "%s: unknown region '%s'; nearest: %s (wattprint regions lists them all)",
-                     from, region, suggest);
+            snprintf(err, cap, "%s: unknown region '%s'; nearest: %s", from, region, suggest);
             return -1;
         }
         if (o->region_from || !o->region)

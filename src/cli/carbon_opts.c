@@ -61,6 +61,7 @@ int wp_cli_carbon_resolve(const char *prog, struct wp_carbon_opts *o, struct wp_
     wp_cli_config_carbon(o);
     if (wp_carbon_resolve(o, a, err, sizeof err) == 0)
         return 0;
-    fprintf(stderr, "%s: %s\n", prog, err);
+    fprintf(stderr, "%s: %s%s\n", prog, err,
+            strstr(err, "unknown region") ? " (wattprint regions lists them all)" : "");
     return -1;
 }

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct wp_config config;
 
@@ -17,13 +18,9 @@ int wp_cli_config_load(void)
             fprintf(stderr, "wattprint: note: %s\n", config.ignored);
         return 0;
     }
-    fprintf(stderr, "wattprint: %s\n", err);
+    fprintf(stderr, "wattprint: %s%s\n", err,
+            strstr(err, "unknown region") ? " (wattprint regions lists them all)" : "");
     return -1;
-}
-
-const struct wp_config *wp_cli_config(void)
-{
-    return &config;
 }
 
 const char *wp_cli_setting(const char *key, const char *given, const char *env_var,

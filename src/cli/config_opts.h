@@ -11,9 +11,6 @@
  * returns -1 (the caller exits 125). */
 int wp_cli_config_load(void);
 
-/* The loaded files (empty before wp_cli_config_load). */
-const struct wp_config *wp_cli_config(void);
-
 /* key's value when the command line gave none (given NULL) and env_var (if
  * any) is unset or empty; else given. *from names the file, or NULL. */
 const char *wp_cli_setting(const char *key, const char *given, const char *env_var,

@@ -38,8 +38,7 @@ static int check_value(const char *key, const char *v, char *why, size_t cap)
     if (strcmp(key, "region") == 0) {
         if (wp_region_find(v, &r, sug, sizeof sug) == 0)
             return 0;
-        snprintf(why, cap, "unknown region '%s'; nearest: %s (wattprint regions lists them)", v,
-                 sug);
+        snprintf(why, cap, "unknown region '%s'; nearest: %s", v, sug);
         return -1;
     }
     if (strcmp(key, "provider") == 0) {

@@ -357,11 +357,6 @@ void wp_meter_free(struct wp_meter *m)
     free(m);
 }
 
-double wp_meter_interval_s(const struct wp_meter *m)
-{
-    return m->interval_s;
-}
-
 double wp_meter_duration_s(struct wp_meter *m)
 {
     double d;
@@ -378,16 +373,6 @@ double wp_meter_elapsed_s(struct wp_meter *m)
     d = !m->started ? 0.0 : m->stopped ? m->t_last - m->t_start : wp_mono_s() - m->t_start;
     pthread_mutex_unlock(&m->mu);
     return d;
-}
-
-int wp_meter_n_channels(const struct wp_meter *m)
-{
-    return m->n_ch;
-}
-
-const struct wp_channel *wp_meter_channel(const struct wp_meter *m, int i)
-{
-    return (i >= 0 && i < m->n_ch) ? m->ch[i] : NULL;
 }
 
 double wp_meter_energy_j(struct wp_meter *m, int i)
@@ -441,7 +426,8 @@ static void add_to_totals(const struct wp_channel *ch, double e, struct wp_energ
         out->gpu_j += e;
 }
 
-void wp_meter_totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out)
+/* Caller holds m->mu (the channels change on the sampling thread). */
+static void totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < m->n_ch; i++)
@@ -457,14 +443,6 @@ void wp_reading_totals_of(const struct wp_reading *r, const double *e, struct wp
     out->total_j = out->cpu_j + out->dram_j + out->gpu_j;
 }
 
-void wp_meter_energies(struct wp_meter *m, double *e)
-{
-    pthread_mutex_lock(&m->mu);
-    for (int i = 0; i < m->n_ch; i++)
-        e[i] = (double)m->energy_uj[i] / 1e6;
-    pthread_mutex_unlock(&m->mu);
-}
-
 void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
 {
     double stack[64] = {0}, *e = m->n_ch <= 64 ? stack : calloc((size_t)m->n_ch, sizeof *e);
@@ -476,28 +454,10 @@ void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out)
     pthread_mutex_lock(&m->mu); /* the channels change on the sampling thread */
     for (int i = 0; i < m->n_ch; i++)
         e[i] = (double)m->energy_uj[i] / 1e6;
-    wp_meter_totals_of(m, e, out);
+    totals_of(m, e, out);
     pthread_mutex_unlock(&m->mu);
     if (e != stack)
         free(e);
-}
-
-double wp_meter_recent_power_w(struct wp_meter *m)
-{
-    double p;
-    pthread_mutex_lock(&m->mu);
-    p = m->recent_power_w;
-    pthread_mutex_unlock(&m->mu);
-    return p;
-}
-
-double wp_meter_channel_power_w(struct wp_meter *m, int i)
-{
-    double p;
-    pthread_mutex_lock(&m->mu);
-    p = (i >= 0 && i < m->n_ch) ? m->power_w[i] : 0.0;
-    pthread_mutex_unlock(&m->mu);
-    return p;
 }
 
 double wp_meter_age_s(struct wp_meter *m)

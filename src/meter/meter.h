@@ -92,30 +92,14 @@ void wp_meter_sample(struct wp_meter *m);
 
 void wp_meter_free(struct wp_meter *m);
 
-double wp_meter_interval_s(const struct wp_meter *m);
 /* Seconds from the first reading to the last one taken. */
 double wp_meter_duration_s(struct wp_meter *m);
 /* Seconds since the first reading: now while running, the duration once stopped. */
 double wp_meter_elapsed_s(struct wp_meter *m);
-int wp_meter_n_channels(const struct wp_meter *m);
-const struct wp_channel *wp_meter_channel(const struct wp_meter *m, int i);
 double wp_meter_energy_j(struct wp_meter *m, int i);
 bool wp_meter_lost(struct wp_meter *m, int i);
 unsigned wp_meter_wraps(struct wp_meter *m, int i);
 void wp_meter_totals(struct wp_meter *m, struct wp_energy_totals *out);
-
-/* Totals of per-channel energies e[0..n_channels) (joules), by the same
- * rules: each joule once, psys apart. */
-void wp_meter_totals_of(const struct wp_meter *m, const double *e, struct wp_energy_totals *out);
-
-/* Copies every channel's energy so far, in joules, into e[0..n_channels). */
-void wp_meter_energies(struct wp_meter *m, double *e);
-
-/* Power of the counted channels between the last two readings, W. */
-double wp_meter_recent_power_w(struct wp_meter *m);
-
-/* Power of channel i between the last two readings, W (0 before two). */
-double wp_meter_channel_power_w(struct wp_meter *m, int i);
 
 /* Seconds since the last reading was taken. */
 double wp_meter_age_s(struct wp_meter *m);
