@@ -45,6 +45,9 @@ print("offline", offline.stop())
 def env(tmp_path, monkeypatch):
     sysfs = str(tmp_path / "sys")
     fakehw.make_zone(sysfs, "intel-rapl:0", "package-0")
+    # DRAM measured (and idle): an estimated DRAM would add energy in proportion
+    # to each run's duration, which a loaded machine stretches
+    fakehw.make_zone(sysfs, "intel-rapl:0:0", "dram")
     fakehw.make_proc(str(tmp_path / "proc"))
     monkeypatch.setenv("WATTPRINT_SYSFS", sysfs)
     monkeypatch.setenv("WATTPRINT_PROCFS", str(tmp_path / "proc"))
