@@ -1,5 +1,6 @@
 /* The ledger's functions, dispatched to the backend its location names: a
- * file (SQLite) or a postgresql:// URI (PostgreSQL). */
+ * URI whose scheme is in the table below (PostgreSQL's), else a file
+ * (SQLite). A new backend is its own file, its ops table, and one row here. */
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
@@ -10,10 +11,28 @@
 #include <string.h>
 #include <time.h>
 
+typedef int (*open_fn)(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);
+
+/* Server ledgers by URI scheme (libpq's two spellings). */
+static const struct {
+    const char *scheme; /* with its "://" */
+    open_fn open;
+} servers[] = {
+    {"postgresql://", wp_pg_open},
+    {"postgres://", wp_pg_open},
+};
+
+static open_fn server_of(const char *location)
+{
+    for (size_t i = 0; location && i < sizeof servers / sizeof *servers; i++)
+        if (strncmp(location, servers[i].scheme, strlen(servers[i].scheme)) == 0)
+            return servers[i].open;
+    return NULL;
+}
+
 bool wp_ledger_is_uri(const char *location)
 {
-    return location && (strncmp(location, "postgresql://", 13) == 0 ||
-                        strncmp(location, "postgres://", 11) == 0);
+    return server_of(location) != NULL;
 }
 
 void wp_ledger_redact(const char *location, char *out, size_t cap)
@@ -29,8 +48,9 @@ void wp_ledger_redact(const char *location, char *out, size_t cap)
 
 int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap)
 {
-    return wp_ledger_is_uri(path) ? wp_pg_open(path, mode, out, err, cap)
-                                  : wp_sq_open(path, mode, out, err, cap);
+    open_fn server = server_of(path);
+
+    return server ? server(path, mode, out, err, cap) : wp_sq_open(path, mode, out, err, cap);
 }
 
 long wp_ledger_sent(const struct wp_ledger *l)

@@ -34,8 +34,9 @@ bool wp_ledger_wal_lost(const struct wp_ledger *l);
  * checkpoint of the dead WAL, no removal of the live one). */
 void wp_ledger_close_lost(struct wp_ledger *l);
 
-/* Whether a ledger location is a PostgreSQL URI (postgresql:// or
- * postgres://, libpq's syntax) rather than a file. */
+/* Whether a ledger location is a server's URI (a scheme in backend.c's
+ * table: postgresql:// or postgres://, libpq's syntax) rather than a file. A
+ * server's failures send runs to the local spool. */
 bool wp_ledger_is_uri(const char *location);
 
 /* The location as it may be shown: a URI's password replaced by ***. */
