@@ -41,15 +41,23 @@ static int read_session(void *session, bool with_samples, struct wp_reading *out
     return wp_session_read(session, with_samples, out);
 }
 
-static void attach(void *session, pid_t pid)
+struct started {
+    struct wp_session *session;
+    struct wp_watcher *watcher;
+};
+
+static void attach(void *ctx, pid_t pid)
 {
-    wp_session_attach(session, pid);
+    struct started *st = ctx;
+
+    wp_session_attach(st->session, pid);
+    wp_progress_command(st->watcher->progress, (long)pid);
 }
 
 /* The last reading while the ended command's CPU time can still be read. */
-static void command_ended(void *session)
+static void command_ended(void *ctx)
 {
-    wp_session_sample(session);
+    wp_session_sample(((struct started *)ctx)->session);
 }
 
 /* The run's identity before it starts. */
@@ -236,7 +244,9 @@ int wp_cmd_run(int argc, char **argv)
         wp_session_free(s);
         return WP_EXIT_USAGE;
     }
-    rc = wp_spawn_run(argv + cmd, &(struct wp_spawn_hooks){attach, command_ended, s}, &end);
+    rc = wp_spawn_run(
+        argv + cmd, &(struct wp_spawn_hooks){attach, command_ended, &(struct started){s, &watcher}},
+        &end);
     conclude(&run, &o, s, &rec, &watcher, &detector);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));

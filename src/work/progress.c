@@ -157,8 +157,27 @@ int wp_progress_line(struct wp_work *w, const char *line, size_t len, double t_s
     return 0;
 }
 
+/* Whether the command a dead wattprint started still runs (its pid in the
+ * directory's "command" file): it may still append to the file. */
+static bool command_alive(const char *dir)
+{
+    char file[600];
+    long pid = 0;
+    FILE *f;
+
+    snprintf(file, sizeof file, "%s/command", dir);
+    if (!(f = fopen(file, "r")))
+        return false;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+}
+
 /* Removes the progress directories of wattprint processes that died
- * (killed, so never cleaned up): this user's, named after a dead pid. */
+ * (killed, so never cleaned up): this user's, named after a dead pid, whose
+ * command has ended too (a command that outlived its wattprint keeps
+ * appending to the file, and must not find it gone). */
 static void clean_stale(const char *tmp)
 {
     DIR *d = opendir(tmp);
@@ -176,7 +195,11 @@ static void clean_stale(const char *tmp)
         if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
+        if (command_alive(dir))
+            continue;
         snprintf(file, sizeof file, "%s/progress", dir);
+        unlink(file);
+        snprintf(file, sizeof file, "%s/command", dir);
         unlink(file);
         rmdir(dir);
     }
@@ -231,6 +254,20 @@ void wp_progress_notify_drain(struct wp_progress *p)
 
     while (p->notify >= 0 && read(p->notify, events, sizeof events) > 0)
         ;
+}
+
+void wp_progress_command(const struct wp_progress *p, long pid)
+{
+    char file[160];
+    FILE *f;
+
+    if (!p)
+        return;
+    snprintf(file, sizeof file, "%s/command", p->dir);
+    if ((f = fopen(file, "w"))) {
+        fprintf(f, "%ld\n", pid);
+        fclose(f);
+    }
 }
 
 const char *wp_progress_path(const struct wp_progress *p)
@@ -331,6 +368,11 @@ void wp_progress_close(struct wp_progress *p)
         close(p->notify);
     close(p->fd);
     unlink(p->path);
+    {
+        char file[160];
+        snprintf(file, sizeof file, "%s/command", p->dir);
+        unlink(file);
+    }
     rmdir(p->dir);
     free(p);
 }

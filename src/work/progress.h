@@ -57,6 +57,10 @@ struct wp_progress;
 int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag);
 const char *wp_progress_path(const struct wp_progress *p);
 
+/* Notes the command's pid beside the file: a later wattprint that finds this
+ * one dead leaves the file while the command runs. */
+void wp_progress_command(const struct wp_progress *p, long pid);
+
 /* A descriptor that becomes readable when the file is written (inotify), to
  * poll() on; -1 when there is none (then poll on a clock). Drain it before
  * reading the file. */

@@ -19,6 +19,9 @@ def no_configuration_files(tmp_path_factory):
     home = tmp_path_factory.mktemp("config")
     os.environ["XDG_CONFIG_HOME"] = str(home)
     os.environ["WATTPRINT_SYSTEM_CONFIG"] = str(home / "absent-system-config")
+    # nor writes in this machine's home: spools, power-limit records
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
     yield
 
 
