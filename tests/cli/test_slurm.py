@@ -50,6 +50,10 @@ def slurm(tmp_path_factory):
     # slurm.conf and talks to munged here
     d = tempfile.mkdtemp(prefix="wattprint-slurm-")
     os.chmod(d, 0o755)
+    # srun loads the plugin too, as the user who runs it: a copy every user may
+    # read (the checkout may lie in root's 0700 home)
+    shutil.copy(_plugin(), d + "/wattprint-spank.so")
+    os.chmod(d + "/wattprint-spank.so", 0o755)
     host = socket.gethostname().split(".")[0]
     for sub in ("state", "spool", "sys"):
         os.mkdir(os.path.join(d, sub))
@@ -94,7 +98,7 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
                XDG_CONFIG_HOME=d + "/no-config")
     subprocess.run(["slurmctld", "-f", conf], check=True, env=env)
     subprocess.run(["slurmd", "-f", conf], check=True, env=env)
-    s = {"dir": d, "env": env, "sys": d + "/sys"}
+    s = {"dir": d, "env": env, "sys": d + "/sys", "plugin": d + "/wattprint-spank.so"}
     _wait(lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
                                  text=True).stdout.strip() == "idle", "an idle node")
     yield s
@@ -119,7 +123,7 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
 
 def _plug(slurm, settings):
     with open(slurm["dir"] + "/plugstack.conf", "w") as f:
-        f.write("required %s %s\n" % (_plugin(), settings))
+        f.write("required %s %s\n" % (slurm["plugin"], settings))
 
 
 def _ls(wattprint, ledger, *args):
