@@ -118,23 +118,30 @@ def test_a_network_filesystem_is_refused_for_writing(measured):
 @root_only
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
 def test_another_users_read_only_ledger_can_be_read(measured, tmp_path):
+    import tempfile
     measured.run(["--project", "ro", "--", "true"])
-    top = tmp_path / "ro"
-    top.mkdir()
-    led = top / "ledger.db"
-    shutil.copy(measured.ledger, led)
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(measured.ledger + suffix):
-            shutil.copy(measured.ledger + suffix, str(led) + suffix)
-    os.chmod(led, 0o644)
-    os.chmod(top, 0o755)  # nobody can read the file but not make its -shm
-    for d in (tmp_path,) + tuple(tmp_path.parents):
-        os.chmod(d, os.stat(d).st_mode | 0o005)
-    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        measured.binary, "ls", "--json", "--ledger", str(led)],
-                       env=measured.env(), capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)[0]["project"] == "ro"
+    # outside pytest's temporary root, which each new pytest session makes 0700
+    # again (parallel suites), and with its own copy of the binary (the
+    # checkout may lie in a 0700 home): only what this test sets decides
+    top = tempfile.mkdtemp(prefix="wattprint-ro-")
+    try:
+        os.chmod(top, 0o755)  # nobody can read the file but not make its -shm
+        led = os.path.join(top, "ledger.db")
+        shutil.copy(measured.ledger, led)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(measured.ledger + suffix):
+                shutil.copy(measured.ledger + suffix, led + suffix)
+        os.chmod(led, 0o644)
+        binary = os.path.join(top, "wattprint")
+        shutil.copy(measured.binary, binary)
+        os.chmod(binary, 0o755)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            binary, "ls", "--json", "--ledger", led],
+                           env=measured.env(), capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)[0]["project"] == "ro"
+    finally:
+        shutil.rmtree(top)
 
 
 def test_non_utf8_names_and_arguments_are_kept_escaped(measured):
