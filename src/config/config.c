@@ -180,12 +180,28 @@ int wp_config_parse(struct wp_config *c, const char *text, const char *where, ch
     return 0;
 }
 
+/* Whether the directory holding path is this user's or root's: in another
+ * user's directory the name could be their link to a file of root's they
+ * chose (the file's owner alone would pass). */
+static bool dir_trusted(const char *path)
+{
+    char dir[4096], *slash;
+    struct stat st;
+
+    snprintf(dir, sizeof dir, "%s", path);
+    if (!(slash = strrchr(dir, '/')))
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0';
+    return stat(dir, &st) == 0 && (st.st_uid == geteuid() || st.st_uid == 0);
+}
+
 /* Opens path for reading without waiting on it (a FIFO would block every
  * command) and checks what it is: a regular file owned by this user or by
- * root. Returns the descriptor, -ENOENT when there is no file (absent, or
- * hidden in a directory this user may not enter), -EPERM for another user's
- * file (ignored: root running with someone else's HOME must not follow
- * their settings), or -EIO with err set. */
+ * root, in a directory owned by either. Returns the descriptor, -ENOENT when there is no file
+ * (absent, or hidden in a directory this user may not enter), -EPERM for another user's file
+ * (ignored: root running with someone else's HOME must not follow their settings), or -EIO with err
+ * set. */
 static int open_checked(const char *path, const char *where, char *err, size_t cap)
 {
     struct stat st;
@@ -197,7 +213,7 @@ static int open_checked(const char *path, const char *where, char *err, size_t c
         snprintf(err, cap, "%s: cannot read the configuration: %s", where, strerror(errno));
         return -EIO;
     }
-    if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0)) {
+    if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) || !dir_trusted(path)) {
         close(fd);
         return -EPERM;
     }

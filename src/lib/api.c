@@ -7,9 +7,6 @@
 #include "../ledger/recorder.h"
 #include "../interop/codecarbon.h"
 #include "lib_int.h"
-
-#define fail     wp_lib_fail
-#define lib_diag wp_lib_diag
 #include "../run/run.h"
 #include "../session/session.h"
 #include "../util/util.h"
@@ -23,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define fail     wp_lib_fail
+#define lib_diag wp_lib_diag
 
 /* STOPPING: one thread is stopping the sampler (unlocked); any other stop
  * answers WATTPRINT_ESTATE, so the sampler is joined once. */
@@ -405,17 +405,23 @@ static int result_ok(const wattprint_result *r)
     return WATTPRINT_OK;
 }
 
-/* Fills as much of *out as its struct_size covers (an older, smaller struct
- * gets the fields it knows). */
+/* Copies as much of *full as out's struct_size covers (an older, smaller
+ * struct gets the fields it knows), keeping out's struct_size. */
+static void put_result(const wattprint_result *full, wattprint_result *out)
+{
+    size_t size = out->struct_size;
+
+    memcpy(out, full, size < sizeof *full ? size : sizeof *full);
+    out->struct_size = size;
+}
+
 static void fill_result(wattprint_meter *m, const struct wp_energy_totals *t, double duration,
                         double work, wattprint_result *out)
 {
     struct wp_carbon c;
-    wattprint_result full, *r = &full;
-    size_t size = out->struct_size;
+    wattprint_result full = WATTPRINT_RESULT_INIT, *r = &full;
 
     wp_account(t->total_j, &m->run.assume, &c);
-    memset(r, 0, sizeof *r);
     r->duration_s = duration;
     r->energy_j = t->total_j;
     r->cpu_j = t->cpu_j;
@@ -426,8 +432,7 @@ static void fill_result(wattprint_meter *m, const struct wp_energy_totals *t, do
     r->emissions_g = c.emissions_g;
     r->work_done = work;
     r->estimated = t->any_estimated;
-    memcpy(out, r, size < sizeof *r ? size : sizeof *r);
-    out->struct_size = size;
+    put_result(r, out);
 }
 
 int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result *out)
@@ -474,11 +479,8 @@ int wattprint_window_end(wattprint_meter *m, const char *name, wattprint_result 
     }
     free(e);
     w->open = false;
-    if (out) {
-        size_t size = out->struct_size;
-        memcpy(out, &w->result, size < sizeof w->result ? size : sizeof w->result);
-        out->struct_size = size;
-    }
+    if (out)
+        put_result(&w->result, out);
     release(m);
     return WATTPRINT_OK;
 }

@@ -162,6 +162,20 @@ def test_root_does_not_follow_another_users_file(files, tmp_path):
     assert r["carbon"]["region"] == "world" and not (tmp_path / "theirs.db").exists()
 
 
+def test_root_does_not_follow_another_users_link_to_a_root_file(files, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a directory to another user")
+    roots = write(str(tmp_path / "roots-own" / "config"), "region = SE\n")  # root's, valid
+    os.makedirs(os.path.dirname(files.user))
+    os.symlink(roots, files.user)  # their link, in their directory, to root's file
+    os.lchown(files.user, 65534, 65534)
+    os.chown(os.path.dirname(files.user), 65534, 65534)
+    p, r = files.run(["--", "true"], env=files.cfg_env())
+    assert p.returncode == 0, p.stderr
+    assert "belongs to another user" in p.stderr
+    assert r["carbon"]["region"] == "world"
+
+
 def test_a_run_without_user_in_its_environment_is_filed_under_its_uid(files):
     env = files.cfg_env()
     env.pop("USER", None)
