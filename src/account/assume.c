@@ -7,6 +7,7 @@
 
 #include "../util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 static const struct wp_carbon_names plain_names = {"region", "intensity", "PUE", "provider"};
 
 /* The region (given, WATTPRINT_REGION, or the world average) and the
- * intensity. Returns 0 or -1 with why. */
+ * intensity. Returns 0 or a negative errno with why. */
 static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
                           struct wp_assumptions *a, char *err, size_t cap)
 {
@@ -29,7 +30,7 @@ static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon
     if (region && *region) {
         if (wp_region_find(region, &a->region, suggest, sizeof suggest) != 0) {
             snprintf(err, cap, "%s: unknown region '%s'; nearest: %s", from, region, suggest);
-            return -1;
+            return -EINVAL;
         }
         if (o->region_from || !o->region)
             snprintf(a->intensity_source, sizeof a->intensity_source,
@@ -55,7 +56,7 @@ static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon
     return 0;
 }
 
-/* The provider's PUE (named, or implied by a cloud region). Returns 0 or -1. */
+/* The provider's PUE (named, or implied by a cloud region). Returns 0 or a negative errno. */
 static int provider_pue(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
                         const char *provider, struct wp_assumptions *a, char *err, size_t cap)
 {
@@ -72,7 +73,7 @@ static int provider_pue(const struct wp_carbon_opts *o, const struct wp_carbon_n
     if (o->provider) {
         snprintf(err, cap, "%s: unknown provider '%s'; known: %s", nm->provider, o->provider,
                  suggest);
-        return -1;
+        return -EINVAL;
     }
     a->pue = 1.0;
     a->pue_assumed = true;
@@ -89,7 +90,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
 
     memset(a, 0, sizeof *a);
     if (resolve_region(o, nm, a, err, cap))
-        return -1;
+        return -EINVAL;
     /* PUE: given, else the provider's, else the cloud region's provider's, else 1.0. */
     if (o->provider)
         snprintf(provider, sizeof provider, "%s", o->provider);
@@ -105,7 +106,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
             snprintf(a->pue_source, sizeof a->pue_source, "%s", nm->pue);
     } else if (provider[0]) {
         if (provider_pue(o, nm, provider, a, err, cap))
-            return -1;
+            return -EINVAL;
     } else {
         a->pue = 1.0;
         a->pue_assumed = true;

@@ -26,7 +26,7 @@ struct wp_carbon_names {
 struct wp_cloud_info;
 
 /* Resolves the options (and WATTPRINT_REGION) into assumptions: looks up the
- * region and provider, picks the PUE. Returns 0, or -1 with the reason (and
+ * region and provider, picks the PUE. Returns 0, or a negative errno with the reason (and
  * the nearest valid names) in err. */
 int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, char *err,
                       size_t cap);

@@ -174,23 +174,23 @@ static int aws(struct wp_cloud_info *in, double end, char *err, size_t cap)
     base_url("WATTPRINT_AWS_METADATA_URL", base, sizeof base);
     snprintf(url, sizeof url, "%s/latest/api/token", base);
     if (ask("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 60", NULL, end, &r, err, cap))
-        return -1;
-    rc = r.len > 0 && r.len < sizeof token && !memchr(r.body, '\n', r.len) ? 0 : -1;
+        return -EIO;
+    rc = r.len > 0 && r.len < sizeof token && !memchr(r.body, '\n', r.len) ? 0 : -EPROTO;
     snprintf(token, sizeof token, "%s", rc == 0 ? r.body : "");
     free(r.body);
     if (rc) {
         snprintf(err, cap, "not an IMDSv2 token");
-        return -1;
+        return -EPROTO;
     }
     snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %s", token);
     snprintf(url, sizeof url, "%s/latest/meta-data/placement/region", base);
     if (ask(NULL, url, hdr, NULL, end, &r, err, cap))
-        return -1;
+        return -EIO;
     rc = wp_cloud_parse_name(r.body, r.len, in->region, sizeof in->region);
     free(r.body);
     if (rc) {
         snprintf(err, cap, "not a region name");
-        return -1;
+        return -EPROTO;
     }
     snprintf(url, sizeof url, "%s/latest/meta-data/instance-type", base);
     if (ask(NULL, url, hdr, NULL, end, &r, err, cap) == 0) { /* the type is a bonus */
@@ -210,12 +210,12 @@ static int gcp(struct wp_cloud_info *in, double end, char *err, size_t cap)
     base_url("WATTPRINT_GCP_METADATA_URL", base, sizeof base);
     snprintf(url, sizeof url, "%s/computeMetadata/v1/instance/zone", base);
     if (ask(NULL, url, flavor, NULL, end, &r, err, cap))
-        return -1;
+        return -EIO;
     rc = wp_cloud_parse_gcp(r.body, r.len, 1, in->region, sizeof in->region);
     free(r.body);
     if (rc) {
         snprintf(err, cap, "not a zone (projects/N/zones/ZONE)");
-        return -1;
+        return -EPROTO;
     }
     snprintf(url, sizeof url, "%s/computeMetadata/v1/instance/machine-type", base);
     if (ask(NULL, url, flavor, NULL, end, &r, err, cap) == 0) {
@@ -235,13 +235,13 @@ static int azure(struct wp_cloud_info *in, double end, char *err, size_t cap)
     snprintf(url, sizeof url, "%s/metadata/instance/compute?api-version=2021-02-01&format=json",
              base);
     if (ask(NULL, url, "Metadata: true", NULL, end, &r, err, cap))
-        return -1;
+        return -EIO;
     rc = wp_cloud_parse_azure(r.body, r.len, in->region, sizeof in->region, in->instance_type,
                               sizeof in->instance_type);
     free(r.body);
     if (rc) {
         snprintf(err, cap, "no location in the answer");
-        return -1;
+        return -EPROTO;
     }
     return 0;
 }

@@ -24,7 +24,7 @@ enum wp_cloud wp_cloud_dmi(const char *sysfs_root, struct wp_cloud_info *out);
 /* Asks info->cloud's metadata service (base URL from
  * WATTPRINT_{AWS,GCP,AZURE}_METADATA_URL, else the link-local address) for
  * the region and instance type, giving up after budget_ms in all. Returns 0,
- * or -1 with the reason in info->error. */
+ * or a negative errno with the reason in info->error. */
 int wp_cloud_metadata(struct wp_cloud_info *info, long budget_ms);
 
 /* The answer parsers (fuzzed). A plain-text name such as AWS's region: 0 if

@@ -21,7 +21,7 @@
 static int add(struct wp_forecast *f, double t, double g)
 {
     if (f->n == WP_FORECAST_MAX || !isfinite(g) || g < 0 || g > 1e5)
-        return -1;
+        return -ERANGE;
     f->t[f->n] = t;
     f->g[f->n] = g;
     f->n++;

@@ -2,12 +2,21 @@
 #ifndef WP_CLI_H
 #define WP_CLI_H
 
+#include <jansson.h>
+
 /* Exit status for wattprint's own errors before the command starts. */
 #define WP_EXIT_USAGE 125
 
 /* Prints "wattprint: <message>\n" on stderr, in one write. Only the CLI
  * prints; the layers below report through diagnostics. */
 void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* o[key] = v and a[] += v (references taken over) for the JSON a command
+ * prints: a failed insertion (out of memory) ends the command with a message
+ * and status 1 rather than printing a document that lacks a member. Only for
+ * commands that print what they build, with nothing of theirs half-written. */
+void wp_cli_put(json_t *o, const char *key, json_t *v);
+void wp_cli_push(json_t *a, json_t *v);
 
 /* The GPU power limits that killed `wattprint tune-power`s left, put back
  * before anything is measured (run, serve), one line each on stderr. */

@@ -53,7 +53,7 @@ static int select_runs(struct wp_ledger *l, int kind, const char *arg, struct gr
                 fprintf(stderr, "wattprint compare: --runs: %s\n", err);
                 return -1;
             }
-            json_array_append_new(grp->runs, run);
+            wp_cli_push(grp->runs, run);
         }
         return 0;
     }
@@ -85,11 +85,11 @@ static int check_groups(struct group g[2])
         }
         json_array_foreach(g[k].runs, i, run)
         {
-            const char *id = wp_json_str(run, "run_id");
+            const char *id = wp_json_str(run, WPF_RUN_ID);
             for (int m = k; m < 2; m++)
                 json_array_foreach(g[m].runs, j, other)
                 {
-                    if ((m > k || j > i) && strcmp(id, wp_json_str(other, "run_id")) == 0) {
+                    if ((m > k || j > i) && strcmp(id, wp_json_str(other, WPF_RUN_ID)) == 0) {
                         fprintf(stderr,
                                 "wattprint compare: run %s is %s; each run may be "
                                 "counted once, in one group\n",
@@ -112,9 +112,9 @@ static const char *common_unit(struct group g[2])
         json_t *run;
         json_array_foreach(g[k].runs, i, run)
         {
-            json_t *w = json_object_get(run, "work");
-            const char *u = wp_json_str(w, "unit");
-            if (!(wp_json_num(w, "done") > 0) || (unit && strcmp(unit, u) != 0))
+            json_t *w = wp_json_get(run, WPF_WORK);
+            const char *u = wp_json_str(w, WPF_UNIT);
+            if (!(wp_json_num(w, WPF_DONE) > 0) || (unit && strcmp(unit, u) != 0))
                 return NULL;
             unit = u;
         }
@@ -130,12 +130,12 @@ static void values(struct group *grp, bool per_unit)
     grp->n = 0;
     json_array_foreach(grp->runs, i, run)
     {
-        double w = per_unit ? wp_json_num(json_object_get(run, "work"), "done") : 1.0;
+        double w = per_unit ? wp_json_num(wp_json_get(run, WPF_WORK), WPF_DONE) : 1.0;
         if (grp->n == MAX_RUNS)
             break;
-        grp->e[grp->n] = wp_json_num(json_object_get(run, "energy"), "total_j") / w;
-        grp->d[grp->n] = wp_json_num(run, "duration_s") / w;
-        grp->g[grp->n] = wp_json_num(json_object_get(run, "carbon"), "emissions_g") / w;
+        grp->e[grp->n] = wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J) / w;
+        grp->d[grp->n] = wp_json_num(run, WPF_DURATION_S) / w;
+        grp->g[grp->n] = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G) / w;
         grp->n++;
     }
 }
@@ -158,9 +158,9 @@ static json_t *quantity(struct group g[2], const double *a, const double *b, con
     wp_stats_mean(b, g[1].n, &ib);
     rc = wp_stats_ratio(a, g[0].n, b, g[1].n, &r, &sig);
     o = json_pack("{s:o, s:o}", "a", interval_json(&ia), "b", interval_json(&ib));
-    json_object_set_new(o, "ratio", rc ? json_null() : json_real(r.mean));
-    json_object_set_new(o, "ratio_ci95", rc ? json_null() : json_pack("[f, f]", r.lo, r.hi));
-    json_object_set_new(o, "significant", json_boolean(rc == 0 && sig));
+    wp_cli_put(o, "ratio", rc ? json_null() : json_real(r.mean));
+    wp_cli_put(o, "ratio_ci95", rc ? json_null() : json_pack("[f, f]", r.lo, r.hi));
+    wp_cli_put(o, "significant", json_boolean(rc == 0 && sig));
     if (human) {
         char m[2][32], lo[2][32], hi[2][32];
         const struct wp_interval *v[2] = {&ia, &ib};
@@ -187,7 +187,7 @@ static json_t *quality(struct group g[2], bool human)
     json_t *out = json_object(), *first = json_array_get(g[0].runs, 0), *val;
     const char *name;
 
-    json_object_foreach(json_object_get(json_object_get(first, "work"), "quality"), name, val)
+    json_object_foreach(wp_json_get(wp_json_get(first, WPF_WORK), WPF_QUALITY), name, val)
     {
         struct wp_interval iv[2];
         bool everywhere = true;
@@ -197,7 +197,7 @@ static json_t *quality(struct group g[2], bool human)
             json_array_foreach(g[k].runs, i, run)
             {
                 json_t *x =
-                    json_object_get(json_object_get(json_object_get(run, "work"), "quality"), name);
+                    json_object_get(wp_json_get(wp_json_get(run, WPF_WORK), WPF_QUALITY), name);
                 if (!json_is_number(x) || i >= MAX_RUNS) {
                     everywhere = false;
                     break;
@@ -209,9 +209,8 @@ static json_t *quality(struct group g[2], bool human)
             continue;
         wp_stats_mean(v[0], g[0].n, &iv[0]);
         wp_stats_mean(v[1], g[1].n, &iv[1]);
-        json_object_set_new(
-            out, name,
-            json_pack("{s:o, s:o}", "a", interval_json(&iv[0]), "b", interval_json(&iv[1])));
+        wp_cli_put(out, name,
+                   json_pack("{s:o, s:o}", "a", interval_json(&iv[0]), "b", interval_json(&iv[1])));
         if (human)
             printf("  %-9s          A %.4g (%.4g to %.4g)  B %.4g (%.4g to %.4g)\n", name,
                    iv[0].mean, iv[0].lo, iv[0].hi, iv[1].mean, iv[1].lo, iv[1].hi);
@@ -224,7 +223,7 @@ static json_t *quality(struct group g[2], bool human)
 static void verdict(struct group g[2], json_t *energy, const char *per, char *out, size_t cap)
 {
     json_t *ci = json_object_get(energy, "ratio_ci95");
-    double r = wp_json_num(energy, "ratio");
+    double r = json_number_value(json_object_get(energy, "ratio"));
 
     if (g[0].n < 2 || g[1].n < 2) {
         snprintf(out, cap,
@@ -233,14 +232,17 @@ static void verdict(struct group g[2], json_t *energy, const char *per, char *ou
                  g[0].n, g[1].n);
     } else if (json_is_null(json_object_get(energy, "ratio"))) {
         /* a mean of zero (or less): no ratio means anything */
-        bool a_none = !(wp_json_num(json_object_get(energy, "a"), "mean") > 0);
+        bool a_none =
+            !(json_number_value(json_object_get(json_object_get(energy, "a"), "mean")) > 0);
         snprintf(out, cap,
                  "cannot compare energy %s: %s measured none (0 J), so no ratio means anything; "
                  "check that the runs' counters could be read (wattprint show RUN)",
                  per,
-                 a_none && !(wp_json_num(json_object_get(energy, "b"), "mean") > 0) ? "both groups"
-                 : a_none                                                           ? "A"
-                                                                                    : "B");
+                 a_none && !(json_number_value(
+                                 json_object_get(json_object_get(energy, "b"), "mean")) > 0)
+                     ? "both groups"
+                 : a_none ? "A"
+                          : "B");
     } else if (!json_is_true(json_object_get(energy, "significant"))) {
         snprintf(out, cap,
                  "no significant difference in energy %s: B/A %.2f (95 %% CI %.2f to %.2f), %d vs "
@@ -333,21 +335,20 @@ int wp_cmd_compare(int argc, char **argv)
                g[1].label, g[1].n);
     out = json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:s}", "a", "selection", g[0].label, "runs",
                     g[0].n, "b", "selection", g[1].label, "runs", g[1].n, "per", per);
-    json_object_set_new(out, "energy_j",
-                        quantity(g, g[0].e, g[1].e, "energy", per, !o.json, wp_fmt_energy));
-    json_object_set_new(out, "duration_s",
-                        quantity(g, g[0].d, g[1].d, "duration", per, !o.json, wp_fmt_duration));
-    json_object_set_new(out, "emissions_g",
-                        quantity(g, g[0].g, g[1].g, "CO2e", per, !o.json, wp_fmt_mass));
-    json_object_set_new(out, "quality", quality(g, !o.json));
+    wp_cli_put(out, "energy_j", quantity(g, g[0].e, g[1].e, "energy", per, !o.json, wp_fmt_energy));
+    wp_cli_put(out, "duration_s",
+               quantity(g, g[0].d, g[1].d, "duration", per, !o.json, wp_fmt_duration));
+    wp_cli_put(out, "emissions_g", quantity(g, g[0].g, g[1].g, "CO2e", per, !o.json, wp_fmt_mass));
+    wp_cli_put(out, "quality", quality(g, !o.json));
     verdict(g, json_object_get(out, "energy_j"), per, line, sizeof line);
     /* the headline figures at the top, as tools read them */
-    json_object_set(out, "ratio", json_object_get(json_object_get(out, "energy_j"), "ratio"));
-    json_object_set(out, "ratio_ci95",
-                    json_object_get(json_object_get(out, "energy_j"), "ratio_ci95"));
-    json_object_set(out, "significant",
-                    json_object_get(json_object_get(out, "energy_j"), "significant"));
-    json_object_set_new(out, "verdict", json_string(line));
+    wp_cli_put(out, "ratio",
+               json_incref(json_object_get(json_object_get(out, "energy_j"), "ratio")));
+    wp_cli_put(out, "ratio_ci95",
+               json_incref(json_object_get(json_object_get(out, "energy_j"), "ratio_ci95")));
+    wp_cli_put(out, "significant",
+               json_incref(json_object_get(json_object_get(out, "energy_j"), "significant")));
+    wp_cli_put(out, "verdict", json_string(line));
     if (o.json) {
         json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         putchar('\n');

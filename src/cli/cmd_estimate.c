@@ -206,7 +206,7 @@ static int parse(int argc, char **argv, struct est_opts *o)
  * mean; left at 1 with fewer than 3 intervals. */
 static void power_spread(json_t *samples, double mean_w, double *lo_f, double *hi_f)
 {
-    json_t *t = json_object_get(samples, "t_s"), *ej = json_object_get(samples, "energy_j");
+    json_t *t = wp_json_get(samples, WPF_T_S), *ej = wp_json_get(samples, WPF_ENERGY_J);
     size_t n = json_array_size(t);
     double *pw = n > 1 ? calloc(n - 1, sizeof *pw) : NULL;
     int k = 0;
@@ -234,11 +234,11 @@ static void serving_keys(const struct est_opts *o, json_t *out, double total_e, 
                          double hi_f, double per_unit)
 {
     double per_query = per_unit * (o->in.tokens_per_query > 0 ? o->in.tokens_per_query : 1);
-    json_object_set_new(out, "inference_it_energy_j", json_real(total_e));
-    json_object_set_new(out, "inference_it_energy_range_j",
-                        json_pack("[f,f]", total_e * lo_f, total_e * hi_f));
-    json_object_set_new(out, "energy_per_token_j", json_real(per_unit));
-    json_object_set_new(out, "energy_per_query_j", json_real(per_query));
+    wp_cli_put(out, "inference_it_energy_j", json_real(total_e));
+    wp_cli_put(out, "inference_it_energy_range_j",
+               json_pack("[f,f]", total_e * lo_f, total_e * hi_f));
+    wp_cli_put(out, "energy_per_token_j", json_real(per_unit));
+    wp_cli_put(out, "energy_per_query_j", json_real(per_query));
 }
 
 /* --from RUN --total-work N: a short measured run, scaled to the whole job. */
@@ -258,50 +258,49 @@ static int from_run(struct est_opts *o, struct wp_assumptions *a)
         fprintf(stderr, "wattprint estimate: %s\n", err);
         return 1;
     }
-    work = json_object_get(run, "work");
-    done = json_number_value(json_object_get(work, "done"));
+    work = wp_json_get(run, WPF_WORK);
+    done = wp_json_num(work, WPF_DONE);
     if (!(done > 0)) {
         fprintf(stderr,
                 "wattprint estimate: run %s reported no work (the program writes "
                 "done=N to WATTPRINT_PROGRESS)\n",
-                json_string_value(json_object_get(run, "run_id")));
+                wp_json_str(run, WPF_RUN_ID));
         json_decref(run);
         return USAGE_EXIT;
     }
-    energy = json_number_value(json_object_get(json_object_get(run, "energy"), "total_j"));
-    duration = json_number_value(json_object_get(run, "duration_s"));
+    energy = wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J);
+    duration = wp_json_num(run, WPF_DURATION_S);
     per_unit = energy / done;
     total_e = per_unit * o->total_work;
     if (energy > 0 && duration > 0)
-        power_spread(json_object_get(run, "samples"), energy / duration, &lo_f, &hi_f);
+        power_spread(wp_json_get(run, WPF_SAMPLES), energy / duration, &lo_f, &hi_f);
     wp_fmt_energy(per_unit, e, sizeof e);
     wp_fmt_count(done, f, sizeof f);
-    wp_unit_singular(json_string_value(json_object_get(work, "unit")), one, sizeof one);
+    wp_unit_singular(wp_json_str(work, WPF_UNIT), one, sizeof one);
     printf("wattprint estimate: from run %.18s (%s %s in %.3g s, %s energy)\n",
-           json_string_value(json_object_get(run, "run_id")), f,
-           json_string_value(json_object_get(work, "unit")), duration,
-           json_string_value(json_object_get(run, "method")));
+           wp_json_str(run, WPF_RUN_ID), f, wp_json_str(work, WPF_UNIT), duration,
+           wp_json_str(run, WPF_METHOD));
     printf("  per %-9s %s IT energy (%.4g J / %s)\n", one, e, energy, f);
     wp_est_fmt_energy_range(total_e, total_e * lo_f, total_e * hi_f, range, sizeof range);
     wp_fmt_duration(duration / done * o->total_work, d, sizeof d);
     wp_fmt_count(o->total_work, f, sizeof f);
     printf("  whole job     %s %s: %s IT energy, %s on this machine\n", f,
-           json_string_value(json_object_get(work, "unit")), range, d);
+           wp_json_str(work, WPF_UNIT), range, d);
     /* The run's own PUE and intensity unless new ones were given. */
     /* (a configuration file's default is not a new one: the run knows better) */
     if (!(o->carbon.pue_set && !o->carbon.pue_from) &&
         !(o->carbon.provider && !o->carbon.provider_from))
-        a->pue = json_number_value(json_object_get(run, "pue"));
+        a->pue = wp_json_num(run, WPF_PUE);
     if (!(o->carbon.region && !o->carbon.region_from) && !o->carbon.intensity_set &&
         !getenv("WATTPRINT_REGION"))
-        a->region.intensity_g_per_kwh = json_number_value(
-            json_object_get(json_object_get(run, "carbon"), "intensity_g_per_kwh"));
+        a->region.intensity_g_per_kwh =
+            json_number_value(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_INTENSITY_G_PER_KWH));
     out = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "from",
-                    json_string_value(json_object_get(run, "run_id")), "unit",
-                    json_string_value(json_object_get(work, "unit")), "total_work", o->total_work,
-                    "energy_per_unit_j", per_unit, "wall_s", duration / done * o->total_work,
-                    "it_energy_low_j", total_e * lo_f, "it_energy_high_j", total_e * hi_f, "pue",
-                    a->pue, "intensity_g_per_kwh", a->region.intensity_g_per_kwh, "device_hours",
+                    wp_json_str(run, WPF_RUN_ID), "unit", wp_json_str(work, WPF_UNIT), "total_work",
+                    o->total_work, "energy_per_unit_j", per_unit, "wall_s",
+                    duration / done * o->total_work, "it_energy_low_j", total_e * lo_f,
+                    "it_energy_high_j", total_e * hi_f, "pue", a->pue, "intensity_g_per_kwh",
+                    a->region.intensity_g_per_kwh, "device_hours",
                     duration / done * o->total_work / 3600.0, "flops", 0.0);
     wp_est_print_carbon(a, total_e, out, o->in.inference ? "serving" : "training", "");
     if (o->in.inference)
@@ -423,8 +422,8 @@ static void print_utilisation(const struct wp_est_out *r, json_t *out, json_t *a
                   "MFU %.3g (10th-90th percentile %.3g-%.3g) fitted on %d published %s "
                   "training runs: %s",
                   r->mfu, f->mfu_lo, f->mfu_hi, f->rows, f->generation, f->ids);
-    json_object_set_new(out, "mfu_range", json_pack("[f,f]", f->mfu_lo, f->mfu_hi));
-    json_object_set_new(out, "calibration_runs", json_string(f->ids));
+    wp_cli_put(out, "mfu_range", json_pack("[f,f]", f->mfu_lo, f->mfu_hi));
+    wp_cli_put(out, "calibration_runs", json_string(f->ids));
 }
 
 static void print_training(const struct est_opts *o, const struct wp_est_out *r,
@@ -454,10 +453,9 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
         if (r->time_from == WP_FROM_FLOPS)
             print_utilisation(r, out, assume);
     }
-    json_object_set_new(out, "device_hours_range",
-                        json_pack("[f,f]", r->device_hours_lo, r->device_hours_hi));
-    json_object_set_new(out, "it_energy_range_j",
-                        json_pack("[f,f]", r->it_energy_lo_j, r->it_energy_hi_j));
+    wp_cli_put(out, "device_hours_range",
+               json_pack("[f,f]", r->device_hours_lo, r->device_hours_hi));
+    wp_cli_put(out, "it_energy_range_j", json_pack("[f,f]", r->it_energy_lo_j, r->it_energy_hi_j));
     if (r->it_energy_j > 0) {
         char e[96];
         wp_est_fmt_energy_range(r->it_energy_j, r->it_energy_lo_j, r->it_energy_hi_j, e, sizeof e);
@@ -468,15 +466,15 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
         char e[32];
         wp_fmt_energy(r->it_energy_j / o->in.tokens, e, sizeof e);
         printf("  per token     %s IT energy per training token\n", e);
-        json_object_set_new(out, "energy_per_token_j", json_real(r->it_energy_j / o->in.tokens));
+        wp_cli_put(out, "energy_per_token_j", json_real(r->it_energy_j / o->in.tokens));
     }
     if (r->it_energy_j > 0 && r->flops > 0) {
         double per_flop = r->it_energy_j / r->flops;
         printf("  per FLOP      %.3g J, %.3g times Landauer's limit (kT ln 2 at 300 K, %.3g J "
                "per bit): an order of magnitude for context\n",
                per_flop, per_flop / WP_LANDAUER_J, WP_LANDAUER_J);
-        json_object_set_new(out, "energy_per_flop_j", json_real(per_flop));
-        json_object_set_new(out, "landauer_ratio", json_real(per_flop / WP_LANDAUER_J));
+        wp_cli_put(out, "energy_per_flop_j", json_real(per_flop));
+        wp_cli_put(out, "landauer_ratio", json_real(per_flop / WP_LANDAUER_J));
     }
 }
 
@@ -484,29 +482,28 @@ static void set_common(const struct est_opts *o, const struct wp_est_out *r,
                        const struct wp_assumptions *a, json_t *out)
 {
     bool inference_only = r->device_hours <= 0 && o->in.inference;
-    json_object_set_new(out, "flops", json_real(inference_only ? r->inf_flops : r->flops));
-    json_object_set_new(out, "device_hours",
-                        json_real(inference_only ? r->inf_device_hours : r->device_hours));
+    wp_cli_put(out, "flops", json_real(inference_only ? r->inf_flops : r->flops));
+    wp_cli_put(out, "device_hours",
+               json_real(inference_only ? r->inf_device_hours : r->device_hours));
     if (inference_only) {
-        json_object_set_new(out, "device_hours_range",
-                            json_pack("[f,f]", r->inf_device_hours, r->inf_device_hours));
-        json_object_set_new(out, "it_energy_range_j",
-                            json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
+        wp_cli_put(out, "device_hours_range",
+                   json_pack("[f,f]", r->inf_device_hours, r->inf_device_hours));
+        wp_cli_put(out, "it_energy_range_j",
+                   json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
     }
-    json_object_set_new(out, "wall_s", json_real(r->wall_s));
-    json_object_set_new(out, "pue", json_real(a->pue));
-    json_object_set_new(out, "intensity_g_per_kwh", json_real(a->region.intensity_g_per_kwh));
-    json_object_set_new(out, "region", json_string(a->region.code));
-    json_object_set_new(out, "mfu", json_real(r->mfu));
-    json_object_set_new(out, "power_w_per_device",
-                        r->power_w_per_device > 0 ? json_real(r->power_w_per_device) : json_null());
-    json_object_set_new(out, "hardware",
-                        o->in.has_hardware ? json_string(o->in.hw.name) : json_null());
-    json_object_set_new(out, "count", json_real(o->in.count > 0 ? o->in.count : 1));
-    json_object_set_new(out, "params", json_real(o->in.params));
-    json_object_set_new(out, "active_params",
-                        json_real(o->in.active_params > 0 ? o->in.active_params : o->in.params));
-    json_object_set_new(out, "teacher_params", json_real(o->in.teacher_params));
+    wp_cli_put(out, "wall_s", json_real(r->wall_s));
+    wp_cli_put(out, "pue", json_real(a->pue));
+    wp_cli_put(out, "intensity_g_per_kwh", json_real(a->region.intensity_g_per_kwh));
+    wp_cli_put(out, "region", json_string(a->region.code));
+    wp_cli_put(out, "mfu", json_real(r->mfu));
+    wp_cli_put(out, "power_w_per_device",
+               r->power_w_per_device > 0 ? json_real(r->power_w_per_device) : json_null());
+    wp_cli_put(out, "hardware", o->in.has_hardware ? json_string(o->in.hw.name) : json_null());
+    wp_cli_put(out, "count", json_real(o->in.count > 0 ? o->in.count : 1));
+    wp_cli_put(out, "params", json_real(o->in.params));
+    wp_cli_put(out, "active_params",
+               json_real(o->in.active_params > 0 ? o->in.active_params : o->in.params));
+    wp_cli_put(out, "teacher_params", json_real(o->in.teacher_params));
 }
 
 static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
@@ -540,7 +537,7 @@ static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
     printf("  assumptions   PUE %.3g (%s); %.4g g/kWh, %s (%s)\n", a->pue, a->pue_source,
            a->region.intensity_g_per_kwh, a->region.name, a->intensity_source);
     set_common(o, &r, a, out);
-    json_object_set_new(out, "assumptions", assume);
+    wp_cli_put(out, "assumptions", assume);
     rc = o->ncompare > 0 ? wp_est_compare(o, &r, a, out) : 0;
     if (rc == 0 && o->json_path)
         rc = wp_est_write_json(out, o->json_path);

@@ -83,34 +83,34 @@ static void write_csv(FILE *f, json_t *runs)
         field(f, cols[c], c == nc - 1);
     json_array_foreach(runs, i, run)
     {
-        json_t *e = json_object_get(run, "energy"), *c = json_object_get(run, "carbon");
+        json_t *e = wp_json_get(run, WPF_ENERGY), *c = wp_json_get(run, WPF_CARBON);
         char cmd[4096];
         wp_run_command_text(run, cmd, sizeof cmd);
-        field(f, wp_json_str(run, "run_id"), false);
-        field(f, wp_json_str(run, "start"), false);
-        field(f, wp_json_str(run, "end"), false);
-        field(f, wp_json_str(run, "status"), false);
-        numf(f, wp_json_num(run, "exit_code"), false);
-        numf(f, wp_json_num(run, "duration_s"), false);
-        field(f, wp_json_str(run, "host"), false);
-        field(f, wp_json_str(run, "user"), false);
-        field(f, wp_json_str(run, "project"), false);
-        field(f, wp_json_str(run, "experiment"), false);
-        field(f, wp_json_str(run, "job"), false);
-        numf(f, wp_json_num(e, "total_j"), false);
-        numf(f, wp_json_num(e, "cpu_j"), false);
-        numf(f, wp_json_num(e, "dram_j"), false);
-        numf(f, wp_json_num(e, "gpu_j"), false);
-        if (json_is_number(json_object_get(e, "psys_j")))
-            numf(f, wp_json_num(e, "psys_j"), false);
+        field(f, wp_json_str(run, WPF_RUN_ID), false);
+        field(f, wp_json_str(run, WPF_START), false);
+        field(f, wp_json_str(run, WPF_END), false);
+        field(f, wp_json_str(run, WPF_STATUS), false);
+        numf(f, wp_json_num(run, WPF_EXIT_CODE), false);
+        numf(f, wp_json_num(run, WPF_DURATION_S), false);
+        field(f, wp_json_str(run, WPF_HOST), false);
+        field(f, wp_json_str(run, WPF_USER), false);
+        field(f, wp_json_str(run, WPF_PROJECT), false);
+        field(f, wp_json_str(run, WPF_EXPERIMENT), false);
+        field(f, wp_json_str(run, WPF_JOB), false);
+        numf(f, wp_json_num(e, WPF_TOTAL_J), false);
+        numf(f, wp_json_num(e, WPF_CPU_J), false);
+        numf(f, wp_json_num(e, WPF_DRAM_J), false);
+        numf(f, wp_json_num(e, WPF_GPU_J), false);
+        if (json_is_number(wp_json_get(e, WPF_PSYS_J)))
+            numf(f, wp_json_num(e, WPF_PSYS_J), false);
         else
             field(f, "", false);
-        field(f, wp_json_str(run, "method"), false);
-        numf(f, wp_json_num(run, "pue"), false);
-        numf(f, wp_json_num(run, "facility_energy_j"), false);
-        field(f, wp_json_str(c, "region"), false);
-        numf(f, wp_json_num(c, "intensity_g_per_kwh"), false);
-        numf(f, wp_json_num(c, "emissions_g"), false);
+        field(f, wp_json_str(run, WPF_METHOD), false);
+        numf(f, wp_json_num(run, WPF_PUE), false);
+        numf(f, wp_json_num(run, WPF_FACILITY_ENERGY_J), false);
+        field(f, wp_json_str(c, WPF_REGION), false);
+        numf(f, wp_json_num(c, WPF_INTENSITY_G_PER_KWH), false);
+        numf(f, wp_json_num(c, WPF_EMISSIONS_G), false);
         field(f, cmd, true);
     }
 }
@@ -165,7 +165,7 @@ static int append_codecarbon(const char *path, const char *text, size_t len, jso
         bool seen = false;
         wp_csv_init(&row, hdr.p, (size_t)(hdr.end - hdr.p));
         while (!seen && wp_csv_next(&row) >= 0 && row.nfields > 0)
-            seen = strcmp(wp_csv_get(&hdr, &row, "run_id"), wp_json_str(run, "run_id")) == 0;
+            seen = strcmp(wp_csv_get(&hdr, &row, "run_id"), wp_json_str(run, WPF_RUN_ID)) == 0;
         if (seen)
             skipped++;
         else
@@ -247,7 +247,7 @@ int wp_cmd_export(int argc, char **argv)
     }
     rev = json_array(); /* oldest first, as a log is read */
     for (size_t i = json_array_size(runs); i-- > 0;)
-        json_array_append(rev, json_array_get(runs, i));
+        wp_cli_push(rev, json_incref(json_array_get(runs, i)));
     json_decref(runs);
     if (strcmp(o.format, "codecarbon") == 0) {
         rc = export_codecarbon(o.output, rev);

@@ -47,17 +47,17 @@ int wp_cmd_ls(int argc, char **argv)
         json_array_foreach(runs, i, run)
         {
             char d[32], e[32], m[32], cmd[256], pe[64];
-            wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
-            wp_fmt_energy(wp_json_num(json_object_get(run, "energy"), "total_j"), e, sizeof e);
-            wp_fmt_mass(wp_json_num(json_object_get(run, "carbon"), "emissions_g"), m, sizeof m);
+            wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
+            wp_fmt_energy(wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
+            wp_fmt_mass(wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
             wp_run_command_text(run, cmd, sizeof cmd);
             snprintf(pe, sizeof pe, "%.30s/%.30s",
-                     *wp_json_str(run, "project") ? wp_shown(wp_json_str(run, "project")) : "-",
-                     *wp_json_str(run, "experiment") ? wp_shown(wp_json_str(run, "experiment"))
-                                                     : "-");
+                     *wp_json_str(run, WPF_PROJECT) ? wp_shown(wp_json_str(run, WPF_PROJECT)) : "-",
+                     *wp_json_str(run, WPF_EXPERIMENT) ? wp_shown(wp_json_str(run, WPF_EXPERIMENT))
+                                                       : "-");
             printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n",
-                   wp_shown(wp_json_str(run, "run_id")), wp_shown(wp_json_str(run, "start")),
-                   wp_shown(wp_json_str(run, "status")), d, e, m, pe, wp_shown(cmd));
+                   wp_shown(wp_json_str(run, WPF_RUN_ID)), wp_shown(wp_json_str(run, WPF_START)),
+                   wp_shown(wp_json_str(run, WPF_STATUS)), d, e, m, pe, wp_shown(cmd));
         }
     }
     json_decref(runs);
@@ -66,44 +66,45 @@ int wp_cmd_ls(int argc, char **argv)
 
 static void print_run(json_t *run)
 {
-    json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
-    json_t *tags = json_object_get(run, "tags"), *v, *ch;
+    json_t *energy = wp_json_get(run, WPF_ENERGY), *carbon = wp_json_get(run, WPF_CARBON);
+    json_t *tags = wp_json_get(run, WPF_TAGS), *v, *ch;
     char cmd[1024], d[32], e[32], m[32];
     const char *key;
     size_t i;
 
     wp_run_command_text(run, cmd, sizeof cmd);
-    wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
-    printf("run %s  %s (exit %d)\n", wp_shown(wp_json_str(run, "run_id")),
-           wp_shown(wp_json_str(run, "status")), (int)wp_json_num(run, "exit_code"));
+    wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
+    printf("run %s  %s (exit %d)\n", wp_shown(wp_json_str(run, WPF_RUN_ID)),
+           wp_shown(wp_json_str(run, WPF_STATUS)), (int)wp_json_num(run, WPF_EXIT_CODE));
     printf("  command   %s\n", wp_shown(cmd));
-    printf("  started   %s on %s%s%s, in %s\n", wp_shown(wp_json_str(run, "start")),
-           wp_shown(wp_json_str(run, "host")), *wp_json_str(run, "user") ? " as " : "",
-           wp_shown(wp_json_str(run, "user")), wp_shown(wp_json_str(run, "cwd")));
+    printf("  started   %s on %s%s%s, in %s\n", wp_shown(wp_json_str(run, WPF_START)),
+           wp_shown(wp_json_str(run, WPF_HOST)), *wp_json_str(run, WPF_USER) ? " as " : "",
+           wp_shown(wp_json_str(run, WPF_USER)), wp_shown(wp_json_str(run, WPF_CWD)));
     printf("  duration  %s\n", d);
     printf("  filed     project %s, experiment %s, job %s",
-           *wp_json_str(run, "project") ? wp_shown(wp_json_str(run, "project")) : "-",
-           *wp_json_str(run, "experiment") ? wp_shown(wp_json_str(run, "experiment")) : "-",
-           *wp_json_str(run, "job") ? wp_shown(wp_json_str(run, "job")) : "-");
+           *wp_json_str(run, WPF_PROJECT) ? wp_shown(wp_json_str(run, WPF_PROJECT)) : "-",
+           *wp_json_str(run, WPF_EXPERIMENT) ? wp_shown(wp_json_str(run, WPF_EXPERIMENT)) : "-",
+           *wp_json_str(run, WPF_JOB) ? wp_shown(wp_json_str(run, WPF_JOB)) : "-");
     json_object_foreach(tags, key, v)
         printf(", %s=%s", wp_shown(key), wp_shown(json_string_value(v)));
     printf("\n");
-    wp_fmt_energy(wp_json_num(energy, "total_j"), e, sizeof e);
-    printf("  energy    %s (%s)\n", e, wp_json_str(run, "method"));
-    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    wp_fmt_energy(wp_json_num(energy, WPF_TOTAL_J), e, sizeof e);
+    printf("  energy    %s (%s)\n", e, wp_json_str(run, WPF_METHOD));
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
     {
-        wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
-        printf("    %-6s %-12s %10s  %s %s%s\n", wp_shown(wp_json_str(ch, "component")),
-               wp_shown(wp_json_str(ch, "device")), e, wp_shown(wp_json_str(ch, "method")),
-               wp_shown(wp_json_str(ch, "sensor")),
-               json_is_true(json_object_get(ch, "lost")) ? ", LOST mid-run" : "");
+        wp_fmt_energy(wp_json_num(ch, WPF_ENERGY_J), e, sizeof e);
+        printf("    %-6s %-12s %10s  %s %s%s\n", wp_shown(wp_json_str(ch, WPF_COMPONENT)),
+               wp_shown(wp_json_str(ch, WPF_DEVICE)), e, wp_shown(wp_json_str(ch, WPF_METHOD)),
+               wp_shown(wp_json_str(ch, WPF_SENSOR)),
+               wp_json_true(ch, WPF_LOST) ? ", LOST mid-run" : "");
     }
-    wp_fmt_energy(wp_json_num(run, "facility_energy_j"), e, sizeof e);
-    printf("  facility  %s at PUE %.3g\n", e, wp_json_num(run, "pue"));
-    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), m, sizeof m);
-    printf("  carbon    %s CO2e at %.4g g/kWh, %s\n", m, wp_json_num(carbon, "intensity_g_per_kwh"),
-           wp_shown(wp_json_str(carbon, "region_name")));
-    json_array_foreach(json_object_get(run, "assumptions"), i, v)
+    wp_fmt_energy(wp_json_num(run, WPF_FACILITY_ENERGY_J), e, sizeof e);
+    printf("  facility  %s at PUE %.3g\n", e, wp_json_num(run, WPF_PUE));
+    wp_fmt_mass(wp_json_num(carbon, WPF_EMISSIONS_G), m, sizeof m);
+    printf("  carbon    %s CO2e at %.4g g/kWh, %s\n", m,
+           wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH),
+           wp_shown(wp_json_str(carbon, WPF_REGION_NAME)));
+    json_array_foreach(wp_json_get(run, WPF_ASSUMPTIONS), i, v)
         printf("  assumed   %s\n", wp_shown(json_string_value(v)));
 }
 

@@ -127,7 +127,7 @@ static json_t *load_runs(struct report_opts *o, const char *run_arg, char *title
         run = wp_ledger_get(l, run_arg, true, err, sizeof err);
         runs = run ? json_array() : NULL;
         if (runs)
-            json_array_append_new(runs, run);
+            wp_cli_push(runs, run);
     }
     wp_ledger_close(l);
     if (!runs)

@@ -1,5 +1,6 @@
 /* wattprint estimate: the printing shared by its sections. */
 #define _GNU_SOURCE
+#include "cli.h"
 #include "estimate_out.h"
 
 #include "../account/account.h"
@@ -18,7 +19,7 @@ void wp_est_assume(json_t *arr, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    json_array_append_new(arr, json_string(buf));
+    wp_cli_push(arr, json_string(buf));
 }
 
 int wp_est_write_json(json_t *o, const char *path)
@@ -130,9 +131,9 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
                    q.car_km_eu, q.flights_ny_sf, q.car_lifetime_share);
     }
     snprintf(k, sizeof k, "%sit_energy_j", key);
-    json_object_set_new(out, k, json_real(c.it_energy_j));
+    wp_cli_put(out, k, json_real(c.it_energy_j));
     snprintf(k, sizeof k, "%sfacility_energy_j", key);
-    json_object_set_new(out, k, json_real(c.facility_energy_j));
+    wp_cli_put(out, k, json_real(c.facility_energy_j));
     snprintf(k, sizeof k, "%semissions_g", key);
-    json_object_set_new(out, k, json_real(c.emissions_g));
+    wp_cli_put(out, k, json_real(c.emissions_g));
 }

@@ -1,6 +1,7 @@
 /* wattprint estimate --inference: the serving section, and --compare's
  * side-by-side table of what shrinking or batching would save. */
 #define _GNU_SOURCE
+#include "cli.h"
 #include "estimate_out.h"
 
 #include "../account/account.h"
@@ -62,38 +63,38 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     wp_est_print_carbon(a, r->inf_energy_j, out, "inference", "inference_");
     if (r->device_hours <= 0) /* inference alone: the shared names hold its figures */
         wp_est_print_carbon(a, r->inf_energy_j, out, NULL, "");
-    json_object_set_new(out, "inference_it_energy_range_j",
-                        json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
-    json_object_set_new(out, "inference_flops", json_real(r->inf_flops));
-    json_object_set_new(out, "inference_device_hours", json_real(r->inf_device_hours));
-    json_object_set_new(out, "inference_tokens", json_real(r->inf_tokens));
-    json_object_set_new(out, "inference_queries", json_real(r->inf_queries));
-    json_object_set_new(out, "energy_per_query_j", json_real(s->energy_per_query_j));
-    json_object_set_new(out, "energy_per_query_range_j",
-                        json_pack("[f,f]", s->energy_per_query_j * s->energy_lo_factor,
-                                  s->energy_per_query_j * s->energy_hi_factor));
+    wp_cli_put(out, "inference_it_energy_range_j",
+               json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
+    wp_cli_put(out, "inference_flops", json_real(r->inf_flops));
+    wp_cli_put(out, "inference_device_hours", json_real(r->inf_device_hours));
+    wp_cli_put(out, "inference_tokens", json_real(r->inf_tokens));
+    wp_cli_put(out, "inference_queries", json_real(r->inf_queries));
+    wp_cli_put(out, "energy_per_query_j", json_real(s->energy_per_query_j));
+    wp_cli_put(out, "energy_per_query_range_j",
+               json_pack("[f,f]", s->energy_per_query_j * s->energy_lo_factor,
+                         s->energy_per_query_j * s->energy_hi_factor));
     if (r->it_energy_j <= 0 || o->in.tokens <= 0)
-        json_object_set_new(out, "energy_per_token_j", json_real(s->energy_per_token_j));
-    json_object_set_new(out, "energy_per_output_token_j", json_real(s->energy_per_token_j));
-    json_object_set_new(out, "energy_per_output_token_range_j",
-                        json_pack("[f,f]", s->energy_per_token_j * s->energy_lo_factor,
-                                  s->energy_per_token_j * s->energy_hi_factor));
-    json_object_set_new(out, "tokens_per_s", json_real(s->tokens_per_s));
-    json_object_set_new(out, "query_s", json_real(s->query_s));
-    json_object_set_new(out, "decode_bound", json_string(s->memory_bound ? "memory" : "compute"));
-    json_object_set_new(out, "decode_power_w_per_device", json_real(s->power_w_per_device));
-    json_object_set_new(out, "batch", json_real(o->in.batch > 0 ? o->in.batch : 1));
-    json_object_set_new(out, "serving_shape",
-                        json_pack("{s:f, s:f, s:f, s:b}", "layers", s->layers, "hidden", s->hidden,
-                                  "kv_dim", s->kv_dim, "assumed", s->shape_assumed));
-    json_object_set_new(out, "precision", json_string(wp_precision_name(o->in.precision)));
-    json_object_set_new(out, "input_tokens", json_real(o->in.input_tokens));
-    json_object_set_new(out, "tokens_per_query", json_real(o->in.tokens_per_query));
+        wp_cli_put(out, "energy_per_token_j", json_real(s->energy_per_token_j));
+    wp_cli_put(out, "energy_per_output_token_j", json_real(s->energy_per_token_j));
+    wp_cli_put(out, "energy_per_output_token_range_j",
+               json_pack("[f,f]", s->energy_per_token_j * s->energy_lo_factor,
+                         s->energy_per_token_j * s->energy_hi_factor));
+    wp_cli_put(out, "tokens_per_s", json_real(s->tokens_per_s));
+    wp_cli_put(out, "query_s", json_real(s->query_s));
+    wp_cli_put(out, "decode_bound", json_string(s->memory_bound ? "memory" : "compute"));
+    wp_cli_put(out, "decode_power_w_per_device", json_real(s->power_w_per_device));
+    wp_cli_put(out, "batch", json_real(o->in.batch > 0 ? o->in.batch : 1));
+    wp_cli_put(out, "serving_shape",
+               json_pack("{s:f, s:f, s:f, s:b}", "layers", s->layers, "hidden", s->hidden, "kv_dim",
+                         s->kv_dim, "assumed", s->shape_assumed));
+    wp_cli_put(out, "precision", json_string(wp_precision_name(o->in.precision)));
+    wp_cli_put(out, "input_tokens", json_real(o->in.input_tokens));
+    wp_cli_put(out, "tokens_per_query", json_real(o->in.tokens_per_query));
     if (r->it_energy_j > 0) {
         double share = r->it_energy_j / (r->it_energy_j + r->inf_energy_j);
         printf("  split         training %.1f%%, inference %.1f%% of the energy\n", 100 * share,
                100 * (1 - share));
-        json_object_set_new(out, "training_share", json_real(share));
+        wp_cli_put(out, "training_share", json_real(share));
     }
 }
 
@@ -169,12 +170,11 @@ static void row(const char *label, const struct wp_est_out *r, const struct wp_a
     wp_fmt_energy(r->serve.energy_per_token_j, t, sizeof t);
     printf("  %-30.30s %11s %11s %12.4g %9.1f%%  %s\n", label, q, t, c.emissions_g / 1e3,
            100 * saving, r->serve.memory_bound ? "memory" : "compute");
-    json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "label", label,
-                                         "energy_per_query_j", r->serve.energy_per_query_j,
-                                         "energy_per_token_j", r->serve.energy_per_token_j,
-                                         "emissions_g_per_million_queries", c.emissions_g, "saving",
-                                         saving, "decode_bound",
-                                         r->serve.memory_bound ? "memory" : "compute"));
+    wp_cli_push(arr, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "label", label,
+                               "energy_per_query_j", r->serve.energy_per_query_j,
+                               "energy_per_token_j", r->serve.energy_per_token_j,
+                               "emissions_g_per_million_queries", c.emissions_g, "saving", saving,
+                               "decode_bound", r->serve.memory_bound ? "memory" : "compute"));
 }
 
 int wp_est_compare(const struct est_opts *o, const struct wp_est_out *base,
@@ -196,6 +196,6 @@ int wp_est_compare(const struct est_opts *o, const struct wp_est_out *base,
         row(o->compare[i], &r, a, base->serve.energy_per_query_j, arr);
     }
     printf("  (saving: per query against the first row; CO2e with the PUE and intensity above)\n");
-    json_object_set_new(out, "compare", arr);
+    wp_cli_put(out, "compare", arr);
     return 0;
 }

@@ -111,7 +111,7 @@ static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, 
         struct wp_ledger_row row;
         int rc;
         wp_ledger_row_of_json(run, &row);
-        wp_parse_utc(wp_json_str(run, "start"), &start);
+        wp_parse_utc(wp_json_str(run, WPF_START), &start);
         row.start_s = start;
         if (!text)
             snprintf(err, sizeof err, "out of memory");

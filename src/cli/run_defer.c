@@ -47,15 +47,15 @@ static int earlier_runs(const struct run_opts *o, char *const *cmd, double *dur,
     wp_ledger_close(l);
     json_array_foreach(runs, i, run)
     {
-        json_t *c = json_object_get(run, "command");
+        json_t *c = wp_json_get(run, WPF_COMMAND);
         size_t k = 0;
         while (cmd[k] && k < json_array_size(c) && json_is_string(json_array_get(c, k)) &&
                strcmp(cmd[k], json_string_value(json_array_get(c, k))) == 0)
             k++;
-        if (cmd[k] || k != json_array_size(c) || strcmp(wp_json_str(run, "status"), "completed"))
+        if (cmd[k] || k != json_array_size(c) || strcmp(wp_json_str(run, WPF_STATUS), "completed"))
             continue;
-        d[n] = wp_json_num(run, "duration_s");
-        e[n] = wp_json_num(run, "facility_energy_j");
+        d[n] = wp_json_num(run, WPF_DURATION_S);
+        e[n] = wp_json_num(run, WPF_FACILITY_ENERGY_J);
         n++;
     }
     json_decref(runs);

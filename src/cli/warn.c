@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void wp_warn(const char *fmt, ...)
@@ -27,4 +28,22 @@ void wp_cli_restore_power_limits(const char *prog)
         return;
     for (char *line = strtok_r(said, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+static void out_of_memory(void)
+{
+    wp_warn("out of memory building the output");
+    exit(1);
+}
+
+void wp_cli_put(json_t *o, const char *key, json_t *v)
+{
+    if (json_object_set_new(o, key, v) != 0)
+        out_of_memory();
+}
+
+void wp_cli_push(json_t *a, json_t *v)
+{
+    if (json_array_append_new(a, v) != 0)
+        out_of_memory();
 }

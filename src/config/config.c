@@ -24,7 +24,7 @@ static int check_number(const char *v, double lo, double hi, char *why, size_t c
     double x;
     if (wp_parse_double(v, &x) || x < lo || x > hi) {
         snprintf(why, cap, "'%s' is not a number from %g to %g", v, lo, hi);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -39,29 +39,29 @@ static int check_value(const char *key, const char *v, char *why, size_t cap)
         if (wp_region_find(v, &r, sug, sizeof sug) == 0)
             return 0;
         snprintf(why, cap, "unknown region '%s'; nearest: %s", v, sug);
-        return -1;
+        return -EINVAL;
     }
     if (strcmp(key, "provider") == 0) {
         if (wp_provider_pue(v, &pue, src, sizeof src, sug, sizeof sug) == 0)
             return 0;
         snprintf(why, cap, "unknown provider '%s'; known: %s", v, sug);
-        return -1;
+        return -EINVAL;
     }
     if (strcmp(key, "pue") == 0)
         return check_number(v, WP_PUE_MIN, WP_PUE_MAX, why, cap);
     if (strcmp(key, "interval") == 0)
         return check_number(v, 0.01, 3600, why, cap);
     if (strcmp(key, "sensors") == 0)
-        return wp_sensors_check_list(v, why, cap) ? -1 : 0;
+        return wp_sensors_check_list(v, why, cap) ? -EINVAL : 0;
     if (strcmp(key, "detect") == 0) {
         if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
             return 0;
         snprintf(why, cap, "'%s' is not yes or no", v);
-        return -1;
+        return -EINVAL;
     }
     if (strlen(v) > 200) { /* ledger, project */
         snprintf(why, cap, "longer than 200 characters");
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -115,7 +115,7 @@ static void set(struct wp_config *c, const char *key, const char *value, const c
     c->v[i].line = line;
 }
 
-/* One line: blank, a comment, or key = value. Returns 0 or -1 with why. */
+/* One line: blank, a comment, or key = value. Returns 0 or a negative errno with why. */
 static int parse_line(struct wp_config *c, char *line, const char *where, int n, char *why,
                       size_t cap)
 {
@@ -128,7 +128,7 @@ static int parse_line(struct wp_config *c, char *line, const char *where, int n,
         return 0;
     if (!(eq = strchr(line, '='))) {
         snprintf(why, cap, "'%.80s' is not 'key = value'", line);
-        return -1;
+        return -EINVAL;
     }
     *eq = '\0';
     key = trim(line);
@@ -139,19 +139,19 @@ static int parse_line(struct wp_config *c, char *line, const char *where, int n,
             snprintf(why, cap, "unknown key '%.40s' (did you mean %s?)", key, near);
         else
             snprintf(why, cap, "unknown key '%.40s'; the keys are %s", key, wp_config_keys());
-        return -1;
+        return -EINVAL;
     }
     if (!*value) {
         snprintf(why, cap, "%s has no value", key);
-        return -1;
+        return -EINVAL;
     }
     if (strlen(value) >= sizeof c->v[0].value) {
         snprintf(why, cap, "%s: the value is too long", key);
-        return -1;
+        return -EINVAL;
     }
     if (check_value(key, value, msg, sizeof msg)) {
         snprintf(why, cap, "%s: %s", key, msg);
-        return -1;
+        return -EINVAL;
     }
     set(c, key, value, where, n);
     return 0;
@@ -167,13 +167,13 @@ int wp_config_parse(struct wp_config *c, const char *text, const char *where, ch
         n++;
         if (len >= sizeof line) {
             snprintf(err, cap, "%s:%d: line too long", where, n);
-            return -1;
+            return -EINVAL;
         }
         memcpy(line, text, len);
         line[len] = '\0';
         if (parse_line(c, line, where, n, why, sizeof why)) {
             snprintf(err, cap, "%s:%d: %s", where, n, why);
-            return -1;
+            return -EINVAL;
         }
         text += len + (text[len] == '\n');
     }
@@ -226,7 +226,7 @@ static int open_checked(const char *path, const char *where, char *err, size_t c
 }
 
 /* Reads one file if it exists and is this user's or root's. Returns 0 (also
- * when absent or ignored, said in c->ignored) or -1. */
+ * when absent or ignored, said in c->ignored) or a negative errno. */
 static int load_file(struct wp_config *c, const char *path, const char *where, char *err,
                      size_t cap)
 {
@@ -243,11 +243,11 @@ static int load_file(struct wp_config *c, const char *path, const char *where, c
         return 0;
     }
     if (fd < 0)
-        return -1;
+        return fd;
     if (!(text = malloc(MAX_FILE + 1))) {
         close(fd);
         snprintf(err, cap, "%s: out of memory", where);
-        return -1;
+        return -ENOMEM;
     }
     while (got <= MAX_FILE && (n = read(fd, text + got, (size_t)(MAX_FILE + 1 - got))) != 0) {
         if (n < 0 && errno == EINTR)
@@ -256,19 +256,19 @@ static int load_file(struct wp_config *c, const char *path, const char *where, c
             break;
         got += n;
     }
-    rc = n < 0 ? -1 : 0;
+    rc = n < 0 ? -EIO : 0;
     close(fd);
     if (rc || got > MAX_FILE) {
         snprintf(err, cap, "%s: %s", where,
                  rc ? "cannot read the configuration" : "larger than 64 KiB: not a configuration");
         free(text);
-        return -1;
+        return -EINVAL;
     }
     text[got] = '\0';
     if (strlen(text) != (size_t)got) {
         snprintf(err, cap, "%s: contains a NUL byte: not a configuration", where);
         free(text);
-        return -1;
+        return -EINVAL;
     }
     rc = wp_config_parse(c, text, where, err, cap);
     free(text);
@@ -292,12 +292,13 @@ int wp_config_load(struct wp_config *c, char *err, size_t cap)
     const char *sys = getenv("WATTPRINT_SYSTEM_CONFIG"), *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
     char user[4096] = "", where[300];
+    int rc;
 
     memset(c, 0, sizeof *c);
     if (!sys || !*sys)
         sys = SYSTEM_FILE;
-    if (load_file(c, sys, sys, err, cap))
-        return -1;
+    if ((rc = load_file(c, sys, sys, err, cap)) != 0)
+        return rc;
     /* XDG Base Directory: a relative XDG_CONFIG_HOME is invalid and ignored */
     if (xdg && xdg[0] == '/')
         snprintf(user, sizeof user, "%s/wattprint/config", xdg);

@@ -25,14 +25,14 @@ struct wp_config {
 };
 
 /* Parses the text of one file, named where in messages; a key seen again
- * replaces its earlier value. Returns 0, or -1 with "FILE:LINE: why" in err. */
+ * replaces its earlier value. Returns 0, or a negative errno with "FILE:LINE: why" in err. */
 int wp_config_parse(struct wp_config *c, const char *text, const char *where, char *err,
                     size_t cap);
 
 /* Loads the system file, then the user's. Only regular files owned by this
  * user or by root are read: a missing file or another user's (said in
  * c->ignored) is no error; one that cannot be read, or is not a regular file
- * (a FIFO, a directory), is. Returns 0, or -1 with the reason in err. */
+ * (a FIFO, a directory), is. Returns 0, or a negative errno with the reason in err. */
 int wp_config_load(struct wp_config *c, char *err, size_t cap);
 
 /* The value of key, or NULL when no file set it. */

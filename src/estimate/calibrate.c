@@ -24,7 +24,7 @@ struct run {
     double x, y; /* ln(n_eff / 1e10), ln MFU */
 };
 
-/* One published run as a point of the fit; 0, or -1 if it is not usable. */
+/* One published run as a point of the fit; 0, or -EINVAL if it is not usable. */
 static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run *out)
 {
     struct wp_hardware hw;
@@ -37,12 +37,12 @@ static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run 
 
     if (wp_hardware_find(wp_csv_get(h, r, "hardware"), &hw, NULL, 0) != 0 || !(hw.peak_flops > 0) ||
         !(dh > 0))
-        return -1;
+        return -EINVAL;
     if (!(flops > 0))
         flops = 6.0 * (active > 0 ? active : params) * tokens + 2.0 * teacher * tokens;
     n_eff = tokens > 0 ? flops / (6.0 * tokens) : (active > 0 ? active : params);
     if (!(flops > 0) || !(n_eff > 0))
-        return -1;
+        return -EINVAL;
     snprintf(out->id, sizeof out->id, "%s", wp_csv_get(h, r, "id"));
     snprintf(out->gen, sizeof out->gen, "%s", hw.calibrate_as);
     out->x = log(n_eff / REF_PARAMS);

@@ -59,7 +59,7 @@ static long index_after(const char *name, const char *prefix)
     char *end;
     long v;
     if (!p)
-        return -1;
+        return -EINVAL;
     p += strlen(prefix);
     v = strtol(p, &end, 10);
     return end != p && *end == '.' && v >= 0 && v < 1000000 ? v : -1;
@@ -157,14 +157,14 @@ static int read_safetensors(FILE *f, uint64_t hlen, struct wp_model_info *out, c
 /* GGUF: little-endian reads with bounds. */
 static int rd(FILE *f, void *p, size_t n)
 {
-    return fread(p, 1, n, f) == n ? 0 : -1;
+    return fread(p, 1, n, f) == n ? 0 : -EIO;
 }
 
 static int rd_u32(FILE *f, uint32_t *v)
 {
     unsigned char b[4];
     if (rd(f, b, 4))
-        return -1;
+        return -EINVAL;
     *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     return 0;
 }
@@ -173,7 +173,7 @@ static int rd_u64(FILE *f, uint64_t *v)
 {
     uint32_t lo, hi;
     if (rd_u32(f, &lo) || rd_u32(f, &hi))
-        return -1;
+        return -EINVAL;
     *v = (uint64_t)hi << 32 | lo;
     return 0;
 }
@@ -184,7 +184,7 @@ static int skip(FILE *f, uint64_t n)
     while (n > 0) {
         size_t k = n > sizeof buf ? sizeof buf : (size_t)n;
         if (rd(f, buf, k))
-            return -1;
+            return -EINVAL;
         n -= k;
     }
     return 0;
@@ -193,7 +193,7 @@ static int skip(FILE *f, uint64_t n)
 static int skip_string(FILE *f)
 {
     uint64_t len;
-    return (rd_u64(f, &len) || len > MAX_STRING || skip(f, len)) ? -1 : 0;
+    return (rd_u64(f, &len) || len > MAX_STRING || skip(f, len)) ? -EINVAL : 0;
 }
 
 static const int scalar_size[13] = {1, 1, 2, 2, 4, 4, 4, 1, -1, -1, 8, 8, 8};
@@ -201,19 +201,19 @@ static const int scalar_size[13] = {1, 1, 2, 2, 4, 4, 4, 1, -1, -1, 8, 8, 8};
 static int skip_value(FILE *f, uint32_t type, int depth)
 {
     if (type > 12 || depth > 2)
-        return -1;
+        return -EINVAL;
     if (type == 8)
         return skip_string(f);
     if (type == 9) {
         uint32_t inner;
         uint64_t count;
         if (rd_u32(f, &inner) || rd_u64(f, &count) || inner > 12 || count > MAX_TENSORS * 16ULL)
-            return -1;
+            return -EINVAL;
         if (inner != 8 && inner != 9)
-            return count > UINT64_MAX / 8 ? -1 : skip(f, count * (uint64_t)scalar_size[inner]);
+            return count > UINT64_MAX / 8 ? -EINVAL : skip(f, count * (uint64_t)scalar_size[inner]);
         for (uint64_t i = 0; i < count; i++)
             if (skip_value(f, inner, depth + 1))
-                return -1;
+                return -EINVAL;
         return 0;
     }
     return skip(f, (uint64_t)scalar_size[type]);
@@ -236,10 +236,10 @@ static int rd_gguf_int(FILE *f, uint32_t type, long *v)
     static const int size[13] = {1, 1, 2, 2, 4, 4, 0, 0, 0, 0, 8, 8, 0};
     uint64_t u = 0;
     if (type > 12 || size[type] == 0 || rd(f, b, (size_t)size[type]))
-        return -1;
+        return -EINVAL;
     for (int i = size[type] - 1; i >= 0; i--)
         u = u << 8 | b[i];
-    *v = u > 1000000000ULL ? -1 : (long)u; /* signed types: a negative is absurd here */
+    *v = u > 1000000000ULL ? -EINVAL : (long)u; /* signed types: a negative is absurd here */
     return 0;
 }
 
@@ -270,22 +270,22 @@ static int gguf_kv(FILE *f, struct wp_model_info *out, long *heads, long *heads_
     long v;
 
     if (rd_u64(f, &len) || len > MAX_STRING)
-        return -1;
+        return -EINVAL;
     if (len < sizeof key) {
         if (rd(f, key, (size_t)len))
-            return -1;
+            return -EINVAL;
         key[len] = '\0';
     } else {
         key[0] = '\0';
         if (skip(f, len))
-            return -1;
+            return -EINVAL;
     }
     if (rd_u32(f, &type))
-        return -1;
+        return -EINVAL;
     if (!key[0] || !(type <= 5 || type == 10 || type == 11)) /* not an integer we keep */
         return skip_value(f, type, 0);
     if (rd_gguf_int(f, type, &v))
-        return -1;
+        return -EINVAL;
     gguf_keep(key, v, out, heads, heads_kv, key_len);
     return 0;
 }
@@ -297,11 +297,11 @@ static int gguf_tensor_name(FILE *f, bool *is_expert)
     uint64_t len;
     *is_expert = false;
     if (rd_u64(f, &len) || len > MAX_STRING)
-        return -1;
+        return -EINVAL;
     if (len >= sizeof name)
         return skip(f, len);
     if (rd(f, name, (size_t)len))
-        return -1;
+        return -EINVAL;
     name[len] = '\0';
     *is_expert = strstr(name, "_exps.") != NULL;
     return 0;

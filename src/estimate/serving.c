@@ -157,13 +157,13 @@ struct meas {
     char id[64];
 };
 
-/* One measurement as the model's input; 0, or -1 if it cannot be used. */
+/* One measurement as the model's input; 0, or -EINVAL if it cannot be used. */
 static int row_to_meas(const struct wp_csv *h, const struct wp_csv *r, struct meas *m)
 {
     memset(m, 0, sizeof *m);
     if (wp_hardware_find(wp_csv_get(h, r, "hardware"), &m->in.hw, NULL, 0) != 0 ||
         wp_precision_parse(wp_csv_get(h, r, "precision"), &m->in.precision) != 0)
-        return -1;
+        return -EINVAL;
     snprintf(m->id, sizeof m->id, "%s", wp_csv_get(h, r, "id"));
     m->in.params = wp_csv_positive(h, r, "params", 0);
     m->in.active_params = wp_csv_positive(h, r, "active_params", 0);
@@ -176,7 +176,7 @@ static int row_to_meas(const struct wp_csv *h, const struct wp_csv *r, struct me
     m->in.output_tokens = wp_csv_positive(h, r, "output_tokens", WP_SERVE_DEFAULT_OUTPUT);
     m->energy_per_token_j = wp_csv_positive(h, r, "energy_per_token_j", 0);
     m->time_per_token_s = wp_csv_positive(h, r, "time_per_token_s", 0);
-    return m->energy_per_token_j > 0 && m->time_per_token_s > 0 ? 0 : -1;
+    return m->energy_per_token_j > 0 && m->time_per_token_s > 0 ? 0 : -EINVAL;
 }
 
 /* Achieved bandwidth = the ideal step time / the measured time per token;

@@ -3,8 +3,10 @@
 #include "codecarbon.h"
 
 #include "../run/run.h"
+#include "../util/jput.h"
 #include "../util/util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,7 +155,7 @@ static int col_index(const char *name)
     for (int i = 0; i < WP_CC_COLUMNS; i++)
         if (strcmp(wp_cc_columns[i], name) == 0)
             return i;
-    return -1;
+    return -EINVAL;
 }
 
 static void set_text(struct cc_row *r, const char *col, const char *v)
@@ -170,11 +172,11 @@ static void set_real(struct cc_row *r, const char *col, double v)
  * to energy_consumed; its powers are the hardware's, without PUE. */
 static void fill_numbers(json_t *run, struct cc_row *r)
 {
-    json_t *e = json_object_get(run, "energy"), *m = json_object_get(run, "machine");
-    double d = wp_json_num(run, "duration_s"), pue = wp_json_num(run, "pue");
-    double kg = wp_json_num(json_object_get(run, "carbon"), "emissions_g") / 1000.0;
-    double cpu = wp_json_num(e, "cpu_j"), gpu = wp_json_num(e, "gpu_j"),
-           ram = wp_json_num(e, "dram_j");
+    json_t *e = wp_json_get(run, WPF_ENERGY), *m = wp_json_get(run, WPF_MACHINE);
+    double d = wp_json_num(run, WPF_DURATION_S), pue = wp_json_num(run, WPF_PUE);
+    double kg = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G) / 1000.0;
+    double cpu = wp_json_num(e, WPF_CPU_J), gpu = wp_json_num(e, WPF_GPU_J),
+           ram = wp_json_num(e, WPF_DRAM_J);
 
     if (!(pue > 0))
         pue = 1.0;
@@ -189,14 +191,14 @@ static void fill_numbers(json_t *run, struct cc_row *r)
     set_real(r, "ram_energy", ram * pue / J_PER_KWH);
     set_real(r, "energy_consumed", (cpu + gpu + ram) * pue / J_PER_KWH);
     set_real(r, "water_consumed", 0);
-    set_real(r, "ram_total_size", wp_json_num(m, "ram_total_gib"));
+    set_real(r, "ram_total_size", wp_json_num(m, WPF_RAM_TOTAL_GIB));
     set_real(r, "cpu_utilization_percent", 0);
     set_real(r, "gpu_utilization_percent", 0);
     set_real(r, "ram_utilization_percent", 0);
     set_real(r, "ram_used_gb", 0);
     set_real(r, "pue", pue);
     set_real(r, "wue", 0);
-    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%.0f", wp_json_num(m, "cpu_count"));
+    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
 }
 
 /* GPUs counted in the run (a share's whole is not a second GPU). */
@@ -206,12 +208,11 @@ static int gpus_of(json_t *run, char *model, size_t cap)
     json_t *ch;
     int n = 0;
 
-    json_array_foreach(json_object_get(run, "channels"), k, ch)
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k, ch)
     {
-        if (strcmp(wp_json_str(ch, "component"), "gpu") == 0 &&
-            json_is_true(json_object_get(ch, "counted"))) {
+        if (strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED)) {
             n++;
-            snprintf(model, cap, "%s", wp_json_str(ch, "name"));
+            snprintf(model, cap, "%s", wp_json_str(ch, WPF_NAME));
         }
     }
     return n;
@@ -222,28 +223,28 @@ static bool attributed(json_t *run)
     size_t k;
     json_t *ch;
 
-    json_array_foreach(json_object_get(run, "channels"), k,
-                       ch) if (*wp_json_str(ch, "share_of")) return true;
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k,
+                       ch) if (*wp_json_str(ch, WPF_SHARE_OF)) return true;
     return false;
 }
 
 static void fill_texts(json_t *run, struct cc_row *r)
 {
-    json_t *c = json_object_get(run, "carbon"), *m = json_object_get(run, "machine");
-    const char *region = wp_json_str(c, "region"), *colon = strchr(region, ':');
+    json_t *c = wp_json_get(run, WPF_CARBON), *m = wp_json_get(run, WPF_MACHINE);
+    const char *region = wp_json_str(c, WPF_REGION), *colon = strchr(region, ':');
     const char *end =
-        *wp_json_str(run, "end") ? wp_json_str(run, "end") : wp_json_str(run, "start");
+        *wp_json_str(run, WPF_END) ? wp_json_str(run, WPF_END) : wp_json_str(run, WPF_START);
     char id[37], gpu_model[64] = "";
-    bool assumed = json_is_true(json_object_get(c, "assumed"));
+    bool assumed = wp_json_true(c, WPF_ASSUMED);
 
     snprintf(r->v[col_index("timestamp")], sizeof r->v[0], "%.19s",
              end); /* no zone, as CodeCarbon */
     set_text(r, "project_name",
-             *wp_json_str(run, "project") ? wp_json_str(run, "project") : "wattprint");
-    set_text(r, "run_id", wp_json_str(run, "run_id"));
-    wp_cc_experiment_id(wp_json_str(run, "experiment"), id);
+             *wp_json_str(run, WPF_PROJECT) ? wp_json_str(run, WPF_PROJECT) : "wattprint");
+    set_text(r, "run_id", wp_json_str(run, WPF_RUN_ID));
+    wp_cc_experiment_id(wp_json_str(run, WPF_EXPERIMENT), id);
     set_text(r, "experiment_id", id);
-    set_text(r, "country_name", colon || assumed ? "" : wp_json_str(c, "region_name"));
+    set_text(r, "country_name", colon || assumed ? "" : wp_json_str(c, WPF_REGION_NAME));
     set_text(r, "country_iso_code", colon || assumed ? "" : region);
     if (colon) {
         snprintf(r->v[col_index("cloud_provider")], sizeof r->v[0], "%.*s", (int)(colon - region),
@@ -251,9 +252,9 @@ static void fill_texts(json_t *run, struct cc_row *r)
         set_text(r, "cloud_region", colon + 1);
         set_text(r, "region", colon + 1);
     }
-    set_text(r, "os", wp_json_str(m, "os"));
+    set_text(r, "os", wp_json_str(m, WPF_OS));
     set_text(r, "codecarbon_version", "");
-    set_text(r, "cpu_model", wp_json_str(m, "cpu_model"));
+    set_text(r, "cpu_model", wp_json_str(m, WPF_CPU_MODEL));
     snprintf(r->v[col_index("gpu_count")], sizeof r->v[0], "%d",
              gpus_of(run, gpu_model, sizeof gpu_model));
     set_text(r, "gpu_model", gpu_model);
@@ -278,7 +279,7 @@ void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
 }
 
 /* A number under column name: 0 where empty (when optional). Returns 0, or
- * -1 with the reason when it is required and missing, or not a number. */
+ * a negative errno with the reason when it is required and missing, or not a number. */
 static int num(const struct wp_csv *h, const struct wp_csv *r, const char *name, bool required,
                double *out, char *err, size_t cap)
 {
@@ -288,11 +289,11 @@ static int num(const struct wp_csv *h, const struct wp_csv *r, const char *name,
     if (!*s) {
         if (required)
             snprintf(err, cap, "%s is empty", name);
-        return required ? -1 : 0;
+        return required ? -EINVAL : 0;
     }
     if (wp_parse_double(s, out) != 0 || !isfinite(*out) || *out < 0) {
         snprintf(err, cap, "%s '%.40s' is not a number of 0 or more", name, s);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -304,6 +305,7 @@ static json_t *channels_of(const double kwh[3], double pue, double d, const char
     static const char *const method[3] = {"estimated", "measured", "estimated"};
     json_t *arr = json_array();
     char detail[160];
+    int bad = 0;
 
     for (int i = 0; i < 3; i++) {
         double j = kwh[i] * J_PER_KWH / pue;
@@ -311,20 +313,20 @@ static json_t *channels_of(const double kwh[3], double pue, double d, const char
             continue;
         snprintf(detail, sizeof detail, "imported from CodeCarbon%s%s: %.6g kWh with PUE %.3g",
                  *version ? " " : "", version, kwh[i], pue);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}",
-                                             "sensor", "codecarbon", "component", comp[i], "device",
-                                             comp[i], "energy_j", j, "mean_power_w",
-                                             d > 0 ? j / d : 0.0, "method", method[i], "counted", 1,
-                                             "wraps", 0, "lost", 0, "detail", detail));
+        wp_jpush(&bad, arr,
+                 json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:b, s:i, s:b, s:s}", "sensor",
+                           "codecarbon", "component", comp[i], "device", comp[i], "energy_j", j,
+                           "mean_power_w", d > 0 ? j / d : 0.0, "method", method[i], "counted", 1,
+                           "wraps", 0, "lost", 0, "detail", detail));
     }
-    return arr;
+    return wp_jdone(bad, arr);
 }
 
 struct cc_in {
     double end_s, d, kg, kwh[3], total_kwh, pue;
 };
 
-/* The numbers of a row, checked. Returns 0 or -1 with err. */
+/* The numbers of a row, checked. Returns 0 or a negative errno with err. */
 static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct cc_in *in, char *err,
                         size_t cap)
 {
@@ -332,7 +334,7 @@ static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct c
     if (wp_parse_utc(wp_csv_get(h, r, "timestamp"), &in->end_s) != 0) {
         snprintf(err, cap, "timestamp '%.40s' is not YYYY-MM-DDTHH:MM:SS",
                  wp_csv_get(h, r, "timestamp"));
-        return -1;
+        return -EINVAL;
     }
     if (num(h, r, "duration", true, &in->d, err, cap) ||
         num(h, r, "emissions", true, &in->kg, err, cap) ||
@@ -341,10 +343,10 @@ static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct c
         num(h, r, "ram_energy", false, &in->kwh[2], err, cap) ||
         num(h, r, "energy_consumed", false, &in->total_kwh, err, cap) ||
         num(h, r, "pue", false, &in->pue, err, cap))
-        return -1;
+        return -EINVAL;
     if (in->d > 3.2e8) { /* ten years: a unit mistake, not a run */
         snprintf(err, cap, "duration %.3g s is more than ten years", in->d);
-        return -1;
+        return -EINVAL;
     }
     if (!*wp_csv_get(h, r, "energy_consumed"))
         in->total_kwh = in->kwh[0] + in->kwh[1] + in->kwh[2];
@@ -352,7 +354,7 @@ static int read_numbers(const struct wp_csv *h, const struct wp_csv *r, struct c
         in->pue = 1.0; /* before CodeCarbon wrote a pue column, none was applied */
     if (in->pue < 1.0) {
         snprintf(err, cap, "pue %.3g is below 1", in->pue);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -394,6 +396,7 @@ json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const
     struct cc_in in;
     char start[32], end[32], run_id[64], imported[96];
     json_t *run;
+    int bad = 0;
 
     if (read_numbers(h, r, &in, err, cap))
         return NULL;
@@ -420,16 +423,29 @@ json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const
         snprintf(err, cap, "out of memory");
         return NULL;
     }
-    json_object_set_new(run, "experiment", json_string(wp_csv_get(h, r, "experiment_id")));
-    json_object_set_new(run, "tracking_mode", json_string(wp_csv_get(h, r, "tracking_mode")));
-    json_object_set_new(run, "machine", machine_of(h, r));
-    json_object_set_new(run, "carbon", carbon_of(h, r, &in));
-    json_object_set_new(run, "channels", channels_of(in.kwh, in.pue, in.d, version));
-    json_object_set_new(
-        run, "energy",
-        json_pack("{s:f, s:f, s:f, s:f, s:n}", "total_j", in.total_kwh * J_PER_KWH / in.pue,
-                  "cpu_j", in.kwh[0] * J_PER_KWH / in.pue, "dram_j", in.kwh[2] * J_PER_KWH / in.pue,
-                  "gpu_j", in.kwh[1] * J_PER_KWH / in.pue, "psys_j"));
-    wp_run_json_derive(run);
+    wp_jput(&bad, run, "experiment", json_string(wp_csv_get(h, r, "experiment_id")));
+    wp_jput(&bad, run, "tracking_mode", json_string(wp_csv_get(h, r, "tracking_mode")));
+    wp_jput(&bad, run, "machine", machine_of(h, r));
+    wp_jput(&bad, run, "carbon", carbon_of(h, r, &in));
+    wp_jput(&bad, run, "channels", channels_of(in.kwh, in.pue, in.d, version));
+    wp_jput(&bad, run, "energy",
+            json_pack("{s:f, s:f, s:f, s:f, s:n}", "total_j", in.total_kwh * J_PER_KWH / in.pue,
+                      "cpu_j", in.kwh[0] * J_PER_KWH / in.pue, "dram_j",
+                      in.kwh[2] * J_PER_KWH / in.pue, "gpu_j", in.kwh[1] * J_PER_KWH / in.pue,
+                      "psys_j"));
+    if (bad) {
+        snprintf(err, cap, "out of memory");
+        json_decref(run);
+        return NULL;
+    }
+    if (wp_run_doc_check(run, err, cap) != 0) { /* what the ledger will read back */
+        json_decref(run);
+        return NULL;
+    }
+    if (wp_run_json_derive(run) != 0) {
+        snprintf(err, cap, "out of memory");
+        json_decref(run);
+        return NULL;
+    }
     return run;
 }

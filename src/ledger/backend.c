@@ -6,6 +6,7 @@
 
 #include "../util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,29 +133,60 @@ int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, si
     return l->ops->remove(l, ids, n, err, cap);
 }
 
+int wp_ledger_id_check(const char *id, char *err, size_t cap)
+{
+    size_t n = strlen(id);
+
+    if (n >= 4 && n <= 36 && strspn(id, "0123456789abcdef-") == n)
+        return 0;
+    snprintf(err, cap, "'%s' is not a run id (give at least 4 of its characters, or 'last')", id);
+    return -EINVAL;
+}
+
+json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_t cap)
+{
+    json_error_t je;
+    json_t *run = text ? json_loads(text, 0, &je) : NULL;
+
+    if (!run) {
+        snprintf(err, cap, "stored run %s is not JSON (%s)", id ? id : "?",
+                 text ? je.text : "no text");
+        return NULL;
+    }
+    if (wp_run_doc_check(run, err, cap) != 0) {
+        json_decref(run);
+        return NULL;
+    }
+    if (wp_run_json_derive(run) != 0) {
+        snprintf(err, cap, "out of memory reading run %s", id ? id : "?");
+        json_decref(run);
+        return NULL;
+    }
+    return run;
+}
+
 void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
 {
-    json_t *e = json_object_get(run, "energy");
-    const char *project = wp_json_str(run, "project"), *experiment = wp_json_str(run, "experiment"),
-               *job = wp_json_str(run, "job");
+    json_t *e = wp_json_get(run, WPF_ENERGY);
+    const char *project = wp_json_str(run, WPF_PROJECT),
+               *experiment = wp_json_str(run, WPF_EXPERIMENT), *job = wp_json_str(run, WPF_JOB);
     size_t i;
     json_t *ch;
 
     memset(row, 0, sizeof *row);
-    row->id = wp_json_str(run, "run_id");
-    row->status = *wp_json_str(run, "status") ? wp_json_str(run, "status") : "completed";
-    row->duration_s = wp_json_num(run, "duration_s");
-    row->host = wp_json_str(run, "host");
-    row->user = wp_json_str(run, "user");
+    row->id = wp_json_str(run, WPF_RUN_ID);
+    row->status = *wp_json_str(run, WPF_STATUS) ? wp_json_str(run, WPF_STATUS) : "completed";
+    row->duration_s = wp_json_num(run, WPF_DURATION_S);
+    row->host = wp_json_str(run, WPF_HOST);
+    row->user = wp_json_str(run, WPF_USER);
     row->project = *project ? project : NULL;
     row->experiment = *experiment ? experiment : NULL;
     row->job = *job ? job : NULL;
-    row->energy_j = wp_json_num(e, "total_j");
-    row->facility_energy_j = wp_json_num(run, "facility_energy_j");
-    row->emissions_g = wp_json_num(json_object_get(run, "carbon"), "emissions_g");
-    json_array_foreach(json_object_get(run, "channels"), i, ch) row->n_gpus +=
-        strcmp(wp_json_str(ch, "component"), "gpu") == 0 &&
-        json_is_true(json_object_get(ch, "counted"));
+    row->energy_j = wp_json_num(e, WPF_TOTAL_J);
+    row->facility_energy_j = wp_json_num(run, WPF_FACILITY_ENERGY_J);
+    row->emissions_g = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G);
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) row->n_gpus +=
+        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
 }
 
 /* Another ledger's runs copied one by one (the backends differ, so no
@@ -168,12 +200,12 @@ long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, 
     size_t i;
 
     if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
-        return -1;
+        return -EIO;
     runs = wp_ledger_list(src, NULL, false, err, cap);
     wp_ledger_close(src);
     if (!runs || wp_ledger_begin_batch(l) != 0) {
         json_decref(runs);
-        return -1;
+        return -EIO;
     }
     json_array_foreach(runs, i, run)
     {
@@ -181,19 +213,19 @@ long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, 
         char *text = json_dumps(run, JSON_COMPACT);
         int rc;
         wp_ledger_row_of_json(run, &row);
-        if (wp_parse_utc(wp_json_str(run, "start"), &row.start_s) != 0)
+        if (wp_parse_utc(wp_json_str(run, WPF_START), &row.start_s) != 0)
             row.start_s = 0;
-        rc = text ? wp_ledger_insert_row(l, &row, text, err, cap) : -1;
+        rc = text ? wp_ledger_insert_row(l, &row, text, err, cap) : -ENOMEM;
         free(text);
         if (rc < 0) {
             wp_ledger_abort_batch(l);
             json_decref(runs);
-            return -1;
+            return -EIO;
         }
         *(rc == 0 ? &added : rc == 2 ? replaced : skipped) += 1;
     }
     json_decref(runs);
-    return wp_ledger_end_batch(l) == 0 ? added : -1;
+    return wp_ledger_end_batch(l) == 0 ? added : -EIO;
 }
 
 long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,

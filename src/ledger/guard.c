@@ -25,7 +25,7 @@ static const struct {
 };
 
 /* The filesystem type of dir; WATTPRINT_STATFS_TYPE (hex) stands in for
- * statfs in tests, which cannot mount NFS. Returns 0 and *type, or -1. */
+ * statfs in tests, which cannot mount NFS. Returns 0 and *type, or a negative errno. */
 static int fs_type(const char *dir, unsigned long *type)
 {
     const char *fake = getenv("WATTPRINT_STATFS_TYPE");
@@ -36,7 +36,7 @@ static int fs_type(const char *dir, unsigned long *type)
         return 0;
     }
     if (statfs(dir, &sf) != 0)
-        return -1;
+        return -errno;
     *type = (unsigned long)sf.f_type & 0xffffffffUL;
     return 0;
 }
@@ -44,7 +44,7 @@ static int fs_type(const char *dir, unsigned long *type)
 int wp_ledger_check_local(const char *path, char *err, size_t cap)
 {
     char dir[4096], *slash;
-    unsigned long type;
+    unsigned long type = 0;
 
     snprintf(dir, sizeof dir, "%s", path);
     slash = strrchr(dir, '/');

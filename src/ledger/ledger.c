@@ -163,7 +163,7 @@ int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
     if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, cap, "%s", msg ? msg : sqlite3_errmsg(l->db));
         sqlite3_free(msg);
-        return -1;
+        return -EIO;
     }
     return 0;
 }
@@ -210,19 +210,19 @@ static int validate(struct wp_ledger *l, const char *path, int *version, char *e
     if (rc != SQLITE_OK) {
         snprintf(err, cap, "%s is not a wattprint ledger (%s); it was left untouched", path,
                  sqlite3_errstr(rc));
-        return -1;
+        return -EINVAL;
     }
     if (app != APPLICATION_ID && (app != 0 || tables != 0)) {
         snprintf(err, cap,
                  "%s is a SQLite database but not a wattprint ledger; it was left "
                  "untouched (choose another ledger path)",
                  path);
-        return -1;
+        return -EINVAL;
     }
     if (*version > SCHEMA_VERSION) {
         snprintf(err, cap, "%s was written by a newer wattprint (schema %d, this one knows %d)",
                  path, *version, SCHEMA_VERSION);
-        return -1;
+        return -EINVAL;
     }
     /* No integrity scan here: it would read the whole file on every run.
      * Corruption met later is reported by the statement that meets it. */
@@ -236,14 +236,14 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
     if (version == SCHEMA_VERSION)
         return 0;
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
-        return -1;
+        return -EIO;
     /* Another process may have migrated while we waited for the lock. */
     if (pragma_int(l->db, "PRAGMA user_version", &version) != SQLITE_OK)
         version = SCHEMA_VERSION;
     for (int v = version; v < SCHEMA_VERSION; v++) {
         if (wp_ledger_exec(l, migrations[v], err, cap)) {
             wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
-            return -1;
+            return -EIO;
         }
     }
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
@@ -251,7 +251,7 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
         wp_ledger_exec(l, "PRAGMA application_id = 1463899216", err, cap) ||
         wp_ledger_exec(l, "COMMIT", err, cap)) {
         wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
-        return -1;
+        return -EIO;
     }
     return 0;
 }
@@ -266,12 +266,12 @@ int wp_ledger_proc_start(long pid, char *out, size_t cap)
     snprintf(rel, sizeof rel, "%ld/stat", pid);
     n = wp_read_text(wp_procfs_root(), rel, buf, sizeof buf);
     if (n <= 0 || !(p = strrchr(buf, ')')))
-        return -1;
+        return -EINVAL;
     /* after "comm)": state is field 3; starttime is field 22 */
     for (int field = 2; field < 22 && p; field++)
         p = strchr(p + 1, ' ');
     if (!p)
-        return -1;
+        return -EINVAL;
     snprintf(out, cap, "%.*s", (int)strcspn(p + 1, " "), p + 1);
     return 0;
 }
@@ -337,7 +337,7 @@ static void reap(struct wp_ledger *l)
     (void)err;
 }
 
-#define OPEN_BUSY -2
+#define OPEN_BUSY (-EBUSY) /* try again: SQLite would not wait */
 
 static int try_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 
@@ -371,7 +371,7 @@ int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, si
         struct timespec ts = {0, (10 + rand_r(&seed) % 40) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 /* Opens the database. A ledger that can only be read may sit on read-only
@@ -389,18 +389,18 @@ static int open_db(struct wp_ledger *l, const char *path, int *flags, char *err,
         return 0;
     if (!(*flags & SQLITE_OPEN_READONLY) || strlen(path) > 4000) {
         snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
-        return -1;
+        return -EIO;
     }
     sqlite3_close(l->db);
     l->db = NULL;
     if (strpbrk(path, "?#%")) { /* they would end or escape the URI's path */
         snprintf(err, cap, "cannot open %s read-only (a ?, # or %% in its path)", path);
-        return -1;
+        return -EINVAL;
     }
     snprintf(uri, sizeof uri, "file:%s?immutable=1", path);
     if (sqlite3_open_v2(uri, &l->db, *flags | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
         snprintf(err, cap, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
-        return -1;
+        return -EIO;
     }
     return 0;
 }
@@ -413,28 +413,28 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
 
     if (!l) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     l->ops = &wp_ledger_sqlite_ops;
     if (wp_ledger_check_file(path, err, cap) != 0) {
         free(l);
-        return -1;
+        return -EIO;
     }
     if (mode == WP_LEDGER_WRITE) {
         int rc = wp_ledger_check_place(path, err, cap);
         if (rc) {
             free(l);
-            return -1;
+            return -EIO;
         }
         rc = wp_mkdir_parents(path, 0755);
         if (rc) {
             snprintf(err, cap, "cannot create the directory of %s: %s", path, strerror(-rc));
             free(l);
-            return -1;
+            return -EIO;
         }
         if (wp_ledger_check_local(path, err, cap) != 0) {
             free(l);
-            return -1;
+            return -EIO;
         }
         flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         /* A read-only file still serves reads; writes will then fail and say so. */
@@ -447,7 +447,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
                      "name another ledger or set WATTPRINT_LEDGER)",
                      path);
             free(l);
-            return -1;
+            return -EIO;
         }
         /* Writable when it may be, so that reading also marks dead runs interrupted. */
         flags |= access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
@@ -486,7 +486,7 @@ fail : {
     int code = l->db ? sqlite3_errcode(l->db) & 0xff : SQLITE_OK;
     sqlite3_close(l->db);
     free(l);
-    return code == SQLITE_BUSY || code == SQLITE_LOCKED ? OPEN_BUSY : -1;
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED ? OPEN_BUSY : -EIO;
 }
 }
 

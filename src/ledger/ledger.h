@@ -45,7 +45,7 @@ void wp_ledger_redact(const char *location, char *out, size_t cap);
 /* Opens (and with WP_LEDGER_WRITE creates, with its directory) the ledger at
  * path. A file that is not a wattprint ledger, or is corrupt, is refused and
  * never modified. Marks runs of this host whose process is gone as
- * interrupted. Returns 0 and *out (free with wp_ledger_close), or -1 with the
+ * interrupted. Returns 0 and *out (free with wp_ledger_close), or a negative errno with the
  * reason in err. */
 int wp_ledger_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 void wp_ledger_close(struct wp_ledger *l);
@@ -60,7 +60,7 @@ const char *wp_ledger_send_error(const struct wp_ledger *l);
 
 /* Recording a run: a row marked running at start, its totals checkpointed
  * while it runs (safe from another thread), and everything at the end. Each
- * returns 0, or -1 with the reason in err. */
+ * returns 0, or a negative errno with the reason in err. */
 int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
@@ -78,8 +78,8 @@ struct wp_ledger_row {
 /* Inserts a run: its columns and its run JSON text (as `wattprint run
  * --json` writes it). An id already present is skipped, unless this row is a
  * later state of that run (a final result over a checkpoint): returns 0 if
- * inserted, 1 if skipped, 2 if it replaced the earlier state, -1 on error. Call between
- * wp_ledger_begin_batch and wp_ledger_end_batch. */
+ * inserted, 1 if skipped, 2 if it replaced the earlier state, a negative errno on error. Call
+ * between wp_ledger_begin_batch and wp_ledger_end_batch. */
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
 
@@ -120,12 +120,12 @@ int wp_ledger_check_by(const char *by, char *err, size_t cap);
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap);
 
-/* Deletes runs by id or unique prefix. Returns the count, or -1. */
+/* Deletes runs by id or unique prefix. Returns the count, or a negative errno. */
 int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
 
 /* Merges another ledger's runs (ids kept; a run already here is skipped, or
  * replaced by a later state of it: *replaced). Returns the number inserted,
- * or -1 with the reason in err. */
+ * or a negative errno with the reason in err. */
 long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
                       char *err, size_t cap);
 

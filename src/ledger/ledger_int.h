@@ -66,6 +66,17 @@ extern const struct wp_ledger_ops wp_ledger_pg_ops;
 void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r);
 char *wp_ledger_run_text(const struct wp_run *run);
 
+/* 0 when id can name runs (4 to 36 of a run id's hex digits and dashes: no
+ * GLOB or LIKE character), else -EINVAL with the reason in err. "last" is
+ * the caller's to handle first. */
+int wp_ledger_id_check(const char *id, char *err, size_t cap);
+
+/* A stored run read back: its text parsed, checked against the run
+ * document's schema (run/run_doc.h) and its derived parts recomputed. Returns
+ * a new object, or NULL with the reason in err (a run that is not JSON, a
+ * member missing or of the wrong type): never a run that reads as zeros. */
+json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_t cap);
+
 /* The SQLite backend (ledger.c, record.c, query.c). */
 int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 void wp_sq_close(struct wp_ledger *l);
@@ -88,7 +99,7 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
 
 /* Another ledger's runs copied into l run by run, in one transaction, ids
  * kept: a run already there is skipped, or replaced when the copy is a later
- * state of it (WP_LEDGER_NEWER). Returns the number added, or -1. */
+ * state of it (WP_LEDGER_NEWER). Returns the number added, or a negative errno. */
 long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
                          char *err, size_t cap);
 
@@ -104,7 +115,7 @@ void wp_spool_send(struct wp_ledger *l, const char *uri);
 /* The PostgreSQL backend (pg.c): connects to uri. */
 int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);
 
-/* Runs sql; returns 0, or -1 with SQLite's message in err. */
+/* Runs sql; returns 0, or a negative errno with SQLite's message in err. */
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap);
 
 /* A process's start time ("starttime" of /proc/PID/stat) as text. */

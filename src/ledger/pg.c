@@ -6,7 +6,9 @@
 #include "ledger_int.h"
 
 #include "../util/dl.h"
+#include "../util/jput.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +96,7 @@ static int exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
 {
     PGresult *r = run(l, sql, 0, NULL, err, cap);
     if (!r)
-        return -1;
+        return -EIO;
     pq.clear(r);
     return 0;
 }
@@ -138,7 +140,7 @@ static int migrate(struct wp_ledger *l, char *err, size_t cap)
              "BEGIN; SELECT pg_advisory_xact_lock(8231946);"
              "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL)",
              err, cap))
-        return -1;
+        return -EIO;
     if (!(res = run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap)))
         goto fail;
     if (pq.ntuples(res) == 1 && !pq.getisnull(res, 0, 0))
@@ -160,7 +162,7 @@ static int migrate(struct wp_ledger *l, char *err, size_t cap)
     return exec(l, "COMMIT", err, cap);
 fail:
     exec(l, "ROLLBACK", sql, sizeof sql);
-    return -1;
+    return -EIO;
 }
 
 static void pg_close(struct wp_ledger *l)
@@ -183,13 +185,13 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
     pthread_once(&pq_once, load_pq);
     if (!pq_lib) {
         snprintf(err, cap, "a PostgreSQL ledger needs %s", pq_err);
-        return -1;
+        return -ENOSYS;
     }
     l = calloc(1, sizeof *l);
     if (!l || !(l->pg = calloc(1, sizeof *l->pg))) {
         free(l);
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     l->ops = &wp_ledger_pg_ops;
     l->readonly = mode == WP_LEDGER_READ;
@@ -211,7 +213,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
                  l->pg->c ? pq.error_message(l->pg->c) : "out of memory");
         err[strcspn(err, "\n")] = '\0';
         pg_close(l);
-        return -1;
+        return -ENOMEM;
     }
     /* libpq prints the server's notices on stderr ("already exists, skipping") */
     if (exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
@@ -223,7 +225,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
                      "ledger or set WATTPRINT_LEDGER)",
                      l->path);
         pg_close(l);
-        return -1;
+        return -EIO;
     }
     pg_reap(l);
     wp_spool_send(l, uri);
@@ -256,7 +258,7 @@ static const char sql_update[] =
 /* Writes a run's row (and, when new, its tags). Insert only (a copy, the
  * spool) yields to nothing but a later state of the run. Returns 0 written,
  * 1 skipped (insert only, the id holds the same or a later state), 2
- * replaced (insert only, over an earlier state), -1 with err. */
+ * replaced (insert only, over an earlier state), a negative errno with err. */
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
                      bool update, long pid, char *err, size_t cap)
 {
@@ -268,7 +270,7 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
 
     if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
         snprintf(err, cap, "a run without a valid run_id or status");
-        return -1;
+        return -EINVAL;
     }
     if (pid) {
         snprintf(pidtext, sizeof pidtext, "%ld", pid);
@@ -288,7 +290,7 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
              update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
     if (!(res = run(l, sql, 19, v, err, cap)))
-        return -1;
+        return -EIO;
     added = strcmp(pq.cmd_tuples(res), "0") != 0;
     if (!update && added)
         replaced = strcmp(pq.getvalue(res, 0, 0), "t") != 0;
@@ -303,7 +305,7 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
                         "INSERT INTO tags (run_id, key, value) VALUES ($1,$2,$3) "
                         "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
                         3, t, err, cap)))
-            return -1;
+            return -EIO;
         pq.clear(res);
     }
     return 0;
@@ -317,7 +319,7 @@ static int record(struct wp_ledger *l, const struct wp_run *run, long pid, char 
 
     if (!text) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     wp_ledger_row_of_run(run, &row);
     rc = write_row(l, &row, text, true, pid, err, cap);
@@ -330,17 +332,18 @@ static char *samples_text(const struct wp_reading *rd)
 {
     json_t *names = json_array(), *t = json_array(), *e = json_array(), *o;
     char *text;
+    int bad = 0;
 
     for (int c = 0; c < rd->n_channels; c++)
-        json_array_append_new(names, json_string(rd->channels[c].ch.device));
+        wp_jpush(&bad, names, json_string(rd->channels[c].ch.device));
     for (int k = 0; k < rd->n_samples; k++) {
         json_t *row = json_array();
-        json_array_append_new(t, json_real(rd->sample_t[k]));
+        wp_jpush(&bad, t, json_real(rd->sample_t[k]));
         for (int c = 0; c < rd->n_channels; c++)
-            json_array_append_new(row, json_real(rd->sample_e[(size_t)k * rd->n_channels + c]));
-        json_array_append_new(e, row);
+            wp_jpush(&bad, row, json_real(rd->sample_e[(size_t)k * rd->n_channels + c]));
+        wp_jpush(&bad, e, row);
     }
-    o = json_pack("{s:o, s:o, s:o}", "channels", names, "t_s", t, "energy_j", e);
+    o = wp_jdone(bad, json_pack("{s:o, s:o, s:o}", "channels", names, "t_s", t, "energy_j", e));
     text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(o);
     return text;
@@ -353,12 +356,12 @@ static int pg_finish(struct wp_ledger *l, const struct wp_run *done, char *err, 
     PGresult *res;
 
     if (record(l, done, 0, err, cap) != 0)
-        return -1;
+        return -EIO;
     if (done->reading.n_samples == 0)
         return 0;
     if (!(text = samples_text(&done->reading))) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     v[0] = done->run_id, v[1] = text;
     res = run(l,
@@ -367,7 +370,7 @@ static int pg_finish(struct wp_ledger *l, const struct wp_run *done, char *err, 
               2, v, err, cap);
     free(text);
     if (!res)
-        return -1;
+        return -EIO;
     pq.clear(res);
     return 0;
 }
@@ -453,20 +456,34 @@ static void build_filter(const struct wp_query *q, struct filter *f, int first)
 
 /* Runs from a result whose first column is the run JSON and, with
  * samples, the second the samples JSON (or NULL). */
-static json_t *runs_of(PGresult *res, bool with_samples)
+static json_t *runs_of(PGresult *res, bool with_samples, char *err, size_t cap)
 {
     json_t *arr = json_array();
 
     for (int i = 0; arr && i < pq.ntuples(res); i++) {
         json_error_t je;
-        json_t *run = json_loads(pq.getvalue(res, i, 0), 0, &je), *smp;
-        if (!run)
-            continue;
-        wp_run_json_derive(run);
+        json_t *run = wp_ledger_run_of_text(pq.getvalue(res, i, 0), NULL, err, cap), *smp;
+        if (!run) {
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
         if (with_samples && !pq.getisnull(res, i, 1) &&
-            (smp = json_loads(pq.getvalue(res, i, 1), 0, &je)))
-            json_object_set_new(run, "samples", smp);
-        json_array_append_new(arr, run);
+            (!(smp = json_loads(pq.getvalue(res, i, 1), 0, &je)) ||
+             json_object_set_new(run, "samples", smp) != 0)) {
+            snprintf(err, cap, "the samples of run %s could not be read",
+                     wp_json_str(run, WPF_RUN_ID));
+            json_decref(run);
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+        if (json_array_append_new(arr, run) != 0) {
+            snprintf(err, cap, "out of memory reading the ledger");
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
     }
     pq.clear(res);
     return arr;
@@ -491,7 +508,7 @@ static json_t *pg_list(struct wp_ledger *l, const struct wp_query *q, bool with_
         snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT $%d", f.n);
     }
     res = run(l, sql, f.n, f.v, err, cap);
-    return res ? runs_of(res, with_samples) : NULL;
+    return res ? runs_of(res, with_samples, err, cap) : NULL;
 }
 
 static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
@@ -504,9 +521,7 @@ static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, ch
 
     if (strcmp(id, "last") == 0) {
         arr = pg_list(l, &last, with_samples, err, cap);
-    } else if (strlen(id) < 4 || strlen(id) > 36 || strspn(id, "0123456789abcdef-") != strlen(id)) {
-        snprintf(err, cap, "'%s' is not a run id (give at least 4 of its characters, or 'last')",
-                 id);
+    } else if (wp_ledger_id_check(id, err, cap) != 0) {
         return NULL;
     } else {
         snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
@@ -514,7 +529,7 @@ static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, ch
                   "SELECT r.result, s.data FROM runs r LEFT JOIN samples s ON s.run_id = r.id "
                   "WHERE r.id LIKE $1 ORDER BY r.id LIMIT 2",
                   1, v, err, cap);
-        arr = res ? runs_of(res, with_samples) : NULL;
+        arr = res ? runs_of(res, with_samples, err, cap) : NULL;
         if (arr && json_array_size(arr) > 1) {
             snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
             json_decref(arr);
@@ -536,6 +551,7 @@ static json_t *pg_summary(struct wp_ledger *l, const char *by, const struct wp_q
     struct filter f;
     char sql[4096], expr[128];
     double tot[6] = {0};
+    int bad = 0;
     PGresult *res;
     json_t *arr;
 
@@ -570,19 +586,51 @@ static json_t *pg_summary(struct wp_ledger *l, const char *by, const struct wp_q
         double v[6];
         for (int c = 0; c < 6; c++)
             tot[c] += v[c] = atof(pq.getvalue(res, i, c + 1));
-        json_array_append_new(
-            arr,
+        wp_jpush(
+            &bad, arr,
             json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
                       pq.getisnull(res, i, 0) ? json_null() : json_string(pq.getvalue(res, i, 0)),
                       "runs", (json_int_t)v[0], "duration_s", v[1], "device_hours", v[2],
                       "energy_j", v[3], "facility_energy_j", v[4], "emissions_g", v[5]));
     }
     pq.clear(res);
-    json_array_append_new(arr, json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total",
-                                         1, "runs", (json_int_t)tot[0], "duration_s", tot[1],
-                                         "device_hours", tot[2], "energy_j", tot[3],
-                                         "facility_energy_j", tot[4], "emissions_g", tot[5]));
-    return arr;
+    wp_jpush(&bad, arr,
+             json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total", 1, "runs",
+                       (json_int_t)tot[0], "duration_s", tot[1], "device_hours", tot[2], "energy_j",
+                       tot[3], "facility_energy_j", tot[4], "emissions_g", tot[5]));
+    if (bad)
+        snprintf(err, cap, "out of memory summing the ledger");
+    return wp_jdone(bad, arr);
+}
+
+/* The full id of the one run id names, from the id column alone: a run
+ * whose document is damaged can still be removed. */
+static int pg_full_id(struct wp_ledger *l, const char *id, char *out, size_t outcap, char *err,
+                      size_t cap)
+{
+    bool last = strcmp(id, "last") == 0;
+    char prefix[64];
+    const char *v[1] = {prefix};
+    PGresult *res;
+    int found;
+
+    if (!last && wp_ledger_id_check(id, err, cap) != 0)
+        return -EINVAL;
+    snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
+    res = last ? run(l, "SELECT id FROM runs ORDER BY start_s DESC, id DESC LIMIT 1", 0, NULL, err,
+                     cap)
+               : run(l, "SELECT id FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 2", 1, v, err, cap);
+    if (!res)
+        return -EIO;
+    found = pq.ntuples(res);
+    if (found == 1)
+        snprintf(out, outcap, "%s", pq.getvalue(res, 0, 0));
+    else if (found == 0)
+        snprintf(err, cap, "no run '%s' in %s", id, l->path);
+    else
+        snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
+    pq.clear(res);
+    return found == 1 ? 0 : -ENOENT;
 }
 
 static int pg_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
@@ -590,26 +638,24 @@ static int pg_remove(struct wp_ledger *l, char *const *ids, int n, char *err, si
     int removed = 0;
 
     if (exec(l, "BEGIN", err, cap))
-        return -1;
+        return -EIO;
     for (int i = 0; i < n; i++) {
-        json_t *one = pg_get(l, ids[i], false, err, cap);
-        const char *v[1];
+        char id[64];
+        const char *v[1] = {id};
         PGresult *res;
-        if (!one) {
+        if (pg_full_id(l, ids[i], id, sizeof id, err, cap) != 0) {
             pg_abort_batch(l);
-            return -1;
+            return -EIO;
         }
-        v[0] = wp_json_str(one, "run_id");
         res = run(l, "DELETE FROM runs WHERE id = $1", 1, v, err, cap);
-        json_decref(one);
         if (!res) {
             pg_abort_batch(l);
-            return -1;
+            return -EIO;
         }
         removed += strcmp(pq.cmd_tuples(res), "0") != 0;
         pq.clear(res);
     }
-    return exec(l, "COMMIT", err, cap) ? -1 : removed;
+    return exec(l, "COMMIT", err, cap) ? -EIO : removed;
 }
 
 const struct wp_ledger_ops wp_ledger_pg_ops = {

@@ -3,6 +3,7 @@
 #include "ledger_int.h"
 
 #include "../util/util.h"
+#include "../util/jput.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 static int fail(struct wp_ledger *l, char *err, size_t cap)
 {
     snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
-    return -1;
+    return -EIO;
 }
 
 /* Builds " WHERE ..." for q into sql, binding values later in order. */
@@ -68,14 +69,15 @@ static int bind_where(sqlite3_stmt *st, const struct where *w, int first)
 }
 
 /* Adds the stored samples to a run object: "samples": {"channels": [...],
- * "t_s": [...], "energy_j": [[...], ...]}. */
-static void attach_samples(struct wp_ledger *l, json_t *run, const char *id)
+ * "t_s": [...], "energy_j": [[...], ...]}. Returns 0, or a negative errno with err. */
+static int attach_samples(struct wp_ledger *l, json_t *run, const char *id, char *err, size_t cap)
 {
     sqlite3_stmt *st;
+    int bad = 0;
 
     if (sqlite3_prepare_v2(l->db, "SELECT channels, data FROM samples WHERE run_id = ?", -1, &st,
                            NULL) != SQLITE_OK)
-        return;
+        return fail(l, err, cap);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         json_error_t je;
@@ -86,16 +88,19 @@ static void attach_samples(struct wp_ledger *l, json_t *run, const char *id)
         json_t *t = json_array(), *e = json_array();
         for (size_t k = 0; d && k < n; k++) {
             json_t *row = json_array();
-            json_array_append_new(t, json_real(d[k * per]));
+            wp_jpush(&bad, t, json_real(d[k * per]));
             for (size_t c = 0; c < n_ch; c++)
-                json_array_append_new(row, json_real(d[k * per + 1 + c]));
-            json_array_append_new(e, row);
+                wp_jpush(&bad, row, json_real(d[k * per + 1 + c]));
+            wp_jpush(&bad, e, row);
         }
-        json_object_set_new(run, "samples",
-                            json_pack("{s:o, s:o, s:o}", "channels", names ? names : json_array(),
-                                      "t_s", t, "energy_j", e));
+        wp_jput(&bad, run, "samples",
+                json_pack("{s:o, s:o, s:o}", "channels", names ? names : json_array(), "t_s", t,
+                          "energy_j", e));
     }
     sqlite3_finalize(st);
+    if (bad)
+        snprintf(err, cap, "out of memory reading the samples of run %s", id);
+    return bad ? -ENOMEM : 0;
 }
 
 static json_t *rows_to_json(struct wp_ledger *l, sqlite3_stmt *st, bool with_samples, char *err,
@@ -105,14 +110,23 @@ static json_t *rows_to_json(struct wp_ledger *l, sqlite3_stmt *st, bool with_sam
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_error_t je;
-        json_t *run = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
-        if (!run)
-            continue;
-        wp_run_json_derive(run);
-        if (with_samples)
-            attach_samples(l, run, (const char *)sqlite3_column_text(st, 1));
-        json_array_append_new(arr, run);
+        json_t *run = wp_ledger_run_of_text((const char *)sqlite3_column_text(st, 0),
+                                            (const char *)sqlite3_column_text(st, 1), err, cap);
+        if (!run) {
+            json_decref(arr);
+            return NULL;
+        }
+        if (with_samples &&
+            attach_samples(l, run, (const char *)sqlite3_column_text(st, 1), err, cap) != 0) {
+            json_decref(run);
+            json_decref(arr);
+            return NULL;
+        }
+        if (json_array_append_new(arr, run) != 0) {
+            snprintf(err, cap, "out of memory reading the ledger");
+            json_decref(arr);
+            return NULL;
+        }
     }
     if (rc != SQLITE_DONE) {
         fail(l, err, cap);
@@ -157,13 +171,8 @@ json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *
         struct wp_query q = {.limit = 1};
         arr = wp_ledger_list(l, &q, with_samples, err, cap);
     } else {
-        if (strlen(id) < 4 || strlen(id) > 36 || strspn(id, "0123456789abcdef-") != strlen(id)) {
-            snprintf(err, cap,
-                     "'%s' is not a run id (give at least 4 of its characters, or "
-                     "'last')",
-                     id);
+        if (wp_ledger_id_check(id, err, cap) != 0)
             return NULL;
-        }
         snprintf(prefix, sizeof prefix, "%s*", id);
         if (sqlite3_prepare_v2(l->db,
                                "SELECT result, id FROM runs WHERE id GLOB ? ORDER BY id LIMIT 2",
@@ -249,6 +258,7 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
     arr = json_array();
     {
         double tot[6] = {0};
+        int bad = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             const char *k = (const char *)sqlite3_column_text(st, 0);
             double v[6];
@@ -256,24 +266,65 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
                 v[c] = sqlite3_column_double(st, c + 1);
                 tot[c] += v[c];
             }
-            json_array_append_new(arr, json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
-                                                 k ? json_string(k) : json_null(), "runs",
-                                                 (json_int_t)v[0], "duration_s", v[1],
-                                                 "device_hours", v[2], "energy_j", v[3],
-                                                 "facility_energy_j", v[4], "emissions_g", v[5]));
+            wp_jpush(&bad, arr,
+                     json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
+                               k ? json_string(k) : json_null(), "runs", (json_int_t)v[0],
+                               "duration_s", v[1], "device_hours", v[2], "energy_j", v[3],
+                               "facility_energy_j", v[4], "emissions_g", v[5]));
         }
-        json_array_append_new(arr, json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
-                                             "total", 1, "runs", (json_int_t)tot[0], "duration_s",
-                                             tot[1], "device_hours", tot[2], "energy_j", tot[3],
-                                             "facility_energy_j", tot[4], "emissions_g", tot[5]));
+        wp_jpush(&bad, arr,
+                 json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total", 1, "runs",
+                           (json_int_t)tot[0], "duration_s", tot[1], "device_hours", tot[2],
+                           "energy_j", tot[3], "facility_energy_j", tot[4], "emissions_g", tot[5]));
+        if (bad && rc == SQLITE_DONE) {
+            snprintf(err, cap, "out of memory summing the ledger");
+            rc = SQLITE_NOMEM;
+        } else if (rc != SQLITE_DONE) {
+            fail(l, err, cap);
+        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        fail(l, err, cap);
         json_decref(arr);
         return NULL;
     }
     return arr;
+}
+
+/* The full id of the one run id names (a prefix or "last"), read from the
+ * id column alone: a run whose document is damaged can still be removed. */
+static int full_id(struct wp_ledger *l, const char *id, char *out, size_t outcap, char *err,
+                   size_t cap)
+{
+    bool last = strcmp(id, "last") == 0;
+    char prefix[64];
+    sqlite3_stmt *st;
+    int rc, found = 0;
+
+    if (!last && wp_ledger_id_check(id, err, cap) != 0)
+        return -EINVAL;
+    snprintf(prefix, sizeof prefix, "%s*", id);
+    if (sqlite3_prepare_v2(l->db,
+                           last ? "SELECT id FROM runs ORDER BY start_s DESC, id DESC LIMIT 1"
+                                : "SELECT id FROM runs WHERE id GLOB ? ORDER BY id LIMIT 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
+        return -EIO;
+    }
+    if (!last)
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++found == 1)
+        snprintf(out, outcap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail(l, err, cap);
+        return -EIO;
+    }
+    if (found == 0)
+        snprintf(err, cap, "no run '%s' in %s", id, l->path);
+    else if (found > 1)
+        snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
+    return found == 1 ? 0 : -ENOENT;
 }
 
 int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
@@ -281,35 +332,31 @@ int wp_sq_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t
     int removed = 0;
 
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
-        return -1;
+        return -EIO;
     for (int i = 0; i < n; i++) {
-        json_t *run = wp_ledger_get(l, ids[i], false, err, cap);
+        char id[64];
         sqlite3_stmt *st;
-        if (!run)
+        if (full_id(l, ids[i], id, sizeof id, err, cap) != 0)
             goto rollback;
         if (sqlite3_prepare_v2(l->db, "DELETE FROM runs WHERE id = ?", -1, &st, NULL) !=
             SQLITE_OK) {
-            json_decref(run);
             fail(l, err, cap);
             goto rollback;
         }
-        sqlite3_bind_text(st, 1, json_string_value(json_object_get(run, "run_id")), -1,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
-            json_decref(run);
             fail(l, err, cap);
             goto rollback;
         }
         removed += sqlite3_changes(l->db);
         sqlite3_finalize(st);
-        json_decref(run);
     }
     if (wp_ledger_exec(l, "COMMIT", err, cap) == 0)
         return removed;
 rollback:
     sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
+    return -EIO;
 }
 
 /* Counts src's runs that main does not hold (before the copy: the ones the
@@ -345,11 +392,11 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
     *skipped = 0;
     if (strcmp(other, l->path) == 0) {
         snprintf(err, cap, "cannot import a ledger into itself");
-        return -1;
+        return -EINVAL;
     }
     /* Validated (and brought to this schema) by the same code as any ledger. */
     if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
-        return -1;
+        return -EIO;
     if (sqlite3_prepare_v2(src->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         total = sqlite3_column_int64(st, 0);
@@ -363,13 +410,13 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
     /* Copy row for row: runs keep their ids and nothing is re-serialised. */
     if (sqlite3_prepare_v2(l->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
-        return -1;
+        return -EIO;
     }
     sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sqlite3_finalize(st);
         fail(l, err, cap);
-        return -1;
+        return -EIO;
     }
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(l->db, "PRAGMA main.user_version", -1, &st, NULL) == SQLITE_OK &&

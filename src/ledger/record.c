@@ -4,6 +4,7 @@
 #include "ledger_int.h"
 
 #include "../util/util.h"
+#include "../util/jput.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ struct owner {
 static int fail(struct wp_ledger *l, char *err, size_t cap)
 {
     snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
-    return -1;
+    return -EIO;
 }
 
 #define COLUMNS                                                                                    \
@@ -68,7 +69,7 @@ static int exists(struct wp_ledger *l, const char *id, char *err, size_t cap)
 
 /* Writes one run's columns and JSON text; a new row also gets its tags.
  * Returns 0 written, 1 skipped (INSERT_ONLY and the id holds the same or a
- * later state), 2 replaced (INSERT_ONLY over an earlier state), -1 on error.
+ * later state), 2 replaced (INSERT_ONLY over an earlier state), a negative errno on error.
  * Caller holds a transaction. */
 static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
                   enum upsert_mode mode, const struct owner *own, char *err, size_t cap)
@@ -78,13 +79,13 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
 
     if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
         snprintf(err, cap, "a run without a valid run_id or status");
-        return -1;
+        return -EINVAL;
     }
     if (!*cached && sqlite3_prepare_v3(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1,
                                        SQLITE_PREPARE_PERSISTENT, cached, NULL) != SQLITE_OK)
         return fail(l, err, cap);
     if (mode == INSERT_ONLY && (had = exists(l, r->id, err, cap)) < 0)
-        return -1;
+        return -EIO;
     st = *cached;
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->status, -1, SQLITE_STATIC);
@@ -194,23 +195,28 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
     json_t *names = json_array();
     sqlite3_stmt *st;
     char *names_text;
-    int rc;
+    int rc, bad = 0;
 
     if (!data || !names) {
         free(data);
         json_decref(names);
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     for (int c = 0; c < n_ch; c++)
-        json_array_append_new(names, json_string(rd->channels[c].ch.device));
+        wp_jpush(&bad, names, json_string(rd->channels[c].ch.device));
     for (int k = 0; k < n; k++) {
         data[(size_t)k * per] = rd->sample_t[k];
         memcpy(&data[(size_t)k * per + 1], &rd->sample_e[(size_t)k * (size_t)n_ch],
                (size_t)n_ch * sizeof *data);
     }
-    names_text = json_dumps(names, JSON_COMPACT);
+    names_text = bad ? NULL : json_dumps(names, JSON_COMPACT);
     json_decref(names);
+    if (!names_text) {
+        free(data);
+        snprintf(err, cap, "out of memory");
+        return -ENOMEM;
+    }
     if (sqlite3_prepare_v2(l->db,
                            "INSERT OR REPLACE INTO samples (run_id, channels, data) VALUES (?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
@@ -219,7 +225,7 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
         return fail(l, err, cap);
     }
     sqlite3_bind_text(st, 1, run->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, names_text ? names_text : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, names_text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 3, data, (int)(sizeof *data * per * (size_t)n), SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -251,11 +257,11 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
 
     if (!text) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap)) {
         free(text);
-        return -1;
+        return -EIO;
     }
     wp_ledger_row_of_run(run, &row);
     rc = upsert(l, &row, text, UPSERT, own, err, cap);
@@ -265,7 +271,7 @@ static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct
     if (rc == 0 && wp_ledger_exec(l, "COMMIT", err, cap) == 0)
         return 0;
     sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
+    return -EIO;
 }
 
 int wp_sq_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,

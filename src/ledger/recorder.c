@@ -50,18 +50,18 @@ static bool stopping(struct wp_recorder *r)
 
 /* A copy of the run with a fresh reading (wp_run_release it). The run's
  * guard is taken without blocking for long: the owner may hold it while it
- * stops the recorder. Returns 0, or -1 when stopped or unreadable. */
+ * stops the recorder. Returns 0, or a negative errno when stopped or unreadable. */
 static int snapshot_of(struct wp_recorder *r, struct wp_run *snap)
 {
     struct timespec ms = {0, 1000000};
     struct wp_reading reading;
 
     if (!r->read || r->read(r->read_ctx, false, &reading) != 0)
-        return -1;
+        return -EIO;
     while (r->guard && pthread_mutex_trylock(r->guard) == EBUSY) {
         if (stopping(r)) {
             wp_reading_free(&reading);
-            return -1;
+            return -EBUSY;
         }
         nanosleep(&ms, NULL);
     }
@@ -73,7 +73,7 @@ static int snapshot_of(struct wp_recorder *r, struct wp_run *snap)
     return 0;
 }
 
-/* Opens the ledger and writes the first row. Returns 0 or -1 (said). */
+/* Opens the ledger and writes the first row. Returns 0 or a negative errno (said). */
 static int open_and_begin(struct wp_recorder *r)
 {
     char path[4096], err[1024];
@@ -84,12 +84,12 @@ static int open_and_begin(struct wp_recorder *r)
         if (!r->said)
             wp_diag(&r->diag, WP_HINT_LEDGER_PATH, "the ledger cannot record this run (no path)");
         r->said = true;
-        return -1;
+        return -ENOENT;
     }
     if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
         r->ledger = NULL;
         say(r, "open", err);
-        return -1;
+        return -EIO;
     }
     if (r->ledger->sent > 0)
         wp_diag(&r->diag, WP_HINT_NONE,

@@ -54,8 +54,8 @@ int wp_spool_path(const char *uri, char *out, size_t cap)
         n = snprintf(out, cap, "%s/.local/share/wattprint/spool/%016llx.db", home,
                      (unsigned long long)key_of(uri));
     else
-        return -1;
-    return n > 0 && (size_t)n < cap ? 0 : -1;
+        return -ENOENT;
+    return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
 }
 
 /* An exclusive lock on the spool (path.lock) while runs go in or out:
@@ -82,12 +82,12 @@ int wp_spool_keep(const char *uri, const struct wp_run *run, char *where, size_t
 
     if (wp_spool_path(uri, where, wcap) != 0) {
         snprintf(err, cap, "no home directory for a spool");
-        return -1;
+        return -ENOENT;
     }
     wp_mkdir_parents(where, 0700); /* the spool's directory, private to the user */
     if ((fd = lock_spool(where, true)) < 0) {
         snprintf(err, cap, "cannot lock %s: %s", where, strerror(errno));
-        return -1;
+        return -EIO;
     }
     rc = wp_ledger_open(where, WP_LEDGER_WRITE, &spool, err, cap);
     if (rc == 0) {

@@ -5,6 +5,7 @@
 
 #include "../data/csv.h"
 #include "../interop/codecarbon.h"
+#include "../run/run_doc.h"
 #include "../util/buf.h"
 #include "../util/util.h"
 
@@ -129,6 +130,7 @@ static int codecarbon_csv(const char *run_json, const char *header, char **csv)
     struct wp_buf b = {0};
     json_error_t je;
     json_t *run;
+    char why[300];
     int n = WP_CC_COLUMNS;
 
     if (!run_json || !csv)
@@ -136,6 +138,10 @@ static int codecarbon_csv(const char *run_json, const char *header, char **csv)
     if (!(run = json_loads(run_json, 0, &je)) || !json_is_object(run)) {
         json_decref(run);
         return wp_lib_fail(WATTPRINT_EINVAL, "run_json: not a JSON object (%s)", je.text);
+    }
+    if (wp_run_doc_check(run, why, sizeof why) != 0) {
+        json_decref(run);
+        return wp_lib_fail(WATTPRINT_EINVAL, "run_json: %s", why);
     }
     if (header && *header) {
         wp_csv_init(&hdr, header, strlen(header));

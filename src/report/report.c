@@ -36,18 +36,17 @@ static int group_of(json_t *run, const char *device, struct series *sr)
     size_t i;
     char name[64] = "";
 
-    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
     {
-        const char *comp = wp_json_str(ch, "component");
-        if (strcmp(wp_json_str(ch, "device"), device) != 0 ||
-            !json_is_true(json_object_get(ch, "counted")))
+        const char *comp = wp_json_str(ch, WPF_COMPONENT);
+        if (strcmp(wp_json_str(ch, WPF_DEVICE), device) != 0 || !wp_json_true(ch, WPF_COUNTED))
             continue;
         if (strcmp(comp, "cpu") == 0)
             snprintf(name, sizeof name, "CPU");
         else if (strcmp(comp, "dram") == 0)
             snprintf(name, sizeof name, "DRAM");
         else if (strcmp(comp, "gpu") == 0)
-            snprintf(name, sizeof name, "%.20s %.40s", device, wp_json_str(ch, "name"));
+            snprintf(name, sizeof name, "%.20s %.40s", device, wp_json_str(ch, WPF_NAME));
     }
     if (!name[0])
         return -1;
@@ -62,8 +61,8 @@ static int group_of(json_t *run, const char *device, struct series *sr)
 
 static bool power_series(json_t *run, struct series *sr)
 {
-    json_t *smp = json_object_get(run, "samples"), *t = json_object_get(smp, "t_s");
-    json_t *e = json_object_get(smp, "energy_j"), *names = json_object_get(smp, "channels");
+    json_t *smp = wp_json_get(run, WPF_SAMPLES), *t = wp_json_get(smp, WPF_T_S);
+    json_t *e = wp_json_get(smp, WPF_ENERGY_J), *names = wp_json_get(smp, WPF_CHANNELS);
     size_t k = json_array_size(t), nc = json_array_size(names);
 
     memset(sr, 0, sizeof *sr);
@@ -119,7 +118,7 @@ static void mix_svg(struct wp_buf *b, json_t *carbon)
 {
     static const char *const keys[] = {"coal",  "gas",  "oil",   "nuclear",
                                        "hydro", "wind", "solar", "other_renewable"};
-    json_t *mix = json_object_get(carbon, "mix");
+    json_t *mix = wp_json_get(carbon, WPF_MIX);
     const char *labels[8];
     double v[8];
     int k = 0;
@@ -127,7 +126,8 @@ static void mix_svg(struct wp_buf *b, json_t *carbon)
     if (!json_is_object(mix))
         return;
     for (int i = 0; i < 8; i++) {
-        double share = wp_json_num(mix, keys[i]) * 100;
+        json_t *x = json_object_get(mix, keys[i]); /* every source, as run_json writes them */
+        double share = json_is_number(x) ? json_number_value(x) * 100 : 0;
         if (share >= 0.5) {
             labels[k] = keys[i];
             v[k++] = share;
@@ -142,7 +142,7 @@ static void assumptions_html(struct wp_buf *b, json_t *run)
     size_t i;
 
     wp_buf_printf(b, "<h2>Assumptions</h2><ul>");
-    json_array_foreach(json_object_get(run, "assumptions"), i, a)
+    json_array_foreach(wp_json_get(run, WPF_ASSUMPTIONS), i, a)
     {
         wp_buf_printf(b, "<li>");
         wp_buf_escape(b, json_string_value(a));
@@ -154,8 +154,8 @@ static void assumptions_html(struct wp_buf *b, json_t *run)
 /* The heading, the command, and the cards of the main figures. */
 static void run_heading_html(struct wp_buf *b, json_t *run)
 {
-    json_t *energy = json_object_get(run, "energy"), *carbon = json_object_get(run, "carbon");
-    json_t *work = json_object_get(run, "work");
+    json_t *energy = wp_json_get(run, WPF_ENERGY), *carbon = wp_json_get(run, WPF_CARBON);
+    json_t *work = wp_json_get(run, WPF_WORK);
     char cmd[512], title[600], v[64], d[32];
 
     wp_run_command_text(run, cmd, sizeof cmd);
@@ -165,7 +165,7 @@ static void run_heading_html(struct wp_buf *b, json_t *run)
     if (strlen(cmd) > 100) /* the heading names it; the whole command follows below */
         memcpy(cmd + 97, "...", 4);
     wp_buf_escape(b, cmd);
-    wp_fmt_duration(wp_json_num(run, "duration_s"), d, sizeof d);
+    wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
     wp_buf_printf(b, "</code></h1>");
     wp_run_command_text(run, cmd, sizeof cmd);
     if (strlen(cmd) > 100) {
@@ -174,27 +174,27 @@ static void run_heading_html(struct wp_buf *b, json_t *run)
         wp_buf_printf(b, "</code></p>");
     }
     wp_buf_printf(b, "<p class=\"muted\">Run ");
-    wp_buf_escape(b, wp_json_str(run, "run_id"));
+    wp_buf_escape(b, wp_json_str(run, WPF_RUN_ID));
     wp_buf_printf(b, " &middot; started ");
-    wp_buf_escape(b, wp_json_str(run, "start"));
+    wp_buf_escape(b, wp_json_str(run, WPF_START));
     wp_buf_printf(b, " on ");
-    wp_buf_escape(b, wp_json_str(run, "host"));
+    wp_buf_escape(b, wp_json_str(run, WPF_HOST));
     wp_buf_printf(b, " &middot; %s &middot; %s (exit %d)</p><div class=\"cards\">", d,
-                  wp_json_str(run, "status"), (int)wp_json_num(run, "exit_code"));
-    wp_fmt_energy(wp_json_num(energy, "total_j"), v, sizeof v);
+                  wp_json_str(run, WPF_STATUS), (int)wp_json_num(run, WPF_EXIT_CODE));
+    wp_fmt_energy(wp_json_num(energy, WPF_TOTAL_J), v, sizeof v);
     card(b,
-         strcmp(wp_json_str(run, "method"), "measured") == 0 ? "energy (measured)"
-                                                             : "energy (includes estimates)",
+         strcmp(wp_json_str(run, WPF_METHOD), "measured") == 0 ? "energy (measured)"
+                                                               : "energy (includes estimates)",
          v);
-    wp_fmt_energy(wp_json_num(run, "facility_energy_j"), v, sizeof v);
+    wp_fmt_energy(wp_json_num(run, WPF_FACILITY_ENERGY_J), v, sizeof v);
     card(b, "with the data centre (PUE)", v);
-    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
+    wp_fmt_mass(wp_json_num(carbon, WPF_EMISSIONS_G), v, sizeof v);
     card(b, "CO2e", v);
-    if (json_is_object(work) && wp_json_num(work, "done") > 0) {
+    if (json_is_object(work) && wp_json_num(work, WPF_DONE) > 0) {
         char per[64], one[32], n[48];
-        wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), per, sizeof per);
-        wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
-        wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
+        wp_fmt_energy(wp_json_num(work, WPF_ENERGY_PER_UNIT_J), per, sizeof per);
+        wp_unit_singular(wp_json_str(work, WPF_UNIT), one, sizeof one);
+        wp_fmt_count(wp_json_num(work, WPF_DONE), n, sizeof n);
         wp_buf_printf(b, "<div class=\"card\"><b>");
         wp_buf_escape(b, per);
         wp_buf_printf(b, "</b>per ");
@@ -208,7 +208,7 @@ static void run_heading_html(struct wp_buf *b, json_t *run)
 /* "likely 1.2 J to 3.4 J; " for an estimated channel that carries a range. */
 static void range_note(struct wp_buf *b, json_t *ch)
 {
-    json_t *r = json_object_get(ch, "energy_range_j");
+    json_t *r = wp_json_get(ch, WPF_ENERGY_RANGE_J);
     char lo[32], hi[32];
 
     if (json_array_size(r) != 2)
@@ -220,10 +220,10 @@ static void range_note(struct wp_buf *b, json_t *ch)
 
 static void run_energy_html(struct wp_buf *b, json_t *run)
 {
-    json_t *energy = json_object_get(run, "energy"), *ch;
+    json_t *energy = wp_json_get(run, WPF_ENERGY), *ch;
     const char *all[3] = {"CPU", "DRAM", "GPU"}, *labels[3];
-    double v3[3] = {wp_json_num(energy, "cpu_j"), wp_json_num(energy, "dram_j"),
-                    wp_json_num(energy, "gpu_j")},
+    double v3[3] = {wp_json_num(energy, WPF_CPU_J), wp_json_num(energy, WPF_DRAM_J),
+                    wp_json_num(energy, WPF_GPU_J)},
            vals[3];
     struct series sr;
     size_t i;
@@ -251,24 +251,24 @@ static void run_energy_html(struct wp_buf *b, json_t *run)
     wp_buf_printf(b, "<table><tr><th>component</th><th>device</th><th>sensor</th>"
                      "<th class=\"n\">energy</th><th class=\"n\">mean power</th><th>method</th>"
                      "<th>note</th></tr>");
-    json_array_foreach(json_object_get(run, "channels"), i, ch)
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
     {
         char e[32];
-        bool est = strcmp(wp_json_str(ch, "method"), "estimated") == 0;
-        wp_fmt_energy(wp_json_num(ch, "energy_j"), e, sizeof e);
-        wp_buf_printf(b, "<tr><td>%s</td><td>", wp_json_str(ch, "component"));
-        wp_buf_escape(b, wp_json_str(ch, "device"));
+        bool est = strcmp(wp_json_str(ch, WPF_METHOD), "estimated") == 0;
+        wp_fmt_energy(wp_json_num(ch, WPF_ENERGY_J), e, sizeof e);
+        wp_buf_printf(b, "<tr><td>%s</td><td>", wp_json_str(ch, WPF_COMPONENT));
+        wp_buf_escape(b, wp_json_str(ch, WPF_DEVICE));
         wp_buf_printf(b,
                       "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%.3g W</td>"
                       "<td%s>%s</td><td>",
-                      wp_json_str(ch, "sensor"), e, wp_json_num(ch, "mean_power_w"),
-                      est ? " class=\"est\"" : "", wp_json_str(ch, "method"));
-        if (!json_is_true(json_object_get(ch, "counted")))
+                      wp_json_str(ch, WPF_SENSOR), e, wp_json_num(ch, WPF_MEAN_POWER_W),
+                      est ? " class=\"est\"" : "", wp_json_str(ch, WPF_METHOD));
+        if (!wp_json_true(ch, WPF_COUNTED))
             wp_buf_printf(b, "not added (inside or overlapping others) ");
-        if (json_is_true(json_object_get(ch, "lost")))
+        if (wp_json_true(ch, WPF_LOST))
             wp_buf_printf(b, "lost mid-run ");
         range_note(b, ch);
-        wp_buf_escape(b, wp_json_str(ch, "detail"));
+        wp_buf_escape(b, wp_json_str(ch, WPF_DETAIL));
         wp_buf_printf(b, "</td></tr>");
     }
     wp_buf_printf(b, "</table>");
@@ -277,18 +277,18 @@ static void run_energy_html(struct wp_buf *b, json_t *run)
 /* CO2e, its equivalents and the region's electricity. */
 static void run_carbon_html(struct wp_buf *b, json_t *run)
 {
-    json_t *carbon = json_object_get(run, "carbon"), *eq = json_object_get(run, "equivalents");
+    json_t *carbon = wp_json_get(run, WPF_CARBON), *eq = wp_json_get(run, WPF_EQUIVALENTS);
     char v[64];
 
     wp_buf_printf(b, "<h2>Carbon</h2><p>");
-    wp_fmt_mass(wp_json_num(carbon, "emissions_g"), v, sizeof v);
+    wp_fmt_mass(wp_json_num(carbon, WPF_EMISSIONS_G), v, sizeof v);
     wp_buf_printf(b,
                   "%s CO2e: the facility energy (IT energy &times; PUE %.3g) at %.4g "
                   "gCO2e/kWh for ",
-                  v, wp_json_num(run, "pue"), wp_json_num(carbon, "intensity_g_per_kwh"));
-    wp_buf_escape(b, wp_json_str(carbon, "region_name"));
+                  v, wp_json_num(run, WPF_PUE), wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH));
+    wp_buf_escape(b, wp_json_str(carbon, WPF_REGION_NAME));
     wp_buf_printf(b, " (");
-    wp_buf_escape(b, wp_json_str(carbon, "intensity_source"));
+    wp_buf_escape(b, wp_json_str(carbon, WPF_INTENSITY_SOURCE));
     wp_buf_printf(b, ").</p>");
     if (json_is_object(eq))
         wp_buf_printf(b,
@@ -296,10 +296,10 @@ static void run_carbon_html(struct wp_buf *b, json_t *run)
                       "passenger's New York&ndash;San Francisco flight</li><li>%.3g%% of an "
                       "average American's yearly footprint</li><li>a 1 GW reactor runs %.3g s "
                       "to supply this energy</li></ul>",
-                      wp_json_num(eq, "car_km_eu"), 100 * wp_json_num(eq, "flights_ny_sf"),
-                      100 * wp_json_num(eq, "american_year_share"),
-                      wp_json_num(eq, "reactor_1gw_s"));
-    if (json_is_object(json_object_get(carbon, "mix"))) {
+                      wp_json_num(eq, WPF_CAR_KM_EU), 100 * wp_json_num(eq, WPF_FLIGHTS_NY_SF),
+                      100 * wp_json_num(eq, WPF_AMERICAN_YEAR_SHARE),
+                      wp_json_num(eq, WPF_REACTOR_1GW_S));
+    if (json_is_object(wp_json_get(carbon, WPF_MIX))) {
         wp_buf_printf(b, "<h2>The region's electricity</h2>");
         mix_svg(b, carbon);
     }
@@ -311,16 +311,16 @@ void wp_rep_other_counters(struct wp_buf *b, json_t *work, bool html)
     json_t *c;
     size_t i;
 
-    json_array_foreach(json_object_get(work, "counters"), i, c)
+    json_array_foreach(wp_json_get(work, WPF_COUNTERS), i, c)
     {
         char n[48], one[32], v[64];
-        if (i == 0 || wp_json_num(c, "done") <= 0)
+        if (i == 0 || wp_json_num(c, WPF_DONE) <= 0)
             continue;
-        wp_fmt_count(wp_json_num(c, "done"), n, sizeof n);
-        wp_fmt_energy(wp_json_num(c, "energy_per_unit_j"), v, sizeof v);
-        wp_unit_singular(wp_json_str(c, "unit"), one, sizeof one);
+        wp_fmt_count(wp_json_num(c, WPF_DONE), n, sizeof n);
+        wp_fmt_energy(wp_json_num(c, WPF_ENERGY_PER_UNIT_J), v, sizeof v);
+        wp_unit_singular(wp_json_str(c, WPF_UNIT), one, sizeof one);
         wp_buf_printf(b, html ? " Beside it, %s " : "| %s ", n);
-        wp_buf_escape(b, wp_json_str(c, "unit"));
+        wp_buf_escape(b, wp_json_str(c, WPF_UNIT));
         wp_buf_printf(b, html ? ": %s per " : " | %s per ", v);
         wp_buf_escape(b, one);
         wp_buf_printf(b, html ? " (the same energy)." : " (the same energy) |\n");
@@ -333,24 +333,24 @@ static void run_work_html(struct wp_buf *b, json_t *work)
 
     if (!json_is_object(work))
         return;
-    wp_fmt_count(wp_json_num(work, "done"), n, sizeof n);
+    wp_fmt_count(wp_json_num(work, WPF_DONE), n, sizeof n);
     wp_buf_printf(b, "<h2>Work</h2><p>%s ", n);
-    wp_buf_escape(b, wp_json_str(work, "unit"));
+    wp_buf_escape(b, wp_json_str(work, WPF_UNIT));
     wp_buf_printf(b, " done");
-    if (wp_json_num(work, "total") > 0) {
-        wp_fmt_count(wp_json_num(work, "total"), n, sizeof n);
+    if (wp_json_num(work, WPF_TOTAL) > 0) {
+        wp_fmt_count(wp_json_num(work, WPF_TOTAL), n, sizeof n);
         wp_buf_printf(b, " of %s", n);
     }
-    wp_fmt_energy(wp_json_num(work, "energy_per_unit_j"), v, sizeof v);
-    wp_unit_singular(wp_json_str(work, "unit"), one, sizeof one);
+    wp_fmt_energy(wp_json_num(work, WPF_ENERGY_PER_UNIT_J), v, sizeof v);
+    wp_unit_singular(wp_json_str(work, WPF_UNIT), one, sizeof one);
     wp_buf_printf(b, "; %s per ", v);
     wp_buf_escape(b, one);
     wp_buf_printf(b, ".");
     wp_rep_other_counters(b, work, true);
-    if (wp_json_num(work, "predicted_energy_j") > 0) {
-        wp_fmt_energy(wp_json_num(work, "predicted_energy_j"), v, sizeof v);
+    if (wp_json_num(work, WPF_PREDICTED_ENERGY_J) > 0) {
+        wp_fmt_energy(wp_json_num(work, WPF_PREDICTED_ENERGY_J), v, sizeof v);
         wp_buf_printf(b, " The whole job, at this rate: %s (", v);
-        wp_buf_escape(b, wp_json_str(work, "prediction"));
+        wp_buf_escape(b, wp_json_str(work, WPF_PREDICTION));
         wp_buf_printf(b, ").");
     }
     wp_buf_printf(b, "</p>");
@@ -363,7 +363,7 @@ char *wp_report_run_html(json_t *run)
     run_heading_html(&b, run);
     run_energy_html(&b, run);
     run_carbon_html(&b, run);
-    run_work_html(&b, json_object_get(run, "work"));
+    run_work_html(&b, wp_json_get(run, WPF_WORK));
     assumptions_html(&b, run);
     wp_buf_printf(&b,
                   "<h2>Method</h2><p>Energy is read from the hardware's own counters where "
@@ -389,30 +389,29 @@ void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
         size_t k;
         json_t *ch;
         int gpus = 0;
-        json_array_foreach(json_object_get(r, "channels"), k, ch) gpus +=
-            strcmp(wp_json_str(ch, "component"), "gpu") == 0;
+        json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
+            strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0;
         t->runs++;
-        t->duration += wp_json_num(r, "duration_s");
-        t->device_hours += wp_json_num(r, "duration_s") / 3600 * (gpus ? gpus : 1);
-        t->energy += wp_json_num(json_object_get(r, "energy"), "total_j");
-        t->facility += wp_json_num(r, "facility_energy_j");
-        t->emissions += wp_json_num(json_object_get(r, "carbon"), "emissions_g");
+        t->duration += wp_json_num(r, WPF_DURATION_S);
+        t->device_hours += wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1);
+        t->energy += wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
+        t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
+        t->emissions += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G);
     }
 }
 
 /* The quality key every run reported (progress channel), or NULL. */
 static const char *common_quality(json_t *runs, size_t n)
 {
-    json_t *q0 = json_object_get(json_object_get(json_array_get(runs, 0), "work"), "quality"), *v;
+    json_t *q0 = wp_json_get(wp_json_get(json_array_get(runs, 0), WPF_WORK), WPF_QUALITY), *v;
     const char *key;
 
     json_object_foreach(q0, key, v)
     {
         size_t i = 1;
-        while (
-            i < n &&
-            json_is_number(json_object_get(
-                json_object_get(json_object_get(json_array_get(runs, i), "work"), "quality"), key)))
+        while (i < n &&
+               json_is_number(json_object_get(
+                   wp_json_get(wp_json_get(json_array_get(runs, i), WPF_WORK), WPF_QUALITY), key)))
             i++;
         if (i == n)
             return key;
@@ -436,11 +435,11 @@ static void quality_chart(struct wp_buf *b, json_t *runs, size_t n)
         return;
     lower_better = strcmp(key, "loss") == 0;
     for (size_t i = 0; i < n && i < 200; i++) {
-        json_t *r = json_array_get(runs, i), *w = json_object_get(r, "work");
-        double done = wp_json_num(w, "done");
-        labels[i] = wp_json_str(r, "run_id");
-        x[i] = wp_json_num(json_object_get(r, "energy"), "total_j") / (done > 0 ? done : 1);
-        y[i] = json_number_value(json_object_get(json_object_get(w, "quality"), key));
+        json_t *r = json_array_get(runs, i), *w = wp_json_get(r, WPF_WORK);
+        double done = wp_json_num(w, WPF_DONE);
+        labels[i] = wp_json_str(r, WPF_RUN_ID);
+        x[i] = wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J) / (done > 0 ? done : 1);
+        y[i] = json_number_value(json_object_get(wp_json_get(w, WPF_QUALITY), key));
     }
     for (size_t i = 0; i < n && i < 200; i++) {
         front[i] = true;
@@ -451,7 +450,7 @@ static void quality_chart(struct wp_buf *b, json_t *runs, size_t n)
         }
     }
     {
-        const char *unit = wp_json_str(json_object_get(json_array_get(runs, 0), "work"), "unit");
+        const char *unit = wp_json_str(wp_json_get(json_array_get(runs, 0), WPF_WORK), WPF_UNIT);
         size_t len = strlen(unit);
         /* "per token" */
         snprintf(xl, sizeof xl, "energy per %.*s (J)",
@@ -497,8 +496,8 @@ char *wp_report_group_html(json_t *runs, const char *title)
     /* runs come newest first; the chart reads oldest first */
     for (size_t i = 0; i < shown; i++) {
         json_t *r = json_array_get(runs, shown - 1 - i);
-        labels[i] = wp_json_str(r, "run_id");
-        vals[i] = wp_json_num(json_object_get(r, "energy"), "total_j");
+        labels[i] = wp_json_str(r, WPF_RUN_ID);
+        vals[i] = wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
     }
     wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
                 labels, vals, (int)shown, "energy (J)", 760, 280);
@@ -512,15 +511,15 @@ char *wp_report_group_html(json_t *runs, const char *title)
         wp_run_command_text(r, cmd, sizeof cmd);
         if (strlen(cmd) > 80)
             memcpy(cmd + 77, "...", 4);
-        wp_fmt_duration(wp_json_num(r, "duration_s"), d, sizeof d);
-        wp_fmt_energy(wp_json_num(json_object_get(r, "energy"), "total_j"), e, sizeof e);
-        wp_fmt_mass(wp_json_num(json_object_get(r, "carbon"), "emissions_g"), m, sizeof m);
+        wp_fmt_duration(wp_json_num(r, WPF_DURATION_S), d, sizeof d);
+        wp_fmt_energy(wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
+        wp_fmt_mass(wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
         wp_buf_printf(&b,
                       "<tr><td><code>%.18s</code></td><td>%s</td><td>%s</td>"
                       "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                       "<td class=\"cmd\">",
-                      wp_json_str(r, "run_id"), wp_json_str(r, "start"), wp_json_str(r, "status"),
-                      d, e, m);
+                      wp_json_str(r, WPF_RUN_ID), wp_json_str(r, WPF_START),
+                      wp_json_str(r, WPF_STATUS), d, e, m);
         wp_buf_escape(&b, cmd);
         wp_buf_printf(&b, "</td></tr>");
     }

@@ -10,6 +10,7 @@
 #include "../meter/meter.h"
 #include "../work/progress.h"
 #include "machine.h"
+#include "run_doc.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -86,17 +87,13 @@ int wp_run_write_json(const struct wp_run *run, const char *path, char *err, siz
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
 json_t *wp_run_json(const struct wp_run *run);
 
-/* Accessors for run JSON: a string member ("" if absent or not a string) and
- * a number member (0 if absent or not a number). */
-const char *wp_json_str(json_t *o, const char *key);
-double wp_json_num(json_t *o, const char *key);
-
 /* The run's "command" array joined by spaces into out (truncated to cap). */
 void wp_run_command_text(json_t *run, char *out, size_t cap);
 
 /* The run JSON's derived parts, "equivalents", "sci" and "assumptions",
- * (re)computed from its other fields: the ledger stores runs without them. */
-void wp_run_json_derive(json_t *run);
+ * (re)computed from its other fields: the ledger stores runs without them.
+ * Returns 0, or -ENOMEM (the parts may then be missing). */
+int wp_run_json_derive(json_t *run);
 
 /* Returns the run JSON as a malloc'd string the caller frees, or NULL. */
 char *wp_run_json_string(const struct wp_run *run);

@@ -206,7 +206,7 @@ static int tree_by_scan(const char *procfs, int root, struct wp_proc_usage *all,
 }
 
 /* Appends pid's children (from its threads' task/TID/children files) to
- * q[*n..cap). Returns 0, or -1 when the kernel has no such files. */
+ * q[*n..cap). Returns 0, or -ENOENT when the kernel has no such files. */
 static int add_children(const char *procfs, int pid, struct wp_proc_usage *q, int *n, int cap)
 {
     char dir[4200], text[8192];
@@ -216,7 +216,7 @@ static int add_children(const char *procfs, int pid, struct wp_proc_usage *q, in
 
     snprintf(dir, sizeof dir, "%s/%d/task", procfs, pid);
     if (!(d = opendir(dir)))
-        return -1; /* no task files here (or it just ended): the scan will do */
+        return -ENOENT; /* no task files here (or it just ended): the scan will do */
     while ((de = readdir(d))) {
         char path[128];
         long len;
@@ -234,14 +234,14 @@ static int add_children(const char *procfs, int pid, struct wp_proc_usage *q, in
         }
     }
     closedir(d);
-    return found ? 0 : -1;
+    return found ? 0 : -ENOENT;
 }
 
 /* The tree by following children files from root: cost in proportion to the
- * tree, not the machine. Returns the members, or -1 without children files. */
+ * tree, not the machine. Returns the members, or -ENOENT without children files. */
 static int tree_by_children(const char *procfs, int root, struct wp_proc_usage *q, int cap)
 {
-    int n = 1, members = 0;
+    int n = 1, members = 0, rc;
 
     q[0] = (struct wp_proc_usage){.pid = root};
     for (int i = 0; i < n; i++) {
@@ -252,8 +252,8 @@ static int tree_by_children(const char *procfs, int root, struct wp_proc_usage *
             wp_procfs_parse_pid_usage(text, &q[members]) != 0)
             continue; /* it ended: its time is in its parent's cutime once reaped */
         members++;
-        if (add_children(procfs, pid, q, &n, cap) < 0)
-            return -1;
+        if ((rc = add_children(procfs, pid, q, &n, cap)) < 0)
+            return rc;
     }
     return members;
 }

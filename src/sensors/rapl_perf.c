@@ -53,7 +53,7 @@ static void perf_close(struct wp_sensor *s)
     wp_sensor_free(s);
 }
 
-/* An event's config and scale from the PMU's sysfs files. Returns 0 or -1. */
+/* An event's config and scale from the PMU's sysfs files. Returns 0 or a negative errno. */
 static int event_of(const struct wp_sensor_env *env, const char *event, uint64_t *config,
                     double *scale)
 {
@@ -63,16 +63,16 @@ static int event_of(const struct wp_sensor_env *env, const char *event, uint64_t
     snprintf(rel, sizeof rel, PMU_DIR "/events/%s", event);
     n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
     if (n <= 0 || wp_perf_parse_config(buf, config))
-        return -1;
+        return -ENODEV;
     snprintf(rel, sizeof rel, PMU_DIR "/events/%s.scale", event);
     n = wp_read_text(env->sysfs_root, rel, buf, sizeof buf);
     if (n <= 0)
-        return -1;
+        return -ENODEV;
     buf[strcspn(buf, "\n")] = '\0';
-    return wp_parse_double(buf, scale) || *scale <= 0 ? -1 : 0;
+    return wp_parse_double(buf, scale) || *scale <= 0 ? -ENODEV : 0;
 }
 
-/* Opens event e on package c's CPU into channel slot p->n. Returns 0 or -1. */
+/* Opens event e on package c's CPU into channel slot p->n. Returns 0 or a negative errno. */
 static int open_channel(struct wp_sensor_env *env, struct perf_rapl *p, struct wp_channel *ch,
                         size_t e, int c, int cpu, uint64_t type, uint64_t config, double scale,
                         bool *said)
@@ -90,7 +90,7 @@ static int open_channel(struct wp_sensor_env *env, struct perf_rapl *p, struct w
                     events[e].event, strerror(err));
             *said = true;
         }
-        return -1;
+        return -ENODEV;
     }
     memset(ch, 0, sizeof *ch);
     ch->sensor = "rapl-perf";

@@ -45,7 +45,7 @@ int wp_sensors_check_list(const char *list, char *err, size_t cap)
         if (len == 0 || i == sizeof registry / sizeof *registry) {
             snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
             snprintf(err, cap, "unknown sensor '%s' (known: %s)", name, known);
-            return -1;
+            return -EINVAL;
         }
         p += len;
         if (*p == ',')

@@ -128,7 +128,7 @@ bool wp_sensors_other_rank(void);
 bool wp_sensors_listed(const char *list, const char *name);
 
 /* Checks that every name in the comma-separated list is a backend. Returns 0,
- * or -1 with the reason in err. */
+ * or a negative errno with the reason in err. */
 int wp_sensors_check_list(const char *list, char *err, size_t cap);
 
 /* Closes n sensors and frees the array. */

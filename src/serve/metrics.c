@@ -2,6 +2,7 @@
 #include "serve.h"
 
 #include "../util/buf.h"
+#include "../util/jput.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -144,21 +145,22 @@ char *wp_snapshot_json(const struct wp_reading *r)
 {
     json_t *root = json_object(), *arr = json_array();
     char *text;
+    int bad = 0;
 
     for (int i = 0; i < r->n_channels; i++) {
         const struct wp_channel *ch = &r->channels[i].ch;
         if (ch->method != WP_MEASURED || ch->component == WP_GPU)
             continue; /* GPUs are read by each user directly; estimates are not shared */
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:b}", "sensor", ch->sensor,
-                                        "component", wp_component_name(ch->component), "device",
-                                        ch->device, "counted", ch->counted, "part_of", ch->part_of,
-                                        "energy_uj", (json_int_t)(r->channels[i].energy_j * 1e6),
-                                        "lost", r->channels[i].lost));
+        wp_jpush(&bad, arr,
+                 json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:b}", "sensor", ch->sensor, "component",
+                           wp_component_name(ch->component), "device", ch->device, "counted",
+                           ch->counted, "part_of", ch->part_of, "energy_uj",
+                           (json_int_t)(r->channels[i].energy_j * 1e6), "lost",
+                           r->channels[i].lost));
     }
-    json_object_set_new(root, "version", json_integer(1));
-    json_object_set_new(root, "channels", arr);
-    text = json_dumps(root, JSON_COMPACT);
+    wp_jput(&bad, root, "version", json_integer(1));
+    wp_jput(&bad, root, "channels", arr);
+    text = bad ? NULL : json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return text;
 }

@@ -63,7 +63,7 @@ struct wp_server_opts {
     bool carbon;
 };
 
-/* Starts serving what src reads. Returns 0 and *out, or -1 with the reason
+/* Starts serving what src reads. Returns 0 and *out, or a negative errno with the reason
  * in err. */
 int wp_server_start(const struct wp_serve_source *src, const struct wp_assumptions *a,
                     const struct wp_server_opts *o, struct wp_server **out, char *err, size_t cap);

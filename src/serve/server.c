@@ -51,7 +51,7 @@ static int load_mhd(char *err, size_t cap)
     if (!lib)
         lib = wp_dl_load(NULL, "libmicrohttpd.so.12", syms, sizeof syms / sizeof *syms,
                          "libmicrohttpd", err, cap);
-    return lib ? 0 : -1;
+    return lib ? 0 : -ENOSYS;
 }
 
 struct wp_server {
@@ -213,7 +213,7 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
 
     if (strlen(s->o.socket_path) >= sizeof addr.sun_path) {
         snprintf(err, cap, "socket %s: path too long", s->o.socket_path);
-        return -1;
+        return -ENAMETOOLONG;
     }
     snprintf(addr.sun_path, sizeof addr.sun_path, "%s", s->o.socket_path);
     snprintf(s->sock_path, sizeof s->sock_path, "%s", s->o.socket_path);
@@ -221,7 +221,7 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
     if (lstat(addr.sun_path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             snprintf(err, cap, "socket %s: exists and is not a socket", s->o.socket_path);
-            return -1;
+            return -EEXIST;
         }
         unlink(addr.sun_path);
     }
@@ -229,11 +229,11 @@ static int open_socket(struct wp_server *s, char *err, size_t cap)
     if (s->sock < 0 || bind_with_mode(s->sock, &addr, s->o.socket_mode) != 0 ||
         listen(s->sock, 64) != 0 || pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
         snprintf(err, cap, "socket %s: %s", s->o.socket_path, strerror(errno));
-        return -1;
+        return -EIO;
     }
     if (pthread_create(&s->sock_thread, NULL, sock_loop, s) != 0) {
         snprintf(err, cap, "socket: cannot start its thread");
-        return -1;
+        return -EIO;
     }
     s->sock_running = true;
     return 0;
@@ -253,10 +253,10 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
         flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, cap, "listen address '%s' is not an IPv4 or IPv6 address", s->o.listen_addr);
-        return -1;
+        return -EINVAL;
     }
     if (load_mhd(err, cap))
-        return -1;
+        return -EINVAL;
     /* Idle connections must not keep a scrape waiting: room for many (as
      * many as descriptors allow), and an idle one is closed after 3 s. */
     s->http = mhd.start(flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
@@ -265,7 +265,7 @@ static int open_http(struct wp_server *s, char *err, size_t cap)
     if (!s->http) {
         snprintf(err, cap, "%s:%d: cannot listen (in use, or not allowed)", s->o.listen_addr,
                  s->o.port);
-        return -1;
+        return -EADDRINUSE;
     }
     return 0;
 }
@@ -277,7 +277,7 @@ int wp_server_start(const struct wp_serve_source *src, const struct wp_assumptio
 
     if (!s) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     s->src = *src;
     s->assume = a;
@@ -288,7 +288,7 @@ int wp_server_start(const struct wp_serve_source *src, const struct wp_assumptio
     wp_server_refresh(s);
     if ((o->port > 0 && open_http(s, err, cap)) || (o->socket_path && open_socket(s, err, cap))) {
         wp_server_stop(s);
-        return -1;
+        return -EIO;
     }
     *out = s;
     return 0;

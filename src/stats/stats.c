@@ -1,6 +1,7 @@
 /* Percentile bootstrap of means and of a ratio of means. */
 #include "stats.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ int wp_stats_ratio(const double *a, int na, const double *b, int nb, struct wp_i
 
     *significant = false;
     if (na < 2 || nb < 2 || !(ma > 0) || !(mb > 0))
-        return -1;
+        return -EINVAL;
     out->mean = mb / ma;
     for (int k = 0; k < WP_STATS_RESAMPLES; k++) {
         double ra = resampled_mean(a, na, &s);

@@ -17,7 +17,7 @@ struct wp_interval {
 void wp_stats_mean(const double *x, int n, struct wp_interval *out);
 
 /* mean(b) / mean(a) and its 95 % interval, resampling each group on its own;
- * significant when the interval excludes 1. Returns -1 when a group has fewer
+ * significant when the interval excludes 1. Returns -EINVAL when a group has fewer
  * than 2 values or a mean is not positive. */
 int wp_stats_ratio(const double *a, int na, const double *b, int nb, struct wp_interval *out,
                    bool *significant);

@@ -106,7 +106,7 @@ static int state_dir(char *dir, size_t cap)
     else if (home && *home)
         snprintf(dir, cap, "%s/.local/state/wattprint", home);
     else
-        return -1;
+        return -ENOENT;
     return 0;
 }
 
@@ -115,11 +115,13 @@ static int record_path(const char *uuid, char *out, size_t cap)
 {
     char dir[4096];
 
-    if (state_dir(dir, sizeof dir) != 0)
-        return -1;
+    int rc;
+
+    if ((rc = state_dir(dir, sizeof dir)) != 0)
+        return rc;
     if (snprintf(out, cap, "%s/power-limit-%s", dir, uuid) >= (int)cap)
-        return -1;
-    return wp_mkdir_parents(out, 0700) == 0 ? 0 : -1; /* the directories, private */
+        return -ENAMETOOLONG;
+    return wp_mkdir_parents(out, 0700); /* the directories, private */
 }
 
 int wp_gpu_limit_record(const struct wp_gpu_limit *g)
@@ -127,10 +129,14 @@ int wp_gpu_limit_record(const struct wp_gpu_limit *g)
     char path[4200];
     FILE *f;
 
-    if (record_path(g->uuid, path, sizeof path) != 0 || !(f = fopen(path, "w")))
-        return -1;
+    int rc;
+
+    if ((rc = record_path(g->uuid, path, sizeof path)) != 0)
+        return rc;
+    if (!(f = fopen(path, "w")))
+        return -errno;
     fprintf(f, "%u\n", g->original_mw);
-    return fclose(f) == 0 ? 0 : -1;
+    return fclose(f) == 0 ? 0 : -errno;
 }
 
 void wp_gpu_limit_forget(const struct wp_gpu_limit *g)

@@ -456,7 +456,7 @@ int wp_parse_utc(const char *text, double *out)
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 int wp_parse_span(const char *text, double *out)
@@ -465,13 +465,13 @@ int wp_parse_span(const char *text, double *out)
     double v = strtod(text, &end), mult = 1;
 
     if (end == text || !(v > 0) || !isfinite(v))
-        return -1;
+        return -EINVAL;
     if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
         mult = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
         end++;
     }
     if (*end)
-        return -1;
+        return -EINVAL;
     *out = v * mult;
     return 0;
 }

@@ -98,10 +98,10 @@ uint64_t wp_counter_delta(uint64_t prev, uint64_t cur, uint64_t range);
 int wp_mkdir_parents(const char *file, unsigned mode);
 
 /* "2026-12-01T12:00", "...T12:00:00", "...12:00:00.000Z", "... 12:00:00" (a
- * space for the T) as seconds since the epoch, read as UTC. Returns 0 or -1. */
+ * space for the T) as seconds since the epoch, read as UTC. Returns 0 or a negative errno. */
 int wp_parse_utc(const char *text, double *out);
 
-/* "90m", "8h", "2d", "30s" or plain seconds as seconds. Returns 0 or -1. */
+/* "90m", "8h", "2d", "30s" or plain seconds as seconds. Returns 0 or a negative errno. */
 int wp_parse_span(const char *text, double *out);
 
 #endif

@@ -106,6 +106,31 @@ def test_rm(measured):
     assert p.returncode == 1 and "no run" in p.stderr
 
 
+def test_a_damaged_run_is_an_error_naming_it_and_can_be_removed(measured):
+    """A stored run missing a member reads as an error that names the member,
+    never as zeros; one that is not JSON likewise; rm still removes both."""
+    a = record(measured, 1)
+    b = record(measured, 2)
+    good = record(measured, 3)
+    con = sqlite3.connect(measured.ledger)
+    con.execute("UPDATE runs SET result = json_remove(result, '$.carbon.emissions_g') "
+                "WHERE id = ?", (a["run_id"],))
+    con.execute("UPDATE runs SET result = '{\"run_id\": ' WHERE id = ?", (b["run_id"],))
+    con.commit()
+    con.close()
+    p = measured.wp("ls")
+    assert p.returncode == 1 and p.stdout == ""
+    assert "carbon.emissions_g is missing" in p.stderr or "is not JSON" in p.stderr, p.stderr
+    p = measured.wp("show", a["run_id"])
+    assert p.returncode == 1 and "carbon.emissions_g is missing" in p.stderr, p.stderr
+    assert a["run_id"] in p.stderr
+    p = measured.wp("show", b["run_id"][:18])
+    assert p.returncode == 1 and b["run_id"] in p.stderr and "is not JSON" in p.stderr
+    p = measured.wp("rm", a["run_id"][:18], b["run_id"])
+    assert p.returncode == 0 and "deleted 2 runs" in p.stderr, p.stderr
+    assert [r["run_id"] for r in measured.wp_json("ls")] == [good["run_id"]]
+
+
 def test_sixteen_concurrent_writers(measured):
     procs = [subprocess.Popen([measured.binary, "run", "--project", "sweep", "--tag",
                                "i=%d" % i, "--checkpoint", "0.1", "--interval", "0.05", "--",

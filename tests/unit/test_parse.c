@@ -298,10 +298,10 @@ static void config_lines(void **state)
     assert_int_equal(wp_config_parse(&c, "region = SE", "g", err, sizeof err), 0);
     assert_string_equal(wp_config_get(&c, "region")->from, "g");
     assert_int_equal(c.n, 2);
-    assert_int_equal(wp_config_parse(&c, "pue = 1.1\npue = 0.5\n", "f", err, sizeof err), -1);
+    assert_int_equal(wp_config_parse(&c, "pue = 1.1\npue = 0.5\n", "f", err, sizeof err), -EINVAL);
     assert_string_equal(err, "f:2: pue: '0.5' is not a number from 1 to 3");
-    assert_int_equal(wp_config_parse(&c, "--region = FR", "f", err, sizeof err), -1);
-    assert_int_equal(wp_config_parse(&c, "interval 1", "f", err, sizeof err), -1);
+    assert_int_equal(wp_config_parse(&c, "--region = FR", "f", err, sizeof err), -EINVAL);
+    assert_int_equal(wp_config_parse(&c, "interval 1", "f", err, sizeof err), -EINVAL);
 }
 
 static void cloud_answers(void **state)

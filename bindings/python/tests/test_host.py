@@ -67,7 +67,7 @@ lib = wattprint._load()
 out = ctypes.c_char_p()
 lib.wattprint_codecarbon_csv.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
                                          ctypes.POINTER(ctypes.c_char_p)]
-run = b'{"run_id": "01a23a0e-921d-76de-8000-000000000001", "duration_s": 1.5, "end": "2026-12-01T10:00:00Z", "energy": {"total_j": 3600.5, "cpu_j": 3600.5}, "facility_energy_j": 4500.625, "pue": 1.25, "carbon": {"emissions_g": 0.07, "region": "FRA"}, "channels": []}'
+run = b'{"run_id": "01a23a0e-921d-76de-8000-000000000001", "status": "completed", "start": "2026-12-01T09:59:58.5Z", "end": "2026-12-01T10:00:00Z", "duration_s": 1.5, "method": "measured", "command": ["train"], "energy": {"total_j": 3600.5, "cpu_j": 3600.5, "dram_j": 0, "gpu_j": 0}, "facility_energy_j": 4500.625, "pue": 1.25, "carbon": {"emissions_g": 0.07, "region": "FR", "region_name": "France", "intensity_g_per_kwh": 56, "intensity_source": "table"}, "channels": []}'
 assert lib.wattprint_codecarbon_csv(run, None, ctypes.byref(out)) == 0, lib.wattprint_last_error()
 print(out.value.decode().splitlines()[1])
 '''
