@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Checks wattprint's estimates against the published measurements bundled in
 data/: training device-hours (data/training_runs.csv) and serving energy per
-output token (data/inference_runs.csv). The rows marked "holdout" are not in
-any fit; their error is what docs/methodology.md reports.
+output token (data/serving_runs.csv: ML.ENERGY v3, vLLM, batch 8 to 4,096).
+The rows marked "holdout" are not in any fit; their error is what
+docs/methodology.md reports. data/inference_runs.csv (ML.ENERGY v1 and
+others: batch 1, Hugging Face servers) is in no fit at all: a second check
+from another serving stack.
 
 usage: tools/validate_estimates.py [WATTPRINT] [--all]   (default build/wattprint)
 """
@@ -67,14 +70,30 @@ def inference_args(row):
             "--days", "1"]
     if row["input_tokens"]:
         args += ["--input-tokens", row["input_tokens"]]
-    if row["active_params"]:
+    if row["active_params"] and row["active_params"] != row["params"]:
         args += ["--active-params", row["active_params"]]
+    if row.get("architecture") == "hybrid":
+        args += ["--architecture", "hybrid"]
     return args
 
 
+def serving(binary, roles):
+    return compare(binary, "serving_runs.csv", roles, inference_args, "energy_per_token_j",
+                   "energy_per_output_token_j", "energy_per_output_token_range_j")
+
+
 def inference(binary, roles):
+    """The batch-1 measurements of other serving stacks: in no fit."""
     return compare(binary, "inference_runs.csv", roles, inference_args, "energy_per_token_j",
                    "energy_per_output_token_j", "energy_per_output_token_range_j")
+
+
+def summary(rows):
+    """Median |error|, median ratio, share within 2x and inside the range."""
+    ratios = [est / pub for _, _, _, pub, est, _ in rows]
+    return (statistics.median([abs(x - 1) for x in ratios]), statistics.median(ratios),
+            sum(0.5 <= x <= 2 for x in ratios) / len(ratios),
+            sum(1 for r in rows if r[5]) / len(rows))
 
 
 def table(title, unit, rows):
@@ -100,7 +119,19 @@ def main():
     roles = ("fit", "holdout") if "--all" in sys.argv else ("holdout",)
     table("Training: device-hours from parameters and tokens", "device-hours",
           training(binary, roles))
-    table("Serving: energy per output token", "J", inference(binary, roles))
+    rows = serving(binary, roles)
+    table("Serving (ML.ENERGY v3, vLLM): energy per output token", "J", rows)
+    for lo, hi in ((0, 8), (9, 32), (33, 128), (129, 1e9)):
+        part = [r for r, row in zip(rows, [x for x in csv.DictReader(
+            open(os.path.join(ROOT, "data", "serving_runs.csv"))) if x["role"] in roles])
+            if lo <= float(row["batch"]) <= hi and r[2] == "holdout"]
+        if part:
+            err, med, _, _ = summary(part)
+            print("batch %g-%g: %d held-out rows, median ratio %.2f, median |error| %.0f %%" %
+                  (lo, hi if hi < 1e9 else float("inf"), len(part), med, 100 * err))
+    print()
+    table("Serving, other stacks at batch 1 (in no fit): energy per output token", "J",
+          [r[:2] + ("holdout",) + r[3:] for r in inference(binary, ("fit", "holdout"))])
 
 
 if __name__ == "__main__":

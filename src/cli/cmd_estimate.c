@@ -28,10 +28,13 @@ static const char usage[] =
     "           --hours H (wall) | --device-hours H\n"
     "           --power W (average per device; default the power figure) | --power-total W\n"
     "Inference: --inference --params N --tokens-per-query T --queries-per-day Q --days N\n"
-    "           --hardware NAME [--count G] (devices per replica) [--batch B]\n"
-    "           [--precision fp32|fp16|bf16|fp8|int8|int4] [--input-tokens I] [--power W]\n"
-    "           [--compare KEY=VALUE[,KEY=VALUE]]... (precision, params, active-params,\n"
-    "           batch, count, hardware, sparsity=2:4): a side-by-side table\n"
+    "           --hardware NAME [--count G] (devices per replica)\n"
+    "           [--batch auto|B] (default auto: the batch the load gives, Little's law)\n"
+    "           [--precision fp32|fp16|bf16|fp8|int8|int4|fp4|nvfp4|mxfp4]\n"
+    "           [--kv-precision P] (default: 16-bit, as vLLM keeps it) [--beams K]\n"
+    "           [--architecture dense|moe|hybrid] [--input-tokens I] [--power W]\n"
+    "           [--compare KEY=VALUE[,KEY=VALUE]]... (precision, kv-precision, params,\n"
+    "           active-params, batch, beams, count, hardware, sparsity=2:4): side by side\n"
     "From a run: --from RUN|last --total-work N  (its energy per unit of work, scaled)\n"
     "           --from RUN --inference --tokens-per-query T --queries-per-day Q --days N\n"
     "Carbon:    --region CODE --intensity G --pue X --provider NAME\n"
@@ -65,6 +68,9 @@ enum {
     O_PRECISION,
     O_COMPARE,
     O_INPUT,
+    O_BATCH,
+    O_KV,
+    O_ARCH,
 };
 
 /* Every numeric option: its name, where it goes, and its largest value. */
@@ -88,7 +94,7 @@ static const struct {
     {"days", IN(days), 1e5},
     {"active-params", IN(active_params), 1e15},
     {"teacher-params", IN(teacher_params), 1e15},
-    {"batch", IN(batch), 1e6},
+    {"beams", IN(beams), 64},
     {"total-work", offsetof(struct est_opts, total_work), 1e30},
 };
 #define N_NUMERIC (sizeof numeric / sizeof *numeric)
@@ -105,6 +111,9 @@ static void make_longopts(struct option *lo)
         {"precision", required_argument, NULL, O_PRECISION},
         {"compare", required_argument, NULL, O_COMPARE},
         {"input-tokens", required_argument, NULL, O_INPUT},
+        {"batch", required_argument, NULL, O_BATCH},
+        {"kv-precision", required_argument, NULL, O_KV},
+        {"architecture", required_argument, NULL, O_ARCH},
         {"help", no_argument, NULL, 'h'},
         WP_CARBON_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -140,11 +149,32 @@ static int parse_other(int c, struct est_opts *o)
     case O_PRECISION:
         return wp_precision_parse(optarg, &o->in.precision) == 0
                    ? 0
-                   : bad("--precision", optarg, "fp32, fp16, bf16, fp8, int8 or int4");
+                   : bad("--precision", optarg,
+                         "fp32, fp16, bf16, fp8, int8, int4, fp4 (NVFP4), nvfp4 or mxfp4");
     case O_COMPARE:
         if (o->ncompare >= WP_EST_MAX_COMPARE)
             return bad("--compare", optarg, "allowed: at most 8 alternatives");
         o->compare[o->ncompare++] = optarg;
+        return 0;
+    case O_BATCH:
+        if (strcmp(optarg, "auto") == 0) {
+            o->in.batch = 0;
+            return 0;
+        }
+        if (wp_parse_double(optarg, &v) || !(v >= 1) || v > 1e6)
+            return bad("--batch", optarg, "'auto' or a number of queries from 1 to 1e6");
+        o->in.batch = v;
+        return 0;
+    case O_KV:
+        o->in.kv_given = true;
+        return wp_precision_parse(optarg, &o->in.kv_precision) == 0
+                   ? 0
+                   : bad("--kv-precision", optarg, "fp32, fp16, bf16, fp8, int8 or int4");
+    case O_ARCH:
+        if (strcmp(optarg, "dense") && strcmp(optarg, "moe") && strcmp(optarg, "hybrid"))
+            return bad("--architecture", optarg, "dense, moe or hybrid");
+        o->in.hybrid = strcmp(optarg, "hybrid") == 0;
+        o->arch_moe = strcmp(optarg, "moe") == 0;
         return 0;
     case O_INPUT:
         if (wp_parse_double(optarg, &v) || !(v >= 0) || v > 1e7)
@@ -157,7 +187,7 @@ static int parse_other(int c, struct est_opts *o)
 
 static int parse(int argc, char **argv, struct est_opts *o)
 {
-    struct option longopts[N_NUMERIC + 16];
+    struct option longopts[N_NUMERIC + 24];
     int c;
 
     make_longopts(longopts);
@@ -552,6 +582,11 @@ int wp_cmd_estimate(int argc, char **argv)
 
     if (parse(argc, argv, &o) || wp_cli_carbon_resolve("wattprint estimate", &o.carbon, &a))
         return USAGE_EXIT;
+    if (o.arch_moe && !(o.in.active_params > 0) && !o.model) {
+        fprintf(stderr, "wattprint estimate: --architecture moe needs --active-params N (the "
+                        "parameters each token passes through)\n");
+        return USAGE_EXIT;
+    }
     if (o.ncompare > 0 && !o.in.inference) {
         fprintf(stderr, "wattprint estimate: --compare goes with --inference (it compares "
                         "serving configurations)\n");

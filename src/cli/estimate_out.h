@@ -19,6 +19,7 @@ struct est_opts {
     const char *compare[WP_EST_MAX_COMPARE];
     int ncompare;
     double total_work;
+    bool arch_moe; /* --architecture moe: needs --active-params */
 };
 
 void wp_est_assume(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

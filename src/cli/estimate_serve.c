@@ -15,16 +15,64 @@
 static void print_shape(const struct est_opts *o, const struct wp_est_out *r)
 {
     const struct wp_serve_out *s = &r->serve;
-    printf("  serving       %.4g parameters%s in %s on %.0f x %s, batch %.0f: decode is %s-bound\n",
+    int gen = strcmp(o->in.hw.generation, "blackwell") == 0;
+
+    printf("  serving       %.4g parameters%s%s in %s (KV cache %s) on %.0f x %s, batch %.4g%s: "
+           "decode is %s-bound\n",
            o->in.params, o->in.active_params > 0 ? " (MoE)" : "",
-           wp_precision_name(o->in.precision), o->in.count > 0 ? o->in.count : 1, o->in.hw.name,
-           o->in.batch > 0 ? o->in.batch : 1, s->memory_bound ? "memory" : "compute");
+           o->in.hybrid ? " (hybrid state-space)" : "", wp_precision_name(o->in.precision),
+           wp_precision_name(s->kv_precision), o->in.count > 0 ? o->in.count : 1, o->in.hw.name,
+           s->batch, o->in.beams > 1 ? " x beams" : "", s->memory_bound ? "memory" : "compute");
     printf("                each step reads %.4g GB of weights and %.4g MB of KV cache per "
            "sequence at %.2g of %.4g GB/s per device; %.0f layers, width %.0f, KV width %.0f%s\n",
            s->weight_read_bytes / 1e9,
            s->kv_bytes_per_token * (o->in.input_tokens + o->in.tokens_per_query / 2) / 1e6,
-           r->consts.bw_fraction, o->in.hw.memory_bw_bytes_s / 1e9, s->layers, s->hidden, s->kv_dim,
-           s->shape_assumed ? " (from the parameter count: give --model)" : "");
+           r->consts.bw_fraction[gen], o->in.hw.memory_bw_bytes_s / 1e9, s->layers, s->hidden,
+           s->kv_dim, s->shape_assumed ? " (from the parameter count: give --model)" : "");
+}
+
+/* The batch: the decisive assumption, said with what batch 1 and the
+ * memory's cap would give. */
+static void print_batch(const struct est_opts *o, const struct wp_est_out *r, json_t *out,
+                        json_t *assume)
+{
+    const struct wp_serve_out *s = &r->serve;
+    char one[64], capj[64];
+
+    if (r->batch_auto) {
+        wp_fmt_energy(r->batch1_query_j, one, sizeof one);
+        wp_fmt_energy(r->batch_cap_query_j, capj, sizeof capj);
+        printf("  batch         %.4g queries in flight per replica (--batch auto: %.4g queries/s "
+               "x %.3g s per query%s); batch 1 would take %s per query, the memory's cap "
+               "(%.0f) %s\n",
+               s->batch, o->in.queries_per_day / 86400.0, s->query_s,
+               r->replicas > 1 ? ", over several replicas" : "", one, r->batch_cap, capj);
+        wp_est_assume(assume,
+                      "batch %.4g from the load (Little's law: %.4g queries/s x %.3g s per query"
+                      "%s): the decisive assumption; give --batch B for a server batched "
+                      "otherwise",
+                      s->batch, o->in.queries_per_day / 86400.0, s->query_s,
+                      r->replicas > 1 ? ", split over replicas at the memory's cap" : "");
+        wp_cli_put(out, "batch_from", json_string("auto"));
+        wp_cli_put(out, "replicas", json_real(r->replicas));
+        wp_cli_put(out, "concurrency", json_real(r->concurrency));
+        wp_cli_put(out, "batch1_energy_per_query_j", json_real(r->batch1_query_j));
+        wp_cli_put(out, "batch_cap", json_real(r->batch_cap));
+        wp_cli_put(out, "batch_cap_energy_per_query_j", json_real(r->batch_cap_query_j));
+    } else {
+        wp_cli_put(out, "batch_from", json_string("given"));
+    }
+    if (s->preempts) {
+        printf("  memory        batch %.4g would not fit: at the mean context only %.0f sequences' "
+               "KV cache fits beside the weights; estimated at %.0f (the server would preempt)\n",
+               o->in.batch, s->batch_fits, s->batch);
+        wp_est_assume(assume, "batch %.4g asked; %.0f fit in memory and were estimated",
+                      o->in.batch, s->batch_fits);
+    }
+    wp_cli_put(out, "batch", json_real(s->batch));
+    wp_cli_put(out, "batch_fits", isfinite(s->batch_fits) ? json_real(s->batch_fits) : json_null());
+    wp_cli_put(out, "kv_precision", json_string(wp_precision_name(s->kv_precision)));
+    wp_cli_put(out, "beams", json_real(o->in.beams > 1 ? o->in.beams : 1));
 }
 
 void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
@@ -32,9 +80,11 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
 {
     const struct wp_serve_out *s = &r->serve;
     const struct wp_serve_consts *c = &r->consts;
+    int gen = strcmp(o->in.hw.generation, "blackwell") == 0;
     char q[96], t[96], d[32];
 
     print_shape(o, r);
+    print_batch(o, r, out, assume);
     wp_est_fmt_energy_range(s->energy_per_query_j, s->energy_per_query_j * s->energy_lo_factor,
                             s->energy_per_query_j * s->energy_hi_factor, q, sizeof q);
     wp_est_fmt_energy_range(s->energy_per_token_j, s->energy_per_token_j * s->energy_lo_factor,
@@ -45,16 +95,19 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     printf("  per token     %s IT per output token; %.4g tokens/s per replica, %.0f W per device "
            "while decoding\n",
            t, s->tokens_per_s, s->power_w_per_device);
-    printf("  calibration   %.2g of peak bandwidth and %.2g of the power figure in memory-bound "
-           "decode, fitted on %d measured runs; %.2g when compute-bound; range: their 10th-90th "
-           "percentile\n",
-           c->bw_fraction, c->power_memory, c->rows, c->power_compute);
+    printf("  calibration   fitted on %d measured vLLM configurations (H100, B200; batch 8 to "
+           "4,096)%s; range: their 10th-90th percentile\n",
+           c->rows,
+           s->generation_fitted ? ""
+                                : ": this hardware's generation is not among them (Hopper's "
+                                  "constants used)");
     wp_est_assume(assume,
-                  "serving: prefill 2 x params FLOPs per prompt token at %.2g of peak; decode "
-                  "bound by the larger of compute and memory traffic (weights + KV cache) at %.2g "
-                  "of bandwidth; power %.2g (memory-bound) to %.2g (compute-bound) of the power "
-                  "figure, fitted on: %s",
-                  c->mfu, c->bw_fraction, c->power_memory, c->power_compute, c->ids);
+                  "serving: each decode step costs %.3g ms per layer, the weights the batch "
+                  "touches and its KV cache read at %.2g of bandwidth, and its FLOPs at %.2g of "
+                  "peak; power %.2g to %.2g of the power figure as the batch per device grows; "
+                  "fitted on data/serving_runs.csv (ML.ENERGY Leaderboard v3)",
+                  c->step_s_per_layer * 1e3, c->bw_fraction[gen], c->mfu[gen], c->power_low,
+                  c->power_high);
     wp_est_assume(assume, "prompt %.0f tokens per query%s", o->in.input_tokens,
                   o->in.input_tokens == WP_SERVE_DEFAULT_INPUT ? " (default: give --input-tokens)"
                                                                : "");
@@ -83,7 +136,13 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     wp_cli_put(out, "query_s", json_real(s->query_s));
     wp_cli_put(out, "decode_bound", json_string(s->memory_bound ? "memory" : "compute"));
     wp_cli_put(out, "decode_power_w_per_device", json_real(s->power_w_per_device));
-    wp_cli_put(out, "batch", json_real(o->in.batch > 0 ? o->in.batch : 1));
+    wp_cli_put(out, "serving_constants",
+               json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:b}", "bw_fraction",
+                         c->bw_fraction[gen], "mfu", c->mfu[gen], "step_s_per_layer",
+                         c->step_s_per_layer, "power_low", c->power_low, "power_high",
+                         c->power_high, "power_batch", c->power_batch, "kv_traffic", c->kv_traffic,
+                         "lowp_eff", c->lowp_eff, "fitted_rows", c->rows, "generation_fitted",
+                         s->generation_fitted));
     wp_cli_put(out, "serving_shape",
                json_pack("{s:f, s:f, s:f, s:b}", "layers", s->layers, "hidden", s->hidden, "kv_dim",
                          s->kv_dim, "assumed", s->shape_assumed));
@@ -108,6 +167,14 @@ static int apply_change(struct wp_est_in *in, char *kv)
     *eq++ = '\0';
     if (strcmp(kv, "precision") == 0)
         return wp_precision_parse(eq, &in->precision);
+    if (strcmp(kv, "kv-precision") == 0) {
+        in->kv_given = true;
+        return wp_precision_parse(eq, &in->kv_precision);
+    }
+    if (strcmp(kv, "batch") == 0 && strcmp(eq, "auto") == 0) {
+        in->batch = 0;
+        return 0;
+    }
     if (strcmp(kv, "hardware") == 0)
         return wp_hardware_find(eq, &in->hw, sug, sizeof sug);
     if (strcmp(kv, "sparsity") == 0) {
@@ -126,6 +193,8 @@ static int apply_change(struct wp_est_in *in, char *kv)
         in->batch = v;
     else if (strcmp(kv, "count") == 0)
         in->count = v;
+    else if (strcmp(kv, "beams") == 0 && v <= 64)
+        in->beams = v;
     else
         return -1;
     return 0;

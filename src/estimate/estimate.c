@@ -87,10 +87,71 @@ static int power(const struct wp_est_in *in, struct wp_est_out *out, char *err, 
     return 0;
 }
 
+/* The serving model's input from the estimator's. */
+static void serve_in(const struct wp_est_in *in, struct wp_serve_in *s)
+{
+    memset(s, 0, sizeof *s);
+    s->params = in->params;
+    s->active_params = in->active_params;
+    s->layers = in->layers;
+    s->hidden = in->hidden;
+    s->kv_dim = in->kv_dim;
+    s->hw = in->hw;
+    if (in->power_w > 0) /* a measured average replaces the power figure */
+        s->hw.tdp_w = in->power_w;
+    s->count = in->count > 0 ? in->count : 1;
+    s->batch = in->batch > 0 ? in->batch : 1;
+    s->beams = in->beams;
+    s->precision = in->precision;
+    s->kv_precision = in->kv_precision;
+    s->kv_given = in->kv_given;
+    s->hybrid = in->hybrid;
+    s->input_tokens = in->input_tokens;
+    s->output_tokens = in->tokens_per_query;
+    s->sparsity = in->sparsity;
+}
+
+/* --batch auto: the batch a server reaches under the load. Little's law:
+ * queries in flight = queries per second x seconds per query, where the
+ * seconds per query depend on the batch; iterated to the fixed point. Above
+ * what memory holds the load needs more replicas, each at the cap. */
+static int batch_from_load(const struct wp_est_in *in, struct wp_serve_in *s,
+                           struct wp_est_out *out, char *err, size_t cap)
+{
+    double qps = in->queries_per_day / 86400.0, b = 1, c = 1;
+    struct wp_serve_out o;
+    int rc;
+
+    s->batch = 1;
+    if ((rc = wp_serve_model(s, &out->consts, &o, err, cap)))
+        return rc;
+    out->batch1_query_j = o.energy_per_query_j;
+    s->batch = 1e9; /* the cap: what fits */
+    if ((rc = wp_serve_model(s, &out->consts, &o, err, cap)))
+        return rc;
+    out->batch_cap = o.batch_fits;
+    out->batch_cap_query_j = o.energy_per_query_j;
+    for (int i = 0; i < 100; i++) { /* the latency grows slower than the batch: it converges */
+        s->batch = b;
+        if ((rc = wp_serve_model(s, &out->consts, &o, err, cap)))
+            return rc;
+        c = qps * o.query_s;
+        double next = fmin(fmax(c, 1.0), out->batch_cap);
+        if (fabs(next - b) <= 1e-3 * b)
+            break;
+        b = sqrt(b * next); /* damped: the step is a geometric mean */
+    }
+    out->concurrency = c;
+    out->replicas = c > out->batch_cap ? ceil(c / out->batch_cap) : 1;
+    s->batch = out->replicas > 1 ? c / out->replicas : b;
+    out->batch_auto = true;
+    return 0;
+}
+
 /* Serving over the deployment's life through the serving model. */
 static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
 {
-    struct wp_serve_in s = {0};
+    struct wp_serve_in s;
     double queries, per_query_device_s;
     int rc;
 
@@ -104,22 +165,14 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
     if (in->power_total_w > 0)
         return fail(out, WP_EST_SERVE_TOTAL_POWER, err, cap,
                     "a whole-system power applies to training, not serving");
-    s.params = in->params;
-    s.active_params = in->active_params;
-    s.layers = in->layers;
-    s.hidden = in->hidden;
-    s.kv_dim = in->kv_dim;
-    s.hw = in->hw;
-    if (in->power_w > 0) /* a measured average replaces the power figure */
-        s.hw.tdp_w = in->power_w;
-    s.count = in->count > 0 ? in->count : 1;
-    s.batch = in->batch > 0 ? in->batch : 1;
-    s.precision = in->precision;
-    s.input_tokens = in->input_tokens;
-    s.output_tokens = in->tokens_per_query;
-    s.sparsity = in->sparsity;
     if (wp_serve_calibration(&out->consts) != 0)
-        return fail(out, WP_EST_OTHER, err, cap, "the serving calibration table cannot be read");
+        return fail(out, WP_EST_OTHER, err, cap, "the serving constants cannot be read");
+    serve_in(in, &s);
+    out->replicas = 1;
+    if (!(in->batch > 0) && (rc = batch_from_load(in, &s, out, err, cap)) != 0) {
+        out->problem = rc == -E2BIG ? WP_EST_DOES_NOT_FIT : WP_EST_OTHER;
+        return rc;
+    }
     if ((rc = wp_serve_model(&s, &out->consts, &out->serve, err, cap)) != 0) {
         out->problem = rc == -E2BIG ? WP_EST_DOES_NOT_FIT : WP_EST_OTHER;
         return rc;
@@ -130,7 +183,7 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
     out->inf_flops = 2.0 * (in->active_params > 0 ? in->active_params : in->params) *
                      (in->tokens_per_query + s.input_tokens) * queries;
     per_query_device_s =
-        s.count * (out->serve.prefill_s + out->serve.step_s * s.output_tokens / s.batch);
+        s.count * (out->serve.prefill_s + out->serve.step_s * s.output_tokens / out->serve.batch);
     out->inf_device_hours = per_query_device_s * queries / 3600.0;
     out->inf_energy_j = out->serve.energy_per_query_j * queries;
     out->inf_energy_lo_j = out->inf_energy_j * out->serve.energy_lo_factor;

@@ -26,7 +26,12 @@ struct wp_est_in {
     bool inference;
     double tokens_per_query, queries_per_day, days;
     /* serving */
-    double batch, sparsity;
+    double batch; /* concurrent queries per replica; 0: what the load gives (Little's law) */
+    double sparsity;
+    double beams; /* sequences per query (beam search); 0 or 1: one */
+    enum wp_precision kv_precision;
+    bool kv_given;       /* kv_precision set; else the server's default for the weights */
+    bool hybrid;         /* a hybrid state-space model (attention on a few layers) */
     double input_tokens; /* the prompt; 0 is a prompt-less query (the CLI defaults it to 512) */
     enum wp_precision precision;
     double layers, hidden, kv_dim; /* from a model file; 0: from params */
@@ -77,6 +82,13 @@ struct wp_est_out {
     double inf_tokens, inf_queries;
     struct wp_serve_out serve;
     struct wp_serve_consts consts;
+    /* the batch: as given, or from the load (batch_auto) */
+    bool batch_auto;
+    double concurrency;       /* queries in flight: per second x seconds per query */
+    double replicas;          /* replicas the load needs at the memory's batch cap */
+    double batch1_query_j;    /* energy per query at batch 1, for comparison */
+    double batch_cap;         /* the largest batch whose KV cache fits */
+    double batch_cap_query_j; /* energy per query at that batch */
 };
 
 /* Landauer's limit at 300 K, J per bit erased: k_B T ln 2. */

@@ -38,6 +38,7 @@ static void fill(const struct wp_csv *h, const struct wp_csv *r, struct wp_hardw
     o->tdp_w = wp_csv_positive(h, r, "tdp_w", 0);
     o->peak_flops = wp_csv_positive(h, r, "peak_bf16_or_fp16_dense_tflops", 0) * 1e12;
     o->peak_fp8_flops = wp_csv_positive(h, r, "peak_fp8_dense_tflops", 0) * 1e12;
+    o->peak_fp4_flops = wp_csv_positive(h, r, "peak_fp4_dense_tflops", 0) * 1e12;
     o->peak_int8_ops = wp_csv_positive(h, r, "peak_int8_dense_tops", 0) * 1e12;
     o->peak_fp32_flops = wp_csv_positive(h, r, "peak_fp32_tflops", 0) * 1e12;
     o->memory_bytes = wp_csv_positive(h, r, "memory_gb", 0) * 1e9;

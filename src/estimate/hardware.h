@@ -17,7 +17,7 @@ struct wp_hardware {
     double tdp_w;          /* the power figure; 0 if unknown */
     char power_kind[32];   /* "TDP", "measured average", "assumed", ... */
     double peak_flops;     /* dense BF16/FP16 FLOP/s; 0 if unknown (CPUs) */
-    double peak_fp8_flops, peak_int8_ops, peak_fp32_flops; /* 0: not supported */
+    double peak_fp8_flops, peak_fp4_flops, peak_int8_ops, peak_fp32_flops; /* 0: none */
     double memory_bytes, memory_bw_bytes_s;
     char source[192];
 };
