@@ -24,6 +24,7 @@ static const char usage[] =
     "Training:  --params N --tokens D (FLOPs = 6ND) | --flops F | --model FILE\n"
     "           [--active-params N] (mixture of experts: FLOPs from the active ones)\n"
     "           [--teacher-params N] (distillation: 2N FLOPs per token more)\n"
+    "           [--trainable-params N|FRACTION] (LoRA, frozen layers: (4 + 2f) x N x D)\n"
     "           --hardware NAME [--count G] [--mfu U] (default: calibrated on published runs)\n"
     "           --hours H (wall) | --device-hours H\n"
     "           --power W (average per device; default the power figure) | --power-total W\n"
@@ -94,6 +95,7 @@ static const struct {
     {"days", IN(days), 1e5},
     {"active-params", IN(active_params), 1e15},
     {"teacher-params", IN(teacher_params), 1e15},
+    {"trainable-params", IN(trainable), 1e15},
     {"beams", IN(beams), 64},
     {"total-work", offsetof(struct est_opts, total_work), 1e30},
 };
@@ -360,6 +362,11 @@ static int resolve_hardware(struct est_opts *o)
         return -1;
     }
     o->in.has_hardware = true;
+    if (o->in.hw.per_unit > 1) { /* a system: --count counts systems */
+        double units = o->in.count > 0 ? o->in.count : 1;
+        o->in.count = units * o->in.hw.per_unit;
+        o->units = units;
+    }
     return 0;
 }
 
@@ -433,6 +440,10 @@ static void print_header(const struct est_opts *o)
             o->in.count > 0 ? o->in.count : 1, o->in.hw.name, o->in.hw.tdp_w, o->in.hw.power_kind,
             o->in.hw.peak_flops / 1e12, o->in.hw.memory_bytes / 1e9,
             o->in.hw.memory_bw_bytes_s / 1e9);
+    if (o->in.has_hardware && o->in.hw.per_unit > 1)
+        printf("                that is %.4g x %s of %.4g devices each (--count counts the "
+               "unit named)\n",
+               o->units, o->in.hw.unit, o->in.hw.per_unit);
 }
 
 static void print_utilisation(const struct wp_est_out *r, json_t *out, json_t *assume)
@@ -460,11 +471,21 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
                            const struct wp_assumptions *a, json_t *out, json_t *assume)
 {
     if (r->flops > 0) {
+        bool partial = r->trainable_fraction < 1 && !(o->in.flops > 0);
         printf("  FLOPs         %.4g%s%s\n", r->flops,
-               o->in.flops > 0 ? " (given)" : " (6 x params x tokens, Kaplan et al. 2020)",
+               o->in.flops > 0 ? " (given)"
+               : partial       ? " ((4 + 2 x trainable share) x params x tokens: frozen weights "
+                                 "get no weight gradients)"
+                               : " (6 x params x tokens, Kaplan et al. 2020)",
                o->in.teacher_params > 0 ? ", plus the teacher's 2 x params per token" : "");
         wp_est_assume(assume, "training FLOPs %.4g: %s", r->flops,
-                      o->in.flops > 0 ? "given" : "6 x (active) parameters x tokens");
+                      o->in.flops > 0 ? "given"
+                      : partial       ? "(4 + 2 x trainable share) x (active) parameters x tokens"
+                                      : "6 x (active) parameters x tokens");
+        if (partial)
+            wp_est_assume(assume, "trainable: %.3g of the parameters get weight gradients",
+                          r->trainable_fraction);
+        wp_cli_put(out, "trainable_fraction", json_real(r->trainable_fraction));
         if (o->in.active_params > 0)
             wp_est_assume(assume, "mixture of experts: %.4g of %.4g parameters active per token",
                           o->in.active_params, o->in.params);
@@ -530,6 +551,9 @@ static void set_common(const struct est_opts *o, const struct wp_est_out *r,
                r->power_w_per_device > 0 ? json_real(r->power_w_per_device) : json_null());
     wp_cli_put(out, "hardware", o->in.has_hardware ? json_string(o->in.hw.name) : json_null());
     wp_cli_put(out, "count", json_real(o->in.count > 0 ? o->in.count : 1));
+    wp_cli_put(out, "hardware_as_given", o->hardware ? json_string(o->hardware) : json_null());
+    wp_cli_put(out, "devices_per_unit",
+               json_real(o->in.has_hardware && o->in.hw.per_unit > 1 ? o->in.hw.per_unit : 1));
     wp_cli_put(out, "params", json_real(o->in.params));
     wp_cli_put(out, "active_params",
                json_real(o->in.active_params > 0 ? o->in.active_params : o->in.params));

@@ -20,6 +20,7 @@ struct est_opts {
     int ncompare;
     double total_work;
     bool arch_moe; /* --architecture moe: needs --active-params */
+    double units;  /* systems named by --hardware ("DGX H100"): --count of them */
 };
 
 void wp_est_assume(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -59,6 +59,8 @@ const char *wp_est_problem_text(const struct wp_est_out *r, const char *err)
                            "--params with --tokens",
         [WP_EST_NO_POWER] = "no power: give --power W (per device), --power-total W, or "
                             "--hardware with a known power figure",
+        [WP_EST_TRAINABLE] = "--trainable-params exceeds --params (or --active-params): give "
+                             "a count up to it, or a fraction up to 1",
         [WP_EST_SERVE_INPUTS] = "--inference needs --params, --tokens-per-query, "
                                 "--queries-per-day and --days",
         [WP_EST_SERVE_HARDWARE] = "--inference needs --hardware: an accelerator with a peak "

@@ -175,8 +175,12 @@ static int apply_change(struct wp_est_in *in, char *kv)
         in->batch = 0;
         return 0;
     }
-    if (strcmp(kv, "hardware") == 0)
-        return wp_hardware_find(eq, &in->hw, sug, sizeof sug);
+    if (strcmp(kv, "hardware") == 0) {
+        if (wp_hardware_find(eq, &in->hw, sug, sizeof sug) != 0)
+            return -1;
+        in->count = (in->count > 0 ? in->count : 1) * in->hw.per_unit; /* "DGX H100": 8 */
+        return 0;
+    }
     if (strcmp(kv, "sparsity") == 0) {
         in->sparsity = strcmp(eq, "2:4") == 0 ? 0.5 : strcmp(eq, "none") == 0 ? 0 : -1;
         return in->sparsity < 0 ? -1 : 0;

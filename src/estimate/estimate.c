@@ -202,14 +202,28 @@ int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, s
         return fail(out, WP_EST_NOTHING, err, cap, "nothing to estimate");
     if ((rc = check_inputs(in, out, err, cap)))
         return rc;
+    out->trainable_fraction = in->trainable > 1 && n_train > 0 ? in->trainable / n_train
+                              : in->trainable > 0              ? in->trainable
+                                                               : 1.0;
+    if (out->trainable_fraction > 1)
+        return fail(out, WP_EST_TRAINABLE, err, cap,
+                    "the trainable parameters exceed the (active) parameters");
     if (in->flops > 0)
         out->flops = in->flops;
     else if (n_train > 0 && in->tokens > 0) /* Kaplan et al. 2020; a teacher's forward */
-        out->flops = 6.0 * n_train * in->tokens + 2.0 * in->teacher_params * in->tokens;
+        /* forward 2N, activations' gradients 2N, weight gradients 2N for the
+         * trainable share only (LoRA, frozen layers) */
+        out->flops = (4.0 + 2.0 * out->trainable_fraction) * n_train * in->tokens +
+                     2.0 * in->teacher_params * in->tokens;
     else if (in->tokens > 0 && !in->inference)
         return fail(out, WP_EST_TOKENS_NO_PARAMS, err, cap,
                     "tokens need parameters (training FLOPs are 6 x params x tokens)");
-    utilisation(in, in->tokens > 0 && out->flops > 0 ? out->flops / (6.0 * in->tokens) : n_train,
+    /* the utilisation the model's size achieves, whatever share it trains */
+    utilisation(in,
+                in->tokens > 0 && n_train > 0 && !(in->flops > 0)
+                    ? n_train + in->teacher_params / 3.0
+                : in->tokens > 0 && out->flops > 0 ? out->flops / (6.0 * in->tokens)
+                                                   : n_train,
                 out);
     if (training && (rc = training_time(in, out, err, cap)))
         return rc;

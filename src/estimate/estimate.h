@@ -16,6 +16,7 @@ struct wp_est_in {
     double params, tokens, flops;
     double active_params;  /* mixture of experts: parameters each token passes through */
     double teacher_params; /* distillation: the teacher's forward pass per token */
+    double trainable;      /* LoRA, frozen layers: a fraction (<= 1) or a count; 0: all */
     bool has_hardware;
     struct wp_hardware hw;
     double count;
@@ -44,6 +45,7 @@ enum wp_est_problem {
     WP_EST_ACTIVE_OVER_TOTAL, /* active parameters exceed the total */
     WP_EST_HOURS_DISAGREE,    /* hours x count is not device-hours */
     WP_EST_TOKENS_NO_PARAMS,  /* tokens without parameters or FLOPs */
+    WP_EST_TRAINABLE,         /* trainable parameters above the (active) total */
     WP_EST_NO_TIME,           /* nothing tells how long it runs */
     WP_EST_NO_POWER,          /* no power and no hardware power figure */
     WP_EST_SERVE_INPUTS,      /* serving lacks params, tokens, queries or days */
@@ -67,6 +69,7 @@ enum wp_est_from {
 struct wp_est_out {
     enum wp_est_problem problem; /* why wp_estimate failed */
     double flops;                /* training FLOPs (0 if unknown) */
+    double trainable_fraction;   /* of the (active) parameters that get weight gradients */
     double device_hours, wall_s;
     double device_hours_lo, device_hours_hi; /* the calibration's 10th-90th percentile */
     double it_energy_j, it_energy_lo_j, it_energy_hi_j;

@@ -146,13 +146,84 @@ static void suggest(const char *name, char *out, size_t cap)
             append(out, cap, best[i]);
 }
 
+/* Words publications put around a device's name that name no device. */
+static bool noise_word(const char *w)
+{
+    static const char *const words[] = {
+        "nvidia", "amd",  "google", "intel", "tesla", "instinct", "cloud", "habana",
+        "hbm",    "hbm2", "hbm2e",  "hbm3",  "hbm3e", "gpu",      "gpus",  "accelerator"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strcasecmp(w, words[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "8x" or "8" before "x": a count of devices. Returns it, or 0. */
+static double count_word(const char *w, const char *next)
+{
+    const char *end = w;
+    double n = 0;
+
+    while (isdigit((unsigned char)*end) && n < 1e6)
+        n = n * 10 + (*end++ - '0');
+    if (end == w || !(n >= 1) || n >= 1e6)
+        return 0;
+    if ((*end == 'x' || *end == 'X') && end[1] == '\0')
+        return n;
+    return *end == '\0' && next && strcasecmp(next, "x") == 0 ? n : 0;
+}
+
+double wp_hardware_normalise(const char *name, char *out, size_t cap)
+{
+    char buf[128], *words[16], *save = NULL;
+    double per = 1;
+    size_t o = 0;
+    int n = 0;
+
+    snprintf(buf, sizeof buf, "%s", name);
+    for (char *w = strtok_r(buf, " -_/", &save); w && n < 16; w = strtok_r(NULL, " -_/", &save))
+        words[n++] = w;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(words[i]);
+        double k = count_word(words[i], i + 1 < n ? words[i + 1] : NULL);
+        if (k > 0) { /* "8x H100", "8 x H100" */
+            per *= k;
+            i += strcasecmp(words[i] + len - 1, "x") != 0; /* skip a separate "x" */
+            continue;
+        }
+        if (strcasecmp(words[i], "dgx") == 0 || strcasecmp(words[i], "hgx") == 0) {
+            per *= 8; /* NVIDIA's DGX and HGX systems hold 8 GPUs */
+            continue;
+        }
+        if (noise_word(words[i]))
+            continue;
+        if (o + len + 4 >= cap)
+            break;
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "-" : "", words[i]);
+        if (len >= 2 && isdigit((unsigned char)words[i][len - 2]) &&
+            (words[i][len - 1] == 'G' || words[i][len - 1] == 'g'))
+            o += (size_t)snprintf(out + o, cap - o, "B"); /* "80G" is 80 GB */
+    }
+    return per;
+}
+
 int wp_hardware_find(const char *name, struct wp_hardware *out, char *sug, size_t cap)
 {
-    char matched[128];
-    double tdp;
+    char matched[128], norm[128];
+    double tdp, per;
 
-    if (find_accelerator(name, out) == 0)
+    if (find_accelerator(name, out) == 0) {
+        out->per_unit = 1;
         return 0;
+    }
+    per = wp_hardware_normalise(name, norm, sizeof norm);
+    if (norm[0] && find_accelerator(norm, out) == 0) {
+        out->per_unit = per;
+        if (per > 1)
+            snprintf(out->unit, sizeof out->unit, "%s", name);
+        return 0;
+    }
     if (wp_cpu_tdp_lookup(name, &tdp, matched, sizeof matched) == 0) {
         memset(out, 0, sizeof *out);
         snprintf(out->name, sizeof out->name, "%s", matched);
@@ -161,6 +232,7 @@ int wp_hardware_find(const char *name, struct wp_hardware *out, char *sug, size_
         snprintf(out->source, sizeof out->source,
                  "CPU vendor specifications (CodeCarbon's compilation)");
         out->tdp_w = tdp;
+        out->per_unit = 1;
         return 0;
     }
     if (sug && cap)

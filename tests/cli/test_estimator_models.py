@@ -311,3 +311,43 @@ def test_fp4_beams_and_hybrids(wattprint, tmp_path):
                      ("--architecture", "rnn"), ("--batch", "many")):
         p, _ = est(wattprint, tmp_path, *base, opt, val)
         assert p.returncode == 2 and opt in p.stderr, (opt, p.stderr)
+
+
+@pytest.mark.parametrize("name,want,per", [
+    ("H100-80G", "H100-SXM5-80GB", 1), ("A100-80G", "A100-SXM4-80GB", 1),
+    ("A100-40G", "A100-SXM4-40GB", 1), ("NVIDIA H100", "H100-SXM5-80GB", 1),
+    ("NVIDIA H100 80GB HBM3", "H100-SXM5-80GB", 1), ("Tesla V100", "V100-SXM2", 1),
+    ("AMD Instinct MI300X", "MI300X", 1), ("Google TPU v4", "TPUv4", 1),
+    ("DGX H100", "H100-SXM5-80GB", 8), ("HGX B200", "B200-HGX", 8),
+    ("8x A100-80G", "A100-SXM4-80GB", 8), ("8 x H100", "H100-SXM5-80GB", 8),
+])
+def test_names_as_publications_write_them(wattprint, tmp_path, name, want, per):
+    p, r = est(wattprint, tmp_path, "--hardware", name, "--count", "2", "--params", "7e9",
+               "--tokens", "1e12")
+    assert p.returncode == 0, p.stderr
+    assert r["hardware"] == want and r["hardware_as_given"] == name
+    assert r["devices_per_unit"] == per and r["count"] == 2 * per
+    if per > 1:
+        assert "--count counts the unit named" in p.stdout
+
+
+def test_a_name_that_is_no_hardware_is_still_refused(wattprint, tmp_path):
+    for name in ("NVIDIA", "DGX", "8x", "H100-96G"):
+        p, _ = est(wattprint, tmp_path, "--hardware", name, "--hours", "1")
+        assert p.returncode == 2 and "--hardware" in p.stderr, name
+
+
+def test_trainable_params_for_lora(wattprint, tmp_path):
+    """A LoRA fine-tune computes the forward and the activations' gradients of
+    the whole model, and weight gradients for the adapters only."""
+    base = ["--params", "70e9", "--tokens", "1e9", "--hardware", "H100", "--count", "8"]
+    p, full = est(wattprint, tmp_path, *base)
+    p, lora = est(wattprint, tmp_path, *base, "--trainable-params", "0.01")
+    assert p.returncode == 0, p.stderr
+    assert full["flops"] == pytest.approx(6 * 70e9 * 1e9)
+    assert lora["flops"] == pytest.approx(4.02 * 70e9 * 1e9)
+    assert lora["trainable_fraction"] == 0.01 and lora["mfu"] == full["mfu"]
+    p, count = est(wattprint, tmp_path, *base, "--trainable-params", "700e6")
+    assert count["flops"] == pytest.approx(lora["flops"])
+    p, _ = est(wattprint, tmp_path, *base, "--trainable-params", "80e9")
+    assert p.returncode == 2 and "--trainable-params" in p.stderr
