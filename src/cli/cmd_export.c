@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -51,9 +52,7 @@ static void numf(FILE *f, double v, bool last)
     field(f, b, last);
 }
 
-static void write_csv(FILE *f, json_t *runs)
-{
-    static const char *const cols[] = {"run_id",
+static const char *const csv_cols[] = {"run_id",
                                        "start",
                                        "end",
                                        "status",
@@ -76,43 +75,109 @@ static void write_csv(FILE *f, json_t *runs)
                                        "intensity_g_per_kwh",
                                        "emissions_g",
                                        "command"};
-    size_t i, nc = sizeof cols / sizeof *cols;
-    json_t *run;
+#define N_CSV_COLS (sizeof csv_cols / sizeof *csv_cols)
 
-    for (size_t c = 0; c < nc; c++)
-        field(f, cols[c], c == nc - 1);
-    json_array_foreach(runs, i, run)
-    {
-        json_t *e = wp_json_get(run, WPF_ENERGY), *c = wp_json_get(run, WPF_CARBON);
-        char cmd[4096];
-        wp_run_command_text(run, cmd, sizeof cmd);
-        field(f, wp_json_str(run, WPF_RUN_ID), false);
-        field(f, wp_json_str(run, WPF_START), false);
-        field(f, wp_json_str(run, WPF_END), false);
-        field(f, wp_json_str(run, WPF_STATUS), false);
-        numf(f, wp_json_num(run, WPF_EXIT_CODE), false);
-        numf(f, wp_json_num(run, WPF_DURATION_S), false);
-        field(f, wp_json_str(run, WPF_HOST), false);
-        field(f, wp_json_str(run, WPF_USER), false);
-        field(f, wp_json_str(run, WPF_PROJECT), false);
-        field(f, wp_json_str(run, WPF_EXPERIMENT), false);
-        field(f, wp_json_str(run, WPF_JOB), false);
-        numf(f, wp_json_num(e, WPF_TOTAL_J), false);
-        numf(f, wp_json_num(e, WPF_CPU_J), false);
-        numf(f, wp_json_num(e, WPF_DRAM_J), false);
-        numf(f, wp_json_num(e, WPF_GPU_J), false);
-        if (json_is_number(wp_json_get(e, WPF_PSYS_J)))
-            numf(f, wp_json_num(e, WPF_PSYS_J), false);
-        else
-            field(f, "", false);
-        field(f, wp_json_str(run, WPF_METHOD), false);
-        numf(f, wp_json_num(run, WPF_PUE), false);
-        numf(f, wp_json_num(run, WPF_FACILITY_ENERGY_J), false);
-        field(f, wp_json_str(c, WPF_REGION), false);
-        numf(f, wp_json_num(c, WPF_INTENSITY_G_PER_KWH), false);
-        numf(f, wp_json_num(c, WPF_EMISSIONS_G), false);
-        field(f, cmd, true);
+/* Where the runs go, one at a time as the ledger yields them. */
+struct sink {
+    struct wp_out out;
+    FILE *f;      /* over out (fopencookie): the CSV writers' stream */
+    int format;   /* 'c' csv, 'j' json, 'x' codecarbon */
+    long n;       /* runs written */
+    long skipped; /* codecarbon append: runs the file already held */
+    const char *cols[WP_CSV_MAX_FIELDS];
+    int ncols;
+    bool appending; /* codecarbon: to an existing file */
+    char **held;    /* codecarbon append: the file's run ids, sorted */
+    size_t nheld;
+    struct wp_buf b;
+};
+
+static ssize_t to_out(void *cookie, const char *data, size_t len)
+{
+    struct sink *k = cookie;
+    wp_out_put(&k->out, data, len);
+    return k->out.err ? -1 : (ssize_t)len;
+}
+
+static void csv_row(FILE *f, json_t *run)
+{
+    json_t *e = wp_json_get(run, WPF_ENERGY), *c = wp_json_get(run, WPF_CARBON);
+    char cmd[4096];
+
+    wp_run_command_text(run, cmd, sizeof cmd);
+    field(f, wp_json_str(run, WPF_RUN_ID), false);
+    field(f, wp_json_str(run, WPF_START), false);
+    field(f, wp_json_str(run, WPF_END), false);
+    field(f, wp_json_str(run, WPF_STATUS), false);
+    numf(f, wp_json_num(run, WPF_EXIT_CODE), false);
+    numf(f, wp_json_num(run, WPF_DURATION_S), false);
+    field(f, wp_json_str(run, WPF_HOST), false);
+    field(f, wp_json_str(run, WPF_USER), false);
+    field(f, wp_json_str(run, WPF_PROJECT), false);
+    field(f, wp_json_str(run, WPF_EXPERIMENT), false);
+    field(f, wp_json_str(run, WPF_JOB), false);
+    numf(f, wp_json_num(e, WPF_TOTAL_J), false);
+    numf(f, wp_json_num(e, WPF_CPU_J), false);
+    numf(f, wp_json_num(e, WPF_DRAM_J), false);
+    numf(f, wp_json_num(e, WPF_GPU_J), false);
+    if (json_is_number(wp_json_get(e, WPF_PSYS_J)))
+        numf(f, wp_json_num(e, WPF_PSYS_J), false);
+    else
+        field(f, "", false);
+    field(f, wp_json_str(run, WPF_METHOD), false);
+    numf(f, wp_json_num(run, WPF_PUE), false);
+    numf(f, wp_json_num(run, WPF_FACILITY_ENERGY_J), false);
+    field(f, wp_json_str(c, WPF_REGION), false);
+    numf(f, wp_json_num(c, WPF_INTENSITY_G_PER_KWH), false);
+    numf(f, wp_json_num(c, WPF_EMISSIONS_G), false);
+    field(f, cmd, true);
+}
+
+/* One array element, indented as a whole array dumped at once would be. */
+static int json_element(FILE *f, json_t *run, bool first)
+{
+    char *text = json_dumps(run, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+
+    if (!text)
+        return -ENOMEM;
+    fputs(first ? "\n  " : ",\n  ", f);
+    for (const char *p = text; *p; p++) {
+        fputc(*p, f);
+        if (*p == '\n')
+            fputs("  ", f);
     }
+    free(text);
+    return 0;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int one_run(json_t *run, void *arg)
+{
+    struct sink *k = arg;
+
+    if (k->format == 'c') {
+        csv_row(k->f, run);
+    } else if (k->format == 'j') {
+        if (json_element(k->f, run, k->n == 0) != 0)
+            return -ENOMEM;
+    } else {
+        const char *id = wp_json_str(run, WPF_RUN_ID);
+        if (k->nheld && bsearch(&id, k->held, k->nheld, sizeof *k->held, by_text)) {
+            k->skipped++;
+            return 0;
+        }
+        k->b.len = 0;
+        wp_cc_row(&k->b, run, k->cols, k->ncols);
+        if (k->b.failed)
+            return -ENOMEM;
+        fwrite(k->b.p, 1, k->b.len, k->f);
+    }
+    k->n++;
+    return ferror(k->f) || k->out.err ? -EIO : 0;
 }
 
 /* The file's text, or NULL when it does not exist or is empty (then a new
@@ -136,17 +201,12 @@ static int read_existing(const char *path, char **text, size_t *len, char *err, 
     return 0;
 }
 
-/* Appends to an existing CodeCarbon file the runs it does not hold yet, in
- * its own column order, as CodeCarbon's own appends are positional. */
-static int append_codecarbon(const char *path, const char *text, size_t len, json_t *runs)
+/* An existing CodeCarbon file: its columns (CodeCarbon's own appends are
+ * positional) and its run ids, sorted; the new file starts with its text. */
+static int codecarbon_existing(struct sink *k, const char *path, const char *text, size_t len)
 {
     static struct wp_csv hdr, row;
-    struct wp_buf b = {0};
-    const char *cols[WP_CSV_MAX_FIELDS];
-    size_t i, skipped = 0;
-    json_t *run;
-    FILE *f;
-    int n;
+    size_t cap = 0;
 
     wp_csv_init(&hdr, text, len);
     if (wp_csv_next(&hdr) != 1 || !wp_cc_header_matches(&hdr)) {
@@ -156,63 +216,116 @@ static int append_codecarbon(const char *path, const char *text, size_t len, jso
                 path, WP_CC_COLUMNS);
         return 2;
     }
-    for (n = 0; n < hdr.nfields; n++)
-        cols[n] = hdr.field[n];
+    for (k->ncols = 0; k->ncols < hdr.nfields; k->ncols++)
+        k->cols[k->ncols] = hdr.field[k->ncols];
+    wp_csv_init(&row, hdr.p, (size_t)(hdr.end - hdr.p));
+    while (wp_csv_next(&row) >= 0 && row.nfields > 0) {
+        if (k->nheld == cap) {
+            char **more = realloc(k->held, (cap = cap ? 2 * cap : 256) * sizeof *more);
+            if (!more)
+                return 1;
+            k->held = more;
+        }
+        if (!(k->held[k->nheld] = strdup(wp_csv_get(&hdr, &row, "run_id"))))
+            return 1;
+        k->nheld++;
+    }
+    if (k->nheld)
+        qsort(k->held, k->nheld, sizeof *k->held, by_text);
+    k->appending = true;
+    fwrite(text, 1, len, k->f);
     if (len && text[len - 1] != '\n')
-        wp_buf_printf(&b, "\n");
-    json_array_foreach(runs, i, run)
-    {
-        bool seen = false;
-        wp_csv_init(&row, hdr.p, (size_t)(hdr.end - hdr.p));
-        while (!seen && wp_csv_next(&row) >= 0 && row.nfields > 0)
-            seen = strcmp(wp_csv_get(&hdr, &row, "run_id"), wp_json_str(run, WPF_RUN_ID)) == 0;
-        if (seen)
-            skipped++;
-        else
-            wp_cc_row(&b, run, cols, n);
-    }
-    f = fopen(path, "a");
-    if (!f || (b.len && fwrite(b.p, 1, b.len, f) != b.len) || fclose(f) != 0) {
-        fprintf(stderr, "wattprint export: cannot append to %s: %s\n", path, strerror(errno));
-        free(b.p);
-        return 1;
-    }
-    fprintf(stderr, "wattprint export: appended %zu run%s to %s (%zu already there)\n",
-            json_array_size(runs) - skipped, json_array_size(runs) - skipped == 1 ? "" : "s", path,
-            skipped);
-    free(b.p);
+        fputc('\n', k->f);
     return 0;
 }
 
-/* CodeCarbon's emissions.csv: to stdout, a new file, or appended to one. */
-static int export_codecarbon(const char *path, json_t *runs)
+/* What comes before the first run. Returns 0, or an exit status. */
+static int start(struct sink *k, const char *path)
 {
-    struct wp_buf b = {0};
-    char err[1024], *text;
-    size_t i, len;
-    json_t *run;
+    char err[1024], *text = NULL;
+    size_t len = 0;
     int rc = 0;
 
-    if (path && read_existing(path, &text, &len, err, sizeof err) != 0) {
+    if (k->format == 'c') {
+        for (size_t c = 0; c < N_CSV_COLS; c++)
+            field(k->f, csv_cols[c], c == N_CSV_COLS - 1);
+    } else if (k->format == 'j') {
+        fputc('[', k->f);
+    } else if (path && read_existing(path, &text, &len, err, sizeof err) != 0) {
         fprintf(stderr, "wattprint export: --output: %s\n", err);
+        rc = 1;
+    } else if (text && len) {
+        rc = codecarbon_existing(k, path, text, len);
+    } else {
+        memcpy(k->cols, wp_cc_columns, sizeof wp_cc_columns);
+        k->ncols = WP_CC_COLUMNS;
+        wp_cc_header(&k->b);
+        fwrite(k->b.p, 1, k->b.len, k->f);
+    }
+    free(text);
+    return rc;
+}
+
+static void release(struct sink *k)
+{
+    for (size_t i = 0; i < k->nheld; i++)
+        free(k->held[i]);
+    free(k->held);
+    free(k->b.p);
+    free(k);
+}
+
+/* The runs, written as they are read: a ledger of any size in constant
+ * memory; a file appears whole (renamed when done) or not at all. */
+static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int format)
+{
+    static const cookie_io_functions_t io = {.write = to_out};
+    struct sink *k = calloc(1, sizeof *k); /* 64 KiB of output buffer: not the stack */
+    char err[1024];
+    int rc;
+
+    if (!k) {
+        fprintf(stderr, "wattprint export: out of memory\n");
         return 1;
     }
-    if (path && text && len) {
-        rc = append_codecarbon(path, text, len, runs);
-        free(text);
-        return rc;
+    k->format = format;
+    if (wp_out_open(&k->out, o->output, err, sizeof err) != 0) {
+        fprintf(stderr, "wattprint export: cannot write %s\n", err);
+        free(k);
+        return 1;
     }
-    free(path ? text : NULL);
-    wp_cc_header(&b);
-    json_array_foreach(runs, i, run) wp_cc_row(&b, run, wp_cc_columns, WP_CC_COLUMNS);
-    if (!path)
-        rc = fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : 1;
-    else if (wp_out_write(path, b.p, b.len, err, sizeof err) != 0) {
+    if (!(k->f = fopencookie(k, "w", io))) {
+        wp_out_abort(&k->out);
+        release(k);
+        fprintf(stderr, "wattprint export: out of memory\n");
+        return 1;
+    }
+    if ((rc = start(k, o->output)) == 0) {
+        rc = wp_ledger_each(l, &o->q, format == 'j' ? 0 : WP_EACH_STORED, one_run, k, err,
+                            sizeof err);
+        if (rc == 0 && format == 'j')
+            fputs(k->n ? "\n]\n" : "]\n", k->f);
+    }
+    if (fclose(k->f) != 0 && rc == 0) /* the last of it into out */
+        rc = -EIO;
+    if (rc == 0 && wp_out_close(&k->out, err, sizeof err) != 0) {
         fprintf(stderr, "wattprint export: cannot write %s\n", err);
         rc = 1;
+    } else if (rc == 0 && k->appending) {
+        fprintf(stderr, "wattprint export: appended %ld run%s to %s (%ld already there)\n", k->n,
+                k->n == 1 ? "" : "s", o->output, k->skipped);
+    } else if (rc != 0) {
+        if (k->out.err)
+            fprintf(stderr, "wattprint export: cannot write %s: %s\n", k->out.path,
+                    strerror(k->out.err));
+        else if (rc == -ENOMEM)
+            fprintf(stderr, "wattprint export: out of memory\n");
+        else if (rc < 0)
+            fprintf(stderr, "wattprint export: %s\n", err);
+        wp_out_abort(&k->out); /* a file is left as it was */
     }
-    free(b.p);
-    return rc;
+    release(k);
+    return rc == 0 ? 0 : rc > 0 ? rc : 1;
 }
 
 int wp_cmd_export(int argc, char **argv)
@@ -220,11 +333,7 @@ int wp_cmd_export(int argc, char **argv)
     struct wp_ledger_opts o;
     struct wp_ledger *l;
     char err[1024];
-    json_t *runs, *rev;
-    FILE *f = stdout;
-    char *text = NULL;
-    size_t len = 0;
-    int first = wp_cli_ledger_parse("wattprint export", usage, "flx", argc, argv, &o), rc = 0;
+    int first = wp_cli_ledger_parse("wattprint export", usage, "flx", argc, argv, &o), rc;
 
     if (first < 0)
         return 2;
@@ -239,42 +348,10 @@ int wp_cmd_export(int argc, char **argv)
     }
     if (!(l = wp_cli_ledger_open("wattprint export", &o, WP_LEDGER_READ)))
         return 1;
-    runs = wp_ledger_list(l, &o.q, false, err, sizeof err);
+    rc = stream(l, &o,
+                strcmp(o.format, "csv") == 0    ? 'c'
+                : strcmp(o.format, "json") == 0 ? 'j'
+                                                : 'x');
     wp_ledger_close(l);
-    if (!runs) {
-        fprintf(stderr, "wattprint export: %s\n", err);
-        return 1;
-    }
-    rev = json_array(); /* oldest first, as a log is read */
-    for (size_t i = json_array_size(runs); i-- > 0;)
-        wp_cli_push(rev, json_incref(json_array_get(runs, i)));
-    json_decref(runs);
-    if (strcmp(o.format, "codecarbon") == 0) {
-        rc = export_codecarbon(o.output, rev);
-        json_decref(rev);
-        return rc;
-    }
-    /* the whole export in memory, then one write: a failure leaves no half file */
-    if (o.output && !(f = open_memstream(&text, &len))) {
-        fprintf(stderr, "wattprint export: out of memory\n");
-        json_decref(rev);
-        return 1;
-    }
-    if (strcmp(o.format, "json") == 0) {
-        json_dumpf(rev, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        fputc('\n', f);
-    } else {
-        write_csv(f, rev);
-    }
-    if (f != stdout && fclose(f) != 0) {
-        fprintf(stderr, "wattprint export: out of memory\n");
-        rc = 1;
-    } else if (f != stdout && wp_out_write(o.output, text, len, err, sizeof err) != 0) {
-        fprintf(stderr, "wattprint export: cannot write %s\n", err);
-        rc = 1;
-    }
-    if (f != stdout)
-        free(text);
-    json_decref(rev);
     return rc;
 }

@@ -122,6 +122,23 @@ json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, ch
     return l->ops->get(l, id, with_samples, err, cap);
 }
 
+int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                   wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+{
+    return l->ops->each(l, q, flags, fn, arg, err, cap);
+}
+
+void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit)
+{
+    if (*limit)
+        snprintf(sql, cap,
+                 "SELECT x.result, x.id FROM (%s ORDER BY r.start_s DESC, r.id DESC LIMIT %s) x "
+                 "ORDER BY x.start_s, x.id",
+                 inner, limit);
+    else
+        snprintf(sql, cap, "%s ORDER BY r.start_s, r.id", inner);
+}
+
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap)
 {
@@ -143,7 +160,7 @@ int wp_ledger_id_check(const char *id, char *err, size_t cap)
     return -EINVAL;
 }
 
-json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_t cap)
+json_t *wp_ledger_stored_run_of_text(const char *text, const char *id, char *err, size_t cap)
 {
     json_error_t je;
     json_t *run = text ? json_loads(text, 0, &je) : NULL;
@@ -157,7 +174,14 @@ json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_
         json_decref(run);
         return NULL;
     }
-    if (wp_run_json_derive(run) != 0) {
+    return run;
+}
+
+json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_t cap)
+{
+    json_t *run = wp_ledger_stored_run_of_text(text, id, err, cap);
+
+    if (run && wp_run_json_derive(run) != 0) {
         snprintf(err, cap, "out of memory reading run %s", id ? id : "?");
         json_decref(run);
         return NULL;
@@ -189,43 +213,63 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
         strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
 }
 
-/* Another ledger's runs copied one by one (the backends differ, so no
- * ATTACH): all or nothing, ids kept. */
+struct copy {
+    struct wp_ledger *l;
+    long added, skipped, replaced;
+    char *err;
+    size_t cap;
+};
+
+static int copy_one(json_t *run, void *arg)
+{
+    struct copy *c = arg;
+    struct wp_ledger_row row;
+    char *text = json_dumps(run, JSON_COMPACT);
+    int rc;
+
+    wp_ledger_row_of_json(run, &row);
+    if (wp_parse_utc(wp_json_str(run, WPF_START), &row.start_s) != 0)
+        row.start_s = 0;
+    if (!text)
+        snprintf(c->err, c->cap, "out of memory");
+    rc = text ? wp_ledger_insert_row(c->l, &row, text, c->err, c->cap) : -ENOMEM;
+    free(text);
+    if (rc < 0)
+        return rc;
+    *(rc == 0 ? &c->added : rc == 2 ? &c->replaced : &c->skipped) += 1;
+    return 0;
+}
+
+/* Another ledger's runs copied one by one as they are read (the backends
+ * differ, so no ATTACH; memory does not grow with the ledger): all or
+ * nothing, ids kept. */
 long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, long *replaced,
                          char *err, size_t cap)
 {
+    struct copy c = {.l = l, .err = err, .cap = cap};
     struct wp_ledger *src;
-    json_t *runs, *run;
-    long added = 0;
-    size_t i;
+    char src_err[512];
+    int rc;
 
-    if (wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap))
-        return -EIO;
-    runs = wp_ledger_list(src, NULL, false, err, cap);
+    if ((rc = wp_ledger_open(other, WP_LEDGER_READ, &src, err, cap)) != 0)
+        return rc;
+    if ((rc = wp_ledger_begin_batch(l)) != 0) {
+        wp_ledger_close(src);
+        snprintf(err, cap, "cannot start writing");
+        return rc < 0 ? rc : -EIO;
+    }
+    src_err[0] = '\0';
+    rc = wp_ledger_each(src, NULL, WP_EACH_STORED, copy_one, &c, src_err, sizeof src_err);
     wp_ledger_close(src);
-    if (!runs || wp_ledger_begin_batch(l) != 0) {
-        json_decref(runs);
-        return -EIO;
+    if (rc != 0) {
+        if (src_err[0])
+            snprintf(err, cap, "%s", src_err);
+        wp_ledger_abort_batch(l);
+        return rc < 0 ? rc : -EIO;
     }
-    json_array_foreach(runs, i, run)
-    {
-        struct wp_ledger_row row;
-        char *text = json_dumps(run, JSON_COMPACT);
-        int rc;
-        wp_ledger_row_of_json(run, &row);
-        if (wp_parse_utc(wp_json_str(run, WPF_START), &row.start_s) != 0)
-            row.start_s = 0;
-        rc = text ? wp_ledger_insert_row(l, &row, text, err, cap) : -ENOMEM;
-        free(text);
-        if (rc < 0) {
-            wp_ledger_abort_batch(l);
-            json_decref(runs);
-            return -EIO;
-        }
-        *(rc == 0 ? &added : rc == 2 ? replaced : skipped) += 1;
-    }
-    json_decref(runs);
-    return wp_ledger_end_batch(l) == 0 ? added : -EIO;
+    *skipped += c.skipped;
+    *replaced += c.replaced;
+    return wp_ledger_end_batch(l) == 0 ? c.added : -EIO;
 }
 
 long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,

@@ -532,6 +532,7 @@ const struct wp_ledger_ops wp_ledger_sqlite_ops = {
     .abort_batch = wp_sq_abort_batch,
     .list = wp_sq_list,
     .get = wp_sq_get,
+    .each = wp_sq_each,
     .summary = wp_sq_summary,
     .remove = wp_sq_remove,
 };

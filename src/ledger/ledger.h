@@ -103,6 +103,19 @@ struct wp_query {
 /* Runs matching q, newest first, as a JSON array of run objects (the run
  * JSON's fields plus project, experiment, job, tags). Caller decrefs.
  * Returns NULL with the reason in err. */
+/* Calls fn for each run q selects, oldest first (with q->limit: the newest
+ * limit runs, oldest first), one run read at a time: memory does not grow
+ * with the ledger. fn's run is released after it returns; a nonzero return
+ * stops the walk and is returned. Returns 0, fn's code, or a negative errno
+ * with the reason in err. */
+typedef int (*wp_ledger_each_fn)(json_t *run, void *arg);
+enum {
+    WP_EACH_STORED = 1
+}; /* the runs as stored: without the derived parts (equivalents,
+      SCI, assumptions), which a writer of columns does not need */
+int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                   wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
+
 json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                        size_t cap);
 

@@ -23,6 +23,8 @@ struct wp_ledger_ops {
     json_t *(*list)(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                     size_t cap);
     json_t *(*get)(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);
+    int (*each)(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
+                void *arg, char *err, size_t cap);
     json_t *(*summary)(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                        size_t cap);
     int (*remove)(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
@@ -76,6 +78,13 @@ int wp_ledger_id_check(const char *id, char *err, size_t cap);
  * a new object, or NULL with the reason in err (a run that is not JSON, a
  * member missing or of the wrong type): never a run that reads as zeros. */
 json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_t cap);
+/* The same without the derived parts (WP_EACH_STORED). */
+json_t *wp_ledger_stored_run_of_text(const char *text, const char *id, char *err, size_t cap);
+
+/* The SQL that walks q's runs oldest first, the newest limit of them with a
+ * limit (an inner query newest first, turned around): inner is "SELECT
+ * r.result, r.id FROM runs r WHERE ..." and limit its placeholder or "". */
+void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit);
 
 /* The SQLite backend (ledger.c, record.c, query.c). */
 int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
@@ -90,6 +99,8 @@ int wp_sq_end_batch(struct wp_ledger *l);
 void wp_sq_abort_batch(struct wp_ledger *l);
 json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                    size_t cap);
+int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
+               void *arg, char *err, size_t cap);
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);
 json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                       size_t cap);

@@ -511,6 +511,57 @@ static json_t *pg_list(struct wp_ledger *l, const struct wp_query *q, bool with_
     return res ? runs_of(res, with_samples, err, cap) : NULL;
 }
 
+/* Runs oldest first through a cursor, 500 rows a fetch: memory does not
+ * grow with the ledger. */
+static int pg_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                   wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+{
+    struct filter f;
+    struct num lim;
+    char inner[3072], sql[4096], decl[4200], limit[16] = "";
+    PGresult *res;
+    int stop = 0, n = 1;
+
+    build_filter(q, &f, 0);
+    snprintf(inner, sizeof inner, "SELECT r.result, r.id, r.start_s FROM runs r%s", f.sql);
+    if (q && q->limit > 0) {
+        snprintf(lim.b, sizeof lim.b, "%ld", q->limit);
+        f.v[f.n++] = lim.b;
+        snprintf(limit, sizeof limit, "$%d", f.n);
+    }
+    wp_ledger_oldest_first(sql, sizeof sql, inner, limit);
+    snprintf(decl, sizeof decl, "DECLARE wattprint_each NO SCROLL CURSOR FOR %s", sql);
+    if (exec(l, "BEGIN", err, cap))
+        return -EIO;
+    if (!(res = run(l, decl, f.n, f.v, err, cap))) {
+        exec(l, "ROLLBACK", sql, sizeof sql);
+        return -EIO;
+    }
+    pq.clear(res);
+    while (!stop && n > 0) {
+        if (!(res = run(l, "FETCH 500 FROM wattprint_each", 0, NULL, err, cap))) {
+            exec(l, "ROLLBACK", sql, sizeof sql);
+            return -EIO;
+        }
+        n = pq.ntuples(res);
+        for (int i = 0; !stop && i < n; i++) {
+            const char *text = pq.getvalue(res, i, 0), *id = pq.getvalue(res, i, 1);
+            json_t *run_ = flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
+                                                  : wp_ledger_run_of_text(text, id, err, cap);
+            if (!run_) {
+                pq.clear(res);
+                exec(l, "ROLLBACK", sql, sizeof sql);
+                return -EINVAL;
+            }
+            stop = fn(run_, arg);
+            json_decref(run_);
+        }
+        pq.clear(res);
+    }
+    exec(l, "ROLLBACK", sql, sizeof sql); /* read only: nothing to keep */
+    return stop;
+}
+
 static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
 {
     struct wp_query last = {.limit = 1};
@@ -670,6 +721,7 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
     .abort_batch = pg_abort_batch,
     .list = pg_list,
     .get = pg_get,
+    .each = pg_each,
     .summary = pg_summary,
     .remove = pg_remove,
 };

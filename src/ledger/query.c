@@ -161,6 +161,49 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     return arr;
 }
 
+int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
+               void *arg, char *err, size_t cap)
+{
+    struct where w;
+    char inner[3072], sql[4096];
+    sqlite3_stmt *st;
+    int i, rc, stop = 0;
+
+    /* a walk reads each page once: a small cache, so memory stays flat (the
+     * 64 MiB one is for rollups and imports, which come back to pages) */
+    sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
+    build_where(q, &w);
+    snprintf(inner, sizeof inner, "SELECT r.result, r.id, r.start_s FROM runs r%s", w.sql);
+    wp_ledger_oldest_first(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "");
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
+        sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+        return -EIO;
+    }
+    i = bind_where(st, &w, 1);
+    if (q && q->limit > 0)
+        sqlite3_bind_int64(st, i, q->limit);
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0),
+                   *id = (const char *)sqlite3_column_text(st, 1);
+        json_t *run = flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
+                                             : wp_ledger_run_of_text(text, id, err, cap);
+        if (!run) {
+            stop = -EINVAL;
+            break;
+        }
+        stop = fn(run, arg);
+        json_decref(run);
+    }
+    if (!stop && rc != SQLITE_DONE) {
+        fail(l, err, cap);
+        stop = -EIO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    return stop;
+}
+
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
 {
     sqlite3_stmt *st;

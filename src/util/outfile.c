@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,32 +139,6 @@ static int open_in_place(const char *path)
     }
 }
 
-/* A device or FIFO: written where it is. */
-static int write_in_place(const char *path, const char *data, size_t len, char *err, size_t cap)
-{
-    int fd = open_in_place(path), e;
-
-    if (fd == -ETIMEDOUT || fd == -ECANCELED) {
-        snprintf(err, cap, "%s: %s", path,
-                 fd == -ECANCELED ? "no reader had opened it when wattprint was asked to end"
-                                  : "no reader opened it within " WP_OUT_WAIT_TEXT);
-        return fd;
-    }
-    if (fd < 0)
-        return failed(err, cap, -fd, path);
-    e = write_all(fd, data, len);
-    if (close(fd) != 0 && !e && errno != EINTR)
-        e = errno;
-    if (e == ECANCELED || e == ETIMEDOUT) {
-        snprintf(err, cap, "%s: %s", path,
-                 e == ECANCELED ? "its reader had not taken all of it when wattprint was asked "
-                                  "to end"
-                                : "its reader took nothing for " WP_OUT_WAIT_TEXT);
-        return -e;
-    }
-    return e ? failed(err, cap, e, path) : 0;
-}
-
 /* The umask, read without setting it (umask(2) would change it for every
  * thread while it is read). */
 static mode_t current_umask(void)
@@ -180,40 +155,129 @@ static mode_t current_umask(void)
     return (mode_t)m;
 }
 
-int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap)
+/* A FIFO or device has been opened; an error of it worded into err. */
+static int in_place_failed(const char *path, int e, char *err, size_t cap)
 {
-    char dir[4096], tmp[4200], name[4096];
-    struct stat st;
-    mode_t mode, mask;
-    int fd, e, rc;
+    if (e == ECANCELED || e == ETIMEDOUT) {
+        snprintf(err, cap, "%s: %s", path,
+                 e == ECANCELED ? "its reader had not taken all of it when wattprint was asked "
+                                  "to end"
+                                : "its reader took nothing for " WP_OUT_WAIT_TEXT);
+        return -e;
+    }
+    return failed(err, cap, e, path);
+}
 
+int wp_out_open(struct wp_out *o, const char *path, char *err, size_t cap)
+{
+    char dir[4096], name[4096];
+    struct stat st;
+    int rc;
+
+    memset(o, 0, offsetof(struct wp_out, buf));
+    o->fd = -1;
+    if (!path) {
+        o->fd = STDOUT_FILENO;
+        o->in_place = true;
+        snprintf(o->path, sizeof o->path, "standard output");
+        return 0;
+    }
     if ((rc = wp_out_check(path, err, cap)) != 0)
         return rc;
+    snprintf(o->path, sizeof o->path, "%s", path);
     if (lstat(path, &st) == 0 &&
-        (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISLNK(st.st_mode)))
-        return write_in_place(path, data, len, err, cap);
+        (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISLNK(st.st_mode))) {
+        int fd = open_in_place(path);
+        if (fd == -ETIMEDOUT || fd == -ECANCELED) {
+            snprintf(err, cap, "%s: %s", path,
+                     fd == -ECANCELED ? "no reader had opened it when wattprint was asked to end"
+                                      : "no reader opened it within " WP_OUT_WAIT_TEXT);
+            return fd;
+        }
+        if (fd < 0)
+            return failed(err, cap, -fd, path);
+        o->fd = fd;
+        o->in_place = true;
+        return 0;
+    }
     /* an existing file keeps its mode; a new one gets what umask allows */
-    mask = current_umask();
-    mode = lstat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
+    o->mode = lstat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~current_umask());
     dir_of(path, dir, sizeof dir);
     snprintf(name, sizeof name, "%s", path);
-    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, basename(name));
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.XXXXXX", dir, basename(name));
+    if ((o->fd = mkostemp(o->tmp, O_CLOEXEC)) < 0) {
         snprintf(name, sizeof name, "cannot create a file in %s", dir);
         return failed(err, cap, errno, name);
     }
-    e = write_all(fd, data, len);
-    if (!e && fchmod(fd, mode) != 0)
+    return 0;
+}
+
+static void flush(struct wp_out *o)
+{
+    if (!o->err && o->len > 0)
+        o->err = write_all(o->fd, o->buf, o->len);
+    o->len = 0;
+}
+
+void wp_out_put(struct wp_out *o, const char *data, size_t len)
+{
+    if (o->err)
+        return;
+    if (o->len + len > sizeof o->buf)
+        flush(o);
+    if (len >= sizeof o->buf) { /* larger than the buffer: straight through */
+        if (!o->err)
+            o->err = write_all(o->fd, data, len);
+        return;
+    }
+    memcpy(o->buf + o->len, data, len);
+    o->len += len;
+}
+
+void wp_out_abort(struct wp_out *o)
+{
+    if (o->fd >= 0 && o->fd != STDOUT_FILENO)
+        close(o->fd);
+    if (!o->in_place && o->tmp[0])
+        unlink(o->tmp);
+    o->fd = -1;
+}
+
+int wp_out_close(struct wp_out *o, char *err, size_t cap)
+{
+    int e;
+
+    flush(o);
+    e = o->err;
+    if (o->in_place) {
+        if (o->fd != STDOUT_FILENO && close(o->fd) != 0 && !e && errno != EINTR)
+            e = errno;
+        o->fd = -1;
+        return e ? in_place_failed(o->path, e, err, cap) : 0;
+    }
+    if (!e && fchmod(o->fd, o->mode) != 0)
         e = errno;
-    if (!e && fsync(fd) != 0)
+    if (!e && fsync(o->fd) != 0)
         e = errno;
-    if (close(fd) != 0 && !e)
+    if (close(o->fd) != 0 && !e)
         e = errno;
-    if (!e && rename(tmp, path) != 0)
+    o->fd = -1;
+    if (!e && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e) {
-        unlink(tmp);
-        return failed(err, cap, e, path);
+        unlink(o->tmp);
+        return failed(err, cap, e, o->path);
     }
     return 0;
+}
+
+int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap)
+{
+    static _Thread_local struct wp_out o; /* 64 KiB: not on a thread's stack */
+    int rc;
+
+    if ((rc = wp_out_open(&o, path, err, cap)) != 0)
+        return rc;
+    wp_out_put(&o, data, len);
+    return wp_out_close(&o, err, cap);
 }

@@ -7,7 +7,9 @@
 #ifndef WP_OUTFILE_H
 #define WP_OUTFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Whether path can be written: its directory exists and is writable, and
  * path is absent, a regular file, a character device or a FIFO. Returns 0,
@@ -24,5 +26,28 @@ int wp_out_check(const char *path, char *err, size_t cap);
  * negative errno with the reason in err (a full disk included; -ETIMEDOUT or
  * -ECANCELED for a FIFO nobody read). */
 int wp_out_write(const char *path, const char *data, size_t len, char *err, size_t cap);
+
+/* The same, written as it is made (an export of a million runs never held in
+ * memory): wp_out_open, then wp_out_put as often as needed (buffered; the
+ * first failure is kept and later puts do nothing), then wp_out_close, which
+ * renames the finished file over path, or wp_out_abort, which leaves path as
+ * it was. A NULL path is standard output. */
+struct wp_out {
+    int fd;
+    bool in_place; /* a device, FIFO, link or stdout: written where it is */
+    int err;       /* the first write's errno, 0 while all is well */
+    char path[4096], tmp[4200];
+    mode_t mode;
+    size_t len;
+    char buf[65536];
+};
+
+int wp_out_open(struct wp_out *o, const char *path, char *err, size_t cap);
+void wp_out_put(struct wp_out *o, const char *data, size_t len);
+
+/* Flushes and, for a regular file, syncs and renames. Returns 0, or a
+ * negative errno with the reason in err (the temporary file removed). */
+int wp_out_close(struct wp_out *o, char *err, size_t cap);
+void wp_out_abort(struct wp_out *o);
 
 #endif

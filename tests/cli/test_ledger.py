@@ -275,3 +275,44 @@ def test_default_path_under_xdg_data_home(measured, tmp_path):
 def test_missing_ledger_for_reading(measured, tmp_path):
     p = measured.wp("ls", "--ledger", str(tmp_path / "none.db"))
     assert p.returncode == 1 and "no ledger" in p.stderr
+
+
+def test_export_of_a_hundred_thousand_runs_in_constant_memory(measured, tmp_path):
+    """A generated 100,000-run ledger exported as CSV, JSON and CodeCarbon
+    under a 128 MiB address-space limit (the whole ledger held in memory took
+    1.6 GB): every row is there, oldest first. The uninstrumented build runs
+    it (a sanitizer's shadow memory is not the program's)."""
+    binary = os.environ.get("WATTPRINT_RELEASE_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        pytest.skip("WATTPRINT_RELEASE_BIN (the release build's wattprint) is not set")
+    template = record(measured, 3, "--project", "p")
+    n = 100_000
+    con = sqlite3.connect(measured.ledger)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
+    doc = json.loads(row["result"])
+    rows = []
+    for i in range(n):
+        rid = "01000000-0000-7000-8000-%012x" % i
+        doc["run_id"] = rid
+        rows.append(dict(row, id=rid, start_s=row["start_s"] - n + i, result=json.dumps(doc)))
+    con.execute("DELETE FROM runs")
+    con.executemany("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
+                    [tuple(r[c] for c in cols) for r in rows])
+    con.commit()
+    con.close()
+    del rows
+    limit = ["prlimit", "--as=%d" % (128 << 20), "--"]
+    for fmt in ("csv", "json", "codecarbon"):
+        out = tmp_path / ("out." + fmt)
+        p = subprocess.run(limit + [binary, "export", "--format", fmt, "--output", str(out)],
+                           env=measured.env(), capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, (fmt, p.stderr)
+        if fmt == "json":
+            ids = [r["run_id"] for r in json.load(open(out))]
+        else:
+            with open(out, newline="") as f:
+                import csv
+                ids = [r["run_id"] for r in csv.DictReader(f)]
+        assert ids == ["01000000-0000-7000-8000-%012x" % i for i in range(n)], fmt
+    assert template["run_id"] not in ids
