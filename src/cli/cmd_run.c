@@ -12,6 +12,7 @@
 #include "../util/util.h"
 
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ static void identify(struct wp_run *run, const struct run_opts *o, int argc, cha
     run->argv = argv;
     wp_run_place(run);
     run->checkpoint_every_s = o->checkpoint_s;
+    /* the default: a short run is checkpointed soon, an idle long one seldom
+     * (at most every minute); what --checkpoint asks for is kept */
+    run->checkpoint_max_s = o->checkpoint_set ? 0 : WP_RUN_MAX_CHECKPOINT_S;
     run->labels = o->labels;
     run->n_settings = o->n_settings;
     run->settings = o->settings;
@@ -125,7 +129,8 @@ static void finish_reading(struct wp_run *run, struct wp_session *s)
         wp_warn("out of memory reading the result");
 }
 
-/* The scraper of --work-url, on the sampling clock (at most once a second). */
+/* The scraper of --work-url, on the sampling clock: every 5 s, or every
+ * --interval (at most once a second). */
 static void start_scraper(struct run_opts *o, struct wp_session *s, struct wp_watcher *w)
 {
     struct wp_scrape_energy energy = {wp_session_total_j, s};
@@ -138,7 +143,9 @@ static void start_scraper(struct run_opts *o, struct wp_session *s, struct wp_wa
         wp_warn("cannot read the work from %s: %s", o->scrape.url, err);
         return;
     }
-    double every = o->session.interval_s > 1 ? o->session.interval_s : 1;
+    /* at the checkpoint rate unless an --interval asks for more: a page of
+     * thousands of series parsed each second was most of an idle run's cost */
+    double every = o->interval_set ? fmax(o->session.interval_s, 1) : WP_RUN_DEFAULT_CHECKPOINT_S;
     if (wp_session_on_tick(s, every, wp_scraper_tick, w->scraper) != 0)
         wp_warn("the work endpoint is read only at the start and the end (no tick left)");
 }

@@ -212,6 +212,7 @@ static int number_opt(struct run_opts *o, int c, const char *arg)
             return bad(numbers[i].name, arg, l ? l->what : numbers[i].want);
         *at = v;
         o->interval_set |= c == O_INTERVAL;
+        o->checkpoint_set |= c == O_CHECKPOINT;
         return 1;
     }
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

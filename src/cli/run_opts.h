@@ -12,10 +12,12 @@
 
 #include <stdbool.h>
 
-#define WP_RUN_DEFAULT_CHECKPOINT_S 5.0 /* how often a running run reaches the ledger */
+#define WP_RUN_DEFAULT_CHECKPOINT_S 5.0  /* how often a running run reaches the ledger */
+#define WP_RUN_MAX_CHECKPOINT_S     60.0 /* ... spaced out, doubling, up to this */
 
 struct run_opts {
     struct wp_session_opts session; /* interval, cpu-tdp, gpus, sensors, attribute, ... */
+    bool checkpoint_set;            /* --checkpoint given: kept as given, never spaced out */
     double checkpoint_s;
     const char *json_path;
     const char *ledger_path;

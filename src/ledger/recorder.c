@@ -13,6 +13,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,14 +136,40 @@ static void reopen_if_wal_lost(struct wp_recorder *r)
     }
 }
 
+bool wp_checkpoint_due(double now, double every, double max, double *gap_s, double *next_s)
+{
+    if (!(max > every))
+        return true;
+    if (*gap_s == 0) { /* the first tick, one interval after the start */
+        *gap_s = every;
+        *next_s = now + every;
+        return true;
+    }
+    if (now < *next_s - 0.5 * every) /* ticks come every "every": the nearest one */
+        return false;
+    *gap_s = fmin(2 * *gap_s, max);
+    *next_s = now + *gap_s;
+    return true;
+}
+
+/* Whether a checkpoint is due now: an idle command's checkpoints are most
+ * of what the ledger costs it. */
+static bool due(struct wp_recorder *r)
+{
+    return wp_checkpoint_due(wp_mono_s(), r->run->checkpoint_every_s, r->run->checkpoint_max_s,
+                             &r->gap_s, &r->next_s);
+}
+
 static void checkpoint_now(struct wp_recorder *r)
 {
     struct wp_run snap;
     char err[1024];
 
     reopen_if_wal_lost(r);
-    if (!r->ledger || snapshot_of(r, &snap) != 0)
+    if (!r->ledger || !due(r) || snapshot_of(r, &snap) != 0)
         return;
+    if (r->gap_s > 0)
+        snap.checkpoint_every_s = r->gap_s; /* the gap to the next one, for reapers */
     if (wp_ledger_checkpoint(r->ledger, &snap, err, sizeof err) != 0)
         say(r, "checkpoint", err);
     wp_run_release(&snap);

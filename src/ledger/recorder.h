@@ -22,6 +22,7 @@ struct wp_recorder {
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
     bool disabled, started, want, stop;
+    double gap_s, next_s; /* the run's checkpoint gap now, and when the next is due */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -33,8 +34,17 @@ struct wp_recorder {
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path, bool disabled);
 
 /* A checkpoint of the run with a fresh reading; arg is the recorder. Safe
- * to call from the sampling thread (wp_session_on_tick). */
+ * to call from the sampling thread (wp_session_on_tick). With the run's
+ * checkpoint_max_s, the ticks between due checkpoints are skipped: the gap
+ * doubles from checkpoint_every_s up to the maximum, and each checkpoint's
+ * JSON says the gap to the next (checkpoint_interval_s, which other hosts'
+ * reapers read). */
 void wp_recorder_checkpoint(void *arg);
+
+/* The spacing policy above: whether a tick at now (monotonic seconds) is a
+ * due checkpoint, updating the gap to the next and when it is due (both 0
+ * before the first). Without max > every, every tick is due. */
+bool wp_checkpoint_due(double now, double every, double max, double *gap_s, double *next_s);
 
 /* Stops the thread (no checkpoint after this: the run may then change
  * without its guard). Safe to call twice. */

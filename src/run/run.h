@@ -58,6 +58,7 @@ struct wp_run {
     struct wp_cloud_info cloud;   /* where detection ran: what it found */
     struct wp_machine machine;    /* the hardware it ran on */
     double checkpoint_every_s;    /* how often it reaches the ledger while running; 0: never */
+    double checkpoint_max_s;      /* > checkpoint_every_s: the gap doubles up to this */
     int n_settings;               /* "interval 0.5 from ~/.config/wattprint/config" */
     const char (*settings)[WP_SETTING_LEN];
 };

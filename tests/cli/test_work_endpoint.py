@@ -59,7 +59,8 @@ def test_joules_per_generated_token(measured, stand_in):
 
 
 def test_scrapes_keep_one_connection(measured, stand_in):
-    p, r = run_work(measured, stand_in, ["--work-from", "vllm"], steps=80)
+    # --interval 1: a scrape a second (the default is one every 5 s)
+    p, r = run_work(measured, stand_in, ["--work-from", "vllm", "--interval", "1"], steps=80)
     assert p.returncode == 0, p.stderr
     assert r["work"]["endpoint"]["scrapes"] >= 3
     assert len(stand_in.page_conns) == 1  # the server is asked over one connection
