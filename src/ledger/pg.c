@@ -127,6 +127,13 @@ static const char *const migrations[] = {
     /* 2: the samples of a finished run (power over time), as JSON */
     "CREATE TABLE samples (run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
     " data TEXT NOT NULL);",
+    /* 3: rollups by project or experiment read covering indexes (index-only
+     * scans once vacuumed), not a million rows */
+    "CREATE INDEX runs_project_sums ON runs(project) INCLUDE (start_s, duration_s,"
+    " device_hours, energy_j, facility_energy_j, emissions_g);"
+    "CREATE INDEX runs_experiment_sums ON runs(experiment) INCLUDE (start_s, duration_s,"
+    " device_hours, energy_j, facility_energy_j, emissions_g);"
+    "DROP INDEX runs_project; DROP INDEX runs_experiment;",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
