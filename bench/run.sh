@@ -17,6 +17,8 @@ python3 bench/run_overhead.py "$dir/wattprint" 300
 "$dir/wattprint" run -q --no-ledger --json "$dir/bench-run.json" -- true
 "$dir/bench/bench_ledger" "$dir/bench-run.json" 1000000
 python3 bench/bench_ledger_pg.py "$dir" "$dir/bench-run.json" 1000000
+# A million-run ledger exported, beside sqlite3 -csv writing the same table.
+python3 bench/bench_export.py "$dir/wattprint" 1000000
 # One scrape of an inference server's metrics page (--work-url), beside its floor.
 "$dir/bench/bench_scrape" 2000
 # The Prometheus endpoint under load.

@@ -468,10 +468,6 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
             wp_ledger_exec(l, "PRAGMA synchronous = NORMAL", err, cap) ||
             migrate(l, version, err, cap))
             goto fail;
-        /* the WAL file is kept between commands (checkpointed and reset on
-         * close): making it anew cost each run a sync of its directory */
-        int one = 1;
-        sqlite3_file_control(l->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
     } else if (version != SCHEMA_VERSION) {
         snprintf(err, cap, "%s is empty or from an older wattprint and read-only", path);
         goto fail;

@@ -74,8 +74,14 @@ static int snapshot_of(struct wp_recorder *r, struct wp_run *snap)
     return 0;
 }
 
-/* Opens the ledger and writes the first row. Returns 0 or a negative errno (said). */
-static int open_and_begin(struct wp_recorder *r)
+/* Whether open_and_begin writes the first row. */
+enum begin { NO_BEGIN, BEGIN, BEGIN_UNLESS_STOPPED };
+
+/* Opens the ledger and writes the first row as begin says. On the
+ * recorder's thread, not once the command has ended: the final write makes
+ * the row, and a short command's end then waits for nothing. Returns 0 or a
+ * negative errno (said). */
+static int open_and_begin(struct wp_recorder *r, enum begin begin)
 {
     char path[4096], err[1024];
     struct wp_run snap;
@@ -100,7 +106,8 @@ static int open_and_begin(struct wp_recorder *r)
     if (r->ledger->send_err[0])
         wp_diag(&r->diag, WP_HINT_NONE, "runs kept while the ledger was out of reach: %s",
                 r->ledger->send_err);
-    if (snapshot_of(r, &snap) != 0)
+    if (begin == NO_BEGIN || (begin == BEGIN_UNLESS_STOPPED && stopping(r)) ||
+        snapshot_of(r, &snap) != 0)
         return 0; /* stopped already: the final write makes the row */
     rc = wp_ledger_begin(r->ledger, &snap, err, sizeof err);
     wp_run_release(&snap);
@@ -178,7 +185,7 @@ static void checkpoint_now(struct wp_recorder *r)
 static void *record(void *arg)
 {
     struct wp_recorder *r = arg;
-    bool usable = open_and_begin(r) == 0;
+    bool usable = open_and_begin(r, BEGIN_UNLESS_STOPPED) == 0;
 
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -210,7 +217,7 @@ void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *pat
     pthread_cond_init(&r->cv, NULL);
     r->started = wp_thread_start(&r->thread, record, r) == 0;
     if (!r->started)
-        open_and_begin(r); /* no thread: as before, at once */
+        open_and_begin(r, BEGIN); /* no thread: as before, at once */
 }
 
 void wp_recorder_checkpoint(void *arg)
@@ -269,7 +276,7 @@ void wp_recorder_finish(struct wp_recorder *r)
     /* a server that could not be reached at the start is not waited for
      * again: the run goes to the spool at once */
     if (!r->ledger && !(wp_ledger_is_uri(path_of(r)) && r->first_err[0]))
-        open_and_begin(r);
+        open_and_begin(r, NO_BEGIN);
     reopen_if_wal_lost(r);
     if (r->ledger)
         r->ledger->gave_up_waiting = false; /* what the final write meets decides */

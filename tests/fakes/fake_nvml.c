@@ -40,7 +40,7 @@ const char *nvmlErrorString(nvmlReturn_t r)
 
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n)
 {
-    unsigned long long v;
+    unsigned long long v = 0; /* 0 where the state file lacks it */
     if (!inited)
         return UNINIT;
     if (fake_u64(ENV, -1, "count", &v))
@@ -85,7 +85,7 @@ static nvmlReturn_t number(nvmlDevice_t d, const char *what, unsigned long long 
 
 nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned *mw)
 {
-    unsigned long long v;
+    unsigned long long v = 0; /* 0 where the state file lacks it */
     nvmlReturn_t r = number(d, "limit_mw", &v);
     *mw = (unsigned)v;
     return r;
