@@ -70,6 +70,15 @@ def test_export_and_rm(ledger):
     p = ledger.wp("export", "--format", "codecarbon")
     assert p.returncode == 0 and p.stdout.count("\n") == 3
     assert json.loads(ledger.wp("export", "--format", "json").stdout)[0]["run_id"] == a["run_id"]
+    # a stream with a filter and a limit: the newest N, oldest first (on PostgreSQL a
+    # cursor over a query with parameters)
+    c = record(ledger, 30, "--project", "y")
+    newest = json.loads(ledger.wp("export", "--format", "json", "--limit", "2").stdout)
+    assert [r["run_id"] for r in newest] == [b["run_id"], c["run_id"]]
+    only = json.loads(ledger.wp("export", "--format", "json", "--project", "x", "--limit",
+                                "5").stdout)
+    assert [r["run_id"] for r in only] == [a["run_id"], b["run_id"]]
+    ledger.wp("rm", c["run_id"])
     p = ledger.wp("rm", a["run_id"])
     assert p.returncode == 0, p.stderr
     assert [r["run_id"] for r in ledger.wp_json("ls")] == [b["run_id"]]
