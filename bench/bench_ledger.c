@@ -1,10 +1,11 @@
 /* Benchmark: the ledger at scale. Inserts 1,000,000 runs (each the JSON of a
  * real `wattprint run` on the machine, with its id, start, project and
  * experiment varied), then times `summary --by experiment` and
- * `ls --limit 100` over them, and records a 24-hour run sampled at 10 Hz to
- * see the ledger's size. Usage: bench_ledger RUN.json [RUNS]. */
+ * `ls --limit 100` over them, and measures what one run adds to a ledger:
+ * 1 s, 1 h and 24 h long. Usage: bench_ledger RUN.json [RUNS]. */
 #define _GNU_SOURCE
 #include "ledger/ledger.h"
+#include "ledger/ledger_int.h"
 #include "meter/meter.h"
 #include "util/util.h"
 
@@ -25,12 +26,14 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
-/* A constant-power sensor standing in for hardware in the 24-hour run. */
+/* A constant-power sensor standing in for hardware in the long runs: a CPU
+ * package, its DRAM and two GPUs (the channels of a typical training node). */
 static void steady_read(struct wp_sensor *s, double now, uint64_t *e, bool *ok)
 {
-    (void)s;
-    e[0] = (uint64_t)(now * 100e6); /* 100 W */
-    ok[0] = true;
+    for (int c = 0; c < s->n_channels; c++) {
+        e[c] = (uint64_t)(now * (c + 1) * 50e6); /* 50, 100, 150, 200 W */
+        ok[c] = true;
+    }
 }
 
 static void steady_close(struct wp_sensor *s)
@@ -41,22 +44,35 @@ static void steady_close(struct wp_sensor *s)
 static const struct wp_sensor_ops steady_ops = {"steady", 1u << WP_CPU, NULL, steady_read,
                                                 steady_close};
 
-static void day_long_run(const char *dir)
+static long ledger_bytes(const char *path)
 {
-    char path[512], err[1024];
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return file_size(path) + file_size(wal);
+}
+
+/* One run of seconds sampled at hz, added to the ledger at path: the bytes
+ * it adds (the ledger already holds a run, so fixed costs are paid). */
+static long run_of(const char *path, double seconds, double hz, int *kept)
+{
+    static const char *const devices[] = {"package-0", "dram-0", "gpu-0", "gpu-1"};
     struct wp_sensor **list = calloc(1, sizeof *list);
     struct wp_run run = {0};
     struct wp_ledger *l;
-    char *argv[] = {"train", NULL};
-    long samples = 24L * 3600 * 10;
-
-    snprintf(path, sizeof path, "%s/day.db", dir);
-    list[0] = wp_sensor_alloc(&steady_ops, 1);
-    list[0]->channels[0] = (struct wp_channel){
-        .sensor = "steady", .component = WP_CPU, .device = "package-0", .counted = true};
     struct wp_meter *m;
     struct wp_reading r;
+    char *argv[] = {"train", NULL}, err[1024];
+    long before = ledger_bytes(path), samples = (long)(seconds * hz);
 
+    list[0] = wp_sensor_alloc(&steady_ops, 4);
+    for (int c = 0; c < 4; c++) {
+        list[0]->channels[c] = (struct wp_channel){.sensor = "steady",
+                                                   .component = c == 0   ? WP_CPU
+                                                                : c == 1 ? WP_DRAM
+                                                                         : WP_GPU,
+                                                   .counted = true};
+        snprintf(list[0]->channels[c].device, sizeof list[0]->channels[c].device, "%s", devices[c]);
+    }
     wp_meter_create(list, 1, 0, NULL, &m);
     wp_meter_start(m);
     for (long i = 0; i < samples; i++)
@@ -66,7 +82,7 @@ static void day_long_run(const char *dir)
     run.argc = 1;
     run.argv = argv;
     run.start_wall_s = wp_wall_s();
-    run.end_wall_s = run.start_wall_s + 86400;
+    run.end_wall_s = run.start_wall_s + seconds;
     wp_region_world(&run.assume.region);
     run.assume.pue = 1.0;
     if (wp_meter_read(m, true, &r) != 0) {
@@ -80,12 +96,37 @@ static void day_long_run(const char *dir)
         exit(1);
     }
     wp_ledger_close(l);
-    printf("a 24-hour run sampled at 10 Hz (%ld readings, %d kept): ledger %.2f MB "
-           "(target < 20 MB)\n",
-           samples, run.reading.n_samples,
-           (file_size(path) + file_size(strcat(path, "-wal"))) / 1e6);
+    *kept = run.reading.n_samples;
     wp_run_release(&run);
     wp_meter_free(m);
+    return ledger_bytes(path) - before;
+}
+
+/* What one run costs the ledger: 1 s, 1 h and 24 h at the default 1 s
+ * interval, and a day at 10 Hz, each beside the others in one file. */
+static void run_sizes(const char *dir)
+{
+    static const struct {
+        const char *what;
+        double seconds, hz;
+    } runs[] = {{"a 1-second run", 1, 1},
+                {"a 1-hour run", 3600, 1},
+                {"a 24-hour run", 86400, 1},
+                {"a 24-hour run at 10 Hz", 86400, 10}};
+    char path[512];
+    int kept;
+
+    snprintf(path, sizeof path, "%s/sizes.db", dir);
+    run_of(path, 1, 1, &kept); /* the schema and the first pages */
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        long bytes = 0;
+        for (int k = 0; k < 10; k++) /* ten alike: the mean, past page boundaries */
+            bytes += run_of(path, runs[i].seconds, runs[i].hz, &kept);
+        printf("%s (4 channels, %ld readings, the meter kept %d, the ledger at most %d): %.1f kB "
+               "of ledger a run%s\n",
+               runs[i].what, (long)(runs[i].seconds * runs[i].hz), kept, WP_LEDGER_SAMPLES,
+               bytes / 10.0 / 1e3, i == 0 ? " (target <= 1 kB)" : "");
+    }
 }
 
 int main(int argc, char **argv)
@@ -184,7 +225,7 @@ int main(int argc, char **argv)
     json_decref(runs);
     wp_ledger_close(l);
 
-    day_long_run(dir);
+    run_sizes(dir);
     snprintf(err, sizeof err, "rm -rf %s", dir);
     if (system(err) != 0)
         fprintf(stderr, "could not remove %s\n", dir);

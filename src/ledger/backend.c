@@ -150,6 +150,20 @@ int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, si
     return l->ops->remove(l, ids, n, err, cap);
 }
 
+int wp_ledger_sample_stride(int n, int *kept)
+{
+    int stride = n > WP_LEDGER_SAMPLES ? (n + WP_LEDGER_SAMPLES - 2) / (WP_LEDGER_SAMPLES - 1) : 1;
+
+    /* every stride-th from the first, and the last when the stride misses it */
+    *kept = n <= 0 ? 0 : (n - 1) / stride + 1 + ((n - 1) % stride != 0);
+    return stride;
+}
+
+int wp_ledger_sample_at(int k, int n, int stride, int kept)
+{
+    return k == kept - 1 ? n - 1 : k * stride;
+}
+
 int wp_ledger_id_check(const char *id, char *err, size_t cap)
 {
     size_t n = strlen(id);

@@ -81,6 +81,16 @@ json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_
 /* The same without the derived parts (WP_EACH_STORED). */
 json_t *wp_ledger_stored_run_of_text(const char *text, const char *id, char *err, size_t cap);
 
+/* The samples a ledger keeps of a run: at most WP_LEDGER_SAMPLES, every
+ * stride-th of the run's and always its last (the energies are cumulative,
+ * so totals stay exact and only the power curve is coarser): a day's run
+ * costs its ledger tens of kB, not its every reading. */
+#define WP_LEDGER_SAMPLES 1024
+/* The stride for n samples, and how many are kept. */
+int wp_ledger_sample_stride(int n, int *kept);
+/* The index of the k-th kept sample. */
+int wp_ledger_sample_at(int k, int n, int stride, int kept);
+
 /* The SQL that walks q's runs oldest first, the newest limit of them with a
  * limit (an inner query newest first, turned around): inner is "SELECT
  * r.result, r.id FROM runs r WHERE ..." and limit its placeholder or "". */

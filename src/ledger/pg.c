@@ -343,11 +343,13 @@ static char *samples_text(const struct wp_reading *rd)
 
     for (int c = 0; c < rd->n_channels; c++)
         wp_jpush(&bad, names, json_string(rd->channels[c].ch.device));
-    for (int k = 0; k < rd->n_samples; k++) {
+    int kept, stride = wp_ledger_sample_stride(rd->n_samples, &kept);
+    for (int k = 0; k < kept; k++) {
+        int s = wp_ledger_sample_at(k, rd->n_samples, stride, kept);
         json_t *row = json_array();
-        wp_jpush(&bad, t, json_real(rd->sample_t[k]));
+        wp_jpush(&bad, t, json_real(rd->sample_t[s]));
         for (int c = 0; c < rd->n_channels; c++)
-            wp_jpush(&bad, row, json_real(rd->sample_e[(size_t)k * rd->n_channels + c]));
+            wp_jpush(&bad, row, json_real(rd->sample_e[(size_t)s * rd->n_channels + c]));
         wp_jpush(&bad, e, row);
     }
     o = wp_jdone(bad, json_pack("{s:o, s:o, s:o}", "channels", names, "t_s", t, "energy_j", e));

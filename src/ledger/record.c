@@ -189,7 +189,7 @@ int wp_sq_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_
 static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     const struct wp_reading *rd = &run->reading;
-    int n_ch = rd->n_channels, n = rd->n_samples;
+    int n_ch = rd->n_channels, n, stride = wp_ledger_sample_stride(rd->n_samples, &n);
     size_t per = (size_t)n_ch + 1;
     double *data = malloc(sizeof *data * per * (size_t)(n > 0 ? n : 1));
     json_t *names = json_array();
@@ -206,8 +206,9 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
     for (int c = 0; c < n_ch; c++)
         wp_jpush(&bad, names, json_string(rd->channels[c].ch.device));
     for (int k = 0; k < n; k++) {
-        data[(size_t)k * per] = rd->sample_t[k];
-        memcpy(&data[(size_t)k * per + 1], &rd->sample_e[(size_t)k * (size_t)n_ch],
+        int s = wp_ledger_sample_at(k, rd->n_samples, stride, n);
+        data[(size_t)k * per] = rd->sample_t[s];
+        memcpy(&data[(size_t)k * per + 1], &rd->sample_e[(size_t)s * (size_t)n_ch],
                (size_t)n_ch * sizeof *data);
     }
     names_text = bad ? NULL : json_dumps(names, JSON_COMPACT);

@@ -1,5 +1,6 @@
-/* The spacing of a run's checkpoints: by default the gap doubles from the
- * tick interval to a minute; what --checkpoint asks for is kept. */
+/* The spacing of a run's checkpoints (by default the gap doubles from the
+ * tick interval to a minute; what --checkpoint asks for is kept), and of
+ * the samples a ledger keeps of a long run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "ledger/ledger_int.h"
 #include "ledger/recorder.h"
 
 /* Ticks every 5 s for 600 s: the times of the checkpoints written. */
@@ -52,12 +54,34 @@ static void late_ticks_are_not_lost(void **state)
     assert_float_equal(next, 60, 1e-9);
 }
 
+/* At most WP_LEDGER_SAMPLES, evenly strided, the first and the last always
+ * (the energies are cumulative: the totals stay exact). */
+static void long_runs_keep_a_strided_sample(void **state)
+{
+    static const int ns[] = {0, 1, 2, 1024, 1025, 2048, 3602, 4096, 100000};
+    (void)state;
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        int n = ns[i], kept, stride = wp_ledger_sample_stride(n, &kept), last = -1;
+        assert_true(kept <= WP_LEDGER_SAMPLES && kept <= n);
+        assert_int_equal(kept == n, n <= WP_LEDGER_SAMPLES);
+        for (int k = 0; k < kept; k++) {
+            int at = wp_ledger_sample_at(k, n, stride, kept);
+            assert_true(at > last && at < n);
+            assert_true(k == kept - 1 || at == k * stride);
+            last = at;
+        }
+        if (n > 0)
+            assert_int_equal(last, n - 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_gap_doubles_to_a_minute),
         cmocka_unit_test(a_gap_asked_for_is_kept),
         cmocka_unit_test(late_ticks_are_not_lost),
+        cmocka_unit_test(long_runs_keep_a_strided_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
