@@ -237,13 +237,9 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
 
 char *wp_ledger_run_text(const struct wp_run *run)
 {
-    json_t *j = wp_run_json(run);
+    json_t *j = wp_run_json_stored(run); /* what readers recompute is not stored */
     char *text;
 
-    /* Stored without what wp_run_json_derive recomputes on reading. */
-    json_object_del(j, "equivalents");
-    json_object_del(j, "sci");
-    json_object_del(j, "assumptions");
     text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
     return text;

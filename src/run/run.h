@@ -88,6 +88,10 @@ int wp_run_write_json(const struct wp_run *run, const char *path, char *err, siz
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
 json_t *wp_run_json(const struct wp_run *run);
 
+/* The same without the derived parts (equivalents, SCI, assumptions): what
+ * the ledger stores, its readers recompute them (wp_run_json_derive). */
+json_t *wp_run_json_stored(const struct wp_run *run);
+
 /* The run's "command" array joined by spaces into out (truncated to cap). */
 void wp_run_command_text(json_t *run, char *out, size_t cap);
 

@@ -270,7 +270,7 @@ static void identity_json(const struct wp_run *run, json_t *root, int *bad)
     wp_jput(bad, root, "settings", settings);
 }
 
-static json_t *run_to_json(const struct wp_run *run)
+static json_t *run_to_json(const struct wp_run *run, bool derived)
 {
     const struct wp_energy_totals *t = &run->reading.totals;
     char start[32], end[32];
@@ -302,19 +302,24 @@ static json_t *run_to_json(const struct wp_run *run)
     wp_jput(&bad, root, "embodied_g", json_real(run->assume.embodied_g));
     wp_jput(&bad, root, "work", work_json(run));
     wp_jput(&bad, root, "cloud", cloud_json(&run->cloud));
-    if (!bad)
+    if (!bad && derived)
         bad = wp_run_json_derive(root);
     return wp_jdone(bad, root);
 }
 
 json_t *wp_run_json(const struct wp_run *run)
 {
-    return run_to_json(run);
+    return run_to_json(run, true);
+}
+
+json_t *wp_run_json_stored(const struct wp_run *run)
+{
+    return run_to_json(run, false);
 }
 
 char *wp_run_json_string(const struct wp_run *run)
 {
-    json_t *root = run_to_json(run);
+    json_t *root = run_to_json(run, true);
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     return s;
