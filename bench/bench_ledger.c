@@ -197,7 +197,7 @@ int main(int argc, char **argv)
                                     .energy_j = 20.0,
                                     .facility_energy_j = 22.0,
                                     .emissions_g = 0.003};
-        if (wp_ledger_insert_row(l, &row, text, err, sizeof err) != 0) {
+        if (wp_ledger_insert_row(l, &row, text, err, sizeof err) < 0) {
             fprintf(stderr, "bench_ledger: %s\n", err);
             return 1;
         }

@@ -122,9 +122,18 @@ static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, 
             wp_ledger_abort_batch(l);
             return -1;
         }
-        *(rc == 0 ? added : skipped) += 1;
+        if (rc != WP_LEDGER_QUEUED) /* queued rows: counted when the batch ends */
+            *(rc == 0 ? added : skipped) += 1;
     }
-    return wp_ledger_end_batch(l);
+    if (wp_ledger_end_batch(l) != 0)
+        return -1;
+    {
+        long a, s, r;
+        wp_ledger_batch_counts(l, &a, &s, &r);
+        *added += a;
+        *skipped += s + r; /* CodeCarbon rows have one state: a replacement is a repeat */
+    }
+    return 0;
 }
 
 int wp_import_codecarbon(const struct wp_ledger_opts *o, const char *path)

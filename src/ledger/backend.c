@@ -96,6 +96,13 @@ int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, c
     return l->ops->insert_row(l, row, run_json, err, cap);
 }
 
+void wp_ledger_batch_counts(struct wp_ledger *l, long *added, long *skipped, long *replaced)
+{
+    *added = *skipped = *replaced = 0;
+    if (l->ops->batch_counts)
+        l->ops->batch_counts(l, added, skipped, replaced);
+}
+
 int wp_ledger_begin_batch(struct wp_ledger *l)
 {
     return l->ops->begin_batch(l);
@@ -250,7 +257,8 @@ static int copy_one(json_t *run, void *arg)
     free(text);
     if (rc < 0)
         return rc;
-    *(rc == 0 ? &c->added : rc == 2 ? &c->replaced : &c->skipped) += 1;
+    if (rc != WP_LEDGER_QUEUED) /* queued rows are counted when the batch ends */
+        *(rc == 0 ? &c->added : rc == 2 ? &c->replaced : &c->skipped) += 1;
     return 0;
 }
 
@@ -281,9 +289,17 @@ long wp_ledger_copy_runs(struct wp_ledger *l, const char *other, long *skipped, 
         wp_ledger_abort_batch(l);
         return rc < 0 ? rc : -EIO;
     }
-    *skipped += c.skipped;
-    *replaced += c.replaced;
-    return wp_ledger_end_batch(l) == 0 ? c.added : -EIO;
+    if (wp_ledger_end_batch(l) != 0) {
+        snprintf(err, cap, "the server did not take the runs (nothing was imported)");
+        return -EIO;
+    }
+    {
+        long a, s, r;
+        wp_ledger_batch_counts(l, &a, &s, &r);
+        *skipped += c.skipped + s;
+        *replaced += c.replaced + r;
+        return c.added + a;
+    }
 }
 
 long wp_ledger_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced,

@@ -78,8 +78,11 @@ struct wp_ledger_row {
 /* Inserts a run: its columns and its run JSON text (as `wattprint run
  * --json` writes it). An id already present is skipped, unless this row is a
  * later state of that run (a final result over a checkpoint): returns 0 if
- * inserted, 1 if skipped, 2 if it replaced the earlier state, a negative errno on error. Call
- * between wp_ledger_begin_batch and wp_ledger_end_batch. */
+ * inserted, 1 if skipped, 2 if it replaced the earlier state, a negative
+ * errno on error; or WP_LEDGER_QUEUED where a server ledger holds the row for
+ * one statement of many (its outcome then counted by wp_ledger_batch_counts).
+ * Call between wp_ledger_begin_batch and wp_ledger_end_batch. */
+#define WP_LEDGER_QUEUED 3
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
 
@@ -91,6 +94,9 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row);
 int wp_ledger_begin_batch(struct wp_ledger *l);
 int wp_ledger_end_batch(struct wp_ledger *l);
 void wp_ledger_abort_batch(struct wp_ledger *l);
+
+/* After wp_ledger_end_batch: what became of the rows it held (queued). */
+void wp_ledger_batch_counts(struct wp_ledger *l, long *added, long *skipped, long *replaced);
 
 struct wp_query {
     const char *project, *experiment, *job;

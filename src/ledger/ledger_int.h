@@ -20,6 +20,8 @@ struct wp_ledger_ops {
     int (*begin_batch)(struct wp_ledger *l);
     int (*end_batch)(struct wp_ledger *l);
     void (*abort_batch)(struct wp_ledger *l);
+    /* NULL: every insert answers at once (nothing is queued) */
+    void (*batch_counts)(struct wp_ledger *l, long *added, long *skipped, long *replaced);
     json_t *(*list)(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                     size_t cap);
     json_t *(*get)(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);

@@ -65,9 +65,19 @@ static void load_pq(void)
 
 #define WP_PG_CONNECT_TIMEOUT_S 5
 
+/* Rows an import holds for one multi-row statement (19 parameters each: 9,500
+ * of PostgreSQL's 65,535 at most). */
+#define PG_BATCH_ROWS 500
+#define PG_COLUMNS    19
+
 struct wp_pg {
     PGconn *c;
     pthread_mutex_t mu; /* the recorder checkpoints from its own thread */
+    /* between begin_batch and end_batch: insert-only rows waiting to be sent */
+    bool batching;
+    int queued;
+    char *rows[PG_BATCH_ROWS][PG_COLUMNS]; /* copies; NULL is SQL NULL */
+    long added, skipped, replaced;         /* of the rows sent in this batch */
 };
 
 /* One statement with text parameters. Returns the result (PQclear it) or
@@ -172,9 +182,18 @@ fail:
     return -EIO;
 }
 
+static void drop_queued(struct wp_pg *g)
+{
+    for (int i = 0; i < g->queued; i++)
+        for (int c = 0; c < PG_COLUMNS; c++)
+            free(g->rows[i][c]);
+    g->queued = 0;
+}
+
 static void pg_close(struct wp_ledger *l)
 {
     if (l->pg) {
+        drop_queued(l->pg);
         if (l->pg->c)
             pq.finish(l->pg->c);
         pthread_mutex_destroy(&l->pg->mu);
@@ -266,23 +285,22 @@ static const char sql_update[] =
  * spool) yields to nothing but a later state of the run. Returns 0 written,
  * 1 skipped (insert only, the id holds the same or a later state), 2
  * replaced (insert only, over an earlier state), a negative errno with err. */
-static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
-                     bool update, long pid, char *err, size_t cap)
-{
+/* The text of a row's parameters, into v (pointing into n and the row). */
+struct row_text {
     struct num n[8];
-    char sql[2048], pidtext[24], started[64] = "", boot[64] = "";
-    const char *v[19];
-    PGresult *res;
-    bool added, replaced = false;
+    char pid[24], started[64], boot[64];
+};
 
-    if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
-        snprintf(err, cap, "a run without a valid run_id or status");
-        return -EINVAL;
-    }
+static void row_params(const struct wp_ledger_row *r, const char *text, long pid,
+                       struct row_text *b, const char *v[PG_COLUMNS])
+{
+    struct num *n = b->n;
+
+    b->started[0] = b->boot[0] = '\0';
     if (pid) {
-        snprintf(pidtext, sizeof pidtext, "%ld", pid);
-        wp_ledger_proc_start(pid, started, sizeof started);
-        wp_ledger_boot_id(boot, sizeof boot);
+        snprintf(b->pid, sizeof b->pid, "%ld", pid);
+        wp_ledger_proc_start(pid, b->started, sizeof b->started);
+        wp_ledger_boot_id(b->boot, sizeof b->boot);
     }
     v[0] = r->id, v[1] = r->status, v[2] = num(&n[0], r->start_s);
     v[3] = strcmp(r->status, "running") ? num(&n[1], r->start_s + r->duration_s) : NULL;
@@ -291,8 +309,24 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     v[10] = num(&n[3], r->energy_j), v[11] = num(&n[4], r->facility_energy_j);
     v[12] = num(&n[5], r->emissions_g);
     v[13] = num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
-    v[14] = pid ? pidtext : NULL, v[15] = pid ? started : NULL, v[16] = pid ? boot : NULL;
+    v[14] = pid ? b->pid : NULL, v[15] = pid ? b->started : NULL, v[16] = pid ? b->boot : NULL;
     v[17] = num(&n[7], r->start_s + r->duration_s), v[18] = text;
+}
+
+static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
+                     bool update, long pid, char *err, size_t cap)
+{
+    struct row_text b;
+    char sql[2048];
+    const char *v[PG_COLUMNS];
+    PGresult *res;
+    bool added, replaced = false;
+
+    if (!r->id || strlen(r->id) < 8 || !r->status || !text) {
+        snprintf(err, cap, "a run without a valid run_id or status");
+        return -EINVAL;
+    }
+    row_params(r, text, pid, &b, v);
     /* xmax is 0 on a row this statement inserted, the updater's otherwise */
     snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
              update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
@@ -394,28 +428,115 @@ static int pg_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *er
     return record(l, run, 0, err, cap);
 }
 
+/* The queued rows in one statement: a round trip for 500 runs, not one
+ * each. RETURNING gives a row per insert or update (xmax = 0: inserted);
+ * the rest were skipped (the id holds the same or a later state). */
+static int flush_queued(struct wp_ledger *l, char *err, size_t cap)
+{
+    struct wp_pg *g = l->pg;
+    static _Thread_local char sql[PG_BATCH_ROWS * 160 + 4096]; /* "($9482,...)": < 140 a row */
+    const char *v[PG_BATCH_ROWS * PG_COLUMNS];
+    size_t o;
+    PGresult *res;
+    int n = g->queued;
+
+    if (n == 0)
+        return 0;
+    o = (size_t)snprintf(sql, sizeof sql, "%.*s",
+                         (int)(strstr(sql_columns, " VALUES") - sql_columns), sql_columns);
+    for (int i = 0; i < n; i++) {
+        o += (size_t)snprintf(sql + o, sizeof sql - o, "%s(", i ? "," : " VALUES ");
+        for (int c = 0; c < PG_COLUMNS; c++) {
+            v[i * PG_COLUMNS + c] = g->rows[i][c];
+            o += (size_t)snprintf(sql + o, sizeof sql - o, "%s$%d", c ? "," : "",
+                                  i * PG_COLUMNS + c + 1);
+        }
+        o += (size_t)snprintf(sql + o, sizeof sql - o, ")");
+    }
+    snprintf(sql + o, sizeof sql - o,
+             " ON CONFLICT (id) DO %s WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)", sql_update);
+    res = run(l, sql, n * PG_COLUMNS, v, err, cap);
+    drop_queued(g);
+    if (!res)
+        return -EIO;
+    for (int i = 0; i < pq.ntuples(res); i++)
+        *(strcmp(pq.getvalue(res, i, 0), "t") == 0 ? &g->added : &g->replaced) += 1;
+    g->skipped += n - pq.ntuples(res);
+    pq.clear(res);
+    return 0;
+}
+
+static int queue_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
+                     char *err, size_t cap)
+{
+    struct wp_pg *g = l->pg;
+    struct row_text b;
+    const char *v[PG_COLUMNS];
+    int rc;
+
+    /* one statement cannot insert an id and then update it: send first */
+    for (int i = 0; i < g->queued; i++)
+        if (strcmp(g->rows[i][0], r->id) == 0 && (rc = flush_queued(l, err, cap)) != 0)
+            return rc;
+    row_params(r, text, 0, &b, v);
+    for (int c = 0; c < PG_COLUMNS; c++)
+        if (v[c] && !(g->rows[g->queued][c] = strdup(v[c]))) {
+            for (int k = 0; k < c; k++)
+                free(g->rows[g->queued][k]);
+            snprintf(err, cap, "out of memory");
+            return -ENOMEM;
+        } else if (!v[c]) {
+            g->rows[g->queued][c] = NULL;
+        }
+    if (++g->queued == PG_BATCH_ROWS)
+        return flush_queued(l, err, cap) ? -EIO : WP_LEDGER_QUEUED;
+    return WP_LEDGER_QUEUED;
+}
+
 static int pg_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *text,
                          char *err, size_t cap)
 {
+    /* a run with tags writes them beside its row: sent on its own */
+    if (l->pg->batching && row->id && strlen(row->id) >= 8 && row->status && text &&
+        !(row->labels && row->labels->n_tags > 0))
+        return queue_row(l, row, text, err, cap);
     return write_row(l, row, text, false, 0, err, cap);
 }
 
 static int pg_begin_batch(struct wp_ledger *l)
 {
     char err[256];
-    return exec(l, "BEGIN", err, sizeof err);
-}
+    int rc = exec(l, "BEGIN", err, sizeof err);
 
-static int pg_end_batch(struct wp_ledger *l)
-{
-    char err[256];
-    return exec(l, "COMMIT", err, sizeof err);
+    l->pg->batching = rc == 0;
+    l->pg->added = l->pg->skipped = l->pg->replaced = 0;
+    return rc;
 }
 
 static void pg_abort_batch(struct wp_ledger *l)
 {
     char err[256];
+
+    drop_queued(l->pg);
+    l->pg->batching = false;
     (void)exec(l, "ROLLBACK", err, sizeof err);
+}
+
+static int pg_end_batch(struct wp_ledger *l)
+{
+    char err[512];
+
+    if (flush_queued(l, err, sizeof err) != 0) {
+        pg_abort_batch(l);
+        return -EIO;
+    }
+    l->pg->batching = false;
+    return exec(l, "COMMIT", err, sizeof err);
+}
+
+static void pg_batch_counts(struct wp_ledger *l, long *added, long *skipped, long *replaced)
+{
+    *added = l->pg->added, *skipped = l->pg->skipped, *replaced = l->pg->replaced;
 }
 
 /* A query's filters as a WHERE clause with $n parameters, after `first`
@@ -727,6 +848,7 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
     .insert_row = pg_insert_row,
     .begin_batch = pg_begin_batch,
     .end_batch = pg_end_batch,
+    .batch_counts = pg_batch_counts,
     .abort_batch = pg_abort_batch,
     .list = pg_list,
     .get = pg_get,

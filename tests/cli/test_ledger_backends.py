@@ -99,6 +99,31 @@ def test_import_a_sqlite_ledger_and_a_codecarbon_file(ledger, tmp_path):
     assert "0 runs added, 1 already here" in p.stderr
 
 
+def test_an_import_larger_than_a_batch(ledger, tmp_path):
+    """1,201 runs (on PostgreSQL: three multi-row statements of at most 500)
+    imported, then imported again: all added, then all already here."""
+    import sqlite3
+    node = str(tmp_path / "node3.db")
+    p = subprocess.run([ledger.binary, "run", "--project", "many", "--", "true"],
+                       env=ledger.env(WATTPRINT_LEDGER=node), capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    con = sqlite3.connect(node)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
+    doc = json.loads(row["result"])
+    for i in range(1200):
+        doc["run_id"] = rid = "02000000-0000-7000-8000-%012x" % i
+        con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
+                    tuple(dict(row, id=rid, result=json.dumps(doc))[c] for c in cols))
+    con.commit()
+    con.close()
+    p = ledger.wp("import", node)
+    assert p.returncode == 0 and "1201 runs added" in p.stderr, p.stderr
+    p = ledger.wp("import", node)
+    assert p.returncode == 0 and "0 runs added, 1201 already here" in p.stderr, p.stderr
+    assert len(ledger.wp_json("ls", "--project", "many")) == 1201
+
+
 def test_two_nodes_write_one_job(ledger, tmp_path):
     """Two "nodes" (two fake sysfs trees) measure parts of one job into one ledger."""
     nodes = []
