@@ -40,8 +40,8 @@ static const char import_usage[] =
     "       wattprint import --format codecarbon emissions.csv [--ledger PATH]\n"
     "\nMerges another machine's ledger, or CodeCarbon's emissions.csv (any version's\n"
     "columns, matched by name): runs keep their ids; runs already here are skipped,\n"
-    "so importing twice adds nothing. A bad row is reported by line and nothing is\n"
-    "imported.\n";
+    "so importing twice adds nothing. A bad CodeCarbon row is named by its line and\n"
+    "skipped; rows repeating a run id are one run, its last row.\n";
 
 int wp_cmd_import(int argc, char **argv)
 {

@@ -1,6 +1,8 @@
 /* wattprint import --format codecarbon emissions.csv: CodeCarbon's history
- * as runs in the ledger. Every row is checked first; one bad row and nothing
- * is imported; the inserts are one transaction. */
+ * as runs in the ledger. Every row is checked first: a bad row is named by
+ * its line, counted and skipped; rows repeating a run id (CodeCarbon appends
+ * a row at each flush of a run) are one run, its last row; the inserts are
+ * one transaction. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "ledger_opts.h"
@@ -10,6 +12,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@ struct parsed {
     json_t **runs;
     size_t n, cap;
     int bad;
+    int repeats; /* rows whose run id an earlier row had: the later replaced it */
 };
 
 static char *read_file(const char *path, size_t *len)
@@ -59,6 +63,10 @@ static int parse_all(const char *path, const char *text, size_t len, struct pars
     static struct wp_csv hdr, row;
     int line = 2;
 
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* the UTF-8 mark Excel writes */
+        text += 3;
+        len -= 3;
+    }
     wp_csv_init(&hdr, text, len);
     if (wp_csv_next(&hdr) != 1 || wp_csv_column(&hdr, "timestamp") < 0 ||
         wp_csv_column(&hdr, "duration") < 0 || wp_csv_column(&hdr, "emissions") < 0) {
@@ -136,6 +144,50 @@ static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, 
     return 0;
 }
 
+struct keyed {
+    const char *id;
+    size_t row;
+};
+
+static int by_id_then_row(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Rows of one run (CodeCarbon appends one at each flush): the last of them
+ * stands for the run; the others are counted as repeats. */
+static int one_row_per_run(struct parsed *p)
+{
+    struct keyed *k = malloc((p->n ? p->n : 1) * sizeof *k);
+    bool *drop = calloc(p->n ? p->n : 1, sizeof *drop);
+    size_t w = 0;
+
+    if (!k || !drop) {
+        free(k);
+        free(drop);
+        return -1;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        k[i] = (struct keyed){wp_json_str(p->runs[i], WPF_RUN_ID), i};
+    qsort(k, p->n, sizeof *k, by_id_then_row);
+    for (size_t i = 0; i + 1 < p->n; i++)
+        if (strcmp(k[i].id, k[i + 1].id) == 0) { /* not the last of its run */
+            drop[k[i].row] = true;
+            p->repeats++;
+        }
+    for (size_t i = 0; i < p->n; i++)
+        if (drop[i])
+            json_decref(p->runs[i]);
+        else
+            p->runs[w++] = p->runs[i];
+    p->n = w;
+    free(k);
+    free(drop);
+    return 0;
+}
+
 int wp_import_codecarbon(const struct wp_ledger_opts *o, const char *path)
 {
     struct parsed p = {0};
@@ -151,20 +203,34 @@ int wp_import_codecarbon(const struct wp_ledger_opts *o, const char *path)
     }
     if (parse_all(path, text, len, &p) != 0) {
         rc = 1;
-    } else if (p.bad) {
-        fprintf(stderr, "wattprint import: %d bad row%s in %s: nothing was imported\n", p.bad,
-                p.bad == 1 ? "" : "s", path);
-    } else if (!p.bad && p.runs &&
-               (l = wp_cli_ledger_open("wattprint import", o, WP_LEDGER_WRITE))) {
+    } else if (one_row_per_run(&p) != 0) {
+        fprintf(stderr, "wattprint import: out of memory\n");
+        rc = 1;
+    } else if (p.n > 0 && (l = wp_cli_ledger_open("wattprint import", o, WP_LEDGER_WRITE))) {
         if (insert_all(l, &p, &added, &skipped) == 0) {
-            fprintf(stderr, "wattprint import: %ld run%s from CodeCarbon added, %ld already here\n",
+            fprintf(stderr, "wattprint import: %ld run%s from CodeCarbon added, %ld already here",
                     added, added == 1 ? "" : "s", skipped);
+            if (p.repeats)
+                fprintf(stderr,
+                        "; %d row%s repeated an earlier run id (a run's later state: the "
+                        "last row of each run was kept)",
+                        p.repeats, p.repeats == 1 ? "" : "s");
+            if (p.bad)
+                fprintf(stderr, "; %d bad row%s skipped (named above)", p.bad,
+                        p.bad == 1 ? "" : "s");
+            fputc('\n', stderr);
             rc = 0;
         }
         wp_ledger_close(l);
-    } else if (!p.bad && !p.runs) {
-        fprintf(stderr, "wattprint import: %s holds no rows\n", path);
-        rc = 0;
+    } else if (p.n == 0) {
+        if (p.bad)
+            fprintf(stderr,
+                    "wattprint import: every row of %s is bad (%d, named above): nothing "
+                    "was imported\n",
+                    path, p.bad);
+        else
+            fprintf(stderr, "wattprint import: %s holds no rows\n", path);
+        rc = p.bad ? 1 : 0;
     }
     for (size_t i = 0; i < p.n; i++)
         json_decref(p.runs[i]);

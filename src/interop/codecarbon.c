@@ -400,9 +400,10 @@ json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const
 
     if (read_numbers(h, r, &in, err, cap))
         return NULL;
-    /* A row without a run id (older CodeCarbon) gets one from its text, so a
+    /* A row without a run id (older CodeCarbon), or with "None" (CodeCarbon
+     * writes it when the tracker had none), gets one from its text, so a
      * second import finds it again. */
-    if (*id && strlen(id) <= 36)
+    if (is_uuid(id))
         snprintf(run_id, sizeof run_id, "%s", id);
     else
         uuid_of(line, line_len, run_id);

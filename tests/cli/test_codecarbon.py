@@ -158,18 +158,48 @@ def test_import_an_older_codecarbon_file(runner):
     assert "0 runs from CodeCarbon added, 4 already here" in p.stderr
 
 
-def test_bad_rows_are_named_and_nothing_is_imported(runner, tmp_path):
+def test_bad_rows_are_named_counted_and_skipped(runner, tmp_path):
     src = open(os.path.join(DATA, "codecarbon-2.4.3-emissions.csv")).read().splitlines()
     bad = [src[0], src[1].replace(",355.46638011932373,", ",soon,")] + src[2:]
     bad.append(src[1].replace("2024-05-31T10:39:13", "yesterday"))
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(bad) + "\n")
     p = runner.wp("import", "--format", "codecarbon", str(path))
-    assert p.returncode == 1
+    assert p.returncode == 0, p.stderr
     assert "bad.csv:2: duration 'soon' is not a number" in p.stderr
     assert "bad.csv:6: timestamp 'yesterday'" in p.stderr
-    assert "nothing was imported" in p.stderr
-    assert not os.path.exists(runner.ledger)  # not even created
+    assert "3 runs from CodeCarbon added, 0 already here; 2 bad rows skipped" in p.stderr
+    assert len(runner.wp_json("ls")) == 3
+    only_bad = tmp_path / "only-bad.csv"
+    only_bad.write_text("\n".join(bad[:2]) + "\n")
+    p = runner.wp("import", "--format", "codecarbon", str(only_bad))
+    assert p.returncode == 1 and "every row" in p.stderr and "nothing was imported" in p.stderr
+
+
+def test_what_excel_and_codecarbon_write_is_read(runner, tmp_path):
+    """A byte-order mark (Excel's UTF-8 CSV), run ids CodeCarbon writes as
+    "None", and a run's rows repeated at each flush: read, the repeats said,
+    the last row of each run kept."""
+    src = open(os.path.join(DATA, "codecarbon-2.4.3-emissions.csv")).read().splitlines()
+    header, rows = src[0], src[1:]
+    run_id_col = header.split(",").index("run_id")
+
+    def with_id(row, rid):
+        cells = row.split(",")
+        cells[run_id_col] = rid
+        return ",".join(cells)
+    rid = "7b0f1c7e-0c4a-4b52-9f45-31e7a1a1c0de"
+    flushed = [with_id(rows[0], rid), with_id(rows[1], rid)]  # the later row is the run's end
+    nones = [with_id(rows[2], "None"), with_id(rows[3], "None")]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + "\n".join([header] + flushed + nones) + "\n").encode())
+    p = runner.wp("import", "--format", "codecarbon", str(path))
+    assert p.returncode == 0, p.stderr
+    assert "3 runs from CodeCarbon added" in p.stderr and "1 row repeated" in p.stderr, p.stderr
+    runs = {r["run_id"]: r for r in runner.wp_json("ls")}
+    assert len(runs) == 3 and rid in runs and "None" not in runs
+    kept = runs[rid]["duration_s"]
+    assert kept == pytest.approx(float(rows[1].split(",")[header.split(",").index("duration")]))
 
 
 def test_import_refuses_a_file_that_is_not_codecarbons(runner, tmp_path):
