@@ -265,6 +265,7 @@ static void fill_texts(json_t *run, struct cc_row *r)
 void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
 {
     struct cc_row *r = calloc(1, sizeof *r);
+    json_t *kept = wp_json_get(run, WPF_CODECARBON); /* an imported row's own cells */
 
     if (!r)
         return;
@@ -272,7 +273,9 @@ void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
     fill_texts(run, r);
     for (int i = 0; i < n; i++) {
         int k = col_index(cols[i]);
-        field(b, k >= 0 ? r->v[k] : "");
+        json_t *cell = json_object_get(kept, cols[i]);
+        /* a run imported from CodeCarbon goes back as it came, column for column */
+        field(b, json_is_string(cell) ? json_string_value(cell) : k >= 0 ? r->v[k] : "");
         wp_buf_printf(b, i + 1 < n ? "," : "\n");
     }
     free(r);
@@ -389,6 +392,24 @@ static json_t *carbon_of(const struct wp_csv *h, const struct wp_csv *r, const s
                      "assumed", 0);
 }
 
+/* Every cell of the row, as written, under its column's name: what the run
+ * does not otherwise hold (water, WUE, utilisation, coordinates, versions,
+ * CodeCarbon's own cpu_power and ram_power) is kept, and an export gives
+ * the row back. */
+static json_t *cells_of(const struct wp_csv *h, const struct wp_csv *r)
+{
+    json_t *o = json_object();
+    int bad = 0;
+
+    for (int i = 0; o && i < h->nfields; i++) {
+        char key[128], value[4 * 1024];
+        wp_utf8_clean(h->field[i], key, sizeof key);
+        wp_utf8_clean(i < r->nfields ? r->field[i] : "", value, sizeof value);
+        wp_jput(&bad, o, key, json_string(value));
+    }
+    return wp_jdone(bad, o);
+}
+
 json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const char *line,
                            size_t line_len, char *err, size_t cap)
 {
@@ -424,6 +445,7 @@ json_t *wp_cc_run_from_row(const struct wp_csv *h, const struct wp_csv *r, const
         snprintf(err, cap, "out of memory");
         return NULL;
     }
+    wp_jput(&bad, run, "codecarbon", cells_of(h, r));
     wp_jput(&bad, run, "experiment", json_string(wp_csv_get(h, r, "experiment_id")));
     wp_jput(&bad, run, "tracking_mode", json_string(wp_csv_get(h, r, "tracking_mode")));
     wp_jput(&bad, run, "machine", machine_of(h, r));

@@ -19,6 +19,7 @@
     X(CARBON, "carbon")                                                                            \
     X(CAR_KM_EU, "car_km_eu")                                                                      \
     X(CHANNELS, "channels")                                                                        \
+    X(CODECARBON, "codecarbon")                                                                    \
     X(COMMAND, "command")                                                                          \
     X(COMPONENT, "component")                                                                      \
     X(COUNTED, "counted")                                                                          \

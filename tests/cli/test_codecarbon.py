@@ -207,3 +207,23 @@ def test_import_refuses_a_file_that_is_not_codecarbons(runner, tmp_path):
     path.write_text("a,b\n1,2\n")
     p = runner.wp("import", "--format", "codecarbon", str(path))
     assert p.returncode == 1 and "not a CodeCarbon emissions.csv" in p.stderr
+
+
+def test_an_imported_history_goes_back_as_it_came(runner, tmp_path):
+    """Every column of a CodeCarbon 3.x row is kept (water, cpu_power and
+    ram_power as written, region, versions), and an export gives the rows
+    back cell for cell."""
+    import csv as csvmod
+    src = os.path.join(DATA, "codecarbon-3.x-emissions.csv")
+    p = runner.wp("import", "--format", "codecarbon", src)
+    assert p.returncode == 0, p.stderr
+    rows = list(csvmod.DictReader(open(src, newline="")))
+    shown = runner.wp_json("show", rows[0]["run_id"])
+    assert shown["codecarbon"]["water_consumed"] == rows[0]["water_consumed"]
+    assert shown["codecarbon"]["cpu_power"] == rows[0]["cpu_power"]
+    out = tmp_path / "back.csv"
+    p = runner.wp("export", "--format", "codecarbon", "--output", str(out))
+    assert p.returncode == 0, p.stderr
+    back = {r["run_id"]: r for r in csvmod.DictReader(open(out, newline=""))}
+    for r in rows:
+        assert {k: back[r["run_id"]][k] for k in r} == r
