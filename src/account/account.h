@@ -67,15 +67,19 @@ struct wp_assumptions {
     char intensity_source[512]; /* "table", "--intensity", "electricitymaps" + detail */
     double embodied_g;          /* M for SCI; 0 when not given */
     bool has_embodied;
+    double wue_l_per_kwh; /* on-site water usage effectiveness (The Green Grid), L per IT kWh */
+    bool has_wue;         /* given: water is reported */
 };
 
 struct wp_carbon {
     double it_energy_j;
     double facility_energy_j;
     double emissions_g;
+    double water_l; /* on-site water: IT kWh x WUE; 0 without a WUE */
 };
 
-/* facility = IT x PUE; emissions = facility kWh x intensity. */
+/* facility = IT x PUE; emissions = facility kWh x intensity; water = IT
+ * kWh x WUE (The Green Grid's WUE is site water over IT energy). */
 void wp_account(double it_energy_j, const struct wp_assumptions *a, struct wp_carbon *out);
 
 /* grams of CO2e for an energy in joules at an intensity in g/kWh. */

@@ -115,6 +115,8 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
     }
     a->embodied_g = o->embodied_g;
     a->has_embodied = o->embodied_set;
+    a->wue_l_per_kwh = o->wue;
+    a->has_wue = o->wue_set;
     return 0;
 }
 

@@ -8,8 +8,8 @@
 
 struct wp_carbon_opts {
     const char *region, *provider; /* NULL: not given */
-    double pue, intensity, embodied_g;
-    bool pue_set, intensity_set, embodied_set;
+    double pue, intensity, embodied_g, wue;
+    bool pue_set, intensity_set, embodied_set, wue_set;
     /* where region, provider and pue came from when not from their options
      * (a configuration file's name); NULL: the option */
     const char *region_from, *provider_from, *pue_from;

@@ -48,6 +48,16 @@ int wp_cli_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carb
         }
         o->embodied_set = true;
         return 1;
+    case WP_OPT_WUE:
+        if (wp_parse_double(arg, &o->wue) || !(o->wue >= 0 && o->wue <= 20)) {
+            fprintf(stderr,
+                    "%s: --wue: '%s' is not a water usage effectiveness, 0 to 20 litres per "
+                    "kWh\n",
+                    prog, arg);
+            return -1;
+        }
+        o->wue_set = true;
+        return 1;
     }
     return 0;
 }

@@ -13,6 +13,7 @@ enum {
     WP_OPT_REGION,
     WP_OPT_INTENSITY,
     WP_OPT_EMBODIED,
+    WP_OPT_WUE,
 };
 
 #define WP_CARBON_LONGOPTS                                                                         \
@@ -20,8 +21,9 @@ enum {
         {"provider", required_argument, NULL, WP_OPT_PROVIDER},                                    \
         {"region", required_argument, NULL, WP_OPT_REGION},                                        \
         {"intensity", required_argument, NULL, WP_OPT_INTENSITY},                                  \
+        {"embodied-g", required_argument, NULL, WP_OPT_EMBODIED},                                  \
     {                                                                                              \
-        "embodied-g", required_argument, NULL, WP_OPT_EMBODIED                                     \
+        "wue", required_argument, NULL, WP_OPT_WUE                                                 \
     }
 
 #define WP_CARBON_HELP                                                                             \
@@ -31,7 +33,9 @@ enum {
     "  --intensity G       grid intensity in gCO2e/kWh, overriding the region's\n"                 \
     "  --pue X             data-centre PUE, 1.0 to 3.0 (default 1.0)\n"                            \
     "  --provider NAME     PUE preset: aws, gcp, azure, onprem, personal, ...\n"                   \
-    "  --embodied-g G      embodied emissions to include in the SCI score, grams\n"
+    "  --embodied-g G      embodied emissions to include in the SCI score, grams\n"                \
+    "  --wue L             on-site water usage effectiveness, litres per IT kWh\n"                 \
+    "                      (0 to 20): the water is reported (default: none)\n"
 
 /* Handles one carbon option (opt from getopt_long). Returns 1 if it was one
  * and valid, 0 if opt is not a carbon option, -1 after printing why the value

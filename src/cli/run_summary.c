@@ -64,6 +64,9 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     fprintf(f, "  carbon  %s CO2e at %.4g g/kWh, %s (%s)\n", m, a->region.intensity_g_per_kwh,
             a->region.name, a->intensity_source);
     print_mix(&a->region, f);
+    if (a->has_wue)
+        fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (--wue)\n", run->carbon.water_l,
+                a->wue_l_per_kwh);
     /* below about a gram the comparisons are all zeros */
     if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&
         q.car_km_eu >= 0.01) {

@@ -190,14 +190,14 @@ static void fill_numbers(json_t *run, struct cc_row *r)
     set_real(r, "gpu_energy", gpu * pue / J_PER_KWH);
     set_real(r, "ram_energy", ram * pue / J_PER_KWH);
     set_real(r, "energy_consumed", (cpu + gpu + ram) * pue / J_PER_KWH);
-    set_real(r, "water_consumed", 0);
+    set_real(r, "water_consumed", wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
     set_real(r, "ram_total_size", wp_json_num(m, WPF_RAM_TOTAL_GIB));
     set_real(r, "cpu_utilization_percent", 0);
     set_real(r, "gpu_utilization_percent", 0);
     set_real(r, "ram_utilization_percent", 0);
     set_real(r, "ram_used_gb", 0);
     set_real(r, "pue", pue);
-    set_real(r, "wue", 0);
+    set_real(r, "wue", wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WUE_L_PER_KWH));
     snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
 }
 

@@ -53,6 +53,8 @@ static const struct member energy_members[] = {
     {"gpu_j", NUM, false},   {"psys_j", NUM, true},
 };
 static const struct member carbon_members[] = {
+    {"water_l", NUM, true},
+    {"wue_l_per_kwh", NUM, true},
     {"region", STR, false},
     {"region_name", STR, false},
     {"intensity_g_per_kwh", NUM, false},

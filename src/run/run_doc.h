@@ -84,6 +84,8 @@
     X(UNIT, "unit")                                                                                \
     X(UNITS, "units")                                                                              \
     X(USER, "user")                                                                                \
+    X(WATER_L, "water_l")                                                                          \
+    X(WUE_L_PER_KWH, "wue_l_per_kwh")                                                              \
     X(WORK, "work")
 
 enum wp_run_field {

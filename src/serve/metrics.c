@@ -131,6 +131,13 @@ char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a
                       "# HELP wattprint_pue Power usage effectiveness applied.\n"
                       "# TYPE wattprint_pue gauge\nwattprint_pue %.3f\n",
                       a->pue);
+        if (a->has_wue) /* --wue: the water the counted energy took on site */
+            wp_buf_printf(&b,
+                          "# HELP wattprint_water_liters_total On-site water of the counted "
+                          "energy since the exporter started (IT kWh x WUE).\n"
+                          "# TYPE wattprint_water_liters_total counter\n"
+                          "wattprint_water_liters_total %.9f\n",
+                          c.water_l);
     }
     if (work)
         work_text(&b, work, a, carbon);

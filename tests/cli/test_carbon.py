@@ -2,6 +2,7 @@
 intensity API against a local server that answers as Electricity Maps does."""
 import http.server
 import json
+import subprocess
 import threading
 import time
 
@@ -92,6 +93,9 @@ def test_sci_and_equivalents(measured):
     (["--intensity", "NaN"], "--intensity"),
     (["--provider", "acme"], "known: aws"),
     (["--embodied-g", "-3"], "--embodied-g"),
+    (["--wue", "-0.1"], "--wue"),
+    (["--wue", "21"], "--wue"),
+    (["--wue", "nan"], "--wue"),
 ])
 def test_refusals_are_125_before_the_command(measured, tmp_path, args, needle):
     marker = tmp_path / "ran"
@@ -198,3 +202,33 @@ def test_live_is_not_used_with_intensity_given(measured, api):
     p, r = run36(measured, "--region", "FR", "--intensity", "100", env=live_env(measured, api))
     assert Api.seen == []
     assert r["carbon"]["intensity_g_per_kwh"] == 100
+
+
+def test_water_from_a_wue(measured, tmp_path):
+    """On-site water: IT kWh x WUE (The Green Grid), in the run, its summary,
+    the ledger and the CodeCarbon export; none without a WUE."""
+    import csv
+    p, r = run36(measured, "--wue", "1.8", "--pue", "1.2")
+    assert p.returncode == 0, p.stderr
+    assert r["carbon"]["wue_l_per_kwh"] == 1.8
+    assert r["carbon"]["water_l"] == pytest.approx(36 / 3.6e6 * 1.8, rel=1e-3)  # IT, not facility
+    assert "L on site at WUE 1.8 L/kWh" in p.stderr
+    assert measured.wp_json("show", r["run_id"])["carbon"]["water_l"] == r["carbon"]["water_l"]
+    out = tmp_path / "cc.csv"
+    p = measured.wp("export", "--format", "codecarbon", "--output", str(out))
+    assert p.returncode == 0, p.stderr
+    row = next(csv.DictReader(open(out, newline="")))
+    assert float(row["water_consumed"]) == pytest.approx(r["carbon"]["water_l"], rel=1e-6)
+    assert float(row["wue"]) == 1.8
+    p, r = run36(measured)
+    assert r["carbon"]["water_l"] is None and "L on site" not in p.stderr
+
+
+def test_water_in_an_estimate(wattprint, tmp_path):
+    out = tmp_path / "e.json"
+    p = subprocess.run([wattprint, "estimate", "--hardware", "H100", "--device-hours", "1000",
+                        "--wue", "0.5", "--json", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    e = json.load(open(out))
+    assert e["water_l"] == pytest.approx(e["it_energy_j"] / 3.6e6 * 0.5)
+    assert "L of water on site" in p.stdout
