@@ -82,8 +82,36 @@ static int wait_until(double t, const sigset_t *set)
     return 0;
 }
 
+/* A start later than now only for a saving worth the wait: at least
+ * --min-saving percent and, where earlier runs tell the energy, at least
+ * --min-saving-g grams. Says why not. */
+static void worth_it(const struct run_opts *o, struct wp_defer *d, double now, double saving_g)
+{
+    double pct = d->now_g > 0 ? 100 * (1 - d->g / d->now_g) : 0;
+    char g[32], floor_g[32];
+
+    if (d->start <= now)
+        return;
+    if (pct >= o->min_saving_pct && !(saving_g > 0 && saving_g < o->min_saving_g))
+        return;
+    wp_fmt_mass(saving_g, g, sizeof g);
+    wp_fmt_mass(o->min_saving_g, floor_g, sizeof floor_g);
+    if (pct < o->min_saving_pct)
+        fprintf(stderr,
+                "wattprint: the cleanest start in the window saves %.1f %% of the CO2e, under "
+                "the %.3g %% asked for (--min-saving): starting now\n",
+                pct, o->min_saving_pct);
+    else
+        fprintf(stderr,
+                "wattprint: the cleanest start in the window saves about %s, under the %s "
+                "asked for (--min-saving-g): starting now\n",
+                g, floor_g);
+    d->start = now;
+    d->g = d->now_g;
+}
+
 static void say_choice(const struct wp_defer *d, const char *source, double now, double dur,
-                       bool assumed_dur, double saving_g)
+                       bool assumed_dur, double saving_g, bool dry)
 {
     char when[32], in[32], len[32], g[32] = "";
     time_t t = (time_t)d->start;
@@ -97,15 +125,17 @@ static void say_choice(const struct wp_defer *d, const char *source, double now,
         wp_fmt_mass(saving_g, g, sizeof g);
     if (d->start <= now)
         fprintf(stderr,
-                "wattprint: starting now: the forecast (%s) has no cleaner start in the window "
-                "(%.0f g/kWh over the %s%s run)\n",
-                source, d->now_g, assumed_dur ? "assumed " : "", len);
+                "wattprint: %s now: the forecast (%s) has no cleaner start in the window worth "
+                "waiting for (%.0f g/kWh over the %s%s run)\n",
+                dry ? "would start" : "starting", source, d->now_g, assumed_dur ? "assumed " : "",
+                len);
     else
         fprintf(stderr,
-                "wattprint: starting at %s (in %s), when the forecast (%s) averages %.0f g/kWh "
-                "over the %s%s run against %.0f g/kWh now: %.0f %% less CO2e%s%s; Ctrl-C cancels\n",
-                when, in, source, d->g, assumed_dur ? "assumed " : "", len, d->now_g,
-                100 * (1 - d->g / d->now_g), g[0] ? ", about " : "", g);
+                "wattprint: %s at %s (in %s), when the forecast (%s) averages %.0f g/kWh "
+                "over the %s%s run against %.0f g/kWh now: %.0f %% less CO2e%s%s%s\n",
+                dry ? "would start" : "starting", when, in, source, d->g,
+                assumed_dur ? "assumed " : "", len, d->now_g, 100 * (1 - d->g / d->now_g),
+                g[0] ? ", about " : "", g, dry ? " (--dry-run: nothing runs)" : "; Ctrl-C cancels");
 }
 
 static int write_dry_run(const struct run_opts *o, const struct wp_defer *d, double saving_g)
@@ -162,7 +192,10 @@ int wp_run_defer(const struct run_opts *o, const struct wp_run *run, char *const
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     saving = energy > 0 ? (d.now_g - d.g) * energy / 3.6e6 : 0;
-    say_choice(&d, source, now, dur > 0 ? dur : 3600, !(dur > 0), saving);
+    worth_it(o, &d, now, saving);
+    if (d.start <= now)
+        saving = 0;
+    say_choice(&d, source, now, dur > 0 ? dur : 3600, !(dur > 0), saving, o->dry_run);
     if (o->dry_run)
         rc = write_dry_run(o, &d, saving) == 0 ? 1 : -1;
     else if (d.start > now && (rc = wait_until(d.start, &set)) != 0) {

@@ -48,6 +48,8 @@ enum {
     O_DEFER,
     O_EXPECTED,
     O_DRY_RUN,
+    O_MIN_SAVING,
+    O_MIN_SAVING_G,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +75,8 @@ static const struct option longopts[] = {
     {"defer-within", required_argument, NULL, O_DEFER},
     {"expected-duration", required_argument, NULL, O_EXPECTED},
     {"dry-run", no_argument, NULL, O_DRY_RUN},
+    {"min-saving", required_argument, NULL, O_MIN_SAVING},
+    {"min-saving-g", required_argument, NULL, O_MIN_SAVING_G},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     WP_CARBON_LONGOPTS,
@@ -99,6 +103,10 @@ static const struct {
      "a positive amount of work"},
     {O_PROGRESS_EVERY, "--progress-every", WP_FIELD_NONE,
      offsetof(struct run_opts, progress_every_s), 0.5, 86400, "a number of seconds from 0.5"},
+    {O_MIN_SAVING, "--min-saving", WP_FIELD_NONE, offsetof(struct run_opts, min_saving_pct), 0, 100,
+     "a percentage from 0 to 100"},
+    {O_MIN_SAVING_G, "--min-saving-g", WP_FIELD_NONE, offsetof(struct run_opts, min_saving_g), 0,
+     1e12, "a mass of CO2e in grams, 0 or more"},
 };
 
 /* The options naming a ledger label: 1 to 200 characters. */
@@ -160,6 +168,9 @@ static void usage(FILE *f)
             "                      intensity is lowest over the run; waits, then runs\n"
             "  --expected-duration D  the run's length for that choice (default: the median\n"
             "                      of this command's runs in the ledger, else 1h)\n"
+            "  --min-saving P      defer only for at least P %% less CO2e (default 10)\n"
+            "  --min-saving-g G    ... and at least G grams, where earlier runs tell the\n"
+            "                      energy (default 1)\n"
             "  --dry-run           with --defer-within: say and write the choice, run nothing\n"
             "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
@@ -450,6 +461,8 @@ int wp_run_parse(int argc, char **argv, struct run_opts *o)
     o->session.interval_s = DEFAULT_INTERVAL_S;
     o->checkpoint_s = WP_RUN_DEFAULT_CHECKPOINT_S;
     o->progress_every_s = 60;
+    o->min_saving_pct = WP_RUN_DEFAULT_MIN_SAVING_PCT;
+    o->min_saving_g = WP_RUN_DEFAULT_MIN_SAVING_G;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1)

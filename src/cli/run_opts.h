@@ -12,8 +12,10 @@
 
 #include <stdbool.h>
 
-#define WP_RUN_DEFAULT_CHECKPOINT_S 5.0  /* how often a running run reaches the ledger */
-#define WP_RUN_MAX_CHECKPOINT_S     60.0 /* ... spaced out, doubling, up to this */
+#define WP_RUN_DEFAULT_CHECKPOINT_S   5.0  /* how often a running run reaches the ledger */
+#define WP_RUN_MAX_CHECKPOINT_S       60.0 /* ... spaced out, doubling, up to this */
+#define WP_RUN_DEFAULT_MIN_SAVING_PCT 10.0 /* --defer-within waits for at least this ... */
+#define WP_RUN_DEFAULT_MIN_SAVING_G   1.0  /* ... and this many grams, where known */
 
 struct run_opts {
     struct wp_session_opts session; /* interval, cpu-tdp, gpus, sensors, attribute, ... */
@@ -32,9 +34,10 @@ struct run_opts {
     bool interval_set, no_detect;
     double defer_within_s, expected_s; /* --defer-within, --expected-duration; 0: not given */
     bool dry_run;
-    struct wp_work_opts work;     /* --work-url and its kin */
-    struct wp_scrape_opts scrape; /* what they say; scrape.url NULL: none */
-    int n_settings;               /* the values taken from configuration files */
+    double min_saving_pct, min_saving_g; /* a deferral must save this much, both */
+    struct wp_work_opts work;            /* --work-url and its kin */
+    struct wp_scrape_opts scrape;        /* what they say; scrape.url NULL: none */
+    int n_settings;                      /* the values taken from configuration files */
     char settings[WP_MAX_SETTINGS][WP_SETTING_LEN];
 };
 

@@ -69,16 +69,46 @@ def test_dry_run_chooses_the_greenest_window(runner, api, tmp_path):
     assert d["start"] == _iso(Api.points[2][0]).replace(".000", "")  # the 90 and 80 g hours
     assert d["intensity_g_per_kwh"] == pytest.approx(85)
     assert Api.seen[0] == ("/v3/carbon-intensity/forecast?zone=FR", "tok")
-    assert "less CO2e" in p.stderr and "Ctrl-C cancels" in p.stderr
+    assert "would start at" in p.stderr and "less CO2e" in p.stderr
+    assert "nothing runs" in p.stderr and "Ctrl-C" not in p.stderr
+
+
+@pytest.mark.parametrize("args,deferred,said", [
+    ([], False, "under the 10 % asked for (--min-saving): starting now"),
+    (["--min-saving", "1"], True, "would start at"),
+])
+def test_a_small_saving_is_not_waited_for(runner, api, tmp_path, args, deferred, said):
+    """A cleaner hour that saves 2.5-5 % (as now falls in the hour) is not
+    worth hours of waiting by default (--min-saving 10); asked for 1 %, it is."""
+    now = time.time()
+    Api.points = _hourly(now, [300, 300, 285, 285, 300, 300, 300, 300, 300, 300])
+    env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok", WATTPRINT_ELECTRICITYMAPS_URL=api + "/v3")
+    out = tmp_path / "defer.json"
+    p = subprocess.run([runner.binary, "run", "--region", "FR", "--defer-within", "8h",
+                        "--expected-duration", "2h", "--dry-run", "--json", str(out)] + args +
+                       ["--", "true"], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert said in p.stderr, p.stderr
+    start = json.loads(out.read_text())["defer"]["start"]
+    later = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert (later.timestamp() > now + 60) == deferred
+
+
+def test_min_saving_values_are_checked(runner):
+    for opt, val in (("--min-saving", "101"), ("--min-saving", "-1"), ("--min-saving-g", "x")):
+        p = subprocess.run([runner.binary, "run", opt, val, "--", "true"], env=runner.env(),
+                           capture_output=True, text=True)
+        assert p.returncode == 125 and opt in p.stderr, (opt, p.stderr)
 
 
 def test_great_britain_needs_no_token(runner, api, tmp_path):
     now = time.time()
     Api.points = [(int(now // 1800) * 1800 + 1800 * i, g) for i, g in enumerate([200, 50, 210])]
     env = runner.env(WATTPRINT_CARBONINTENSITY_UK_URL=api)
+    # --min-saving 0: just before the half hour, starting now is almost as clean
     p = subprocess.run([runner.binary, "run", "--region", "GB", "--defer-within", "2h",
-                        "--expected-duration", "30m", "--dry-run", "--", "true"], env=env,
-                       capture_output=True, text=True)
+                        "--expected-duration", "30m", "--dry-run", "--min-saving", "0", "--",
+                        "true"], env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["defer"]["intensity_g_per_kwh"] == pytest.approx(50)
     assert Api.seen[0][0].startswith("/intensity/") and Api.seen[0][0].endswith("/fw48h")
