@@ -158,9 +158,10 @@ def test_a_dip_beyond_the_window_is_not_chosen(runner, api):
     now = time.time()
     Api.points = _hourly(now, [300, 280, 270, 260, 250, 240, 230, 220, 210, 200, 10, 10])
     env = runner.env(WATTPRINT_ELECTRICITYMAPS_TOKEN="tok", WATTPRINT_ELECTRICITYMAPS_URL=api + "/v3")
+    # --min-saving 0: late in the hour, 260 saves under 10 % against now's blend
     p = subprocess.run([runner.binary, "run", "--region", "FR", "--defer-within", "3h",
-                        "--expected-duration", "1h", "--dry-run", "--", "true"], env=env,
-                       capture_output=True, text=True)
+                        "--expected-duration", "1h", "--dry-run", "--min-saving", "0", "--",
+                        "true"], env=env, capture_output=True, text=True)
     d = json.loads(p.stdout)["defer"]
     assert d["intensity_g_per_kwh"] == pytest.approx(260)  # the best within 3 h, not the 10s
 
