@@ -44,6 +44,7 @@ struct point {
     unsigned mw;
     double j_per_unit, s_per_unit;
     bool ok;
+    double seen; /* units the command reported in all (-1: no report at all) */
 };
 
 /* The command's reported work so far, from its progress file. */
@@ -123,6 +124,9 @@ static int measure(const struct wp_gpu_limit *g, char *const *cmd, const char *p
     kill(-pid, SIGTERM);
     waitpid(pid, &status, 0);
     p->ok = d0 >= 0 && d > d0 && t1 > t0 && e1 >= e0;
+    /* what it reported in all (read again: it may have ended between looks) */
+    d = work_done(progress);
+    p->seen = d > 0 ? d : -1;
     if (p->ok) {
         p->j_per_unit = (double)(e1 - e0) / 1000.0 / (d - d0);
         p->s_per_unit = (t1 - t0) / (d - d0);
@@ -303,6 +307,21 @@ int wp_cmd_tune_power(int argc, char **argv)
             break;
         }
         measure(&g, argv + first, progress, o.work, &pts[i]);
+        if (i == 0 && !pts[0].ok && !stop_sig) { /* every limit would end the same way */
+            if (pts[0].seen < 0)
+                fprintf(stderr,
+                        "wattprint tune-power: the command reported no work: tune-power compares "
+                        "the energy per unit of work at each limit, so the command must report "
+                        "its steps (a line per step to the file $WATTPRINT_PROGRESS names, or "
+                        "wattprint.progress() in Python: docs/work.md); nothing was tuned\n");
+            else
+                fprintf(stderr,
+                        "wattprint tune-power: the command ended after reporting %.4g units, "
+                        "before the %.4g asked for after its first (--work): give a smaller "
+                        "--work or a longer command; nothing was tuned\n",
+                        pts[0].seen, o.work);
+            break;
+        }
     }
     unlink(progress);
     choose(pts, o.limits, o.slowdown, &best, &within);

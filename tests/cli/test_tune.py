@@ -64,6 +64,17 @@ def test_a_failing_command_leaves_the_limit_as_it_was(runner, gpu):
     assert p.returncode == 1 and _limit(state) == LIMIT
 
 
+def test_a_command_that_reports_no_work_is_said_once(runner, gpu):
+    """No progress reports: said after the first limit (every limit would
+    end alike), not five silent runs and an empty table."""
+    state, env = gpu
+    p = _tune(runner, env, "--", "true")
+    assert p.returncode == 1 and _limit(state) == LIMIT
+    assert "reported no work" in p.stderr and "WATTPRINT_PROGRESS" in p.stderr
+    p = _tune(runner, env, "--work", "50", "--", *_work(state, "--unit-s", "0.01", "--units", "3"))
+    assert p.returncode == 1 and "after reporting 3 units, before the 50" in p.stderr, p.stderr
+
+
 def test_without_permission_nothing_changes(runner, gpu):
     state, env = gpu
     os.unlink(os.path.join(state, "gpu0", "settable"))
