@@ -3,7 +3,7 @@
  * never pay for it; the location is libpq's URI, and credentials come from
  * libpq's own means (PGPASSWORD, ~/.pgpass, PGSERVICE). */
 #define _GNU_SOURCE
-#include "ledger_int.h"
+#include "pg_int.h"
 
 #include "../util/dl.h"
 #include "../util/jput.h"
@@ -15,28 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* libpq's C ABI, the few calls used (libpq-fe.h). */
-typedef struct pg_conn PGconn;
-typedef struct pg_result PGresult;
-enum { PG_CONNECTION_OK = 0, PGRES_COMMAND_OK = 1, PGRES_TUPLES_OK = 2 };
-
-static struct {
-    PGconn *(*connectdb)(const char *conninfo);
-    int (*status)(const PGconn *c);
-    char *(*error_message)(const PGconn *c);
-    void (*finish)(PGconn *c);
-    PGresult *(*exec)(PGconn *c, const char *command);
-    PGresult *(*exec_params)(PGconn *c, const char *command, int n, const unsigned *types,
-                             const char *const *values, const int *lengths, const int *formats,
-                             int result_format);
-    int (*result_status)(const PGresult *r);
-    char *(*result_error)(const PGresult *r);
-    int (*ntuples)(const PGresult *r);
-    char *(*getvalue)(const PGresult *r, int row, int col);
-    int (*getisnull)(const PGresult *r, int row, int col);
-    char *(*cmd_tuples)(PGresult *r);
-    void (*clear)(PGresult *r);
-} pq;
+struct wp_pq wp_pq;
 
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 static void *pq_lib;
@@ -45,19 +24,19 @@ static char pq_err[512];
 static void load_pq(void)
 {
     const struct wp_dl_sym syms[] = {
-        {(void **)&pq.connectdb, "PQconnectdb"},
-        {(void **)&pq.status, "PQstatus"},
-        {(void **)&pq.error_message, "PQerrorMessage"},
-        {(void **)&pq.finish, "PQfinish"},
-        {(void **)&pq.exec, "PQexec"},
-        {(void **)&pq.exec_params, "PQexecParams"},
-        {(void **)&pq.result_status, "PQresultStatus"},
-        {(void **)&pq.result_error, "PQresultErrorMessage"},
-        {(void **)&pq.ntuples, "PQntuples"},
-        {(void **)&pq.getvalue, "PQgetvalue"},
-        {(void **)&pq.getisnull, "PQgetisnull"},
-        {(void **)&pq.cmd_tuples, "PQcmdTuples"},
-        {(void **)&pq.clear, "PQclear"},
+        {(void **)&wp_pq.connectdb, "PQconnectdb"},
+        {(void **)&wp_pq.status, "PQstatus"},
+        {(void **)&wp_pq.error_message, "PQerrorMessage"},
+        {(void **)&wp_pq.finish, "PQfinish"},
+        {(void **)&wp_pq.exec, "PQexec"},
+        {(void **)&wp_pq.exec_params, "PQexecParams"},
+        {(void **)&wp_pq.result_status, "PQresultStatus"},
+        {(void **)&wp_pq.result_error, "PQresultErrorMessage"},
+        {(void **)&wp_pq.ntuples, "PQntuples"},
+        {(void **)&wp_pq.getvalue, "PQgetvalue"},
+        {(void **)&wp_pq.getisnull, "PQgetisnull"},
+        {(void **)&wp_pq.cmd_tuples, "PQcmdTuples"},
+        {(void **)&wp_pq.clear, "PQclear"},
     };
     pq_lib = wp_dl_load("WATTPRINT_LIBPQ", "libpq.so.5", syms, sizeof syms / sizeof *syms,
                         "libpq (apt-get install libpq5)", pq_err, sizeof pq_err);
@@ -65,49 +44,34 @@ static void load_pq(void)
 
 #define WP_PG_CONNECT_TIMEOUT_S 5
 
-/* Rows an import holds for one multi-row statement (19 parameters each: 9,500
- * of PostgreSQL's 65,535 at most). */
-#define PG_BATCH_ROWS 500
-#define PG_COLUMNS    19
-
-struct wp_pg {
-    PGconn *c;
-    pthread_mutex_t mu; /* the recorder checkpoints from its own thread */
-    /* between begin_batch and end_batch: insert-only rows waiting to be sent */
-    bool batching;
-    int queued;
-    char *rows[PG_BATCH_ROWS][PG_COLUMNS]; /* copies; NULL is SQL NULL */
-    long added, skipped, replaced;         /* of the rows sent in this batch */
-};
-
 /* One statement with text parameters. Returns the result (PQclear it) or
  * NULL with the server's message in err. */
-static PGresult *run(struct wp_ledger *l, const char *sql, int n, const char *const *v, char *err,
-                     size_t cap)
+PGresult *wp_pg_run(struct wp_ledger *l, const char *sql, int n, const char *const *v, char *err,
+                    size_t cap)
 {
     PGresult *r;
     int st;
 
     pthread_mutex_lock(&l->pg->mu);
     /* without parameters, the simple protocol: several statements at once */
-    r = n ? pq.exec_params(l->pg->c, sql, n, NULL, v, NULL, NULL, 0) : pq.exec(l->pg->c, sql);
+    r = n ? wp_pq.exec_params(l->pg->c, sql, n, NULL, v, NULL, NULL, 0) : wp_pq.exec(l->pg->c, sql);
     pthread_mutex_unlock(&l->pg->mu);
-    st = r ? pq.result_status(r) : -1;
+    st = r ? wp_pq.result_status(r) : -1;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
-    snprintf(err, cap, "PostgreSQL: %s", r ? pq.result_error(r) : pq.error_message(l->pg->c));
+    snprintf(err, cap, "PostgreSQL: %s", r ? wp_pq.result_error(r) : wp_pq.error_message(l->pg->c));
     err[strcspn(err, "\n")] = '\0';
     if (r)
-        pq.clear(r);
+        wp_pq.clear(r);
     return NULL;
 }
 
-static int exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
+int wp_pg_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
 {
-    PGresult *r = run(l, sql, 0, NULL, err, cap);
+    PGresult *r = wp_pg_run(l, sql, 0, NULL, err, cap);
     if (!r)
         return -EIO;
-    pq.clear(r);
+    wp_pq.clear(r);
     return 0;
 }
 
@@ -153,32 +117,32 @@ static int migrate(struct wp_ledger *l, char *err, size_t cap)
     PGresult *res;
     int version = 0;
 
-    if (exec(l,
-             "BEGIN; SELECT pg_advisory_xact_lock(8231946);"
-             "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL)",
-             err, cap))
+    if (wp_pg_exec(l,
+                   "BEGIN; SELECT pg_advisory_xact_lock(8231946);"
+                   "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL)",
+                   err, cap))
         return -EIO;
-    if (!(res = run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap)))
+    if (!(res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap)))
         goto fail;
-    if (pq.ntuples(res) == 1 && !pq.getisnull(res, 0, 0))
-        version = atoi(pq.getvalue(res, 0, 0));
-    pq.clear(res);
+    if (wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0))
+        version = atoi(wp_pq.getvalue(res, 0, 0));
+    wp_pq.clear(res);
     if (version > PG_SCHEMA_VERSION) {
         snprintf(err, cap, "the ledger %s has schema version %d, newer than this wattprint's (%d)",
                  l->path, version, PG_SCHEMA_VERSION);
         goto fail;
     }
     for (int v = version; v < PG_SCHEMA_VERSION; v++)
-        if (exec(l, migrations[v], err, cap))
+        if (wp_pg_exec(l, migrations[v], err, cap))
             goto fail;
     snprintf(sql, sizeof sql,
              "DELETE FROM wattprint_schema; INSERT INTO wattprint_schema VALUES (%d)",
              PG_SCHEMA_VERSION);
-    if (version < PG_SCHEMA_VERSION && exec(l, sql, err, cap))
+    if (version < PG_SCHEMA_VERSION && wp_pg_exec(l, sql, err, cap))
         goto fail;
-    return exec(l, "COMMIT", err, cap);
+    return wp_pg_exec(l, "COMMIT", err, cap);
 fail:
-    exec(l, "ROLLBACK", sql, sizeof sql);
+    wp_pg_exec(l, "ROLLBACK", sql, sizeof sql);
     return -EIO;
 }
 
@@ -195,7 +159,7 @@ static void pg_close(struct wp_ledger *l)
     if (l->pg) {
         drop_queued(l->pg);
         if (l->pg->c)
-            pq.finish(l->pg->c);
+            wp_pq.finish(l->pg->c);
         pthread_mutex_destroy(&l->pg->mu);
         free(l->pg);
     }
@@ -232,18 +196,18 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         else
             snprintf(with_timeout, sizeof with_timeout, "%s%sconnect_timeout=%d", uri,
                      strchr(uri, '?') ? "&" : "?", WP_PG_CONNECT_TIMEOUT_S);
-        l->pg->c = pq.connectdb(with_timeout);
+        l->pg->c = wp_pq.connectdb(with_timeout);
     }
-    if (!l->pg->c || pq.status(l->pg->c) != PG_CONNECTION_OK) {
+    if (!l->pg->c || wp_pq.status(l->pg->c) != PG_CONNECTION_OK) {
         snprintf(err, cap, "cannot reach the PostgreSQL ledger %s: %s", l->path,
-                 l->pg->c ? pq.error_message(l->pg->c) : "out of memory");
+                 l->pg->c ? wp_pq.error_message(l->pg->c) : "out of memory");
         err[strcspn(err, "\n")] = '\0';
         pg_close(l);
         return -ENOMEM;
     }
     /* libpq prints the server's notices on stderr ("already exists, skipping") */
-    if (exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
-        (mode == WP_LEDGER_READ ? exec(l, "SELECT version FROM wattprint_schema", err, cap)
+    if (wp_pg_exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
+        (mode == WP_LEDGER_READ ? wp_pg_exec(l, "SELECT version FROM wattprint_schema", err, cap)
                                 : migrate(l, err, cap)) != 0) {
         if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
             snprintf(err, cap,
@@ -260,16 +224,6 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
 }
 
 /* Numbers as text for libpq's text parameters. */
-struct num {
-    char b[40];
-};
-
-static const char *num(struct num *n, double v)
-{
-    snprintf(n->b, sizeof n->b, "%.17g", v);
-    return n->b;
-}
-
 static const char sql_columns[] =
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, \"user\", project,"
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid, proc_start,"
@@ -302,15 +256,16 @@ static void row_params(const struct wp_ledger_row *r, const char *text, long pid
         wp_ledger_proc_start(pid, b->started, sizeof b->started);
         wp_ledger_boot_id(b->boot, sizeof b->boot);
     }
-    v[0] = r->id, v[1] = r->status, v[2] = num(&n[0], r->start_s);
-    v[3] = strcmp(r->status, "running") ? num(&n[1], r->start_s + r->duration_s) : NULL;
-    v[4] = num(&n[2], r->duration_s), v[5] = r->host ? r->host : "", v[6] = r->user ? r->user : "";
+    v[0] = r->id, v[1] = r->status, v[2] = wp_pg_num(&n[0], r->start_s);
+    v[3] = strcmp(r->status, "running") ? wp_pg_num(&n[1], r->start_s + r->duration_s) : NULL;
+    v[4] = wp_pg_num(&n[2], r->duration_s), v[5] = r->host ? r->host : "",
+    v[6] = r->user ? r->user : "";
     v[7] = r->project, v[8] = r->experiment, v[9] = r->job;
-    v[10] = num(&n[3], r->energy_j), v[11] = num(&n[4], r->facility_energy_j);
-    v[12] = num(&n[5], r->emissions_g);
-    v[13] = num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
+    v[10] = wp_pg_num(&n[3], r->energy_j), v[11] = wp_pg_num(&n[4], r->facility_energy_j);
+    v[12] = wp_pg_num(&n[5], r->emissions_g);
+    v[13] = wp_pg_num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
     v[14] = pid ? b->pid : NULL, v[15] = pid ? b->started : NULL, v[16] = pid ? b->boot : NULL;
-    v[17] = num(&n[7], r->start_s + r->duration_s), v[18] = text;
+    v[17] = wp_pg_num(&n[7], r->start_s + r->duration_s), v[18] = text;
 }
 
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
@@ -330,24 +285,24 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     /* xmax is 0 on a row this statement inserted, the updater's otherwise */
     snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
              update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
-    if (!(res = run(l, sql, 19, v, err, cap)))
+    if (!(res = wp_pg_run(l, sql, 19, v, err, cap)))
         return -EIO;
-    added = strcmp(pq.cmd_tuples(res), "0") != 0;
+    added = strcmp(wp_pq.cmd_tuples(res), "0") != 0;
     if (!update && added)
-        replaced = strcmp(pq.getvalue(res, 0, 0), "t") != 0;
-    pq.clear(res);
+        replaced = strcmp(wp_pq.getvalue(res, 0, 0), "t") != 0;
+    wp_pq.clear(res);
     if (!added)
         return update ? 0 : 1;
     if (replaced)
         return 2; /* the tags are the run's, written with its first state */
     for (int i = 0; r->labels && i < r->labels->n_tags && (pid || !update); i++) {
         const char *t[3] = {r->id, r->labels->tags[i].key, r->labels->tags[i].value};
-        if (!(res = run(l,
-                        "INSERT INTO tags (run_id, key, value) VALUES ($1,$2,$3) "
-                        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                        3, t, err, cap)))
+        if (!(res = wp_pg_run(l,
+                              "INSERT INTO tags (run_id, key, value) VALUES ($1,$2,$3) "
+                              "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                              3, t, err, cap)))
             return -EIO;
-        pq.clear(res);
+        wp_pq.clear(res);
     }
     return 0;
 }
@@ -407,14 +362,15 @@ static int pg_finish(struct wp_ledger *l, const struct wp_run *done, char *err, 
         return -ENOMEM;
     }
     v[0] = done->run_id, v[1] = text;
-    res = run(l,
-              "INSERT INTO samples (run_id, data) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE "
-              "SET data = excluded.data",
-              2, v, err, cap);
+    res = wp_pg_run(
+        l,
+        "INSERT INTO samples (run_id, data) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE "
+        "SET data = excluded.data",
+        2, v, err, cap);
     free(text);
     if (!res)
         return -EIO;
-    pq.clear(res);
+    wp_pq.clear(res);
     return 0;
 }
 
@@ -455,14 +411,14 @@ static int flush_queued(struct wp_ledger *l, char *err, size_t cap)
     }
     snprintf(sql + o, sizeof sql - o,
              " ON CONFLICT (id) DO %s WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)", sql_update);
-    res = run(l, sql, n * PG_COLUMNS, v, err, cap);
+    res = wp_pg_run(l, sql, n * PG_COLUMNS, v, err, cap);
     drop_queued(g);
     if (!res)
         return -EIO;
-    for (int i = 0; i < pq.ntuples(res); i++)
-        *(strcmp(pq.getvalue(res, i, 0), "t") == 0 ? &g->added : &g->replaced) += 1;
-    g->skipped += n - pq.ntuples(res);
-    pq.clear(res);
+    for (int i = 0; i < wp_pq.ntuples(res); i++)
+        *(strcmp(wp_pq.getvalue(res, i, 0), "t") == 0 ? &g->added : &g->replaced) += 1;
+    g->skipped += n - wp_pq.ntuples(res);
+    wp_pq.clear(res);
     return 0;
 }
 
@@ -506,20 +462,20 @@ static int pg_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, c
 static int pg_begin_batch(struct wp_ledger *l)
 {
     char err[256];
-    int rc = exec(l, "BEGIN", err, sizeof err);
+    int rc = wp_pg_exec(l, "BEGIN", err, sizeof err);
 
     l->pg->batching = rc == 0;
     l->pg->added = l->pg->skipped = l->pg->replaced = 0;
     return rc;
 }
 
-static void pg_abort_batch(struct wp_ledger *l)
+void wp_pg_abort_batch(struct wp_ledger *l)
 {
     char err[256];
 
     drop_queued(l->pg);
     l->pg->batching = false;
-    (void)exec(l, "ROLLBACK", err, sizeof err);
+    (void)wp_pg_exec(l, "ROLLBACK", err, sizeof err);
 }
 
 static int pg_end_batch(struct wp_ledger *l)
@@ -527,316 +483,16 @@ static int pg_end_batch(struct wp_ledger *l)
     char err[512];
 
     if (flush_queued(l, err, sizeof err) != 0) {
-        pg_abort_batch(l);
+        wp_pg_abort_batch(l);
         return -EIO;
     }
     l->pg->batching = false;
-    return exec(l, "COMMIT", err, sizeof err);
+    return wp_pg_exec(l, "COMMIT", err, sizeof err);
 }
 
 static void pg_batch_counts(struct wp_ledger *l, long *added, long *skipped, long *replaced)
 {
     *added = l->pg->added, *skipped = l->pg->skipped, *replaced = l->pg->replaced;
-}
-
-/* A query's filters as a WHERE clause with $n parameters, after `first`
- * parameters the caller binds itself. */
-struct filter {
-    char sql[2048];
-    const char *v[12 + 2 * WP_MAX_TAGS];
-    int n;
-    struct num since;
-};
-
-/* Appends a clause, its '?' numbered as the parameters that follow f->n. */
-static void where(struct filter *f, const char *clause)
-{
-    size_t o = strlen(f->sql);
-    int k = f->n;
-
-    o += (size_t)snprintf(f->sql + o, sizeof f->sql - o, "%s", o ? " AND " : " WHERE ");
-    for (const char *c = clause; *c && o < sizeof f->sql - 8; c++)
-        if (*c == '?')
-            o += (size_t)snprintf(f->sql + o, sizeof f->sql - o, "$%d", ++k);
-        else
-            f->sql[o++] = *c, f->sql[o] = '\0';
-}
-
-static void build_filter(const struct wp_query *q, struct filter *f, int first)
-{
-    memset(f, 0, sizeof *f);
-    f->n = first;
-    if (!q)
-        return;
-    if (q->project)
-        where(f, "r.project = ?"), f->v[f->n++] = q->project;
-    if (q->experiment)
-        where(f, "r.experiment = ?"), f->v[f->n++] = q->experiment;
-    if (q->job)
-        where(f, "r.job = ?"), f->v[f->n++] = q->job;
-    for (int i = 0; i < q->n_tags; i++) {
-        where(f, "EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND "
-                 "t.value = ?)");
-        f->v[f->n++] = q->tags[i].key;
-        f->v[f->n++] = q->tags[i].value;
-    }
-    if (q->since_s > 0)
-        where(f, "r.start_s >= ?"), f->v[f->n++] = num(&f->since, q->since_s);
-}
-
-/* Runs from a result whose first column is the run JSON and, with
- * samples, the second the samples JSON (or NULL). */
-static json_t *runs_of(PGresult *res, bool with_samples, char *err, size_t cap)
-{
-    json_t *arr = json_array();
-
-    for (int i = 0; arr && i < pq.ntuples(res); i++) {
-        json_error_t je;
-        json_t *run = wp_ledger_run_of_text(pq.getvalue(res, i, 0), NULL, err, cap), *smp;
-        if (!run) {
-            json_decref(arr);
-            arr = NULL;
-            break;
-        }
-        if (with_samples && !pq.getisnull(res, i, 1) &&
-            (!(smp = json_loads(pq.getvalue(res, i, 1), 0, &je)) ||
-             json_object_set_new(run, "samples", smp) != 0)) {
-            snprintf(err, cap, "the samples of run %s could not be read",
-                     wp_json_str(run, WPF_RUN_ID));
-            json_decref(run);
-            json_decref(arr);
-            arr = NULL;
-            break;
-        }
-        if (json_array_append_new(arr, run) != 0) {
-            snprintf(err, cap, "out of memory reading the ledger");
-            json_decref(arr);
-            arr = NULL;
-            break;
-        }
-    }
-    pq.clear(res);
-    return arr;
-}
-
-static json_t *pg_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
-                       size_t cap)
-{
-    struct filter f;
-    struct num lim;
-    char sql[4096];
-    PGresult *res;
-
-    build_filter(q, &f, 0);
-    snprintf(sql, sizeof sql,
-             "SELECT r.result%s FROM runs r%s%s ORDER BY r.start_s DESC, r.id DESC",
-             with_samples ? ", s.data" : "",
-             with_samples ? " LEFT JOIN samples s ON s.run_id = r.id" : "", f.sql);
-    if (q && q->limit > 0) {
-        snprintf(lim.b, sizeof lim.b, "%ld", q->limit);
-        f.v[f.n++] = lim.b;
-        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT $%d", f.n);
-    }
-    res = run(l, sql, f.n, f.v, err, cap);
-    return res ? runs_of(res, with_samples, err, cap) : NULL;
-}
-
-/* Runs oldest first through a cursor, 500 rows a fetch: memory does not
- * grow with the ledger. */
-static int pg_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
-                   wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
-{
-    struct filter f;
-    struct num lim;
-    char inner[3072], sql[4096], decl[4200], limit[16] = "";
-    PGresult *res;
-    int stop = 0, n = 1;
-
-    build_filter(q, &f, 0);
-    snprintf(inner, sizeof inner, "SELECT r.result, r.id, r.start_s FROM runs r%s", f.sql);
-    if (q && q->limit > 0) {
-        snprintf(lim.b, sizeof lim.b, "%ld", q->limit);
-        f.v[f.n++] = lim.b;
-        snprintf(limit, sizeof limit, "$%d", f.n);
-    }
-    wp_ledger_oldest_first(sql, sizeof sql, inner, limit);
-    snprintf(decl, sizeof decl, "DECLARE wattprint_each NO SCROLL CURSOR FOR %s", sql);
-    if (exec(l, "BEGIN", err, cap))
-        return -EIO;
-    if (!(res = run(l, decl, f.n, f.v, err, cap))) {
-        exec(l, "ROLLBACK", sql, sizeof sql);
-        return -EIO;
-    }
-    pq.clear(res);
-    while (!stop && n > 0) {
-        if (!(res = run(l, "FETCH 500 FROM wattprint_each", 0, NULL, err, cap))) {
-            exec(l, "ROLLBACK", sql, sizeof sql);
-            return -EIO;
-        }
-        n = pq.ntuples(res);
-        for (int i = 0; !stop && i < n; i++) {
-            const char *text = pq.getvalue(res, i, 0), *id = pq.getvalue(res, i, 1);
-            json_t *run_ = flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
-                                                  : wp_ledger_run_of_text(text, id, err, cap);
-            if (!run_) {
-                pq.clear(res);
-                exec(l, "ROLLBACK", sql, sizeof sql);
-                return -EINVAL;
-            }
-            stop = fn(run_, arg);
-            json_decref(run_);
-        }
-        pq.clear(res);
-    }
-    exec(l, "ROLLBACK", sql, sizeof sql); /* read only: nothing to keep */
-    return stop;
-}
-
-static json_t *pg_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
-{
-    struct wp_query last = {.limit = 1};
-    char prefix[64];
-    const char *v[1] = {prefix};
-    json_t *arr, *one = NULL;
-    PGresult *res;
-
-    if (strcmp(id, "last") == 0) {
-        arr = pg_list(l, &last, with_samples, err, cap);
-    } else if (wp_ledger_id_check(id, err, cap) != 0) {
-        return NULL;
-    } else {
-        snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
-        res = run(l,
-                  "SELECT r.result, s.data FROM runs r LEFT JOIN samples s ON s.run_id = r.id "
-                  "WHERE r.id LIKE $1 ORDER BY r.id LIMIT 2",
-                  1, v, err, cap);
-        arr = res ? runs_of(res, with_samples, err, cap) : NULL;
-        if (arr && json_array_size(arr) > 1) {
-            snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    if (arr && json_array_size(arr) == 0)
-        snprintf(err, cap, "no run '%s' in %s", id, l->path);
-    else if (arr)
-        one = json_incref(json_array_get(arr, 0));
-    json_decref(arr);
-    return one;
-}
-
-static json_t *pg_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
-                          size_t cap)
-{
-    const char *key = NULL;
-    struct filter f;
-    char sql[4096], expr[128];
-    double tot[6] = {0};
-    int bad = 0;
-    PGresult *res;
-    json_t *arr;
-
-    if (strncmp(by, "tag:", 4) == 0 && by[4]) {
-        snprintf(expr, sizeof expr,
-                 "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND "
-                 "t.key = $1)");
-        key = expr;
-    } else if (strcmp(by, "day") == 0) {
-        key = "to_char(to_timestamp(r.start_s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
-    } else if (!strcmp(by, "project") || !strcmp(by, "experiment") || !strcmp(by, "host") ||
-               !strcmp(by, "job") || !strcmp(by, "user")) {
-        snprintf(expr, sizeof expr, "r.\"%s\"", by);
-        key = expr;
-    } else {
-        wp_ledger_check_by(by, err, cap);
-        return NULL;
-    }
-    build_filter(q, &f, by[3] == ':' ? 1 : 0);
-    if (by[3] == ':')
-        f.v[0] = by + 4;
-    /* NULL keys (runs filed under nothing) sort first, as SQLite sorts them */
-    snprintf(sql, sizeof sql,
-             "SELECT %s AS k, count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"
-             " sum(r.facility_energy_j), sum(r.emissions_g) FROM runs r%s GROUP BY k"
-             " ORDER BY k NULLS FIRST",
-             key, f.sql);
-    if (!(res = run(l, sql, f.n, f.v, err, cap)))
-        return NULL;
-    arr = json_array();
-    for (int i = 0; i < pq.ntuples(res); i++) {
-        double v[6];
-        for (int c = 0; c < 6; c++)
-            tot[c] += v[c] = atof(pq.getvalue(res, i, c + 1));
-        wp_jpush(
-            &bad, arr,
-            json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
-                      pq.getisnull(res, i, 0) ? json_null() : json_string(pq.getvalue(res, i, 0)),
-                      "runs", (json_int_t)v[0], "duration_s", v[1], "device_hours", v[2],
-                      "energy_j", v[3], "facility_energy_j", v[4], "emissions_g", v[5]));
-    }
-    pq.clear(res);
-    wp_jpush(&bad, arr,
-             json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total", 1, "runs",
-                       (json_int_t)tot[0], "duration_s", tot[1], "device_hours", tot[2], "energy_j",
-                       tot[3], "facility_energy_j", tot[4], "emissions_g", tot[5]));
-    if (bad)
-        snprintf(err, cap, "out of memory summing the ledger");
-    return wp_jdone(bad, arr);
-}
-
-/* The full id of the one run id names, from the id column alone: a run
- * whose document is damaged can still be removed. */
-static int pg_full_id(struct wp_ledger *l, const char *id, char *out, size_t outcap, char *err,
-                      size_t cap)
-{
-    bool last = strcmp(id, "last") == 0;
-    char prefix[64];
-    const char *v[1] = {prefix};
-    PGresult *res;
-    int found;
-
-    if (!last && wp_ledger_id_check(id, err, cap) != 0)
-        return -EINVAL;
-    snprintf(prefix, sizeof prefix, "%s%%", id); /* hex and '-' only: no LIKE escapes */
-    res = last ? run(l, "SELECT id FROM runs ORDER BY start_s DESC, id DESC LIMIT 1", 0, NULL, err,
-                     cap)
-               : run(l, "SELECT id FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 2", 1, v, err, cap);
-    if (!res)
-        return -EIO;
-    found = pq.ntuples(res);
-    if (found == 1)
-        snprintf(out, outcap, "%s", pq.getvalue(res, 0, 0));
-    else if (found == 0)
-        snprintf(err, cap, "no run '%s' in %s", id, l->path);
-    else
-        snprintf(err, cap, "'%s' matches more than one run; give more of the id", id);
-    pq.clear(res);
-    return found == 1 ? 0 : -ENOENT;
-}
-
-static int pg_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
-{
-    int removed = 0;
-
-    if (exec(l, "BEGIN", err, cap))
-        return -EIO;
-    for (int i = 0; i < n; i++) {
-        char id[64];
-        const char *v[1] = {id};
-        PGresult *res;
-        if (pg_full_id(l, ids[i], id, sizeof id, err, cap) != 0) {
-            pg_abort_batch(l);
-            return -EIO;
-        }
-        res = run(l, "DELETE FROM runs WHERE id = $1", 1, v, err, cap);
-        if (!res) {
-            pg_abort_batch(l);
-            return -EIO;
-        }
-        removed += strcmp(pq.cmd_tuples(res), "0") != 0;
-        pq.clear(res);
-    }
-    return exec(l, "COMMIT", err, cap) ? -EIO : removed;
 }
 
 const struct wp_ledger_ops wp_ledger_pg_ops = {
@@ -849,12 +505,12 @@ const struct wp_ledger_ops wp_ledger_pg_ops = {
     .begin_batch = pg_begin_batch,
     .end_batch = pg_end_batch,
     .batch_counts = pg_batch_counts,
-    .abort_batch = pg_abort_batch,
-    .list = pg_list,
-    .get = pg_get,
-    .each = pg_each,
-    .summary = pg_summary,
-    .remove = pg_remove,
+    .abort_batch = wp_pg_abort_batch,
+    .list = wp_pg_list,
+    .get = wp_pg_get,
+    .each = wp_pg_each,
+    .summary = wp_pg_summary,
+    .remove = wp_pg_remove,
 };
 
 /* Marking a run interrupted: its end is its last checkpoint. */
@@ -877,28 +533,30 @@ static void pg_reap(struct wp_ledger *l)
 
     gethostname(host, sizeof host);
     wp_ledger_boot_id(boot, sizeof boot);
-    res = run(l,
-              "SELECT id, pid, proc_start, boot_id FROM runs WHERE status = 'running' AND "
-              "host = $1",
-              1, v, err, sizeof err);
-    for (int i = 0; res && i < pq.ntuples(res); i++) {
-        const char *id[1] = {pq.getvalue(res, i, 0)};
+    res = wp_pg_run(l,
+                    "SELECT id, pid, proc_start, boot_id FROM runs WHERE status = 'running' AND "
+                    "host = $1",
+                    1, v, err, sizeof err);
+    for (int i = 0; res && i < wp_pq.ntuples(res); i++) {
+        const char *id[1] = {wp_pq.getvalue(res, i, 0)};
         PGresult *up;
-        if (pq.getisnull(res, i, 1) ||
-            !wp_ledger_owner_gone(atol(pq.getvalue(res, i, 1)),
-                                  pq.getisnull(res, i, 2) ? NULL : pq.getvalue(res, i, 2),
-                                  pq.getisnull(res, i, 3) ? NULL : pq.getvalue(res, i, 3), boot))
+        if (wp_pq.getisnull(res, i, 1) ||
+            !wp_ledger_owner_gone(atol(wp_pq.getvalue(res, i, 1)),
+                                  wp_pq.getisnull(res, i, 2) ? NULL : wp_pq.getvalue(res, i, 2),
+                                  wp_pq.getisnull(res, i, 3) ? NULL : wp_pq.getvalue(res, i, 3),
+                                  boot))
             continue;
-        if ((up = run(l, INTERRUPT "id = $1", 1, id, err, sizeof err)))
-            pq.clear(up);
+        if ((up = wp_pg_run(l, INTERRUPT "id = $1", 1, id, err, sizeof err)))
+            wp_pq.clear(up);
     }
     if (res)
-        pq.clear(res);
+        wp_pq.clear(res);
     snprintf(stale, sizeof stale, "%d", WP_LEDGER_STALE_CHECKPOINTS);
-    res = run(l,
-              INTERRUPT "coalesce(checkpoint_s, start_s) < extract(epoch FROM now()) - $1::float8 *"
-                        " coalesce((result::jsonb->>'checkpoint_interval_s')::float8, 5)",
-              1, s, err, sizeof err);
+    res = wp_pg_run(l,
+                    INTERRUPT
+                    "coalesce(checkpoint_s, start_s) < extract(epoch FROM now()) - $1::float8 *"
+                    " coalesce((result::jsonb->>'checkpoint_interval_s')::float8, 5)",
+                    1, s, err, sizeof err);
     if (res)
-        pq.clear(res);
+        wp_pq.clear(res);
 }

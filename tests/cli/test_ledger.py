@@ -316,3 +316,12 @@ def test_export_of_a_hundred_thousand_runs_in_constant_memory(measured, tmp_path
                 ids = [r["run_id"] for r in csv.DictReader(f)]
         assert ids == ["01000000-0000-7000-8000-%012x" % i for i in range(n)], fmt
     assert template["run_id"] not in ids
+
+
+def test_an_export_that_cannot_be_written_says_so(measured):
+    """A full device: the writes fail with ENOSPC as the rows stream; the
+    error is named and the status is 1, in every format."""
+    record(measured, 1)
+    for fmt in ("csv", "json", "codecarbon"):
+        p = measured.wp("export", "--format", fmt, "--output", "/dev/full")
+        assert p.returncode == 1 and "No space left on device" in p.stderr, (fmt, p.stderr)
