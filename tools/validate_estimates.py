@@ -33,6 +33,8 @@ def estimate(binary, args):
 
 def training_args(row):
     args = ["--hardware", row["hardware"]]
+    if row["count"]:  # the cluster's size: its goodput
+        args += ["--count", row["count"]]
     if row["flops"]:
         return args + ["--flops", row["flops"]]
     args += ["--params", row["params"], "--tokens", row["tokens"]]
@@ -88,6 +90,22 @@ def inference(binary, roles):
                    "energy_per_output_token_j", "energy_per_output_token_range_j")
 
 
+def wall(binary):
+    """The whole server at the wall per accelerator while training against
+    published wall measurements (data/wall_power.csv, role holdout): one hour
+    on one device, so the energy is the power."""
+    out = []
+    for row in csv.DictReader(open(os.path.join(ROOT, "data", "wall_power.csv"))):
+        if row["role"] != "holdout" or row["quantity"] != "wall_w":
+            continue
+        r = estimate(binary, ["--hardware", row["hardware"], "--hours", "1"])
+        lo, hi = (x / 3600 for x in r["server_it_energy_range_j"])
+        published = float(row["value"])
+        out.append((row["id"], row["hardware"], row["role"], published,
+                    r["server_power_w_per_device"], lo <= published <= hi))
+    return out
+
+
 def summary(rows):
     """Median |error|, median ratio, share within 2x and inside the range."""
     ratios = [est / pub for _, _, _, pub, est, _ in rows]
@@ -119,6 +137,7 @@ def main():
     roles = ("fit", "holdout") if "--all" in sys.argv else ("holdout",)
     table("Training: device-hours from parameters and tokens", "device-hours",
           training(binary, roles))
+    table("Whole server at the wall while training: W per accelerator", "W", wall(binary))
     rows = serving(binary, roles)
     table("Serving (ML.ENERGY v3, vLLM): energy per output token", "J", rows)
     for lo, hi in ((0, 8), (9, 32), (33, 128), (129, 1e9)):

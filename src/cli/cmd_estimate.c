@@ -454,13 +454,14 @@ static void print_utilisation(const struct wp_est_out *r, json_t *out, json_t *a
         wp_est_assume(assume, "MFU %.3g: %s", r->mfu, wp_est_from_text("mfu", r->mfu_from));
         return;
     }
-    printf("  utilisation   MFU %.3g (%.3g to %.3g): fitted on %d published %s runs%s%s\n", r->mfu,
-           f->mfu_lo, f->mfu_hi, f->rows, f->generation,
-           f->borrowed ? " (none on this hardware's own generation)" : "",
-           f->pooled_spread ? "; spread of all generations" : "");
+    printf("  utilisation   MFU %.3g (%.3g to %.3g, the 90 %% band of a new run's error): fitted "
+           "on %d published %s runs%s\n",
+           r->mfu, f->mfu_lo, f->mfu_hi, f->rows, f->generation,
+           f->borrowed ? " (none on this hardware's own generation)" : "");
     printf("                runs: %s\n", f->ids);
     wp_est_assume(assume,
-                  "MFU %.3g (10th-90th percentile %.3g-%.3g) fitted on %d published %s "
+                  "MFU %.3g (5th-95th percentile of leave-one-out errors %.3g-%.3g) fitted on %d "
+                  "published %s "
                   "training runs: %s",
                   r->mfu, f->mfu_lo, f->mfu_hi, f->rows, f->generation, f->ids);
     wp_cli_put(out, "mfu_range", json_pack("[f,f]", f->mfu_lo, f->mfu_hi));
@@ -501,8 +502,15 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
             printf("  time          %.4g device-hours, %s wall (%s)\n", r->device_hours, d,
                    wp_est_from_text("time", r->time_from));
         wp_est_assume(assume, "device-hours from %s", wp_est_from_text("time", r->time_from));
-        if (r->time_from == WP_FROM_FLOPS)
+        if (r->time_from == WP_FROM_FLOPS) {
             print_utilisation(r, out, assume);
+            printf("  goodput       %.3g of the device-hours train on %.0f devices (interruptions "
+                   "and restarts grow with the cluster: Llama 3's 16,384 GPUs lost 10 %%)\n",
+                   r->goodput, o->in.count > 0 ? o->in.count : 1);
+            wp_est_assume(assume, "goodput %.3g on %.0f devices (1 / (1 + 6.78e-6 x devices))",
+                          r->goodput, o->in.count > 0 ? o->in.count : 1);
+            wp_cli_put(out, "goodput", json_real(r->goodput));
+        }
     }
     wp_cli_put(out, "device_hours_range",
                json_pack("[f,f]", r->device_hours_lo, r->device_hours_hi));
@@ -510,13 +518,16 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
     if (r->it_energy_j > 0) {
         char e[96];
         wp_est_fmt_energy_range(r->it_energy_j, r->it_energy_lo_j, r->it_energy_hi_j, e, sizeof e);
-        printf("  energy        %s IT\n", e);
+        printf("  energy        %s IT: the accelerators\n", e);
         wp_est_print_carbon(a, r->it_energy_j, out, "training", "");
+        wp_est_print_wall(r, r->server_energy_j, a, out, assume, "server_");
+        if (r->server_power_w_per_device > 0)
+            wp_cli_put(out, "server_power_w_per_device", json_real(r->server_power_w_per_device));
     }
     if (r->it_energy_j > 0 && o->in.tokens > 0) {
         char e[32];
         wp_fmt_energy(r->it_energy_j / o->in.tokens, e, sizeof e);
-        printf("  per token     %s IT energy per training token\n", e);
+        printf("  per token     %s IT energy per training token (accelerators)\n", e);
         wp_cli_put(out, "energy_per_token_j", json_real(r->it_energy_j / o->in.tokens));
     }
     if (r->it_energy_j > 0 && r->flops > 0) {
@@ -560,6 +571,30 @@ static void set_common(const struct est_opts *o, const struct wp_est_out *r,
     wp_cli_put(out, "teacher_params", json_real(o->in.teacher_params));
 }
 
+/* The power line: where the figure came from, and training's average draw
+ * on a TDP. */
+static void print_power(const struct est_opts *o, const struct wp_est_out *r, json_t *out,
+                        json_t *assume)
+{
+    if (r->draw.mid > 0) {
+        printf("  power         %.0f W per device while training: %.2g of the %.0f W TDP (%.2g "
+               "to %.2g), the measured average of training runs, not the TDP; give --power if "
+               "known\n",
+               r->power_w_per_device, r->draw.mid, o->in.hw.tdp_w, r->draw.lo, r->draw.hi);
+        wp_est_assume(assume,
+                      "power: training draws %.2g of the TDP on average (%.2g to %.2g; measured "
+                      "training runs, docs/methodology.md)",
+                      r->draw.mid, r->draw.lo, r->draw.hi);
+        wp_cli_put(out, "power_draw_fraction",
+                   json_pack("[f,f,f]", r->draw.mid, r->draw.lo, r->draw.hi));
+        return;
+    }
+    printf("  power         %s%s\n", r->power_w_per_device > 0 ? "" : "whole system, ",
+           wp_est_from_text("power", r->power_from));
+    wp_est_assume(assume, "power: %s%s", r->power_w_per_device > 0 ? "" : "whole system, ",
+                  wp_est_from_text("power", r->power_from));
+}
+
 static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
 {
     struct wp_est_out r;
@@ -577,10 +612,7 @@ static int estimate_main(struct est_opts *o, struct wp_assumptions *a)
     assume = json_array();
     print_header(o);
     print_training(o, &r, a, out, assume);
-    printf("  power         %s%s\n", r.power_w_per_device > 0 ? "" : "whole system, ",
-           wp_est_from_text("power", r.power_from));
-    wp_est_assume(assume, "power: %s%s", r.power_w_per_device > 0 ? "" : "whole system, ",
-                  wp_est_from_text("power", r.power_from));
+    print_power(o, &r, out, assume);
     if (r.power_w_per_device > 0)
         wp_est_assume(assume, "%.4g W per device", r.power_w_per_device);
     if (o->in.inference)

@@ -41,6 +41,15 @@ void wp_est_fmt_energy_range(double j, double lo, double hi, char *out, size_t c
 void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *out,
                          const char *label, const char *key);
 
+/* Which scope the whole server's figure has, in words. */
+const char *wp_est_wall_text(const struct wp_est_out *r);
+
+/* The whole server at the wall: e (energy and band, IT), its scope, and the
+ * carbon; sets "<key>it_energy_j", "<key>it_energy_range_j" and friends (key
+ * "server_" also sets server_host_ratio and server_scope). */
+void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struct wp_assumptions *a,
+                       json_t *out, json_t *assume, const char *key);
+
 /* The serving section and its JSON (--inference). */
 void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
                           const struct wp_assumptions *a, json_t *out, json_t *assume);

@@ -146,3 +146,49 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
         wp_cli_put(out, k, json_real(c.water_l));
     }
 }
+
+const char *wp_est_wall_text(const struct wp_est_out *r)
+{
+    switch (r->wall_from) {
+    case WP_WALL_TOTAL_POWER:
+        return "the whole system's power as given (--power-total)";
+    case WP_WALL_SYSTEM_POWER:
+        return "the hardware's power figure is already the system's per accelerator (host "
+               "included)";
+    case WP_WALL_NONE:
+        return "a CPU: the server around it is not modelled";
+    case WP_WALL_HOST_MODEL:
+        break;
+    }
+    return "the accelerators x (1 + host ratio): host CPUs, memory, NICs, fans and power "
+           "supplies, from published wall measurements";
+}
+
+void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struct wp_assumptions *a,
+                       json_t *out, json_t *assume, const char *key)
+{
+    char text[96], k[96];
+
+    if (r->wall_from == WP_WALL_NONE) {
+        printf("  whole server  not estimated: %s\n", wp_est_wall_text(r));
+        return;
+    }
+    wp_est_fmt_energy_range(e.mid, e.lo, e.hi, text, sizeof text);
+    printf("  whole server  %s IT at the wall: ", text);
+    if (r->wall_from == WP_WALL_HOST_MODEL)
+        printf("accelerators x %.3g (%.3g to %.3g) for host CPUs, memory, NICs, fans and power "
+               "supplies\n",
+               r->host.mid, r->host.lo, r->host.hi);
+    else
+        printf("%s\n", wp_est_wall_text(r));
+    wp_est_print_carbon(a, e.mid, out, "at the wall", key);
+    snprintf(k, sizeof k, "%sit_energy_range_j", key);
+    wp_cli_put(out, k, json_pack("[f,f]", e.lo, e.hi));
+    if (*key && strcmp(key, "server_") == 0) {
+        wp_cli_put(out, "server_host_ratio",
+                   json_pack("[f,f,f]", r->host.mid - 1, r->host.lo - 1, r->host.hi - 1));
+        wp_cli_put(out, "server_scope", json_string(wp_est_wall_text(r)));
+        wp_est_assume(assume, "whole server: %s; host ratio %.3g (%.3g to %.3g)",
+                      wp_est_wall_text(r), r->host.mid - 1, r->host.lo - 1, r->host.hi - 1);
+    }
+}

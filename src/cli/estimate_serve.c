@@ -81,17 +81,19 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     const struct wp_serve_out *s = &r->serve;
     const struct wp_serve_consts *c = &r->consts;
     int gen = strcmp(o->in.hw.generation, "blackwell") == 0;
-    char q[96], t[96], d[32];
+    char q[96], t[96], d[32], w[32];
 
     print_shape(o, r);
+    wp_fmt_energy(r->server_energy_per_query_j.mid, w, sizeof w);
     print_batch(o, r, out, assume);
     wp_est_fmt_energy_range(s->energy_per_query_j, s->energy_per_query_j * s->energy_lo_factor,
                             s->energy_per_query_j * s->energy_hi_factor, q, sizeof q);
     wp_est_fmt_energy_range(s->energy_per_token_j, s->energy_per_token_j * s->energy_lo_factor,
                             s->energy_per_token_j * s->energy_hi_factor, t, sizeof t);
     wp_fmt_duration(s->query_s, d, sizeof d);
-    printf("  per query     %s IT for %.0f prompt + %.0f output tokens, %s\n", q,
-           o->in.input_tokens, o->in.tokens_per_query, d);
+    printf("  per query     %s IT for %.0f prompt + %.0f output tokens, %s; the accelerators "
+           "(whole server: %s)\n",
+           q, o->in.input_tokens, o->in.tokens_per_query, d, w);
     printf("  per token     %s IT per output token; %.4g tokens/s per replica, %.0f W per device "
            "while decoding\n",
            t, s->tokens_per_s, s->power_w_per_device);
@@ -114,8 +116,20 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     printf("  lifetime      %.4g queries, %.4g output tokens, %.4g device-hours\n", r->inf_queries,
            r->inf_tokens, r->inf_device_hours);
     wp_est_print_carbon(a, r->inf_energy_j, out, "inference", "inference_");
-    if (r->device_hours <= 0) /* inference alone: the shared names hold its figures */
+    wp_est_print_wall(r, r->inf_server_energy_j, a, out, assume, "inference_server_");
+    if (r->device_hours <= 0 && r->wall_from != WP_WALL_NONE) { /* inference alone */
         wp_est_print_carbon(a, r->inf_energy_j, out, NULL, "");
+        wp_est_print_carbon(a, r->inf_server_energy_j.mid, out, NULL, "server_");
+        wp_cli_put(out, "server_it_energy_range_j",
+                   json_pack("[f,f]", r->inf_server_energy_j.lo, r->inf_server_energy_j.hi));
+        wp_cli_put(out, "server_host_ratio",
+                   json_pack("[f,f,f]", r->host.mid - 1, r->host.lo - 1, r->host.hi - 1));
+        wp_cli_put(out, "server_scope", json_string(wp_est_wall_text(r)));
+    }
+    wp_cli_put(out, "server_energy_per_query_j", json_real(r->server_energy_per_query_j.mid));
+    wp_cli_put(
+        out, "server_energy_per_query_range_j",
+        json_pack("[f,f]", r->server_energy_per_query_j.lo, r->server_energy_per_query_j.hi));
     wp_cli_put(out, "inference_it_energy_range_j",
                json_pack("[f,f]", r->inf_energy_lo_j, r->inf_energy_hi_j));
     wp_cli_put(out, "inference_flops", json_real(r->inf_flops));

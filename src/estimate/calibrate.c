@@ -15,9 +15,18 @@ extern const char wp_data_training_runs[];
 extern const size_t wp_data_training_runs_len;
 
 #define MAX_RUNS   128
-#define MIN_SLOPE  4 /* rows needed before a size slope is fitted */
-#define MIN_SPREAD 5 /* rows needed for a generation's own spread */
+#define MIN_SLOPE  4    /* rows needed before a size slope is fitted */
+#define BAND_LO    0.05 /* the range: a 90 % band of a new run's error */
+#define BAND_HI    0.95
 #define REF_PARAMS 1e10
+
+/* (1 / 0.90 - 1) / 16,384: the loss of Llama 3's run per device */
+#define GOODPUT_K 6.78e-6
+
+double wp_goodput(double devices)
+{
+    return devices > 0 ? 1.0 / (1.0 + GOODPUT_K * devices) : 1.0;
+}
 
 struct run {
     char id[48], gen[16];
@@ -31,7 +40,7 @@ static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run 
     double params = wp_csv_positive(h, r, "params", 0),
            active = wp_csv_positive(h, r, "active_params", 0);
     double teacher = wp_csv_positive(h, r, "teacher_params", 0),
-           tokens = wp_csv_positive(h, r, "tokens", 0);
+           tokens = wp_csv_positive(h, r, "tokens", 0), count = wp_csv_positive(h, r, "count", 0);
     double flops = wp_csv_positive(h, r, "flops", 0), dh = wp_csv_positive(h, r, "device_hours", 0),
            n_eff;
 
@@ -46,7 +55,9 @@ static int run_point(const struct wp_csv *h, const struct wp_csv *r, struct run 
     snprintf(out->id, sizeof out->id, "%s", wp_csv_get(h, r, "id"));
     snprintf(out->gen, sizeof out->gen, "%s", hw.calibrate_as);
     out->x = log(n_eff / REF_PARAMS);
-    out->y = log(flops / (hw.peak_flops * dh * 3600.0));
+    /* the utilisation while training: the run's interruptions taken out
+     * (a run whose cluster size is not published: none) */
+    out->y = log(flops / (hw.peak_flops * dh * 3600.0 * wp_goodput(count)));
     return 0;
 }
 
@@ -65,15 +76,17 @@ static int load_runs(struct run *runs, int cap)
     return n;
 }
 
-/* Intercept and slope over the runs of one generation (all if gen is NULL);
- * the slope only if asked for and the runs can tell it. */
-static int fit(const struct run *runs, int n, const char *gen, bool slope, double *a, double *b)
+/* Intercept and slope over the runs of one generation (all if gen is NULL),
+ * leaving out run skip (-1: none); the slope only if asked for and the runs
+ * can tell it. */
+static int fit(const struct run *runs, int n, const char *gen, int skip, bool slope, double *a,
+               double *b)
 {
     double sx = 0, sy = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY;
     int k = 0;
 
     for (int i = 0; i < n; i++) {
-        if (gen && strcmp(runs[i].gen, gen) != 0)
+        if (i == skip || (gen && strcmp(runs[i].gen, gen) != 0))
             continue;
         sx += runs[i].x;
         sy += runs[i].y;
@@ -87,7 +100,7 @@ static int fit(const struct run *runs, int n, const char *gen, bool slope, doubl
     if (slope && k >= MIN_SLOPE && hi - lo > log(10.0)) {
         double mx = sx / k, my = sy / k;
         for (int i = 0; i < n; i++)
-            if (!gen || strcmp(runs[i].gen, gen) == 0) {
+            if (i != skip && (!gen || strcmp(runs[i].gen, gen) == 0)) {
                 sxx += (runs[i].x - mx) * (runs[i].x - mx);
                 sxy += (runs[i].x - mx) * (runs[i].y - my);
             }
@@ -112,7 +125,11 @@ double wp_cal_percentile(double *v, int n, double p)
     return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
 }
 
-/* Residuals of every run against its own generation's fit (or of gen's). */
+/* Residuals of every run (of gen's, or all) predicted as a new run would
+ * be: by its generation's fit without it (leave one out). In-sample
+ * residuals are smaller than a new run's error; these are what a range for
+ * a run not in the table must cover. A generation left with no run falls back
+ * to the mean of all the others. */
 static int residuals(const struct run *runs, int n, const char *gen, double *res)
 {
     int k = 0;
@@ -120,7 +137,8 @@ static int residuals(const struct run *runs, int n, const char *gen, double *res
         double a, b;
         if (gen && strcmp(runs[i].gen, gen) != 0)
             continue;
-        fit(runs, n, runs[i].gen, true, &a, &b);
+        if (fit(runs, n, runs[i].gen, i, true, &a, &b) == 0)
+            fit(runs, n, NULL, i, false, &a, &b);
         res[k++] = runs[i].y - (a + b * runs[i].x);
     }
     return k;
@@ -145,10 +163,10 @@ int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_
     memset(out, 0, sizeof *out);
     if (n == 0)
         return -ENOENT;
-    k = gen ? fit(runs, n, gen, true, &a, &b) : 0;
+    k = gen ? fit(runs, n, gen, -1, true, &a, &b) : 0;
     if (k == 0) { /* no run of its generation: the mean of all, whatever their size */
         gen = NULL;
-        k = fit(runs, n, NULL, false, &a, &b);
+        k = fit(runs, n, NULL, -1, false, &a, &b);
     }
     out->rows = k;
     out->slope = b;
@@ -157,12 +175,10 @@ int wp_mfu_calibrated(const struct wp_hardware *hw, double n_eff, struct wp_mfu_
     list_ids(runs, n, gen, out->ids, sizeof out->ids);
     lnm = a + b * log((n_eff > 0 ? n_eff : REF_PARAMS) / REF_PARAMS);
     out->mfu = fmin(fmax(exp(lnm), 0.01), 0.8);
-    nres = k >= MIN_SPREAD ? residuals(runs, n, gen, res) : 0;
-    if (nres < MIN_SPREAD) {
-        nres = residuals(runs, n, NULL, res);
-        out->pooled_spread = true;
-    }
-    out->mfu_lo = out->mfu * exp(wp_cal_percentile(res, nres, 0.1));
-    out->mfu_hi = out->mfu * exp(wp_cal_percentile(res, nres, 0.9));
+    /* every generation's runs: 5 to 14 per generation cannot tell their
+     * spreads apart, and a range for a new run needs its tails */
+    nres = residuals(runs, n, NULL, res);
+    out->mfu_lo = out->mfu * exp(wp_cal_percentile(res, nres, BAND_LO));
+    out->mfu_hi = out->mfu * exp(wp_cal_percentile(res, nres, BAND_HI));
     return 0;
 }

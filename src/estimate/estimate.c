@@ -55,7 +55,9 @@ static int training_time(const struct wp_est_in *in, struct wp_est_out *out, cha
         out->device_hours = in->hours * count;
         out->time_from = WP_FROM_HOURS_COUNT;
     } else if (out->flops > 0 && in->has_hardware && in->hw.peak_flops > 0 && out->mfu > 0) {
-        double per = 1.0 / (in->hw.peak_flops * 3600.0);
+        /* the utilisation is while training; the cluster loses a share */
+        double per = 1.0 / (in->hw.peak_flops * 3600.0 * wp_goodput(count));
+        out->goodput = wp_goodput(count);
         out->device_hours = out->flops * per / out->mfu;
         out->time_from = WP_FROM_FLOPS;
         if (out->calibrated) { /* a higher utilisation is a shorter run */
@@ -71,7 +73,10 @@ static int training_time(const struct wp_est_in *in, struct wp_est_out *out, cha
     return 0;
 }
 
-static int power(const struct wp_est_in *in, struct wp_est_out *out, char *err, size_t cap)
+/* The power per device: as given, else the hardware's figure; training on a
+ * TDP draws its measured average share of it (wall.h). */
+static int power(const struct wp_est_in *in, bool training, struct wp_est_out *out, char *err,
+                 size_t cap)
 {
     if (in->power_total_w > 0) {
         out->power_from = WP_FROM_TOTAL_POWER;
@@ -81,10 +86,56 @@ static int power(const struct wp_est_in *in, struct wp_est_out *out, char *err, 
     } else if (in->has_hardware && in->hw.tdp_w > 0) {
         out->power_w_per_device = in->hw.tdp_w;
         out->power_from = WP_FROM_HARDWARE;
+        if (training && wp_wall_device_figure(&in->hw)) {
+            out->draw = wp_wall_train_draw();
+            out->power_w_per_device *= out->draw.mid;
+        }
     } else {
         return fail(out, WP_EST_NO_POWER, err, cap, "no power");
     }
     return 0;
+}
+
+/* What the whole server adds at the wall: nothing to a whole-system power or
+ * to a figure that is already the system's per accelerator (TPUs); else the
+ * host ratio; around a CPU, unknown (left out). */
+static void wall_scope(const struct wp_est_in *in, struct wp_est_out *out)
+{
+    struct wp_band r = wp_wall_host_ratio();
+
+    out->host = (struct wp_band){1, 1, 1};
+    if (in->power_total_w > 0) {
+        out->wall_from = WP_WALL_TOTAL_POWER;
+    } else if (in->has_hardware && strcmp(in->hw.vendor, "cpu") == 0) {
+        out->wall_from = WP_WALL_NONE;
+    } else if (in->power_w > 0 || !in->has_hardware || wp_wall_device_figure(&in->hw)) {
+        out->wall_from = WP_WALL_HOST_MODEL;
+        out->host = (struct wp_band){1 + r.mid, 1 + r.lo, 1 + r.hi};
+    } else {
+        out->wall_from = WP_WALL_SYSTEM_POWER;
+    }
+}
+
+/* Training energy from device-hours (or wall time) and power, with the band
+ * of both; then the whole server's. */
+static void training_energy(const struct wp_est_in *in, struct wp_est_out *out)
+{
+    struct wp_band e, draw = out->draw.mid > 0 ? out->draw : (struct wp_band){1, 1, 1};
+    double base_w = out->power_w_per_device / draw.mid;
+
+    if (in->power_total_w > 0) { /* proportional to device-hours (and wall time) */
+        out->it_energy_j = in->power_total_w * out->wall_s;
+        out->it_energy_lo_j = out->it_energy_j * out->device_hours_lo / out->device_hours;
+        out->it_energy_hi_j = out->it_energy_j * out->device_hours_hi / out->device_hours;
+    } else {
+        e = wp_band_times(out->device_hours, out->device_hours_lo, out->device_hours_hi, draw);
+        out->it_energy_j = e.mid * base_w * 3600.0;
+        out->it_energy_lo_j = e.lo * base_w * 3600.0;
+        out->it_energy_hi_j = e.hi * base_w * 3600.0;
+    }
+    out->server_energy_j =
+        wp_band_times(out->it_energy_j, out->it_energy_lo_j, out->it_energy_hi_j, out->host);
+    out->server_power_w_per_device = out->power_w_per_device * out->host.mid;
 }
 
 /* The serving model's input from the estimator's. */
@@ -188,6 +239,11 @@ static int inference(const struct wp_est_in *in, struct wp_est_out *out, char *e
     out->inf_energy_j = out->serve.energy_per_query_j * queries;
     out->inf_energy_lo_j = out->inf_energy_j * out->serve.energy_lo_factor;
     out->inf_energy_hi_j = out->inf_energy_j * out->serve.energy_hi_factor;
+    out->inf_server_energy_j =
+        wp_band_times(out->inf_energy_j, out->inf_energy_lo_j, out->inf_energy_hi_j, out->host);
+    out->server_energy_per_query_j = wp_band_times(
+        out->serve.energy_per_query_j, out->serve.energy_per_query_j * out->serve.energy_lo_factor,
+        out->serve.energy_per_query_j * out->serve.energy_hi_factor, out->host);
     return 0;
 }
 
@@ -227,18 +283,11 @@ int wp_estimate(const struct wp_est_in *in, struct wp_est_out *out, char *err, s
                 out);
     if (training && (rc = training_time(in, out, err, cap)))
         return rc;
-    if ((rc = power(in, out, err, cap)))
+    if ((rc = power(in, training, out, err, cap)))
         return rc;
-    if (training) {
-        double per_dh = in->power_total_w > 0 ? 0 : out->power_w_per_device * 3600.0;
-        if (in->power_total_w > 0)
-            out->it_energy_j = in->power_total_w * out->wall_s;
-        else
-            out->it_energy_j = per_dh * out->device_hours;
-        /* energy is proportional to device-hours (and wall time) */
-        out->it_energy_lo_j = out->it_energy_j * out->device_hours_lo / out->device_hours;
-        out->it_energy_hi_j = out->it_energy_j * out->device_hours_hi / out->device_hours;
-    }
+    wall_scope(in, out);
+    if (training)
+        training_energy(in, out);
     if (in->inference && (rc = inference(in, out, err, cap)))
         return rc;
     return 0;

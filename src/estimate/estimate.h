@@ -7,6 +7,7 @@
 #include "calibrate.h"
 #include "hardware.h"
 #include "serving.h"
+#include "wall.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,10 +72,11 @@ struct wp_est_out {
     double flops;                /* training FLOPs (0 if unknown) */
     double trainable_fraction;   /* of the (active) parameters that get weight gradients */
     double device_hours, wall_s;
-    double device_hours_lo, device_hours_hi; /* the calibration's 10th-90th percentile */
+    double device_hours_lo, device_hours_hi; /* the calibration's 90 % band */
     double it_energy_j, it_energy_lo_j, it_energy_hi_j;
     double power_w_per_device; /* 0 with power_total_w */
     double mfu;
+    double goodput; /* device-hours from FLOPs: the share that trains (wp_goodput); else 0 */
     enum wp_est_from mfu_from;
     bool calibrated; /* mfu came from the fit below */
     struct wp_mfu_fit fit;
@@ -92,6 +94,16 @@ struct wp_est_out {
     double batch1_query_j;    /* energy per query at batch 1, for comparison */
     double batch_cap;         /* the largest batch whose KV cache fits */
     double batch_cap_query_j; /* energy per query at that batch */
+    /* training on a TDP: the accelerators' average draw as a share of it
+     * (all 0 where the power was given or is a measured system figure) */
+    struct wp_band draw;
+    /* the whole server at the wall: server / accelerators, and the energies */
+    enum wp_wall_from wall_from;
+    struct wp_band host;                /* 1 + the host ratio; 1 for a system figure */
+    struct wp_band server_energy_j;     /* training */
+    double server_power_w_per_device;   /* training; 0 with a whole-system power */
+    struct wp_band inf_server_energy_j; /* serving over the deployment's life */
+    struct wp_band server_energy_per_query_j;
 };
 
 /* Landauer's limit at 300 K, J per bit erased: k_B T ln 2. */
