@@ -13,6 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "helpers"))
+from ledgerdoc import pack, unpack  # noqa: E402
+
 
 def rusage(argv, env, out):
     """(CPU seconds, max RSS in MB) of one run of argv, stdout to out, as GNU
@@ -34,7 +38,7 @@ def ledger(binary, d, n):
     con = sqlite3.connect(path)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(row["result"])
+    doc = json.loads(unpack(row["doc"]))
     con.execute("DELETE FROM runs")
     sql = "INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols)))
     for lo in range(0, n, 50_000):
@@ -42,7 +46,8 @@ def ledger(binary, d, n):
         for i in range(lo, min(n, lo + 50_000)):
             doc["run_id"] = rid = "01000000-0000-7000-8000-%012x" % i
             batch.append(tuple(dict(row, id=rid, start_s=row["start_s"] - n + i,
-                                    result=json.dumps(doc))[c] for c in cols))
+                                    doc=pack(json.dumps(doc, separators=(",", ":"))))[c]
+                                for c in cols))
         con.executemany(sql, batch)
         con.commit()
     con.close()

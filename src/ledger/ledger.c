@@ -2,6 +2,7 @@
  * whose wattprint died. */
 #define _GNU_SOURCE
 #include "ledger_int.h"
+#include "pack.h"
 
 #include "../util/cancel.h"
 #include "../util/util.h"
@@ -62,6 +63,9 @@ static const char *const migrations[] = {
     " channels TEXT NOT NULL," /* JSON array of device names */
     " data BLOB NOT NULL"      /* doubles: per sample, t_s then each channel's energy_j */
     ") STRICT;",
+    /* 2: the run's document packed (pack.h); result then holds ''. Rows
+     * written before keep their text: readers take either (wp_doc). */
+    "ALTER TABLE runs ADD COLUMN doc BLOB;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
@@ -314,8 +318,9 @@ static void reap(struct wp_ledger *l)
             l->db,
             "UPDATE runs SET status = 'interrupted', end_s = coalesce(checkpoint_s, start_s),"
             " duration_s = coalesce(checkpoint_s, start_s) - start_s,"
-            " result = json_set(result, '$.status', 'interrupted',"
-            "   '$.duration_s', coalesce(checkpoint_s, start_s) - start_s)"
+            " result = '', doc = wp_pack(json_set(wp_doc(result, doc, id), '$.status', "
+            "'interrupted',"
+            "   '$.duration_s', coalesce(checkpoint_s, start_s) - start_s))"
             " WHERE id = ? AND status = 'running'",
             -1, &up, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
@@ -468,8 +473,17 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
             wp_ledger_exec(l, "PRAGMA synchronous = NORMAL", err, cap) ||
             migrate(l, version, err, cap))
             goto fail;
-    } else if (version != SCHEMA_VERSION) {
-        snprintf(err, cap, "%s is empty or from an older wattprint and read-only", path);
+    } else if (version == 0) {
+        snprintf(err, cap, "%s is empty and read-only", path);
+        goto fail;
+    } else if (version == 1 &&
+               wp_ledger_exec(l, "CREATE TEMP VIEW runs AS SELECT *, NULL AS doc FROM main.runs",
+                              err, cap)) {
+        goto fail; /* an older ledger read where it cannot be migrated: the view
+                      lends it the column a newer one has */
+    }
+    if (wp_ledger_pack_functions(l->db) != SQLITE_OK) {
+        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(l->db));
         goto fail;
     }
     wp_ledger_exec(l, "PRAGMA foreign_keys = ON", err, cap);

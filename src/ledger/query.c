@@ -146,9 +146,11 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     int i;
 
     build_where(q, &w);
-    snprintf(sql, sizeof sql,
-             "SELECT r.result, r.id FROM runs r%s ORDER BY r.start_s DESC, r.id DESC%s", w.sql,
-             q && q->limit > 0 ? " LIMIT ?" : "");
+    snprintf(
+        sql, sizeof sql,
+        "SELECT wp_doc(r.result, r.doc, r.id), r.id FROM runs r%s ORDER BY r.start_s DESC, r.id "
+        "DESC%s",
+        w.sql, q && q->limit > 0 ? " LIMIT ?" : "");
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
         return NULL;
@@ -173,7 +175,9 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
      * 64 MiB one is for rollups and imports, which come back to pages) */
     sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
     build_where(q, &w);
-    snprintf(inner, sizeof inner, "SELECT r.result, r.id, r.start_s FROM runs r%s", w.sql);
+    snprintf(inner, sizeof inner,
+             "SELECT wp_doc(r.result, r.doc, r.id) AS result, r.id, r.start_s FROM runs r%s",
+             w.sql);
     wp_ledger_oldest_first(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "");
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
@@ -217,9 +221,11 @@ json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *
         if (wp_ledger_id_check(id, err, cap) != 0)
             return NULL;
         snprintf(prefix, sizeof prefix, "%s*", id);
-        if (sqlite3_prepare_v2(l->db,
-                               "SELECT result, id FROM runs WHERE id GLOB ? ORDER BY id LIMIT 2",
-                               -1, &st, NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(
+                l->db,
+                "SELECT wp_doc(result, doc, id), id FROM runs WHERE id GLOB ? ORDER BY "
+                "id LIMIT 2",
+                -1, &st, NULL) != SQLITE_OK) {
             fail(l, err, cap);
             return NULL;
         }
@@ -421,12 +427,19 @@ static long new_ids(struct wp_ledger *l)
 long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced, char *err,
                   size_t cap)
 {
-    /* a replaced run takes the samples of its later state; tags are its own */
+    /* a replaced run takes the samples of its later state; tags are its own
+     * (a document packed or not: the same run state packs the same bytes) */
     static const char copy_rest[] =
         "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
         "INSERT OR REPLACE INTO main.samples SELECT s.* FROM src.samples s"
         " JOIN src.runs r ON r.id = s.run_id JOIN main.runs m ON m.id = s.run_id"
-        " WHERE m.result = r.result;";
+        " WHERE m.result = r.result AND m.doc IS r.doc;",
+                      copy_rest_1[] = /* from a schema-1 ledger: no packed documents */
+                      "INSERT OR IGNORE INTO main.tags SELECT * FROM src.tags;"
+                      "INSERT OR REPLACE INTO main.samples SELECT s.* FROM src.samples s"
+                      " JOIN src.runs r ON r.id = s.run_id JOIN main.runs m ON m.id = s.run_id"
+                      " WHERE m.result = r.result AND m.doc IS NULL;";
+    int main_version = 0;
     struct wp_ledger *src;
     sqlite3_stmt *st;
     long total = 0, added = -1;
@@ -463,24 +476,27 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
     }
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(l->db, "PRAGMA main.user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != version) {
-        snprintf(err, cap, "%s has schema %d, this ledger %d", other, version,
-                 sqlite3_column_int(st, 0));
-        sqlite3_finalize(st);
+        sqlite3_step(st) == SQLITE_ROW)
+        main_version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    /* a schema-1 ledger left as it is (read-only) lacks only the packed column */
+    if (main_version != version && !(version == 1 && main_version == 2)) {
+        snprintf(err, cap, "%s has schema %d, this ledger %d", other, version, main_version);
         goto detach;
     }
-    sqlite3_finalize(st);
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
         goto detach;
     {
         /* "WHERE true": SQLite's upsert after a SELECT needs it to parse */
-        static const char sql[] =
-            "INSERT INTO main.runs SELECT * FROM src.runs WHERE true ON CONFLICT(id) DO UPDATE SET"
-            " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"
-            " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"
-            " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"
-            " checkpoint_s = excluded.checkpoint_s, result = excluded.result "
-            "WHERE " WP_LEDGER_NEWER;
+#define WP_IMPORT_ROWS(cols)                                                                       \
+    "INSERT INTO main.runs SELECT " cols " FROM src.runs WHERE true ON CONFLICT(id) DO UPDATE SET" \
+    " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"         \
+    " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"               \
+    " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc "         \
+    "WHERE " WP_LEDGER_NEWER
+        static const char sql2[] = WP_IMPORT_ROWS("*"), sql1[] = WP_IMPORT_ROWS("*, NULL");
+        const char *sql = version == 1 ? sql1 : sql2;
         sqlite3_stmt *ins = NULL;
         long fresh = new_ids(l);
         if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
@@ -496,7 +512,8 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         *replaced = sqlite3_changes(l->db) - fresh;
         sqlite3_finalize(ins);
     }
-    if (wp_ledger_exec(l, copy_rest, err, cap) || wp_ledger_exec(l, "COMMIT", err, cap)) {
+    if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
+        wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
         added = -1;
     }

@@ -36,15 +36,15 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
 #define COLUMNS                                                                                    \
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"               \
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"               \
-    " proc_start, boot_id, checkpoint_s, result)"                                                  \
-    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
+    " proc_start, boot_id, checkpoint_s, result, doc)"                                             \
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19))"
 
 #define UPDATE                                                                                     \
     " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"             \
     " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"                             \
     " facility_energy_j = excluded.facility_energy_j,"                                             \
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
-    " checkpoint_s = excluded.checkpoint_s, result = excluded.result"
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc"
 
 static const char sql_upsert[] = COLUMNS UPDATE;
 /* imports and the spool: a run already here only yields to a later state */

@@ -13,6 +13,7 @@ import time
 import pytest
 
 import fakehw
+from ledgerdoc import pack, unpack
 
 
 def record(r, joules, *labels, exit_code=0):
@@ -108,26 +109,37 @@ def test_rm(measured):
 
 def test_a_damaged_run_is_an_error_naming_it_and_can_be_removed(measured):
     """A stored run missing a member reads as an error that names the member,
-    never as zeros; one that is not JSON likewise; rm still removes both."""
+    never as zeros; one that is not JSON, or whose packed document is damaged,
+    likewise; rm still removes them all. (a and b are stored as text, as a
+    ledger of schema 1 kept them.)"""
     a = record(measured, 1)
     b = record(measured, 2)
-    good = record(measured, 3)
+    c = record(measured, 3)
+    good = record(measured, 4)
     con = sqlite3.connect(measured.ledger)
-    con.execute("UPDATE runs SET result = json_remove(result, '$.carbon.emissions_g') "
-                "WHERE id = ?", (a["run_id"],))
-    con.execute("UPDATE runs SET result = '{\"run_id\": ' WHERE id = ?", (b["run_id"],))
+    doc = json.loads(unpack(con.execute("SELECT doc FROM runs WHERE id = ?",
+                                        (a["run_id"],)).fetchone()[0]))
+    del doc["carbon"]["emissions_g"]
+    con.execute("UPDATE runs SET result = ?, doc = NULL WHERE id = ?",
+                (json.dumps(doc), a["run_id"]))
+    con.execute("UPDATE runs SET result = '{\"run_id\": ', doc = NULL WHERE id = ?",
+                (b["run_id"],))
+    con.execute("UPDATE runs SET doc = substr(doc, 1, 40) WHERE id = ?", (c["run_id"],))
     con.commit()
     con.close()
     p = measured.wp("ls")
     assert p.returncode == 1 and p.stdout == ""
-    assert "carbon.emissions_g is missing" in p.stderr or "is not JSON" in p.stderr, p.stderr
+    assert ("carbon.emissions_g is missing" in p.stderr or "is not JSON" in p.stderr or
+            "damaged" in p.stderr), p.stderr
     p = measured.wp("show", a["run_id"])
     assert p.returncode == 1 and "carbon.emissions_g is missing" in p.stderr, p.stderr
     assert a["run_id"] in p.stderr
     p = measured.wp("show", b["run_id"][:18])
     assert p.returncode == 1 and b["run_id"] in p.stderr and "is not JSON" in p.stderr
-    p = measured.wp("rm", a["run_id"][:18], b["run_id"])
-    assert p.returncode == 0 and "deleted 2 runs" in p.stderr, p.stderr
+    p = measured.wp("show", c["run_id"])
+    assert p.returncode == 1 and c["run_id"] in p.stderr and "damaged packed run" in p.stderr
+    p = measured.wp("rm", a["run_id"][:18], b["run_id"], c["run_id"])
+    assert p.returncode == 0 and "deleted 3 runs" in p.stderr, p.stderr
     assert [r["run_id"] for r in measured.wp_json("ls")] == [good["run_id"]]
 
 
@@ -290,12 +302,13 @@ def test_export_of_a_hundred_thousand_runs_in_constant_memory(measured, tmp_path
     con = sqlite3.connect(measured.ledger)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(row["result"])
+    doc = json.loads(unpack(row["doc"]))
     rows = []
     for i in range(n):
         rid = "01000000-0000-7000-8000-%012x" % i
         doc["run_id"] = rid
-        rows.append(dict(row, id=rid, start_s=row["start_s"] - n + i, result=json.dumps(doc)))
+        rows.append(dict(row, id=rid, start_s=row["start_s"] - n + i,
+                         doc=pack(json.dumps(doc, separators=(",", ":")))))
     con.execute("DELETE FROM runs")
     con.executemany("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
                     [tuple(r[c] for c in cols) for r in rows])

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import fakehw
+from ledgerdoc import pack, unpack
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -110,11 +111,11 @@ def test_an_import_larger_than_a_batch(ledger, tmp_path):
     con = sqlite3.connect(node)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(row["result"])
+    doc = json.loads(unpack(row["doc"]))
     for i in range(1200):
         doc["run_id"] = rid = "02000000-0000-7000-8000-%012x" % i
         con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
-                    tuple(dict(row, id=rid, result=json.dumps(doc))[c] for c in cols))
+                    tuple(dict(row, id=rid, doc=pack(json.dumps(doc)))[c] for c in cols))
     con.commit()
     con.close()
     p = ledger.wp("import", node)
@@ -323,8 +324,11 @@ def test_an_import_replaces_a_checkpoint_with_the_final_result(measured, tmp_pat
     subprocess.run(["cp", runner.ledger, str(final)], check=True)
     import sqlite3
     with sqlite3.connect(runner.ledger) as db:  # the team ledger kept only a checkpoint
+        (doc,) = db.execute("SELECT doc FROM runs").fetchone()
+        doc = json.loads(unpack(doc))
+        doc["status"] = "interrupted"
         db.execute("UPDATE runs SET status = 'interrupted', energy_j = 1, checkpoint_s = "
-                   "start_s + 0.1, result = json_set(result, '$.status', 'interrupted')")
+                   "start_s + 0.1, doc = ?", (pack(json.dumps(doc)),))
     q = runner.wp("import", str(final))
     assert q.returncode == 0 and "1 replaced by a later state" in q.stderr, q.stderr
     (back,) = runner.wp_json("ls")

@@ -1,0 +1,194 @@
+/* Packing run documents: zlib's raw deflate with the preset dictionary
+ * data/ledger_dict_1.json (three run documents of this version: a measured
+ * GPU with work and labels, a measured RAPL package, core and DRAM, a
+ * virtual machine's estimate). A dictionary primes the window with the keys,
+ * sources and details every run repeats. */
+#include "pack.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+extern const char wp_data_ledger_dict_1[];
+extern const size_t wp_data_ledger_dict_1_len;
+
+#define DICT_1 1 /* the first byte of a packed document */
+
+int wp_ledger_pack(const char *text, size_t len, unsigned char **out, size_t *out_len)
+{
+    z_stream z = {0};
+    uLong bound;
+    unsigned char *buf;
+    int rc;
+
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -ENOMEM;
+    if (deflateSetDictionary(&z, (const Bytef *)wp_data_ledger_dict_1,
+                             (uInt)wp_data_ledger_dict_1_len) != Z_OK) {
+        deflateEnd(&z);
+        return -EIO;
+    }
+    bound = deflateBound(&z, (uLong)len);
+    if (!(buf = malloc(bound + 1))) {
+        deflateEnd(&z);
+        return -ENOMEM;
+    }
+    buf[0] = DICT_1;
+    z.next_in = (Bytef *)(uintptr_t)text;
+    z.avail_in = (uInt)len;
+    z.next_out = buf + 1;
+    z.avail_out = (uInt)bound;
+    rc = deflate(&z, Z_FINISH);
+    *out_len = 1 + z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return -EIO;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* Inflates into a buffer that grows, never past WP_PACK_MAX_TEXT. */
+static int inflate_all(z_stream *z, char **text, size_t *text_len, char *err, size_t cap)
+{
+    size_t size = 4096, used = 0;
+    char *buf = malloc(size), *grown;
+    int rc = Z_OK;
+
+    while (buf && rc != Z_STREAM_END) {
+        if (used + 1 >= size) {
+            if (size >= WP_PACK_MAX_TEXT || !(grown = realloc(buf, size * 2))) {
+                free(buf);
+                snprintf(err, cap,
+                         size >= WP_PACK_MAX_TEXT ? "a packed run over %u bytes" : "out of memory",
+                         WP_PACK_MAX_TEXT);
+                return size >= WP_PACK_MAX_TEXT ? -EPROTO : -ENOMEM;
+            }
+            buf = grown;
+            size *= 2;
+        }
+        z->next_out = (Bytef *)buf + used;
+        z->avail_out = (uInt)(size - used - 1);
+        rc = inflate(z, Z_NO_FLUSH);
+        used = z->total_out;
+        if (rc == Z_NEED_DICT)
+            rc = inflateSetDictionary(z, (const Bytef *)wp_data_ledger_dict_1,
+                                      (uInt)wp_data_ledger_dict_1_len);
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+            break;
+        if (rc == Z_BUF_ERROR && z->avail_in == 0) /* the stream ends early */
+            break;
+    }
+    if (!buf) {
+        snprintf(err, cap, "out of memory");
+        return -ENOMEM;
+    }
+    if (rc != Z_STREAM_END || z->avail_in != 0) {
+        free(buf);
+        snprintf(err, cap, "a damaged packed run (%s)",
+                 rc == Z_STREAM_END ? "bytes after its end"
+                 : z->msg           ? z->msg
+                                    : "cut short");
+        return -EPROTO;
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *text_len = used;
+    return 0;
+}
+
+int wp_ledger_unpack(const unsigned char *in, size_t len, char **text, size_t *text_len, char *err,
+                     size_t cap)
+{
+    z_stream z = {0};
+    int rc;
+
+    if (len < 2 || in[0] != DICT_1) {
+        snprintf(err, cap, "a packed run of an unknown kind (%d): written by a newer wattprint?",
+                 len ? in[0] : -1);
+        return -EPROTO;
+    }
+    if (len - 1 > UINT32_MAX || inflateInit2(&z, -15) != Z_OK) {
+        snprintf(err, cap, "cannot unpack a run");
+        return -ENOMEM;
+    }
+    /* raw deflate has no header to ask for the dictionary: set it first */
+    if (inflateSetDictionary(&z, (const Bytef *)wp_data_ledger_dict_1,
+                             (uInt)wp_data_ledger_dict_1_len) != Z_OK) {
+        inflateEnd(&z);
+        snprintf(err, cap, "cannot unpack a run");
+        return -EIO;
+    }
+    z.next_in = (Bytef *)(uintptr_t)(in + 1);
+    z.avail_in = (uInt)(len - 1);
+    rc = inflate_all(&z, text, text_len, err, cap);
+    inflateEnd(&z);
+    return rc;
+}
+
+/* wp_doc(result, doc[, id]): the JSON text; an error names the run and what
+ * is damaged. */
+static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char *text, err[256], msg[384];
+    size_t len;
+    int rc;
+
+    if (sqlite3_value_type(argv[1]) != SQLITE_BLOB) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    rc = wp_ledger_unpack(sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]), &text,
+                          &len, err, sizeof err);
+    if (rc == -ENOMEM) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (rc) {
+        const char *id = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
+        snprintf(msg, sizeof msg, "run %.64s: %s", id ? id : "?", err);
+        sqlite3_result_error(ctx, msg, -1);
+        return;
+    }
+    sqlite3_result_text64(ctx, text, len, free, SQLITE_UTF8);
+}
+
+/* wp_pack(text): the packed blob (NULL stays NULL). */
+static void sql_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    unsigned char *blob;
+    size_t len;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    int rc;
+
+    (void)argc;
+    if (!text) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    rc = wp_ledger_pack(text, (size_t)sqlite3_value_bytes(argv[0]), &blob, &len);
+    if (rc == -ENOMEM) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (rc) {
+        sqlite3_result_error(ctx, "cannot pack a run", -1);
+        return;
+    }
+    sqlite3_result_blob64(ctx, blob, len, free);
+}
+
+int wp_ledger_pack_functions(sqlite3 *db)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    int rc = sqlite3_create_function_v2(db, "wp_doc", 2, flags, NULL, sql_doc, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "wp_doc", 3, flags, NULL, sql_doc, NULL, NULL, NULL);
+    return rc != SQLITE_OK ? rc
+                           : sqlite3_create_function_v2(db, "wp_pack", 1, flags, NULL, sql_pack,
+                                                        NULL, NULL, NULL);
+}

@@ -1,0 +1,98 @@
+"""The SQLite ledger keeps each run's document packed (src/ledger/pack.c):
+small, read back whole; a ledger of schema 1 (documents as text) is read
+where it cannot be changed, migrated where it can, and imported either way."""
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+
+import pytest
+
+from ledgerdoc import unpack
+from test_ledger import record
+
+ROOTLESS = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                              reason="needs root and setpriv to read as another user")
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_a_run_is_stored_packed_and_read_back_whole(measured):
+    r = record(measured, 5, "--project", "p")
+    con = sqlite3.connect(measured.ledger)
+    result, doc = con.execute("SELECT result, doc FROM runs").fetchone()
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    con.close()
+    assert result == "" and doc[0] == 1
+    text = unpack(doc)
+    assert len(doc) < len(text) / 4, (len(doc), len(text))  # a dictionary's work, not luck
+    stored = json.loads(text)
+    shown = measured.wp_json("show", r["run_id"])
+    assert stored["run_id"] == shown["run_id"] == r["run_id"]
+    assert stored["energy"] == shown["energy"] and stored["project"] == "p"
+
+
+def make_schema_1(path):
+    """The ledger at path as schema 1 kept it: each document as text in result."""
+    con = sqlite3.connect(path)
+    for rid, doc in con.execute("SELECT id, doc FROM runs").fetchall():
+        con.execute("UPDATE runs SET result = ? WHERE id = ?", (unpack(doc), rid))
+    con.execute("ALTER TABLE runs DROP COLUMN doc")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+
+
+def test_a_schema_1_ledger_is_migrated_and_its_text_runs_kept(measured):
+    old = record(measured, 3)
+    make_schema_1(measured.ledger)
+    new = record(measured, 4)  # the writer migrates
+    con = sqlite3.connect(measured.ledger)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    rows = dict(con.execute("SELECT id, doc IS NULL FROM runs").fetchall())
+    con.close()
+    assert rows == {old["run_id"]: 1, new["run_id"]: 0}  # the old row is left as it was
+    assert {r["run_id"] for r in measured.wp_json("ls")} == {old["run_id"], new["run_id"]}
+    assert measured.wp_json("show", old["run_id"])["energy"] == old["energy"]
+
+
+@ROOTLESS
+def test_a_schema_1_ledger_another_user_owns_is_read_and_imported_unchanged(measured):
+    theirs = [record(measured, 2, "--job", "j")["run_id"] for _ in range(2)]
+    make_schema_1(measured.ledger)
+    top = tempfile.mkdtemp(prefix="wattprint-v1-")
+    try:
+        os.chmod(top, 0o777)
+        old = os.path.join(top, "old.db")
+        shutil.copy(measured.ledger, old)
+        os.chmod(old, 0o644)  # root's: read-only to nobody
+        before = digest(old)
+        binary = os.path.join(top, "wattprint")
+        shutil.copy(measured.binary, binary)
+        os.chmod(binary, 0o755)
+        env = measured.env(WATTPRINT_LEDGER=old)
+
+        def nobody(*args, ledger=old):
+            return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   binary] + list(args), env=dict(env, WATTPRINT_LEDGER=ledger),
+                                  capture_output=True, text=True, cwd=top)
+
+        p = nobody("ls", "--json")
+        assert p.returncode == 0, p.stderr
+        assert {r["run_id"] for r in json.loads(p.stdout)} == set(theirs)
+        mine = os.path.join(top, "mine.db")
+        p = nobody("import", old, ledger=mine)
+        assert p.returncode == 0 and "2 runs added" in p.stderr, p.stderr
+        p = nobody("import", old, ledger=mine)
+        assert p.returncode == 0 and "2 already here" in p.stderr, p.stderr
+        p = nobody("show", theirs[0], "--json", ledger=mine)
+        assert p.returncode == 0 and json.loads(p.stdout)["samples"]["t_s"][0] == 0, p.stderr
+        assert digest(old) == before
+    finally:
+        shutil.rmtree(top)
