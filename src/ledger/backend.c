@@ -135,6 +135,14 @@ int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags
     return l->ops->each(l, q, flags, fn, arg, err, cap);
 }
 
+int wp_ledger_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                           int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+{
+    if (l->ops->each_members)
+        return l->ops->each_members(l, q, paths, n, fn, arg, err, cap);
+    return l->ops->each(l, q, WP_EACH_STORED, fn, arg, err, cap);
+}
+
 void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit)
 {
     if (*limit)

@@ -547,6 +547,7 @@ const struct wp_ledger_ops wp_ledger_sqlite_ops = {
     .list = wp_sq_list,
     .get = wp_sq_get,
     .each = wp_sq_each,
+    .each_members = wp_sq_each_members,
     .summary = wp_sq_summary,
     .remove = wp_sq_remove,
 };

@@ -122,6 +122,14 @@ enum {
 int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                    wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
 
+/* As wp_ledger_each of the stored runs, for a reader that needs only the
+ * members at paths ("run_id", "energy.cpu_j"; at least 2): a backend that
+ * can (SQLite) reads just those out of each document, without parsing the
+ * rest, and hands fn a run object holding only them, each checked against
+ * the schema (wp_run_doc_check_member); another hands the whole run. */
+int wp_ledger_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                           int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
+
 json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                        size_t cap);
 

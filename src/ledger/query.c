@@ -163,11 +163,54 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     return arr;
 }
 
-int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
-               void *arg, char *err, size_t cap)
+/* A members walk's row: the JSON array of the members' values, as the run
+ * object (in its nested shape) that holds only them, each checked. */
+static json_t *members_run(const char *text, const char *id, const char *const *paths, int n,
+                           char *err, size_t cap)
+{
+    json_error_t je;
+    json_t *vals = json_loads(text ? text : "", 0, &je), *run = json_object();
+
+    if (!vals || !run || !json_is_array(vals) || json_array_size(vals) != (size_t)n) {
+        snprintf(err, cap, "run %s: its members could not be read (%s)", id,
+                 vals ? "not the members asked for" : je.text);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        json_t *v = json_array_get(vals, (size_t)i), *parent = run;
+        const char *dot = strchr(paths[i], '.');
+        char head[32];
+        if (wp_run_doc_check_member(id, paths[i], v, err, cap))
+            goto fail;
+        if (dot) { /* "energy.cpu_j": into the "energy" object */
+            snprintf(head, sizeof head, "%.*s", (int)(dot - paths[i]), paths[i]);
+            if (!(parent = json_object_get(run, head))) {
+                parent = json_object();
+                if (json_object_set_new(run, head, parent))
+                    goto nomem;
+            }
+        }
+        if (json_object_set(parent, dot ? dot + 1 : paths[i], v))
+            goto nomem;
+    }
+    json_decref(vals);
+    return run;
+nomem:
+    snprintf(err, cap, "out of memory");
+fail:
+    json_decref(vals);
+    json_decref(run);
+    return NULL;
+}
+
+/* The walk of wp_sq_each and wp_sq_each_members: col is the first column's
+ * expression (the document, or its members). */
+static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, unsigned flags,
+                const char *const *paths, int n, wp_ledger_each_fn fn, void *arg, char *err,
+                size_t cap)
 {
     struct where w;
-    char inner[3072], sql[4096];
+    char inner[4096], sql[6144];
     sqlite3_stmt *st;
     int i, rc, stop = 0;
 
@@ -175,9 +218,7 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
      * 64 MiB one is for rollups and imports, which come back to pages) */
     sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
     build_where(q, &w);
-    snprintf(inner, sizeof inner,
-             "SELECT wp_doc(r.result, r.doc, r.id) AS result, r.id, r.start_s FROM runs r%s",
-             w.sql);
+    snprintf(inner, sizeof inner, "SELECT %s AS result, r.id, r.start_s FROM runs r%s", col, w.sql);
     wp_ledger_oldest_first(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "");
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
@@ -190,8 +231,9 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0),
                    *id = (const char *)sqlite3_column_text(st, 1);
-        json_t *run = flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
-                                             : wp_ledger_run_of_text(text, id, err, cap);
+        json_t *run = paths                    ? members_run(text, id, paths, n, err, cap)
+                      : flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
+                                               : wp_ledger_run_of_text(text, id, err, cap);
         if (!run) {
             stop = -EINVAL;
             break;
@@ -206,6 +248,34 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
     sqlite3_finalize(st);
     sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     return stop;
+}
+
+int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
+               void *arg, char *err, size_t cap)
+{
+    return walk(l, q, "wp_doc(r.result, r.doc, r.id)", flags, NULL, 0, fn, arg, err, cap);
+}
+
+int wp_sq_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                       int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+{
+    char col[2048];
+    size_t used;
+
+    /* SQLite's JSON reader takes the members out of each document in one
+     * pass (json_extract of several paths: an array), without building the
+     * whole run as a tree; the paths are the program's own words, checked */
+    used = (size_t)snprintf(col, sizeof col, "json_extract(wp_doc(r.result, r.doc, r.id)");
+    for (int i = 0; i < n; i++) {
+        if (n < 2 || strspn(paths[i], "abcdefghijklmnopqrstuvwxyz_.") != strlen(paths[i]) ||
+            used + strlen(paths[i]) + 8 >= sizeof col) {
+            snprintf(err, cap, "cannot walk the members asked for");
+            return -EINVAL;
+        }
+        used += (size_t)snprintf(col + used, sizeof col - used, ", '$.%s'", paths[i]);
+    }
+    snprintf(col + used, sizeof col - used, ")");
+    return walk(l, q, col, 0, paths, n, fn, arg, err, cap);
 }
 
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)

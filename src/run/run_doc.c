@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const keys[WPF_COUNT] = {
 #define WP_FIELD_KEY(id, key) [WPF_##id] = key,
@@ -192,4 +193,43 @@ int wp_run_doc_check(json_t *run, char *err, size_t cap)
             return rc;
     }
     return 0;
+}
+
+/* The member table of an object path's first part ("" for the run). */
+static const struct member *members_of(const char *parent, size_t len, size_t *n)
+{
+    static const struct {
+        const char *name;
+        const struct member *m;
+        size_t n;
+    } objects[] = {{"", run_members, N_OF(run_members)},
+                   {"energy", energy_members, N_OF(energy_members)},
+                   {"carbon", carbon_members, N_OF(carbon_members)},
+                   {"machine", machine_members, N_OF(machine_members)},
+                   {"work", work_members, N_OF(work_members)}};
+    for (size_t i = 0; i < N_OF(objects); i++)
+        if (strlen(objects[i].name) == len && strncmp(objects[i].name, parent, len) == 0) {
+            *n = objects[i].n;
+            return objects[i].m;
+        }
+    return NULL;
+}
+
+int wp_run_doc_check_member(const char *id, const char *path, json_t *v, char *err, size_t cap)
+{
+    const char *dot = strchr(path, '.'), *key = dot ? dot + 1 : path;
+    size_t n = 0;
+    const struct member *m = members_of(path, dot ? (size_t)(dot - path) : 0, &n);
+
+    for (size_t i = 0; m && i < n; i++) {
+        if (strcmp(m[i].key, key) != 0)
+            continue;
+        if (((!v || json_is_null(v)) && m[i].optional) || of_kind(v, m[i].kind))
+            return 0;
+        snprintf(err, cap, "run %s: %s is %s, not %s", id, path,
+                 v && !json_is_null(v) ? "of the wrong type" : "missing", kind_name(m[i].kind));
+        return -EINVAL;
+    }
+    snprintf(err, cap, "run %s: %s is not a member of the run document's schema", id, path);
+    return -EINVAL;
 }

@@ -116,4 +116,10 @@ double wp_json_num(json_t *o, enum wp_run_field f);
  * emissions_g is missing") in err. */
 int wp_run_doc_check(json_t *run, char *err, size_t cap);
 
+/* Checks one member, v (NULL: absent), of run id by its path ("status",
+ * "energy.cpu_j", "carbon.region") against the same schema, for a reader
+ * that extracted only the members it needs. Returns 0, or -EINVAL with err
+ * (a path the schema does not hold is an error too). */
+int wp_run_doc_check_member(const char *id, const char *path, json_t *v, char *err, size_t cap);
+
 #endif

@@ -96,3 +96,39 @@ def test_a_schema_1_ledger_another_user_owns_is_read_and_imported_unchanged(meas
         assert digest(old) == before
     finally:
         shutil.rmtree(top)
+
+
+def test_the_csv_export_reads_only_its_members_and_checks_each(measured):
+    """The CSV export has SQLite read its 23 members out of each packed
+    document: the same rows as the JSON export gives, and a member missing
+    or of the wrong type is an error naming the run and the member."""
+    from ledgerdoc import pack
+    runs = [record(measured, j, "--project", "p,q") for j in (1, 2, 3)]
+    p = measured.wp("export", "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    import csv
+    import io
+    first = p.stdout
+    rows = list(csv.DictReader(io.StringIO(first)))
+    full = json.loads(measured.wp("export", "--format", "json").stdout)
+    assert [r["run_id"] for r in rows] == [r["run_id"] for r in full] == [r["run_id"] for r in runs]
+    for row, run in zip(rows, full):
+        assert float(row["cpu_j"]) == pytest.approx(run["energy"]["cpu_j"])
+        assert row["region"] == run["carbon"]["region"] and row["project"] == "p,q"
+    con = sqlite3.connect(measured.ledger)
+    for rid, change in ((runs[0]["run_id"], lambda d: d["energy"].pop("cpu_j")),
+                        (runs[1]["run_id"], lambda d: d.update(status=3))):
+        (doc,) = con.execute("SELECT doc FROM runs WHERE id = ?", (rid,)).fetchone()
+        d = json.loads(unpack(doc))
+        change(d)
+        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), rid))
+        con.commit()
+        p = measured.wp("export", "--format", "csv")
+        assert p.returncode == 1 and rid in p.stderr, p.stderr
+        assert ("energy.cpu_j is missing" in p.stderr or
+                "status is of the wrong type" in p.stderr), p.stderr
+        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (doc, rid))  # as it was
+        con.commit()
+    con.close()
+    again = measured.wp("export", "--format", "csv")
+    assert again.returncode == 0 and again.stdout == first
