@@ -65,10 +65,11 @@ struct wp_assumptions {
     bool pue_assumed; /* the default 1.0, not given */
     struct wp_region region;
     char intensity_source[512]; /* "table", "--intensity", "electricitymaps" + detail */
-    double embodied_g;          /* M for SCI; 0 when not given */
+    double embodied_g;          /* M for SCI as given; 0 when not given */
     bool has_embodied;
-    double wue_l_per_kwh; /* on-site water usage effectiveness (The Green Grid), L per IT kWh */
-    bool has_wue;         /* given: water is reported */
+    double lifetime_years; /* the service life amortising the hardware's manufacture */
+    double wue_l_per_kwh;  /* on-site water usage effectiveness (The Green Grid), L per IT kWh */
+    bool has_wue;          /* given: water is reported */
 };
 
 struct wp_carbon {

@@ -2,6 +2,7 @@
  * average), intensity, PUE (given, the provider's, or 1.0), embodied
  * emissions; and the optional live intensity. */
 #include "assume.h"
+#include "embodied.h"
 
 #include "cloud.h"
 
@@ -115,6 +116,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
     }
     a->embodied_g = o->embodied_g;
     a->has_embodied = o->embodied_set;
+    a->lifetime_years = o->lifetime_years > 0 ? o->lifetime_years : WP_EMBODIED_LIFETIME_YEARS;
     a->wue_l_per_kwh = o->wue;
     a->has_wue = o->wue_set;
     return 0;

@@ -58,6 +58,14 @@ int wp_cli_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carb
         }
         o->wue_set = true;
         return 1;
+    case WP_OPT_LIFETIME:
+        if (wp_parse_double(arg, &o->lifetime_years) ||
+            !(o->lifetime_years >= 1 && o->lifetime_years <= 20)) {
+            fprintf(stderr, "%s: --lifetime-years: '%s' is not a service life of 1 to 20 years\n",
+                    prog, arg);
+            return -1;
+        }
+        return 1;
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* The carbon options shared by the subcommands that account for CO2e:
- * --pue, --provider, --region, --intensity, --embodied-g, WATTPRINT_REGION. */
+ * --pue, --provider, --region, --intensity, --embodied-g, --wue,
+ * --lifetime-years, WATTPRINT_REGION. */
 #ifndef WP_CARBON_OPTS_H
 #define WP_CARBON_OPTS_H
 
@@ -14,6 +15,7 @@ enum {
     WP_OPT_INTENSITY,
     WP_OPT_EMBODIED,
     WP_OPT_WUE,
+    WP_OPT_LIFETIME,
 };
 
 #define WP_CARBON_LONGOPTS                                                                         \
@@ -22,8 +24,9 @@ enum {
         {"region", required_argument, NULL, WP_OPT_REGION},                                        \
         {"intensity", required_argument, NULL, WP_OPT_INTENSITY},                                  \
         {"embodied-g", required_argument, NULL, WP_OPT_EMBODIED},                                  \
+        {"wue", required_argument, NULL, WP_OPT_WUE},                                              \
     {                                                                                              \
-        "wue", required_argument, NULL, WP_OPT_WUE                                                 \
+        "lifetime-years", required_argument, NULL, WP_OPT_LIFETIME                                 \
     }
 
 #define WP_CARBON_HELP                                                                             \
@@ -33,7 +36,10 @@ enum {
     "  --intensity G       grid intensity in gCO2e/kWh, overriding the region's\n"                 \
     "  --pue X             data-centre PUE, 1.0 to 3.0 (default 1.0)\n"                            \
     "  --provider NAME     PUE preset: aws, gcp, azure, onprem, personal, ...\n"                   \
-    "  --embodied-g G      embodied emissions to include in the SCI score, grams\n"                \
+    "  --embodied-g G      embodied emissions for the SCI score, grams (default: the\n"            \
+    "                      hardware's manufacture per device-hour, estimated)\n"                   \
+    "  --lifetime-years Y  the hardware's service life that amortises its\n"                       \
+    "                      manufacture (1 to 20, default 6)\n"                                     \
     "  --wue L             on-site water usage effectiveness, litres per IT kWh\n"                 \
     "                      (0 to 20): the water is reported (default: none)\n"
 

@@ -523,6 +523,7 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
         wp_est_print_wall(r, r->server_energy_j, a, out, assume, "server_");
         if (r->server_power_w_per_device > 0)
             wp_cli_put(out, "server_power_w_per_device", json_real(r->server_power_w_per_device));
+        wp_est_print_embodied(o, a, r->device_hours, out, "");
     }
     if (r->it_energy_j > 0 && o->in.tokens > 0) {
         char e[32];

@@ -50,6 +50,12 @@ const char *wp_est_wall_text(const struct wp_est_out *r);
 void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struct wp_assumptions *a,
                        json_t *out, json_t *assume, const char *key);
 
+/* The hardware's manufacture for device_hours: as given (--embodied-g), or
+ * the accelerators' and their servers' share estimated (account/embodied.h);
+ * "<key>embodied_emissions_g", null around a CPU. */
+void wp_est_print_embodied(const struct est_opts *o, const struct wp_assumptions *a,
+                           double device_hours, json_t *out, const char *key);
+
 /* The serving section and its JSON (--inference). */
 void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
                           const struct wp_assumptions *a, json_t *out, json_t *assume);

@@ -4,6 +4,7 @@
 #include "estimate_out.h"
 
 #include "../account/account.h"
+#include "../account/embodied.h"
 #include "../util/outfile.h"
 #include "../util/util.h"
 
@@ -190,5 +191,33 @@ void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struc
         wp_cli_put(out, "server_scope", json_string(wp_est_wall_text(r)));
         wp_est_assume(assume, "whole server: %s; host ratio %.3g (%.3g to %.3g)",
                       wp_est_wall_text(r), r->host.mid - 1, r->host.lo - 1, r->host.hi - 1);
+    }
+}
+
+void wp_est_print_embodied(const struct est_opts *o, const struct wp_assumptions *a,
+                           double device_hours, json_t *out, const char *key)
+{
+    char m[32], k[96];
+    double g;
+
+    snprintf(k, sizeof k, "%sembodied_emissions_g", key);
+    if (a->has_embodied) {
+        g = a->embodied_g;
+    } else if (o->in.has_hardware && strcmp(o->in.hw.vendor, "cpu") != 0 && device_hours > 0) {
+        g = wp_embodied_g_per_device_hour(a->lifetime_years) * device_hours;
+    } else { /* a CPU server's manufacture is not modelled */
+        wp_cli_put(out, k, json_null());
+        return;
+    }
+    wp_fmt_mass(g, m, sizeof m);
+    printf("  %-13s %s CO2e %s\n", "embodied", m,
+           a->has_embodied ? "(--embodied-g)"
+                           : "of manufacture: the accelerators' and their servers' share over "
+                             "their service life (estimated; --lifetime-years)");
+    wp_cli_put(out, k, json_real(g));
+    if (!*key) {
+        wp_cli_put(out, "embodied_lifetime_years", json_real(a->lifetime_years));
+        wp_cli_put(out, "embodied_source",
+                   json_string(a->has_embodied ? "given (--embodied-g)" : wp_embodied_source));
     }
 }

@@ -2,6 +2,7 @@
  * estimate labelled, and what to set where something was assumed. */
 #include "run_summary.h"
 
+#include "../account/embodied.h"
 #include "../util/util.h"
 
 #include <string.h>
@@ -52,6 +53,31 @@ static void print_cloud(const struct wp_cloud_info *c, FILE *f)
         fprintf(f, "the instance metadata service)\n");
 }
 
+/* The hardware's manufacture: as given, or the GPUs' share estimated. */
+static void print_embodied(const struct wp_run *run, FILE *f)
+{
+    const struct wp_reading *rd = &run->reading;
+    char m[32];
+    int gpus = 0;
+
+    if (run->assume.has_embodied) {
+        wp_fmt_mass(run->assume.embodied_g, m, sizeof m);
+        fprintf(f, "  embodied %s CO2e (--embodied-g)\n", m);
+        return;
+    }
+    for (int i = 0; i < rd->n_channels; i++)
+        gpus += rd->channels[i].ch.component == WP_GPU && rd->channels[i].ch.counted;
+    if (gpus == 0)
+        return;
+    wp_fmt_mass(wp_embodied_g_per_device_hour(run->assume.lifetime_years) * gpus * rd->duration_s /
+                    3600.0,
+                m, sizeof m);
+    fprintf(f,
+            "  embodied %s CO2e: the %s share of their manufacture over %.3g years "
+            "(estimated; --lifetime-years)\n",
+            m, gpus == 1 ? "GPU's" : "GPUs'", run->assume.lifetime_years);
+}
+
 static void print_carbon(const struct wp_run *run, FILE *f)
 {
     const struct wp_assumptions *a = &run->assume;
@@ -67,6 +93,7 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     if (a->has_wue)
         fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (--wue)\n", run->carbon.water_l,
                 a->wue_l_per_kwh);
+    print_embodied(run, f);
     /* below about a gram the comparisons are all zeros */
     if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&
         q.car_km_eu >= 0.01) {

@@ -290,6 +290,7 @@ static void run_carbon_html(struct wp_buf *b, json_t *run)
     wp_buf_printf(b, " (");
     wp_buf_escape(b, wp_json_str(carbon, WPF_INTENSITY_SOURCE));
     wp_buf_printf(b, ").</p>");
+    wp_rep_footprint(b, run, true);
     if (json_is_object(eq))
         wp_buf_printf(b,
                       "<ul><li>%.3g km driven by an average EU car</li><li>%.3g%% of one "
@@ -397,6 +398,41 @@ void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
         t->energy += wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
         t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
         t->emissions += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G);
+        if (json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G))) {
+            t->embodied += wp_json_num(r, WPF_EMBODIED_EMISSIONS_G);
+            t->embodied_runs++;
+        }
+        if (json_is_number(wp_json_get(wp_json_get(r, WPF_CARBON), WPF_WATER_L))) {
+            t->water_l += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_WATER_L);
+            t->water_runs++;
+        }
+    }
+}
+
+void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html)
+{
+    json_t *carbon = wp_json_get(run, WPF_CARBON);
+    char v[64];
+
+    if (json_is_number(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G))) {
+        wp_fmt_mass(wp_json_num(run, WPF_EMBODIED_EMISSIONS_G), v, sizeof v);
+        const char *src = wp_json_str(run, WPF_EMBODIED_SOURCE);
+        if (html) {
+            wp_buf_printf(b, "<p>Embodied: %s CO2e of the hardware's manufacture (", v);
+            wp_buf_escape(b, src);
+            wp_buf_printf(b, ").</p>");
+        } else {
+            char safe[1200];
+            wp_md_text(src, safe, sizeof safe);
+            wp_buf_printf(b, "| embodied CO2e (manufacture) | %s: %s |\n", v, safe);
+        }
+    }
+    if (json_is_number(wp_json_get(carbon, WPF_WATER_L))) {
+        wp_buf_printf(b,
+                      html ? "<p>Water: %.4g L on site, the IT energy at a WUE of %.3g L/kWh "
+                             "(given).</p>"
+                           : "| water on site | %.4g L at a WUE of %.3g L/kWh (given) |\n",
+                      wp_json_num(carbon, WPF_WATER_L), wp_json_num(carbon, WPF_WUE_L_PER_KWH));
     }
 }
 
@@ -492,6 +528,19 @@ char *wp_report_group_html(json_t *runs, const char *title)
     card(&b, "with the data centre (PUE)", v);
     wp_fmt_mass(t.emissions, v, sizeof v);
     card(&b, "CO2e", v);
+    if (t.embodied_runs) {
+        char label[96];
+        wp_fmt_mass(t.embodied, v, sizeof v);
+        snprintf(label, sizeof label, "embodied CO2e (%d of %d runs, estimated)", t.embodied_runs,
+                 t.runs);
+        card(&b, label, v);
+    }
+    if (t.water_runs) {
+        char label[96];
+        snprintf(v, sizeof v, "%.4g L", t.water_l);
+        snprintf(label, sizeof label, "water on site (%d of %d runs)", t.water_runs, t.runs);
+        card(&b, label, v);
+    }
     wp_buf_printf(&b, "</div><h2>Energy per run</h2>");
     /* runs come newest first; the chart reads oldest first */
     for (size_t i = 0; i < shown; i++) {

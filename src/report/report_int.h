@@ -11,7 +11,15 @@
 struct wp_rep_totals {
     int runs;
     double duration, device_hours, energy, facility, emissions;
+    double embodied, water_l;      /* summed over the runs that carry them */
+    int embodied_runs, water_runs; /* how many do */
 };
+
+/* The whole footprint beside the operational CO2e: the hardware's
+ * manufacture (embodied_emissions_g) and the water on site (water_l), each
+ * with its source, as Markdown rows or an HTML paragraph; nothing for a
+ * run that carries neither. */
+void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html);
 
 void wp_rep_totals(json_t *runs, struct wp_rep_totals *t);
 

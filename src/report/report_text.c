@@ -49,6 +49,7 @@ char *wp_report_run_markdown(json_t *run)
                   wp_json_num(energy, WPF_TOTAL_J), wp_json_num(run, WPF_PUE), f, m,
                   wp_json_num(carbon, WPF_EMISSIONS_G),
                   wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH), region);
+    wp_rep_footprint(&b, run, false);
     if (json_is_object(work) && wp_json_num(work, WPF_DONE) > 0) {
         char n[48], one[32], unit[200], one_md[200];
         wp_fmt_energy(wp_json_num(work, WPF_ENERGY_PER_UNIT_J), e, sizeof e);
@@ -104,9 +105,18 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
     wp_buf_printf(&b,
                   "## Energy and carbon of %s\n\n%d runs, %s of running, %.4g device-days.\n\n"
                   "| quantity | value |\n|---|---|\n| energy | %s |\n| facility energy | %s |\n"
-                  "| CO2e | %s (%.6g g) |\n\n| run | start | status | energy (J) | CO2e (g) |\n"
-                  "|---|---|---|---|---|\n",
+                  "| CO2e | %s (%.6g g) |\n",
                   name, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
+    if (t.embodied_runs) {
+        wp_fmt_mass(t.embodied, m, sizeof m);
+        wp_buf_printf(&b, "| embodied CO2e (manufacture; %d of %d runs, estimated) | %s |\n",
+                      t.embodied_runs, t.runs, m);
+    }
+    if (t.water_runs)
+        wp_buf_printf(&b, "| water on site (%d of %d runs) | %.4g L |\n", t.water_runs, t.runs,
+                      t.water_l);
+    wp_buf_printf(&b,
+                  "\n| run | start | status | energy (J) | CO2e (g) |\n|---|---|---|---|---|\n");
     json_array_foreach(runs, i, r)
     {
         if (i == 500)
@@ -194,6 +204,18 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, t_hw, t_where,
                   wp_json_num(first, WPF_PUE), wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH),
                   t_source, m, measured ? "measured" : "partly estimated", WP_VERSION);
+    if (t.embodied_runs) {
+        wp_fmt_mass(t.embodied, m, sizeof m);
+        wp_buf_printf(&b,
+                      "\nBeside it, manufacturing the hardware is estimated at %s CO2e for "
+                      "these device-hours (%d of %d runs; the accelerators' and their servers' "
+                      "manufacture amortised over their service life, from Luccioni et al. "
+                      "2023's figures; not in the emissions above).\n",
+                      m, t.embodied_runs, t.runs);
+    }
+    if (t.water_runs)
+        wp_buf_printf(&b, "\nOn-site water: %.4g L (%d of %d runs, from the WUE given).\n",
+                      t.water_l, t.water_runs, t.runs);
     return wp_buf_take(&b, NULL);
 }
 
@@ -204,14 +226,16 @@ char *wp_report_sci(json_t *run)
     char one[32];
 
     wp_unit_singular(wp_json_str(sci, WPF_FUNCTIONAL_UNIT), one, sizeof one);
-    wp_buf_printf(&b,
-                  "SCI = (E x I + M) / R = %.6g gCO2e per %s\n"
-                  "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied), "
-                  "R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
-                  "21031:2024)\n",
-                  wp_json_num(sci, WPF_SCORE_G_PER_UNIT), one,
-                  wp_json_num(sci, WPF_ENERGY_J) / 3.6e6, wp_json_num(sci, WPF_INTENSITY_G_PER_KWH),
-                  wp_json_num(sci, WPF_EMBODIED_G), wp_json_num(sci, WPF_UNITS),
-                  wp_json_str(sci, WPF_FUNCTIONAL_UNIT), wp_json_str(sci, WPF_BOUNDARY));
+    wp_buf_printf(
+        &b,
+        "SCI = (E x I + M) / R = %.6g gCO2e per %s\n"
+        "  E = %.6g kWh (facility energy), I = %.4g gCO2e/kWh, M = %.6g g (embodied: "
+        "%s), R = %.6g %s\n  boundary: %s\n  (Green Software Foundation SCI; ISO/IEC "
+        "21031:2024)\n",
+        wp_json_num(sci, WPF_SCORE_G_PER_UNIT), one, wp_json_num(sci, WPF_ENERGY_J) / 3.6e6,
+        wp_json_num(sci, WPF_INTENSITY_G_PER_KWH), wp_json_num(sci, WPF_EMBODIED_G),
+        *wp_json_str(sci, WPF_EMBODIED_FROM) ? wp_json_str(sci, WPF_EMBODIED_FROM) : "as given",
+        wp_json_num(sci, WPF_UNITS), wp_json_str(sci, WPF_FUNCTIONAL_UNIT),
+        wp_json_str(sci, WPF_BOUNDARY));
     return wp_buf_take(&b, NULL);
 }

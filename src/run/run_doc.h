@@ -34,6 +34,10 @@
     X(DRAM_J, "dram_j")                                                                            \
     X(DURATION_S, "duration_s")                                                                    \
     X(EMBODIED_G, "embodied_g")                                                                    \
+    X(EMBODIED_EMISSIONS_G, "embodied_emissions_g")                                                \
+    X(EMBODIED_LIFETIME_YEARS, "embodied_lifetime_years")                                          \
+    X(EMBODIED_SOURCE, "embodied_source")                                                          \
+    X(EMBODIED_FROM, "embodied_from")                                                              \
     X(EMISSIONS_G, "emissions_g")                                                                  \
     X(END, "end")                                                                                  \
     X(ENERGY, "energy")                                                                            \

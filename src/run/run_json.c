@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "run.h"
 
+#include "../account/embodied.h"
+
 #include "../util/jput.h"
 #include "../util/outfile.h"
 #include "../util/util.h"
@@ -107,6 +109,9 @@ int wp_run_json_derive(json_t *run)
            emissions = wp_json_num(carbon, WPF_EMISSIONS_G);
     double intensity = wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH),
            embodied = wp_json_num(run, WPF_EMBODIED_G);
+    /* M: as given, else the estimate of the GPUs' manufacture, else 0 */
+    bool given = json_is_number(wp_json_get(run, WPF_EMBODIED_G)); /* runs before: 0 */
+    bool estimated = !given && json_is_number(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G));
     json_t *work = wp_json_get(run, WPF_WORK);
     /* R: the work units when the run reported them, else the run itself */
     double units = wp_json_num(work, WPF_DONE) > 0 ? wp_json_num(work, WPF_DONE) : 1.0;
@@ -122,13 +127,21 @@ int wp_run_json_derive(json_t *run)
                           "flights_ny_sf", q.flights_ny_sf, "car_lifetime_share",
                           q.car_lifetime_share, "american_year_share", q.american_year_share,
                           "tree_years", q.tree_years, "reactor_1gw_s", q.reactor_s));
+    if (estimated)
+        embodied = wp_json_num(run, WPF_EMBODIED_EMISSIONS_G);
     wp_jput(&bad, run, "sci",
-            json_pack("{s:f, s:s, s:f, s:f, s:f, s:f, s:s}", "score_g_per_unit",
+            json_pack("{s:f, s:s, s:f, s:f, s:f, s:f, s:s, s:s}", "score_g_per_unit",
                       wp_sci_g(facility, intensity, embodied, units), "functional_unit", unit,
                       "units", units, "energy_j", facility, "intensity_g_per_kwh", intensity,
-                      "embodied_g", embodied, "boundary",
+                      "embodied_g", embodied, "embodied_from",
+                      given       ? "given (--embodied-g)"
+                      : estimated ? "estimated: the GPUs' share of their manufacture"
+                                  : "none: no GPU (a CPU server's manufacture is not modelled; "
+                                    "give --embodied-g)",
+                      "boundary",
                       "operational: the machine's CPU packages, DRAM and GPUs as measured or "
-                      "estimated, times PUE; embodied: as given, else 0"));
+                      "estimated, times PUE; embodied: as given, else the GPUs' and their "
+                      "servers' manufacture amortised over their service life, else 0"));
     snprintf(buf, sizeof buf, "PUE %.3g: %s", wp_json_num(run, WPF_PUE),
              wp_json_str(run, WPF_PUE_SOURCE));
     wp_jpush(&bad, arr, json_string(buf));
@@ -272,6 +285,32 @@ static void identity_json(const struct wp_run *run, json_t *root, int *bad)
     wp_jput(bad, root, "settings", settings);
 }
 
+/* embodied_emissions_g: as given (--embodied-g), else the GPUs'
+ * device-hours times their manufacture's share (account/embodied.h); null
+ * for a run without a GPU. */
+static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
+{
+    const struct wp_reading *rd = &run->reading;
+    double lifetime = run->assume.lifetime_years, gpus = 0;
+
+    if (run->assume.has_embodied) { /* --embodied-g overrides the estimate */
+        wp_jput(bad, root, "embodied_emissions_g", json_real(run->assume.embodied_g));
+        wp_jput(bad, root, "embodied_source", text("given (--embodied-g)"));
+        return;
+    }
+    for (int i = 0; i < rd->n_channels; i++)
+        gpus += rd->channels[i].ch.component == WP_GPU && rd->channels[i].ch.counted;
+    if (!(gpus > 0)) {
+        wp_jput(bad, root, "embodied_emissions_g", json_null());
+        return;
+    }
+    wp_jput(bad, root, "embodied_emissions_g",
+            json_real(wp_embodied_g_per_device_hour(lifetime) * gpus * rd->duration_s / 3600.0));
+    wp_jput(bad, root, "embodied_lifetime_years",
+            json_real(lifetime > 0 ? lifetime : WP_EMBODIED_LIFETIME_YEARS));
+    wp_jput(bad, root, "embodied_source", text(wp_embodied_source));
+}
+
 static json_t *run_to_json(const struct wp_run *run, bool derived)
 {
     const struct wp_energy_totals *t = &run->reading.totals;
@@ -301,7 +340,11 @@ static json_t *run_to_json(const struct wp_run *run, bool derived)
     wp_jput(&bad, root, "facility_energy_j", json_real(run->carbon.facility_energy_j));
     wp_jput(&bad, root, "carbon", carbon_json(run));
     wp_jput(&bad, root, "pue_source", text(run->assume.pue_source));
-    wp_jput(&bad, root, "embodied_g", json_real(run->assume.embodied_g));
+    /* M as given (null: not given), and the estimate of the GPUs' share of
+     * their manufacture (null without a GPU: a CPU server is not modelled) */
+    wp_jput(&bad, root, "embodied_g",
+            run->assume.has_embodied ? json_real(run->assume.embodied_g) : json_null());
+    embodied_json(run, root, &bad);
     wp_jput(&bad, root, "work", work_json(run));
     wp_jput(&bad, root, "cloud", cloud_json(&run->cloud));
     if (!bad && derived)

@@ -96,6 +96,8 @@ def test_sci_and_equivalents(measured):
     (["--wue", "-0.1"], "--wue"),
     (["--wue", "21"], "--wue"),
     (["--wue", "nan"], "--wue"),
+    (["--lifetime-years", "0"], "--lifetime-years"),
+    (["--lifetime-years", "nan"], "--lifetime-years"),
 ])
 def test_refusals_are_125_before_the_command(measured, tmp_path, args, needle):
     marker = tmp_path / "ran"
