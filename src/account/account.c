@@ -63,6 +63,31 @@ int wp_provider_pue(const char *name, double *pue, char *source, size_t source_c
     return -ENOENT;
 }
 
+int wp_provider_wue(const char *name, double *wue, char *source, size_t source_cap)
+{
+    struct wp_csv c;
+    int ncol, wcol, scol;
+
+    wp_csv_init(&c, wp_data_providers, wp_data_providers_len);
+    if (wp_csv_next(&c) != 1)
+        return -ENOENT;
+    ncol = wp_csv_column(&c, "provider");
+    wcol = wp_csv_column(&c, "wue_l_per_kwh");
+    scol = wp_csv_column(&c, "wue_source");
+    if (ncol < 0 || wcol < 0 || scol < 0)
+        return -ENOENT;
+    for (int rc; (rc = wp_csv_next(&c)) != 0;) {
+        if (rc < 0 || c.nfields <= ncol || c.nfields <= wcol || c.nfields <= scol)
+            continue;
+        if (strcasecmp(c.field[ncol], name) == 0 && *c.field[wcol] &&
+            wp_parse_double(c.field[wcol], wue) == 0) {
+            snprintf(source, source_cap, "%s", c.field[scol]);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* Value of an equivalents row converted to grams (or to its own unit). */
 static int equivalent(const char *item, double *value)
 {

@@ -58,6 +58,10 @@ void wp_regions_print(FILE *f);
 int wp_provider_pue(const char *name, double *pue, char *source, size_t source_cap, char *suggest,
                     size_t cap);
 
+/* The on-site WUE a provider publishes (data/providers.csv), L per IT kWh.
+ * Returns 0 and fills *wue and source, or -ENOENT (none published). */
+int wp_provider_wue(const char *name, double *wue, char *source, size_t source_cap);
+
 /* Everything the accounting assumes, with where each figure came from. */
 struct wp_assumptions {
     double pue;
@@ -69,7 +73,8 @@ struct wp_assumptions {
     bool has_embodied;
     double lifetime_years; /* the service life amortising the hardware's manufacture */
     double wue_l_per_kwh;  /* on-site water usage effectiveness (The Green Grid), L per IT kWh */
-    bool has_wue;          /* given: water is reported */
+    bool has_wue;          /* given, or the provider's: water is reported */
+    char wue_source[256];  /* "given", or the provider's published figure */
 };
 
 struct wp_carbon {

@@ -58,6 +58,21 @@ static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon
 }
 
 /* The provider's PUE (named, or implied by a cloud region). Returns 0 or a negative errno. */
+/* The provider's published on-site WUE, where it publishes one: water is
+ * then reported, labelled with its source. */
+static void provider_wue(const char *provider, const char *how, struct wp_assumptions *a)
+{
+    char src[200];
+    double wue;
+
+    if (wp_provider_wue(provider, &wue, src, sizeof src) != 0)
+        return;
+    a->wue_l_per_kwh = wue;
+    a->has_wue = true;
+    snprintf(a->wue_source, sizeof a->wue_source, "%s%.20s's published on-site WUE: %.200s", how,
+             provider, src);
+}
+
 static int provider_pue(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
                         const char *provider, struct wp_assumptions *a, char *err, size_t cap)
 {
@@ -119,6 +134,10 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
     a->lifetime_years = o->lifetime_years > 0 ? o->lifetime_years : WP_EMBODIED_LIFETIME_YEARS;
     a->wue_l_per_kwh = o->wue;
     a->has_wue = o->wue_set;
+    if (o->wue_set)
+        snprintf(a->wue_source, sizeof a->wue_source, "given");
+    else if (provider[0])
+        provider_wue(provider, "", a);
     return 0;
 }
 
@@ -138,6 +157,8 @@ void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o
         snprintf(a->pue_source, sizeof a->pue_source, "detected %s (%.100s): %s", cloud->provider,
                  cloud->evidence, src);
     }
+    if (!o->wue_set && !o->provider)
+        provider_wue(cloud->provider, "detected ", a);
     if (o->region || o->intensity_set || getenv("WATTPRINT_REGION") || !cloud->region[0])
         return;
     snprintf(code, sizeof code, "%s:%s", cloud->provider, cloud->region);

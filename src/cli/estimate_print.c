@@ -141,8 +141,8 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
     wp_cli_put(out, k, json_real(c.emissions_g));
     if (a->has_wue) {
         if (label)
-            printf("  %-13s %.4g L of water on site at WUE %.3g L/kWh (--wue)\n", "", c.water_l,
-                   a->wue_l_per_kwh);
+            printf("  %-13s %.4g L of water on site at WUE %.3g L/kWh (%s)\n", "", c.water_l,
+                   a->wue_l_per_kwh, strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
         snprintf(k, sizeof k, "%swater_l", key);
         wp_cli_put(out, k, json_real(c.water_l));
     }

@@ -91,8 +91,8 @@ static void print_carbon(const struct wp_run *run, FILE *f)
             a->region.name, a->intensity_source);
     print_mix(&a->region, f);
     if (a->has_wue)
-        fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (--wue)\n", run->carbon.water_l,
-                a->wue_l_per_kwh);
+        fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (%s)\n", run->carbon.water_l,
+                a->wue_l_per_kwh, strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
     print_embodied(run, f);
     /* below about a gram the comparisons are all zeros */
     if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&

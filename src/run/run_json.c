@@ -75,14 +75,20 @@ static json_t *carbon_json(const struct wp_run *run)
 {
     const struct wp_assumptions *a = &run->assume;
     const struct wp_region *r = &a->region;
+    json_t *c;
 
-    return json_pack("{s:s, s:s, s:f, s:s, s:f, s:b, s:o, s:o, s:o, s:o}", "region", r->code,
-                     "region_name", r->name, "intensity_g_per_kwh", r->intensity_g_per_kwh,
-                     "intensity_source", a->intensity_source, "emissions_g",
-                     run->carbon.emissions_g, "assumed", r->assumed, "year",
-                     r->year ? json_integer(r->year) : json_null(), "mix", mix_json(r), "water_l",
-                     a->has_wue ? json_real(run->carbon.water_l) : json_null(), "wue_l_per_kwh",
-                     a->has_wue ? json_real(a->wue_l_per_kwh) : json_null());
+    c = json_pack("{s:s, s:s, s:f, s:s, s:f, s:b, s:o, s:o, s:o, s:o}", "region", r->code,
+                  "region_name", r->name, "intensity_g_per_kwh", r->intensity_g_per_kwh,
+                  "intensity_source", a->intensity_source, "emissions_g", run->carbon.emissions_g,
+                  "assumed", r->assumed, "year", r->year ? json_integer(r->year) : json_null(),
+                  "mix", mix_json(r), "water_l",
+                  a->has_wue ? json_real(run->carbon.water_l) : json_null(), "wue_l_per_kwh",
+                  a->has_wue ? json_real(a->wue_l_per_kwh) : json_null());
+    if (c && a->has_wue && json_object_set_new(c, "wue_source", json_string(a->wue_source))) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
 }
 
 void wp_run_command_text(json_t *run, char *out, size_t cap)

@@ -234,3 +234,21 @@ def test_water_in_an_estimate(wattprint, tmp_path):
     e = json.load(open(out))
     assert e["water_l"] == pytest.approx(e["it_energy_j"] / 3.6e6 * 0.5)
     assert "L of water on site" in p.stdout
+
+
+def test_a_providers_published_wue_is_the_default(measured):
+    """Where the provider publishes an on-site WUE (data/providers.csv: AWS,
+    Azure), water is reported with it, labelled; --wue overrides; a provider
+    that publishes none (GCP) reports no water."""
+    p, r = run36(measured, "--provider", "aws")
+    assert p.returncode == 0, p.stderr
+    c = r["carbon"]
+    assert c["wue_l_per_kwh"] == 0.15 and "Amazon Sustainability Report" in c["wue_source"]
+    assert c["water_l"] == pytest.approx(36 / 3.6e6 * 0.15, rel=1e-3)
+    assert "aws's published on-site WUE" in p.stderr
+    p, r = run36(measured, "--region", "azure:westeurope")
+    assert r["carbon"]["wue_l_per_kwh"] == 0.27
+    p, r = run36(measured, "--provider", "aws", "--wue", "2")
+    assert r["carbon"]["wue_l_per_kwh"] == 2 and r["carbon"]["wue_source"] == "given"
+    p, r = run36(measured, "--provider", "gcp")
+    assert r["carbon"]["water_l"] is None and "water" not in p.stderr
