@@ -270,6 +270,11 @@ int wp_cmd_run(int argc, char **argv)
         wp_summary_print(&run, stderr);
     /* the ledger first: a FIFO nobody reads must not hold the result back */
     wp_recorder_finish(&rec);
+    if (!o.quiet && rec.recorded_in[0]) {
+        char where[4096 * 4];
+        wp_term_safe(rec.recorded_in, where, sizeof where);
+        fprintf(stderr, "  recorded in %s (wattprint show %.18s)\n", where, run.run_id);
+    }
     if (o.json_path && wp_run_write_json(&run, o.json_path, err, sizeof err) != 0)
         wp_warn("cannot write the result to %s: %s", o.json_path, err);
     wp_run_release(&run);

@@ -43,7 +43,8 @@ static void usage(FILE *f)
                "~/.config/wattprint/config) and /etc/wattprint/config, as key = value\n"
                "lines; an option beats the environment, which beats the files.\n"
                "\n"
-               "See docs/ for the method.\n");
+               "See man wattprint, and the README and docs/ (installed in share/doc/wattprint\n"
+               "under the prefix) for the method.\n");
 }
 
 /* A command's own output that could not be written fails the command

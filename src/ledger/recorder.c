@@ -282,6 +282,9 @@ void wp_recorder_finish(struct wp_recorder *r)
         r->ledger->gave_up_waiting = false; /* what the final write meets decides */
     bool done = r->ledger && wp_ledger_finish(r->ledger, r->run, err, sizeof err) == 0;
 
+    if (done)
+        snprintf(r->recorded_in, sizeof r->recorded_in, "%s", r->ledger->path);
+
     if (!done && r->wal_lost_path[0]) {
         /* its WAL deleted under it and not yet usable again (other writers
          * still hold the dead one): kept beside it, added by the next command */

@@ -19,6 +19,8 @@ struct wp_recorder {
     bool said, said_wal;
     char wal_lost_path[4096]; /* the ledger whose WAL was deleted under it; "" if none */
     char first_err[512];      /* a server's first failure, said with the spool at the end */
+    char recorded_in[4096];   /* after wp_recorder_finish: the ledger that holds the run ("" if
+                                 none did: disabled, failed or spooled, each said) */
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
     bool disabled, started, want, stop;

@@ -338,3 +338,16 @@ def test_an_export_that_cannot_be_written_says_so(measured):
     for fmt in ("csv", "json", "codecarbon"):
         p = measured.wp("export", "--format", fmt, "--output", "/dev/full")
         assert p.returncode == 1 and "No space left on device" in p.stderr, (fmt, p.stderr)
+
+
+def test_a_run_says_where_it_was_recorded(measured):
+    """Once, after the summary, with the command that shows it; nothing with
+    -q or --no-ledger."""
+    p, r = measured.run(["--", "true"])
+    assert p.returncode == 0, p.stderr
+    line = "recorded in %s (wattprint show %s)" % (measured.ledger, r["run_id"][:18])
+    assert p.stderr.count(line) == 1 and p.stderr.rstrip().endswith(line), p.stderr
+    p, _ = measured.run(["-q", "--", "true"])
+    assert p.stderr == ""
+    p, _ = measured.run(["--no-ledger", "--", "true"])
+    assert "recorded in" not in p.stderr
