@@ -27,14 +27,40 @@ static void label(struct wp_buf *b, const char *name, const char *value, bool fi
 const double wp_serve_window_s[WP_SERVE_WINDOWS] = {60, 900};
 const char *const wp_serve_window_name[WP_SERVE_WINDOWS] = {"1m", "15m"};
 
-static void labels(struct wp_buf *b, const struct wp_channel *ch)
+/* A channel's labels, and what it overlaps where given (NULL: none). */
+static void labels(struct wp_buf *b, const struct wp_channel *ch, const char *overlaps)
 {
     wp_buf_printf(b, "{");
     label(b, "component", wp_component_name(ch->component), true);
     label(b, "device", ch->device, false);
     label(b, "sensor", ch->sensor, false);
     label(b, "method", wp_method_name(ch->method), false);
+    if (overlaps)
+        label(b, "overlaps", overlaps, false);
     wp_buf_printf(b, "}");
+}
+
+/* One metric's series: the counted channels, or the others (with what they
+ * overlap: the package a sub-zone lies in, or the packages psys covers);
+ * nothing when there are none. */
+static void channel_series(struct wp_buf *b, const struct wp_reading *r, const char *name,
+                           const char *type, const char *help, bool overlapping)
+{
+    bool any = false;
+
+    for (int i = 0; i < r->n_channels; i++) {
+        const struct wp_channel *ch = &r->channels[i].ch;
+        double v = strstr(name, "power") ? r->channels[i].power_w : r->channels[i].energy_j;
+        if (ch->counted == overlapping)
+            continue;
+        if (!any)
+            wp_buf_printf(b, "# HELP wattprint_%s %s.\n# TYPE wattprint_%s %s\n", name, help, name,
+                          type);
+        any = true;
+        wp_buf_printf(b, "wattprint_%s", name);
+        labels(b, ch, !overlapping ? NULL : ch->part_of[0] ? ch->part_of : "the packages");
+        wp_buf_printf(b, strstr(name, "power") ? " %.3f\n" : " %.6f\n", v);
+    }
 }
 
 /* Per unit in each window: one series per counter and window with work in it. */
@@ -93,22 +119,23 @@ char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a
                       const struct wp_serve_work *work, size_t *len)
 {
     struct wp_buf b = {0};
-    int n = r->n_channels;
 
-    wp_buf_printf(&b, "# HELP wattprint_energy_joules_total Energy used since the exporter started "
-                      "(wrap-corrected).\n# TYPE wattprint_energy_joules_total counter\n");
-    for (int i = 0; i < n; i++) {
-        wp_buf_printf(&b, "wattprint_energy_joules_total");
-        labels(&b, &r->channels[i].ch);
-        wp_buf_printf(&b, " %.6f\n", r->channels[i].energy_j);
-    }
-    wp_buf_printf(&b, "# HELP wattprint_power_watts Mean power between the last two readings.\n"
-                      "# TYPE wattprint_power_watts gauge\n");
-    for (int i = 0; i < n; i++) {
-        wp_buf_printf(&b, "wattprint_power_watts");
-        labels(&b, &r->channels[i].ch);
-        wp_buf_printf(&b, " %.3f\n", r->channels[i].power_w);
-    }
+    /* counted channels in the sums' metrics, the rest apart: a sub-zone
+     * (core, uncore) inside its package or psys over the packages would count
+     * its joules twice in a plain sum() */
+    channel_series(&b, r, "energy_joules_total", "counter",
+                   "Energy used since the exporter started (wrap-corrected); each joule once: "
+                   "sum() is the node's",
+                   false);
+    channel_series(&b, r, "power_watts", "gauge",
+                   "Mean power between the last two readings; sum() is the node's", false);
+    channel_series(&b, r, "overlapping_energy_joules_total", "counter",
+                   "Energy of zones inside or over counted ones (core and uncore in their "
+                   "package, psys over the packages): never add it to "
+                   "wattprint_energy_joules_total",
+                   true);
+    channel_series(&b, r, "overlapping_power_watts", "gauge",
+                   "Mean power of the zones inside or over counted ones", true);
     if (carbon) {
         struct wp_carbon c;
         wp_account(r->totals.total_j, a, &c);

@@ -21,11 +21,13 @@ from waits import free_port, wait_for
 class Node:
     """A wattprint serve instance over its own fake powercap tree."""
 
-    def __init__(self, wattprint, tmp, name, extra=()):
+    def __init__(self, wattprint, tmp, name, extra=(), zones=()):
         self.sysfs = os.path.join(tmp, name, "sys")
         self.procfs = os.path.join(tmp, name, "proc")
         fakehw.make_zone(self.sysfs, "intel-rapl:0", "package-0")
         fakehw.make_zone(self.sysfs, "intel-rapl:0:0", "dram")
+        for zone_id, zone_name in zones:
+            fakehw.make_zone(self.sysfs, zone_id, zone_name)
         fakehw.make_proc(self.procfs)
         self.port = free_port()
         env = dict(os.environ, WATTPRINT_SYSFS=self.sysfs, WATTPRINT_PROCFS=self.procfs)
@@ -187,6 +189,55 @@ def test_prometheus_sums_two_nodes(wattprint, tmp_path):
         prom.stop()
         a.stop()
         b.stop()
+
+
+def published_queries():
+    """Every PromQL query the project publishes: docs/serve.md's code spans,
+    contrib/prometheus.yml's comments and both Grafana dashboards' targets."""
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    queries = []
+    with open(os.path.join(root, "docs", "serve.md")) as f:
+        queries += [q for q in re.findall(r"`([^`]*wattprint_[^`]*)`", f.read()) if "(" in q]
+    with open(os.path.join(root, "contrib", "prometheus.yml")) as f:
+        queries += [l.lstrip("# ").strip() for l in f if l.startswith("#   ") and "wattprint_" in l]
+    for name in ("grafana-dashboard.json", "grafana-energy-per-token.json"):
+        with open(os.path.join(root, "contrib", name)) as f:
+            queries += [t["expr"] for p in json.load(f)["panels"] for t in p.get("targets", [])]
+    return queries
+
+
+def test_every_published_query_counts_each_joule_once(wattprint, tmp_path):
+    """A node with a package, its core and uncore, DRAM and psys: every query
+    of docs/ and contrib/ runs in real Prometheus, and the energy ones give
+    the package and DRAM's 110 J, not the 340 J of every zone added up."""
+    n = Node(wattprint, str(tmp_path), "node1", ["--region", "FR"],
+             zones=[("intel-rapl:0:1", "core"), ("intel-rapl:0:2", "uncore"),
+                    ("intel-rapl:1", "psys")])
+    prom = promtest.Prometheus(tmp_path, [n.port])
+    queries = published_queries()
+    assert len(queries) >= 12, queries
+    try:
+        wait_for(lambda: prom.query('count(up{job="wattprint"} == 1)') == 1, timeout=60,
+                 what="Prometheus to scrape the node")
+        time.sleep(2.5)  # a few samples before the energy, for increase()
+        fakehw.advance(n.sysfs, [("intel-rapl:0", 100.0), ("intel-rapl:0:1", 60.0),
+                                 ("intel-rapl:0:2", 20.0), ("intel-rapl:0:0", 10.0),
+                                 ("intel-rapl:1", 150.0)], 5, 0.05)
+        whole = 'sum(wattprint_energy_joules_total)'
+        wait_for(lambda: prom.query(whole) == pytest.approx(110.0), timeout=30,
+                 what="the new energy in Prometheus")
+        assert prom.query("sum(wattprint_overlapping_energy_joules_total)") == \
+            pytest.approx(230.0)
+        for q in queries:
+            v = prom.query(q)  # fails on an error
+            if "energy_joules_total" in q and "increase" in q:
+                assert v * (3.6e6 if "3.6e6" in q else 1) == pytest.approx(110.0, rel=0.2), q
+            elif "energy_joules_total" in q and "rate" not in q:
+                assert v * (3.6e6 if "3.6e6" in q else 1) == pytest.approx(110.0), q
+    finally:
+        prom.stop()
+        n.stop()
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
