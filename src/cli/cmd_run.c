@@ -8,6 +8,7 @@
 #include "run_watch.h"
 #include "spawn.h"
 
+#include "../interop/pushgateway.h"
 #include "../ledger/recorder.h"
 #include "../util/util.h"
 
@@ -208,6 +209,18 @@ static void conclude(struct wp_run *run, struct run_opts *o, struct wp_session *
     wp_run_account(run);
 }
 
+/* --push-gateway: the run's totals, once; a failure is said and changes
+ * nothing else (the run is in the ledger and the result). */
+static void push(const struct wp_run *run, const struct run_opts *o)
+{
+    char err[512];
+
+    if (wp_push_run(o->push_gateway, run, err, sizeof err) != 0)
+        wp_warn("cannot push the run to the gateway %s: %s", o->push_gateway, err);
+    else if (!o->quiet)
+        fprintf(stderr, "  pushed to %s\n", o->push_gateway);
+}
+
 int wp_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
@@ -277,6 +290,8 @@ int wp_cmd_run(int argc, char **argv)
     }
     if (o.json_path && wp_run_write_json(&run, o.json_path, err, sizeof err) != 0)
         wp_warn("cannot write the result to %s: %s", o.json_path, err);
+    if (o.push_gateway) /* after the result: a slow gateway delays nothing else */
+        push(&run, &o);
     wp_run_release(&run);
     wp_session_free(s);
     return end.exit_status;

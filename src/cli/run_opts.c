@@ -7,6 +7,7 @@
 #include "config_opts.h"
 #include "work_opts.h"
 
+#include "../interop/pushgateway.h"
 #include "../ledger/ledger.h"
 #include "../util/outfile.h"
 #include "../work/progress.h"
@@ -50,6 +51,7 @@ enum {
     O_DRY_RUN,
     O_MIN_SAVING,
     O_MIN_SAVING_G,
+    O_PUSH,
 };
 
 static const struct option longopts[] = {
@@ -77,6 +79,7 @@ static const struct option longopts[] = {
     {"dry-run", no_argument, NULL, O_DRY_RUN},
     {"min-saving", required_argument, NULL, O_MIN_SAVING},
     {"min-saving-g", required_argument, NULL, O_MIN_SAVING_G},
+    {"push-gateway", required_argument, NULL, O_PUSH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     WP_CARBON_LONGOPTS,
@@ -172,6 +175,9 @@ static void usage(FILE *f)
             "  --min-saving-g G    ... and at least G grams, where earlier runs tell the\n"
             "                      energy (default 1)\n"
             "  --dry-run           with --defer-within: say and write the choice, run nothing\n"
+            "  --push-gateway URL  push the run's totals to a Prometheus push gateway when\n"
+            "                      it ends (http://HOST:9091; group job=wattprint, the host,\n"
+            "                      project, experiment)\n"
             "  -q, --quiet         no summary on stderr\n"
             "  -h, --help          this help\n"
             "\n"
@@ -281,6 +287,15 @@ static int text_opt(struct run_opts *o, int c, const char *arg)
             return bad(c == O_JSON ? "--json" : "--ledger", arg, "a file path");
         *(c == O_JSON ? &o->json_path : &o->ledger_path) = arg;
         return 1;
+    case O_PUSH: {
+        char err[300];
+        if (wp_push_url_check(arg, err, sizeof err)) {
+            fprintf(stderr, "wattprint run: --push-gateway: %s\n", err);
+            return -1;
+        }
+        o->push_gateway = arg;
+        return 1;
+    }
     case O_UNIT:
         snprintf(line, sizeof line, "unit=%.40s", arg);
         if (strlen(arg) > 31 || wp_progress_line(&probe, line, strlen(line), 0))

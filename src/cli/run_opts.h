@@ -24,6 +24,7 @@ struct run_opts {
     const char *json_path;
     const char *ledger_path;
     bool no_ledger;
+    const char *push_gateway; /* --push-gateway: its base URL; NULL: none */
     bool quiet;
     struct wp_carbon_opts carbon;
     struct wp_labels labels;

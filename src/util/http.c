@@ -86,6 +86,12 @@ static void set_options(const struct curl_api *c, CURL *curl, const struct wp_ht
 
     c->setopt(curl, CURLOPT_URL, r->url);
     c->setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    if (r->body) { /* copied: the request owns nothing of the caller's after this */
+        c->setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        c->setopt(curl, CURLOPT_COPYPOSTFIELDS, r->body);
+    } else {
+        c->setopt(curl, CURLOPT_HTTPGET, 1L); /* a reused handle forgets an earlier body */
+    }
     c->setopt(curl, CURLOPT_CUSTOMREQUEST, r->method); /* NULL: GET, on a reused handle too */
     c->setopt(curl, CURLOPT_TIMEOUT_MS, ms);
     c->setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);

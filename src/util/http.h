@@ -16,6 +16,8 @@ struct wp_http_request {
     long timeout_ms;                          /* the whole request, connection included */
     size_t max_body;                          /* a longer answer is an error */
     int no_proxy;                             /* never through $http_proxy (link-local APIs) */
+    const char *body;                         /* sent with the method (PUT, POST); NULL: none */
+    size_t body_len;
 };
 
 struct wp_http_response {
