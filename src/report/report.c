@@ -398,6 +398,13 @@ void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
         t->energy += wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
         t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
         t->emissions += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G);
+        json_t *range = wp_json_get(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_RANGE_J);
+        double e = wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
+        t->energy_lo +=
+            json_array_size(range) == 2 ? json_number_value(json_array_get(range, 0)) : e;
+        t->energy_hi +=
+            json_array_size(range) == 2 ? json_number_value(json_array_get(range, 1)) : e;
+        t->estimated_runs += strcmp(wp_json_str(r, WPF_METHOD), "measured") != 0;
         if (json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G))) {
             t->embodied += wp_json_num(r, WPF_EMBODIED_EMISSIONS_G);
             t->embodied_runs++;
@@ -407,6 +414,45 @@ void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
             t->water_runs++;
         }
     }
+}
+
+/* Appends v to list (", "-separated) unless it is there; returns how many. */
+static int distinct(char *list, size_t cap, const char *v, int n)
+{
+    char item[80];
+    const char *p = list;
+
+    snprintf(item, sizeof item, "%s", v);
+    while (n > 0 && (p = strstr(p, item)) != NULL) {
+        size_t k = strlen(item);
+        if ((p == list || p[-1] == ' ') && (p[k] == ',' || p[k] == '\0'))
+            return n;
+        p += k;
+    }
+    if (strlen(list) + strlen(item) + 3 < cap)
+        snprintf(list + strlen(list), cap - strlen(list), "%s%s", n ? ", " : "", item);
+    return n + 1;
+}
+
+void wp_rep_differences(json_t *runs, char *out, size_t cap)
+{
+    char pue[160] = "", region[160] = "", method[64] = "", v[32];
+    int np = 0, nr = 0, nm = 0;
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(runs, i, r)
+    {
+        snprintf(v, sizeof v, "%.3g", wp_json_num(r, WPF_PUE));
+        np = distinct(pue, sizeof pue, v, np);
+        nr = distinct(region, sizeof region, wp_json_str(wp_json_get(r, WPF_CARBON), WPF_REGION),
+                      nr);
+        nm = distinct(method, sizeof method, wp_json_str(r, WPF_METHOD), nm);
+    }
+    snprintf(out, cap, "%s%s%s%s%s%s%s%s%s%s%s", np > 1 ? "PUE (" : "", np > 1 ? pue : "",
+             np > 1 ? ")" : "", np > 1 && (nr > 1 || nm > 1) ? ", " : "", nr > 1 ? "region (" : "",
+             nr > 1 ? region : "", nr > 1 ? ")" : "", nr > 1 && nm > 1 ? ", " : "",
+             nm > 1 ? "method (" : "", nm > 1 ? method : "", nm > 1 ? ")" : "");
 }
 
 void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html)
@@ -519,11 +565,20 @@ char *wp_report_group_html(json_t *runs, const char *title)
     wp_buf_escape(&b, title);
     wp_fmt_duration(t.duration, v, sizeof v);
     wp_buf_printf(&b,
-                  "</h1><p class=\"big\"><b>%d runs</b>, %s of running, %.4g device-days "
+                  "</h1><p class=\"big\"><b>%d run%s</b>, %s of running, %.4g device-days "
                   "(%.4g device-hours)</p><div class=\"cards\">",
-                  t.runs, v, t.device_hours / 24, t.device_hours);
+                  t.runs, t.runs == 1 ? "" : "s", v, t.device_hours / 24, t.device_hours);
     wp_fmt_energy(t.energy, v, sizeof v);
-    card(&b, "energy", v);
+    card(&b, t.estimated_runs ? "energy (partly estimated)" : "energy", v);
+    if (t.energy_hi > t.energy_lo) {
+        char lo[32], hi[32], label[96];
+        wp_fmt_energy(t.energy_lo, lo, sizeof lo);
+        wp_fmt_energy(t.energy_hi, hi, sizeof hi);
+        snprintf(label, sizeof label, "likely energy range (%d estimated run%s)", t.estimated_runs,
+                 t.estimated_runs == 1 ? "" : "s");
+        snprintf(v, sizeof v, "%s to %s", lo, hi);
+        card(&b, label, v);
+    }
     wp_fmt_energy(t.facility, v, sizeof v);
     card(&b, "with the data centre (PUE)", v);
     wp_fmt_mass(t.emissions, v, sizeof v);
@@ -551,9 +606,20 @@ char *wp_report_group_html(json_t *runs, const char *title)
     wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
                 labels, vals, (int)shown, "energy (J)", 760, 280);
     quality_chart(&b, runs, shown);
-    wp_buf_printf(&b, "<h2>Runs</h2><table><tr><th>run</th><th>start</th><th>status</th>"
-                      "<th class=\"n\">duration</th><th class=\"n\">energy</th>"
-                      "<th class=\"n\">CO2e</th><th>command</th></tr>");
+    {
+        char diff[512];
+        wp_rep_differences(runs, diff, sizeof diff);
+        wp_buf_printf(&b, "<h2>Runs</h2>");
+        if (*diff) {
+            wp_buf_printf(&b, "<p class=\"est\">These runs differ in ");
+            wp_buf_escape(&b, diff);
+            wp_buf_printf(&b, ": each run's figures use its own; the assumptions below are "
+                              "the most recent run's.</p>");
+        }
+    }
+    wp_buf_printf(&b, "<table><tr><th class=\"n\">#</th><th>run</th><th>start</th>"
+                      "<th>status</th><th class=\"n\">duration</th><th class=\"n\">energy</th>"
+                      "<th>method</th><th class=\"n\">CO2e</th><th>command</th></tr>");
     for (size_t i = 0; i < count && i < 500; i++) {
         json_t *r = json_array_get(runs, i);
         char d[32], e[32], m[32], cmd[256];
@@ -563,12 +629,15 @@ char *wp_report_group_html(json_t *runs, const char *title)
         wp_fmt_duration(wp_json_num(r, WPF_DURATION_S), d, sizeof d);
         wp_fmt_energy(wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
         wp_fmt_mass(wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
+        char num[16] = "";
+        if (i < shown) /* the chart's number: oldest 1 */
+            snprintf(num, sizeof num, "%zu", shown - i);
         wp_buf_printf(&b,
-                      "<tr><td><code>%.18s</code></td><td>%s</td><td>%s</td>"
-                      "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                      "<td class=\"cmd\">",
-                      wp_json_str(r, WPF_RUN_ID), wp_json_str(r, WPF_START),
-                      wp_json_str(r, WPF_STATUS), d, e, m);
+                      "<tr><td class=\"n\">%s</td><td><code>%.18s</code></td><td>%s</td>"
+                      "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>"
+                      "<td class=\"n\">%s</td><td class=\"cmd\">",
+                      num, wp_json_str(r, WPF_RUN_ID), wp_json_str(r, WPF_START),
+                      wp_json_str(r, WPF_STATUS), d, e, wp_json_str(r, WPF_METHOD), m);
         wp_buf_escape(&b, cmd);
         wp_buf_printf(&b, "</td></tr>");
     }

@@ -13,7 +13,13 @@ struct wp_rep_totals {
     double duration, device_hours, energy, facility, emissions;
     double embodied, water_l;      /* summed over the runs that carry them */
     int embodied_runs, water_runs; /* how many do */
+    double energy_lo, energy_hi;   /* the runs' ranges summed (their energy where none) */
+    int estimated_runs;            /* runs whose energy is partly estimated */
 };
+
+/* Where runs differ in PUE, region or method: "PUE (1, 1.56), region (FRA,
+ * world)"; "" when they agree. */
+void wp_rep_differences(json_t *runs, char *out, size_t cap);
 
 /* The whole footprint beside the operational CO2e: the hardware's
  * manufacture (embodied_emissions_g) and the water on site (water_l), each

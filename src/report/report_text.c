@@ -107,6 +107,13 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
                   "| quantity | value |\n|---|---|\n| energy | %s |\n| facility energy | %s |\n"
                   "| CO2e | %s (%.6g g) |\n",
                   name, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
+    if (t.energy_hi > t.energy_lo) {
+        char lo[32], hi[32];
+        wp_fmt_energy(t.energy_lo, lo, sizeof lo);
+        wp_fmt_energy(t.energy_hi, hi, sizeof hi);
+        wp_buf_printf(&b, "| likely energy range (%d estimated run%s) | %s to %s |\n",
+                      t.estimated_runs, t.estimated_runs == 1 ? "" : "s", lo, hi);
+    }
     if (t.embodied_runs) {
         wp_fmt_mass(t.embodied, m, sizeof m);
         wp_buf_printf(&b, "| embodied CO2e (manufacture; %d of %d runs, estimated) | %s |\n",
@@ -115,8 +122,18 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
     if (t.water_runs)
         wp_buf_printf(&b, "| water on site (%d of %d runs) | %.4g L |\n", t.water_runs, t.runs,
                       t.water_l);
-    wp_buf_printf(&b,
-                  "\n| run | start | status | energy (J) | CO2e (g) |\n|---|---|---|---|---|\n");
+    {
+        char diff[512], safe[1200];
+        wp_rep_differences(runs, diff, sizeof diff);
+        wp_md_text(diff, safe, sizeof safe);
+        if (*diff)
+            wp_buf_printf(&b,
+                          "\nThese runs differ in %s: each run's figures use its own; the "
+                          "assumptions below are the most recent run's.\n",
+                          safe);
+    }
+    wp_buf_printf(&b, "\n| run | start | status | energy (J) | method | CO2e (g) |\n"
+                      "|---|---|---|---|---|---|\n");
     json_array_foreach(runs, i, r)
     {
         if (i == 500)
@@ -126,8 +143,10 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
         wp_md_code(id, true, code, sizeof code);
         wp_md_text(wp_json_str(r, WPF_START), start, sizeof start);
         wp_md_text(wp_json_str(r, WPF_STATUS), status, sizeof status);
-        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %.6g |\n", code, start, status,
+        wp_buf_printf(&b, "| %s | %s | %s | %.6g | %s | %.6g |\n", code, start, status,
                       wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J),
+                      strcmp(wp_json_str(r, WPF_METHOD), "measured") == 0 ? "measured"
+                                                                          : "estimated",
                       wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G));
     }
     if (json_array_size(runs) > 0) {
@@ -204,6 +223,23 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, t_hw, t_where,
                   wp_json_num(first, WPF_PUE), wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH),
                   t_source, m, measured ? "measured" : "partly estimated", WP_VERSION);
+    {
+        char diff[512], safe[1200];
+        wp_rep_differences(runs, diff, sizeof diff);
+        wp_md_text(diff, safe, sizeof safe);
+        if (*diff)
+            wp_buf_printf(&b,
+                          "\nThe runs differ in %s; each run's CO2e uses its own, and the PUE "
+                          "and intensity above are the most recent run's.\n",
+                          safe);
+        if (t.energy_hi > t.energy_lo) {
+            char lo[32], hi[32];
+            wp_fmt_energy(t.energy_lo, lo, sizeof lo);
+            wp_fmt_energy(t.energy_hi, hi, sizeof hi);
+            wp_buf_printf(&b, "\nThe estimated part puts the IT energy likely between %s and %s.\n",
+                          lo, hi);
+        }
+    }
     if (t.embodied_runs) {
         wp_fmt_mass(t.embodied, m, sizeof m);
         wp_buf_printf(&b,

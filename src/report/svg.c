@@ -177,6 +177,9 @@ void wp_svg_stacked(struct wp_buf *b, const char *title, const double *x, int n,
     wp_buf_printf(b, "</svg>");
 }
 
+#define DIGIT_PX     6.7 /* a digit's advance at 12 px sans-serif */
+#define LABEL_GAP_PX 6.0
+
 void wp_svg_bars(struct wp_buf *b, const char *title, const char *const *labels,
                  const double *values, int n, const char *y_label, int width, int height)
 {
@@ -188,8 +191,14 @@ void wp_svg_bars(struct wp_buf *b, const char *title, const char *const *labels,
             top = values[i];
     f.y1 = nice_top(top);
     open_svg(b, &f, title);
-    axes(b, &f, n > 12 ? "runs, oldest first" : "", y_label, false);
     slot = (double)(f.w - f.left - f.right) / (n > 0 ? n : 1);
+    /* labels at 12 px: a digit is about 0.56 em (6.7 px); an id's first 13
+     * characters tell runs apart where they fit, else the runs' numbers
+     * (oldest 1, as the table numbers them), every step-th so that no two
+     * touch */
+    bool ids = slot >= 13 * DIGIT_PX + LABEL_GAP_PX;
+    int step = ids ? 1 : (int)ceil((3 * DIGIT_PX + LABEL_GAP_PX) / slot);
+    axes(b, &f, ids ? "" : "runs, oldest first, numbered as in the table", y_label, false);
     for (int i = 0; i < n; i++) {
         double x = f.left + i * slot, y = py(&f, values[i]);
         wp_buf_printf(b,
@@ -198,12 +207,15 @@ void wp_svg_bars(struct wp_buf *b, const char *title, const char *const *labels,
                       x + slot * 0.1, y, slot * 0.8, f.h - f.bottom - y, palette[0]);
         wp_buf_escape(b, labels[i]);
         wp_buf_printf(b, ": %.4g</title></rect>", values[i]);
-        if (n <= 12) {
-            char shortened[16]; /* an id's first 13 characters tell runs apart */
-            snprintf(shortened, sizeof shortened, "%.13s", labels[i]);
+        if (ids || i % step == 0) {
+            char text[16];
+            if (ids)
+                snprintf(text, sizeof text, "%.13s", labels[i]);
+            else
+                snprintf(text, sizeof text, "%d", i + 1);
             wp_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", x + slot / 2,
                           f.h - f.bottom + 16);
-            wp_buf_escape(b, shortened);
+            wp_buf_escape(b, text);
             wp_buf_printf(b, "</text>");
         }
     }

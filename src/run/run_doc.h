@@ -84,6 +84,7 @@
     X(TAGS, "tags")                                                                                \
     X(TOTAL, "total")                                                                              \
     X(TOTAL_J, "total_j")                                                                          \
+    X(TOTAL_RANGE_J, "total_range_j")                                                              \
     X(T_S, "t_s")                                                                                  \
     X(UNIT, "unit")                                                                                \
     X(UNITS, "units")                                                                              \

@@ -148,3 +148,39 @@ def test_report_says_what_it_wrote(ledger, tmp_path):
     assert p.stdout == ""
     assert "wattprint report: wrote the HTML report of 1 run to %s (" % out in p.stderr
     assert "%.1f kB)" % (out.stat().st_size / 1000) in p.stderr
+
+
+def _bar_labels(html):
+    """(x, text) of the bar chart's axis labels, in order."""
+    import re
+    svg = html.split("Energy per run")[1].split("</svg>")[0]
+    return [(float(x), t) for x, t in
+            re.findall(r'<text x="([0-9.]+)" y="\d+" text-anchor="middle">([^<]*)</text>', svg)
+            if t and not t.startswith("runs,")]  # the axis' title is no bar's label
+
+
+def test_project_reports_stay_legible_and_keep_their_labels(measured):
+    """1, 8 and 50 runs: no two bar labels touch (12 px digits are 6.7 px
+    wide); runs that differ in PUE are said to; each run keeps its method;
+    estimated energy keeps a range."""
+    for i in range(50):
+        args = ["--project", "p%d" % (1 if i == 0 else 8 if i < 9 else 50)]
+        if i % 3 == 0:
+            args += ["--pue", "1.56"]
+        p, _ = measured.run(args + ["--cpu-tdp", "100", "--", "true"])
+        assert p.returncode == 0, p.stderr
+    for project, n in (("p1", 1), ("p8", 8), ("p50", 41)):
+        html = measured.wp("report", "--project", project, "--html", "-").stdout
+        labels = _bar_labels(html)
+        assert 0 < len(labels) <= n
+        for (x0, t0), (x1, t1) in zip(labels, labels[1:]):
+            assert x1 - x0 >= (len(t0) + len(t1)) / 2 * 6.7 + 4, (project, t0, t1)
+        assert ("%d run%s</b>" % (n, "" if n == 1 else "s")) in html
+        assert "<th>method</th>" in html
+        if n > 1:
+            assert "These runs differ in PUE (1.56, 1)" in html or \
+                "These runs differ in PUE (1, 1.56)" in html
+    md = measured.wp("report", "--project", "p8", "--markdown", "-").stdout
+    assert "| method |" in md and "These runs differ in PUE" in md
+    card = measured.wp("report", "--project", "p8", "--model-card", "-").stdout
+    assert "The runs differ in PUE" in card
