@@ -203,6 +203,24 @@ fail:
     return NULL;
 }
 
+/* SQLite's JSON reader stops a members walk at a stored document that is not
+ * JSON without naming it: the first such run, named as the whole-run reader
+ * would (only on that error's path: it reads every document once more). */
+static void name_the_damaged(struct wp_ledger *l, char *err, size_t cap)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT id FROM runs WHERE NOT json_valid(wp_doc(result, doc, id)) "
+                           "LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(err, cap, "run %.64s: its stored document is not JSON",
+                 (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
 /* The walk of wp_sq_each and wp_sq_each_members: col is the first column's
  * expression (the document, or its members). */
 static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, unsigned flags,
@@ -244,6 +262,8 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     if (!stop && rc != SQLITE_DONE) {
         fail(l, err, cap);
         stop = -EIO;
+        if (paths)
+            name_the_damaged(l, err, cap);
     }
     sqlite3_finalize(st);
     sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);

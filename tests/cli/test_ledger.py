@@ -136,6 +136,9 @@ def test_a_damaged_run_is_an_error_naming_it_and_can_be_removed(measured):
     assert a["run_id"] in p.stderr
     p = measured.wp("show", b["run_id"][:18])
     assert p.returncode == 1 and b["run_id"] in p.stderr and "is not JSON" in p.stderr
+    p = measured.wp("export", "--format", "csv", "--limit", "3")  # b, c and good
+    assert p.returncode == 1 and p.stdout == "", p.stderr
+    assert b["run_id"] in p.stderr and "not JSON" in p.stderr, p.stderr
     p = measured.wp("show", c["run_id"])
     assert p.returncode == 1 and c["run_id"] in p.stderr and "damaged packed run" in p.stderr
     p = measured.wp("rm", a["run_id"][:18], b["run_id"], c["run_id"])
