@@ -18,7 +18,7 @@ HEADER = next(csv.reader(open(os.path.join(ROOT, "tests", "cli", "data",
 SCRIPT = """
 from wattprint.compat import EmissionsTracker, OfflineEmissionsTracker, track_emissions
 
-tracker = EmissionsTracker(project_name="bert", measure_power_secs=1, log_level="error",
+tracker = EmissionsTracker(project_name="bert", measure_power_secs=1, api_call_interval=8,
                            output_dir=OUT)
 tracker.start()
 tracker.start_task("load")
@@ -28,7 +28,8 @@ advance(20)
 emissions = tracker.stop()
 print("kg", emissions, "task_kwh", task.energy_consumed)
 
-@track_emissions(project_name="deco", output_dir=OUT, offline=True, country_iso_code="FRA")
+@track_emissions(project_name="deco", output_dir=OUT, offline=True, country_iso_code="FRA",
+                 api_call_interval=8)
 def train():
     advance(5)
     return 42
@@ -67,8 +68,8 @@ def test_codecarbon_script_runs_unchanged_but_its_import(env, tmp_path):
     assert p.returncode == 0, p.stderr
     said = dict(line.split(" ", 1) for line in p.stdout.splitlines())
     assert said["returned"] == "42"
-    # an argument CodeCarbon has and wattprint does not honour: said once
-    assert p.stderr.count("log_level= is CodeCarbon's and has no effect here") == 1
+    # an argument CodeCarbon has and wattprint does not honour: said once, why named
+    assert p.stderr.count("api_call_interval= has no effect with wattprint") == 1, p.stderr
     with open(out / "emissions.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == HEADER and len(rows) == 4 and all(len(r) == 38 for r in rows)

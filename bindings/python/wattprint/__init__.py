@@ -232,6 +232,12 @@ class Meter:
         self.result = json.loads(_take_string(lambda p: _load().wattprint_json(self._h, p)))
         return self.result
 
+    def json(self):
+        """The run as it stands (while running: so far), as a dict."""
+        if self._h is None:
+            raise WattprintError(-2, "the meter is closed")
+        return json.loads(_take_string(lambda p: _load().wattprint_json(self._h, p)))
+
     def window(self, name):
         """A context manager measuring one part of the run (windows may nest)."""
         return Window(self, name)

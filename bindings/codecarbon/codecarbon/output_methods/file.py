@@ -1,0 +1,1 @@
+from wattprint.compat_outputs import FileOutput  # noqa: F401

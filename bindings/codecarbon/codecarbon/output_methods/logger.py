@@ -1,0 +1,1 @@
+from wattprint.compat_outputs import GoogleCloudLoggerOutput, LoggerOutput  # noqa: F401
