@@ -20,10 +20,12 @@ header is not CodeCarbon's is kept as .bak and a new one started, as CodeCarbon
 does."""
 import configparser
 import ctypes
+import fcntl
 import functools
 import json
 import logging
 import os
+import threading
 
 from . import Meter, WattprintError, _check, _load
 
@@ -177,19 +179,39 @@ def _csv_row(run, path):
         lib.wattprint_free(out)
 
 
+_file_lock = threading.Lock()
+
+
 def _write_row(run, path):
     """Appends the run's row; a file CodeCarbon's writer cannot append to (not
-    its header) is kept as PATH.bak and a new one begun, as CodeCarbon does."""
+    its header) is kept as PATH.bak and a new one begun, as CodeCarbon does.
+    Trackers in several threads or processes may share the file: the header
+    is decided and the row written under one lock (a thread lock, and flock
+    on the file itself)."""
+    with _file_lock, open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            text, appended = _csv_row(run, path)
+        except WattprintError as e:
+            backup = path + ".bak"
+            os.replace(path, backup)
+            logger.warning("%s is not a CodeCarbon emissions file (%s): kept as %s, a new one "
+                           "begun", path, e, backup)
+            text, appended = _csv_row(run, path)
+        with open(path, "a" if appended else "w", newline="") as f:
+            f.write(text)
+
+
+def _physical_cpus():
+    """Physical packages, as CodeCarbon counts them: the distinct "physical
+    id" lines of /proc/cpuinfo (WATTPRINT_PROCFS as wattprint reads it)."""
+    path = os.path.join(os.environ.get("WATTPRINT_PROCFS", "/proc"), "cpuinfo")
     try:
-        text, appended = _csv_row(run, path)
-    except WattprintError as e:
-        backup = path + ".bak"
-        os.replace(path, backup)
-        logger.warning("%s is not a CodeCarbon emissions file (%s): kept as %s, a new one "
-                       "begun", path, e, backup)
-        text, appended = _csv_row(run, path)
-    with open(path, "a" if appended else "w", newline="") as f:
-        f.write(text)
+        with open(path) as f:
+            ids = {l.split(":", 1)[1].strip() for l in f if l.startswith("physical id")}
+    except OSError:
+        return 0
+    return len(ids) or 1
 
 
 class _Task:
@@ -298,12 +320,19 @@ class EmissionsTracker:
     def _emit(self, run):
         """The row and the handlers' out(total, delta), at flush and stop."""
         total = self._data(run)
+        if self._a["wue"]:  # the row's water_consumed, as CodeCarbon computes it
+            run.setdefault("carbon", {}).update(water_l=total.water_consumed,
+                                                wue_l_per_kwh=float(self._a["wue"]))
         delta = self._data(run)
         if self._last is not None:
             for k in ("emissions", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed",
                       "water_consumed", "duration"):
                 setattr(delta, k, getattr(total, k) - getattr(self._last, k))
         self._last = total
+        logger.info("%sEnergy consumed: %.6g kWh (CPU %.6g, RAM %.6g, GPU %.6g) in %.4g s; "
+                    "%.6g kg CO2e%s", self._a["logger_preamble"], total.energy_consumed,
+                    total.cpu_energy, total.ram_energy, total.gpu_energy, total.duration,
+                    total.emissions, " to %s" % self._path if self._path else "")
         if self._path:
             _write_row(run, self._path)
         for o in self._outputs:
@@ -323,6 +352,7 @@ class EmissionsTracker:
         gpus = [c for c in run["channels"] if c["component"] == "gpu"]
         return {"ram_total_size": machine.get("ram_total_gib", 0.0),
                 "cpu_count": machine.get("cpu_count", 0),
+                "cpu_physical_count": _physical_cpus() or machine.get("cpu_count", 0),
                 "cpu_model": machine.get("cpu_model", ""),
                 "gpu_count": len(gpus),
                 "gpu_model": ", ".join(sorted({c.get("name", c["device"]) for c in gpus})),
@@ -332,6 +362,11 @@ class EmissionsTracker:
         if self._meter is None:
             self._meter = Meter(**self._opts)
             self._meter.start()
+            run = self._meter.json()
+            logger.info("%s[setup] tracking %s with wattprint: %s", self._a["logger_preamble"],
+                        self._a["project_name"], ", ".join(
+                            "%s %s (%s)" % (c["component"], c["device"], c["method"])
+                            for c in run["channels"] if c.get("counted", True)))
 
     def start_task(self, task_name=None):
         self.start()
