@@ -3,8 +3,9 @@
 its own (the caller runs this under `unshare -n`): loopback up, optionally a
 Prometheus push gateway on 127.0.0.1:9091 (the default address CodeCarbon
 pushes to), the script in DIR, and, when asked, SIGINT to it once it printed
-a given line (its state, not a time) — as a user's Ctrl-C ends an example
-that would run for years. Writes DIR/rc and, with the gateway, DIR/pushed.txt.
+a given line on stdout or stderr (its state, not a time) — as a user's Ctrl-C
+ends an example that would run for years. Writes DIR/output (stdout and
+stderr as they came), DIR/rc and, with the gateway, DIR/pushed.txt.
 
 usage: in_netns.py [--gateway] [--interrupt-after LINE] DIR SCRIPT
 """
@@ -41,9 +42,9 @@ def main():
                                "--persistence.file="], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         gateway_ready()
-    out = open(os.path.join(a.dir, "stdout"), "w")
+    out = open(os.path.join(a.dir, "output"), "w")
     p = subprocess.Popen([sys.executable, "-u", a.script], cwd=a.dir, stdout=subprocess.PIPE,
-                         stderr=open(os.path.join(a.dir, "stderr"), "w"), text=True)
+                         stderr=subprocess.STDOUT, text=True)
     for line in p.stdout:
         out.write(line)
         out.flush()

@@ -19,12 +19,15 @@ ROOT = os.path.join(HERE, "..", "..", "..")
 EXAMPLES = os.path.join(HERE, "codecarbon-examples")
 RUNNER = os.path.join(ROOT, "tests", "helpers", "in_netns.py")
 FOREVER = "seconds before ending script..."
+STARTED = "[setup] tracking"
 # example: (interrupt after this line, with a push gateway)
 CASES = {"print_hardware": (None, False), "multithread": (None, False),
          "task_inference": (None, False), "task_loop_same_task": (None, False),
          "pue": (None, False), "wue": (None, False), "logging_to_file": (FOREVER, False),
          "prometheus_call": (FOREVER, True), "api_call_demo": (FOREVER, False),
-         "api_call_debug": (FOREVER, False)}
+         "api_call_debug": (FOREVER, False), "command_line_tool": (None, False),
+         # minutes of full CPU in a pool: interrupted once the tracker says it started
+         "full_cpu": (STARTED, False), "boamps_output": (STARTED, False)}
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"),
@@ -76,15 +79,15 @@ def test_no_codecarbon_is_installed_here():
 
 def test_print_hardware(ran):
     d = ran["print_hardware"]
-    out = (d / "stdout").read_text()
-    assert rc(d) == 0, (d / "stderr").read_text()
+    out = (d / "output").read_text()
+    assert rc(d) == 0, out
     assert "- CPU count:" in out and "physical CPU(s)" in out and "- GPU count: 0" in out
 
 
 def test_runs_to_completion_write_their_rows(ran):
     for name, want in (("multithread", 3), ("task_inference", 1), ("pue", 1), ("wue", 1)):
         d = ran[name]
-        assert rc(d) == 0, (name, (d / "stderr").read_text())
+        assert rc(d) == 0, (name, (d / "output").read_text())
         assert len(rows(d)) == want, name
     pue = rows(ran["pue"])[0]
     assert float(pue["pue"]) == 2
@@ -96,25 +99,35 @@ def test_runs_to_completion_write_their_rows(ran):
     assert float(wue["water_consumed"]) == pytest.approx(float(wue["energy_consumed"]) * 1.1,
                                                          rel=1e-3)
     assert all(r["project_name"] == "ultra_secret" for r in rows(ran["multithread"]))
-    out = (ran["task_inference"] / "stdout").read_text()
+    out = (ran["task_inference"] / "output").read_text()
     assert out.count("for task ") == 4  # its _tasks dict, each task's figures
 
 
 def test_the_task_loop_stops_on_a_task_with_no_energy(ran):
     d = ran["task_loop_same_task"]
-    assert rc(d) == 0, (d / "stderr").read_text()
-    out = (d / "stdout").read_text()
+    out = (d / "output").read_text()
+    assert rc(d) == 0, out
     # the counters do not move here: the first task's energy is 0 and it stops
     assert "energy_consumed is 0.0 in round 1" in out
 
 
 def test_interrupted_examples_still_record(ran):
-    for name in ("logging_to_file", "prometheus_call", "api_call_demo", "api_call_debug"):
+    for name in ("logging_to_file", "prometheus_call", "api_call_demo", "api_call_debug",
+                 "full_cpu", "boamps_output"):
         d = ran[name]
         assert rc(d) == -signal.SIGINT or rc(d) == 1, (name, rc(d))  # KeyboardInterrupt
         assert len(rows(d)) == 1, name
     assert (ran["logging_to_file"] / "codecarbon.log").read_text()
     pushed = (ran["prometheus_call"] / "pushed.txt").read_text()
     assert any(l.startswith("codecarbon_emissions{") for l in pushed.splitlines()), pushed
-    said = (ran["api_call_demo"] / "stderr").read_text()
+    said = (ran["api_call_demo"] / "output").read_text()
     assert "has no effect with wattprint" in said or "not sent" in said, said
+    assert "the boamps output has no effect" in (ran["boamps_output"] / "output").read_text()
+
+
+def test_a_second_stop_gives_the_same_figure(ran):
+    """command_line_tool stops twice (its command is missing: said, caught)."""
+    d = ran["command_line_tool"]
+    out = (d / "output").read_text()
+    assert rc(d) == 0, out
+    assert "An error occurred" in out and "Emissions: " in out and len(rows(d)) == 1
