@@ -57,6 +57,27 @@ def idle(wp, seconds=20, extra_args=(), ledger=None):
                                      "" if extra_args else " (target <= 0.01%)"))
 
 
+def task_clock_s(cmd):
+    """CPU seconds of cmd and its threads by perf stat's task-clock (counted
+    to the microsecond, where getrusage here rounds to scheduler ticks)."""
+    p = subprocess.run(["perf", "stat", "-e", "task-clock", "-x", ",", "--"] + cmd,
+                       capture_output=True, text=True)
+    line = [l for l in p.stderr.splitlines() if ",task-clock," in l][-1]
+    return float(line.split(",")[0]) / 1e3
+
+
+def idle_perf(wp, seconds=60, ledger=None):
+    """The idle cost as idle() measures it, over a longer window (the
+    ledger's checkpoints space out to one a minute) and by task-clock: the
+    median of three pairs."""
+    quiet = ([wp, "run", "--ledger", ledger, "-q"] if ledger else [wp, "run", "--no-ledger", "-q"])
+    extra = statistics.median(task_clock_s(quiet + ["--", "sleep", str(5 + seconds)]) -
+                              task_clock_s(quiet + ["--", "sleep", "5"]) for _ in range(3))
+    print("idle (task-clock, %d s): wattprint run %s-- sleep: %.5f s of CPU = %.4f%% of one core"
+          % (seconds, "(a ledger file) " if ledger else "--no-ledger ", extra,
+             100.0 * extra / seconds))
+
+
 def idle_ledger(wp):
     """The idle cost with the default ledger: its checkpoints."""
     import tempfile
