@@ -59,6 +59,8 @@ def test_what_scripts_rely_on(node, tmp_path, said):
     from codecarbon import EmissionsTracker
     t = EmissionsTracker(project_name="p", experiment_id="e-1", output_dir=str(tmp_path),
                          measure_power_secs=1)
+    before = t.get_detected_hardware()  # before start: what this machine has
+    assert before["cpu_count"] == os.cpu_count() and before["ram_total_size"] > 0
     assert t.stop_task() is None  # no task: a warning, as CodeCarbon's
     t.start()
     t.start_task("load")
@@ -174,3 +176,29 @@ def test_configuration_files_and_variables(node, tmp_path, monkeypatch, said):
     EmissionsTracker(output_dir=str(tmp_path), force_mode_cpu_load=True, nonsense=1)
     assert "force_mode_cpu_load= has no effect with wattprint" in "\n".join(said)
     assert "nonsense= is not an argument" in "\n".join(said)
+
+
+def test_the_distribution_installs_as_codecarbon(tmp_path):
+    """pip installs wattprint and wattprint-codecarbon offline into a venv;
+    `import codecarbon` there is this package."""
+    import shutil
+    import venv
+    src = tmp_path / "src"
+    for name in ("python", "codecarbon"):
+        shutil.copytree(os.path.join(ROOT, "bindings", name), src / name,
+                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
+                                                      "tests", ".pytest_cache"))
+    target = tmp_path / "venv"
+    venv.create(target, system_site_packages=True, with_pip=True)
+    p = subprocess.run([str(target / "bin" / "pip"), "install", "--no-build-isolation",
+                        "--no-index", str(src / "python"), str(src / "codecarbon")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = subprocess.run([str(target / "bin" / "python"), "-c",
+                        "import codecarbon, codecarbon.output; print(codecarbon.__file__, "
+                        "codecarbon.__version__)"],
+                       capture_output=True, text=True, cwd=str(tmp_path),
+                       env=dict(os.environ, PYTHONPATH=""))
+    assert p.returncode == 0, p.stderr
+    path, version = p.stdout.split()
+    assert path.startswith(str(target)) and "wattprint" in version

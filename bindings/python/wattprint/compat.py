@@ -348,7 +348,11 @@ class EmissionsTracker:
                 run = m.json()
             finally:
                 m.close()
-        machine = run.get("machine") or {}
+        machine = run.get("machine") or {}  # filled when a run starts
+        if not machine.get("cpu_count"):
+            machine = dict(machine, cpu_count=os.cpu_count() or 0,
+                           ram_total_gib=os.sysconf("SC_PAGE_SIZE") *
+                           os.sysconf("SC_PHYS_PAGES") / 2**30)
         gpus = [c for c in run["channels"] if c["component"] == "gpu"]
         return {"ram_total_size": machine.get("ram_total_gib", 0.0),
                 "cpu_count": machine.get("cpu_count", 0),
