@@ -52,57 +52,39 @@ static void numf(FILE *f, double v, bool last)
     field(f, b, last);
 }
 
-static const char *const csv_cols[] = {"run_id",
-                                       "start",
-                                       "end",
-                                       "status",
-                                       "exit_code",
-                                       "duration_s",
-                                       "host",
-                                       "user",
-                                       "project",
-                                       "experiment",
-                                       "job",
-                                       "energy_j",
-                                       "cpu_j",
-                                       "dram_j",
-                                       "gpu_j",
-                                       "psys_j",
-                                       "method",
-                                       "pue",
-                                       "facility_energy_j",
-                                       "region",
-                                       "intensity_g_per_kwh",
-                                       "emissions_g",
-                                       "command"};
+/* The CSV's columns: each its header, the run member it reads (the ledger
+ * reads only these: a tenth of a short run's 1.7 kB document) and how it is
+ * written. One table for the header, the members asked for and the row. */
+enum col_kind { TEXT, NUM, NUM_OR_EMPTY, COMMAND };
+static const struct {
+    const char *name, *member;
+    enum col_kind kind;
+} csv_cols[] = {
+    {"run_id", "run_id", TEXT},
+    {"start", "start", TEXT},
+    {"end", "end", TEXT},
+    {"status", "status", TEXT},
+    {"exit_code", "exit_code", NUM},
+    {"duration_s", "duration_s", NUM},
+    {"host", "host", TEXT},
+    {"user", "user", TEXT},
+    {"project", "project", TEXT},
+    {"experiment", "experiment", TEXT},
+    {"job", "job", TEXT},
+    {"energy_j", "energy.total_j", NUM},
+    {"cpu_j", "energy.cpu_j", NUM},
+    {"dram_j", "energy.dram_j", NUM},
+    {"gpu_j", "energy.gpu_j", NUM},
+    {"psys_j", "energy.psys_j", NUM_OR_EMPTY},
+    {"method", "method", TEXT},
+    {"pue", "pue", NUM},
+    {"facility_energy_j", "facility_energy_j", NUM},
+    {"region", "carbon.region", TEXT},
+    {"intensity_g_per_kwh", "carbon.intensity_g_per_kwh", NUM},
+    {"emissions_g", "carbon.emissions_g", NUM},
+    {"command", "command", COMMAND},
+};
 #define N_CSV_COLS (sizeof csv_cols / sizeof *csv_cols)
-
-/* What csv_row reads of a run: the ledger reads only these (a short run's
- * document is 1.7 kB; these are a tenth of it). */
-static const char *const csv_members[] = {"run_id",
-                                          "start",
-                                          "end",
-                                          "status",
-                                          "exit_code",
-                                          "duration_s",
-                                          "host",
-                                          "user",
-                                          "project",
-                                          "experiment",
-                                          "job",
-                                          "energy.total_j",
-                                          "energy.cpu_j",
-                                          "energy.dram_j",
-                                          "energy.gpu_j",
-                                          "energy.psys_j",
-                                          "method",
-                                          "pue",
-                                          "facility_energy_j",
-                                          "carbon.region",
-                                          "carbon.intensity_g_per_kwh",
-                                          "carbon.emissions_g",
-                                          "command"};
-#define N_CSV_MEMBERS ((int)(sizeof csv_members / sizeof *csv_members))
 
 /* Where the runs go, one at a time as the ledger yields them. */
 struct sink {
@@ -126,38 +108,44 @@ static ssize_t to_out(void *cookie, const char *data, size_t len)
     return k->out.err ? -1 : (ssize_t)len;
 }
 
+/* A member by its path ("carbon.region"), NULL where absent. */
+static json_t *member(json_t *run, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    char head[32];
+
+    if (!dot)
+        return json_object_get(run, path);
+    snprintf(head, sizeof head, "%.*s", (int)(dot - path), path);
+    return json_object_get(json_object_get(run, head), dot + 1);
+}
+
 static void csv_row(FILE *f, json_t *run)
 {
-    json_t *e = wp_json_get(run, WPF_ENERGY), *c = wp_json_get(run, WPF_CARBON);
     char cmd[4096];
 
-    wp_run_command_text(run, cmd, sizeof cmd);
-    field(f, wp_json_str(run, WPF_RUN_ID), false);
-    field(f, wp_json_str(run, WPF_START), false);
-    field(f, wp_json_str(run, WPF_END), false);
-    field(f, wp_json_str(run, WPF_STATUS), false);
-    numf(f, wp_json_num(run, WPF_EXIT_CODE), false);
-    numf(f, wp_json_num(run, WPF_DURATION_S), false);
-    field(f, wp_json_str(run, WPF_HOST), false);
-    field(f, wp_json_str(run, WPF_USER), false);
-    field(f, wp_json_str(run, WPF_PROJECT), false);
-    field(f, wp_json_str(run, WPF_EXPERIMENT), false);
-    field(f, wp_json_str(run, WPF_JOB), false);
-    numf(f, wp_json_num(e, WPF_TOTAL_J), false);
-    numf(f, wp_json_num(e, WPF_CPU_J), false);
-    numf(f, wp_json_num(e, WPF_DRAM_J), false);
-    numf(f, wp_json_num(e, WPF_GPU_J), false);
-    if (json_is_number(wp_json_get(e, WPF_PSYS_J)))
-        numf(f, wp_json_num(e, WPF_PSYS_J), false);
-    else
-        field(f, "", false);
-    field(f, wp_json_str(run, WPF_METHOD), false);
-    numf(f, wp_json_num(run, WPF_PUE), false);
-    numf(f, wp_json_num(run, WPF_FACILITY_ENERGY_J), false);
-    field(f, wp_json_str(c, WPF_REGION), false);
-    numf(f, wp_json_num(c, WPF_INTENSITY_G_PER_KWH), false);
-    numf(f, wp_json_num(c, WPF_EMISSIONS_G), false);
-    field(f, cmd, true);
+    for (size_t i = 0; i < N_CSV_COLS; i++) {
+        json_t *v = member(run, csv_cols[i].member);
+        bool last = i == N_CSV_COLS - 1;
+        switch (csv_cols[i].kind) {
+        case TEXT:
+            field(f, json_is_string(v) ? json_string_value(v) : "", last);
+            break;
+        case NUM_OR_EMPTY:
+            if (!json_is_number(v)) {
+                field(f, "", last);
+                break;
+            }
+            /* fall through */
+        case NUM:
+            numf(f, json_is_number(v) ? json_number_value(v) : 0.0, last);
+            break;
+        case COMMAND:
+            wp_run_command_text(run, cmd, sizeof cmd);
+            field(f, cmd, last);
+            break;
+        }
+    }
 }
 
 /* One array element, indented as a whole array dumped at once would be. */
@@ -275,7 +263,7 @@ static int start(struct sink *k, const char *path)
 
     if (k->format == 'c') {
         for (size_t c = 0; c < N_CSV_COLS; c++)
-            field(k->f, csv_cols[c], c == N_CSV_COLS - 1);
+            field(k->f, csv_cols[c].name, c == N_CSV_COLS - 1);
     } else if (k->format == 'j') {
         fputc('[', k->f);
     } else if (path && read_existing(path, &text, &len, err, sizeof err) != 0) {
@@ -327,9 +315,12 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
         fprintf(stderr, "wattprint export: out of memory\n");
         return 1;
     }
+    const char *members[N_CSV_COLS]; /* what the CSV reads of each run */
+    for (size_t i = 0; i < N_CSV_COLS; i++)
+        members[i] = csv_cols[i].member;
     if ((rc = start(k, o->output)) == 0) {
-        rc = format == 'c' ? wp_ledger_each_members(l, &o->q, csv_members, N_CSV_MEMBERS, one_run,
-                                                    k, err, sizeof err)
+        rc = format == 'c' ? wp_ledger_each_members(l, &o->q, members, (int)N_CSV_COLS, one_run, k,
+                                                    err, sizeof err)
                            : wp_ledger_each(l, &o->q, format == 'j' ? 0 : WP_EACH_STORED, one_run,
                                             k, err, sizeof err);
         if (rc == 0 && format == 'j')

@@ -434,6 +434,18 @@ static int distinct(char *list, size_t cap, const char *v, int n)
     return n + 1;
 }
 
+bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap)
+{
+    char lo[32], hi[32];
+
+    if (!(t->energy_hi > t->energy_lo))
+        return false;
+    wp_fmt_energy(t->energy_lo, lo, sizeof lo);
+    wp_fmt_energy(t->energy_hi, hi, sizeof hi);
+    snprintf(out, cap, "%s to %s", lo, hi);
+    return true;
+}
+
 void wp_rep_differences(json_t *runs, char *out, size_t cap)
 {
     char pue[160] = "", region[160] = "", method[64] = "", v[32];
@@ -544,6 +556,80 @@ static void quality_chart(struct wp_buf *b, json_t *runs, size_t n)
     wp_svg_scatter(b, title, x, y, labels, front, (int)(n < 200 ? n : 200), xl, yl, 760, 320);
 }
 
+/* The group's totals as cards: energy (with its likely range where runs are
+ * estimated), facility energy, CO2e, embodied and water where runs carry them. */
+static void group_cards(struct wp_buf *b, const struct wp_rep_totals *t)
+{
+    char v[64], label[96];
+
+    wp_fmt_energy(t->energy, v, sizeof v);
+    card(b, t->estimated_runs ? "energy (partly estimated)" : "energy", v);
+    if (wp_rep_range(t, v, sizeof v)) {
+        snprintf(label, sizeof label, "likely energy range (%d estimated run%s)", t->estimated_runs,
+                 t->estimated_runs == 1 ? "" : "s");
+        card(b, label, v);
+    }
+    wp_fmt_energy(t->facility, v, sizeof v);
+    card(b, "with the data centre (PUE)", v);
+    wp_fmt_mass(t->emissions, v, sizeof v);
+    card(b, "CO2e", v);
+    if (t->embodied_runs) {
+        wp_fmt_mass(t->embodied, v, sizeof v);
+        snprintf(label, sizeof label, "embodied CO2e (%d of %d runs, estimated)", t->embodied_runs,
+                 t->runs);
+        card(b, label, v);
+    }
+    if (t->water_runs) {
+        snprintf(v, sizeof v, "%.4g L", t->water_l);
+        snprintf(label, sizeof label, "water on site (%d of %d runs)", t->water_runs, t->runs);
+        card(b, label, v);
+    }
+}
+
+/* The runs table (the 500 newest), numbered as the chart numbers the
+ * newest shown runs (oldest 1), and what the runs differ in. */
+static void group_runs_html(struct wp_buf *b, json_t *runs, size_t shown)
+{
+    size_t count = json_array_size(runs);
+    char diff[512];
+
+    wp_rep_differences(runs, diff, sizeof diff);
+    wp_buf_printf(b, "<h2>Runs</h2>");
+    if (*diff) {
+        wp_buf_printf(b, "<p class=\"est\">These runs differ in ");
+        wp_buf_escape(b, diff);
+        wp_buf_printf(b, ": each run's figures use its own; the assumptions below are "
+                         "the most recent run's.</p>");
+    }
+    wp_buf_printf(b, "<table><tr><th class=\"n\">#</th><th>run</th><th>start</th>"
+                     "<th>status</th><th class=\"n\">duration</th><th class=\"n\">energy</th>"
+                     "<th>method</th><th class=\"n\">CO2e</th><th>command</th></tr>");
+    for (size_t i = 0; i < count && i < 500; i++) {
+        json_t *r = json_array_get(runs, i);
+        char d[32], e[32], m[32], cmd[256], num[16] = "";
+        wp_run_command_text(r, cmd, sizeof cmd);
+        if (strlen(cmd) > 80)
+            memcpy(cmd + 77, "...", 4);
+        wp_fmt_duration(wp_json_num(r, WPF_DURATION_S), d, sizeof d);
+        wp_fmt_energy(wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
+        wp_fmt_mass(wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
+        if (i < shown)
+            snprintf(num, sizeof num, "%zu", shown - i);
+        wp_buf_printf(b,
+                      "<tr><td class=\"n\">%s</td><td><code>%.18s</code></td><td>%s</td>"
+                      "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>"
+                      "<td class=\"n\">%s</td><td class=\"cmd\">",
+                      num, wp_json_str(r, WPF_RUN_ID), wp_json_str(r, WPF_START),
+                      wp_json_str(r, WPF_STATUS), d, e, wp_json_str(r, WPF_METHOD), m);
+        wp_buf_escape(b, cmd);
+        wp_buf_printf(b, "</td></tr>");
+    }
+    wp_buf_printf(b, "</table>%s",
+                  count > 500 ? "<p class=\"muted\">The 500 most recent runs "
+                                "are listed; the totals cover all.</p>"
+                              : "");
+}
+
 char *wp_report_group_html(json_t *runs, const char *title)
 {
     struct wp_buf b = {0};
@@ -568,34 +654,7 @@ char *wp_report_group_html(json_t *runs, const char *title)
                   "</h1><p class=\"big\"><b>%d run%s</b>, %s of running, %.4g device-days "
                   "(%.4g device-hours)</p><div class=\"cards\">",
                   t.runs, t.runs == 1 ? "" : "s", v, t.device_hours / 24, t.device_hours);
-    wp_fmt_energy(t.energy, v, sizeof v);
-    card(&b, t.estimated_runs ? "energy (partly estimated)" : "energy", v);
-    if (t.energy_hi > t.energy_lo) {
-        char lo[32], hi[32], label[96];
-        wp_fmt_energy(t.energy_lo, lo, sizeof lo);
-        wp_fmt_energy(t.energy_hi, hi, sizeof hi);
-        snprintf(label, sizeof label, "likely energy range (%d estimated run%s)", t.estimated_runs,
-                 t.estimated_runs == 1 ? "" : "s");
-        snprintf(v, sizeof v, "%s to %s", lo, hi);
-        card(&b, label, v);
-    }
-    wp_fmt_energy(t.facility, v, sizeof v);
-    card(&b, "with the data centre (PUE)", v);
-    wp_fmt_mass(t.emissions, v, sizeof v);
-    card(&b, "CO2e", v);
-    if (t.embodied_runs) {
-        char label[96];
-        wp_fmt_mass(t.embodied, v, sizeof v);
-        snprintf(label, sizeof label, "embodied CO2e (%d of %d runs, estimated)", t.embodied_runs,
-                 t.runs);
-        card(&b, label, v);
-    }
-    if (t.water_runs) {
-        char label[96];
-        snprintf(v, sizeof v, "%.4g L", t.water_l);
-        snprintf(label, sizeof label, "water on site (%d of %d runs)", t.water_runs, t.runs);
-        card(&b, label, v);
-    }
+    group_cards(&b, &t);
     wp_buf_printf(&b, "</div><h2>Energy per run</h2>");
     /* runs come newest first; the chart reads oldest first */
     for (size_t i = 0; i < shown; i++) {
@@ -606,45 +665,7 @@ char *wp_report_group_html(json_t *runs, const char *title)
     wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
                 labels, vals, (int)shown, "energy (J)", 760, 280);
     quality_chart(&b, runs, shown);
-    {
-        char diff[512];
-        wp_rep_differences(runs, diff, sizeof diff);
-        wp_buf_printf(&b, "<h2>Runs</h2>");
-        if (*diff) {
-            wp_buf_printf(&b, "<p class=\"est\">These runs differ in ");
-            wp_buf_escape(&b, diff);
-            wp_buf_printf(&b, ": each run's figures use its own; the assumptions below are "
-                              "the most recent run's.</p>");
-        }
-    }
-    wp_buf_printf(&b, "<table><tr><th class=\"n\">#</th><th>run</th><th>start</th>"
-                      "<th>status</th><th class=\"n\">duration</th><th class=\"n\">energy</th>"
-                      "<th>method</th><th class=\"n\">CO2e</th><th>command</th></tr>");
-    for (size_t i = 0; i < count && i < 500; i++) {
-        json_t *r = json_array_get(runs, i);
-        char d[32], e[32], m[32], cmd[256];
-        wp_run_command_text(r, cmd, sizeof cmd);
-        if (strlen(cmd) > 80)
-            memcpy(cmd + 77, "...", 4);
-        wp_fmt_duration(wp_json_num(r, WPF_DURATION_S), d, sizeof d);
-        wp_fmt_energy(wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
-        wp_fmt_mass(wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
-        char num[16] = "";
-        if (i < shown) /* the chart's number: oldest 1 */
-            snprintf(num, sizeof num, "%zu", shown - i);
-        wp_buf_printf(&b,
-                      "<tr><td class=\"n\">%s</td><td><code>%.18s</code></td><td>%s</td>"
-                      "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>"
-                      "<td class=\"n\">%s</td><td class=\"cmd\">",
-                      num, wp_json_str(r, WPF_RUN_ID), wp_json_str(r, WPF_START),
-                      wp_json_str(r, WPF_STATUS), d, e, wp_json_str(r, WPF_METHOD), m);
-        wp_buf_escape(&b, cmd);
-        wp_buf_printf(&b, "</td></tr>");
-    }
-    wp_buf_printf(&b, "</table>%s",
-                  count > 500 ? "<p class=\"muted\">The 500 most recent runs "
-                                "are listed; the totals cover all.</p>"
-                              : "");
+    group_runs_html(&b, runs, shown);
     if (count > 0)
         assumptions_html(&b, json_array_get(runs, 0));
     wp_buf_printf(&b,

@@ -17,6 +17,10 @@ struct wp_rep_totals {
     int estimated_runs;            /* runs whose energy is partly estimated */
 };
 
+/* The runs' likely energy range, "2.76 J to 8.28 J": false (out untouched)
+ * when it is no range (no run estimated). */
+bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap);
+
 /* Where runs differ in PUE, region or method: "PUE (1, 1.56), region (FRA,
  * world)"; "" when they agree. */
 void wp_rep_differences(json_t *runs, char *out, size_t cap);

@@ -92,7 +92,7 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
 {
     struct wp_buf b = {0};
     struct wp_rep_totals t;
-    char d[32], e[32], f[32], m[32], name[1200];
+    char d[32], e[32], f[32], m[32], name[1200], range[72];
     json_t *r, *a;
     size_t i;
 
@@ -107,13 +107,9 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
                   "| quantity | value |\n|---|---|\n| energy | %s |\n| facility energy | %s |\n"
                   "| CO2e | %s (%.6g g) |\n",
                   name, t.runs, d, t.device_hours / 24, e, f, m, t.emissions);
-    if (t.energy_hi > t.energy_lo) {
-        char lo[32], hi[32];
-        wp_fmt_energy(t.energy_lo, lo, sizeof lo);
-        wp_fmt_energy(t.energy_hi, hi, sizeof hi);
-        wp_buf_printf(&b, "| likely energy range (%d estimated run%s) | %s to %s |\n",
-                      t.estimated_runs, t.estimated_runs == 1 ? "" : "s", lo, hi);
-    }
+    if (wp_rep_range(&t, range, sizeof range))
+        wp_buf_printf(&b, "| likely energy range (%d estimated run%s) | %s |\n", t.estimated_runs,
+                      t.estimated_runs == 1 ? "" : "s", range);
     if (t.embodied_runs) {
         wp_fmt_mass(t.embodied, m, sizeof m);
         wp_buf_printf(&b, "| embodied CO2e (manufacture; %d of %d runs, estimated) | %s |\n",
@@ -188,8 +184,8 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
     struct wp_buf b = {0};
     struct wp_rep_totals t;
     json_t *first = json_array_get(runs, 0), *carbon = wp_json_get(first, WPF_CARBON);
-    char hw[256], e[32], m[32], d[32], y_type[400], y_where[400], y_hw[600], t_where[600],
-        t_hw[800], t_source[1200];
+    char hw[256], e[32], m[32], d[32], range[72], y_type[400], y_where[400], y_hw[600],
+        t_where[600], t_hw[800], t_source[1200];
     bool measured = true;
     json_t *r;
     size_t i;
@@ -232,13 +228,8 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                           "\nThe runs differ in %s; each run's CO2e uses its own, and the PUE "
                           "and intensity above are the most recent run's.\n",
                           safe);
-        if (t.energy_hi > t.energy_lo) {
-            char lo[32], hi[32];
-            wp_fmt_energy(t.energy_lo, lo, sizeof lo);
-            wp_fmt_energy(t.energy_hi, hi, sizeof hi);
-            wp_buf_printf(&b, "\nThe estimated part puts the IT energy likely between %s and %s.\n",
-                          lo, hi);
-        }
+        if (wp_rep_range(&t, range, sizeof range))
+            wp_buf_printf(&b, "\nThe estimated part puts the IT energy likely at %s.\n", range);
     }
     if (t.embodied_runs) {
         wp_fmt_mass(t.embodied, m, sizeof m);

@@ -108,6 +108,11 @@ def test_detected_provider_region_and_instance(measured, metadata, fields, provi
     assert r["carbon"]["region"] == "%s:%s" % (provider, region)
     assert r["carbon"]["intensity_source"].startswith("detected region")
     assert "cloud   %s %s, %s (detected" % (provider, region, itype) in p.stderr
+    # the provider's published on-site WUE where it has one (GCP publishes none)
+    wue = {"aws": 0.15, "azure": 0.27}.get(provider)
+    assert r["carbon"]["wue_l_per_kwh"] == wue
+    if wue:
+        assert r["carbon"]["wue_source"].startswith("detected %s's published" % provider)
     if provider == "aws":  # IMDSv2: a token first, then the token on each request
         assert Metadata.seen[0][:2] == ("PUT", "/latest/api/token")
         assert Metadata.seen[0][2]["X-aws-ec2-metadata-token-ttl-seconds"]

@@ -56,6 +56,14 @@ def test_a_run_pushes_its_totals_to_its_group(measured, gateway):
     assert series(gateway, "wattprint_run_exit_code")[labels] == 4  # the latest run's
 
 
+def test_a_gateway_that_refuses_is_named_with_its_answer(measured, gateway):
+    """A URL under which the gateway has no API: its 404 is said, the run is kept."""
+    p, r = measured.run(["--push-gateway", gateway + "/not-here", "--", "sh", "-c", "exit 2"])
+    assert p.returncode == 2 and r["exit_code"] == 2
+    assert p.stderr.count("the gateway answered 404") == 1, p.stderr
+    assert [x["run_id"] for x in measured.wp_json("ls")] == [r["run_id"]]
+
+
 def test_an_unreachable_gateway_changes_nothing_but_a_line(measured):
     url = "http://127.0.0.1:%d" % free_port()
     p, r = measured.run(["--push-gateway", url, "--", "sh", "-c", "echo out; exit 3"])

@@ -202,3 +202,44 @@ def test_the_distribution_installs_as_codecarbon(tmp_path):
     assert p.returncode == 0, p.stderr
     path, version = p.stdout.split()
     assert path.startswith(str(target)) and "wattprint" in version
+
+
+def test_file_and_http_handlers_deliver(node, tmp_path):
+    """FileOutput writes the totals and, at stop, the tasks' rows
+    (emissions_base_<experiment>.csv); HTTPOutput POSTs the totals as JSON."""
+    import http.server
+    import threading
+    from codecarbon import EmissionsTracker
+    from codecarbon.output import FileOutput, HTTPOutput
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "mine"
+        out.mkdir()
+        t = EmissionsTracker(experiment_id="exp", save_to_file=False,
+                             output_handlers=[FileOutput("rows.csv", str(out))],
+                             emissions_endpoint="http://127.0.0.1:%d/e" % server.server_port)
+        t.start()
+        t.start_task("a")
+        advance(node, 4)
+        t.stop_task()
+        kg = t.stop()
+    finally:
+        server.shutdown()
+    (row,) = list(csv.DictReader(open(out / "rows.csv", newline="")))
+    assert float(row["emissions"]) == pytest.approx(kg)
+    (task,) = list(csv.DictReader(open(out / "emissions_base_exp.csv", newline="")))
+    assert task["task_name"] == "a" and float(task["energy_consumed"]) > 0
+    assert len(got) == 1 and got[0]["emissions"] == pytest.approx(kg)
+    assert not (tmp_path / "emissions.csv").exists()  # save_to_file=False

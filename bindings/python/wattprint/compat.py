@@ -19,6 +19,7 @@ as CodeCarbon 3.x writes it (wattprint export --format codecarbon); a file whose
 header is not CodeCarbon's is kept as .bak and a new one started, as CodeCarbon
 does."""
 import configparser
+import copy
 import ctypes
 import fcntl
 import functools
@@ -34,15 +35,8 @@ __all__ = ["EmissionsTracker", "OfflineEmissionsTracker", "track_emissions", "Em
 
 logger = logging.getLogger("codecarbon")
 
-# CodeCarbon 3.x's constructor arguments (and track_emissions'), with how
-# wattprint takes each: honoured, or said to have no effect.
-_HONOURED = {"project_name", "measure_power_secs", "output_dir", "output_file", "save_to_file",
-             "save_to_logger", "logging_logger", "save_to_prometheus", "prometheus_url",
-             "output_handlers", "output_methods", "gpu_ids", "emissions_endpoint",
-             "experiment_id", "experiment_name", "tracking_mode", "log_level", "on_csv_write",
-             "logger_preamble", "force_cpu_power", "force_ram_power", "pue", "wue",
-             "force_carbon_intensity_g_co2e_kwh", "allow_multiple_runs", "country_iso_code",
-             "region", "cloud_provider", "cloud_region", "save_to_api", "save_to_logfire"}
+# CodeCarbon 3.x's arguments wattprint does not honour, and why (the honoured
+# ones are EmissionsTracker's parameters).
 _NO_EFFECT = {"api_call_interval": "wattprint sends nothing to the CodeCarbon API",
               "api_endpoint": "wattprint sends nothing to the CodeCarbon API",
               "api_key": "wattprint sends nothing to the CodeCarbon API",
@@ -270,7 +264,7 @@ class EmissionsTracker:
                              % (a["on_csv_write"],))
         logger.setLevel(str(a["log_level"]).upper())
         self._outputs = self._resolve_outputs(a)
-        if self._file and not os.path.isdir(a["output_dir"]):
+        if self._path and not os.path.isdir(a["output_dir"]):
             raise OSError("Folder '%s' doesn't exist !" % a["output_dir"])  # CodeCarbon's words
         region = a["country_iso_code"]
         if a["cloud_provider"] and a["cloud_region"]:
@@ -293,8 +287,8 @@ class EmissionsTracker:
 
     def _resolve_outputs(self, a):
         methods = {str(getattr(m, "value", m)).lower() for m in (a["output_methods"] or [])}
-        self._file = a["save_to_file"] or "csv" in methods
-        self._path = os.path.join(a["output_dir"], a["output_file"]) if self._file else None
+        to_file = a["save_to_file"] or "csv" in methods
+        self._path = os.path.join(a["output_dir"], a["output_file"]) if to_file else None
         outs = list(a["output_handlers"] or [])
         if a["save_to_logger"] or "logger" in methods:
             from .compat_outputs import LoggerOutput
@@ -323,7 +317,7 @@ class EmissionsTracker:
         if self._a["wue"]:  # the row's water_consumed, as CodeCarbon computes it
             run.setdefault("carbon", {}).update(water_l=total.water_consumed,
                                                 wue_l_per_kwh=float(self._a["wue"]))
-        delta = self._data(run)
+        delta = copy.copy(total)
         if self._last is not None:
             for k in ("emissions", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed",
                       "water_consumed", "duration"):
