@@ -14,7 +14,7 @@ def _run(runner, busy, idle, extra=()):
 
 def _curve(u):
     """The fitted package curve of docs/methodology.md, as a fraction of TDP."""
-    return 0.08 + (0.60 - 0.08) * u ** 0.25
+    return 0.13 + (0.97 - 0.13) * u ** 0.55
 
 
 def _dimms_w(n, u):
@@ -29,7 +29,7 @@ def test_known_cpu_uses_tdp_and_fitted_curve(runner):
     assert "Xeon Gold 6248" in cpu["detail"] and "150 W" in cpu["detail"]
     assert cpu["energy_j"] == pytest.approx(150 * _curve(0.5) * r["duration_s"], rel=1e-3)
     lo, hi = cpu["energy_range_j"]
-    assert lo == pytest.approx(0.53 * cpu["energy_j"]) and hi == pytest.approx(1.51 * cpu["energy_j"])
+    assert lo == pytest.approx(0.57 * cpu["energy_j"]) and hi == pytest.approx(1.25 * cpu["energy_j"])
     dram = [c for c in r["channels"] if c["component"] == "dram"][0]
     assert dram["method"] == "estimated"
     # 15.3 GiB installed, no SMBIOS readable: two 8 GB modules guessed
@@ -61,7 +61,7 @@ def test_two_sockets_double_the_tdp(runner):
     fakehw.make_proc(runner.procfs, sockets=2, threads=8)
     p, r = _run(runner, 1000, 0)
     cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
-    assert cpu["energy_j"] == pytest.approx(300 * 0.60 * r["duration_s"], rel=1e-3)
+    assert cpu["energy_j"] == pytest.approx(300 * 0.97 * r["duration_s"], rel=1e-3)
 
 
 def test_measured_cpu_with_estimated_dram(runner):

@@ -19,7 +19,7 @@ static void fitted_cpu_curve(void **state)
     (void)state;
     assert_float_equal(wp_cpu_tdp_factor(0.0), WP_CPU_IDLE_OF_TDP, 1e-12);
     assert_float_equal(wp_cpu_tdp_factor(1.0), WP_CPU_FULL_OF_TDP, 1e-12);
-    assert_float_equal(wp_cpu_tdp_factor(0.5), 0.08 + 0.52 * pow(0.5, 0.25), 1e-12);
+    assert_float_equal(wp_cpu_tdp_factor(0.5), 0.13 + 0.84 * pow(0.5, 0.55), 1e-12);
     assert_float_equal(wp_cpu_tdp_factor(-1), WP_CPU_IDLE_OF_TDP, 0);
     assert_float_equal(wp_cpu_tdp_factor(2), WP_CPU_FULL_OF_TDP, 0);
     assert_float_equal(wp_cpu_tdp_factor(NAN), WP_CPU_IDLE_OF_TDP, 0);
@@ -36,14 +36,16 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The shipped curve on the held-out phases of the published load profiles:
- * the error docs/methodology.md claims (median 17.5 %, no CPU above 40 %). */
+/* The shipped curve on the CPUs held out of its fit: the error
+ * docs/methodology.md claims (median 27.5 % over 7 CPUs; one of them, the
+ * E3-1240 v6, above 40 %). */
 static void cpu_curve_on_held_out_profiles(void **state)
 {
-    static char buf[1 << 16];
+    static char buf[1 << 17];
     struct wp_csv h, r;
-    double all[256], each[8][64];
+    double all[512], each[8][64];
     char names[8][64];
+    int above = 0;
     int n_all = 0, n_cpu = 0, n_each[8] = {0};
     FILE *f = fopen(WP_SOURCE_DIR "/data/cpu_load_profiles.csv", "r");
     size_t len;
@@ -71,11 +73,12 @@ static void cpu_curve_on_held_out_profiles(void **state)
         each[k][n_each[k]++] = err;
         all[n_all++] = err;
     }
-    assert_int_equal(n_cpu, 4);
-    assert_true(n_all >= 36);
-    assert_true(median(all, n_all) <= 0.18);
+    assert_int_equal(n_cpu, 7);
+    assert_int_equal(n_all, 97);
+    assert_true(median(all, n_all) <= 0.28);
     for (int k = 0; k < n_cpu; k++)
-        assert_true(median(each[k], n_each[k]) <= 0.40);
+        above += median(each[k], n_each[k]) > 0.40;
+    assert_int_equal(above, 1);
 }
 
 static void dimm_power_and_range(void **state)
