@@ -131,6 +131,11 @@ double wp_live_period_s(const struct wp_live *l)
     return l ? l->every_s : 0;
 }
 
+double wp_live_due_s(const struct wp_live *l)
+{
+    return l->last_s + l->every_s;
+}
+
 void wp_live_end(struct wp_live *l)
 {
     char buf[64];

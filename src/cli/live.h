@@ -34,6 +34,9 @@ bool wp_live_due(const struct wp_live *l, double now_s);
  * 0 for NULL. */
 double wp_live_period_s(const struct wp_live *l);
 
+/* When the next line is due, on wp_mono_s's clock (l not NULL). */
+double wp_live_due_s(const struct wp_live *l);
+
 /* Removes the line and restores the terminal; frees l. */
 void wp_live_end(struct wp_live *l);
 

@@ -92,6 +92,14 @@ static bool past(const struct timespec *t)
     return ms_until(t) == 0;
 }
 
+/* Milliseconds until the live line is due (-1: no line, no timeout). */
+static int line_due_ms(const struct wp_live *l)
+{
+    double ms = l ? (wp_live_due_s(l) - wp_mono_s()) * 1e3 : -1;
+
+    return !l ? -1 : ms > 0 ? (int)ms + 1 : 0;
+}
+
 static void *watch(void *arg)
 {
     struct wp_watcher *w = arg;
@@ -100,10 +108,12 @@ static void *watch(void *arg)
     int notify = wp_progress_notify_fd(w->progress);
 
     /* twice as often as the live line is drawn, and at least once a second
-     * (the progress file, where there is no inotify); a log line every
-     * minute does not wake it more. A write to the progress file wakes it
-     * at once, at most once per FLOOD_STEP_S. */
+     * (the progress file, where there is no inotify; the scraper's work). A
+     * write to the progress file wakes it at once, at most once per
+     * FLOOD_STEP_S. With inotify and no scraper, nothing else needs a clock:
+     * it sleeps until the next line is due, or until a write or the stop. */
     double period = wp_live_period_s(w->live) / 2, step_s = period > 0 && period < 1 ? period : 1;
+    bool clocked = notify < 0 || w->scraper;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
     wp_timespec_add(&next, step_s);
@@ -111,7 +121,7 @@ static void *watch(void *arg)
         struct pollfd pf[2] = {{.fd = w->stop_pipe[0], .events = POLLIN},
                                {.fd = notify, .events = POLLIN}};
         bool written;
-        poll(pf, notify >= 0 ? 2 : 1, ms_until(&next));
+        poll(pf, notify >= 0 ? 2 : 1, clocked ? ms_until(&next) : line_due_ms(w->live));
         if (pf[0].revents)
             break;
         written = notify >= 0 && pf[1].revents;

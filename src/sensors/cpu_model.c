@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 struct cpu_model {
-    int stat_fd;
+    struct wp_procstat *stat;
     double tdp_w; /* > 0: fitted curve x TDP; 0: per-thread model */
     int n_threads;
     bool started;
@@ -30,8 +30,7 @@ static void cpu_close(struct wp_sensor *s)
     struct cpu_model *m = s->priv;
 
     if (m) {
-        if (m->stat_fd >= 0)
-            close(m->stat_fd);
+        wp_procstat_put(m->stat);
         free(m);
     }
     wp_sensor_free(s);
@@ -71,13 +70,12 @@ static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp
 
 static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 {
-    char path[4096], text[16384];
+    char path[4096];
     struct wp_cpuinfo info;
     struct wp_cpu_times t;
     struct wp_sensor *s;
     struct cpu_model *m;
     struct wp_channel *ch;
-    long n;
 
     if ((env->covered & (1u << WP_CPU)) || !env->allow_estimates)
         return -ENODEV;
@@ -86,12 +84,10 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
     m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (m->stat_fd < 0 || (n = wp_pread_text(m->stat_fd, text, sizeof text)) <= 0 ||
-        wp_procfs_parse_stat(text, &t)) {
+    m->stat = wp_sensor_env_procstat(env);
+    if (!m->stat || wp_procstat_read(m->stat, -1, &t)) {
         wp_diag(&env->diag, WP_HINT_NONE, "cannot read %s: CPU energy cannot be estimated", path);
-        if (m->stat_fd >= 0)
-            close(m->stat_fd);
+        wp_procstat_put(m->stat);
         free(m);
         return -ENODEV;
     }
@@ -101,7 +97,7 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 
     s = wp_sensor_alloc(&wp_cpu_model_ops, 1);
     if (!s) {
-        close(m->stat_fd);
+        wp_procstat_put(m->stat);
         free(m);
         return -ENOMEM;
     }
@@ -127,10 +123,8 @@ static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, boo
 {
     struct cpu_model *m = s->priv;
     struct wp_cpu_times t;
-    char text[16384];
-    long n = wp_pread_text(m->stat_fd, text, sizeof text);
 
-    if (n <= 0 || wp_procfs_parse_stat(text, &t)) {
+    if (wp_procstat_read(m->stat, now_s, &t)) {
         ok[0] = false;
         return;
     }

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 struct ram_model {
-    int stat_fd;  /* /proc/stat, for activity; -1: activity assumed typical */
-    double dimms; /* DIMMs, or a VM's fractional share of a host's */
+    struct wp_procstat *stat; /* for activity; NULL: activity assumed typical */
+    double dimms;             /* DIMMs, or a VM's fractional share of a host's */
     bool started;
     double last_t, last_u, energy_j, lo_j, hi_j;
     struct wp_cpu_times last;
@@ -31,8 +31,7 @@ static void ram_close(struct wp_sensor *s)
     struct ram_model *m = s->priv;
 
     if (m) {
-        if (m->stat_fd >= 0)
-            close(m->stat_fd);
+        wp_procstat_put(m->stat);
         free(m);
     }
     wp_sensor_free(s);
@@ -106,7 +105,7 @@ static void count_dimms(struct wp_sensor_env *env, struct ram_model *m, uint64_t
 
 static int ram_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 {
-    char text[8192], path[4096];
+    char text[8192];
     uint64_t bytes;
     struct wp_sensor *s;
     struct ram_model *m;
@@ -124,9 +123,7 @@ static int ram_probe(struct wp_sensor_env *env, struct wp_sensor **out)
         free(m);
         return -ENOMEM;
     }
-    m->stat_fd = -1;
-    if (wp_path(path, sizeof path, env->procfs_root, "stat") == 0)
-        m->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    m->stat = wp_sensor_env_procstat(env);
     ch = &s->channels[0];
     ch->sensor = "ram-model";
     ch->component = WP_DRAM;
@@ -140,14 +137,12 @@ static int ram_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 }
 
 /* Machine-wide CPU utilisation since the last reading, the activity's proxy. */
-static double utilisation(struct ram_model *m)
+static double utilisation(struct ram_model *m, double now_s)
 {
-    char text[16384];
     struct wp_cpu_times t;
 
-    if (m->stat_fd < 0 || wp_pread_text(m->stat_fd, text, sizeof text) <= 0 ||
-        wp_procfs_parse_stat(text, &t))
-        return m->stat_fd < 0 ? 1.0 : m->last_u; /* unknown: activity 0.5, a typical job */
+    if (!m->stat || wp_procstat_read(m->stat, now_s, &t))
+        return !m->stat ? 1.0 : m->last_u; /* unknown: activity 0.5, a typical job */
     double u = m->started ? wp_cpu_times_util(&m->last, &t, m->last_u) : 0;
     m->last = t;
     return u;
@@ -156,7 +151,7 @@ static double utilisation(struct ram_model *m)
 static void ram_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok)
 {
     struct ram_model *m = s->priv;
-    double u = utilisation(m);
+    double u = utilisation(m, now_s);
 
     if (m->started && now_s > m->last_t) {
         double dt = now_s - m->last_t, lo, hi;

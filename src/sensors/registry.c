@@ -54,14 +54,17 @@ int wp_sensors_check_list(const char *list, char *err, size_t cap)
     return 0;
 }
 
-int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
+struct wp_procstat *wp_sensor_env_procstat(struct wp_sensor_env *env)
 {
-    size_t n_reg = sizeof registry / sizeof *registry;
-    struct wp_sensor **list = calloc(n_reg, sizeof *list);
+    if (!env->procstat)
+        env->procstat = wp_procstat_open(env->procfs_root);
+    return wp_procstat_ref(env->procstat);
+}
+
+static int probe_all(struct wp_sensor_env *env, struct wp_sensor **list, size_t n_reg)
+{
     int n = 0;
 
-    if (!list)
-        return -ENOMEM;
     for (size_t i = 0; i < n_reg; i++) {
         struct wp_sensor *s = NULL;
         int rc;
@@ -90,6 +93,23 @@ int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
         }
         list[n++] = s;
     }
+    return n;
+}
+
+int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out)
+{
+    size_t n_reg = sizeof registry / sizeof *registry;
+    struct wp_sensor **list = calloc(n_reg, sizeof *list);
+    int n;
+
+    if (!list)
+        return -ENOMEM;
+    n = probe_all(env, list, n_reg);
+    /* the sensors hold their references to /proc/stat; env's goes */
+    wp_procstat_put(env->procstat);
+    env->procstat = NULL;
+    if (n < 0)
+        return n;
     *out = list;
     return n;
 }

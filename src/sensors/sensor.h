@@ -5,6 +5,7 @@
 #define WP_SENSOR_H
 
 #include "../util/diag.h"
+#include "procstat.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,14 +71,15 @@ struct wp_sensor_env {
                              indices and UUIDs */
     char gpu_why[512];    /* why GPU backends found nothing */
     enum wp_gpu_error gpu_error;
-    char gpu_err[512];           /* what the GPU error is */
-    bool no_socket;              /* do not read a wattprint serve socket (the daemon itself) */
-    bool gpus_only;              /* another rank on this node measures CPU and DRAM */
-    bool attribute_process;      /* the run's share: GPUs by SM utilisation, CPU and
-                                    DRAM by the process tree's CPU time and memory */
-    const char *only;            /* comma-separated backends to use; NULL: all */
-    const _Atomic int *root_pid; /* the measured command (0 until started); may be NULL */
-    struct wp_diag diag;         /* where warnings go */
+    char gpu_err[512];            /* what the GPU error is */
+    bool no_socket;               /* do not read a wattprint serve socket (the daemon itself) */
+    bool gpus_only;               /* another rank on this node measures CPU and DRAM */
+    bool attribute_process;       /* the run's share: GPUs by SM utilisation, CPU and
+                                     DRAM by the process tree's CPU time and memory */
+    const char *only;             /* comma-separated backends to use; NULL: all */
+    const _Atomic int *root_pid;  /* the measured command (0 until started); may be NULL */
+    struct wp_diag diag;          /* where warnings go */
+    struct wp_procstat *procstat; /* /proc/stat, opened by the first model that reads it */
 };
 
 struct wp_sensor_ops {
@@ -117,6 +119,11 @@ extern const struct wp_sensor_ops wp_attribute_ops; /* the wrapper's; never prob
  * (possibly 0) and a malloc'd array in *out that the caller frees with
  * wp_sensors_close. Returns a negative errno on allocation failure. */
 int wp_sensors_probe(struct wp_sensor_env *env, struct wp_sensor ***out);
+
+/* A reference to the session's /proc/stat for a model's sensor (opened at the
+ * first call; env keeps its own until the probe ends), or NULL when it cannot
+ * be opened. */
+struct wp_procstat *wp_sensor_env_procstat(struct wp_sensor_env *env);
 
 /* True when this process is a rank of a multi-rank job whose local rank is
  * not 0 (LOCAL_RANK, SLURM_LOCALID, OMPI_COMM_WORLD_LOCAL_RANK,
