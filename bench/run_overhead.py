@@ -29,6 +29,7 @@ def main():
           % (mp * 1e3, mw * 1e3, (mw - mp) * 1e3, n))
     idle(wp)
     idle_ledger(wp)
+    idle_steady(wp)
     attribution(wp)
     work_endpoint(wp)
     ledgers(wp)
@@ -76,6 +77,36 @@ def idle_perf(wp, seconds=60, ledger=None):
     print("idle (task-clock, %d s): wattprint run %s-- sleep: %.5f s of CPU = %.4f%% of one core"
           % (seconds, "(a ledger file) " if ledger else "--no-ledger ", extra,
              100.0 * extra / seconds))
+
+
+def idle_steady(wp, pairs=1, start_s=40, seconds=60):
+    """The idle cost once started: perf's task-clock of the running
+    wattprint (every thread, not the command) from start_s for seconds, into
+    a ledger file beside --no-ledger, alternating. Start-up and the first,
+    closer checkpoints (5, 15, 35 s) are outside the window; one a minute is
+    inside it, as in any longer run."""
+    import tempfile
+    got = {"ledger": [], "none": []}
+    for _ in range(pairs):
+        for mode in got:
+            with tempfile.TemporaryDirectory() as tmp:
+                where = (["--ledger", os.path.join(tmp, "ledger.db")] if mode == "ledger"
+                         else ["--no-ledger"])
+                p = subprocess.Popen([wp, "run", "-q"] + where +
+                                     ["--", "sleep", str(start_s + seconds + 10)],
+                                     stderr=subprocess.DEVNULL)
+                time.sleep(start_s)
+                q = subprocess.run(["perf", "stat", "-e", "task-clock", "-x", ",", "-p",
+                                    str(p.pid), "--", "sleep", str(seconds)],
+                                   capture_output=True, text=True)
+                ms = float([l for l in q.stderr.splitlines() if ",task-clock," in l][-1]
+                           .split(",")[0])
+                got[mode].append(100.0 * ms / 1e3 / seconds)
+                p.wait()
+    print("idle once started (task-clock of wattprint, %d-%d s): %s into a ledger file, %s with "
+          "--no-ledger (%% of one core; target <= 0.01%% with the ledger)"
+          % (start_s, start_s + seconds, ", ".join("%.4f%%" % x for x in got["ledger"]),
+             ", ".join("%.4f%%" % x for x in got["none"])))
 
 
 def idle_ledger(wp):
@@ -159,6 +190,8 @@ if __name__ == "__main__":
         idle(sys.argv[1])
         idle_ledger(sys.argv[1])
         attribution(sys.argv[1])
+    elif sys.argv[2:] == ["steady"]:
+        idle_steady(sys.argv[1], pairs=2)
     elif sys.argv[2:] == ["work"]:
         work_endpoint(sys.argv[1])
     else:

@@ -160,23 +160,24 @@ bool wp_checkpoint_due(double now, double every, double max, double *gap_s, doub
 }
 
 /* Whether a checkpoint is due now: an idle command's checkpoints are most
- * of what the ledger costs it. */
+ * of what the ledger costs it. Caller holds r->mu. */
 static bool due(struct wp_recorder *r)
 {
     return wp_checkpoint_due(wp_mono_s(), r->run->checkpoint_every_s, r->run->checkpoint_max_s,
                              &r->gap_s, &r->next_s);
 }
 
-static void checkpoint_now(struct wp_recorder *r)
+/* gap_s: the gap to the next checkpoint as it was when this one was asked. */
+static void checkpoint_now(struct wp_recorder *r, double gap_s)
 {
     struct wp_run snap;
     char err[1024];
 
     reopen_if_wal_lost(r);
-    if (!r->ledger || !due(r) || snapshot_of(r, &snap) != 0)
+    if (!r->ledger || snapshot_of(r, &snap) != 0)
         return;
-    if (r->gap_s > 0)
-        snap.checkpoint_every_s = r->gap_s; /* the gap to the next one, for reapers */
+    if (gap_s > 0)
+        snap.checkpoint_every_s = gap_s; /* the gap to the next one, for reapers */
     if (wp_ledger_checkpoint(r->ledger, &snap, err, sizeof err) != 0)
         say(r, "checkpoint", err);
     wp_run_release(&snap);
@@ -194,9 +195,10 @@ static void *record(void *arg)
         if (r->stop)
             break;
         r->want = false;
+        double gap_s = r->gap_s;
         pthread_mutex_unlock(&r->mu);
         if (usable)
-            checkpoint_now(r);
+            checkpoint_now(r, gap_s);
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
@@ -227,8 +229,11 @@ void wp_recorder_checkpoint(void *arg)
     if (!r->started)
         return;
     pthread_mutex_lock(&r->mu);
-    r->want = true; /* asked, not waited for */
-    pthread_cond_signal(&r->cv);
+    /* decided here, so that the ticks between checkpoints wake no thread */
+    if (due(r)) {
+        r->want = true; /* asked, not waited for */
+        pthread_cond_signal(&r->cv);
+    }
     pthread_mutex_unlock(&r->mu);
 }
 

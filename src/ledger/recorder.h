@@ -24,7 +24,7 @@ struct wp_recorder {
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
     bool disabled, started, want, stop;
-    double gap_s, next_s; /* the run's checkpoint gap now, and when the next is due */
+    double gap_s, next_s; /* the run's checkpoint gap now, and when the next is due (under mu) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
