@@ -340,8 +340,13 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
                     strerror(k->out.err));
         else if (rc == -ENOMEM)
             fprintf(stderr, "wattprint export: out of memory\n");
+        else if (rc < 0 && k->out.in_place) /* written as it went: say how far */
+            fprintf(stderr,
+                    "wattprint export: %s; the export to %s stopped after %ld run%s and is "
+                    "incomplete: run it again when the ledger can be read\n",
+                    err, k->out.path, k->n, k->n == 1 ? "" : "s");
         else if (rc < 0)
-            fprintf(stderr, "wattprint export: %s\n", err);
+            fprintf(stderr, "wattprint export: %s (%s is left as it was)\n", err, k->out.path);
         wp_out_abort(&k->out); /* a file is left as it was */
     }
     release(k);

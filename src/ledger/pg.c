@@ -37,12 +37,19 @@ static void load_pq(void)
         {(void **)&wp_pq.getisnull, "PQgetisnull"},
         {(void **)&wp_pq.cmd_tuples, "PQcmdTuples"},
         {(void **)&wp_pq.clear, "PQclear"},
+        {(void **)&wp_pq.set_notice_processor, "PQsetNoticeProcessor"},
     };
     pq_lib = wp_dl_load("WATTPRINT_LIBPQ", "libpq.so.5", syms, sizeof syms / sizeof *syms,
                         "libpq (apt-get install libpq5)", pq_err, sizeof pq_err);
 }
 
 #define WP_PG_CONNECT_TIMEOUT_S 5
+
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
 
 /* One statement with text parameters. Returns the result (PQclear it) or
  * NULL with the server's message in err. */
@@ -205,7 +212,10 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         pg_close(l);
         return -ENOMEM;
     }
-    /* libpq prints the server's notices on stderr ("already exists, skipping") */
+    /* libpq prints the server's notices on stderr ("already exists, skipping";
+     * "terminating connection due to immediate shutdown", which a server sends
+     * whatever the level asked): what matters returns as the call's error */
+    wp_pq.set_notice_processor(l->pg->c, drop_notice, NULL);
     if (wp_pg_exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
         (mode == WP_LEDGER_READ ? wp_pg_exec(l, "SELECT version FROM wattprint_schema", err, cap)
                                 : migrate(l, err, cap)) != 0) {

@@ -31,6 +31,7 @@ struct wp_pq {
     int (*getisnull)(const PGresult *r, int row, int col);
     char *(*cmd_tuples)(PGresult *r);
     void (*clear)(PGresult *r);
+    void *(*set_notice_processor)(PGconn *c, void (*fn)(void *arg, const char *message), void *arg);
 };
 extern struct wp_pq wp_pq;
 

@@ -236,6 +236,10 @@ void wp_out_put(struct wp_out *o, const char *data, size_t len)
 
 void wp_out_abort(struct wp_out *o)
 {
+    /* in place (a terminal, a pipe), part has been written: the rest of what
+     * was made goes too, so that the reader gets whole records, not a cut */
+    if (o->in_place && o->fd >= 0 && !o->err)
+        flush(o);
     if (o->fd >= 0 && o->fd != STDOUT_FILENO)
         close(o->fd);
     if (!o->in_place && o->tmp[0])

@@ -31,7 +31,8 @@ int wp_out_write(const char *path, const char *data, size_t len, char *err, size
  * memory): wp_out_open, then wp_out_put as often as needed (buffered; the
  * first failure is kept and later puts do nothing), then wp_out_close, which
  * renames the finished file over path, or wp_out_abort, which leaves path as
- * it was. A NULL path is standard output. */
+ * it was (written in place, it gives what was put so far, which the caller
+ * made of whole records). A NULL path is standard output. */
 struct wp_out {
     int fd;
     bool in_place; /* a device, FIFO, link or stdout: written where it is */

@@ -3,6 +3,7 @@ server the tests start themselves (conftest.pg_server), through the same
 fixture (`ledger`, parametrised)."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -372,3 +373,54 @@ def test_without_libpq_the_ledger_says_what_to_install(runner, tmp_path):
     p = subprocess.run([runner.binary, "run", "--", "sh", "-c", "exit 4"], env=env,
                        capture_output=True, text=True)
     assert p.returncode == 4 and "kept in" in p.stderr  # spooled, the status kept
+
+
+def _many_runs(runner, path, n):
+    """A SQLite ledger of n copies of one real run (new ids)."""
+    import sqlite3
+    p = subprocess.run([runner.binary, "run", "--project", "many", "--", "true"],
+                       env=runner.env(WATTPRINT_LEDGER=path), capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    con = sqlite3.connect(path)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
+    doc = json.loads(unpack(row["doc"]))
+    for i in range(n - 1):
+        doc["run_id"] = rid = "03000000-0000-7000-8000-%012x" % i
+        con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
+                    tuple(dict(row, id=rid, doc=pack(json.dumps(doc)))[c] for c in cols))
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_cut_off_by_a_server_crash_says_so(runner, tmp_path, fmt):
+    """The server crashes while an export streams through its cursor: the
+    export must fail, say why, and not end as if the ledger were shorter.
+    The crash comes while the export is still in its first fetch of 500 (a
+    fetch's rows exceed the pipe, and one line of it has been read), so the
+    next fetch meets it: no timing decides."""
+    import pgtest
+    server = pgtest.start()
+    try:
+        runner.ledger = pgtest.new_database(server)
+        node = str(tmp_path / "node.db")
+        _many_runs(runner, node, 1500)
+        assert runner.wp("import", node).returncode == 0
+        p = subprocess.Popen([runner.binary, "export", "--format", fmt], env=runner.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = p.stdout.readline()
+        assert first, p.stderr.read()
+        pgtest.crash(server)
+        rest = p.stdout.read()
+        err = p.stderr.read().decode()
+        assert p.wait() != 0, err
+        assert err.startswith("wattprint export: PostgreSQL: "), err
+        assert "WARNING" not in err, err  # the server's notice is not passed through raw
+        said = re.search(r"stopped after (\d+) runs and is incomplete", err)
+        assert said, err
+        if fmt == "csv":  # one line a run, after the header
+            assert (first + rest).decode().count("\n") - 1 == int(said.group(1))
+        assert 0 < int(said.group(1)) < 1500
+    finally:
+        pgtest.stop(server)
