@@ -214,8 +214,10 @@ int wp_out_open(struct wp_out *o, const char *path, char *err, size_t cap)
 
 static void flush(struct wp_out *o)
 {
-    if (!o->err && o->len > 0)
+    if (!o->err && o->len > 0) {
         o->err = write_all(o->fd, o->buf, o->len);
+        o->started = true;
+    }
     o->len = 0;
 }
 
@@ -228,6 +230,7 @@ void wp_out_put(struct wp_out *o, const char *data, size_t len)
     if (len >= sizeof o->buf) { /* larger than the buffer: straight through */
         if (!o->err)
             o->err = write_all(o->fd, data, len);
+        o->started = true;
         return;
     }
     memcpy(o->buf + o->len, data, len);
@@ -236,9 +239,10 @@ void wp_out_put(struct wp_out *o, const char *data, size_t len)
 
 void wp_out_abort(struct wp_out *o)
 {
-    /* in place (a terminal, a pipe), part has been written: the rest of what
-     * was made goes too, so that the reader gets whole records, not a cut */
-    if (o->in_place && o->fd >= 0 && !o->err)
+    /* in place (a terminal, a pipe) where part has been written already: the
+     * rest of what was made goes too, so that the reader gets whole records,
+     * not a cut; where nothing was, nothing is */
+    if (o->in_place && o->started && o->fd >= 0 && !o->err)
         flush(o);
     if (o->fd >= 0 && o->fd != STDOUT_FILENO)
         close(o->fd);

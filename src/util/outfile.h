@@ -31,12 +31,14 @@ int wp_out_write(const char *path, const char *data, size_t len, char *err, size
  * memory): wp_out_open, then wp_out_put as often as needed (buffered; the
  * first failure is kept and later puts do nothing), then wp_out_close, which
  * renames the finished file over path, or wp_out_abort, which leaves path as
- * it was (written in place, it gives what was put so far, which the caller
- * made of whole records). A NULL path is standard output. */
+ * it was (written in place and begun, it gives the rest of what was put,
+ * which the caller made of whole records; not begun, nothing). A NULL path
+ * is standard output. */
 struct wp_out {
     int fd;
     bool in_place; /* a device, FIFO, link or stdout: written where it is */
     int err;       /* the first write's errno, 0 while all is well */
+    bool started;  /* something has been written to fd */
     char path[4096], tmp[4200];
     mode_t mode;
     size_t len;
