@@ -26,29 +26,36 @@ static const char usage[] =
     "hold yet, in its column order.\n";
 
 /* One CSV field, quoted when it must be (RFC 4180); a cell a spreadsheet
- * would evaluate is guarded with a ' (wp_csv_formula_risk). */
+ * would evaluate is guarded with a ' (wp_csv_formula_risk). The caller holds
+ * f's lock (a row takes it once, not a field's every character). */
 static void field(FILE *f, const char *v, bool last)
 {
     bool guard = wp_csv_formula_risk(v);
 
     if (guard || strpbrk(v, ",\"\n\r")) {
-        fputs(guard ? "\"'" : "\"", f);
+        fputs_unlocked(guard ? "\"'" : "\"", f);
         for (; *v; v++) {
             if (*v == '"')
-                fputc('"', f);
-            fputc(*v, f);
+                fputc_unlocked('"', f);
+            fputc_unlocked(*v, f);
         }
-        fputc('"', f);
+        fputc_unlocked('"', f);
     } else {
-        fputs(v, f);
+        fputs_unlocked(v, f);
     }
-    fputc(last ? '\n' : ',', f);
+    fputc_unlocked(last ? '\n' : ',', f);
 }
 
 static void numf(FILE *f, double v, bool last)
 {
     char b[64];
-    snprintf(b, sizeof b, "%.10g", v);
+
+    /* a whole number under 10 digits prints as %.10g would, without its
+     * floating-point formatting (exit codes, zeros, PUE 1, intensities) */
+    if (v > -1e9 && v < 1e9 && v == (double)(long)v && !(v == 0 && signbit(v)))
+        snprintf(b, sizeof b, "%ld", (long)v);
+    else
+        snprintf(b, sizeof b, "%.10g", v);
     field(f, b, last);
 }
 
@@ -120,12 +127,16 @@ static json_t *member(json_t *run, const char *path)
     return json_object_get(json_object_get(run, head), dot + 1);
 }
 
+/* A row from a run (an object) or from the members read in the table's
+ * order (an array: wp_ledger_each_members). */
 static void csv_row(FILE *f, json_t *run)
 {
     char cmd[4096];
+    bool members = json_is_array(run);
 
+    flockfile(f);
     for (size_t i = 0; i < N_CSV_COLS; i++) {
-        json_t *v = member(run, csv_cols[i].member);
+        json_t *v = members ? json_array_get(run, i) : member(run, csv_cols[i].member);
         bool last = i == N_CSV_COLS - 1;
         switch (csv_cols[i].kind) {
         case TEXT:
@@ -141,11 +152,12 @@ static void csv_row(FILE *f, json_t *run)
             numf(f, json_is_number(v) ? json_number_value(v) : 0.0, last);
             break;
         case COMMAND:
-            wp_run_command_text(run, cmd, sizeof cmd);
+            wp_command_text(v, cmd, sizeof cmd);
             field(f, cmd, last);
             break;
         }
     }
+    funlockfile(f);
 }
 
 /* One array element, indented as a whole array dumped at once would be. */

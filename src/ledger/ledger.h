@@ -125,8 +125,9 @@ int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags
 /* As wp_ledger_each of the stored runs, for a reader that needs only the
  * members at paths ("run_id", "energy.cpu_j"; at least 2): a backend that
  * can (SQLite) reads just those out of each document, without parsing the
- * rest, and hands fn a run object holding only them, each checked against
- * the schema (wp_run_doc_check_member); another hands the whole run. */
+ * rest, and hands fn a JSON array of their values in the order of paths
+ * (null where absent), each checked against the schema
+ * (wp_run_doc_check_member); another hands the whole run (an object). */
 int wp_ledger_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
                            int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
 

@@ -163,44 +163,29 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     return arr;
 }
 
-/* A members walk's row: the JSON array of the members' values, as the run
- * object (in its nested shape) that holds only them, each checked. */
-static json_t *members_run(const char *text, const char *id, const char *const *paths, int n,
-                           char *err, size_t cap)
+#define WP_MEMBERS_MAX 64 /* members a walk may ask for */
+
+/* A members walk's row: the JSON array of the members' values, each checked
+ * (an object of them would cost the walk as much as all the rest). */
+static json_t *members_of(const char *text, const char *id, const char *const *paths,
+                          const struct wp_run_doc_rule *const *rules, int n, char *err, size_t cap)
 {
     json_error_t je;
-    json_t *vals = json_loads(text ? text : "", 0, &je), *run = json_object();
+    json_t *vals = json_loads(text ? text : "", 0, &je);
 
-    if (!vals || !run || !json_is_array(vals) || json_array_size(vals) != (size_t)n) {
+    if (!vals || !json_is_array(vals) || json_array_size(vals) != (size_t)n) {
         snprintf(err, cap, "run %s: its members could not be read (%s)", id,
                  vals ? "not the members asked for" : je.text);
-        goto fail;
+        json_decref(vals);
+        return NULL;
     }
-    for (int i = 0; i < n; i++) {
-        json_t *v = json_array_get(vals, (size_t)i), *parent = run;
-        const char *dot = strchr(paths[i], '.');
-        char head[32];
-        if (wp_run_doc_check_member(id, paths[i], v, err, cap))
-            goto fail;
-        if (dot) { /* "energy.cpu_j": into the "energy" object */
-            snprintf(head, sizeof head, "%.*s", (int)(dot - paths[i]), paths[i]);
-            if (!(parent = json_object_get(run, head))) {
-                parent = json_object();
-                if (json_object_set_new(run, head, parent))
-                    goto nomem;
-            }
+    for (int i = 0; i < n; i++)
+        if (wp_run_doc_check_rule(id, paths[i], rules[i], json_array_get(vals, (size_t)i), err,
+                                  cap)) {
+            json_decref(vals);
+            return NULL;
         }
-        if (json_object_set(parent, dot ? dot + 1 : paths[i], v))
-            goto nomem;
-    }
-    json_decref(vals);
-    return run;
-nomem:
-    snprintf(err, cap, "out of memory");
-fail:
-    json_decref(vals);
-    json_decref(run);
-    return NULL;
+    return vals;
 }
 
 /* SQLite's JSON reader stops a members walk at a stored document that is not
@@ -229,8 +214,12 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
 {
     struct where w;
     char inner[4096], sql[6144];
+    const struct wp_run_doc_rule *rules[WP_MEMBERS_MAX];
     sqlite3_stmt *st;
     int i, rc, stop = 0;
+
+    for (i = 0; paths && i < n; i++) /* looked up once, not per run */
+        rules[i] = wp_run_doc_rule(paths[i]);
 
     /* a walk reads each page once: a small cache, so memory stays flat (the
      * 64 MiB one is for rollups and imports, which come back to pages) */
@@ -249,7 +238,7 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0),
                    *id = (const char *)sqlite3_column_text(st, 1);
-        json_t *run = paths                    ? members_run(text, id, paths, n, err, cap)
+        json_t *run = paths                    ? members_of(text, id, paths, rules, n, err, cap)
                       : flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
                                                : wp_ledger_run_of_text(text, id, err, cap);
         if (!run) {
@@ -287,7 +276,8 @@ int wp_sq_each_members(struct wp_ledger *l, const struct wp_query *q, const char
      * whole run as a tree; the paths are the program's own words, checked */
     used = (size_t)snprintf(col, sizeof col, "json_extract(wp_doc(r.result, r.doc, r.id)");
     for (int i = 0; i < n; i++) {
-        if (n < 2 || strspn(paths[i], "abcdefghijklmnopqrstuvwxyz_.") != strlen(paths[i]) ||
+        if (n < 2 || n > WP_MEMBERS_MAX ||
+            strspn(paths[i], "abcdefghijklmnopqrstuvwxyz_.") != strlen(paths[i]) ||
             used + strlen(paths[i]) + 8 >= sizeof col) {
             snprintf(err, cap, "cannot walk the members asked for");
             return -EINVAL;

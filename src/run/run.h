@@ -95,6 +95,9 @@ json_t *wp_run_json_stored(const struct wp_run *run);
 /* The run's "command" array joined by spaces into out (truncated to cap). */
 void wp_run_command_text(json_t *run, char *out, size_t cap);
 
+/* The same of a command array itself ("" when argv is not one). */
+void wp_command_text(json_t *argv, char *out, size_t cap);
+
 /* The run JSON's derived parts, "equivalents", "sci" and "assumptions",
  * (re)computed from its other fields: the ledger stores runs without them.
  * Returns 0, or -ENOMEM (the parts may then be missing). */

@@ -133,7 +133,7 @@ static const char *kind_name(enum kind k)
 {
     static const char *const names[] = {"a string", "a number", "true or false", "an array",
                                         "an object"};
-    return names[k];
+    return (unsigned)k < N_OF(names) ? names[k] : "of another kind";
 }
 
 /* Checks one object's members; where names the object ("carbon.",
@@ -215,21 +215,36 @@ static const struct member *members_of(const char *parent, size_t len, size_t *n
     return NULL;
 }
 
-int wp_run_doc_check_member(const char *id, const char *path, json_t *v, char *err, size_t cap)
+/* A rule is a member of the tables above, handed out opaque. */
+const struct wp_run_doc_rule *wp_run_doc_rule(const char *path)
 {
     const char *dot = strchr(path, '.'), *key = dot ? dot + 1 : path;
     size_t n = 0;
     const struct member *m = members_of(path, dot ? (size_t)(dot - path) : 0, &n);
 
-    for (size_t i = 0; m && i < n; i++) {
-        if (strcmp(m[i].key, key) != 0)
-            continue;
-        if (((!v || json_is_null(v)) && m[i].optional) || of_kind(v, m[i].kind))
-            return 0;
-        snprintf(err, cap, "run %s: %s is %s, not %s", id, path,
-                 v && !json_is_null(v) ? "of the wrong type" : "missing", kind_name(m[i].kind));
+    for (size_t i = 0; m && i < n; i++)
+        if (strcmp(m[i].key, key) == 0)
+            return (const struct wp_run_doc_rule *)&m[i];
+    return NULL;
+}
+
+int wp_run_doc_check_rule(const char *id, const char *path, const struct wp_run_doc_rule *rule,
+                          json_t *v, char *err, size_t cap)
+{
+    const struct member *m = (const struct member *)rule;
+
+    if (!m) {
+        snprintf(err, cap, "run %s: %s is not a member of the run document's schema", id, path);
         return -EINVAL;
     }
-    snprintf(err, cap, "run %s: %s is not a member of the run document's schema", id, path);
+    if (((!v || json_is_null(v)) && m->optional) || of_kind(v, m->kind))
+        return 0;
+    snprintf(err, cap, "run %s: %s is %s, not %s", id, path,
+             v && !json_is_null(v) ? "of the wrong type" : "missing", kind_name(m->kind));
     return -EINVAL;
+}
+
+int wp_run_doc_check_member(const char *id, const char *path, json_t *v, char *err, size_t cap)
+{
+    return wp_run_doc_check_rule(id, path, wp_run_doc_rule(path), v, err, cap);
 }

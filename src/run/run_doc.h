@@ -127,4 +127,12 @@ int wp_run_doc_check(json_t *run, char *err, size_t cap);
  * (a path the schema does not hold is an error too). */
 int wp_run_doc_check_member(const char *id, const char *path, json_t *v, char *err, size_t cap);
 
+/* The same in two steps, for a reader that checks the same paths in many
+ * runs: the path's rule (NULL when the schema has no such member), looked
+ * up once, then a value against it. */
+struct wp_run_doc_rule;
+const struct wp_run_doc_rule *wp_run_doc_rule(const char *path);
+int wp_run_doc_check_rule(const char *id, const char *path, const struct wp_run_doc_rule *rule,
+                          json_t *v, char *err, size_t cap);
+
 #endif

@@ -93,13 +93,18 @@ static json_t *carbon_json(const struct wp_run *run)
 
 void wp_run_command_text(json_t *run, char *out, size_t cap)
 {
+    wp_command_text(wp_json_get(run, WPF_COMMAND), out, cap);
+}
+
+void wp_command_text(json_t *argv, char *out, size_t cap)
+{
     size_t o = 0, i;
     json_t *a;
 
     if (cap == 0)
         return;
     out[0] = '\0';
-    json_array_foreach(wp_json_get(run, WPF_COMMAND), i, a)
+    json_array_foreach(argv, i, a)
     {
         int k = snprintf(out + o, cap - o, "%s%s", i ? " " : "", json_string_value(a));
         if (k < 0 || (size_t)k >= cap - o)

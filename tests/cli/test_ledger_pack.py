@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from ledgerdoc import unpack
+from ledgerdoc import pack, unpack
 from test_ledger import record
 
 ROOTLESS = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
@@ -102,7 +102,6 @@ def test_the_csv_export_reads_only_its_members_and_checks_each(measured):
     """The CSV export has SQLite read its 23 members out of each packed
     document: the same rows as the JSON export gives, and a member missing
     or of the wrong type is an error naming the run and the member."""
-    from ledgerdoc import pack
     runs = [record(measured, j, "--project", "p,q") for j in (1, 2, 3)]
     p = measured.wp("export", "--format", "csv")
     assert p.returncode == 0, p.stderr
@@ -132,3 +131,27 @@ def test_the_csv_export_reads_only_its_members_and_checks_each(measured):
     con.close()
     again = measured.wp("export", "--format", "csv")
     assert again.returncode == 0 and again.stdout == first
+
+
+def test_the_csv_writes_each_number_as_printf_g10_would(measured):
+    """Whole numbers take a shorter path than %.10g; the text must be the
+    same: small and large whole numbers, negative zero, fractions."""
+    run = record(measured, 1)
+    con = sqlite3.connect(measured.ledger)
+    (doc,) = con.execute("SELECT doc FROM runs WHERE id = ?", (run["run_id"],)).fetchone()
+    d = json.loads(unpack(doc))
+    d["exit_code"] = -1
+    d["pue"] = 1.0
+    d["energy"].update(total_j=12345678901.0, cpu_j=999999999.0, dram_j=-0.0, gpu_j=1e9)
+    d["carbon"].update(intensity_g_per_kwh=475.25, emissions_g=0.1)
+    con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), run["run_id"]))
+    con.commit()
+    con.close()
+    import csv
+    import io
+    p = measured.wp("export", "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    row = next(csv.DictReader(io.StringIO(p.stdout)))
+    want = {"exit_code": -1, "pue": 1.0, "energy_j": 12345678901.0, "cpu_j": 999999999.0,
+            "dram_j": -0.0, "gpu_j": 1e9, "intensity_g_per_kwh": 475.25, "emissions_g": 0.1}
+    assert {k: row[k] for k in want} == {k: "%.10g" % v for k, v in want.items()}
