@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """wattprint export of an N-run ledger, beside its peer: sqlite3 -csv writing
-the same table. Each is run three times; the figures are the child's CPU time
+the same table; then a report of the whole project. Each is run three times; the figures are the child's CPU time
 (user + system) and its largest resident set, from wait4.
 
 usage: bench/bench_export.py WATTPRINT N
@@ -70,6 +70,10 @@ def main():
             print("  wattprint export --format %-10s %6.2f s CPU (%.1fx), %6.1f MB max RSS, "
                   "%.0f MB out" % (fmt, best[0], best[0] / floor[0], best[1],
                                    os.path.getsize(out) / 1e6))
+        # a project's report walks every run too (its totals), once
+        best = min(rusage([binary, "report", "--project", "bench", "--markdown", "-"], env, out)
+                   for _ in range(3))
+        print("  wattprint report --project (Markdown) %6.2f s CPU, %6.1f MB max RSS" % best)
     finally:
         shutil.rmtree(d)
 

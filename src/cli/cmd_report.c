@@ -105,19 +105,46 @@ static int parse(int argc, char **argv, struct report_opts *o)
     return optind;
 }
 
-/* The runs the report is of: one, or an experiment's or a project's. */
-static json_t *load_runs(struct report_opts *o, const char *run_arg, char *title, size_t tcap)
+static int add_run(json_t *run, void *arg)
+{
+    wp_rep_totals_add(arg, run);
+    return 0;
+}
+
+/* An experiment's or a project's runs: their totals by one walk, each run
+ * read and let go (any number of runs in constant memory), then the newest
+ * 500, which the report lists. */
+static json_t *load_group(struct wp_ledger *l, const struct wp_query *q, struct wp_rep_totals *t,
+                          char *err, size_t cap)
+{
+    struct wp_query newest = *q;
+    int rc = wp_ledger_each(l, q, 0, add_run, t, err, cap);
+
+    if (rc != 0) {
+        if (rc == -ENOMEM)
+            snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    newest.limit = q->limit > 0 && q->limit < 500 ? q->limit : 500;
+    return wp_ledger_list(l, &newest, false, err, cap);
+}
+
+/* The runs the report is of, newest first, and their totals: one run, or an
+ * experiment's or a project's. */
+static json_t *load_runs(struct report_opts *o, const char *run_arg, struct wp_rep_totals *t,
+                         char *title, size_t tcap)
 {
     struct wp_ledger *l = wp_cli_ledger_open("wattprint report", &o->lo, WP_LEDGER_READ);
     char err[1024];
     json_t *runs, *run;
 
+    memset(t, 0, sizeof *t);
     if (!l)
         return NULL;
     if (!run_arg) {
-        runs = wp_ledger_list(l, &o->lo.q, false, err, sizeof err);
         snprintf(title, tcap, "%s %.200s", o->lo.q.experiment ? "experiment" : "project",
                  o->lo.q.experiment ? o->lo.q.experiment : o->lo.q.project);
+        runs = load_group(l, &o->lo.q, t, err, sizeof err);
         if (runs && json_array_size(runs) == 0) {
             snprintf(err, sizeof err, "no runs in %s", title);
             json_decref(runs);
@@ -126,8 +153,10 @@ static json_t *load_runs(struct report_opts *o, const char *run_arg, char *title
     } else {
         run = wp_ledger_get(l, run_arg, true, err, sizeof err);
         runs = run ? json_array() : NULL;
-        if (runs)
+        if (runs) {
             wp_cli_push(runs, run);
+            wp_rep_totals_add(t, run);
+        }
     }
     wp_ledger_close(l);
     if (!runs)
@@ -138,6 +167,7 @@ static json_t *load_runs(struct report_opts *o, const char *run_arg, char *title
 int wp_cmd_report(int argc, char **argv)
 {
     struct report_opts o = {.training = "pre-training"};
+    struct wp_rep_totals t;
     char title[300];
     bool group;
     json_t *runs;
@@ -165,21 +195,21 @@ int wp_cmd_report(int argc, char **argv)
             return 1;
         }
     }
-    if (!(runs = load_runs(&o, group ? NULL : argv[first], title, sizeof title)))
+    if (!(runs = load_runs(&o, group ? NULL : argv[first], &t, title, sizeof title)))
         return 1;
     if (o.html)
         rc |= emit(o.html,
-                   group ? wp_report_group_html(runs, title)
+                   group ? wp_report_group_html(runs, &t, title)
                          : wp_report_run_html(json_array_get(runs, 0)),
-                   "HTML report", json_array_size(runs));
+                   "HTML report", (size_t)t.runs);
     if (o.md)
         rc |= emit(o.md,
-                   group ? wp_report_group_markdown(runs, title)
+                   group ? wp_report_group_markdown(runs, &t, title)
                          : wp_report_run_markdown(json_array_get(runs, 0)),
-                   "Markdown report", json_array_size(runs));
+                   "Markdown report", (size_t)t.runs);
     if (o.card)
-        rc |= emit(o.card, wp_report_model_card(runs, o.training), "model card",
-                   json_array_size(runs));
+        rc |=
+            emit(o.card, wp_report_model_card(runs, &t, o.training), "model card", (size_t)t.runs);
     if (o.sci) {
         if (group)
             fprintf(stderr, "wattprint report: --sci scores one run; give its id\n");

@@ -379,43 +379,6 @@ char *wp_report_run_html(json_t *run)
     return wp_buf_take(&b, NULL);
 }
 
-void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
-{
-    json_t *r;
-    size_t i;
-
-    memset(t, 0, sizeof *t);
-    json_array_foreach(runs, i, r)
-    {
-        size_t k;
-        json_t *ch;
-        int gpus = 0;
-        json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
-            strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0;
-        t->runs++;
-        t->duration += wp_json_num(r, WPF_DURATION_S);
-        t->device_hours += wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1);
-        t->energy += wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
-        t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
-        t->emissions += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_EMISSIONS_G);
-        json_t *range = wp_json_get(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_RANGE_J);
-        double e = wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
-        t->energy_lo +=
-            json_array_size(range) == 2 ? json_number_value(json_array_get(range, 0)) : e;
-        t->energy_hi +=
-            json_array_size(range) == 2 ? json_number_value(json_array_get(range, 1)) : e;
-        t->estimated_runs += strcmp(wp_json_str(r, WPF_METHOD), "measured") != 0;
-        if (json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G))) {
-            t->embodied += wp_json_num(r, WPF_EMBODIED_EMISSIONS_G);
-            t->embodied_runs++;
-        }
-        if (json_is_number(wp_json_get(wp_json_get(r, WPF_CARBON), WPF_WATER_L))) {
-            t->water_l += wp_json_num(wp_json_get(r, WPF_CARBON), WPF_WATER_L);
-            t->water_runs++;
-        }
-    }
-}
-
 /* Appends v to list (", "-separated) unless it is there; returns how many. */
 static int distinct(char *list, size_t cap, const char *v, int n)
 {
@@ -434,6 +397,50 @@ static int distinct(char *list, size_t cap, const char *v, int n)
     return n + 1;
 }
 
+void wp_rep_totals_add(struct wp_rep_totals *t, json_t *r)
+{
+    json_t *ch, *energy = wp_json_get(r, WPF_ENERGY), *carbon = wp_json_get(r, WPF_CARBON);
+    json_t *range = wp_json_get(energy, WPF_TOTAL_RANGE_J);
+    double e = wp_json_num(energy, WPF_TOTAL_J);
+    char pue[32];
+    size_t k;
+    int gpus = 0;
+
+    json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
+        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0;
+    t->runs++;
+    t->duration += wp_json_num(r, WPF_DURATION_S);
+    t->device_hours += wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1);
+    t->energy += e;
+    t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
+    t->emissions += wp_json_num(carbon, WPF_EMISSIONS_G);
+    t->energy_lo += json_array_size(range) == 2 ? json_number_value(json_array_get(range, 0)) : e;
+    t->energy_hi += json_array_size(range) == 2 ? json_number_value(json_array_get(range, 1)) : e;
+    t->estimated_runs += strcmp(wp_json_str(r, WPF_METHOD), "measured") != 0;
+    if (json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G))) {
+        t->embodied += wp_json_num(r, WPF_EMBODIED_EMISSIONS_G);
+        t->embodied_runs++;
+    }
+    if (json_is_number(wp_json_get(carbon, WPF_WATER_L))) {
+        t->water_l += wp_json_num(carbon, WPF_WATER_L);
+        t->water_runs++;
+    }
+    snprintf(pue, sizeof pue, "%.3g", wp_json_num(r, WPF_PUE));
+    t->n_pue = distinct(t->pue, sizeof t->pue, pue, t->n_pue);
+    t->n_region =
+        distinct(t->region, sizeof t->region, wp_json_str(carbon, WPF_REGION), t->n_region);
+    t->n_method = distinct(t->method, sizeof t->method, wp_json_str(r, WPF_METHOD), t->n_method);
+}
+
+void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)
+{
+    json_t *r;
+    size_t i;
+
+    memset(t, 0, sizeof *t);
+    json_array_foreach(runs, i, r) wp_rep_totals_add(t, r);
+}
+
 bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap)
 {
     char lo[32], hi[32];
@@ -446,25 +453,13 @@ bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap)
     return true;
 }
 
-void wp_rep_differences(json_t *runs, char *out, size_t cap)
+void wp_rep_differences(const struct wp_rep_totals *t, char *out, size_t cap)
 {
-    char pue[160] = "", region[160] = "", method[64] = "", v[32];
-    int np = 0, nr = 0, nm = 0;
-    json_t *r;
-    size_t i;
+    bool p = t->n_pue > 1, r = t->n_region > 1, m = t->n_method > 1;
 
-    json_array_foreach(runs, i, r)
-    {
-        snprintf(v, sizeof v, "%.3g", wp_json_num(r, WPF_PUE));
-        np = distinct(pue, sizeof pue, v, np);
-        nr = distinct(region, sizeof region, wp_json_str(wp_json_get(r, WPF_CARBON), WPF_REGION),
-                      nr);
-        nm = distinct(method, sizeof method, wp_json_str(r, WPF_METHOD), nm);
-    }
-    snprintf(out, cap, "%s%s%s%s%s%s%s%s%s%s%s", np > 1 ? "PUE (" : "", np > 1 ? pue : "",
-             np > 1 ? ")" : "", np > 1 && (nr > 1 || nm > 1) ? ", " : "", nr > 1 ? "region (" : "",
-             nr > 1 ? region : "", nr > 1 ? ")" : "", nr > 1 && nm > 1 ? ", " : "",
-             nm > 1 ? "method (" : "", nm > 1 ? method : "", nm > 1 ? ")" : "");
+    snprintf(out, cap, "%s%s%s%s%s%s%s%s%s%s%s", p ? "PUE (" : "", p ? t->pue : "", p ? ")" : "",
+             p && (r || m) ? ", " : "", r ? "region (" : "", r ? t->region : "", r ? ")" : "",
+             r && m ? ", " : "", m ? "method (" : "", m ? t->method : "", m ? ")" : "");
 }
 
 void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html)
@@ -588,12 +583,13 @@ static void group_cards(struct wp_buf *b, const struct wp_rep_totals *t)
 
 /* The runs table (the 500 newest), numbered as the chart numbers the
  * newest shown runs (oldest 1), and what the runs differ in. */
-static void group_runs_html(struct wp_buf *b, json_t *runs, size_t shown)
+static void group_runs_html(struct wp_buf *b, json_t *runs, const struct wp_rep_totals *t,
+                            size_t shown)
 {
     size_t count = json_array_size(runs);
     char diff[512];
 
-    wp_rep_differences(runs, diff, sizeof diff);
+    wp_rep_differences(t, diff, sizeof diff);
     wp_buf_printf(b, "<h2>Runs</h2>");
     if (*diff) {
         wp_buf_printf(b, "<p class=\"est\">These runs differ in ");
@@ -625,15 +621,15 @@ static void group_runs_html(struct wp_buf *b, json_t *runs, size_t shown)
         wp_buf_printf(b, "</td></tr>");
     }
     wp_buf_printf(b, "</table>%s",
-                  count > 500 ? "<p class=\"muted\">The 500 most recent runs "
-                                "are listed; the totals cover all.</p>"
-                              : "");
+                  t->runs > 500 ? "<p class=\"muted\">The 500 most recent runs "
+                                  "are listed; the totals cover all.</p>"
+                                : "");
 }
 
-char *wp_report_group_html(json_t *runs, const char *title)
+char *wp_report_group_html(json_t *runs, const struct wp_rep_totals *tp, const char *title)
 {
     struct wp_buf b = {0};
-    struct wp_rep_totals t;
+    const struct wp_rep_totals t = *tp;
     size_t count = json_array_size(runs), shown = count > 200 ? 200 : count;
     const char **labels = calloc(shown ? shown : 1, sizeof *labels);
     double *vals = calloc(shown ? shown : 1, sizeof *vals);
@@ -644,7 +640,6 @@ char *wp_report_group_html(json_t *runs, const char *title)
         free(vals);
         return NULL;
     }
-    wp_rep_totals(runs, &t);
     snprintf(full, sizeof full, "wattprint report: %s", title);
     head(&b, full);
     wp_buf_printf(&b, "<h1>Energy and carbon of ");
@@ -662,10 +657,11 @@ char *wp_report_group_html(json_t *runs, const char *title)
         labels[i] = wp_json_str(r, WPF_RUN_ID);
         vals[i] = wp_json_num(wp_json_get(r, WPF_ENERGY), WPF_TOTAL_J);
     }
-    wp_svg_bars(&b, count > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
-                labels, vals, (int)shown, "energy (J)", 760, 280);
+    wp_svg_bars(
+        &b, (size_t)t.runs > shown ? "Energy of the 200 most recent runs" : "Energy of each run",
+        labels, vals, (int)shown, "energy (J)", 760, 280);
     quality_chart(&b, runs, shown);
-    group_runs_html(&b, runs, shown);
+    group_runs_html(&b, runs, &t, shown);
     if (count > 0)
         assumptions_html(&b, json_array_get(runs, 0));
     wp_buf_printf(&b,

@@ -14,14 +14,32 @@
 char *wp_report_run_html(json_t *run);
 char *wp_report_run_markdown(json_t *run);
 
-/* Many runs (an experiment or a project): totals, a chart and a table.
- * title names them ("experiment sweep-3"). */
-char *wp_report_group_html(json_t *runs, const char *title);
-char *wp_report_group_markdown(json_t *runs, const char *title);
+/* Totals over runs, added one run at a time: a group of any size is walked
+ * once and never held (wp_rep_totals_add as the ledger yields each run). */
+struct wp_rep_totals {
+    int runs;
+    double duration, device_hours, energy, facility, emissions;
+    double embodied, water_l;      /* summed over the runs that carry them */
+    int embodied_runs, water_runs; /* how many do */
+    double energy_lo, energy_hi;   /* the runs' ranges summed (their energy where none) */
+    int estimated_runs;            /* runs whose energy is partly estimated */
+    /* the distinct PUEs, regions and methods met, in order ("1, 1.56") */
+    char pue[160], region[160], method[64];
+    int n_pue, n_region, n_method;
+};
+void wp_rep_totals_add(struct wp_rep_totals *t, json_t *run);
+
+/* Many runs (an experiment or a project): totals t over all of them, a chart
+ * and a table of newest (the most recent runs, newest first; the first 500
+ * are listed, the first 200 charted). title names them ("experiment sweep-3"). */
+char *wp_report_group_html(json_t *newest, const struct wp_rep_totals *t, const char *title);
+char *wp_report_group_markdown(json_t *newest, const struct wp_rep_totals *t, const char *title);
 
 /* The Hugging Face model card's co2_eq_emissions YAML block and its
- * "Environmental impact" section, for a run (or the sum of runs). */
-char *wp_report_model_card(json_t *runs, const char *training_type);
+ * "Environmental impact" section, for a run or the sum of runs: totals t, and
+ * the newest run's place, hardware and factors. */
+char *wp_report_model_card(json_t *newest, const struct wp_rep_totals *t,
+                           const char *training_type);
 
 /* The SCI score with its functional unit and boundary. */
 char *wp_report_sci(json_t *run);

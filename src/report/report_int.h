@@ -3,27 +3,18 @@
 #define WP_REPORT_INT_H
 
 #include "../util/buf.h"
+#include "report.h"
 
 #include <jansson.h>
 #include <stdbool.h>
-
-/* Totals over runs. */
-struct wp_rep_totals {
-    int runs;
-    double duration, device_hours, energy, facility, emissions;
-    double embodied, water_l;      /* summed over the runs that carry them */
-    int embodied_runs, water_runs; /* how many do */
-    double energy_lo, energy_hi;   /* the runs' ranges summed (their energy where none) */
-    int estimated_runs;            /* runs whose energy is partly estimated */
-};
 
 /* The runs' likely energy range, "2.76 J to 8.28 J": false (out untouched)
  * when it is no range (no run estimated). */
 bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap);
 
-/* Where runs differ in PUE, region or method: "PUE (1, 1.56), region (FRA,
- * world)"; "" when they agree. */
-void wp_rep_differences(json_t *runs, char *out, size_t cap);
+/* Where the runs differ in PUE, region or method: "PUE (1, 1.56), region
+ * (FRA, world)"; "" when they agree. */
+void wp_rep_differences(const struct wp_rep_totals *t, char *out, size_t cap);
 
 /* The whole footprint beside the operational CO2e: the hardware's
  * manufacture (embodied_emissions_g) and the water on site (water_l), each
@@ -31,6 +22,7 @@ void wp_rep_differences(json_t *runs, char *out, size_t cap);
  * run that carries neither. */
 void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html);
 
+/* The totals of an array of runs. */
 void wp_rep_totals(json_t *runs, struct wp_rep_totals *t);
 
 /* The counters beside the first one read from a server's metrics page:

@@ -88,15 +88,14 @@ char *wp_report_run_markdown(json_t *run)
     return wp_buf_take(&b, NULL);
 }
 
-char *wp_report_group_markdown(json_t *runs, const char *title)
+char *wp_report_group_markdown(json_t *runs, const struct wp_rep_totals *tp, const char *title)
 {
     struct wp_buf b = {0};
-    struct wp_rep_totals t;
+    const struct wp_rep_totals t = *tp;
     char d[32], e[32], f[32], m[32], name[1200], range[72];
     json_t *r, *a;
     size_t i;
 
-    wp_rep_totals(runs, &t);
     wp_md_text(title, name, sizeof name);
     wp_fmt_duration(t.duration, d, sizeof d);
     wp_fmt_energy(t.energy, e, sizeof e);
@@ -120,7 +119,7 @@ char *wp_report_group_markdown(json_t *runs, const char *title)
                       t.water_l);
     {
         char diff[512], safe[1200];
-        wp_rep_differences(runs, diff, sizeof diff);
+        wp_rep_differences(&t, diff, sizeof diff);
         wp_md_text(diff, safe, sizeof safe);
         if (*diff)
             wp_buf_printf(&b,
@@ -179,19 +178,15 @@ static void hardware_used(json_t *run, char *out, size_t cap)
         snprintf(out, cap, "CPU (%.150s)", cpu_detail);
 }
 
-char *wp_report_model_card(json_t *runs, const char *training_type)
+char *wp_report_model_card(json_t *runs, const struct wp_rep_totals *tp, const char *training_type)
 {
     struct wp_buf b = {0};
-    struct wp_rep_totals t;
+    const struct wp_rep_totals t = *tp;
     json_t *first = json_array_get(runs, 0), *carbon = wp_json_get(first, WPF_CARBON);
     char hw[256], e[32], m[32], d[32], range[72], y_type[400], y_where[400], y_hw[600],
         t_where[600], t_hw[800], t_source[1200];
-    bool measured = true;
-    json_t *r;
-    size_t i;
+    bool measured = t.estimated_runs == 0;
 
-    wp_rep_totals(runs, &t);
-    json_array_foreach(runs, i, r) measured &= strcmp(wp_json_str(r, WPF_METHOD), "measured") == 0;
     hardware_used(first, hw, sizeof hw);
     wp_fmt_energy(t.energy, e, sizeof e);
     wp_fmt_mass(t.emissions, m, sizeof m);
@@ -221,7 +216,7 @@ char *wp_report_model_card(json_t *runs, const char *training_type)
                   t_source, m, measured ? "measured" : "partly estimated", WP_VERSION);
     {
         char diff[512], safe[1200];
-        wp_rep_differences(runs, diff, sizeof diff);
+        wp_rep_differences(&t, diff, sizeof diff);
         wp_md_text(diff, safe, sizeof safe);
         if (*diff)
             wp_buf_printf(&b,

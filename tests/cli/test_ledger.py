@@ -295,7 +295,8 @@ def test_missing_ledger_for_reading(measured, tmp_path):
 def test_export_of_a_hundred_thousand_runs_in_constant_memory(measured, tmp_path):
     """A generated 100,000-run ledger exported as CSV, JSON and CodeCarbon
     under a 128 MiB address-space limit (the whole ledger held in memory took
-    1.6 GB): every row is there, oldest first. The uninstrumented build runs
+    1.6 GB): every row is there, oldest first; and a report of the project
+    under the same limit (it held every run too: 3.3 GB at 200,000). The uninstrumented build runs
     it (a sanitizer's shadow memory is not the program's)."""
     binary = os.environ.get("WATTPRINT_RELEASE_BIN")
     if not binary or not os.access(binary, os.X_OK):
@@ -332,6 +333,14 @@ def test_export_of_a_hundred_thousand_runs_in_constant_memory(measured, tmp_path
                 ids = [r["run_id"] for r in csv.DictReader(f)]
         assert ids == ["01000000-0000-7000-8000-%012x" % i for i in range(n)], fmt
     assert template["run_id"] not in ids
+    # a project's report: totals over every run, the newest 500 listed
+    out = tmp_path / "report.md"
+    p = subprocess.run(limit + [binary, "report", "--project", "p", "--markdown", str(out)],
+                       env=measured.env(), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and "report of 100000 runs" in p.stderr, p.stderr
+    md = out.read_text()
+    assert "\n100000 runs, " in md, md[:400]
+    assert len([line for line in md.splitlines() if line.startswith("| `01000000-")]) == 500
 
 
 def test_an_export_that_cannot_be_written_says_so(measured):
