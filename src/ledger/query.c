@@ -564,6 +564,9 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         snprintf(err, cap, "%s has schema %d, this ledger %d", other, version, main_version);
         goto detach;
     }
+    /* the copy reads each source page once: a small cache keeps an import of
+     * any size within a few tens of MB (spilled pages go to the journal) */
+    sqlite3_exec(l->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
         goto detach;
     {
@@ -602,5 +605,6 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         *replaced = 0;
 detach:
     sqlite3_exec(l->db, "DETACH DATABASE src", NULL, NULL, NULL);
+    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     return added;
 }
