@@ -3,6 +3,8 @@
 #define WP_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 /* Exit status for wattprint's own errors before the command starts. */
 #define WP_EXIT_USAGE 125
@@ -17,6 +19,12 @@ void wp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * commands that print what they build, with nothing of theirs half-written. */
 void wp_cli_put(json_t *o, const char *key, json_t *v);
 void wp_cli_push(json_t *a, json_t *v);
+
+/* One element of a JSON array written as it comes, indented as the whole
+ * array dumped at once would be (JSON_INDENT(2)): "[" before the first,
+ * then each, then "\n]\n" (or "]\n" after none) are the caller's. Returns 0
+ * or -ENOMEM. */
+int wp_cli_json_element(FILE *f, json_t *v, bool first);
 
 /* The GPU power limits that killed `wattprint tune-power`s left, put back
  * before anything is measured (run, serve), one line each on stderr. */

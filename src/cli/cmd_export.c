@@ -160,23 +160,6 @@ static void csv_row(FILE *f, json_t *run)
     funlockfile(f);
 }
 
-/* One array element, indented as a whole array dumped at once would be. */
-static int json_element(FILE *f, json_t *run, bool first)
-{
-    char *text = json_dumps(run, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-
-    if (!text)
-        return -ENOMEM;
-    fputs(first ? "\n  " : ",\n  ", f);
-    for (const char *p = text; *p; p++) {
-        fputc(*p, f);
-        if (*p == '\n')
-            fputs("  ", f);
-    }
-    free(text);
-    return 0;
-}
-
 static int by_text(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -189,7 +172,7 @@ static int one_run(json_t *run, void *arg)
     if (k->format == 'c') {
         csv_row(k->f, run);
     } else if (k->format == 'j') {
-        if (json_element(k->f, run, k->n == 0) != 0)
+        if (wp_cli_json_element(k->f, run, k->n == 0) != 0)
             return -ENOMEM;
     } else {
         const char *id = wp_json_str(run, WPF_RUN_ID);

@@ -4,9 +4,12 @@
 
 #include "../run/run.h"
 
+#include "../util/outfile.h"
 #include "../util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char ls_usage[] =
@@ -15,14 +18,44 @@ static const char ls_usage[] =
     "\nLists recorded runs, newest first. --since takes 2026-11-01, 2026-11-01T12:00:00Z\n"
     "or a span back from now (90m, 24h, 7d).\n";
 
+/* One listed run, as the ledger yields it (newest first), into f: a
+ * buffer over stdout, so that an error before its first 64 KiB leaves
+ * stdout empty, and one after gives whole lines (wp_out_abort). */
+struct listing {
+    bool json;
+    long n;
+    FILE *f;
+};
+
+static int list_one(json_t *run, void *arg)
+{
+    struct listing *ls = arg;
+    char d[32], e[32], m[32], cmd[256], pe[64];
+
+    if (ls->json)
+        return wp_cli_json_element(ls->f, run, ls->n++ == 0) ? -ENOMEM : 0;
+    ls->n++;
+    wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
+    wp_fmt_energy(wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
+    wp_fmt_mass(wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
+    wp_run_command_text(run, cmd, sizeof cmd);
+    snprintf(pe, sizeof pe, "%.30s/%.30s",
+             *wp_json_str(run, WPF_PROJECT) ? wp_shown(wp_json_str(run, WPF_PROJECT)) : "-",
+             *wp_json_str(run, WPF_EXPERIMENT) ? wp_shown(wp_json_str(run, WPF_EXPERIMENT)) : "-");
+    fprintf(ls->f, "%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n",
+            wp_shown(wp_json_str(run, WPF_RUN_ID)), wp_shown(wp_json_str(run, WPF_START)),
+            wp_shown(wp_json_str(run, WPF_STATUS)), d, e, m, pe, wp_shown(cmd));
+    return 0;
+}
+
 int wp_cmd_ls(int argc, char **argv)
 {
     struct wp_ledger_opts o;
     struct wp_ledger *l;
+    struct listing ls = {0};
+    struct wp_out *out;
     char err[1024];
-    json_t *runs, *run;
-    size_t i;
-    int first = wp_cli_ledger_parse("wattprint ls", ls_usage, "fl", argc, argv, &o);
+    int first = wp_cli_ledger_parse("wattprint ls", ls_usage, "fl", argc, argv, &o), rc;
 
     if (first < 0)
         return 2;
@@ -32,36 +65,37 @@ int wp_cmd_ls(int argc, char **argv)
     }
     if (!(l = wp_cli_ledger_open("wattprint ls", &o, WP_LEDGER_READ)))
         return 1;
-    runs = wp_ledger_list(l, &o.q, false, err, sizeof err);
-    wp_ledger_close(l);
-    if (!runs) {
-        fprintf(stderr, "wattprint ls: %s\n", err);
+    /* 64 KiB of buffer: not the stack */
+    if (!(out = calloc(1, sizeof *out)) || wp_out_open(out, NULL, err, sizeof err) != 0 ||
+        !(ls.f = wp_out_stream(out))) {
+        fprintf(stderr, "wattprint ls: out of memory\n");
+        wp_ledger_close(l);
+        free(out);
         return 1;
     }
-    if (o.json) {
-        json_dumpf(runs, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        putchar('\n');
-    } else {
-        printf("%-19s %-20s %-11s %10s %10s %10s  %-20s %s\n", "RUN", "START", "STATUS", "DURATION",
-               "ENERGY", "CO2e", "PROJECT/EXPERIMENT", "COMMAND");
-        json_array_foreach(runs, i, run)
-        {
-            char d[32], e[32], m[32], cmd[256], pe[64];
-            wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
-            wp_fmt_energy(wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
-            wp_fmt_mass(wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
-            wp_run_command_text(run, cmd, sizeof cmd);
-            snprintf(pe, sizeof pe, "%.30s/%.30s",
-                     *wp_json_str(run, WPF_PROJECT) ? wp_shown(wp_json_str(run, WPF_PROJECT)) : "-",
-                     *wp_json_str(run, WPF_EXPERIMENT) ? wp_shown(wp_json_str(run, WPF_EXPERIMENT))
-                                                       : "-");
-            printf("%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n",
-                   wp_shown(wp_json_str(run, WPF_RUN_ID)), wp_shown(wp_json_str(run, WPF_START)),
-                   wp_shown(wp_json_str(run, WPF_STATUS)), d, e, m, pe, wp_shown(cmd));
-        }
-    }
-    json_decref(runs);
-    return 0;
+    ls.json = o.json;
+    if (ls.json)
+        fputs("[", ls.f);
+    else
+        fprintf(ls.f, "%-19s %-20s %-11s %10s %10s %10s  %-20s %s\n", "RUN", "START", "STATUS",
+                "DURATION", "ENERGY", "CO2e", "PROJECT/EXPERIMENT", "COMMAND");
+    /* each run printed as it is read: a ledger of any size in constant memory */
+    rc = wp_ledger_each(l, &o.q, WP_EACH_NEWEST, list_one, &ls, err, sizeof err);
+    wp_ledger_close(l);
+    if (ls.json && rc == 0)
+        fputs(ls.n ? "\n]\n" : "]\n", ls.f);
+    if (fclose(ls.f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc == 0 && wp_out_close(out, err, sizeof err) != 0)
+        rc = -EIO;
+    else if (rc != 0)
+        wp_out_abort(out);
+    if (rc != 0 && out->err) /* the words main uses for any command's stdout */
+        fprintf(stderr, "wattprint ls: cannot write the output: %s\n", strerror(out->err));
+    else if (rc != 0)
+        fprintf(stderr, "wattprint ls: %s\n", rc == -ENOMEM ? "out of memory" : err);
+    free(out);
+    return rc != 0;
 }
 
 static void print_run(json_t *run)

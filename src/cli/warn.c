@@ -3,6 +3,7 @@
 
 #include "../tune/power_limit.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,4 +47,20 @@ void wp_cli_push(json_t *a, json_t *v)
 {
     if (json_array_append_new(a, v) != 0)
         out_of_memory();
+}
+
+int wp_cli_json_element(FILE *f, json_t *v, bool first)
+{
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+
+    if (!text)
+        return -ENOMEM;
+    fputs(first ? "\n  " : ",\n  ", f);
+    for (const char *p = text; *p; p++) {
+        fputc(*p, f);
+        if (*p == '\n')
+            fputs("  ", f);
+    }
+    free(text);
+    return 0;
 }

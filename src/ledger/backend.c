@@ -154,6 +154,16 @@ void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char
         snprintf(sql, cap, "%s ORDER BY r.start_s, r.id", inner);
 }
 
+void wp_ledger_walk_order(char *sql, size_t cap, const char *inner, const char *limit,
+                          unsigned flags)
+{
+    if (!(flags & WP_EACH_NEWEST))
+        wp_ledger_oldest_first(sql, cap, inner, limit);
+    else
+        snprintf(sql, cap, "%s ORDER BY r.start_s DESC, r.id DESC%s%s", inner,
+                 *limit ? " LIMIT " : "", limit);
+}
+
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap)
 {

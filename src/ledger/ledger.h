@@ -116,9 +116,12 @@ struct wp_query {
  * with the reason in err. */
 typedef int (*wp_ledger_each_fn)(json_t *run, void *arg);
 enum {
-    WP_EACH_STORED = 1
-}; /* the runs as stored: without the derived parts (equivalents,
-      SCI, assumptions), which a writer of columns does not need */
+    /* the runs as stored: without the derived parts (equivalents, SCI,
+     * assumptions), which a writer of columns does not need */
+    WP_EACH_STORED = 1,
+    /* newest first (with q->limit: the newest limit runs), as ls lists them */
+    WP_EACH_NEWEST = 2
+};
 int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                    wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
 

@@ -101,6 +101,11 @@ int wp_ledger_sample_at(int k, int n, int stride, int kept);
  * r.result, r.id FROM runs r WHERE ..." and limit its placeholder or "". */
 void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit);
 
+/* The same walk in flags' order: oldest first, or newest first with
+ * WP_EACH_NEWEST. */
+void wp_ledger_walk_order(char *sql, size_t cap, const char *inner, const char *limit,
+                          unsigned flags);
+
 /* The SQLite backend (ledger.c, record.c, query.c). */
 int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 void wp_sq_close(struct wp_ledger *l);

@@ -130,7 +130,7 @@ int wp_pg_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
         f.v[f.n++] = lim.b;
         snprintf(limit, sizeof limit, "$%d", f.n);
     }
-    wp_ledger_oldest_first(sql, sizeof sql, inner, limit);
+    wp_ledger_walk_order(sql, sizeof sql, inner, limit, flags);
     snprintf(decl, sizeof decl, "DECLARE wattprint_each NO SCROLL CURSOR FOR %s", sql);
     if (wp_pg_exec(l, "BEGIN", err, cap))
         return -EIO;

@@ -226,7 +226,7 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
     build_where(q, &w);
     snprintf(inner, sizeof inner, "SELECT %s AS result, r.id, r.start_s FROM runs r%s", col, w.sql);
-    wp_ledger_oldest_first(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "");
+    wp_ledger_walk_order(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "", flags);
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
         sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);

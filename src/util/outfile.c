@@ -237,6 +237,21 @@ void wp_out_put(struct wp_out *o, const char *data, size_t len)
     o->len += len;
 }
 
+static ssize_t stream_put(void *cookie, const char *data, size_t len)
+{
+    struct wp_out *o = cookie;
+
+    wp_out_put(o, data, len);
+    return o->err ? -1 : (ssize_t)len;
+}
+
+FILE *wp_out_stream(struct wp_out *o)
+{
+    static const cookie_io_functions_t io = {.write = stream_put};
+
+    return fopencookie(o, "w", io);
+}
+
 void wp_out_abort(struct wp_out *o)
 {
     /* in place (a terminal, a pipe) where part has been written already: the

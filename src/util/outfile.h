@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Whether path can be written: its directory exists and is writable, and
@@ -52,5 +53,9 @@ void wp_out_put(struct wp_out *o, const char *data, size_t len);
  * negative errno with the reason in err (the temporary file removed). */
 int wp_out_close(struct wp_out *o, char *err, size_t cap);
 void wp_out_abort(struct wp_out *o);
+
+/* A stdio stream that puts into o (fclose it before wp_out_close or
+ * wp_out_abort), or NULL when memory is short. */
+FILE *wp_out_stream(struct wp_out *o);
 
 #endif
