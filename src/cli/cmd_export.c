@@ -96,7 +96,7 @@ static const struct {
 /* Where the runs go, one at a time as the ledger yields them. */
 struct sink {
     struct wp_out out;
-    FILE *f;      /* over out (fopencookie): the CSV writers' stream */
+    FILE *f;      /* over out (wp_out_stream): the CSV writers' stream */
     int format;   /* 'c' csv, 'j' json, 'x' codecarbon */
     long n;       /* runs written */
     long skipped; /* codecarbon append: runs the file already held */
@@ -107,13 +107,6 @@ struct sink {
     size_t nheld;
     struct wp_buf b;
 };
-
-static ssize_t to_out(void *cookie, const char *data, size_t len)
-{
-    struct sink *k = cookie;
-    wp_out_put(&k->out, data, len);
-    return k->out.err ? -1 : (ssize_t)len;
-}
 
 /* A member by its path ("carbon.region"), NULL where absent. */
 static json_t *member(json_t *run, const char *path)
@@ -289,7 +282,6 @@ static void release(struct sink *k)
  * memory; a file appears whole (renamed when done) or not at all. */
 static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int format)
 {
-    static const cookie_io_functions_t io = {.write = to_out};
     struct sink *k = calloc(1, sizeof *k); /* 64 KiB of output buffer: not the stack */
     char err[1024];
     int rc;
@@ -304,7 +296,7 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
         free(k);
         return 1;
     }
-    if (!(k->f = fopencookie(k, "w", io))) {
+    if (!(k->f = wp_out_stream(&k->out))) {
         wp_out_abort(&k->out);
         release(k);
         fprintf(stderr, "wattprint export: out of memory\n");
