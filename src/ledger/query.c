@@ -167,8 +167,8 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
 
 /* A members walk's row: the JSON array of the members' values, each checked
  * (an object of them would cost the walk as much as all the rest). */
-static json_t *members_of(const char *text, const char *id, const char *const *paths,
-                          const struct wp_run_doc_rule *const *rules, int n, char *err, size_t cap)
+static json_t *members_row(const char *text, const char *id, const char *const *paths,
+                           const struct wp_run_doc_rule *const *rules, int n, char *err, size_t cap)
 {
     json_error_t je;
     json_t *vals = json_loads(text ? text : "", 0, &je);
@@ -238,7 +238,7 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0),
                    *id = (const char *)sqlite3_column_text(st, 1);
-        json_t *run = paths                    ? members_of(text, id, paths, rules, n, err, cap)
+        json_t *run = paths                    ? members_row(text, id, paths, rules, n, err, cap)
                       : flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
                                                : wp_ledger_run_of_text(text, id, err, cap);
         if (!run) {
