@@ -147,8 +147,11 @@ def main():
     report("all CPUs, shipped model", errors(lambda r: model(SHIPPED, r), scored))
     loco, ratios = leave_one_cpu_out(scored, fit, model)
     report("leave one CPU out (refitted without it)", loco)
-    print("measured / estimated, leave one CPU out: 10th percentile %.2f, 90th %.2f" %
-          (percentile(ratios, 0.1), percentile(ratios, 0.9)))
+    lo, hi = percentile(ratios, 0.05), percentile(ratios, 0.95)
+    print("measured / estimated, leave one CPU out: 5th percentile %.2f, 95th %.2f" % (lo, hi))
+    inside = [lo <= r["w"] / model(SHIPPED, r) <= hi for r in held]
+    print("the shipped range [%.2f, %.2f] holds %d of %d held-out phases (%.0f %%)" %
+          (lo, hi, sum(inside), len(inside), 100.0 * sum(inside) / len(inside)))
     codecarbon = [r for r in scored if r["source"].startswith("CodeCarbon")]
     others = [r for r in scored if not r["source"].startswith("CodeCarbon")]
     report("previous curve (fitted on CodeCarbon's four) on the other CPUs",
@@ -162,8 +165,8 @@ def main():
 
     report("per-thread model (VMs), all CPUs", errors(ccf, scored))
     ratios = [r["w"] / ccf(r) for r in scored]
-    print("measured / estimated, per-thread model: 10th percentile %.2f, 90th %.2f" %
-          (percentile(ratios, 0.1), percentile(ratios, 0.9)))
+    print("measured / estimated, per-thread model: 5th percentile %.2f, 95th %.2f" %
+          (percentile(ratios, 0.05), percentile(ratios, 0.95)))
     report("Teads curve x TDP, all CPUs", errors(teads, scored))
     report("CodeCarbon's own estimate, its four CPUs",
            errors(lambda r: float(r["codecarbon_w"]), codecarbon))

@@ -12,19 +12,20 @@
 #define WP_CPU_CURVE_EXP   0.55
 double wp_cpu_tdp_factor(double u);
 
-/* Measured over estimated, 10th and 90th percentiles, each CPU predicted by
- * a fit without it: the range an estimate carries. */
-#define WP_CPU_TDP_RANGE_LO 0.57
-#define WP_CPU_TDP_RANGE_HI 1.25
+/* Measured over estimated, 5th and 95th percentiles, each CPU predicted by
+ * a fit without it: the range an estimate carries (the rule the training
+ * estimator's ranges follow). */
+#define WP_CPU_TDP_RANGE_LO 0.50
+#define WP_CPU_TDP_RANGE_HI 1.38
 
 /* Cloud Carbon Footprint per-vCPU model: n threads each drawing
  * 0.74 W + u x (3.5 - 0.74) W (CCF's AWS averages from SPECpower). */
 double wp_ccf_cpu_power_w(int n_threads, double u);
 #define WP_CCF_MIN_W_PER_VCPU 0.74
 #define WP_CCF_MAX_W_PER_VCPU 3.5
-/* measured over estimated on the same profiles, 10th and 90th percentiles */
-#define WP_CCF_RANGE_LO 0.91
-#define WP_CCF_RANGE_HI 2.17
+/* measured over estimated on the same profiles, 5th and 95th percentiles */
+#define WP_CCF_RANGE_LO 0.82
+#define WP_CCF_RANGE_HI 2.51
 
 /* Memory: power per DIMM, idle (self-refresh and power-down) and under
  * bandwidth-heavy load, with the published spread around each. */

@@ -29,7 +29,7 @@ def test_known_cpu_uses_tdp_and_fitted_curve(runner):
     assert "Xeon Gold 6248" in cpu["detail"] and "150 W" in cpu["detail"]
     assert cpu["energy_j"] == pytest.approx(150 * _curve(0.5) * r["duration_s"], rel=1e-3)
     lo, hi = cpu["energy_range_j"]
-    assert lo == pytest.approx(0.57 * cpu["energy_j"]) and hi == pytest.approx(1.25 * cpu["energy_j"])
+    assert lo == pytest.approx(0.50 * cpu["energy_j"]) and hi == pytest.approx(1.38 * cpu["energy_j"])
     dram = [c for c in r["channels"] if c["component"] == "dram"][0]
     assert dram["method"] == "estimated"
     # 15.3 GiB installed, no SMBIOS readable: two 8 GB modules guessed
