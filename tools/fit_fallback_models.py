@@ -154,6 +154,12 @@ def main():
           (lo, hi, sum(inside), len(inside), 100.0 * sum(inside) / len(inside)))
     codecarbon = [r for r in scored if r["source"].startswith("CodeCarbon")]
     others = [r for r in scored if not r["source"].startswith("CodeCarbon")]
+    for source in ("CodeCarbon", "Teads", "Boavizta"):
+        rows_ = [r for r in scored if r["source"].startswith(source)]
+        print("by source, %-10s (%d phases): shipped curve median %.1f %%, former curve %.1f %%" %
+              (source, len(rows_),
+               100 * statistics.median(abs(model(SHIPPED, r) - r["w"]) / r["w"] for r in rows_),
+               100 * statistics.median(abs(model(PREVIOUS, r) - r["w"]) / r["w"] for r in rows_)))
     report("previous curve (fitted on CodeCarbon's four) on the other CPUs",
            errors(lambda r: model(PREVIOUS, r), others))
 
