@@ -56,9 +56,11 @@ int wp_cli_json_element(FILE *f, json_t *v, bool first)
     if (!text)
         return -ENOMEM;
     fputs(first ? "\n  " : ",\n  ", f);
-    for (const char *p = text; *p; p++) {
-        fputc(*p, f);
-        if (*p == '\n')
+    /* line by line, each line after the first indented once more */
+    for (const char *p = text, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
+        nl = strchr(p, '\n');
+        fwrite(p, 1, nl ? (size_t)(nl - p) + 1 : strlen(p), f);
+        if (nl)
             fputs("  ", f);
     }
     free(text);
