@@ -70,36 +70,52 @@ static int select_runs(struct wp_ledger *l, int kind, const char *arg, struct gr
     return 0;
 }
 
+/* A run's id and the group (0 or 1) that selected it. */
+struct member_id {
+    const char *id;
+    int group;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(((const struct member_id *)a)->id, ((const struct member_id *)b)->id);
+}
+
 /* Each run once, in one group only, and no group empty: a run counted twice
  * weighs twice in a mean, and a run in both groups compares with itself.
+ * The ids are sorted, so that groups of any size are checked in n log n.
  * Returns 0, or -1 said. */
 static int check_groups(struct group g[2])
 {
-    for (int k = 0; k < 2; k++) {
-        size_t i, j;
-        json_t *run, *other;
-        if (json_array_size(g[k].runs) == 0) {
+    size_t n = json_array_size(g[0].runs) + json_array_size(g[1].runs), k = 0, i;
+    struct member_id *ids;
+    json_t *run;
+    int rc = 0;
+
+    for (int m = 0; m < 2; m++)
+        if (json_array_size(g[m].runs) == 0) {
             fprintf(stderr, "wattprint compare: %s (%s) selects no runs; nothing to compare\n",
-                    k ? "B" : "A", g[k].label);
+                    m ? "B" : "A", g[m].label);
             return -1;
         }
-        json_array_foreach(g[k].runs, i, run)
-        {
-            const char *id = wp_json_str(run, WPF_RUN_ID);
-            for (int m = k; m < 2; m++)
-                json_array_foreach(g[m].runs, j, other)
-                {
-                    if ((m > k || j > i) && strcmp(id, wp_json_str(other, WPF_RUN_ID)) == 0) {
-                        fprintf(stderr,
-                                "wattprint compare: run %s is %s; each run may be "
-                                "counted once, in one group\n",
-                                id, m == k ? "given twice" : "in both groups");
-                        return -1;
-                    }
-                }
-        }
+    if (!(ids = malloc(n * sizeof *ids))) {
+        fprintf(stderr, "wattprint compare: out of memory\n");
+        return -1;
     }
-    return 0;
+    for (int m = 0; m < 2; m++)
+        json_array_foreach(g[m].runs, i, run) ids[k++] =
+            (struct member_id){wp_json_str(run, WPF_RUN_ID), m};
+    qsort(ids, n, sizeof *ids, by_id);
+    for (i = 1; i < n && rc == 0; i++)
+        if (strcmp(ids[i - 1].id, ids[i].id) == 0) {
+            fprintf(stderr,
+                    "wattprint compare: run %s is %s; each run may be counted once, in one "
+                    "group\n",
+                    ids[i].id, ids[i - 1].group == ids[i].group ? "given twice" : "in both groups");
+            rc = -1;
+        }
+    free(ids);
+    return rc;
 }
 
 /* The unit both groups measured their work in, or NULL (then per run). */
