@@ -118,7 +118,9 @@ static json_t *load_group(struct wp_ledger *l, const struct wp_query *q, struct 
                           char *err, size_t cap)
 {
     struct wp_query newest = *q;
-    int rc = wp_ledger_each(l, q, 0, add_run, t, err, cap);
+    /* newest first, as the list: the same sums in the same order, and the
+     * PUEs, regions and methods named in the order they were before */
+    int rc = wp_ledger_each(l, q, WP_EACH_NEWEST, add_run, t, err, cap);
 
     if (rc != 0) {
         if (rc == -ENOMEM)
