@@ -504,8 +504,10 @@ static long new_ids(struct wp_ledger *l)
     return n;
 }
 
-long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced, char *err,
-                  size_t cap)
+/* The attached src's runs, tags and samples copied into main in one
+ * transaction (version: src's schema). Returns the runs added, with those
+ * replaced in *replaced, or -1 with err (nothing copied). */
+static long copy_attached(struct wp_ledger *l, int version, long *replaced, char *err, size_t cap)
 {
     /* a replaced run takes the samples of its later state; tags are its own
      * (a document packed or not: the same run state packs the same bytes) */
@@ -519,6 +521,52 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
                       "INSERT OR REPLACE INTO main.samples SELECT s.* FROM src.samples s"
                       " JOIN src.runs r ON r.id = s.run_id JOIN main.runs m ON m.id = s.run_id"
                       " WHERE m.result = r.result AND m.doc IS NULL;";
+    long added = -1;
+
+    /* the copy reads each source page once: a small cache keeps an import of
+     * any size within a few tens of MB (spilled pages go to the journal) */
+    sqlite3_exec(l->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
+    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
+        goto out;
+    {
+        /* "WHERE true": SQLite's upsert after a SELECT needs it to parse */
+#define WP_IMPORT_ROWS(cols)                                                                       \
+    "INSERT INTO main.runs SELECT " cols " FROM src.runs WHERE true ON CONFLICT(id) DO UPDATE SET" \
+    " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"         \
+    " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"               \
+    " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc "         \
+    "WHERE " WP_LEDGER_NEWER
+        static const char sql2[] = WP_IMPORT_ROWS("*"), sql1[] = WP_IMPORT_ROWS("*, NULL");
+        const char *sql = version == 1 ? sql1 : sql2;
+        sqlite3_stmt *ins = NULL;
+        long fresh = new_ids(l);
+        if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
+            sqlite3_step(ins) != SQLITE_DONE) {
+            sqlite3_finalize(ins);
+            fail(l, err, cap);
+            sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+        /* the rows this statement inserted or updated (total_changes would
+         * count the triggers' and cascades' too: "-400 already here") */
+        added = fresh;
+        *replaced = sqlite3_changes(l->db) - fresh;
+        sqlite3_finalize(ins);
+    }
+    if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
+        wp_ledger_exec(l, "COMMIT", err, cap)) {
+        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+        added = -1;
+    }
+out:
+    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    return added;
+}
+
+long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *replaced, char *err,
+                  size_t cap)
+{
     int main_version = 0;
     struct wp_ledger *src;
     sqlite3_stmt *st;
@@ -564,47 +612,11 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         snprintf(err, cap, "%s has schema %d, this ledger %d", other, version, main_version);
         goto detach;
     }
-    /* the copy reads each source page once: a small cache keeps an import of
-     * any size within a few tens of MB (spilled pages go to the journal) */
-    sqlite3_exec(l->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-    if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap))
-        goto detach;
-    {
-        /* "WHERE true": SQLite's upsert after a SELECT needs it to parse */
-#define WP_IMPORT_ROWS(cols)                                                                       \
-    "INSERT INTO main.runs SELECT " cols " FROM src.runs WHERE true ON CONFLICT(id) DO UPDATE SET" \
-    " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"         \
-    " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"               \
-    " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
-    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc "         \
-    "WHERE " WP_LEDGER_NEWER
-        static const char sql2[] = WP_IMPORT_ROWS("*"), sql1[] = WP_IMPORT_ROWS("*, NULL");
-        const char *sql = version == 1 ? sql1 : sql2;
-        sqlite3_stmt *ins = NULL;
-        long fresh = new_ids(l);
-        if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
-            sqlite3_step(ins) != SQLITE_DONE) {
-            sqlite3_finalize(ins);
-            fail(l, err, cap);
-            sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-            goto detach;
-        }
-        /* the rows this statement inserted or updated (total_changes would
-         * count the triggers' and cascades' too: "-400 already here") */
-        added = fresh;
-        *replaced = sqlite3_changes(l->db) - fresh;
-        sqlite3_finalize(ins);
-    }
-    if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
-        wp_ledger_exec(l, "COMMIT", err, cap)) {
-        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-        added = -1;
-    }
+    added = copy_attached(l, version, replaced, err, cap);
     *skipped = added >= 0 ? total - added - *replaced : 0;
     if (added < 0)
         *replaced = 0;
 detach:
     sqlite3_exec(l->db, "DETACH DATABASE src", NULL, NULL, NULL);
-    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     return added;
 }

@@ -88,11 +88,22 @@ char *wp_report_run_markdown(json_t *run)
     return wp_buf_take(&b, NULL);
 }
 
+/* What the runs differ in (wp_rep_differences), made safe for Markdown text;
+ * false when they agree. */
+static bool md_differences(const struct wp_rep_totals *t, char *out, size_t cap)
+{
+    char diff[512];
+
+    wp_rep_differences(t, diff, sizeof diff);
+    wp_md_text(diff, out, cap);
+    return *diff != '\0';
+}
+
 char *wp_report_group_markdown(json_t *runs, const struct wp_rep_totals *tp, const char *title)
 {
     struct wp_buf b = {0};
     const struct wp_rep_totals t = *tp;
-    char d[32], e[32], f[32], m[32], name[1200], range[72];
+    char d[32], e[32], f[32], m[32], name[1200], range[72], diff[1200];
     json_t *r, *a;
     size_t i;
 
@@ -117,16 +128,11 @@ char *wp_report_group_markdown(json_t *runs, const struct wp_rep_totals *tp, con
     if (t.water_runs)
         wp_buf_printf(&b, "| water on site (%d of %d runs) | %.4g L |\n", t.water_runs, t.runs,
                       t.water_l);
-    {
-        char diff[512], safe[1200];
-        wp_rep_differences(&t, diff, sizeof diff);
-        wp_md_text(diff, safe, sizeof safe);
-        if (*diff)
-            wp_buf_printf(&b,
-                          "\nThese runs differ in %s: each run's figures use its own; the "
-                          "assumptions below are the most recent run's.\n",
-                          safe);
-    }
+    if (md_differences(&t, diff, sizeof diff))
+        wp_buf_printf(&b,
+                      "\nThese runs differ in %s: each run's figures use its own; the "
+                      "assumptions below are the most recent run's.\n",
+                      diff);
     wp_buf_printf(&b, "\n| run | start | status | energy (J) | method | CO2e (g) |\n"
                       "|---|---|---|---|---|---|\n");
     json_array_foreach(runs, i, r)
@@ -184,7 +190,7 @@ char *wp_report_model_card(json_t *runs, const struct wp_rep_totals *tp, const c
     const struct wp_rep_totals t = *tp;
     json_t *first = json_array_get(runs, 0), *carbon = wp_json_get(first, WPF_CARBON);
     char hw[256], e[32], m[32], d[32], range[72], y_type[400], y_where[400], y_hw[600],
-        t_where[600], t_hw[800], t_source[1200];
+        t_where[600], t_hw[800], t_source[1200], diff[1200];
     bool measured = t.estimated_runs == 0;
 
     hardware_used(first, hw, sizeof hw);
@@ -214,18 +220,13 @@ char *wp_report_model_card(json_t *runs, const struct wp_rep_totals *tp, const c
                   e, t.runs, t.runs == 1 ? "" : "s", d, t.device_hours, t_hw, t_where,
                   wp_json_num(first, WPF_PUE), wp_json_num(carbon, WPF_INTENSITY_G_PER_KWH),
                   t_source, m, measured ? "measured" : "partly estimated", WP_VERSION);
-    {
-        char diff[512], safe[1200];
-        wp_rep_differences(&t, diff, sizeof diff);
-        wp_md_text(diff, safe, sizeof safe);
-        if (*diff)
-            wp_buf_printf(&b,
-                          "\nThe runs differ in %s; each run's CO2e uses its own, and the PUE "
-                          "and intensity above are the most recent run's.\n",
-                          safe);
-        if (wp_rep_range(&t, range, sizeof range))
-            wp_buf_printf(&b, "\nThe estimated part puts the IT energy likely at %s.\n", range);
-    }
+    if (md_differences(&t, diff, sizeof diff))
+        wp_buf_printf(&b,
+                      "\nThe runs differ in %s; each run's CO2e uses its own, and the PUE "
+                      "and intensity above are the most recent run's.\n",
+                      diff);
+    if (wp_rep_range(&t, range, sizeof range))
+        wp_buf_printf(&b, "\nThe estimated part puts the IT energy likely at %s.\n", range);
     if (t.embodied_runs) {
         wp_fmt_mass(t.embodied, m, sizeof m);
         wp_buf_printf(&b,

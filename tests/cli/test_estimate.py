@@ -1,5 +1,7 @@
 """Estimated channels where no counter exists: the published models applied to
 fake /proc files the measured command advances."""
+import os
+
 import pytest
 
 import fakehw
@@ -71,3 +73,15 @@ def test_measured_cpu_with_estimated_dram(runner):
     methods = {c["component"]: c["method"] for c in r["channels"]}
     assert methods == {"cpu": "measured", "dram": "estimated"}
     assert r["method"] == "estimated"
+
+
+def test_without_proc_stat_the_cpu_is_not_estimated_and_memory_assumes_typical_activity(runner):
+    """No /proc/stat (the models' one shared read cannot open): the CPU model
+    says it cannot estimate, and the memory model keeps its typical activity
+    (half of the busy figure) instead of failing the run."""
+    os.remove(os.path.join(runner.procfs, "stat"))
+    p, r = runner.run(["--", "true"])
+    assert p.returncode == 0 and "CPU energy cannot be estimated" in p.stderr, p.stderr
+    assert not [c for c in r["channels"] if c["component"] == "cpu"]
+    dram = [c for c in r["channels"] if c["component"] == "dram"][0]
+    assert dram["energy_j"] == pytest.approx(_dimms_w(2, 1.0) * r["duration_s"], rel=1e-3)

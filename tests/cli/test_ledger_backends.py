@@ -101,24 +101,29 @@ def test_import_a_sqlite_ledger_and_a_codecarbon_file(ledger, tmp_path):
     assert "0 runs added, 1 already here" in p.stderr
 
 
-def test_an_import_larger_than_a_batch(ledger, tmp_path):
-    """1,201 runs (on PostgreSQL: three multi-row statements of at most 500)
-    imported, then imported again: all added, then all already here."""
+def _many_runs(runner, path, n):
+    """A SQLite ledger of n copies of one real run (new ids)."""
     import sqlite3
-    node = str(tmp_path / "node3.db")
-    p = subprocess.run([ledger.binary, "run", "--project", "many", "--", "true"],
-                       env=ledger.env(WATTPRINT_LEDGER=node), capture_output=True, text=True)
+    p = subprocess.run([runner.binary, "run", "--project", "many", "--", "true"],
+                       env=runner.env(WATTPRINT_LEDGER=path), capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    con = sqlite3.connect(node)
+    con = sqlite3.connect(path)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
     doc = json.loads(unpack(row["doc"]))
-    for i in range(1200):
-        doc["run_id"] = rid = "02000000-0000-7000-8000-%012x" % i
+    for i in range(n - 1):
+        doc["run_id"] = rid = "03000000-0000-7000-8000-%012x" % i
         con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
                     tuple(dict(row, id=rid, doc=pack(json.dumps(doc)))[c] for c in cols))
     con.commit()
     con.close()
+
+
+def test_an_import_larger_than_a_batch(ledger, tmp_path):
+    """1,201 runs (on PostgreSQL: three multi-row statements of at most 500)
+    imported, then imported again: all added, then all already here."""
+    node = str(tmp_path / "node3.db")
+    _many_runs(ledger, node, 1201)
     p = ledger.wp("import", node)
     assert p.returncode == 0 and "1201 runs added" in p.stderr, p.stderr
     p = ledger.wp("import", node)
@@ -373,24 +378,6 @@ def test_without_libpq_the_ledger_says_what_to_install(runner, tmp_path):
     p = subprocess.run([runner.binary, "run", "--", "sh", "-c", "exit 4"], env=env,
                        capture_output=True, text=True)
     assert p.returncode == 4 and "kept in" in p.stderr  # spooled, the status kept
-
-
-def _many_runs(runner, path, n):
-    """A SQLite ledger of n copies of one real run (new ids)."""
-    import sqlite3
-    p = subprocess.run([runner.binary, "run", "--project", "many", "--", "true"],
-                       env=runner.env(WATTPRINT_LEDGER=path), capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    con = sqlite3.connect(path)
-    cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
-    row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(unpack(row["doc"]))
-    for i in range(n - 1):
-        doc["run_id"] = rid = "03000000-0000-7000-8000-%012x" % i
-        con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
-                    tuple(dict(row, id=rid, doc=pack(json.dumps(doc)))[c] for c in cols))
-    con.commit()
-    con.close()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
