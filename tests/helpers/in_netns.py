@@ -2,9 +2,9 @@
 """Runs a Python script as a program would, inside a network namespace of
 its own (the caller runs this under `unshare -n`): loopback up, optionally a
 Prometheus push gateway on 127.0.0.1:9091 (the default address CodeCarbon
-pushes to), the script in DIR, and, when asked, SIGINT to it once it printed
-a given line on stdout or stderr (its state, not a time) — as a user's Ctrl-C
-ends an example that would run for years. Writes DIR/output (stdout and
+pushes to), the script in DIR, and, when asked, SIGINT to its process group
+once it printed a given line on stdout or stderr (its state, not a time) — as a
+user's Ctrl-C ends an example that would run for years. Writes DIR/output (stdout and
 stderr as they came), DIR/rc and, with the gateway, DIR/pushed.txt.
 
 usage: in_netns.py [--gateway] [--interrupt-after LINE] DIR SCRIPT
@@ -43,13 +43,19 @@ def main():
                               stderr=subprocess.DEVNULL)
         gateway_ready()
     out = open(os.path.join(a.dir, "output"), "w")
+    # a process group of its own: Ctrl-C interrupts the terminal's whole
+    # foreground group, the script's worker processes too (a multiprocessing
+    # pool whose main process alone is interrupted can hang in its teardown)
     p = subprocess.Popen([sys.executable, "-u", a.script], cwd=a.dir, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in p.stdout:
         out.write(line)
         out.flush()
         if a.interrupt_after and a.interrupt_after in line:
-            p.send_signal(signal.SIGINT)
+            try:
+                os.killpg(p.pid, signal.SIGINT)
+            except ProcessLookupError:  # it ended on its own meanwhile
+                pass
             a.interrupt_after = None
     rc = p.wait()
     with open(os.path.join(a.dir, "rc"), "w") as f:
