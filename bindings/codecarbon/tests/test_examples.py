@@ -27,6 +27,7 @@ CASES = {"print_hardware": (None, False), "multithread": (None, False),
          "prometheus_call": (FOREVER, True), "api_call_demo": (FOREVER, False),
          "api_call_debug": (FOREVER, False), "command_line_tool": (None, False),
          # minutes of full CPU in a pool: interrupted once the tracker says it started
+         # and the pool's os.cpu_count() workers are there
          "full_cpu": (STARTED, False), "boamps_output": (STARTED, False)}
 
 pytestmark = pytest.mark.skipif(
@@ -53,7 +54,9 @@ def ran(tmp_path_factory):
         d.mkdir()
         shutil.copy(os.path.join(EXAMPLES, name + ".py"), d)
         cmd = ["unshare", "-n", sys.executable, RUNNER] + (["--gateway"] if gateway else []) + \
-            (["--interrupt-after", line] if line else []) + [str(d), name + ".py"]
+            (["--interrupt-after", line] if line else []) + \
+            (["--children", str(os.cpu_count())] if name == "full_cpu" else []) + \
+            [str(d), name + ".py"]
         procs[name] = (d, subprocess.Popen(cmd, env=env))
     for name, (d, p) in procs.items():
         assert p.wait(timeout=240) == 0, name
