@@ -22,7 +22,9 @@ void wp_account(double it_energy_j, const struct wp_assumptions *a, struct wp_ca
     out->it_energy_j = it_energy_j;
     out->facility_energy_j = it_energy_j * a->pue;
     out->emissions_g = wp_emissions_g(out->facility_energy_j, a->region.intensity_g_per_kwh);
-    out->water_l = a->has_wue ? it_energy_j / 3.6e6 * a->wue_l_per_kwh : 0;
+    out->water_l = a->has_wue ? it_energy_j / WP_J_PER_KWH * a->wue_l_per_kwh : 0;
+    out->water_offsite_l =
+        a->has_offsite_wue ? out->facility_energy_j / WP_J_PER_KWH * a->offsite_wue_l_per_kwh : 0;
 }
 
 double wp_sci_g(double energy_j, double intensity_g_per_kwh, double embodied_g, double units)

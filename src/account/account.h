@@ -62,6 +62,12 @@ int wp_provider_pue(const char *name, double *pue, char *source, size_t source_c
  * Returns 0 and fills *wue and source, or -ENOENT (none published). */
 int wp_provider_wue(const char *name, double *wue, char *source, size_t source_cap);
 
+/* The water the power plants of region's country consume per kWh they
+ * supply (data/electricity_water.csv; the world average for "world").
+ * Returns 0 and fills *l_per_kwh and source, or -ENOENT (no figure). */
+int wp_region_offsite_wue(const struct wp_region *region, double *l_per_kwh, char *source,
+                          size_t cap);
+
 /* Everything the accounting assumes, with where each figure came from. */
 struct wp_assumptions {
     double pue;
@@ -75,17 +81,25 @@ struct wp_assumptions {
     double wue_l_per_kwh;  /* on-site water usage effectiveness (The Green Grid), L per IT kWh */
     bool has_wue;          /* given, or the provider's: water is reported */
     char wue_source[256];  /* "given", or the provider's published figure */
+    /* off-site water: what the power plants consume per kWh of the region's
+     * electricity (data/electricity_water.csv, or given) */
+    double offsite_wue_l_per_kwh;
+    bool has_offsite_wue; /* given, or the region's country is in the table */
+    char offsite_wue_source[256];
 };
 
 struct wp_carbon {
     double it_energy_j;
     double facility_energy_j;
     double emissions_g;
-    double water_l; /* on-site water: IT kWh x WUE; 0 without a WUE */
+    double water_l;         /* on-site water: IT kWh x WUE; 0 without a WUE */
+    double water_offsite_l; /* the power plants': facility kWh x off-site WUE; 0 without one */
 };
 
 /* facility = IT x PUE; emissions = facility kWh x intensity; water = IT
- * kWh x WUE (The Green Grid's WUE is site water over IT energy). */
+ * kWh x WUE (The Green Grid's WUE is site water over IT energy); off-site
+ * water = facility kWh x the electricity's water intensity (Li et al. 2023:
+ * the grid supplies the whole facility). */
 void wp_account(double it_energy_j, const struct wp_assumptions *a, struct wp_carbon *out);
 
 /* grams of CO2e for an energy in joules at an intensity in g/kWh. */

@@ -57,7 +57,20 @@ static int resolve_region(const struct wp_carbon_opts *o, const struct wp_carbon
     return 0;
 }
 
-/* The provider's PUE (named, or implied by a cloud region). Returns 0 or a negative errno. */
+/* The off-site water intensity: given, else the region's country's (none
+ * for a custom intensity or a country the table lacks). */
+static void offsite_wue(const struct wp_carbon_opts *o, struct wp_assumptions *a)
+{
+    a->has_offsite_wue = o->offsite_wue_set;
+    a->offsite_wue_l_per_kwh = o->offsite_wue;
+    if (o->offsite_wue_set)
+        snprintf(a->offsite_wue_source, sizeof a->offsite_wue_source, "given");
+    else
+        a->has_offsite_wue =
+            wp_region_offsite_wue(&a->region, &a->offsite_wue_l_per_kwh, a->offsite_wue_source,
+                                  sizeof a->offsite_wue_source) == 0;
+}
+
 /* The provider's published on-site WUE, where it publishes one: water is
  * then reported, labelled with its source. */
 static void provider_wue(const char *provider, const char *how, struct wp_assumptions *a)
@@ -73,6 +86,7 @@ static void provider_wue(const char *provider, const char *how, struct wp_assump
              provider, src);
 }
 
+/* The provider's PUE (named, or implied by a cloud region). Returns 0 or a negative errno. */
 static int provider_pue(const struct wp_carbon_opts *o, const struct wp_carbon_names *nm,
                         const char *provider, struct wp_assumptions *a, char *err, size_t cap)
 {
@@ -138,6 +152,7 @@ int wp_carbon_resolve(const struct wp_carbon_opts *o, struct wp_assumptions *a, 
         snprintf(a->wue_source, sizeof a->wue_source, "given");
     else if (provider[0])
         provider_wue(provider, "", a);
+    offsite_wue(o, a);
     return 0;
 }
 
@@ -168,6 +183,7 @@ void wp_carbon_detected(struct wp_assumptions *a, const struct wp_carbon_opts *o
         return;
     }
     a->region = r;
+    offsite_wue(o, a);
     snprintf(a->intensity_source, sizeof a->intensity_source,
              "detected region %.80s (instance metadata); table: %.150s", code, r.source);
 }

@@ -8,8 +8,8 @@
 
 struct wp_carbon_opts {
     const char *region, *provider; /* NULL: not given */
-    double pue, intensity, embodied_g, wue;
-    bool pue_set, intensity_set, embodied_set, wue_set;
+    double pue, intensity, embodied_g, wue, offsite_wue;
+    bool pue_set, intensity_set, embodied_set, wue_set, offsite_wue_set;
     double lifetime_years; /* the hardware's service life; 0: the default */
     /* where region, provider and pue came from when not from their options
      * (a configuration file's name); NULL: the option */

@@ -58,6 +58,18 @@ int wp_cli_carbon_opt(const char *prog, int opt, const char *arg, struct wp_carb
         }
         o->wue_set = true;
         return 1;
+    case WP_OPT_OFFSITE_WUE:
+        /* hydro's reservoirs evaporate the most: tens of litres per kWh */
+        if (wp_parse_double(arg, &o->offsite_wue) ||
+            !(o->offsite_wue >= 0 && o->offsite_wue <= 100)) {
+            fprintf(stderr,
+                    "%s: --offsite-wue: '%s' is not the water power plants consume, 0 to 100 "
+                    "litres per kWh (the world average is about 3.9)\n",
+                    prog, arg);
+            return -1;
+        }
+        o->offsite_wue_set = true;
+        return 1;
     case WP_OPT_LIFETIME:
         if (wp_parse_double(arg, &o->lifetime_years) ||
             !(o->lifetime_years >= 1 && o->lifetime_years <= 20)) {

@@ -1,6 +1,6 @@
 /* The carbon options shared by the subcommands that account for CO2e:
  * --pue, --provider, --region, --intensity, --embodied-g, --wue,
- * --lifetime-years, WATTPRINT_REGION. */
+ * --offsite-wue, --lifetime-years, WATTPRINT_REGION. */
 #ifndef WP_CARBON_OPTS_H
 #define WP_CARBON_OPTS_H
 
@@ -16,6 +16,7 @@ enum {
     WP_OPT_EMBODIED,
     WP_OPT_WUE,
     WP_OPT_LIFETIME,
+    WP_OPT_OFFSITE_WUE,
 };
 
 #define WP_CARBON_LONGOPTS                                                                         \
@@ -25,6 +26,7 @@ enum {
         {"intensity", required_argument, NULL, WP_OPT_INTENSITY},                                  \
         {"embodied-g", required_argument, NULL, WP_OPT_EMBODIED},                                  \
         {"wue", required_argument, NULL, WP_OPT_WUE},                                              \
+        {"offsite-wue", required_argument, NULL, WP_OPT_OFFSITE_WUE},                              \
     {                                                                                              \
         "lifetime-years", required_argument, NULL, WP_OPT_LIFETIME                                 \
     }
@@ -41,7 +43,9 @@ enum {
     "  --lifetime-years Y  the hardware's service life that amortises its\n"                       \
     "                      manufacture (1 to 20, default 6)\n"                                     \
     "  --wue L             on-site water usage effectiveness, litres per IT kWh\n"                 \
-    "                      (0 to 20): the water is reported (default: none)\n"
+    "                      (0 to 20): the water is reported (default: none)\n"                     \
+    "  --offsite-wue L     water the power plants consume per kWh of electricity\n"                \
+    "                      (0 to 100; default: the region's country's, where known)\n"
 
 /* Handles one carbon option (opt from getopt_long). Returns 1 if it was one
  * and valid, 0 if opt is not a carbon option, -1 after printing why the value

@@ -39,7 +39,7 @@ static const char usage[] =
     "From a run: --from RUN|last --total-work N  (its energy per unit of work, scaled)\n"
     "           --from RUN --inference --tokens-per-query T --queries-per-day Q --days N\n"
     "Carbon:    --region CODE --intensity G --pue X --provider NAME --wue L\n"
-    "           --embodied-g G --lifetime-years Y\n"
+    "           --offsite-wue L --embodied-g G --lifetime-years Y\n"
     "\n"
     "wattprint hardware lists the hardware names. Every assumption is printed.\n";
 

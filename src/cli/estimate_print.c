@@ -146,6 +146,15 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
         snprintf(k, sizeof k, "%swater_l", key);
         wp_cli_put(out, k, json_real(c.water_l));
     }
+    if (a->has_offsite_wue) {
+        if (label)
+            printf("  %-13s %.4g L of water off site, at the power plants: %.3g L/kWh (%s)\n", "",
+                   c.water_offsite_l, a->offsite_wue_l_per_kwh,
+                   strcmp(a->offsite_wue_source, "given") == 0 ? "--offsite-wue"
+                                                               : a->offsite_wue_source);
+        snprintf(k, sizeof k, "%swater_offsite_l", key);
+        wp_cli_put(out, k, json_real(c.water_offsite_l));
+    }
 }
 
 const char *wp_est_wall_text(const struct wp_est_out *r)

@@ -93,6 +93,11 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     if (a->has_wue)
         fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (%s)\n", run->carbon.water_l,
                 a->wue_l_per_kwh, strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
+    if (a->has_offsite_wue)
+        fprintf(f, "  water   %.4g L off site, at the power plants: %.3g L/kWh (%s; estimated)\n",
+                run->carbon.water_offsite_l, a->offsite_wue_l_per_kwh,
+                strcmp(a->offsite_wue_source, "given") == 0 ? "--offsite-wue"
+                                                            : a->offsite_wue_source);
     print_embodied(run, f);
     /* below about a gram the comparisons are all zeros */
     if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&

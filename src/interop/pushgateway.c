@@ -83,6 +83,10 @@ char *wp_push_text(const struct wp_run *run)
     gauge(&b, "end_timestamp_seconds", "When the run ended (Unix time).", run->end_wall_s);
     if (run->assume.has_wue)
         gauge(&b, "water_liters", "On-site water: IT energy times WUE.", run->carbon.water_l);
+    if (run->assume.has_offsite_wue)
+        gauge(&b, "water_offsite_liters",
+              "Water the power plants consumed: facility energy times their L/kWh (estimated).",
+              run->carbon.water_offsite_l);
     return wp_buf_take(&b, NULL);
 }
 

@@ -425,6 +425,10 @@ void wp_rep_totals_add(struct wp_rep_totals *t, json_t *r)
         t->water_l += wp_json_num(carbon, WPF_WATER_L);
         t->water_runs++;
     }
+    if (json_is_number(wp_json_get(carbon, WPF_WATER_OFFSITE_L))) {
+        t->water_offsite_l += wp_json_num(carbon, WPF_WATER_OFFSITE_L);
+        t->offsite_runs++;
+    }
     snprintf(pue, sizeof pue, "%.3g", wp_json_num(r, WPF_PUE));
     t->n_pue = distinct(t->pue, sizeof t->pue, pue, t->n_pue);
     t->n_region =
@@ -462,6 +466,24 @@ void wp_rep_differences(const struct wp_rep_totals *t, char *out, size_t cap)
              r && m ? ", " : "", m ? "method (" : "", m ? t->method : "", m ? ")" : "");
 }
 
+/* One water figure of a run's report ("on site"), what it was computed from
+ * ("the IT energy at a WUE of") and the source of that intensity. */
+static void water_row(struct wp_buf *b, bool html, const char *where, double litres,
+                      const char *basis, double l_per_kwh, const char *src)
+{
+    char safe[1200];
+
+    if (html) {
+        wp_buf_printf(b, "<p>Water %s: %.4g L, %s %.3g L/kWh (", where, litres, basis, l_per_kwh);
+        wp_buf_escape(b, src ? src : "");
+        wp_buf_printf(b, ").</p>");
+    } else {
+        wp_md_text(src ? src : "", safe, sizeof safe);
+        wp_buf_printf(b, "| water %s | %.4g L: %s %.3g L/kWh (%s) |\n", where, litres, basis,
+                      l_per_kwh, safe);
+    }
+}
+
 void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html)
 {
     json_t *carbon = wp_json_get(run, WPF_CARBON);
@@ -480,13 +502,15 @@ void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html)
             wp_buf_printf(b, "| embodied CO2e (manufacture) | %s: %s |\n", v, safe);
         }
     }
-    if (json_is_number(wp_json_get(carbon, WPF_WATER_L))) {
-        wp_buf_printf(b,
-                      html ? "<p>Water: %.4g L on site, the IT energy at a WUE of %.3g L/kWh "
-                             "(given).</p>"
-                           : "| water on site | %.4g L at a WUE of %.3g L/kWh (given) |\n",
-                      wp_json_num(carbon, WPF_WATER_L), wp_json_num(carbon, WPF_WUE_L_PER_KWH));
-    }
+    if (json_is_number(wp_json_get(carbon, WPF_WATER_L)))
+        water_row(b, html, "on site", wp_json_num(carbon, WPF_WATER_L), "the IT energy at a WUE of",
+                  wp_json_num(carbon, WPF_WUE_L_PER_KWH),
+                  json_string_value(json_object_get(carbon, "wue_source")));
+    if (json_is_number(wp_json_get(carbon, WPF_WATER_OFFSITE_L)))
+        water_row(b, html, "at the power plants (estimated)",
+                  wp_json_num(carbon, WPF_WATER_OFFSITE_L), "the facility's energy at",
+                  wp_json_num(carbon, WPF_OFFSITE_WUE_L_PER_KWH),
+                  json_string_value(json_object_get(carbon, "offsite_wue_source")));
 }
 
 /* The quality key every run reported (progress channel), or NULL. */
@@ -577,6 +601,12 @@ static void group_cards(struct wp_buf *b, const struct wp_rep_totals *t)
     if (t->water_runs) {
         snprintf(v, sizeof v, "%.4g L", t->water_l);
         snprintf(label, sizeof label, "water on site (%d of %d runs)", t->water_runs, t->runs);
+        card(b, label, v);
+    }
+    if (t->offsite_runs) {
+        snprintf(v, sizeof v, "%.4g L", t->water_offsite_l);
+        snprintf(label, sizeof label, "water at the power plants (%d of %d runs, estimated)",
+                 t->offsite_runs, t->runs);
         card(b, label, v);
     }
 }

@@ -19,10 +19,10 @@ char *wp_report_run_markdown(json_t *run);
 struct wp_rep_totals {
     int runs;
     double duration, device_hours, energy, facility, emissions;
-    double embodied, water_l;      /* summed over the runs that carry them */
-    int embodied_runs, water_runs; /* how many do */
-    double energy_lo, energy_hi;   /* the runs' ranges summed (their energy where none) */
-    int estimated_runs;            /* runs whose energy is partly estimated */
+    double embodied, water_l, water_offsite_l;   /* summed over the runs that carry them */
+    int embodied_runs, water_runs, offsite_runs; /* how many do */
+    double energy_lo, energy_hi; /* the runs' ranges summed (their energy where none) */
+    int estimated_runs;          /* runs whose energy is partly estimated */
     /* the distinct PUEs, regions and methods met, in order ("1, 1.56") */
     char pue[160], region[160], method[64];
     int n_pue, n_region, n_method;

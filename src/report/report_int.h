@@ -17,9 +17,9 @@ bool wp_rep_range(const struct wp_rep_totals *t, char *out, size_t cap);
 void wp_rep_differences(const struct wp_rep_totals *t, char *out, size_t cap);
 
 /* The whole footprint beside the operational CO2e: the hardware's
- * manufacture (embodied_emissions_g) and the water on site (water_l), each
- * with its source, as Markdown rows or an HTML paragraph; nothing for a
- * run that carries neither. */
+ * manufacture (embodied_emissions_g), the water on site (water_l) and at the
+ * power plants (water_offsite_l), each with its source, as Markdown rows or an HTML paragraph;
+ * nothing for a run that carries neither. */
 void wp_rep_footprint(struct wp_buf *b, json_t *run, bool html);
 
 /* The totals of an array of runs. */

@@ -128,6 +128,9 @@ char *wp_report_group_markdown(json_t *runs, const struct wp_rep_totals *tp, con
     if (t.water_runs)
         wp_buf_printf(&b, "| water on site (%d of %d runs) | %.4g L |\n", t.water_runs, t.runs,
                       t.water_l);
+    if (t.offsite_runs)
+        wp_buf_printf(&b, "| water at the power plants (%d of %d runs, estimated) | %.4g L |\n",
+                      t.offsite_runs, t.runs, t.water_offsite_l);
     if (md_differences(&t, diff, sizeof diff))
         wp_buf_printf(&b,
                       "\nThese runs differ in %s: each run's figures use its own; the "
@@ -237,8 +240,14 @@ char *wp_report_model_card(json_t *runs, const struct wp_rep_totals *tp, const c
                       m, t.embodied_runs, t.runs);
     }
     if (t.water_runs)
-        wp_buf_printf(&b, "\nOn-site water: %.4g L (%d of %d runs, from the WUE given).\n",
+        wp_buf_printf(&b, "\nOn-site water: %.4g L (%d of %d runs, from each run's WUE).\n",
                       t.water_l, t.water_runs, t.runs);
+    if (t.offsite_runs)
+        wp_buf_printf(&b,
+                      "\nWater consumed at the power plants that supplied the electricity: "
+                      "%.4g L (%d of %d runs; estimated from each country's generation mix, "
+                      "WRI 2020 method).\n",
+                      t.water_offsite_l, t.offsite_runs, t.runs);
     return wp_buf_take(&b, NULL);
 }
 

@@ -57,10 +57,17 @@ static const struct member energy_members[] = {
     {"gpu_j", NUM, false},   {"psys_j", NUM, true},
 };
 static const struct member carbon_members[] = {
-    {"water_l", NUM, true},           {"wue_l_per_kwh", NUM, true},
-    {"wue_source", STR, true},        {"region", STR, false},
-    {"region_name", STR, false},      {"intensity_g_per_kwh", NUM, false},
-    {"intensity_source", STR, false}, {"emissions_g", NUM, false},
+    {"water_l", NUM, true},
+    {"wue_l_per_kwh", NUM, true},
+    {"wue_source", STR, true},
+    {"water_offsite_l", NUM, true},
+    {"offsite_wue_l_per_kwh", NUM, true},
+    {"offsite_wue_source", STR, true},
+    {"region", STR, false},
+    {"region_name", STR, false},
+    {"intensity_g_per_kwh", NUM, false},
+    {"intensity_source", STR, false},
+    {"emissions_g", NUM, false},
 };
 static const struct member channel_members[] = {
     {"sensor", STR, false},      {"component", STR, false}, {"device", STR, false},

@@ -61,6 +61,7 @@
     X(METHOD, "method")                                                                            \
     X(MIX, "mix")                                                                                  \
     X(NAME, "name")                                                                                \
+    X(OFFSITE_WUE_L_PER_KWH, "offsite_wue_l_per_kwh")                                              \
     X(OS, "os")                                                                                    \
     X(PREDICTED_ENERGY_J, "predicted_energy_j")                                                    \
     X(PREDICTION, "prediction")                                                                    \
@@ -90,6 +91,7 @@
     X(UNITS, "units")                                                                              \
     X(USER, "user")                                                                                \
     X(WATER_L, "water_l")                                                                          \
+    X(WATER_OFFSITE_L, "water_offsite_l")                                                          \
     X(WUE_L_PER_KWH, "wue_l_per_kwh")                                                              \
     X(WORK, "work")
 

@@ -88,6 +88,18 @@ static json_t *carbon_json(const struct wp_run *run)
         json_decref(c);
         return NULL;
     }
+    /* the power plants' water, beside the site's: null where no figure */
+    if (c && (json_object_set_new(c, "water_offsite_l",
+                                  a->has_offsite_wue ? json_real(run->carbon.water_offsite_l)
+                                                     : json_null()) ||
+              json_object_set_new(c, "offsite_wue_l_per_kwh",
+                                  a->has_offsite_wue ? json_real(a->offsite_wue_l_per_kwh)
+                                                     : json_null()) ||
+              (a->has_offsite_wue &&
+               json_object_set_new(c, "offsite_wue_source", json_string(a->offsite_wue_source))))) {
+        json_decref(c);
+        return NULL;
+    }
     return c;
 }
 

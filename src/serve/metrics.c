@@ -165,6 +165,14 @@ char *wp_metrics_text(const struct wp_reading *r, const struct wp_assumptions *a
                           "# TYPE wattprint_water_liters_total counter\n"
                           "wattprint_water_liters_total %.9f\n",
                           c.water_l);
+        if (a->has_offsite_wue) /* the power plants', from the region's country */
+            wp_buf_printf(&b,
+                          "# HELP wattprint_water_offsite_liters_total Water the power plants "
+                          "consumed for the counted energy since the exporter started (facility "
+                          "kWh x the grid's L/kWh, estimated).\n"
+                          "# TYPE wattprint_water_offsite_liters_total counter\n"
+                          "wattprint_water_offsite_liters_total %.9f\n",
+                          c.water_offsite_l);
     }
     if (work)
         work_text(&b, work, a, carbon);

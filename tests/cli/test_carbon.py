@@ -96,6 +96,9 @@ def test_sci_and_equivalents(measured):
     (["--wue", "-0.1"], "--wue"),
     (["--wue", "21"], "--wue"),
     (["--wue", "nan"], "--wue"),
+    (["--offsite-wue", "-1"], "--offsite-wue"),
+    (["--offsite-wue", "101"], "--offsite-wue"),
+    (["--offsite-wue", "inf"], "--offsite-wue"),
     (["--lifetime-years", "0"], "--lifetime-years"),
     (["--lifetime-years", "nan"], "--lifetime-years"),
 ])
@@ -251,4 +254,47 @@ def test_a_providers_published_wue_is_the_default(measured):
     p, r = run36(measured, "--provider", "aws", "--wue", "2")
     assert r["carbon"]["wue_l_per_kwh"] == 2 and r["carbon"]["wue_source"] == "given"
     p, r = run36(measured, "--provider", "gcp")
-    assert r["carbon"]["water_l"] is None and "water" not in p.stderr
+    assert r["carbon"]["water_l"] is None and "L on site" not in p.stderr
+
+
+def test_water_at_the_power_plants(measured):
+    """Off-site water: facility kWh x the water the region's power plants
+    consume per kWh (data/electricity_water.csv, Li et al.'s scope 2),
+    reported beside the on-site water; a cloud region answers for its
+    country, the world average without a region, none for a given intensity
+    alone or a country the table lacks; --offsite-wue overrides."""
+    p, r = run36(measured, "--region", "FR", "--pue", "1.5", "--wue", "0.5")
+    assert p.returncode == 0, p.stderr
+    c = r["carbon"]
+    assert c["offsite_wue_l_per_kwh"] == 3.674 and c["offsite_wue_source"].startswith("FRA: WRI")
+    assert c["water_offsite_l"] == pytest.approx(54 / 3.6e6 * 3.674, rel=1e-3)  # facility kWh
+    assert c["water_l"] == pytest.approx(36 / 3.6e6 * 0.5, rel=1e-3)  # IT kWh, apart
+    assert "L off site, at the power plants: 3.67 L/kWh (FRA: WRI" in p.stderr
+    assert measured.wp_json("show", r["run_id"])["carbon"]["water_offsite_l"] == c["water_offsite_l"]
+    p, r = run36(measured, "--region", "gcp:europe-west1")
+    assert r["carbon"]["offsite_wue_l_per_kwh"] == 2.62  # Belgium's
+    p, r = run36(measured)
+    assert r["carbon"]["offsite_wue_l_per_kwh"] == 3.908
+    assert r["carbon"]["offsite_wue_source"].startswith("world average")
+    for args in (["--intensity", "100"], ["--region", "KE"]):
+        p, r = run36(measured, *args)
+        assert p.returncode == 0, p.stderr
+        assert r["carbon"]["water_offsite_l"] is None and "offsite_wue_source" not in r["carbon"]
+        assert "off site" not in p.stderr
+    p, r = run36(measured, "--region", "KE", "--offsite-wue", "2")
+    assert r["carbon"]["offsite_wue_source"] == "given"
+    assert r["carbon"]["water_offsite_l"] == pytest.approx(36 / 3.6e6 * 2, rel=1e-3)
+    assert "(--offsite-wue; estimated)" in p.stderr
+
+
+def test_water_at_the_power_plants_in_an_estimate(wattprint, tmp_path):
+    out = tmp_path / "e.json"
+    p = subprocess.run([wattprint, "estimate", "--hardware", "H100", "--device-hours", "1000",
+                        "--region", "US", "--pue", "1.2", "--json", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    e = json.load(open(out))
+    assert e["water_offsite_l"] == pytest.approx(e["facility_energy_j"] / 3.6e6 * 3.132)
+    assert e["server_water_offsite_l"] == pytest.approx(
+        e["server_facility_energy_j"] / 3.6e6 * 3.132)
+    assert "L of water off site, at the power plants: 3.13 L/kWh (USA" in p.stdout

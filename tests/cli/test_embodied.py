@@ -78,17 +78,25 @@ def test_reports_put_the_whole_footprint_side_by_side(gpus):  # noqa: F811
     """Operational, embodied and water in the run and project reports, the
     model card and the SCI, each with its source."""
     e = env(gpus)
-    _, a = gpus.run(["--project", "pp", "--wue", "1.5", "--", "true"], env=e)
-    _, b = gpus.run(["--project", "pp", "--", "true"], env=e)
+    _, a = gpus.run(["--project", "pp", "--wue", "1.5", "--region", "SE", "--", "true"], env=e)
+    _, b = gpus.run(["--project", "pp", "--intensity", "100", "--", "true"], env=e)
     md = gpus.wp("report", a["run_id"], "--markdown", "-", env=e).stdout
     assert "| embodied CO2e (manufacture) |" in md and "Luccioni et al. 2023" in md
-    assert "| water on site | %.4g L at a WUE of 1.5 L/kWh" % a["carbon"]["water_l"] in md
+    assert ("| water on site | %.4g L: the IT energy at a WUE of 1.5 L/kWh (given) |"
+            % a["carbon"]["water_l"]) in md
+    assert ("| water at the power plants (estimated) | %.4g L: the facility's energy at 6.03 "
+            "L/kWh (SWE: WRI 2020 method" % a["carbon"]["water_offsite_l"]) in md
     group = gpus.wp("report", "--project", "pp", "--markdown", "-", env=e).stdout
     assert "embodied CO2e (manufacture; 2 of 2 runs, estimated)" in group
     assert "water on site (1 of 2 runs)" in group
+    assert ("| water at the power plants (1 of 2 runs, estimated) | %.4g L |"
+            % a["carbon"]["water_offsite_l"]) in group
     card = gpus.wp("report", "--project", "pp", "--model-card", "-", env=e).stdout
     assert "manufacturing the hardware is estimated at" in card and "not in the emissions" in card
+    assert "Water consumed at the power plants that supplied the electricity: %.4g L (1 of 2" % (
+        a["carbon"]["water_offsite_l"]) in card
     html = gpus.wp("report", "--project", "pp", "--html", "-", env=e).stdout
     assert "embodied CO2e (2 of 2 runs, estimated)" in html
+    assert "water at the power plants (1 of 2 runs, estimated)" in html
     sci = gpus.wp("report", b["run_id"], "--sci", env=e).stdout
     assert "(embodied: estimated" in sci

@@ -51,6 +51,8 @@ def test_a_run_pushes_its_totals_to_its_group(measured, gateway):
     assert value == pytest.approx(r["energy"]["total_j"])
     assert series(gateway, "wattprint_run_emissions_grams")[labels] == \
         pytest.approx(r["carbon"]["emissions_g"])
+    assert series(gateway, "wattprint_run_water_offsite_liters")[labels] == \
+        pytest.approx(r["carbon"]["water_offsite_l"])
     p, r2 = measured.run(args + ["--", "sh", "-c", "exit 4"])
     assert p.returncode == 4
     assert series(gateway, "wattprint_run_exit_code")[labels] == 4  # the latest run's

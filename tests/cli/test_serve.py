@@ -73,6 +73,8 @@ def test_metrics_format(node):
     assert 'wattprint_grid_intensity_grams_per_kilowatt_hour{region="FRA"} 56.039' in body
     g = [l for l in body.splitlines() if l.startswith("wattprint_emissions_grams_total")][0]
     assert float(g.split()[-1]) == pytest.approx(46 / 3.6e6 * 56.04, rel=1e-3)
+    w = [l for l in body.splitlines() if l.startswith("wattprint_water_offsite_liters_total")][0]
+    assert float(w.split()[-1]) == pytest.approx(46 / 3.6e6 * 3.674, rel=1e-3)  # France's plants
     assert node.get("/healthz")[:2] == (200, "ok\n")
     assert node.get("/nope")[0] == 404
     assert node.get("/metrics", "POST")[0] == 405

@@ -139,6 +139,40 @@ static void regions(void **state)
     assert_float_equal(r.intensity_g_per_kwh, 475, 0);
 }
 
+/* Off-site water: the region's country's power plants, facility kWh x L/kWh. */
+static void offsite_water(void **state)
+{
+    struct wp_assumptions a = {.pue = 1.5};
+    struct wp_carbon c;
+    char src[256], sug[64];
+    (void)state;
+    assert_int_equal(wp_region_find("FR", &a.region, sug, sizeof sug), 0);
+    assert_int_equal(wp_region_offsite_wue(&a.region, &a.offsite_wue_l_per_kwh, src, sizeof src),
+                     0);
+    assert_float_equal(a.offsite_wue_l_per_kwh, 3.674, 1e-9);
+    assert_non_null(strstr(src, "WRI"));
+    a.has_offsite_wue = true;
+    wp_account(7.2e6, &a, &c); /* 2 kWh IT, 3 kWh at the facility */
+    assert_float_equal(c.water_offsite_l, 3 * 3.674, 1e-9);
+    assert_float_equal(c.water_l, 0, 0); /* no on-site WUE */
+    a.has_offsite_wue = false;
+    wp_account(7.2e6, &a, &c);
+    assert_float_equal(c.water_offsite_l, 0, 0);
+    /* a cloud region answers for its country; the world for "world" */
+    assert_int_equal(wp_region_find("gcp:europe-west1", &a.region, sug, sizeof sug), 0);
+    assert_int_equal(wp_region_offsite_wue(&a.region, &a.offsite_wue_l_per_kwh, src, sizeof src),
+                     0);
+    assert_float_equal(a.offsite_wue_l_per_kwh, 2.62, 1e-9);
+    wp_region_world(&a.region);
+    assert_int_equal(wp_region_offsite_wue(&a.region, &a.offsite_wue_l_per_kwh, src, sizeof src),
+                     0);
+    assert_float_equal(a.offsite_wue_l_per_kwh, 3.908, 1e-9);
+    /* a country the table lacks has no figure */
+    assert_int_equal(wp_region_find("KE", &a.region, sug, sizeof sug), 0);
+    assert_int_equal(wp_region_offsite_wue(&a.region, &a.offsite_wue_l_per_kwh, src, sizeof src),
+                     -ENOENT);
+}
+
 static void providers(void **state)
 {
     double pue;
@@ -192,6 +226,7 @@ int main(void)
         cmocka_unit_test(published_footprints),
         cmocka_unit_test(strubell_intensity_constant),
         cmocka_unit_test(regions),
+        cmocka_unit_test(offsite_water),
         cmocka_unit_test(providers),
         cmocka_unit_test(sci_and_equivalents),
         cmocka_unit_test(emaps_parse),
