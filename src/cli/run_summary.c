@@ -56,22 +56,17 @@ static void print_cloud(const struct wp_cloud_info *c, FILE *f)
 /* The hardware's manufacture: as given, or the GPUs' share estimated. */
 static void print_embodied(const struct wp_run *run, FILE *f)
 {
-    const struct wp_reading *rd = &run->reading;
     char m[32];
-    int gpus = 0;
+    double g = 0;
+    int gpus = wp_run_embodied_g(run, &g);
 
-    if (run->assume.has_embodied) {
-        wp_fmt_mass(run->assume.embodied_g, m, sizeof m);
+    if (gpus == 0)
+        return;
+    wp_fmt_mass(g, m, sizeof m);
+    if (gpus < 0) {
         fprintf(f, "  embodied %s CO2e (--embodied-g)\n", m);
         return;
     }
-    for (int i = 0; i < rd->n_channels; i++)
-        gpus += rd->channels[i].ch.component == WP_GPU && rd->channels[i].ch.counted;
-    if (gpus == 0)
-        return;
-    wp_fmt_mass(wp_embodied_g_per_device_hour(run->assume.lifetime_years) * gpus * rd->duration_s /
-                    3600.0,
-                m, sizeof m);
     fprintf(f,
             "  embodied %s CO2e: the %s share of their manufacture over %.3g years "
             "(estimated; --lifetime-years)\n",

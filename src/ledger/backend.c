@@ -4,9 +4,11 @@
 #define _GNU_SOURCE
 #include "ledger_int.h"
 
+#include "../util/jput.h"
 #include "../util/util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +172,46 @@ json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_q
     return l->ops->summary(l, by, q, err, cap);
 }
 
+/* A group's members: the operational sums always, the footprint's where a
+ * run carries one (null otherwise: "none", not "zero"). */
+static json_t *sum_json(json_t *key, bool total, const struct wp_sums *g)
+{
+    static const char *const names[WP_SUM_COLS] = {
+        "runs",     "duration_s",        "device_hours",
+        "energy_j", "facility_energy_j", "emissions_g",
+        "water_l",  "water_offsite_l",   "embodied_emissions_g"};
+    json_t *o = json_object();
+    int bad = !o;
+
+    wp_jput(&bad, o, "key", key);
+    if (total)
+        wp_jput(&bad, o, "total", json_true());
+    wp_jput(&bad, o, names[0], json_integer((json_int_t)g->v[0]));
+    for (int c = 1; c < WP_SUM_COLS; c++)
+        wp_jput(&bad, o, names[c], g->has[c] ? json_real(g->v[c]) : json_null());
+    return wp_jdone(bad, o);
+}
+
+void wp_ledger_sum_group(int *bad, json_t *arr, const char *key, const struct wp_sums *g,
+                         struct wp_sums *total)
+{
+    for (int c = 0; c < WP_SUM_COLS; c++)
+        if (g->has[c] || c < 6) {
+            total->v[c] += g->v[c];
+            total->has[c] = true;
+        }
+    wp_jpush(bad, arr, sum_json(key ? json_string(key) : json_null(), false, g));
+}
+
+void wp_ledger_sum_total(int *bad, json_t *arr, const struct wp_sums *total)
+{
+    struct wp_sums t = *total;
+
+    for (int c = 0; c < 6; c++)
+        t.has[c] = true; /* an empty ledger's total is zeros */
+    wp_jpush(bad, arr, sum_json(json_null(), true, &t));
+}
+
 int wp_ledger_remove(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap)
 {
     return l->ops->remove(l, ids, n, err, cap);
@@ -228,6 +270,11 @@ json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_
     return run;
 }
 
+static double num_or_nan(json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
 {
     json_t *e = wp_json_get(run, WPF_ENERGY);
@@ -248,6 +295,10 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     row->energy_j = wp_json_num(e, WPF_TOTAL_J);
     row->facility_energy_j = wp_json_num(run, WPF_FACILITY_ENERGY_J);
     row->emissions_g = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G);
+    row->water_l = num_or_nan(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
+    row->water_offsite_l =
+        num_or_nan(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_OFFSITE_L));
+    row->embodied_g = num_or_nan(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G));
     json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) row->n_gpus +=
         strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
 }

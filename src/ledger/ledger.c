@@ -66,9 +66,37 @@ static const char *const migrations[] = {
     /* 2: the run's document packed (pack.h); result then holds ''. Rows
      * written before keep their text: readers take either (wp_doc). */
     "ALTER TABLE runs ADD COLUMN doc BLOB;",
+    /* 3: the whole footprint the summaries total (NULL: the run has none),
+     * taken from the runs' documents once, and in the rollups' covering
+     * indices */
+    "ALTER TABLE runs ADD COLUMN water_l REAL;"
+    "ALTER TABLE runs ADD COLUMN water_offsite_l REAL;"
+    "ALTER TABLE runs ADD COLUMN embodied_g REAL;"
+    "UPDATE runs SET water_l = json_extract(wp_doc(result, doc, id), '$.carbon.water_l'),"
+    " water_offsite_l = json_extract(wp_doc(result, doc, id), '$.carbon.water_offsite_l'),"
+    " embodied_g = json_extract(wp_doc(result, doc, id), '$.embodied_emissions_g');"
+    "DROP INDEX runs_project; DROP INDEX runs_experiment;"
+    "CREATE INDEX runs_project ON runs(project, start_s, duration_s, device_hours, energy_j,"
+    " facility_energy_j, emissions_g, water_l, water_offsite_l, embodied_g);"
+    "CREATE INDEX runs_experiment ON runs(experiment, start_s, duration_s, device_hours,"
+    " energy_j, facility_energy_j, emissions_g, water_l, water_offsite_l, embodied_g);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+/* An older ledger that cannot be migrated (read-only) is read through a view
+ * with the columns of this schema, by its version. */
+#define WP_FOOTPRINT_OF(doc)                                                                       \
+    " json_extract(" doc ", '$.carbon.water_l') AS water_l, json_extract(" doc                     \
+    ", '$.carbon.water_offsite_l') AS water_offsite_l, json_extract(" doc                          \
+    ", '$.embodied_emissions_g') AS embodied_g"
+static const char *const older_view[] = {
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS doc," WP_FOOTPRINT_OF("result") " FROM main.runs",
+    "CREATE TEMP VIEW runs AS SELECT *," WP_FOOTPRINT_OF(
+        "wp_doc(result, doc, id)") " FROM main.runs",
+};
+_Static_assert(sizeof older_view / sizeof *older_view == SCHEMA_VERSION - 1,
+               "a view for each older schema");
 
 const char *wp_ledger_path(const char *path, char *buf, size_t cap)
 {
@@ -465,6 +493,11 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
     sqlite3_busy_handler(l->db, busy_wait, l);
     if (validate(l, path, &version, err, cap))
         goto fail;
+    /* before the migrations: the third reads the packed documents */
+    if (wp_ledger_pack_functions(l->db) != SQLITE_OK) {
+        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(l->db));
+        goto fail;
+    }
     if (!l->readonly) {
         /* 16 KiB pages hold several 1-2 KB run rows each (4 KiB pages hold one);
          * it only takes effect on a new, empty file. */
@@ -476,15 +509,9 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
     } else if (version == 0) {
         snprintf(err, cap, "%s is empty and read-only", path);
         goto fail;
-    } else if (version == 1 &&
-               wp_ledger_exec(l, "CREATE TEMP VIEW runs AS SELECT *, NULL AS doc FROM main.runs",
-                              err, cap)) {
+    } else if (version < SCHEMA_VERSION && wp_ledger_exec(l, older_view[version - 1], err, cap)) {
         goto fail; /* an older ledger read where it cannot be migrated: the view
-                      lends it the column a newer one has */
-    }
-    if (wp_ledger_pack_functions(l->db) != SQLITE_OK) {
-        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(l->db));
-        goto fail;
+                      lends it the columns a newer one has */
     }
     wp_ledger_exec(l, "PRAGMA foreign_keys = ON", err, cap);
     /* 64 MiB of page cache: rollups and bulk imports touch many index pages. */

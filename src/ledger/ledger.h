@@ -71,6 +71,9 @@ struct wp_ledger_row {
     double start_s, duration_s;
     const char *host, *user, *project, *experiment, *job; /* NULL: none */
     double energy_j, facility_energy_j, emissions_g;
+    /* the whole footprint the summaries total: water on site and at the
+     * power plants, the hardware's manufacture; NAN where the run has none */
+    double water_l, water_offsite_l, embodied_g;
     int n_gpus;
     const struct wp_labels *labels; /* tags; NULL: none */
 };
@@ -141,13 +144,15 @@ json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_
 json_t *wp_ledger_get(struct wp_ledger *l, const char *id, bool with_samples, char *err,
                       size_t cap);
 
-/* Groups runs by "project", "experiment", "host", "day", "job" or "tag:KEY":
- * a JSON array of {key, runs, duration_s, device_hours, energy_j,
- * facility_energy_j, emissions_g}, then a final group with key null for the
- * total. NULL with the reason in err. */
 /* 0 when by is a grouping wp_ledger_summary knows, else -EINVAL and why. */
 int wp_ledger_check_by(const char *by, char *err, size_t cap);
 
+/* Groups runs by "project", "experiment", "host", "day", "job", "user" or
+ * "tag:KEY": a JSON array of {key, runs, duration_s, device_hours, energy_j,
+ * facility_energy_j, emissions_g, water_l, water_offsite_l,
+ * embodied_emissions_g (each of the last three null where no run of the
+ * group carries it)}, then a final group with key null and total true. NULL
+ * with the reason in err. */
 json_t *wp_ledger_summary(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                           size_t cap);
 

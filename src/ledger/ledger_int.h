@@ -106,6 +106,25 @@ void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char
 void wp_ledger_walk_order(char *sql, size_t cap, const char *inner, const char *limit,
                           unsigned flags);
 
+/* A summary's sums, in its SELECT's order after the key: count(*),
+ * duration, device-hours, energy, facility energy, emissions, then the
+ * footprint's sums, NULL where no run of the group carries one. */
+#define WP_SUM_SQL                                                                                 \
+    " count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"                          \
+    " sum(r.facility_energy_j), sum(r.emissions_g), sum(r.water_l), sum(r.water_offsite_l),"       \
+    " sum(r.embodied_g)"
+#define WP_SUM_COLS 9
+struct wp_sums {
+    double v[WP_SUM_COLS];
+    bool has[WP_SUM_COLS]; /* false: SQL NULL */
+};
+/* Adds a group's row to a summary (key NULL: runs filed under nothing) and
+ * its sums to total. */
+void wp_ledger_sum_group(int *bad, json_t *arr, const char *key, const struct wp_sums *g,
+                         struct wp_sums *total);
+/* Appends the total group. */
+void wp_ledger_sum_total(int *bad, json_t *arr, const struct wp_sums *total);
+
 /* The SQLite backend (ledger.c, record.c, query.c). */
 int wp_sq_open(const char *path, int mode, struct wp_ledger **out, char *err, size_t cap);
 void wp_sq_close(struct wp_ledger *l);

@@ -9,6 +9,7 @@
 #include "../util/jput.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,20 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_experiment_sums ON runs(experiment) INCLUDE (start_s, duration_s,"
     " device_hours, energy_j, facility_energy_j, emissions_g);"
     "DROP INDEX runs_project; DROP INDEX runs_experiment;",
+    /* 4: the whole footprint the summaries total (NULL: the run has none),
+     * taken from the runs' documents once, in the rollups' indexes too */
+    "ALTER TABLE runs ADD COLUMN water_l DOUBLE PRECISION,"
+    " ADD COLUMN water_offsite_l DOUBLE PRECISION, ADD COLUMN embodied_g DOUBLE PRECISION;"
+    "UPDATE runs SET water_l = (result::jsonb #>> '{carbon,water_l}')::float8,"
+    " water_offsite_l = (result::jsonb #>> '{carbon,water_offsite_l}')::float8,"
+    " embodied_g = (result::jsonb #>> '{embodied_emissions_g}')::float8;"
+    "DROP INDEX runs_project_sums; DROP INDEX runs_experiment_sums;"
+    "CREATE INDEX runs_project_sums ON runs(project) INCLUDE (start_s, duration_s,"
+    " device_hours, energy_j, facility_energy_j, emissions_g, water_l, water_offsite_l,"
+    " embodied_g);"
+    "CREATE INDEX runs_experiment_sums ON runs(experiment) INCLUDE (start_s, duration_s,"
+    " device_hours, energy_j, facility_energy_j, emissions_g, water_l, water_offsite_l,"
+    " embodied_g);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -237,13 +252,15 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
 static const char sql_columns[] =
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, \"user\", project,"
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid, proc_start,"
-    " boot_id, checkpoint_s, result) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
-    "$15,$16,$17,$18,$19) ON CONFLICT (id) DO ";
+    " boot_id, checkpoint_s, result, water_l, water_offsite_l, embodied_g) VALUES ($1,$2,$3,$4,"
+    "$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) ON CONFLICT (id) DO ";
 static const char sql_update[] =
     "UPDATE SET status = excluded.status, end_s = excluded.end_s, duration_s = "
     "excluded.duration_s, energy_j = excluded.energy_j, facility_energy_j = "
     "excluded.facility_energy_j, emissions_g = excluded.emissions_g, device_hours = "
-    "excluded.device_hours, checkpoint_s = excluded.checkpoint_s, result = excluded.result";
+    "excluded.device_hours, checkpoint_s = excluded.checkpoint_s, result = excluded.result, "
+    "water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l, "
+    "embodied_g = excluded.embodied_g";
 
 /* Writes a run's row (and, when new, its tags). Insert only (a copy, the
  * spool) yields to nothing but a later state of the run. Returns 0 written,
@@ -251,7 +268,7 @@ static const char sql_update[] =
  * replaced (insert only, over an earlier state), a negative errno with err. */
 /* The text of a row's parameters, into v (pointing into n and the row). */
 struct row_text {
-    struct num n[8];
+    struct num n[11];
     char pid[24], started[64], boot[64];
 };
 
@@ -276,6 +293,10 @@ static void row_params(const struct wp_ledger_row *r, const char *text, long pid
     v[13] = wp_pg_num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
     v[14] = pid ? b->pid : NULL, v[15] = pid ? b->started : NULL, v[16] = pid ? b->boot : NULL;
     v[17] = wp_pg_num(&n[7], r->start_s + r->duration_s), v[18] = text;
+    /* NAN (the run has none) is SQL NULL, which the summaries' sums skip */
+    v[19] = isnan(r->water_l) ? NULL : wp_pg_num(&n[8], r->water_l);
+    v[20] = isnan(r->water_offsite_l) ? NULL : wp_pg_num(&n[9], r->water_offsite_l);
+    v[21] = isnan(r->embodied_g) ? NULL : wp_pg_num(&n[10], r->embodied_g);
 }
 
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
@@ -295,7 +316,7 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     /* xmax is 0 on a row this statement inserted, the updater's otherwise */
     snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
              update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
-    if (!(res = wp_pg_run(l, sql, 19, v, err, cap)))
+    if (!(res = wp_pg_run(l, sql, PG_COLUMNS, v, err, cap)))
         return -EIO;
     added = strcmp(wp_pq.cmd_tuples(res), "0") != 0;
     if (!update && added)
@@ -400,7 +421,7 @@ static int pg_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *er
 static int flush_queued(struct wp_ledger *l, char *err, size_t cap)
 {
     struct wp_pg *g = l->pg;
-    static _Thread_local char sql[PG_BATCH_ROWS * 160 + 4096]; /* "($9482,...)": < 140 a row */
+    static _Thread_local char sql[PG_BATCH_ROWS * 200 + 4096]; /* "($10978,...)": < 160 a row */
     const char *v[PG_BATCH_ROWS * PG_COLUMNS];
     size_t o;
     PGresult *res;

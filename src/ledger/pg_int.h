@@ -38,7 +38,7 @@ extern struct wp_pq wp_pq;
 /* Rows an import holds for one multi-row statement (19 parameters each: 9,500
  * of PostgreSQL's 65,535 at most). */
 #define PG_BATCH_ROWS 500
-#define PG_COLUMNS    19
+#define PG_COLUMNS    22
 
 struct wp_pg {
     PGconn *c;

@@ -203,7 +203,7 @@ json_t *wp_pg_summary(struct wp_ledger *l, const char *by, const struct wp_query
     const char *key = NULL;
     struct filter f;
     char sql[4096], expr[128];
-    double tot[6] = {0};
+    struct wp_sums tot = {{0}, {false}};
     int bad = 0;
     PGresult *res;
     json_t *arr;
@@ -228,29 +228,22 @@ json_t *wp_pg_summary(struct wp_ledger *l, const char *by, const struct wp_query
         f.v[0] = by + 4;
     /* NULL keys (runs filed under nothing) sort first, as SQLite sorts them */
     snprintf(sql, sizeof sql,
-             "SELECT %s AS k, count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"
-             " sum(r.facility_energy_j), sum(r.emissions_g) FROM runs r%s GROUP BY k"
-             " ORDER BY k NULLS FIRST",
-             key, f.sql);
+             "SELECT %s AS k," WP_SUM_SQL " FROM runs r%s GROUP BY k ORDER BY k NULLS FIRST", key,
+             f.sql);
     if (!(res = wp_pg_run(l, sql, f.n, f.v, err, cap)))
         return NULL;
     arr = json_array();
     for (int i = 0; i < wp_pq.ntuples(res); i++) {
-        double v[6];
-        for (int c = 0; c < 6; c++)
-            tot[c] += v[c] = atof(wp_pq.getvalue(res, i, c + 1));
-        wp_jpush(&bad, arr,
-                 json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
-                           wp_pq.getisnull(res, i, 0) ? json_null()
-                                                      : json_string(wp_pq.getvalue(res, i, 0)),
-                           "runs", (json_int_t)v[0], "duration_s", v[1], "device_hours", v[2],
-                           "energy_j", v[3], "facility_energy_j", v[4], "emissions_g", v[5]));
+        struct wp_sums g;
+        for (int c = 0; c < WP_SUM_COLS; c++) {
+            g.has[c] = !wp_pq.getisnull(res, i, c + 1);
+            g.v[c] = g.has[c] ? atof(wp_pq.getvalue(res, i, c + 1)) : 0;
+        }
+        wp_ledger_sum_group(
+            &bad, arr, wp_pq.getisnull(res, i, 0) ? NULL : wp_pq.getvalue(res, i, 0), &g, &tot);
     }
     wp_pq.clear(res);
-    wp_jpush(&bad, arr,
-             json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total", 1, "runs",
-                       (json_int_t)tot[0], "duration_s", tot[1], "device_hours", tot[2], "energy_j",
-                       tot[3], "facility_energy_j", tot[4], "emissions_g", tot[5]));
+    wp_ledger_sum_total(&bad, arr, &tot);
     if (bad)
         snprintf(err, cap, "out of memory summing the ledger");
     return wp_jdone(bad, arr);

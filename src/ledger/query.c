@@ -373,9 +373,7 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
     }
     build_where(q, &w);
     /* NULL keys (runs filed under nothing) sort first; the total is summed here. */
-    snprintf(sql, sizeof sql,
-             "SELECT %s AS k, count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"
-             " sum(r.facility_energy_j), sum(r.emissions_g) FROM runs r%s GROUP BY k ORDER BY k",
+    snprintf(sql, sizeof sql, "SELECT %s AS k," WP_SUM_SQL " FROM runs r%s GROUP BY k ORDER BY k",
              key_expr, w.sql);
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
@@ -386,25 +384,16 @@ json_t *wp_sq_summary(struct wp_ledger *l, const char *by, const struct wp_query
     bind_where(st, &w, i);
     arr = json_array();
     {
-        double tot[6] = {0};
+        struct wp_sums g, tot = {{0}, {false}};
         int bad = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *k = (const char *)sqlite3_column_text(st, 0);
-            double v[6];
-            for (int c = 0; c < 6; c++) {
-                v[c] = sqlite3_column_double(st, c + 1);
-                tot[c] += v[c];
+            for (int c = 0; c < WP_SUM_COLS; c++) {
+                g.has[c] = sqlite3_column_type(st, c + 1) != SQLITE_NULL;
+                g.v[c] = sqlite3_column_double(st, c + 1);
             }
-            wp_jpush(&bad, arr,
-                     json_pack("{s:o, s:I, s:f, s:f, s:f, s:f, s:f}", "key",
-                               k ? json_string(k) : json_null(), "runs", (json_int_t)v[0],
-                               "duration_s", v[1], "device_hours", v[2], "energy_j", v[3],
-                               "facility_energy_j", v[4], "emissions_g", v[5]));
+            wp_ledger_sum_group(&bad, arr, (const char *)sqlite3_column_text(st, 0), &g, &tot);
         }
-        wp_jpush(&bad, arr,
-                 json_pack("{s:n, s:b, s:I, s:f, s:f, s:f, s:f, s:f}", "key", "total", 1, "runs",
-                           (json_int_t)tot[0], "duration_s", tot[1], "device_hours", tot[2],
-                           "energy_j", tot[3], "facility_energy_j", tot[4], "emissions_g", tot[5]));
+        wp_ledger_sum_total(&bad, arr, &tot);
         if (bad && rc == SQLITE_DONE) {
             snprintf(err, cap, "out of memory summing the ledger");
             rc = SQLITE_NOMEM;
@@ -535,10 +524,18 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
     " status = excluded.status, end_s = excluded.end_s, duration_s = excluded.duration_s,"         \
     " energy_j = excluded.energy_j, facility_energy_j = excluded.facility_energy_j,"               \
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
-    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc "         \
-    "WHERE " WP_LEDGER_NEWER
-        static const char sql2[] = WP_IMPORT_ROWS("*"), sql1[] = WP_IMPORT_ROWS("*, NULL");
-        const char *sql = version == 1 ? sql1 : sql2;
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
+    " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
+    " embodied_g = excluded.embodied_g WHERE " WP_LEDGER_NEWER
+/* an older ledger left as it is (read-only): the footprint from the document */
+#define WP_IMPORT_FOOTPRINT(doc)                                                                   \
+    ", json_extract(" doc ", '$.carbon.water_l'), json_extract(" doc                               \
+    ", '$.carbon.water_offsite_l'), json_extract(" doc ", '$.embodied_emissions_g')"
+        static const char sql3[] = WP_IMPORT_ROWS("*"),
+                          sql2[] =
+                              WP_IMPORT_ROWS("*" WP_IMPORT_FOOTPRINT("wp_doc(result, doc, id)")),
+                          sql1[] = WP_IMPORT_ROWS("*, NULL" WP_IMPORT_FOOTPRINT("result"));
+        const char *sql = version == 1 ? sql1 : version == 2 ? sql2 : sql3;
         sqlite3_stmt *ins = NULL;
         long fresh = new_ids(l);
         if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
@@ -608,7 +605,7 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         main_version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     /* a schema-1 ledger left as it is (read-only) lacks only the packed column */
-    if (main_version != version && !(version == 1 && main_version == 2)) {
+    if (main_version != version && !(version >= 1 && version < main_version)) {
         snprintf(err, cap, "%s has schema %d, this ledger %d", other, version, main_version);
         goto detach;
     }

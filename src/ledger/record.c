@@ -7,6 +7,7 @@
 #include "../util/jput.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, i);
+}
+
+/* NAN (the run has none) is SQL NULL, which the summaries' sums skip. */
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
 }
 
 enum upsert_mode { UPSERT, INSERT_ONLY };
@@ -36,15 +46,18 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
 #define COLUMNS                                                                                    \
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"               \
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"               \
-    " proc_start, boot_id, checkpoint_s, result, doc)"                                             \
-    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19))"
+    " proc_start, boot_id, checkpoint_s, result, doc, water_l, water_offsite_l, embodied_g)"       \
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19),"     \
+    " ?20,?21,?22)"
 
 #define UPDATE                                                                                     \
     " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"             \
     " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"                             \
     " facility_energy_j = excluded.facility_energy_j,"                                             \
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
-    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc"
+    " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
+    " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
+    " embodied_g = excluded.embodied_g"
 
 static const char sql_upsert[] = COLUMNS UPDATE;
 /* imports and the spool: a run already here only yields to a later state */
@@ -110,6 +123,9 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     }
     sqlite3_bind_double(st, 18, r->start_s + r->duration_s);
     sqlite3_bind_text(st, 19, text, -1, SQLITE_STATIC);
+    bind_num(st, 20, r->water_l);
+    bind_num(st, 21, r->water_offsite_l);
+    bind_num(st, 22, r->embodied_g);
     rc = sqlite3_step(st);
     changes = sqlite3_changes(l->db);
     sqlite3_reset(st);
@@ -157,6 +173,10 @@ void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r)
     r->energy_j = rd->totals.total_j;
     r->facility_energy_j = run->carbon.facility_energy_j;
     r->emissions_g = run->carbon.emissions_g;
+    r->water_l = run->assume.has_wue ? run->carbon.water_l : NAN;
+    r->water_offsite_l = run->assume.has_offsite_wue ? run->carbon.water_offsite_l : NAN;
+    if (wp_run_embodied_g(run, &r->embodied_g) == 0)
+        r->embodied_g = NAN;
     for (int i = 0; i < rd->n_channels; i++)
         r->n_gpus += rd->channels[i].ch.component == WP_GPU;
     r->labels = &run->labels;

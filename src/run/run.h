@@ -88,6 +88,12 @@ int wp_run_write_json(const struct wp_run *run, const char *path, char *err, siz
 /* Returns the run JSON as a new jansson object the caller decrefs, or NULL. */
 json_t *wp_run_json(const struct wp_run *run);
 
+/* The run's embodied emissions in grams: as given (--embodied-g), else its
+ * counted GPUs' device-hours times their manufacture's share
+ * (account/embodied.h). Returns the number of those GPUs (0: none modelled,
+ * *g untouched) or -1 when given. */
+int wp_run_embodied_g(const struct wp_run *run, double *g);
+
 /* The same without the derived parts (equivalents, SCI, assumptions): what
  * the ledger stores, its readers recompute them (wp_run_json_derive). */
 json_t *wp_run_json_stored(const struct wp_run *run);

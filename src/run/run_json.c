@@ -308,27 +308,39 @@ static void identity_json(const struct wp_run *run, json_t *root, int *bad)
     wp_jput(bad, root, "settings", settings);
 }
 
-/* embodied_emissions_g: as given (--embodied-g), else the GPUs'
- * device-hours times their manufacture's share (account/embodied.h); null
- * for a run without a GPU. */
-static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
+int wp_run_embodied_g(const struct wp_run *run, double *g)
 {
     const struct wp_reading *rd = &run->reading;
-    double lifetime = run->assume.lifetime_years, gpus = 0;
+    int gpus = 0;
 
     if (run->assume.has_embodied) { /* --embodied-g overrides the estimate */
-        wp_jput(bad, root, "embodied_emissions_g", json_real(run->assume.embodied_g));
-        wp_jput(bad, root, "embodied_source", text("given (--embodied-g)"));
-        return;
+        *g = run->assume.embodied_g;
+        return -1;
     }
     for (int i = 0; i < rd->n_channels; i++)
         gpus += rd->channels[i].ch.component == WP_GPU && rd->channels[i].ch.counted;
-    if (!(gpus > 0)) {
+    if (gpus > 0)
+        *g = wp_embodied_g_per_device_hour(run->assume.lifetime_years) * gpus * rd->duration_s /
+             3600.0;
+    return gpus;
+}
+
+/* embodied_emissions_g (wp_run_embodied_g), null for a run without a GPU. */
+static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
+{
+    double lifetime = run->assume.lifetime_years, g = 0;
+    int gpus = wp_run_embodied_g(run, &g);
+
+    if (gpus < 0) {
+        wp_jput(bad, root, "embodied_emissions_g", json_real(g));
+        wp_jput(bad, root, "embodied_source", text("given (--embodied-g)"));
+        return;
+    }
+    if (gpus == 0) {
         wp_jput(bad, root, "embodied_emissions_g", json_null());
         return;
     }
-    wp_jput(bad, root, "embodied_emissions_g",
-            json_real(wp_embodied_g_per_device_hour(lifetime) * gpus * rd->duration_s / 3600.0));
+    wp_jput(bad, root, "embodied_emissions_g", json_real(g));
     wp_jput(bad, root, "embodied_lifetime_years",
             json_real(lifetime > 0 ? lifetime : WP_EMBODIED_LIFETIME_YEARS));
     wp_jput(bad, root, "embodied_source", text(wp_embodied_source));

@@ -66,6 +66,23 @@ def test_summary_by_each_key(ledger):
     assert hosts[0]["runs"] == 3
 
 
+def test_summary_totals_the_whole_footprint(ledger):
+    """Water on site and at the power plants and embodied CO2e summed per
+    group where runs carry them; null, not zero, where none does."""
+    a = record(ledger, 10, "--project", "w", "--wue", "2", "--region", "FR")
+    record(ledger, 20, "--project", "w")  # a given intensity alone: no water figure
+    record(ledger, 30, "--project", "dry")
+    by = {s["key"]: s for s in ledger.wp_json("summary", "--by", "project")}
+    assert by["w"]["water_l"] == pytest.approx(10 / 3.6e6 * 2, rel=1e-3)
+    assert by["w"]["water_offsite_l"] == pytest.approx(a["carbon"]["water_offsite_l"])
+    assert by["dry"]["water_l"] is None and by["dry"]["water_offsite_l"] is None
+    assert by["w"]["embodied_emissions_g"] is None
+    total = [s for s in ledger.wp_json("summary", "--by", "project") if s.get("total")][0]
+    assert total["water_offsite_l"] == pytest.approx(a["carbon"]["water_offsite_l"])
+    text = ledger.wp("summary", "--by", "project").stdout
+    assert "WATER-SITE" in text and "WATER-PLANTS" in text and "EMBODIED" not in text
+
+
 def test_export_and_rm(ledger):
     a = record(ledger, 10, "--project", "x")
     b = record(ledger, 20, "--project", "x")

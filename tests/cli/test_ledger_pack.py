@@ -27,7 +27,7 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     r = record(measured, 5, "--project", "p")
     con = sqlite3.connect(measured.ledger)
     result, doc = con.execute("SELECT result, doc FROM runs").fetchone()
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
     con.close()
     assert result == "" and doc[0] == 1
     text = unpack(doc)
@@ -38,8 +38,24 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     assert stored["energy"] == shown["energy"] and stored["project"] == "p"
 
 
+def make_schema_2(path):
+    """The ledger at path as schema 2 kept it: no footprint columns."""
+    con = sqlite3.connect(path)
+    con.executescript(
+        "DROP INDEX runs_project; DROP INDEX runs_experiment;"
+        "ALTER TABLE runs DROP COLUMN water_l; ALTER TABLE runs DROP COLUMN water_offsite_l;"
+        "ALTER TABLE runs DROP COLUMN embodied_g;"
+        "CREATE INDEX runs_project ON runs(project, start_s, duration_s, device_hours, energy_j,"
+        " facility_energy_j, emissions_g);"
+        "CREATE INDEX runs_experiment ON runs(experiment, start_s, duration_s, device_hours,"
+        " energy_j, facility_energy_j, emissions_g);"
+        "PRAGMA user_version = 2;")
+    con.close()
+
+
 def make_schema_1(path):
     """The ledger at path as schema 1 kept it: each document as text in result."""
+    make_schema_2(path)
     con = sqlite3.connect(path)
     for rid, doc in con.execute("SELECT id, doc FROM runs").fetchall():
         con.execute("UPDATE runs SET result = ? WHERE id = ?", (unpack(doc), rid))
@@ -54,7 +70,7 @@ def test_a_schema_1_ledger_is_migrated_and_its_text_runs_kept(measured):
     make_schema_1(measured.ledger)
     new = record(measured, 4)  # the writer migrates
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
     rows = dict(con.execute("SELECT id, doc IS NULL FROM runs").fetchall())
     con.close()
     assert rows == {old["run_id"]: 1, new["run_id"]: 0}  # the old row is left as it was
@@ -62,10 +78,28 @@ def test_a_schema_1_ledger_is_migrated_and_its_text_runs_kept(measured):
     assert measured.wp_json("show", old["run_id"])["energy"] == old["energy"]
 
 
+def test_a_schema_2_ledger_gets_its_footprint_from_the_documents(measured):
+    """Schema 3 keeps the water and embodied figures the summaries total in
+    columns: a schema-2 ledger's runs get theirs from their documents once."""
+    old = record(measured, 3, "--project", "w", "--wue", "2", "--region", "FR")
+    make_schema_2(measured.ledger)
+    new = record(measured, 4, "--project", "w")  # the writer migrates
+    con = sqlite3.connect(measured.ledger)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    con.close()
+    w = {s["key"]: s for s in measured.wp_json("summary", "--by", "project")}["w"]
+    assert w["runs"] == 2
+    assert w["water_l"] == pytest.approx(old["carbon"]["water_l"])  # the old run's alone
+    assert new["carbon"]["water_offsite_l"] is None  # a given intensity alone
+    assert w["water_offsite_l"] == pytest.approx(old["carbon"]["water_offsite_l"])
+    assert w["embodied_emissions_g"] is None  # no GPU: none modelled
+
+
 @ROOTLESS
-def test_a_schema_1_ledger_another_user_owns_is_read_and_imported_unchanged(measured):
-    theirs = [record(measured, 2, "--job", "j")["run_id"] for _ in range(2)]
-    make_schema_1(measured.ledger)
+@pytest.mark.parametrize("make_old", [make_schema_1, make_schema_2])
+def test_an_older_ledger_another_user_owns_is_read_and_imported_unchanged(measured, make_old):
+    theirs = [record(measured, 2, "--job", "j", "--wue", "1")["run_id"] for _ in range(2)]
+    make_old(measured.ledger)
     top = tempfile.mkdtemp(prefix="wattprint-v1-")
     try:
         os.chmod(top, 0o777)
@@ -86,6 +120,10 @@ def test_a_schema_1_ledger_another_user_owns_is_read_and_imported_unchanged(meas
         p = nobody("ls", "--json")
         assert p.returncode == 0, p.stderr
         assert {r["run_id"] for r in json.loads(p.stdout)} == set(theirs)
+        p = nobody("summary", "--by", "job", "--json")  # the footprint through the view
+        assert p.returncode == 0, p.stderr
+        job = [s for s in json.loads(p.stdout) if s["key"] == "j"][0]
+        assert job["runs"] == 2 and job["water_l"] == pytest.approx(2 * 2 / 3.6e6, rel=1e-3)
         mine = os.path.join(top, "mine.db")
         p = nobody("import", old, ledger=mine)
         assert p.returncode == 0 and "2 runs added" in p.stderr, p.stderr
