@@ -17,8 +17,8 @@ usage: tools/import_electricity_water.py ECOLOGITS_ELECTRICITY_MIXES_CSV
 import csv
 import sys
 
-SOURCE = ("WRI 2020 method (Reig et al.), per-country table of EcoLogits "
-          "electricity_mixes.csv 0adc8ab (wue column)")
+# short: every run's document carries it (docs/methodology.md cites in full)
+SOURCE = "WRI 2020 method, EcoLogits 0adc8ab"
 
 
 def main(path):

@@ -152,6 +152,10 @@ int wp_run_json_derive(json_t *run)
                           "tree_years", q.tree_years, "reactor_1gw_s", q.reactor_s));
     if (estimated)
         embodied = wp_json_num(run, WPF_EMBODIED_EMISSIONS_G);
+    /* stored runs before this version carry their source: kept */
+    if ((given || estimated) && !json_is_string(wp_json_get(run, WPF_EMBODIED_SOURCE)))
+        wp_jput(&bad, run, "embodied_source",
+                json_string(given ? "given (--embodied-g)" : wp_embodied_source));
     wp_jput(&bad, run, "sci",
             json_pack("{s:f, s:s, s:f, s:f, s:f, s:f, s:s, s:s}", "score_g_per_unit",
                       wp_sci_g(facility, intensity, embodied, units), "functional_unit", unit,
@@ -325,7 +329,9 @@ int wp_run_embodied_g(const struct wp_run *run, double *g)
     return gpus;
 }
 
-/* embodied_emissions_g (wp_run_embodied_g), null for a run without a GPU. */
+/* embodied_emissions_g (wp_run_embodied_g), null for a run without a GPU;
+ * its source is derived (wp_run_json_derive), not stored: the same 230
+ * characters in every GPU run's document. */
 static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
 {
     double lifetime = run->assume.lifetime_years, g = 0;
@@ -333,7 +339,6 @@ static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
 
     if (gpus < 0) {
         wp_jput(bad, root, "embodied_emissions_g", json_real(g));
-        wp_jput(bad, root, "embodied_source", text("given (--embodied-g)"));
         return;
     }
     if (gpus == 0) {
@@ -343,7 +348,6 @@ static void embodied_json(const struct wp_run *run, json_t *root, int *bad)
     wp_jput(bad, root, "embodied_emissions_g", json_real(g));
     wp_jput(bad, root, "embodied_lifetime_years",
             json_real(lifetime > 0 ? lifetime : WP_EMBODIED_LIFETIME_YEARS));
-    wp_jput(bad, root, "embodied_source", text(wp_embodied_source));
 }
 
 static json_t *run_to_json(const struct wp_run *run, bool derived)

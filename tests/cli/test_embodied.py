@@ -61,7 +61,10 @@ def test_a_gpu_run_carries_its_share_and_the_sci_counts_it(gpus):  # noqa: F811
     assert r["sci"]["embodied_g"] == pytest.approx(want, rel=1e-6)
     assert r["sci"]["embodied_from"].startswith("estimated")
     assert "embodied" in p.stderr and "the GPUs' share" in p.stderr
-    assert gpus.wp_json("show", r["run_id"])["embodied_emissions_g"] == r["embodied_emissions_g"]
+    shown = gpus.wp_json("show", r["run_id"])
+    assert shown["embodied_emissions_g"] == r["embodied_emissions_g"]
+    # derived on reading, not stored in each run's document
+    assert "Luccioni" in r["embodied_source"] and shown["embodied_source"] == r["embodied_source"]
     p, r = gpus.run(["--embodied-g", "7", "--lifetime-years", "3", "--", "true"], env=env(gpus))
     assert r["embodied_g"] == 7 and r["embodied_emissions_g"] == 7
     assert r["sci"]["embodied_g"] == 7 and r["sci"]["embodied_from"].startswith("given")
