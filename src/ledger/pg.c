@@ -143,7 +143,7 @@ static int migrate(struct wp_ledger *l, char *err, size_t cap)
                    "BEGIN; SELECT pg_advisory_xact_lock(8231946);"
                    "CREATE TABLE IF NOT EXISTS wattprint_schema (version INTEGER NOT NULL)",
                    err, cap))
-        return -EIO;
+        goto fail; /* a role that may not create: the transaction is to end */
     if (!(res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap)))
         goto fail;
     if (wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0))
@@ -166,6 +166,34 @@ static int migrate(struct wp_ledger *l, char *err, size_t cap)
 fail:
     wp_pg_exec(l, "ROLLBACK", sql, sizeof sql);
     return -EIO;
+}
+
+/* A reader of an older schema: migrated when this role may (a reader of
+ * SQLite migrates a file it may write, alike); else the columns schema 4
+ * added are lent by a temporary view over the documents (pg_temp comes
+ * first in the search path). */
+static int read_schema(struct wp_ledger *l, char *err, size_t cap)
+{
+    PGresult *res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap);
+    int version;
+
+    if (!res)
+        return -EIO;
+    version = wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0)
+                  ? atoi(wp_pq.getvalue(res, 0, 0))
+                  : 0;
+    wp_pq.clear(res);
+    if (version >= PG_SCHEMA_VERSION || migrate(l, err, cap) == 0)
+        return version > PG_SCHEMA_VERSION ? migrate(l, err, cap) : 0; /* says newer */
+    if (version != 3)
+        return -EIO;
+    return wp_pg_exec(l,
+                      "CREATE TEMP VIEW runs AS SELECT *,"
+                      " (result::jsonb #>> '{carbon,water_l}')::float8 AS water_l,"
+                      " (result::jsonb #>> '{carbon,water_offsite_l}')::float8 AS water_offsite_l,"
+                      " (result::jsonb #>> '{embodied_emissions_g}')::float8 AS embodied_g"
+                      " FROM public.runs",
+                      err, cap);
 }
 
 static void drop_queued(struct wp_pg *g)
@@ -232,8 +260,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
      * whatever the level asked): what matters returns as the call's error */
     wp_pq.set_notice_processor(l->pg->c, drop_notice, NULL);
     if (wp_pg_exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
-        (mode == WP_LEDGER_READ ? wp_pg_exec(l, "SELECT version FROM wattprint_schema", err, cap)
-                                : migrate(l, err, cap)) != 0) {
+        (mode == WP_LEDGER_READ ? read_schema(l, err, cap) : migrate(l, err, cap)) != 0) {
         if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
             snprintf(err, cap,
                      "no ledger at %s yet (runs are recorded there by wattprint run; name another "

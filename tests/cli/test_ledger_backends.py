@@ -239,6 +239,40 @@ def _psql(uri, sql, db="postgres"):
                    capture_output=True)
 
 
+def test_a_schema_3_postgresql_ledger_gets_its_footprint_from_the_documents(measured, pg_uri):
+    """Schema 4 keeps the footprint the summaries total in columns: the runs of
+    a schema-3 ledger (made so by dropping them) get theirs from their JSON."""
+    measured.ledger = pg_uri
+    a = record(measured, 10, "--project", "w", "--wue", "2", "--region", "FR")
+    record(measured, 20, "--project", "w")
+    db = pg_uri.split("///")[1].split("?")[0]
+    _psql(pg_uri, "DROP INDEX runs_project_sums; DROP INDEX runs_experiment_sums;"
+          "ALTER TABLE runs DROP COLUMN water_l, DROP COLUMN water_offsite_l,"
+          " DROP COLUMN embodied_g;"
+          "CREATE INDEX runs_project_sums ON runs(project) INCLUDE (start_s, duration_s,"
+          " device_hours, energy_j, facility_energy_j, emissions_g);"
+          "CREATE INDEX runs_experiment_sums ON runs(experiment) INCLUDE (start_s, duration_s,"
+          " device_hours, energy_j, facility_energy_j, emissions_g);"
+          "UPDATE wattprint_schema SET version = 3;"
+          "CREATE ROLE reader_%s LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public"
+          " TO reader_%s" % (db, db), db=db)
+
+    def summed(env):
+        w = {s["key"]: s for s in measured.wp_json("summary", "--by", "project", env=env)}["w"]
+        assert w["runs"] == 2
+        assert w["water_l"] == pytest.approx(10 / 3.6e6 * 2, rel=1e-3)
+        assert w["water_offsite_l"] == pytest.approx(a["carbon"]["water_offsite_l"])
+        assert w["embodied_emissions_g"] is None
+
+    # a role that may only read: the footprint through a view, the ledger unchanged
+    summed(measured.env(WATTPRINT_LEDGER=pg_uri.replace("user=wattprint", "user=reader_" + db)))
+    summed(measured.env())  # the ledger's owner reads: it migrates
+    p = subprocess.run(["psql", "-h", pg_uri.split("host=")[1].split("&")[0], "-U", "wattprint",
+                        "-d", db, "-tAc", "SELECT version FROM wattprint_schema"],
+                       capture_output=True, text=True, check=True)
+    assert p.stdout.strip() == "4"
+
+
 def test_a_server_out_of_reach_before_the_run_keeps_it_for_later(runner, pg_server, tmp_path):
     uri = "postgresql:///later?host=%s&user=wattprint" % pg_server  # no such database yet
     runner.ledger = uri
