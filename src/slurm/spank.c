@@ -10,7 +10,16 @@
  * comes only from plugstack.conf and root's configuration files:
  *   required /path/wattprint-spank.so ledger=L [region=R] [pue=X] ...
  * A user's srun --wattprint= may only label the step (project=, experiment=,
- * tag=K=V) or opt it out (no); anything else is refused, never obeyed. */
+ * tag=K=V), silence its line (quiet) or opt it out (no); anything else is
+ * refused, never obeyed.
+ *
+ * The step's line: when a node's tasks have all ended, one line on the
+ * step's stderr says what the node used (off by "quiet", the administrator's
+ * or the user's). SPANK hands a plugin no handle on a task's stdio, so the
+ * first task, once Slurm has set up its stdio and before it execs, sends a
+ * duplicate of its stderr to slurmstepd over a socket pair made before the
+ * fork (SCM_RIGHTS); slurmstepd writes the line there and closes it while
+ * the step's output is still being forwarded. */
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
 
@@ -24,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 SPANK_PLUGIN(wattprint, 1);
 
@@ -34,16 +45,23 @@ SPANK_PLUGIN(wattprint, 1);
 static struct {
     char ledger[1024], region[64], provider[32], sensors[128], project[128];
     double pue, intensity, interval;
+    bool quiet; /* no line in the steps' stderr */
 } admin;
 
 /* the user's: labels only */
 static struct {
     char project[128], experiment[128], tags[MAX_USER_TAGS][160];
     int n_tags;
-    bool off;
+    bool off, quiet;
 } label;
 
 static wattprint_meter *meter;
+static bool stopped; /* the run recorded at the node's last task's end */
+
+/* The step's line: the socket pair (0: slurmstepd's end, 1: the tasks'),
+ * the first task's stderr once received, and the tasks ended so far. */
+static int line_sock[2] = {-1, -1}, line_fd = -1;
+static uint32_t tasks_ended;
 
 static const char *const admin_keys[] = {"ledger",   "region",  "intensity", "pue",
                                          "provider", "sensors", "interval"};
@@ -136,8 +154,12 @@ static void user_take(const char *arg)
         label.off = true;
         return;
     }
+    if (!strcmp(arg, "quiet")) {
+        label.quiet = true;
+        return;
+    }
     if (!split(arg, key, &v))
-        slurm_error("wattprint: '%s' is not key=value; --wattprint takes no, project=P, "
+        slurm_error("wattprint: '%s' is not key=value; --wattprint takes no, quiet, project=P, "
                     "experiment=E, tag=K=V",
                     arg);
     else if (!strcmp(key, "project"))
@@ -148,11 +170,11 @@ static void user_take(const char *arg)
         user_tag(v);
     else if (is_admin_key(key))
         slurm_error("wattprint: %s is the cluster's setting, not the job's: '%s' ignored "
-                    "(--wattprint takes no, project=, experiment=, tag=)",
+                    "(--wattprint takes no, quiet, project=, experiment=, tag=)",
                     key, arg);
     else
-        slurm_error("wattprint: unknown setting '%s' ignored (--wattprint takes no, project=, "
-                    "experiment=, tag=)",
+        slurm_error("wattprint: unknown setting '%s' ignored (--wattprint takes no, quiet, "
+                    "project=, experiment=, tag=)",
                     key);
 }
 
@@ -171,9 +193,10 @@ static int user_option(int val, const char *arg, int remote)
 }
 
 struct spank_option spank_options[] = {
-    {"wattprint", "no|project=P,experiment=E,tag=K=V",
-     "wattprint: 'no' leaves this step unmeasured; project=, experiment= and tag= label it "
-     "(where it is filed and how carbon is counted are the cluster's settings)",
+    {"wattprint", "no|quiet|project=P,experiment=E,tag=K=V",
+     "wattprint: 'no' leaves this step unmeasured, 'quiet' without its line in stderr; "
+     "project=, experiment= and tag= label it (where it is filed and how carbon is counted "
+     "are the cluster's settings)",
      2, 0, user_option},
     SPANK_OPTIONS_TABLE_END};
 
@@ -214,6 +237,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
     for (int i = 0; i < ac; i++) {
         if (!strcmp(av[i], "no") || !strcmp(av[i], "off"))
             label.off = true; /* the administrator's: measure nothing */
+        else if (!strcmp(av[i], "quiet"))
+            admin.quiet = true; /* measure, but write no line in the steps' stderr */
         else if (split(av[i], key, &v))
             admin_take(key, v);
         else
@@ -223,15 +248,21 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 }
 
 /* A step worth a run: a real step (not the batch script's or the extern one,
- * which hold the steps' own energy), on this node's first task. */
+ * which hold the steps' own energy). */
+static bool real_step(spank_t sp, uint32_t *job, uint32_t *step)
+{
+    return spank_remote(sp) && spank_get_item(sp, S_JOB_ID, job) == ESPANK_SUCCESS &&
+           spank_get_item(sp, S_JOB_STEPID, step) == ESPANK_SUCCESS &&
+           *step != SLURM_BATCH_SCRIPT && *step != SLURM_EXTERN_CONT;
+}
+
+/* ... on this node's first task. */
 static bool first_task_of_step(spank_t sp, uint32_t *job, uint32_t *step)
 {
     int task = -1;
 
-    return spank_remote(sp) && spank_get_item(sp, S_JOB_ID, job) == ESPANK_SUCCESS &&
-           spank_get_item(sp, S_JOB_STEPID, step) == ESPANK_SUCCESS &&
-           spank_get_item(sp, S_TASK_ID, &task) == ESPANK_SUCCESS && task == 0 &&
-           *step != SLURM_BATCH_SCRIPT && *step != SLURM_EXTERN_CONT;
+    return real_step(sp, job, step) && spank_get_item(sp, S_TASK_ID, &task) == ESPANK_SUCCESS &&
+           task == 0;
 }
 
 static void tag(spank_t sp, char tags[][160], const char **ptrs, int *n, const char *key,
@@ -321,15 +352,130 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
     return ESPANK_SUCCESS;
 }
 
-/* The step's end on this node: its run is written (the ledger's own
- * failures are said by the library, one line). */
+/* In slurmstepd before the tasks are forked: the socket pair the first
+ * task sends its stderr over, for a measured step that wants its line. */
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+    uint32_t job, step;
+
+    (void)ac;
+    (void)av;
+    if (label.off || label.quiet || admin.quiet || !real_step(sp, &job, &step))
+        return ESPANK_SUCCESS;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, line_sock) != 0)
+        line_sock[0] = line_sock[1] = -1; /* no line; the step runs as ever */
+    return ESPANK_SUCCESS;
+}
+
+/* In the first task, as its user, its stdio set up and before its exec: a
+ * duplicate of its stderr to slurmstepd. Every task's copies of the pair
+ * close at its exec (SOCK_CLOEXEC). */
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+    char byte = 0, ctl[CMSG_SPACE(sizeof(int))] = {0};
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    int task = -1, fd = STDERR_FILENO;
+
+    (void)ac;
+    (void)av;
+    if (line_sock[1] < 0 || spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS || task != 0)
+        return ESPANK_SUCCESS;
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fd);
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    (void)sendmsg(line_sock[1], &msg, MSG_DONTWAIT | MSG_NOSIGNAL); /* none sent: no line */
+    return ESPANK_SUCCESS;
+}
+
+/* The first task's stderr, if it sent it (it did before its exec, so before
+ * any task's end), else -1. */
+static int received_stderr(void)
+{
+    char byte, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *c;
+    int fd = -1;
+
+    if (recvmsg(line_sock[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) == 1 &&
+        (c = CMSG_FIRSTHDR(&msg)) && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof fd))
+        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+/* The node's tasks have ended: the run is recorded, and its line said. */
+static void step_line(spank_t sp)
+{
+    wattprint_result r = WATTPRINT_RESULT_INIT;
+    uint32_t job = 0, step = 0;
+    char host[64] = "", e[32], m[32], line[512];
+    int n;
+
+    if (!meter || wattprint_stop(meter) != WATTPRINT_OK || wattprint_read(meter, &r) != 0) {
+        if (meter)
+            slurm_error("wattprint: %s", wattprint_last_error());
+        stopped = true;
+        return;
+    }
+    stopped = true;
+    spank_get_item(sp, S_JOB_ID, &job);
+    spank_get_item(sp, S_JOB_STEPID, &step);
+    gethostname(host, sizeof host - 1);
+    wp_fmt_energy(r.energy_j, e, sizeof e);
+    wp_fmt_mass(r.emissions_g, m, sizeof m);
+    n = snprintf(line, sizeof line,
+                 "wattprint: step %u.%u on %s used %s (%s), %s CO2e; wattprint ls --job %u\n", job,
+                 step, host, e, r.estimated ? "estimated" : "measured", m, job);
+    if (line_fd >= 0 && n > 0 && (size_t)n < sizeof line)
+        (void)write(line_fd, line, (size_t)n); /* one write: one whole line in a pipe */
+}
+
+/* In slurmstepd as each task ends: the node's last one ends the run and,
+ * unless quiet, writes its line, then lets the stderr go (the step's output
+ * drains only once every copy of it is closed). */
+int slurm_spank_task_exit(spank_t sp, int ac, char **av)
+{
+    uint32_t tasks = 0;
+
+    (void)ac;
+    (void)av;
+    if (!spank_remote(sp))
+        return ESPANK_SUCCESS;
+    if (line_sock[0] >= 0 && line_fd < 0)
+        line_fd = received_stderr();
+    if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &tasks) == ESPANK_SUCCESS &&
+        ++tasks_ended < tasks)
+        return ESPANK_SUCCESS;
+    if (!stopped)
+        step_line(sp);
+    if (line_fd >= 0)
+        close(line_fd);
+    line_fd = -1;
+    for (int i = 0; i < 2; i++)
+        if (line_sock[i] >= 0)
+            close(line_sock[i]);
+    line_sock[0] = line_sock[1] = -1;
+    return ESPANK_SUCCESS;
+}
+
+/* The step's end on this node: its run is written if the tasks' end did not
+ * (the ledger's own failures are said by the library, one line). */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
     (void)sp;
     (void)ac;
     (void)av;
+    if (line_fd >= 0) /* never held past the tasks' end; here for a step that failed to start */
+        close(line_fd);
+    line_fd = -1;
     if (meter) {
-        if (wattprint_stop(meter) != WATTPRINT_OK)
+        if (!stopped && wattprint_stop(meter) != WATTPRINT_OK)
             slurm_error("wattprint: %s", wattprint_last_error());
         wattprint_close(meter);
         meter = NULL;

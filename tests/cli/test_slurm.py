@@ -152,6 +152,42 @@ def test_one_srun_step_is_one_run(slurm, wattprint, tmp_path):
     assert r["tags"]["slurm_step"] == "0" and r["tags"]["slurm_partition"] == "test"
     assert r["tags"]["slurm_user"] == "root" and r["tags"]["slurm_nodes"]
     assert r["user"] == "root"  # the job's user, though slurmstepd has no $USER
+    # the step's line, in the step's own stderr (srun's here), once
+    host = socket.gethostname()[:63]
+    line = "wattprint: step %s.0 on %s used 10 J (measured)" % (r["job"], host)
+    assert p.stderr.count("wattprint: step") == 1 and line in p.stderr, p.stderr
+    assert p.stderr.rstrip("\n").endswith("wattprint ls --job %s" % r["job"])
+
+
+def test_a_step_of_two_tasks_has_one_line_after_both(slurm, wattprint, tmp_path):
+    """The node's line waits for its last task: the one that ends later
+    (task 1, after task 0 has ended) is still counted in it."""
+    ledger = str(tmp_path / "ledger.db")
+    _plug(slurm, "ledger=%s" % ledger)
+    script = tmp_path / "two.sh"  # task 1 waits for task 0 to have ended (a state: its file)
+    script.write_text("#!/bin/sh\nif [ \"$SLURM_LOCALID\" = 0 ]; then touch %s/zero-done; exit 0; fi\n"
+                      "while [ ! -e %s/zero-done ]; do sleep 0.05; done\n%s\n"
+                      % (tmp_path, tmp_path, " ".join(_advance(slurm, 8))))
+    script.chmod(0o755)
+    p = subprocess.run(["srun", "-N1", "-n2", "--overcommit", str(script)], env=slurm["env"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("wattprint: step") == 1 and "used 8 J (measured)" in p.stderr, p.stderr
+    (r,) = _ls(wattprint, ledger)
+    assert r["energy"]["cpu_j"] == pytest.approx(8, rel=1e-3)
+
+
+def test_quiet_leaves_the_step_without_its_line(slurm, wattprint, tmp_path):
+    """quiet: the administrator's (plugstack.conf) or the user's (--wattprint=);
+    the step is measured all the same."""
+    ledger = str(tmp_path / "ledger.db")
+    for plug, user in (("quiet", []), ("", ["--wattprint=quiet"])):
+        _plug(slurm, "ledger=%s %s" % (ledger, plug))
+        p = subprocess.run(["srun", "-N1"] + user + ["sh", "-c", "echo out >&2; exit 6"],
+                           env=slurm["env"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 6 and "out" in p.stderr.splitlines(), p.stderr
+        assert "wattprint" not in p.stderr
+    assert len(_ls(wattprint, ledger)) == 2
 
 
 def test_a_batch_jobs_steps_add_up_by_job(slurm, wattprint, tmp_path):
@@ -180,6 +216,9 @@ def test_a_batch_jobs_steps_add_up_by_job(slurm, wattprint, tmp_path):
     state = subprocess.run(["scontrol", "show", "job", job], env=slurm["env"],
                            capture_output=True, text=True).stdout
     assert "ExitCode=3:0" in state  # the job's own status
+    out = (tmp_path / "out").read_text()  # the job's output: a line for each measured step
+    assert out.count("wattprint: step") == 2, out
+    assert ("wattprint: step %s.0 " % job) in out and ("wattprint: step %s.1 " % job) in out
 
 
 def test_an_unwritable_ledger_never_fails_a_job(slurm, wattprint):
