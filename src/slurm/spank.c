@@ -471,9 +471,15 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     (void)sp;
     (void)ac;
     (void)av;
-    if (line_fd >= 0) /* never held past the tasks' end; here for a step that failed to start */
+    /* held past the tasks' end only where slurmstepd ended a step without
+     * reaping its tasks (a launch that failed after the fork): its output's
+     * drain then waits for its own timeout, as for any process holding it */
+    if (line_fd >= 0)
         close(line_fd);
-    line_fd = -1;
+    for (int i = 0; i < 2; i++)
+        if (line_sock[i] >= 0)
+            close(line_sock[i]);
+    line_fd = line_sock[0] = line_sock[1] = -1;
     if (meter) {
         if (!stopped && wattprint_stop(meter) != WATTPRINT_OK)
             slurm_error("wattprint: %s", wattprint_last_error());
