@@ -287,7 +287,11 @@ static const char sql_update[] =
     "excluded.facility_energy_j, emissions_g = excluded.emissions_g, device_hours = "
     "excluded.device_hours, checkpoint_s = excluded.checkpoint_s, result = excluded.result, "
     "water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l, "
-    "embodied_g = excluded.embodied_g";
+    "embodied_g = excluded.embodied_g, "
+    /* the owner (is its wattprint alive?) matters only while it runs */
+    "pid = CASE WHEN excluded.status = 'running' THEN runs.pid END, "
+    "proc_start = CASE WHEN excluded.status = 'running' THEN runs.proc_start END, "
+    "boot_id = CASE WHEN excluded.status = 'running' THEN runs.boot_id END";
 
 /* Writes a run's row (and, when new, its tags). Insert only (a copy, the
  * spool) yields to nothing but a later state of the run. Returns 0 written,

@@ -57,7 +57,11 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
     " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
     " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
-    " embodied_g = excluded.embodied_g"
+    " embodied_g = excluded.embodied_g," /* the owner (is its wattprint alive?) matters only while \
+                                            it runs */                                             \
+    " pid = iif(excluded.status = 'running', pid, NULL),"                                          \
+    " proc_start = iif(excluded.status = 'running', proc_start, NULL),"                            \
+    " boot_id = iif(excluded.status = 'running', boot_id, NULL)"
 
 static const char sql_upsert[] = COLUMNS UPDATE;
 /* imports and the spool: a run already here only yields to a later state */

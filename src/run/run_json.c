@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,15 +89,16 @@ static json_t *carbon_json(const struct wp_run *run)
         json_decref(c);
         return NULL;
     }
-    /* the power plants' water, beside the site's: null where no figure */
+    /* the power plants' water, beside the site's: null where no figure; its
+     * source is stored when given, else derived from the table on reading */
     if (c && (json_object_set_new(c, "water_offsite_l",
                                   a->has_offsite_wue ? json_real(run->carbon.water_offsite_l)
                                                      : json_null()) ||
               json_object_set_new(c, "offsite_wue_l_per_kwh",
                                   a->has_offsite_wue ? json_real(a->offsite_wue_l_per_kwh)
                                                      : json_null()) ||
-              (a->has_offsite_wue &&
-               json_object_set_new(c, "offsite_wue_source", json_string(a->offsite_wue_source))))) {
+              (a->has_offsite_wue && strcmp(a->offsite_wue_source, "given") == 0 &&
+               json_object_set_new(c, "offsite_wue_source", json_string("given"))))) {
         json_decref(c);
         return NULL;
     }
@@ -123,6 +125,37 @@ void wp_command_text(json_t *argv, char *out, size_t cap)
             break;
         o += (size_t)k;
     }
+}
+
+/* Where a run's off-site water intensity came from, when not given: its
+ * region's row of the bundled table if that still holds the same figure.
+ * The last region asked is kept (per thread): a ledger read of many runs
+ * mostly asks the same one. */
+static void offsite_source(json_t *carbon, int *bad)
+{
+    static _Thread_local char code[64], source[256];
+    static _Thread_local double value = -1;
+    const char *region = wp_json_str(carbon, WPF_REGION);
+    double stored = wp_json_num(carbon, WPF_OFFSITE_WUE_L_PER_KWH);
+    struct wp_region r;
+    char sug[8];
+
+    if (!json_is_number(wp_json_get(carbon, WPF_OFFSITE_WUE_L_PER_KWH)) ||
+        json_is_string(json_object_get(carbon, "offsite_wue_source")))
+        return;
+    if (strcmp(code, region) != 0) {
+        snprintf(code, sizeof code, "%s", region);
+        value = -1;
+        if (strcmp(region, "world") == 0)
+            wp_region_world(&r);
+        if ((strcmp(region, "world") == 0 || wp_region_find(region, &r, sug, sizeof sug) == 0) &&
+            wp_region_offsite_wue(&r, &value, source, sizeof source) != 0)
+            value = -1;
+    }
+    wp_jput(bad, carbon, "offsite_wue_source",
+            json_string(value >= 0 && fabs(value - stored) < 1e-9
+                            ? source
+                            : "the bundled table of the wattprint that recorded the run"));
 }
 
 int wp_run_json_derive(json_t *run)
@@ -152,6 +185,7 @@ int wp_run_json_derive(json_t *run)
                           "tree_years", q.tree_years, "reactor_1gw_s", q.reactor_s));
     if (estimated)
         embodied = wp_json_num(run, WPF_EMBODIED_EMISSIONS_G);
+    offsite_source(carbon, &bad);
     /* stored runs before this version carry their source: kept */
     if ((given || estimated) && !json_is_string(wp_json_get(run, WPF_EMBODIED_SOURCE)))
         wp_jput(&bad, run, "embodied_source",

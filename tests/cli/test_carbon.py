@@ -270,7 +270,25 @@ def test_water_at_the_power_plants(measured):
     assert c["water_offsite_l"] == pytest.approx(54 / 3.6e6 * 3.674, rel=1e-3)  # facility kWh
     assert c["water_l"] == pytest.approx(36 / 3.6e6 * 0.5, rel=1e-3)  # IT kWh, apart
     assert "L off site, at the power plants: 3.67 L/kWh (FRA: WRI" in p.stderr
-    assert measured.wp_json("show", r["run_id"])["carbon"]["water_offsite_l"] == c["water_offsite_l"]
+    shown = measured.wp_json("show", r["run_id"])["carbon"]
+    assert shown["water_offsite_l"] == c["water_offsite_l"]
+    # the table's source is derived on reading, not stored in every run
+    import sqlite3
+    from ledgerdoc import unpack
+    con = sqlite3.connect(measured.ledger)
+    (packed,) = con.execute("SELECT doc FROM runs WHERE id = ?", (r["run_id"],)).fetchone()
+    stored = json.loads(unpack(packed))["carbon"]
+    assert "offsite_wue_source" not in stored and shown["offsite_wue_source"].startswith("FRA: WRI")
+    # a figure the table no longer holds is not given the table's source
+    stored["offsite_wue_l_per_kwh"] = 9.5
+    from ledgerdoc import pack
+    doc = json.loads(unpack(packed))
+    doc["carbon"] = stored
+    con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(doc)), r["run_id"]))
+    con.commit()
+    con.close()
+    assert measured.wp_json("show", r["run_id"])["carbon"]["offsite_wue_source"] == \
+        "the bundled table of the wattprint that recorded the run"
     p, r = run36(measured, "--region", "gcp:europe-west1")
     assert r["carbon"]["offsite_wue_l_per_kwh"] == 2.62  # Belgium's
     p, r = run36(measured)

@@ -27,6 +27,8 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     r = record(measured, 5, "--project", "p")
     con = sqlite3.connect(measured.ledger)
     result, doc = con.execute("SELECT result, doc FROM runs").fetchone()
+    # the owner's process matters only while the run runs
+    assert con.execute("SELECT pid, proc_start, boot_id FROM runs").fetchone() == (None,) * 3
     assert con.execute("PRAGMA user_version").fetchone()[0] == 3
     con.close()
     assert result == "" and doc[0] == 1
