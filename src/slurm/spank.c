@@ -28,12 +28,16 @@
 #include "../util/util.h"
 #include "wattprint.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 SPANK_PLUGIN(wattprint, 1);
@@ -409,6 +413,23 @@ static int received_stderr(void)
     return fd;
 }
 
+/* One write (a whole line in a pipe) that cannot kill slurmstepd: a pipe
+ * whose reader is gone raises SIGPIPE, held blocked here and taken back
+ * (slurmstepd blocks it too; this holds whatever a version does). */
+static void quiet_write(int fd, const char *text, size_t len)
+{
+    sigset_t pipe_only, old, pending;
+    const struct timespec none = {0, 0};
+
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    if (write(fd, text, len) < 0 && errno == EPIPE && !sigismember(&pending, SIGPIPE))
+        sigtimedwait(&pipe_only, NULL, &none);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* The node's tasks have ended: the run is recorded, and its line said. */
 static void step_line(spank_t sp)
 {
@@ -433,7 +454,7 @@ static void step_line(spank_t sp)
                  "wattprint: step %u.%u on %s used %s (%s), %s CO2e; wattprint ls --job %u\n", job,
                  step, host, e, r.estimated ? "estimated" : "measured", m, job);
     if (line_fd >= 0 && n > 0 && (size_t)n < sizeof line)
-        (void)write(line_fd, line, (size_t)n); /* one write: one whole line in a pipe */
+        quiet_write(line_fd, line, (size_t)n);
 }
 
 /* In slurmstepd as each task ends: the node's last one ends the run and,
