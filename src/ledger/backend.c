@@ -8,7 +8,6 @@
 #include "../util/util.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,9 +269,11 @@ json_t *wp_ledger_run_of_text(const char *text, const char *id, char *err, size_
     return run;
 }
 
-static double num_or_nan(json_t *v)
+/* A number where v is one: *has says. */
+static double num_if(json_t *v, bool *has)
 {
-    return json_is_number(v) ? json_number_value(v) : NAN;
+    *has = json_is_number(v);
+    return *has ? json_number_value(v) : 0;
 }
 
 void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
@@ -295,10 +296,10 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     row->energy_j = wp_json_num(e, WPF_TOTAL_J);
     row->facility_energy_j = wp_json_num(run, WPF_FACILITY_ENERGY_J);
     row->emissions_g = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G);
-    row->water_l = num_or_nan(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
-    row->water_offsite_l =
-        num_or_nan(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_OFFSITE_L));
-    row->embodied_g = num_or_nan(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G));
+    row->water_l = num_if(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_L), &row->has_water);
+    row->water_offsite_l = num_if(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_OFFSITE_L),
+                                  &row->has_water_offsite);
+    row->embodied_g = num_if(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G), &row->has_embodied);
     json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) row->n_gpus +=
         strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
 }

@@ -72,8 +72,10 @@ struct wp_ledger_row {
     const char *host, *user, *project, *experiment, *job; /* NULL: none */
     double energy_j, facility_energy_j, emissions_g;
     /* the whole footprint the summaries total: water on site and at the
-     * power plants, the hardware's manufacture; NAN where the run has none */
+     * power plants, the hardware's manufacture, each where the run has it
+     * (a row left zero has none) */
     double water_l, water_offsite_l, embodied_g;
+    bool has_water, has_water_offsite, has_embodied;
     int n_gpus;
     const struct wp_labels *labels; /* tags; NULL: none */
 };

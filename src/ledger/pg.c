@@ -9,7 +9,6 @@
 #include "../util/jput.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,10 +323,10 @@ static void row_params(const struct wp_ledger_row *r, const char *text, long pid
     v[13] = wp_pg_num(&n[6], r->duration_s / 3600.0 * (r->n_gpus > 0 ? r->n_gpus : 1));
     v[14] = pid ? b->pid : NULL, v[15] = pid ? b->started : NULL, v[16] = pid ? b->boot : NULL;
     v[17] = wp_pg_num(&n[7], r->start_s + r->duration_s), v[18] = text;
-    /* NAN (the run has none) is SQL NULL, which the summaries' sums skip */
-    v[19] = isnan(r->water_l) ? NULL : wp_pg_num(&n[8], r->water_l);
-    v[20] = isnan(r->water_offsite_l) ? NULL : wp_pg_num(&n[9], r->water_offsite_l);
-    v[21] = isnan(r->embodied_g) ? NULL : wp_pg_num(&n[10], r->embodied_g);
+    /* a figure the run has not is SQL NULL, which the summaries' sums skip */
+    v[19] = r->has_water ? wp_pg_num(&n[8], r->water_l) : NULL;
+    v[20] = r->has_water_offsite ? wp_pg_num(&n[9], r->water_offsite_l) : NULL;
+    v[21] = r->has_embodied ? wp_pg_num(&n[10], r->embodied_g) : NULL;
 }
 
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,

@@ -604,7 +604,8 @@ long wp_sq_import(struct wp_ledger *l, const char *other, long *skipped, long *r
         sqlite3_step(st) == SQLITE_ROW)
         main_version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    /* a schema-1 ledger left as it is (read-only) lacks only the packed column */
+    /* an older ledger left as it is (read-only) lacks the newer columns: the
+     * copy makes them (copy_attached) */
     if (main_version != version && !(version >= 1 && version < main_version)) {
         snprintf(err, cap, "%s has schema %d, this ledger %d", other, version, main_version);
         goto detach;

@@ -7,7 +7,6 @@
 #include "../util/jput.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +20,13 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-/* NAN (the run has none) is SQL NULL, which the summaries' sums skip. */
-static void bind_num(sqlite3_stmt *st, int i, double v)
+/* A figure the run has not is SQL NULL, which the summaries' sums skip. */
+static void bind_num(sqlite3_stmt *st, int i, bool has, double v)
 {
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
+    if (has)
         sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 enum upsert_mode { UPSERT, INSERT_ONLY };
@@ -127,9 +126,9 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     }
     sqlite3_bind_double(st, 18, r->start_s + r->duration_s);
     sqlite3_bind_text(st, 19, text, -1, SQLITE_STATIC);
-    bind_num(st, 20, r->water_l);
-    bind_num(st, 21, r->water_offsite_l);
-    bind_num(st, 22, r->embodied_g);
+    bind_num(st, 20, r->has_water, r->water_l);
+    bind_num(st, 21, r->has_water_offsite, r->water_offsite_l);
+    bind_num(st, 22, r->has_embodied, r->embodied_g);
     rc = sqlite3_step(st);
     changes = sqlite3_changes(l->db);
     sqlite3_reset(st);
@@ -177,10 +176,11 @@ void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r)
     r->energy_j = rd->totals.total_j;
     r->facility_energy_j = run->carbon.facility_energy_j;
     r->emissions_g = run->carbon.emissions_g;
-    r->water_l = run->assume.has_wue ? run->carbon.water_l : NAN;
-    r->water_offsite_l = run->assume.has_offsite_wue ? run->carbon.water_offsite_l : NAN;
-    if (wp_run_embodied_g(run, &r->embodied_g) == 0)
-        r->embodied_g = NAN;
+    r->has_water = run->assume.has_wue;
+    r->water_l = run->carbon.water_l;
+    r->has_water_offsite = run->assume.has_offsite_wue;
+    r->water_offsite_l = run->carbon.water_offsite_l;
+    r->has_embodied = wp_run_embodied_g(run, &r->embodied_g) != 0;
     for (int i = 0; i < rd->n_channels; i++)
         r->n_gpus += rd->channels[i].ch.component == WP_GPU;
     r->labels = &run->labels;
