@@ -132,6 +132,20 @@ static const char *const migrations[] = {
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
+/* The schema's version (one round trip); -EIO where there is no ledger yet. */
+static int schema_version(struct wp_ledger *l, int *version, char *err, size_t cap)
+{
+    PGresult *res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap);
+
+    if (!res)
+        return -EIO;
+    *version = wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0)
+                   ? atoi(wp_pq.getvalue(res, 0, 0))
+                   : 0;
+    wp_pq.clear(res);
+    return 0;
+}
+
 static int migrate(struct wp_ledger *l, char *err, size_t cap)
 {
     char sql[96];
@@ -173,15 +187,10 @@ fail:
  * first in the search path). */
 static int read_schema(struct wp_ledger *l, char *err, size_t cap)
 {
-    PGresult *res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap);
     int version;
 
-    if (!res)
+    if (schema_version(l, &version, err, cap))
         return -EIO;
-    version = wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0)
-                  ? atoi(wp_pq.getvalue(res, 0, 0))
-                  : 0;
-    wp_pq.clear(res);
     if (version >= PG_SCHEMA_VERSION || migrate(l, err, cap) == 0)
         return version > PG_SCHEMA_VERSION ? migrate(l, err, cap) : 0; /* says newer */
     if (version != 3)
@@ -193,6 +202,18 @@ static int read_schema(struct wp_ledger *l, char *err, size_t cap)
                       " (result::jsonb #>> '{embodied_emissions_g}')::float8 AS embodied_g"
                       " FROM public.runs",
                       err, cap);
+}
+
+/* A writer: the schema brought to this version. Asked first outside any
+ * transaction (one round trip where it is current, the case of every run
+ * but a ledger's first), then migrated under the lock. */
+static int write_schema(struct wp_ledger *l, char *err, size_t cap)
+{
+    int version;
+
+    if (schema_version(l, &version, err, cap) == 0 && version == PG_SCHEMA_VERSION)
+        return 0;
+    return migrate(l, err, cap);
 }
 
 static void drop_queued(struct wp_pg *g)
@@ -259,7 +280,7 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
      * whatever the level asked): what matters returns as the call's error */
     wp_pq.set_notice_processor(l->pg->c, drop_notice, NULL);
     if (wp_pg_exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
-        (mode == WP_LEDGER_READ ? read_schema(l, err, cap) : migrate(l, err, cap)) != 0) {
+        (mode == WP_LEDGER_READ ? read_schema(l, err, cap) : write_schema(l, err, cap)) != 0) {
         if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
             snprintf(err, cap,
                      "no ledger at %s yet (runs are recorded there by wattprint run; name another "
