@@ -33,7 +33,7 @@ static void footprint_cell(json_t *v, bool mass)
     else if (mass)
         wp_fmt_mass(json_number_value(v), t, sizeof t);
     else
-        snprintf(t, sizeof t, "%.4g L", json_number_value(v));
+        wp_fmt_volume(json_number_value(v), t, sizeof t);
     printf(" %12s", t);
 }
 

@@ -120,7 +120,7 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
 {
     struct wp_carbon c;
     struct wp_equivalents q;
-    char e[32], f[32], m[32], k[96];
+    char e[32], f[32], m[32], k[96], w[32];
 
     wp_account(it_j, a, &c);
     wp_fmt_energy(c.it_energy_j, e, sizeof e);
@@ -140,16 +140,18 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
     snprintf(k, sizeof k, "%semissions_g", key);
     wp_cli_put(out, k, json_real(c.emissions_g));
     if (a->has_wue) {
+        wp_fmt_volume(c.water_l, w, sizeof w);
         if (label)
-            printf("  %-13s %.4g L of water on site at WUE %.3g L/kWh (%s)\n", "", c.water_l,
-                   a->wue_l_per_kwh, strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
+            printf("  %-13s %s of water on site at WUE %.3g L/kWh (%s)\n", "", w, a->wue_l_per_kwh,
+                   strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
         snprintf(k, sizeof k, "%swater_l", key);
         wp_cli_put(out, k, json_real(c.water_l));
     }
     if (a->has_offsite_wue) {
+        wp_fmt_volume(c.water_offsite_l, w, sizeof w);
         if (label)
-            printf("  %-13s %.4g L of water off site, at the power plants: %.3g L/kWh (%s)\n", "",
-                   c.water_offsite_l, a->offsite_wue_l_per_kwh,
+            printf("  %-13s %s of water off site, at the power plants: %.3g L/kWh (%s)\n", "", w,
+                   a->offsite_wue_l_per_kwh,
                    strcmp(a->offsite_wue_source, "given") == 0 ? "--offsite-wue"
                                                                : a->offsite_wue_source);
         snprintf(k, sizeof k, "%swater_offsite_l", key);

@@ -77,7 +77,7 @@ static void print_carbon(const struct wp_run *run, FILE *f)
 {
     const struct wp_assumptions *a = &run->assume;
     struct wp_equivalents q;
-    char e[32], m[32], t[32];
+    char e[32], m[32], t[32], w[32];
 
     wp_fmt_energy(run->carbon.facility_energy_j, e, sizeof e);
     fprintf(f, "  facility %s at PUE %.3g (%s)\n", e, a->pue, a->pue_source);
@@ -85,14 +85,18 @@ static void print_carbon(const struct wp_run *run, FILE *f)
     fprintf(f, "  carbon  %s CO2e at %.4g g/kWh, %s (%s)\n", m, a->region.intensity_g_per_kwh,
             a->region.name, a->intensity_source);
     print_mix(&a->region, f);
-    if (a->has_wue)
-        fprintf(f, "  water   %.4g L on site at WUE %.3g L/kWh (%s)\n", run->carbon.water_l,
-                a->wue_l_per_kwh, strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
-    if (a->has_offsite_wue)
-        fprintf(f, "  water   %.4g L off site, at the power plants: %.3g L/kWh (%s; estimated)\n",
-                run->carbon.water_offsite_l, a->offsite_wue_l_per_kwh,
+    if (a->has_wue) {
+        wp_fmt_volume(run->carbon.water_l, w, sizeof w);
+        fprintf(f, "  water   %s on site at WUE %.3g L/kWh (%s)\n", w, a->wue_l_per_kwh,
+                strcmp(a->wue_source, "given") == 0 ? "--wue" : a->wue_source);
+    }
+    if (a->has_offsite_wue) {
+        wp_fmt_volume(run->carbon.water_offsite_l, w, sizeof w);
+        fprintf(f, "  water   %s off site, at the power plants: %.3g L/kWh (%s; estimated)\n", w,
+                a->offsite_wue_l_per_kwh,
                 strcmp(a->offsite_wue_source, "given") == 0 ? "--offsite-wue"
                                                             : a->offsite_wue_source);
+    }
     print_embodied(run, f);
     /* below about a gram the comparisons are all zeros */
     if (wp_equivalents(run->carbon.emissions_g, run->carbon.facility_energy_j, &q) == 0 &&

@@ -471,16 +471,17 @@ void wp_rep_differences(const struct wp_rep_totals *t, char *out, size_t cap)
 static void water_row(struct wp_buf *b, bool html, const char *where, double litres,
                       const char *basis, double l_per_kwh, const char *src)
 {
-    char safe[1200];
+    char safe[1200], v[32];
 
+    wp_fmt_volume(litres, v, sizeof v);
     if (html) {
-        wp_buf_printf(b, "<p>Water %s: %.4g L, %s %.3g L/kWh (", where, litres, basis, l_per_kwh);
+        wp_buf_printf(b, "<p>Water %s: %s, %s %.3g L/kWh (", where, v, basis, l_per_kwh);
         wp_buf_escape(b, src ? src : "");
         wp_buf_printf(b, ").</p>");
     } else {
         wp_md_text(src ? src : "", safe, sizeof safe);
-        wp_buf_printf(b, "| water %s | %.4g L: %s %.3g L/kWh (%s) |\n", where, litres, basis,
-                      l_per_kwh, safe);
+        wp_buf_printf(b, "| water %s | %s: %s %.3g L/kWh (%s) |\n", where, v, basis, l_per_kwh,
+                      safe);
     }
 }
 
@@ -599,12 +600,12 @@ static void group_cards(struct wp_buf *b, const struct wp_rep_totals *t)
         card(b, label, v);
     }
     if (t->water_runs) {
-        snprintf(v, sizeof v, "%.4g L", t->water_l);
+        wp_fmt_volume(t->water_l, v, sizeof v);
         snprintf(label, sizeof label, "water on site (%d of %d runs)", t->water_runs, t->runs);
         card(b, label, v);
     }
     if (t->offsite_runs) {
-        snprintf(v, sizeof v, "%.4g L", t->water_offsite_l);
+        wp_fmt_volume(t->water_offsite_l, v, sizeof v);
         snprintf(label, sizeof label, "water at the power plants (%d of %d runs, estimated)",
                  t->offsite_runs, t->runs);
         card(b, label, v);

@@ -125,12 +125,15 @@ char *wp_report_group_markdown(json_t *runs, const struct wp_rep_totals *tp, con
         wp_buf_printf(&b, "| embodied CO2e (manufacture; %d of %d runs, estimated) | %s |\n",
                       t.embodied_runs, t.runs, m);
     }
-    if (t.water_runs)
-        wp_buf_printf(&b, "| water on site (%d of %d runs) | %.4g L |\n", t.water_runs, t.runs,
-                      t.water_l);
-    if (t.offsite_runs)
-        wp_buf_printf(&b, "| water at the power plants (%d of %d runs, estimated) | %.4g L |\n",
-                      t.offsite_runs, t.runs, t.water_offsite_l);
+    if (t.water_runs) {
+        wp_fmt_volume(t.water_l, m, sizeof m);
+        wp_buf_printf(&b, "| water on site (%d of %d runs) | %s |\n", t.water_runs, t.runs, m);
+    }
+    if (t.offsite_runs) {
+        wp_fmt_volume(t.water_offsite_l, m, sizeof m);
+        wp_buf_printf(&b, "| water at the power plants (%d of %d runs, estimated) | %s |\n",
+                      t.offsite_runs, t.runs, m);
+    }
     if (md_differences(&t, diff, sizeof diff))
         wp_buf_printf(&b,
                       "\nThese runs differ in %s: each run's figures use its own; the "
@@ -239,15 +242,19 @@ char *wp_report_model_card(json_t *runs, const struct wp_rep_totals *tp, const c
                       "2023's figures; not in the emissions above).\n",
                       m, t.embodied_runs, t.runs);
     }
-    if (t.water_runs)
-        wp_buf_printf(&b, "\nOn-site water: %.4g L (%d of %d runs, from each run's WUE).\n",
-                      t.water_l, t.water_runs, t.runs);
-    if (t.offsite_runs)
+    if (t.water_runs) {
+        wp_fmt_volume(t.water_l, m, sizeof m);
+        wp_buf_printf(&b, "\nOn-site water: %s (%d of %d runs, from each run's WUE).\n", m,
+                      t.water_runs, t.runs);
+    }
+    if (t.offsite_runs) {
+        wp_fmt_volume(t.water_offsite_l, m, sizeof m);
         wp_buf_printf(&b,
                       "\nWater consumed at the power plants that supplied the electricity: "
-                      "%.4g L (%d of %d runs; estimated from each country's generation mix, "
+                      "%s (%d of %d runs; estimated from each country's generation mix, "
                       "WRI 2020 method).\n",
-                      t.water_offsite_l, t.offsite_runs, t.runs);
+                      m, t.offsite_runs, t.runs);
+    }
     return wp_buf_take(&b, NULL);
 }
 

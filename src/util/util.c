@@ -271,6 +271,22 @@ void wp_fmt_mass(double g, char *out, size_t cap)
         snprintf(out, cap, "%.3g t", g / 1e6);
 }
 
+void wp_fmt_volume(double l, char *out, size_t cap)
+{
+    double a = fabs(l);
+
+    if (a > 0 && a < 1e-6)
+        snprintf(out, cap, "%.3g nL", l * 1e9);
+    else if (a > 0 && a < 1e-3)
+        snprintf(out, cap, "%.3g \u00b5L", l * 1e6);
+    else if (a > 0 && a < 1.0)
+        snprintf(out, cap, "%.3g mL", l * 1e3);
+    else if (a < 1000.0)
+        snprintf(out, cap, "%.3g L", l);
+    else
+        snprintf(out, cap, "%.3g m\u00b3", l / 1e3);
+}
+
 void wp_fmt_count(double n, char *out, size_t cap)
 {
     static const struct {

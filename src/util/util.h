@@ -67,6 +67,10 @@ int wp_edit_distance(const char *a, const char *b);
  * "3.4 g", "1.2 kg", "5.6 t". */
 void wp_fmt_mass(double grams, char *out, size_t cap);
 
+/* Formats a volume of water in litres for people: "35 nL", "3.5 µL",
+ * "12 mL", "3.4 L", "1.2 m³". */
+void wp_fmt_volume(double litres, char *out, size_t cap);
+
 /* Formats a duration for people: "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min",
  * "3 d 04 h". */
 void wp_fmt_duration(double seconds, char *out, size_t cap);

@@ -315,4 +315,4 @@ def test_water_at_the_power_plants_in_an_estimate(wattprint, tmp_path):
     assert e["water_offsite_l"] == pytest.approx(e["facility_energy_j"] / 3.6e6 * 3.132)
     assert e["server_water_offsite_l"] == pytest.approx(
         e["server_facility_energy_j"] / 3.6e6 * 3.132)
-    assert "L of water off site, at the power plants: 3.13 L/kWh (USA" in p.stdout
+    assert "of water off site, at the power plants: 3.13 L/kWh (USA" in p.stdout

@@ -12,6 +12,14 @@ from test_gpu import env, gpus  # noqa: F401 (the fixture)
 PER_DH = (150 + 2500 / 8) * 1000 / (6 * 8760 * 0.85)
 
 
+def vol(litres):
+    """A volume as the reports write it (wp_fmt_volume)."""
+    for below, times, unit in ((1e-6, 1e9, "nL"), (1e-3, 1e6, "\u00b5L"), (1.0, 1e3, "mL")):
+        if 0 < abs(litres) < below:
+            return "%.3g %s" % (litres * times, unit)
+    return "%.3g L" % litres if abs(litres) < 1000 else "%.3g m\u00b3" % (litres / 1e3)
+
+
 def estimate(wattprint, tmp_path, *args):
     out = tmp_path / "e.json"
     if out.exists():
@@ -85,19 +93,19 @@ def test_reports_put_the_whole_footprint_side_by_side(gpus):  # noqa: F811
     _, b = gpus.run(["--project", "pp", "--intensity", "100", "--", "true"], env=e)
     md = gpus.wp("report", a["run_id"], "--markdown", "-", env=e).stdout
     assert "| embodied CO2e (manufacture) |" in md and "Luccioni et al. 2023" in md
-    assert ("| water on site | %.4g L: the IT energy at a WUE of 1.5 L/kWh (given) |"
-            % a["carbon"]["water_l"]) in md
-    assert ("| water at the power plants (estimated) | %.4g L: the facility's energy at 6.03 "
-            "L/kWh (SWE: WRI 2020 method" % a["carbon"]["water_offsite_l"]) in md
+    assert ("| water on site | %s: the IT energy at a WUE of 1.5 L/kWh (given) |"
+            % vol(a["carbon"]["water_l"])) in md
+    assert ("| water at the power plants (estimated) | %s: the facility's energy at 6.03 "
+            "L/kWh (SWE: WRI 2020 method" % vol(a["carbon"]["water_offsite_l"])) in md
     group = gpus.wp("report", "--project", "pp", "--markdown", "-", env=e).stdout
     assert "embodied CO2e (manufacture; 2 of 2 runs, estimated)" in group
     assert "water on site (1 of 2 runs)" in group
-    assert ("| water at the power plants (1 of 2 runs, estimated) | %.4g L |"
-            % a["carbon"]["water_offsite_l"]) in group
+    assert ("| water at the power plants (1 of 2 runs, estimated) | %s |"
+            % vol(a["carbon"]["water_offsite_l"])) in group
     card = gpus.wp("report", "--project", "pp", "--model-card", "-", env=e).stdout
     assert "manufacturing the hardware is estimated at" in card and "not in the emissions" in card
-    assert "Water consumed at the power plants that supplied the electricity: %.4g L (1 of 2" % (
-        a["carbon"]["water_offsite_l"]) in card
+    assert "Water consumed at the power plants that supplied the electricity: %s (1 of 2" % (
+        vol(a["carbon"]["water_offsite_l"])) in card
     html = gpus.wp("report", "--project", "pp", "--html", "-", env=e).stdout
     assert "embodied CO2e (2 of 2 runs, estimated)" in html
     assert "water at the power plants (1 of 2 runs, estimated)" in html

@@ -267,6 +267,16 @@ static void counts_and_units(void **state)
     assert_string_equal(b, "300 billion");
     wp_fmt_count(12.25, b, sizeof b);
     assert_string_equal(b, "12.25");
+    wp_fmt_volume(3.509e-7, b, sizeof b);
+    assert_string_equal(b, "351 nL");
+    wp_fmt_volume(5.5e-5, b, sizeof b);
+    assert_string_equal(b, "55 \u00b5L");
+    wp_fmt_volume(0.0123, b, sizeof b);
+    assert_string_equal(b, "12.3 mL");
+    wp_fmt_volume(0, b, sizeof b);
+    assert_string_equal(b, "0 L");
+    wp_fmt_volume(1535, b, sizeof b);
+    assert_string_equal(b, "1.53 m\u00b3");
     wp_unit_singular("tokens", b, sizeof b);
     assert_string_equal(b, "token");
     wp_unit_singular("queries", b, sizeof b);
