@@ -526,15 +526,25 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
     " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
     " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
-    " embodied_g = excluded.embodied_g WHERE " WP_LEDGER_NEWER
+    " embodied_g = excluded.embodied_g, pid = excluded.pid, proc_start = excluded.proc_start,"     \
+    " boot_id = excluded.boot_id WHERE " WP_LEDGER_NEWER
+/* the columns every schema has; a run's owner only while it runs (as a
+ * finished run's own write leaves it) */
+#define WP_IMPORT_HEAD                                                                             \
+    "id, status, start_s, end_s, duration_s, host, user, project, experiment, job, energy_j,"      \
+    " facility_energy_j, emissions_g, device_hours, iif(status = 'running', pid, NULL),"           \
+    " iif(status = 'running', proc_start, NULL), iif(status = 'running', boot_id, NULL),"          \
+    " checkpoint_s, result"
 /* an older ledger left as it is (read-only): the footprint from the document */
 #define WP_IMPORT_FOOTPRINT(doc)                                                                   \
     ", json_extract(" doc ", '$.carbon.water_l'), json_extract(" doc                               \
     ", '$.carbon.water_offsite_l'), json_extract(" doc ", '$.embodied_emissions_g')"
-        static const char sql3[] = WP_IMPORT_ROWS("*"),
-                          sql2[] =
-                              WP_IMPORT_ROWS("*" WP_IMPORT_FOOTPRINT("wp_doc(result, doc, id)")),
-                          sql1[] = WP_IMPORT_ROWS("*, NULL" WP_IMPORT_FOOTPRINT("result"));
+        static const char sql3[] =
+            WP_IMPORT_ROWS(WP_IMPORT_HEAD ", doc, water_l, water_offsite_l, embodied_g"),
+                          sql2[] = WP_IMPORT_ROWS(WP_IMPORT_HEAD ", doc" WP_IMPORT_FOOTPRINT(
+                              "wp_doc(result, doc, id)")),
+                          sql1[] =
+                              WP_IMPORT_ROWS(WP_IMPORT_HEAD ", NULL" WP_IMPORT_FOOTPRINT("result"));
         const char *sql = version == 1 ? sql1 : version == 2 ? sql2 : sql3;
         sqlite3_stmt *ins = NULL;
         long fresh = new_ids(l);

@@ -40,6 +40,23 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     assert stored["energy"] == shown["energy"] and stored["project"] == "p"
 
 
+def test_an_import_keeps_a_runs_owner_only_while_it_runs(measured, tmp_path):
+    """A finished run's owner (pid, process start, boot id) is cleared when it
+    ends; an import from a ledger that still holds one clears it too."""
+    r = record(measured, 2)
+    con = sqlite3.connect(measured.ledger)
+    con.execute("UPDATE runs SET pid = 7, proc_start = '1', boot_id = 'b'")  # as older ones kept
+    con.commit()
+    con.close()
+    mine = str(tmp_path / "mine.db")
+    p = measured.wp("import", measured.ledger, env=measured.env(WATTPRINT_LEDGER=mine))
+    assert p.returncode == 0 and "1 run added" in p.stderr, p.stderr
+    con = sqlite3.connect(mine)
+    assert con.execute("SELECT id, pid, proc_start, boot_id FROM runs").fetchone() == \
+        (r["run_id"], None, None, None)
+    con.close()
+
+
 def make_schema_2(path):
     """The ledger at path as schema 2 kept it: no footprint columns."""
     con = sqlite3.connect(path)
