@@ -195,7 +195,7 @@ void wp_ledger_sum_group(int *bad, json_t *arr, const char *key, const struct wp
                          struct wp_sums *total)
 {
     for (int c = 0; c < WP_SUM_COLS; c++)
-        if (g->has[c] || c < 6) {
+        if (g->has[c] || c < WP_SUM_ALWAYS) {
             total->v[c] += g->v[c];
             total->has[c] = true;
         }
@@ -206,7 +206,7 @@ void wp_ledger_sum_total(int *bad, json_t *arr, const struct wp_sums *total)
 {
     struct wp_sums t = *total;
 
-    for (int c = 0; c < 6; c++)
+    for (int c = 0; c < WP_SUM_ALWAYS; c++)
         t.has[c] = true; /* an empty ledger's total is zeros */
     wp_jpush(bad, arr, sum_json(json_null(), true, &t));
 }

@@ -113,7 +113,8 @@ void wp_ledger_walk_order(char *sql, size_t cap, const char *inner, const char *
     " count(*), sum(r.duration_s), sum(r.device_hours), sum(r.energy_j),"                          \
     " sum(r.facility_energy_j), sum(r.emissions_g), sum(r.water_l), sum(r.water_offsite_l),"       \
     " sum(r.embodied_g)"
-#define WP_SUM_COLS 9
+#define WP_SUM_COLS   9
+#define WP_SUM_ALWAYS 6 /* the sums every group has; the footprint's follow */
 struct wp_sums {
     double v[WP_SUM_COLS];
     bool has[WP_SUM_COLS]; /* false: SQL NULL */

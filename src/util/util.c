@@ -253,38 +253,42 @@ void wp_fmt_duration(double s, char *out, size_t cap)
         snprintf(out, cap, "%.0f d %02d h", floor(s / 86400), (int)(s / 3600) % 24);
 }
 
+/* A quantity in the first unit whose range holds it: unit i below limit i
+ * (the last above them all), the value times mul over div (small units
+ * multiply, large ones divide: each rounds as its decimal would); zero in
+ * the unit marked for it. */
+struct si_unit {
+    double limit, mul, div;
+    const char *unit;
+    bool zero;
+};
+
+static void fmt_si(double v, const struct si_unit *u, size_t n, char *out, size_t cap)
+{
+    double a = fabs(v);
+    size_t i = 0;
+
+    while (i + 1 < n && !(a < u[i].limit && (a > 0 || u[i].zero)))
+        i++;
+    snprintf(out, cap, "%.3g %s", v * u[i].mul / u[i].div, u[i].unit);
+}
+
 void wp_fmt_mass(double g, char *out, size_t cap)
 {
-    double a = fabs(g);
-
-    if (a > 0 && a < 1e-6)
-        snprintf(out, cap, "%.3g ng", g * 1e9);
-    else if (a > 0 && a < 1e-3)
-        snprintf(out, cap, "%.3g \u00b5g", g * 1e6);
-    else if (a < 1.0)
-        snprintf(out, cap, "%.3g mg", g * 1e3);
-    else if (a < 1000.0)
-        snprintf(out, cap, "%.3g g", g);
-    else if (a < 1e6)
-        snprintf(out, cap, "%.3g kg", g / 1e3);
-    else
-        snprintf(out, cap, "%.3g t", g / 1e6);
+    static const struct si_unit u[] = {
+        {1e-6, 1e9, 1, "ng", false}, {1e-3, 1e6, 1, "\u00b5g", false}, {1.0, 1e3, 1, "mg", true},
+        {1000.0, 1, 1, "g", false},  {1e6, 1, 1e3, "kg", false},       {0, 1, 1e6, "t", false}};
+    fmt_si(g, u, sizeof u / sizeof *u, out, cap);
 }
 
 void wp_fmt_volume(double l, char *out, size_t cap)
 {
-    double a = fabs(l);
-
-    if (a > 0 && a < 1e-6)
-        snprintf(out, cap, "%.3g nL", l * 1e9);
-    else if (a > 0 && a < 1e-3)
-        snprintf(out, cap, "%.3g \u00b5L", l * 1e6);
-    else if (a > 0 && a < 1.0)
-        snprintf(out, cap, "%.3g mL", l * 1e3);
-    else if (a < 1000.0)
-        snprintf(out, cap, "%.3g L", l);
-    else
-        snprintf(out, cap, "%.3g m\u00b3", l / 1e3);
+    static const struct si_unit u[] = {{1e-6, 1e9, 1, "nL", false},
+                                       {1e-3, 1e6, 1, "\u00b5L", false},
+                                       {1.0, 1e3, 1, "mL", false},
+                                       {1000.0, 1, 1, "L", true},
+                                       {0, 1, 1e3, "m\u00b3", false}};
+    fmt_si(l, u, sizeof u / sizeof *u, out, cap);
 }
 
 void wp_fmt_count(double n, char *out, size_t cap)

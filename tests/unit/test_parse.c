@@ -277,6 +277,14 @@ static void counts_and_units(void **state)
     assert_string_equal(b, "0 L");
     wp_fmt_volume(1535, b, sizeof b);
     assert_string_equal(b, "1.53 m\u00b3");
+    wp_fmt_mass(0, b, sizeof b); /* masses share the formatter */
+    assert_string_equal(b, "0 mg");
+    wp_fmt_mass(4.19e-7, b, sizeof b);
+    assert_string_equal(b, "419 ng");
+    wp_fmt_mass(2500, b, sizeof b);
+    assert_string_equal(b, "2.5 kg");
+    wp_fmt_mass(11.2e6, b, sizeof b);
+    assert_string_equal(b, "11.2 t");
     wp_unit_singular("tokens", b, sizeof b);
     assert_string_equal(b, "token");
     wp_unit_singular("queries", b, sizeof b);
