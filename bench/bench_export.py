@@ -38,7 +38,7 @@ def ledger(binary, d, n):
     con = sqlite3.connect(path)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(unpack(row["doc"]))
+    doc = json.loads(unpack(row["doc"], row["id"]))
     con.execute("DELETE FROM runs")
     sql = "INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols)))
     for lo in range(0, n, 50_000):

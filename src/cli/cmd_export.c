@@ -60,8 +60,8 @@ static void numf(FILE *f, double v, bool last)
 }
 
 /* The CSV's columns: each its header, the run member it reads (the ledger
- * reads only these: a tenth of a short run's 1.7 kB document) and how it is
- * written. One table for the header, the members asked for and the row. */
+ * keeps each in a column: no document is read) and how it is written. One
+ * table for the header, the members asked for and the row. */
 enum col_kind { TEXT, NUM, NUM_OR_EMPTY, COMMAND };
 static const struct {
     const char *name, *member;
@@ -108,49 +108,34 @@ struct sink {
     struct wp_buf b;
 };
 
-/* A member by its path ("carbon.region"), NULL where absent. */
-static json_t *member(json_t *run, const char *path)
+/* A row from the members' values, in the table's order. */
+static int csv_row(const struct wp_ledger_value *v, int n, void *arg)
 {
-    const char *dot = strchr(path, '.');
-    char head[32];
-
-    if (!dot)
-        return json_object_get(run, path);
-    snprintf(head, sizeof head, "%.*s", (int)(dot - path), path);
-    return json_object_get(json_object_get(run, head), dot + 1);
-}
-
-/* A row from a run (an object) or from the members read in the table's
- * order (an array: wp_ledger_each_members). */
-static void csv_row(FILE *f, json_t *run)
-{
-    char cmd[4096];
-    bool members = json_is_array(run);
+    struct sink *k = arg;
+    FILE *f = k->f;
 
     flockfile(f);
-    for (size_t i = 0; i < N_CSV_COLS; i++) {
-        json_t *v = members ? json_array_get(run, i) : member(run, csv_cols[i].member);
-        bool last = i == N_CSV_COLS - 1;
+    for (int i = 0; i < n; i++) {
+        bool last = i == n - 1;
         switch (csv_cols[i].kind) {
         case TEXT:
-            field(f, json_is_string(v) ? json_string_value(v) : "", last);
+        case COMMAND:
+            field(f, v[i].kind == WP_VALUE_TEXT ? v[i].text : "", last);
             break;
         case NUM_OR_EMPTY:
-            if (!json_is_number(v)) {
+            if (v[i].kind != WP_VALUE_NUM) {
                 field(f, "", last);
                 break;
             }
             /* fall through */
         case NUM:
-            numf(f, json_is_number(v) ? json_number_value(v) : 0.0, last);
-            break;
-        case COMMAND:
-            wp_command_text(v, cmd, sizeof cmd);
-            field(f, cmd, last);
+            numf(f, v[i].kind == WP_VALUE_NUM ? v[i].num : 0.0, last);
             break;
         }
     }
     funlockfile(f);
+    k->n++;
+    return ferror(f) || k->out.err ? -EIO : 0;
 }
 
 static int by_text(const void *a, const void *b)
@@ -162,9 +147,7 @@ static int one_run(json_t *run, void *arg)
 {
     struct sink *k = arg;
 
-    if (k->format == 'c') {
-        csv_row(k->f, run);
-    } else if (k->format == 'j') {
+    if (k->format == 'j') {
         if (wp_cli_json_element(k->f, run, k->n == 0) != 0)
             return -ENOMEM;
     } else {
@@ -306,8 +289,8 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
     for (size_t i = 0; i < N_CSV_COLS; i++)
         members[i] = csv_cols[i].member;
     if ((rc = start(k, o->output)) == 0) {
-        rc = format == 'c' ? wp_ledger_each_members(l, &o->q, members, (int)N_CSV_COLS, one_run, k,
-                                                    err, sizeof err)
+        rc = format == 'c' ? wp_ledger_each_values(l, &o->q, members, (int)N_CSV_COLS, csv_row, k,
+                                                   err, sizeof err)
                            : wp_ledger_each(l, &o->q, format == 'j' ? 0 : WP_EACH_STORED, one_run,
                                             k, err, sizeof err);
         if (rc == 0 && format == 'j')

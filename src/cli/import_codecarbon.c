@@ -115,12 +115,9 @@ static int insert_all(struct wp_ledger *l, const struct parsed *p, long *added, 
     for (size_t i = 0; i < p->n; i++) {
         json_t *run = p->runs[i];
         char *text = json_dumps(run, JSON_COMPACT);
-        double start = 0;
         struct wp_ledger_row row;
         int rc;
         wp_ledger_row_of_json(run, &row);
-        wp_parse_utc(wp_json_str(run, WPF_START), &start);
-        row.start_s = start;
         if (!text)
             snprintf(err, sizeof err, "out of memory");
         rc = text ? wp_ledger_insert_row(l, &row, text, err, sizeof err) : -1;

@@ -136,12 +136,48 @@ int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags
     return l->ops->each(l, q, flags, fn, arg, err, cap);
 }
 
-int wp_ledger_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                           int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+struct values_walk {
+    const char *const *paths;
+    int n;
+    wp_ledger_values_fn fn;
+    void *arg;
+};
+
+/* A whole stored run (already checked against the schema) as its values. */
+static int values_of_run(json_t *run, void *arg)
 {
-    if (l->ops->each_members)
-        return l->ops->each_members(l, q, paths, n, fn, arg, err, cap);
-    return l->ops->each(l, q, WP_EACH_STORED, fn, arg, err, cap);
+    struct values_walk *w = arg;
+    struct wp_ledger_value v[64];
+    char command[WP_LEDGER_COMMAND_MAX];
+
+    for (int i = 0; i < w->n; i++) {
+        json_t *m = wp_ledger_member(run, w->paths[i]);
+        v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
+        if (strcmp(w->paths[i], "command") == 0 && json_is_array(m)) {
+            wp_command_text(m, command, sizeof command);
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = command};
+        } else if (json_is_number(m)) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = json_number_value(m)};
+        } else if (json_is_string(m)) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = json_string_value(m)};
+        }
+    }
+    return w->fn(v, w->n, w->arg);
+}
+
+int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                          int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap)
+{
+    struct values_walk w = {paths, n, fn, arg};
+
+    for (int i = 0; i < n; i++)
+        if (n > 64 || !wp_ledger_values_path_ok(paths[i])) {
+            snprintf(err, cap, "cannot walk the member %s", paths[i]);
+            return -EINVAL;
+        }
+    if (l->ops->each_values && !l->whole_runs)
+        return l->ops->each_values(l, q, paths, n, fn, arg, err, cap);
+    return l->ops->each(l, q, WP_EACH_STORED, values_of_run, &w, err, cap);
 }
 
 void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit)
@@ -302,6 +338,9 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     row->embodied_g = num_if(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G), &row->has_embodied);
     json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) row->n_gpus +=
         strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
+    if (wp_parse_utc(wp_json_str(run, WPF_START), &row->start_s) != 0)
+        row->start_s = 0;
+    wp_ledger_row_export(run, row);
 }
 
 struct copy {
@@ -319,8 +358,6 @@ static int copy_one(json_t *run, void *arg)
     int rc;
 
     wp_ledger_row_of_json(run, &row);
-    if (wp_parse_utc(wp_json_str(run, WPF_START), &row.start_s) != 0)
-        row.start_s = 0;
     if (!text)
         snprintf(c->err, c->cap, "out of memory");
     rc = text ? wp_ledger_insert_row(c->l, &row, text, c->err, c->cap) : -ENOMEM;

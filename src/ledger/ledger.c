@@ -90,6 +90,20 @@ static const char *const migrations[] = {
     "INSERT INTO samples_3 SELECT run_id, channels, data FROM samples;"
     "DROP TABLE samples;"
     "ALTER TABLE samples_3 RENAME TO samples;",
+    /* 4: the members an export reads besides the columns above (columns.c),
+     * filled from the documents after (wp_ledger_fill_export) */
+    "ALTER TABLE runs ADD COLUMN exit_code REAL;" /* a number, as the document's schema says */
+    "ALTER TABLE runs ADD COLUMN cpu_j REAL;"
+    "ALTER TABLE runs ADD COLUMN dram_j REAL;"
+    "ALTER TABLE runs ADD COLUMN gpu_j REAL;"
+    "ALTER TABLE runs ADD COLUMN psys_j REAL;"
+    "ALTER TABLE runs ADD COLUMN pue REAL;"
+    "ALTER TABLE runs ADD COLUMN intensity_g_per_kwh REAL;"
+    "ALTER TABLE runs ADD COLUMN method TEXT;"
+    "ALTER TABLE runs ADD COLUMN region TEXT;"
+    "ALTER TABLE runs ADD COLUMN start_text TEXT;"
+    "ALTER TABLE runs ADD COLUMN end_text TEXT;"
+    "ALTER TABLE runs ADD COLUMN command_line TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
@@ -100,10 +114,13 @@ static const char *const migrations[] = {
     " json_extract(" doc ", '$.carbon.water_l') AS water_l, json_extract(" doc                     \
     ", '$.carbon.water_offsite_l') AS water_offsite_l, json_extract(" doc                          \
     ", '$.embodied_emissions_g') AS embodied_g"
+/* (the export's columns are not lent: a values walk of such a ledger reads
+ * whole runs, l->whole_runs) */
 static const char *const older_view[] = {
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS doc," WP_FOOTPRINT_OF("result") " FROM main.runs",
     "CREATE TEMP VIEW runs AS SELECT *," WP_FOOTPRINT_OF(
         "wp_doc(result, doc, id)") " FROM main.runs",
+    "CREATE TEMP VIEW runs AS SELECT * FROM main.runs",
 };
 _Static_assert(sizeof older_view / sizeof *older_view == SCHEMA_VERSION - 1,
                "a view for each older schema");
@@ -283,7 +300,8 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
     if (pragma_int(l->db, "PRAGMA user_version", &version) != SQLITE_OK)
         version = SCHEMA_VERSION;
     for (int v = version; v < SCHEMA_VERSION; v++) {
-        if (wp_ledger_exec(l, migrations[v], err, cap)) {
+        if (wp_ledger_exec(l, migrations[v], err, cap) ||
+            (v == 3 && wp_ledger_fill_export(l, err, cap))) {
             wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
             return -EIO;
         }
@@ -358,7 +376,7 @@ static void reap(struct wp_ledger *l)
             " duration_s = coalesce(checkpoint_s, start_s) - start_s,"
             " result = '', doc = wp_pack(json_set(wp_doc(result, doc, id), '$.status', "
             "'interrupted',"
-            "   '$.duration_s', coalesce(checkpoint_s, start_s) - start_s))"
+            "   '$.duration_s', coalesce(checkpoint_s, start_s) - start_s), id)"
             " WHERE id = ? AND status = 'running'",
             -1, &up, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
@@ -523,6 +541,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         goto fail; /* an older ledger read where it cannot be migrated: the view
                       lends it the columns a newer one has */
     }
+    l->whole_runs = l->readonly && version < SCHEMA_VERSION;
     wp_ledger_exec(l, "PRAGMA foreign_keys = ON", err, cap);
     /* 64 MiB of page cache: rollups and bulk imports touch many index pages. */
     wp_ledger_exec(l, "PRAGMA cache_size = -65536", err, cap);
@@ -584,7 +603,7 @@ const struct wp_ledger_ops wp_ledger_sqlite_ops = {
     .list = wp_sq_list,
     .get = wp_sq_get,
     .each = wp_sq_each,
-    .each_members = wp_sq_each_members,
+    .each_values = wp_sq_each_values,
     .summary = wp_sq_summary,
     .remove = wp_sq_remove,
 };

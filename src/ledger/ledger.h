@@ -65,6 +65,19 @@ int wp_ledger_begin(struct wp_ledger *l, const struct wp_run *run, char *err, si
 int wp_ledger_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap);
 
+/* The members an export reads that the row's first columns do not hold:
+ * numbers (has: present) and texts (NULL: none), in the order of
+ * wp_ledger_export_paths; start and end are NULL where start_s and end_s
+ * write the same text, the command its one line (wp_command_text). */
+enum { WP_LEDGER_X_NUMS = 7, WP_LEDGER_X_TEXTS = 4, WP_LEDGER_COMMAND_MAX = 4096 };
+struct wp_ledger_export {
+    bool has[WP_LEDGER_X_NUMS];
+    double num[WP_LEDGER_X_NUMS];
+    const char *text[WP_LEDGER_X_TEXTS];
+    char command_line[WP_LEDGER_COMMAND_MAX];
+};
+extern const char *const wp_ledger_export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1];
+
 /* The indexed columns of a run; the run JSON is stored beside them. */
 struct wp_ledger_row {
     const char *id, *status;
@@ -78,6 +91,10 @@ struct wp_ledger_row {
     bool has_water, has_water_offsite, has_embodied;
     int n_gpus;
     const struct wp_labels *labels; /* tags; NULL: none */
+    /* what an export reads besides the columns above, each in a column of
+     * its own so that an export never unpacks a document (the members
+     * wp_ledger_export_paths names, filled by wp_ledger_row_export) */
+    struct wp_ledger_export x;
 };
 
 /* Inserts a run: its columns and its run JSON text (as `wattprint run
@@ -91,8 +108,8 @@ struct wp_ledger_row {
 int wp_ledger_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, const char *run_json,
                          char *err, size_t cap);
 
-/* The indexed columns of a run object (the ledger's or a run JSON); start_s
- * is left 0. The strings point into run. */
+/* The columns of a run object (the ledger's or a run JSON). The strings
+ * point into run. */
 void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row);
 
 /* Transactions around many inserts; abort undoes every insert since begin. */
@@ -130,14 +147,24 @@ enum {
 int wp_ledger_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                    wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
 
+/* One member's value in a values walk. */
+struct wp_ledger_value {
+    enum { WP_VALUE_NONE, WP_VALUE_NUM, WP_VALUE_TEXT } kind;
+    double num;
+    const char *text;
+};
+typedef int (*wp_ledger_values_fn)(const struct wp_ledger_value *v, int n, void *arg);
+
 /* As wp_ledger_each of the stored runs, for a reader that needs only the
- * members at paths ("run_id", "energy.cpu_j"; at least 2): a backend that
- * can (SQLite) reads just those out of each document, without parsing the
- * rest, and hands fn a JSON array of their values in the order of paths
- * (null where absent), each checked against the schema
- * (wp_run_doc_check_member); another hands the whole run (an object). */
-int wp_ledger_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                           int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
+ * members at paths ("run_id", "energy.cpu_j"; "command" is its one line,
+ * wp_command_text): fn gets their values in the order of paths. A backend
+ * that keeps them in columns (SQLite) reads those and never unpacks a
+ * document; another reads each whole run. A member the schema requires that
+ * is missing, or one of the wrong type, stops the walk with an error naming
+ * the run. Only the members wp_ledger_values_path_ok accepts. */
+int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                          int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
+bool wp_ledger_values_path_ok(const char *path);
 
 json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                        size_t cap);

@@ -27,9 +27,9 @@ struct wp_ledger_ops {
     json_t *(*get)(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);
     int (*each)(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
                 void *arg, char *err, size_t cap);
-    /* NULL: wp_ledger_each_members walks whole stored runs */
-    int (*each_members)(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                        int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
+    /* NULL: wp_ledger_each_values reads whole stored runs */
+    int (*each_values)(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                       int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
     json_t *(*summary)(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                        size_t cap);
     int (*remove)(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
@@ -39,7 +39,9 @@ struct wp_ledger {
     const struct wp_ledger_ops *ops;
     char path[4096]; /* a file, or a URI with its password left out */
     bool readonly;
-    sqlite3 *db;                                              /* SQLite */
+    bool whole_runs; /* an older ledger read where it cannot be migrated: values walks read
+                        whole runs */
+    sqlite3 *db;     /* SQLite */
     sqlite3_stmt *st_upsert, *st_insert, *st_tag, *st_exists; /* prepared once: inserts are hot */
     struct wp_pg *pg;                                         /* PostgreSQL */
     long sent, replaced;  /* spooled runs sent when it was opened; of them, replacing a row */
@@ -72,6 +74,26 @@ extern const struct wp_ledger_ops wp_ledger_pg_ops;
  * what wp_run_json_derive recomputes; the caller frees it). */
 void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r);
 char *wp_ledger_run_text(const struct wp_run *run);
+
+/* The columns of struct wp_ledger_export, in its order (columns.c). */
+#define WP_LEDGER_X_COLUMNS                                                                        \
+    "exit_code, cpu_j, dram_j, gpu_j, psys_j, pue, intensity_g_per_kwh, method, region,"           \
+    " start_text, end_text, command_line"
+/* row->x from the run (an object), after row's status, start_s and
+ * duration_s; its texts point into run. */
+void wp_ledger_row_export(json_t *run, struct wp_ledger_row *row);
+/* Binds x to the 12 parameters from first on. */
+void wp_ledger_bind_export(sqlite3_stmt *st, int first, const struct wp_ledger_export *x);
+/* Fills the columns of the rows that lack them from their documents. */
+int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap);
+/* A member by its path ("carbon.region"); NULL where absent. */
+json_t *wp_ledger_member(json_t *run, const char *path);
+/* A values walk's column for path ("r.cpu_j"; NULL: none), and whether it
+ * is a number. */
+const char *wp_ledger_values_sql(const char *path);
+bool wp_ledger_values_numeric(const char *path);
+/* The text of start or end from its column, where the run keeps no other. */
+void wp_ledger_export_time(double epoch_s, char *out, size_t cap);
 
 /* 0 when id can name runs (4 to 36 of a run id's hex digits and dashes: no
  * GLOB or LIKE character), else -EINVAL with the reason in err. "last" is
@@ -139,8 +161,8 @@ int wp_sq_end_batch(struct wp_ledger *l);
 void wp_sq_abort_batch(struct wp_ledger *l);
 json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                    size_t cap);
-int wp_sq_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                       int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap);
+int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                      int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
 int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
                void *arg, char *err, size_t cap);
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);

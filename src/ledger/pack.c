@@ -16,7 +16,12 @@
 extern const char wp_data_ledger_dict_1[];
 extern const size_t wp_data_ledger_dict_1_len;
 
-#define DICT_1 1 /* the first byte of a packed document */
+#define DICT_1 1 /* the first byte of a packed document: its dictionary */
+/* ... with this bit: the document's leading {"run_id":"ID" was left out
+ * (the row holds the id; wp_doc puts it back): 36 random characters that
+ * no dictionary compresses, a tenth of a short run's packed document */
+#define WITHOUT_ID 0x80
+#define ID_HEAD    "{\"run_id\":\""
 
 /* A deflate stream kept for many documents: its state is set up once, not
  * for each run written (that cost more in page faults than the compression
@@ -28,10 +33,23 @@ struct packer {
     bool ready;
 };
 
-static int pack_with(struct packer *p, const char *text, size_t len, unsigned char **out,
-                     size_t *out_len)
+/* How much of text is its leading {"run_id":"ID" (0: none, or not id). */
+static size_t id_head(const char *text, size_t len, const char *id)
+{
+    size_t head = strlen(ID_HEAD), n = id ? strlen(id) : 0;
+
+    if (!n || len < head + n + 2 || memcmp(text, ID_HEAD, head) != 0 ||
+        memcmp(text + head, id, n) != 0 || text[head + n] != '"' ||
+        (text[head + n + 1] != ',' && text[head + n + 1] != '}'))
+        return 0;
+    return head + n + 1;
+}
+
+static int pack_with(struct packer *p, const char *text, size_t len, const char *id,
+                     unsigned char **out, size_t *out_len)
 {
     z_stream *z = &p->z;
+    size_t skip = id_head(text, len, id);
     uLong bound;
     unsigned char *buf;
     int rc;
@@ -47,9 +65,9 @@ static int pack_with(struct packer *p, const char *text, size_t len, unsigned ch
     bound = deflateBound(z, (uLong)len);
     if (!(buf = malloc(bound + 1)))
         return -ENOMEM;
-    buf[0] = DICT_1;
-    z->next_in = (Bytef *)(uintptr_t)text;
-    z->avail_in = (uInt)len;
+    buf[0] = skip ? DICT_1 | WITHOUT_ID : DICT_1;
+    z->next_in = (Bytef *)(uintptr_t)(text + skip);
+    z->avail_in = (uInt)(len - skip);
     z->next_out = buf + 1;
     z->avail_out = (uInt)bound;
     rc = deflate(z, Z_FINISH);
@@ -73,21 +91,31 @@ static void packer_free(void *arg)
 
 int wp_ledger_pack(const char *text, size_t len, unsigned char **out, size_t *out_len)
 {
+    return wp_ledger_pack_run(text, len, NULL, out, out_len);
+}
+
+int wp_ledger_pack_run(const char *text, size_t len, const char *id, unsigned char **out,
+                       size_t *out_len)
+{
     struct packer p = {.ready = false};
-    int rc = pack_with(&p, text, len, out, out_len);
+    int rc = pack_with(&p, text, len, id, out, out_len);
 
     if (p.ready)
         deflateEnd(&p.z);
     return rc;
 }
 
-/* Inflates into a buffer that grows, never past WP_PACK_MAX_TEXT. */
-static int inflate_all(z_stream *z, char **text, size_t *text_len, char *err, size_t cap)
+/* Inflates after head (the text left out: "" or {"run_id":"ID") into a
+ * buffer that grows, never past WP_PACK_MAX_TEXT. */
+static int inflate_all(z_stream *z, const char *head, char **text, size_t *text_len, char *err,
+                       size_t cap)
 {
-    size_t size = 4096, used = 0;
-    char *buf = malloc(size), *grown;
+    size_t size = 4096, start = strlen(head), used = start;
+    char *buf = start < size ? malloc(size) : NULL, *grown;
     int rc = Z_OK;
 
+    if (buf)
+        memcpy(buf, head, start);
     while (buf && rc != Z_STREAM_END) {
         if (used + 1 >= size) {
             if (size >= WP_PACK_MAX_TEXT || !(grown = realloc(buf, size * 2))) {
@@ -103,7 +131,7 @@ static int inflate_all(z_stream *z, char **text, size_t *text_len, char *err, si
         z->next_out = (Bytef *)buf + used;
         z->avail_out = (uInt)(size - used - 1);
         rc = inflate(z, Z_NO_FLUSH);
-        used = z->total_out;
+        used = start + z->total_out;
         if (rc == Z_NEED_DICT)
             rc = inflateSetDictionary(z, (const Bytef *)wp_data_ledger_dict_1,
                                       (uInt)wp_data_ledger_dict_1_len);
@@ -133,12 +161,24 @@ static int inflate_all(z_stream *z, char **text, size_t *text_len, char *err, si
 int wp_ledger_unpack(const unsigned char *in, size_t len, char **text, size_t *text_len, char *err,
                      size_t cap)
 {
+    return wp_ledger_unpack_run(in, len, NULL, text, text_len, err, cap);
+}
+
+int wp_ledger_unpack_run(const unsigned char *in, size_t len, const char *id, char **text,
+                         size_t *text_len, char *err, size_t cap)
+{
     z_stream z = {0};
+    char head[128] = "";
     int rc;
 
-    if (len < 2 || in[0] != DICT_1) {
+    if (len < 2 || (in[0] & ~WITHOUT_ID) != DICT_1) {
         snprintf(err, cap, "a packed run of an unknown kind (%d): written by a newer wattprint?",
                  len ? in[0] : -1);
+        return -EPROTO;
+    }
+    if ((in[0] & WITHOUT_ID) &&
+        (!id || snprintf(head, sizeof head, ID_HEAD "%s\"", id) >= (int)sizeof head)) {
+        snprintf(err, cap, "a packed run kept without its id, read without one");
         return -EPROTO;
     }
     if (len - 1 > UINT32_MAX || inflateInit2(&z, -15) != Z_OK) {
@@ -154,7 +194,7 @@ int wp_ledger_unpack(const unsigned char *in, size_t len, char **text, size_t *t
     }
     z.next_in = (Bytef *)(uintptr_t)(in + 1);
     z.avail_in = (uInt)(len - 1);
-    rc = inflate_all(&z, text, text_len, err, cap);
+    rc = inflate_all(&z, head, text, text_len, err, cap);
     inflateEnd(&z);
     return rc;
 }
@@ -171,14 +211,14 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
-    rc = wp_ledger_unpack(sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]), &text,
-                          &len, err, sizeof err);
+    const char *id = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
+    rc = wp_ledger_unpack_run(sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]), id,
+                              &text, &len, err, sizeof err);
     if (rc == -ENOMEM) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
     if (rc) {
-        const char *id = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
         snprintf(msg, sizeof msg, "run %.64s: %s", id ? id : "?", err);
         sqlite3_result_error(ctx, msg, -1);
         return;
@@ -186,22 +226,24 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text64(ctx, text, len, free, SQLITE_UTF8);
 }
 
-/* wp_pack(text): the packed blob (NULL stays NULL). */
+/* wp_pack(text[, id]): the packed blob (NULL stays NULL); with the run's
+ * id, its leading {"run_id":"ID" left out. */
 static void sql_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     unsigned char *blob;
     size_t len;
-    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    const char *text = (const char *)sqlite3_value_text(argv[0]),
+               *id = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
     int rc;
 
-    (void)argc;
     if (!text) {
         sqlite3_result_null(ctx);
         return;
     }
     /* the connection's packer: SQLite calls a function of one connection
      * from one thread at a time */
-    rc = pack_with(sqlite3_user_data(ctx), text, (size_t)sqlite3_value_bytes(argv[0]), &blob, &len);
+    rc = pack_with(sqlite3_user_data(ctx), text, (size_t)sqlite3_value_bytes(argv[0]), id, &blob,
+                   &len);
     if (rc == -ENOMEM) {
         sqlite3_result_error_nomem(ctx);
         return;
@@ -225,7 +267,10 @@ int wp_ledger_pack_functions(sqlite3 *db)
         return rc;
     if (!(p = calloc(1, sizeof *p)))
         return SQLITE_NOMEM;
-    /* freed with the connection (or here, if registering fails) */
-    return sqlite3_create_function_v2(db, "wp_pack", 1, flags, p, sql_pack, NULL, NULL,
-                                      packer_free);
+    /* freed with the connection (or here, if registering fails), by the
+     * one-argument form: both share it */
+    rc = sqlite3_create_function_v2(db, "wp_pack", 1, flags, p, sql_pack, NULL, NULL, packer_free);
+    return rc == SQLITE_OK
+               ? sqlite3_create_function_v2(db, "wp_pack", 2, flags, p, sql_pack, NULL, NULL, NULL)
+               : rc;
 }

@@ -68,6 +68,22 @@ static int bind_where(sqlite3_stmt *st, const struct where *w, int first)
     return i;
 }
 
+/* The samples' channels: as stored by earlier versions, else ('') the
+ * run's channels' devices in order (record.c's write_samples). */
+static json_t *sample_channels(json_t *run, const char *stored)
+{
+    json_t *names, *ch;
+    size_t i;
+    int bad = 0;
+
+    if (stored && *stored)
+        return json_loads(stored, 0, NULL);
+    names = json_array();
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
+        wp_jpush(&bad, names, json_string(wp_json_str(ch, WPF_DEVICE)));
+    return wp_jdone(bad, names);
+}
+
 /* Adds the stored samples to a run object: "samples": {"channels": [...],
  * "t_s": [...], "energy_j": [[...], ...]}. Returns 0, or a negative errno with err. */
 static int attach_samples(struct wp_ledger *l, json_t *run, const char *id, char *err, size_t cap)
@@ -80,8 +96,7 @@ static int attach_samples(struct wp_ledger *l, json_t *run, const char *id, char
         return fail(l, err, cap);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        json_error_t je;
-        json_t *names = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+        json_t *names = sample_channels(run, (const char *)sqlite3_column_text(st, 0));
         const double *d = sqlite3_column_blob(st, 1);
         size_t bytes = (size_t)sqlite3_column_bytes(st, 1), n_ch = json_array_size(names);
         size_t per = n_ch + 1, n = bytes / sizeof(double) / per;
@@ -163,63 +178,14 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     return arr;
 }
 
-#define WP_MEMBERS_MAX 64 /* members a walk may ask for */
-
-/* A members walk's row: the JSON array of the members' values, each checked
- * (an object of them would cost the walk as much as all the rest). */
-static json_t *members_row(const char *text, const char *id, const char *const *paths,
-                           const struct wp_run_doc_rule *const *rules, int n, char *err, size_t cap)
-{
-    json_error_t je;
-    json_t *vals = json_loads(text ? text : "", 0, &je);
-
-    if (!vals || !json_is_array(vals) || json_array_size(vals) != (size_t)n) {
-        snprintf(err, cap, "run %s: its members could not be read (%s)", id,
-                 vals ? "not the members asked for" : je.text);
-        json_decref(vals);
-        return NULL;
-    }
-    for (int i = 0; i < n; i++)
-        if (wp_run_doc_check_rule(id, paths[i], rules[i], json_array_get(vals, (size_t)i), err,
-                                  cap)) {
-            json_decref(vals);
-            return NULL;
-        }
-    return vals;
-}
-
-/* SQLite's JSON reader stops a members walk at a stored document that is not
- * JSON without naming it: the first such run, named as the whole-run reader
- * would (only on that error's path: it reads every document once more). */
-static void name_the_damaged(struct wp_ledger *l, char *err, size_t cap)
-{
-    sqlite3_stmt *st;
-
-    if (sqlite3_prepare_v2(l->db,
-                           "SELECT id FROM runs WHERE NOT json_valid(wp_doc(result, doc, id)) "
-                           "LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(err, cap, "run %.64s: its stored document is not JSON",
-                 (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-/* The walk of wp_sq_each and wp_sq_each_members: col is the first column's
- * expression (the document, or its members). */
+/* The walk of wp_sq_each: col is the first column's expression. */
 static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, unsigned flags,
-                const char *const *paths, int n, wp_ledger_each_fn fn, void *arg, char *err,
-                size_t cap)
+                wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
 {
     struct where w;
     char inner[4096], sql[6144];
-    const struct wp_run_doc_rule *rules[WP_MEMBERS_MAX];
     sqlite3_stmt *st;
     int i, rc, stop = 0;
-
-    for (i = 0; paths && i < n; i++) /* looked up once, not per run */
-        rules[i] = wp_run_doc_rule(paths[i]);
 
     /* a walk reads each page once: a small cache, so memory stays flat (the
      * 64 MiB one is for rollups and imports, which come back to pages) */
@@ -238,9 +204,8 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0),
                    *id = (const char *)sqlite3_column_text(st, 1);
-        json_t *run = paths                    ? members_row(text, id, paths, rules, n, err, cap)
-                      : flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
-                                               : wp_ledger_run_of_text(text, id, err, cap);
+        json_t *run = flags & WP_EACH_STORED ? wp_ledger_stored_run_of_text(text, id, err, cap)
+                                             : wp_ledger_run_of_text(text, id, err, cap);
         if (!run) {
             stop = -EINVAL;
             break;
@@ -251,8 +216,6 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
     if (!stop && rc != SQLITE_DONE) {
         fail(l, err, cap);
         stop = -EIO;
-        if (paths)
-            name_the_damaged(l, err, cap);
     }
     sqlite3_finalize(st);
     sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
@@ -262,30 +225,96 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
 int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
                void *arg, char *err, size_t cap)
 {
-    return walk(l, q, "wp_doc(r.result, r.doc, r.id)", flags, NULL, 0, fn, arg, err, cap);
+    return walk(l, q, "wp_doc(r.result, r.doc, r.id)", flags, fn, arg, err, cap);
 }
 
-int wp_sq_each_members(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                       int n, wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
-{
-    char col[2048];
-    size_t used;
+#define WP_VALUES_MAX 64 /* members a values walk may ask for */
 
-    /* SQLite's JSON reader takes the members out of each document in one
-     * pass (json_extract of several paths: an array), without building the
-     * whole run as a tree; the paths are the program's own words, checked */
-    used = (size_t)snprintf(col, sizeof col, "json_extract(wp_doc(r.result, r.doc, r.id)");
+/* One row's values, each checked against the member's rule; the texts point
+ * into st's row (valid until the next step). Returns 0 or -EINVAL with err. */
+static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
+                      const struct wp_run_doc_rule *const *rules, struct wp_ledger_value *v,
+                      char times[2][32], char *err, size_t cap)
+{
+    const char *id = (const char *)sqlite3_column_text(st, n + 2);
+
     for (int i = 0; i < n; i++) {
-        if (n < 2 || n > WP_MEMBERS_MAX ||
-            strspn(paths[i], "abcdefghijklmnopqrstuvwxyz_.") != strlen(paths[i]) ||
-            used + strlen(paths[i]) + 8 >= sizeof col) {
-            snprintf(err, cap, "cannot walk the members asked for");
+        int type = sqlite3_column_type(st, i), at = strcmp(paths[i], "start") == 0 ? 0
+                                                    : strcmp(paths[i], "end") == 0 ? 1
+                                                                                   : -1;
+        if (type == SQLITE_NULL && at >= 0 && sqlite3_column_type(st, n + at) != SQLITE_NULL) {
+            /* the time its column writes: the document's own text */
+            wp_ledger_export_time(sqlite3_column_double(st, n + at), times[at], sizeof times[at]);
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = times[at]};
+        } else if (type == SQLITE_NULL) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
+            if (wp_run_doc_check_rule(id, paths[i], rules[i], NULL, err, cap))
+                return -EINVAL;
+        } else if (wp_ledger_values_numeric(paths[i]) &&
+                   (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
+            v[i] =
+                (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = sqlite3_column_double(st, i)};
+        } else if (!wp_ledger_values_numeric(paths[i]) && type == SQLITE_TEXT) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT,
+                                            .text = (const char *)sqlite3_column_text(st, i)};
+        } else {
+            snprintf(err, cap, "run %s: %s is of the wrong type", id, paths[i]);
             return -EINVAL;
         }
-        used += (size_t)snprintf(col + used, sizeof col - used, ", '$.%s'", paths[i]);
     }
-    snprintf(col + used, sizeof col - used, ")");
-    return walk(l, q, col, 0, paths, n, fn, arg, err, cap);
+    return 0;
+}
+
+/* The members from their columns, never a document (columns.c). */
+int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
+                      int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap)
+{
+    const struct wp_run_doc_rule *rules[WP_VALUES_MAX];
+    struct wp_ledger_value v[WP_VALUES_MAX];
+    char cols[2048], sql[6144], times[2][32];
+    size_t used = 0;
+    struct where w;
+    sqlite3_stmt *st;
+    int i, rc, stop = 0;
+
+    for (i = 0; i < n; i++) {
+        const char *col = n <= WP_VALUES_MAX ? wp_ledger_values_sql(paths[i]) : NULL;
+        if (!col || !(rules[i] = wp_run_doc_rule(paths[i])) ||
+            used + strlen(col) + 4 >= sizeof cols) {
+            snprintf(err, cap, "cannot walk the member %s", paths[i]);
+            return -EINVAL;
+        }
+        used += (size_t)snprintf(cols + used, sizeof cols - used, "%s, ", col);
+    }
+    sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL); /* as walk's */
+    build_where(q, &w);
+    /* after the members: the times start and end are written from, and the
+     * order's keys */
+    if (q && q->limit > 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT * FROM (SELECT %sr.start_s AS s_, r.end_s, r.id AS i_ FROM runs r%s"
+                 " ORDER BY r.start_s DESC, r.id DESC LIMIT ?) ORDER BY s_, i_",
+                 cols, w.sql);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT %sr.start_s, r.end_s, r.id FROM runs r%s ORDER BY r.start_s, r.id", cols,
+                 w.sql);
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(l, err, cap);
+        sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+        return -EIO;
+    }
+    i = bind_where(st, &w, 1);
+    if (q && q->limit > 0)
+        sqlite3_bind_int64(st, i, q->limit);
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (!(stop = row_values(st, paths, n, rules, v, times, err, cap)))
+            stop = fn(v, n, arg);
+    if (!stop && rc != SQLITE_DONE)
+        stop = fail(l, err, cap);
+    sqlite3_finalize(st);
+    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    return stop;
 }
 
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)
@@ -527,7 +556,11 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
     " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
     " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
     " embodied_g = excluded.embodied_g, pid = excluded.pid, proc_start = excluded.proc_start,"     \
-    " boot_id = excluded.boot_id WHERE " WP_LEDGER_NEWER
+    " boot_id = excluded.boot_id, exit_code = excluded.exit_code, cpu_j = excluded.cpu_j,"         \
+    " dram_j = excluded.dram_j, gpu_j = excluded.gpu_j, psys_j = excluded.psys_j,"                 \
+    " pue = excluded.pue, intensity_g_per_kwh = excluded.intensity_g_per_kwh,"                     \
+    " method = excluded.method, region = excluded.region, start_text = excluded.start_text,"       \
+    " end_text = excluded.end_text, command_line = excluded.command_line WHERE " WP_LEDGER_NEWER
 /* the columns every schema has; a run's owner only while it runs (as a
  * finished run's own write leaves it) */
 #define WP_IMPORT_HEAD                                                                             \
@@ -539,13 +572,19 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
 #define WP_IMPORT_FOOTPRINT(doc)                                                                   \
     ", json_extract(" doc ", '$.carbon.water_l'), json_extract(" doc                               \
     ", '$.carbon.water_offsite_l'), json_extract(" doc ", '$.embodied_emissions_g')"
-        static const char sql3[] =
-            WP_IMPORT_ROWS(WP_IMPORT_HEAD ", doc, water_l, water_offsite_l, embodied_g"),
+/* before schema 4: the export's columns filled after (wp_ledger_fill_export) */
+#define WP_IMPORT_NO_EXPORT                                                                        \
+    ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+        static const char sql4[] = WP_IMPORT_ROWS(
+            WP_IMPORT_HEAD ", doc, water_l, water_offsite_l, embodied_g, " WP_LEDGER_X_COLUMNS),
+                          sql3[] = WP_IMPORT_ROWS(
+                              WP_IMPORT_HEAD
+                              ", doc, water_l, water_offsite_l, embodied_g" WP_IMPORT_NO_EXPORT),
                           sql2[] = WP_IMPORT_ROWS(WP_IMPORT_HEAD ", doc" WP_IMPORT_FOOTPRINT(
-                              "wp_doc(result, doc, id)")),
-                          sql1[] =
-                              WP_IMPORT_ROWS(WP_IMPORT_HEAD ", NULL" WP_IMPORT_FOOTPRINT("result"));
-        const char *sql = version == 1 ? sql1 : version == 2 ? sql2 : sql3;
+                              "wp_doc(result, doc, id)") WP_IMPORT_NO_EXPORT),
+                          sql1[] = WP_IMPORT_ROWS(WP_IMPORT_HEAD ", NULL" WP_IMPORT_FOOTPRINT(
+                              "result") WP_IMPORT_NO_EXPORT);
+        const char *sql = version == 1 ? sql1 : version == 2 ? sql2 : version == 3 ? sql3 : sql4;
         sqlite3_stmt *ins = NULL;
         long fresh = new_ids(l);
         if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
@@ -562,6 +601,7 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
         sqlite3_finalize(ins);
     }
     if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
+        (version < 4 && wp_ledger_fill_export(l, err, cap)) ||
         wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
         added = -1;

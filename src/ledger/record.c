@@ -45,9 +45,10 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
 #define COLUMNS                                                                                    \
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"               \
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"               \
-    " proc_start, boot_id, checkpoint_s, result, doc, water_l, water_offsite_l, embodied_g)"       \
-    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19),"     \
-    " ?20,?21,?22)"
+    " proc_start, boot_id, checkpoint_s, result, doc, water_l, water_offsite_l, "                  \
+    "embodied_g, " WP_LEDGER_X_COLUMNS ")"                                                         \
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19, ?1)," \
+    " ?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)"
 
 #define UPDATE                                                                                     \
     " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"             \
@@ -56,8 +57,14 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     " emissions_g = excluded.emissions_g, device_hours = excluded.device_hours,"                   \
     " checkpoint_s = excluded.checkpoint_s, result = excluded.result, doc = excluded.doc,"         \
     " water_l = excluded.water_l, water_offsite_l = excluded.water_offsite_l,"                     \
-    " embodied_g = excluded.embodied_g," /* the owner (is its wattprint alive?) matters only while \
-                                            it runs */                                             \
+    " embodied_g = excluded.embodied_g, exit_code = excluded.exit_code, cpu_j = excluded.cpu_j,"   \
+    " dram_j = excluded.dram_j, gpu_j = excluded.gpu_j, psys_j = excluded.psys_j,"                 \
+    " pue = excluded.pue, intensity_g_per_kwh = excluded.intensity_g_per_kwh,"                     \
+    " method = excluded.method, region = excluded.region, start_text = excluded.start_text,"       \
+    " end_text = excluded.end_text, command_line = excluded.command_line," /* the owner (is its    \
+                                                                              wattprint alive?)    \
+                                                                              matters only while   \
+                                                                              it runs */           \
     " pid = iif(excluded.status = 'running', pid, NULL),"                                          \
     " proc_start = iif(excluded.status = 'running', proc_start, NULL),"                            \
     " boot_id = iif(excluded.status = 'running', boot_id, NULL)"
@@ -124,11 +131,15 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
         bind_text(st, 16, own->proc_start);
         bind_text(st, 17, own->boot_id);
     }
-    sqlite3_bind_double(st, 18, r->start_s + r->duration_s);
+    /* the last checkpoint orders the states of a run not yet ended (WP_LEDGER_NEWER); an ended
+     * one is never replaced by a checkpoint: none kept */
+    if (strcmp(r->status, "running") == 0 || strcmp(r->status, "interrupted") == 0)
+        sqlite3_bind_double(st, 18, r->start_s + r->duration_s);
     sqlite3_bind_text(st, 19, text, -1, SQLITE_STATIC);
     bind_num(st, 20, r->has_water, r->water_l);
     bind_num(st, 21, r->has_water_offsite, r->water_offsite_l);
     bind_num(st, 22, r->has_embodied, r->embodied_g);
+    wp_ledger_bind_export(st, 23, &r->x);
     rc = sqlite3_step(st);
     changes = sqlite3_changes(l->db);
     sqlite3_reset(st);
@@ -209,53 +220,39 @@ int wp_sq_finish(struct wp_ledger *l, const struct wp_run *run, char *err, size_
     return write_run(l, run, NULL, true, err, cap);
 }
 
-/* The reading's samples as one row: device names, and packed doubles. */
+/* The reading's samples as one row of packed doubles. Their channels are
+ * the document's channels, in order: stored as '' (attach_samples names
+ * them from the document; rows of earlier versions hold the names). */
 static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
     const struct wp_reading *rd = &run->reading;
     int n_ch = rd->n_channels, n, stride = wp_ledger_sample_stride(rd->n_samples, &n);
     size_t per = (size_t)n_ch + 1;
     double *data = malloc(sizeof *data * per * (size_t)(n > 0 ? n : 1));
-    json_t *names = json_array();
     sqlite3_stmt *st;
-    char *names_text;
-    int rc, bad = 0;
+    int rc;
 
-    if (!data || !names) {
-        free(data);
-        json_decref(names);
+    if (!data) {
         snprintf(err, cap, "out of memory");
         return -ENOMEM;
     }
-    for (int c = 0; c < n_ch; c++)
-        wp_jpush(&bad, names, json_string(rd->channels[c].ch.device));
     for (int k = 0; k < n; k++) {
         int s = wp_ledger_sample_at(k, rd->n_samples, stride, n);
         data[(size_t)k * per] = rd->sample_t[s];
         memcpy(&data[(size_t)k * per + 1], &rd->sample_e[(size_t)s * (size_t)n_ch],
                (size_t)n_ch * sizeof *data);
     }
-    names_text = bad ? NULL : json_dumps(names, JSON_COMPACT);
-    json_decref(names);
-    if (!names_text) {
+    if (sqlite3_prepare_v2(
+            l->db, "INSERT OR REPLACE INTO samples (run_id, channels, data) VALUES (?,'',?)", -1,
+            &st, NULL) != SQLITE_OK) {
         free(data);
-        snprintf(err, cap, "out of memory");
-        return -ENOMEM;
-    }
-    if (sqlite3_prepare_v2(l->db,
-                           "INSERT OR REPLACE INTO samples (run_id, channels, data) VALUES (?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(data);
-        free(names_text);
         return fail(l, err, cap);
     }
     sqlite3_bind_text(st, 1, run->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, names_text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 3, data, (int)(sizeof *data * per * (size_t)n), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 2, data, (int)(sizeof *data * per * (size_t)n), SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(data);
-    free(names_text);
     return rc == SQLITE_DONE ? 0 : fail(l, err, cap);
 }
 
@@ -272,22 +269,27 @@ char *wp_ledger_run_text(const struct wp_run *run)
 static int write_run(struct wp_ledger *l, const struct wp_run *run, const struct owner *own,
                      bool samples, char *err, size_t cap)
 {
-    char *text = wp_ledger_run_text(run);
+    json_t *j = wp_run_json_stored(run); /* what readers recompute is not stored */
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     struct wp_ledger_row row;
     int rc;
 
     if (!text) {
+        json_decref(j);
         snprintf(err, cap, "out of memory");
         return -ENOMEM;
     }
     if (wp_ledger_exec(l, "BEGIN IMMEDIATE", err, cap)) {
+        json_decref(j);
         free(text);
         return -EIO;
     }
     wp_ledger_row_of_run(run, &row);
+    wp_ledger_row_export(j, &row); /* the export's members as the document has them */
     rc = upsert(l, &row, text, UPSERT, own, err, cap);
     if (rc == 0 && samples)
         rc = write_samples(l, run, err, cap);
+    json_decref(j);
     free(text);
     if (rc == 0 && wp_ledger_exec(l, "COMMIT", err, cap) == 0)
         return 0;

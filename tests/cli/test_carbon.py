@@ -277,12 +277,12 @@ def test_water_at_the_power_plants(measured):
     from ledgerdoc import unpack
     con = sqlite3.connect(measured.ledger)
     (packed,) = con.execute("SELECT doc FROM runs WHERE id = ?", (r["run_id"],)).fetchone()
-    stored = json.loads(unpack(packed))["carbon"]
+    stored = json.loads(unpack(packed, r["run_id"]))["carbon"]
     assert "offsite_wue_source" not in stored and shown["offsite_wue_source"].startswith("FRA: WRI")
     # a figure the table no longer holds is not given the table's source
     stored["offsite_wue_l_per_kwh"] = 9.5
     from ledgerdoc import pack
-    doc = json.loads(unpack(packed))
+    doc = json.loads(unpack(packed, r["run_id"]))
     doc["carbon"] = stored
     con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(doc)), r["run_id"]))
     con.commit()

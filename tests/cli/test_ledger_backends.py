@@ -127,7 +127,7 @@ def _many_runs(runner, path, n):
     con = sqlite3.connect(path)
     cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     row = dict(zip(cols, con.execute("SELECT * FROM runs").fetchone()))
-    doc = json.loads(unpack(row["doc"]))
+    doc = json.loads(unpack(row["doc"], row["id"]))
     for i in range(n - 1):
         doc["run_id"] = rid = "03000000-0000-7000-8000-%012x" % i
         con.execute("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
@@ -381,8 +381,8 @@ def test_an_import_replaces_a_checkpoint_with_the_final_result(measured, tmp_pat
     subprocess.run(["cp", runner.ledger, str(final)], check=True)
     import sqlite3
     with sqlite3.connect(runner.ledger) as db:  # the team ledger kept only a checkpoint
-        (doc,) = db.execute("SELECT doc FROM runs").fetchone()
-        doc = json.loads(unpack(doc))
+        (doc, rid) = db.execute("SELECT doc, id FROM runs").fetchone()
+        doc = json.loads(unpack(doc, rid))
         doc["status"] = "interrupted"
         db.execute("UPDATE runs SET status = 'interrupted', energy_j = 1, checkpoint_s = "
                    "start_s + 0.1, doc = ?", (pack(json.dumps(doc)),))

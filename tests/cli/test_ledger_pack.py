@@ -29,10 +29,12 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     result, doc = con.execute("SELECT result, doc FROM runs").fetchone()
     # the owner's process matters only while the run runs
     assert con.execute("SELECT pid, proc_start, boot_id FROM runs").fetchone() == (None,) * 3
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     con.close()
-    assert result == "" and doc[0] == 1
-    text = unpack(doc)
+    # dictionary 1, and the leading {"run_id":"ID" left out: the row holds the id
+    assert result == "" and doc[0] == 0x81
+    assert r["run_id"].encode() not in doc
+    text = unpack(doc, r["run_id"])
     assert len(doc) < len(text) / 4, (len(doc), len(text))  # a dictionary's work, not luck
     stored = json.loads(text)
     shown = measured.wp_json("show", r["run_id"])
@@ -57,8 +59,21 @@ def test_an_import_keeps_a_runs_owner_only_while_it_runs(measured, tmp_path):
     con.close()
 
 
+EXPORT_COLUMNS = ("exit_code", "cpu_j", "dram_j", "gpu_j", "psys_j", "pue", "intensity_g_per_kwh",
+                  "method", "region", "start_text", "end_text", "command_line")
+
+
+def make_schema_3(path):
+    """The ledger at path as schema 3 kept it: no columns of the export's own."""
+    con = sqlite3.connect(path)
+    con.executescript("".join("ALTER TABLE runs DROP COLUMN %s;" % c for c in EXPORT_COLUMNS) +
+                      "PRAGMA user_version = 3;")
+    con.close()
+
+
 def make_schema_2(path):
     """The ledger at path as schema 2 kept it: no footprint columns."""
+    make_schema_3(path)
     con = sqlite3.connect(path)
     con.executescript(
         "DROP INDEX runs_project; DROP INDEX runs_experiment;"
@@ -77,7 +92,7 @@ def make_schema_1(path):
     make_schema_2(path)
     con = sqlite3.connect(path)
     for rid, doc in con.execute("SELECT id, doc FROM runs").fetchall():
-        con.execute("UPDATE runs SET result = ? WHERE id = ?", (unpack(doc), rid))
+        con.execute("UPDATE runs SET result = ? WHERE id = ?", (unpack(doc, rid), rid))
     con.execute("ALTER TABLE runs DROP COLUMN doc")
     con.execute("PRAGMA user_version = 1")
     con.commit()
@@ -89,7 +104,7 @@ def test_a_schema_1_ledger_is_migrated_and_its_text_runs_kept(measured):
     make_schema_1(measured.ledger)
     new = record(measured, 4)  # the writer migrates
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     rows = dict(con.execute("SELECT id, doc IS NULL FROM runs").fetchall())
     con.close()
     assert rows == {old["run_id"]: 1, new["run_id"]: 0}  # the old row is left as it was
@@ -104,7 +119,7 @@ def test_a_schema_2_ledger_gets_its_footprint_from_the_documents(measured):
     make_schema_2(measured.ledger)
     new = record(measured, 4, "--project", "w")  # the writer migrates
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     con.close()
     w = {s["key"]: s for s in measured.wp_json("summary", "--by", "project")}["w"]
     assert w["runs"] == 2
@@ -155,60 +170,93 @@ def test_an_older_ledger_another_user_owns_is_read_and_imported_unchanged(measur
         shutil.rmtree(top)
 
 
-def test_the_csv_export_reads_only_its_members_and_checks_each(measured):
-    """The CSV export has SQLite read its 23 members out of each packed
-    document: the same rows as the JSON export gives, and a member missing
-    or of the wrong type is an error naming the run and the member."""
+def csv_rows(text):
+    import csv
+    import io
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_export_reads_columns_and_checks_each(measured):
+    """The CSV export reads its 23 members from the runs' columns, never a
+    document: the same rows as the JSON export gives (start and end too,
+    which a run keeps as text only where its times would not write them),
+    and a member the schema requires that a row lacks is an error naming the
+    run and the member."""
     runs = [record(measured, j, "--project", "p,q") for j in (1, 2, 3)]
     p = measured.wp("export", "--format", "csv")
     assert p.returncode == 0, p.stderr
-    import csv
-    import io
     first = p.stdout
-    rows = list(csv.DictReader(io.StringIO(first)))
+    rows = csv_rows(first)
     full = json.loads(measured.wp("export", "--format", "json").stdout)
     assert [r["run_id"] for r in rows] == [r["run_id"] for r in full] == [r["run_id"] for r in runs]
     for row, run in zip(rows, full):
         assert float(row["cpu_j"]) == pytest.approx(run["energy"]["cpu_j"])
         assert row["region"] == run["carbon"]["region"] and row["project"] == "p,q"
+        assert (row["start"], row["end"]) == (run["start"], run["end"])
+        assert row["command"] == " ".join(run["command"]) and row["method"] == run["method"]
     con = sqlite3.connect(measured.ledger)
-    for rid, change in ((runs[0]["run_id"], lambda d: d["energy"].pop("cpu_j")),
-                        (runs[1]["run_id"], lambda d: d.update(status=3))):
-        (doc,) = con.execute("SELECT doc FROM runs WHERE id = ?", (rid,)).fetchone()
-        d = json.loads(unpack(doc))
-        change(d)
-        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), rid))
+    assert con.execute("SELECT count(*) FROM runs WHERE start_text IS NULL").fetchone()[0] == 3
+    for rid, column, member in ((runs[0]["run_id"], "cpu_j", "energy.cpu_j"),
+                                (runs[1]["run_id"], "method", "method")):
+        con.execute("UPDATE runs SET %s = NULL WHERE id = ?" % column, (rid,))
         con.commit()
         p = measured.wp("export", "--format", "csv")
         assert p.returncode == 1 and rid in p.stderr, p.stderr
-        assert ("energy.cpu_j is missing" in p.stderr or
-                "status is of the wrong type" in p.stderr), p.stderr
-        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (doc, rid))  # as it was
+        assert "%s is missing" % member in p.stderr, p.stderr
+        con.execute("UPDATE runs SET %s = ? WHERE id = ?" % column,
+                    (runs[0]["energy"]["cpu_j"] if column == "cpu_j" else runs[1]["method"], rid))
         con.commit()
     con.close()
     again = measured.wp("export", "--format", "csv")
     assert again.returncode == 0 and again.stdout == first
 
 
-def test_the_csv_writes_each_number_as_printf_g10_would(measured):
-    """Whole numbers take a shorter path than %.10g; the text must be the
-    same: small and large whole numbers, negative zero, fractions."""
-    run = record(measured, 1)
+def test_a_schema_3_ledger_gets_the_exports_columns_from_its_documents(measured):
+    """Schema 4 keeps the export's members in columns: a schema-3 ledger's
+    runs get theirs from their documents when it is migrated (the CSV is the
+    same as before), one whose document lacks a member keeps it NULL and the
+    export names it, and a run imported from a schema-3 ledger gets them too."""
+    runs = [record(measured, j, "--region", "FR") for j in (1, 2)]
+    before = measured.wp("export", "--format", "csv").stdout
+    make_schema_3(measured.ledger)
     con = sqlite3.connect(measured.ledger)
-    (doc,) = con.execute("SELECT doc FROM runs WHERE id = ?", (run["run_id"],)).fetchone()
-    d = json.loads(unpack(doc))
-    d["exit_code"] = -1
-    d["pue"] = 1.0
-    d["energy"].update(total_j=12345678901.0, cpu_j=999999999.0, dram_j=-0.0, gpu_j=1e9)
-    d["carbon"].update(intensity_g_per_kwh=475.25, emissions_g=0.1)
-    con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), run["run_id"]))
+    other = os.path.join(os.path.dirname(measured.ledger), "schema3.db")
+    con.execute("VACUUM INTO ?", (other,))
+    (doc,) = con.execute("SELECT doc FROM runs WHERE id = ?", (runs[1]["run_id"],)).fetchone()
+    d = json.loads(unpack(doc, runs[1]["run_id"]))
+    del d["energy"]["cpu_j"]
+    con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), runs[1]["run_id"]))
     con.commit()
     con.close()
-    import csv
-    import io
+    p = measured.wp("export", "--format", "csv")  # migrates
+    assert p.returncode == 1 and runs[1]["run_id"] in p.stderr, p.stderr
+    assert "energy.cpu_j is missing" in p.stderr, p.stderr
+    con = sqlite3.connect(measured.ledger)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("SELECT region, cpu_j IS NULL FROM runs ORDER BY start_s").fetchall() == \
+        [("FRA", 0), ("FRA", 1)]
+    con.close()
+    mine = os.path.join(os.path.dirname(measured.ledger), "mine.db")
+    p = measured.wp("import", other, env=measured.env(WATTPRINT_LEDGER=mine))
+    assert p.returncode == 0 and "2 runs added" in p.stderr, p.stderr
+    p = measured.wp("export", "--format", "csv", env=measured.env(WATTPRINT_LEDGER=mine))
+    assert p.returncode == 0 and p.stdout == before, p.stderr
+
+
+def test_the_csv_writes_each_number_as_printf_g10_would(measured):
+    """Whole numbers take a shorter path than %.10g; the text must be the
+    same: small and large whole numbers, fractions. (A zero's sign is not
+    kept by the ledger's REAL columns.)"""
+    run = record(measured, 1)
+    want = {"exit_code": -1, "pue": 1.0, "energy_j": 12345678901.0, "cpu_j": 999999999.0,
+            "dram_j": 0.0, "gpu_j": 1e9, "intensity_g_per_kwh": 475.25, "emissions_g": 0.1}
+    con = sqlite3.connect(measured.ledger)
+    con.execute("UPDATE runs SET exit_code = -1, pue = 1.0, energy_j = 12345678901.0,"
+                " cpu_j = 999999999.0, dram_j = 0.0, gpu_j = 1e9, intensity_g_per_kwh = 475.25,"
+                " emissions_g = 0.1 WHERE id = ?", (run["run_id"],))
+    con.commit()
+    con.close()
     p = measured.wp("export", "--format", "csv")
     assert p.returncode == 0, p.stderr
-    row = next(csv.DictReader(io.StringIO(p.stdout)))
-    want = {"exit_code": -1, "pue": 1.0, "energy_j": 12345678901.0, "cpu_j": 999999999.0,
-            "dram_j": -0.0, "gpu_j": 1e9, "intensity_g_per_kwh": 475.25, "emissions_g": 0.1}
+    row = csv_rows(p.stdout)[0]
     assert {k: row[k] for k in want} == {k: "%.10g" % v for k, v in want.items()}

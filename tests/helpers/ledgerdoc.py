@@ -1,6 +1,8 @@
 """A wattprint ledger's packed run documents read and written from Python, as
 src/ledger/pack.c does: one byte naming the preset dictionary
-(data/ledger_dict_<n>.json), then a raw deflate stream primed with it."""
+(data/ledger_dict_<n>.json), its high bit set where the document's leading
+{"run_id":"ID" was left out (the row's id puts it back), then a raw deflate
+stream primed with it."""
 import os
 import zlib
 
@@ -12,11 +14,15 @@ def dictionary(n=1):
         return f.read()
 
 
-def unpack(blob):
-    """The JSON text of a packed document (bytes from the doc column)."""
-    d = zlib.decompressobj(-15, zdict=dictionary(blob[0]))
+def unpack(blob, run_id=None):
+    """The JSON text of a packed document (bytes from the doc column; the
+    row's id for one packed without it)."""
+    d = zlib.decompressobj(-15, zdict=dictionary(blob[0] & 0x7f))
     text = d.decompress(blob[1:]) + d.flush()
     assert d.eof and not d.unused_data, "a damaged packed document"
+    if blob[0] & 0x80:
+        assert run_id, "a document packed without its id: give the row's"
+        return '{"run_id":"%s"' % run_id + text.decode()
     return text.decode()
 
 

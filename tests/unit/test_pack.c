@@ -36,6 +36,37 @@ static void round_trip(void **state)
     free(packed);
 }
 
+/* A run's document packed with its id leaves the id out and gets it back
+ * from the id given; one whose first member is not that id is packed whole. */
+static void the_id_is_left_to_the_row(void **state)
+{
+    const char *id = "01a23af1-5157-7378-b6f2-2fc5a6b15171";
+    unsigned char *packed, *whole;
+    size_t n, n_whole, len;
+    char *text = NULL, err[256];
+    (void)state;
+
+    assert_int_equal(wp_ledger_pack_run(doc, strlen(doc), id, &packed, &n), 0);
+    assert_int_equal(packed[0], 0x81);
+    assert_int_equal(wp_ledger_pack(doc, strlen(doc), &whole, &n_whole), 0);
+    assert_true(n + 16 < n_whole); /* 36 random characters no dictionary compresses */
+    assert_int_equal(wp_ledger_unpack_run(packed, n, id, &text, &len, err, sizeof err), 0);
+    assert_int_equal(len, strlen(doc));
+    assert_string_equal(text, doc);
+    free(text);
+    text = NULL;
+    assert_int_equal(wp_ledger_unpack(packed, n, &text, &len, err, sizeof err), -EPROTO);
+    assert_non_null(strstr(err, "without its id"));
+    assert_null(text);
+    free(packed);
+    /* another id, or one that only begins the same: the document packed whole */
+    assert_int_equal(wp_ledger_pack_run(doc, strlen(doc), "01a23af1", &packed, &n), 0);
+    assert_int_equal(packed[0], 1);
+    assert_int_equal(n, n_whole);
+    free(packed);
+    free(whole);
+}
+
 static void damage_is_refused(void **state)
 {
     unsigned char *packed, *bad;
@@ -81,6 +112,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(the_id_is_left_to_the_row),
         cmocka_unit_test(damage_is_refused),
         cmocka_unit_test(nothing_unpacks_past_the_bound),
     };
