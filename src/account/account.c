@@ -5,6 +5,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -122,16 +123,39 @@ static int equivalent(const char *item, double *value)
     return -ENOENT;
 }
 
+/* The table's six figures, read once: every run read back derives its
+ * equivalents, and a ledger's export reads a million. */
+static struct {
+    double car_km, flight, car_life, american, tree, reactor_gwh;
+    int rc;
+} eq;
+static pthread_once_t eq_once = PTHREAD_ONCE_INIT;
+
+static void eq_load(void)
+{
+    eq.rc = equivalent("car_km_eu", &eq.car_km) ||
+                    equivalent("flight_ny_sf_one_passenger", &eq.flight) ||
+                    equivalent("car_lifetime_including_fuel", &eq.car_life) ||
+                    equivalent("american_life_one_year_average", &eq.american) ||
+                    equivalent("tree_year_sequestration", &eq.tree) ||
+                    equivalent("nuclear_reactor_gigawatt_hour", &eq.reactor_gwh)
+                ? -ENOENT
+                : 0;
+}
+
 int wp_equivalents(double emissions_g, double energy_j, struct wp_equivalents *out)
 {
     double car_km, flight, car_life, american, tree, reactor_gwh;
 
-    if (equivalent("car_km_eu", &car_km) || equivalent("flight_ny_sf_one_passenger", &flight) ||
-        equivalent("car_lifetime_including_fuel", &car_life) ||
-        equivalent("american_life_one_year_average", &american) ||
-        equivalent("tree_year_sequestration", &tree) ||
-        equivalent("nuclear_reactor_gigawatt_hour", &reactor_gwh))
-        return -ENOENT;
+    pthread_once(&eq_once, eq_load);
+    if (eq.rc)
+        return eq.rc;
+    car_km = eq.car_km;
+    flight = eq.flight;
+    car_life = eq.car_life;
+    american = eq.american;
+    tree = eq.tree;
+    reactor_gwh = eq.reactor_gwh;
     out->car_km_eu = emissions_g / car_km;
     out->flights_ny_sf = emissions_g / flight;
     out->car_lifetime_share = emissions_g / car_life;
