@@ -365,19 +365,21 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     }
     row_params(r, text, pid, &b, v);
     /* xmax is 0 on a row this statement inserted, the updater's otherwise */
-    snprintf(sql, sizeof sql, "%s%s%s", sql_columns, sql_update,
-             update ? "" : " WHERE " WP_LEDGER_NEWER " RETURNING (xmax = 0)");
+    snprintf(sql, sizeof sql, "%s%s%s RETURNING (xmax = 0)", sql_columns, sql_update,
+             update ? "" : " WHERE " WP_LEDGER_NEWER);
     if (!(res = wp_pg_run(l, sql, PG_COLUMNS, v, err, cap)))
         return -EIO;
     added = strcmp(wp_pq.cmd_tuples(res), "0") != 0;
-    if (!update && added)
+    if (added)
         replaced = strcmp(wp_pq.getvalue(res, 0, 0), "t") != 0;
     wp_pq.clear(res);
     if (!added)
         return update ? 0 : 1;
+    /* the tags are the run's, written with its first state: the start row,
+     * or the final one of a command that ended before its start was written */
     if (replaced)
-        return 2; /* the tags are the run's, written with its first state */
-    for (int i = 0; r->labels && i < r->labels->n_tags && (pid || !update); i++) {
+        return update ? 0 : 2;
+    for (int i = 0; r->labels && i < r->labels->n_tags; i++) {
         const char *t[3] = {r->id, r->labels->tags[i].key, r->labels->tags[i].value};
         if (!(res = wp_pg_run(l,
                               "INSERT INTO tags (run_id, key, value) VALUES ($1,$2,$3) "

@@ -107,7 +107,10 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     if (!*cached && sqlite3_prepare_v3(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1,
                                        SQLITE_PREPARE_PERSISTENT, cached, NULL) != SQLITE_OK)
         return fail(l, err, cap);
-    if (mode == INSERT_ONLY && (had = exists(l, r->id, err, cap)) < 0)
+    /* the tags are the run's, written with its first state: whether this is
+     * it (a command that ended before its start row was written has none) */
+    if ((mode == INSERT_ONLY || (!own && r->labels && r->labels->n_tags > 0)) &&
+        (had = exists(l, r->id, err, cap)) < 0)
         return -EIO;
     st = *cached;
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -149,8 +152,8 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     if (mode == INSERT_ONLY && changes == 0)
         return 1;
     if (had)
-        return 2; /* the tags are the run's, written with its first state */
-    if (r->labels && r->labels->n_tags > 0 && (mode == INSERT_ONLY || own)) {
+        return mode == INSERT_ONLY ? 2 : 0; /* its tags came with its first state */
+    if (r->labels && r->labels->n_tags > 0) {
         if (!l->st_tag &&
             sqlite3_prepare_v3(l->db,
                                "INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?,?,?)",
