@@ -143,6 +143,7 @@ def ledgers(wp, n=100):
                     out = subprocess.run(base + [loc, "--", "date", "+%s.%N"], check=True,
                                          capture_output=True, text=True).stdout
                     late[loc].append(float(out) - t0)
+        pg_messages(wp, uri)
         print("ledger: true %.2f ms; run --no-ledger -- true %.2f ms; run -- true into SQLite "
               "%.2f ms (+%.2f ms, target <= +3 ms), into PostgreSQL %.2f ms; the command starts "
               "%.2f ms and %.2f ms after launch (medians of %d, alternating)"
@@ -153,6 +154,29 @@ def ledgers(wp, n=100):
                  statistics.median(late[uri]) * 1e3, n))
     finally:
         pgtest.stop(d)
+
+
+def pg_messages(wp, uri, n=5):
+    """The messages `wattprint run -- true` sends a PostgreSQL ledger (each
+    a round trip but the first and the last), counted with strace: a count
+    this VM's timing noise cannot blur."""
+    import shutil
+    import tempfile
+    if not shutil.which("strace"):
+        print("postgresql messages: strace not installed, not counted")
+        return
+    counts, kinds = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "trace")
+        for _ in range(n):
+            subprocess.run(["strace", "-f", "-e", "trace=sendto", "-o", out, wp, "run", "-q",
+                            "--ledger", uri, "--", "true"], check=True)
+            with open(out) as f:
+                sent = [line for line in f if "sendto(" in line and "resumed" not in line]
+            counts.append(len(sent))
+            kinds = [line.split('"')[1][:40] for line in sent]
+    print("postgresql messages per run -- true (startup and goodbye included): %s; the last: %s"
+          % (counts, " | ".join(kinds)))
 
 
 def work_endpoint(wp):

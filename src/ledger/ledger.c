@@ -481,7 +481,7 @@ static int try_open(const char *path, int mode, struct wp_ledger **out, char *er
         free(l);
         return -EIO;
     }
-    if (mode == WP_LEDGER_WRITE) {
+    if (mode != WP_LEDGER_READ) {
         int rc = wp_ledger_check_place(path, err, cap);
         if (rc) {
             free(l);

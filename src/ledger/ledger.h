@@ -16,7 +16,10 @@ struct wp_ledger;
  * Writes into buf; returns buf, or NULL when no home is known. */
 const char *wp_ledger_path(const char *path, char *buf, size_t cap);
 
-enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1 };
+/* WP_LEDGER_RECORD: a write by a run's recorder, whose command may last a
+ * millisecond: a server ledger's housekeeping (marking other hosts' dead runs
+ * interrupted) waits for the run's first checkpoint, off the command's path. */
+enum { WP_LEDGER_READ = 0, WP_LEDGER_WRITE = 1, WP_LEDGER_RECORD = 2 };
 
 /* A ledger file named by the user must be in a directory that exists: only
  * the default ledger's directory is made (a typo must not make a new tree and

@@ -133,12 +133,23 @@ static const char *const migrations[] = {
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
 /* The schema's version (one round trip); -EIO where there is no ledger yet. */
+/* The version asked with the session's setting in one round trip: libpq
+ * prints the server's notices on stderr ("already exists, skipping";
+ * "terminating connection due to immediate shutdown", which a server sends
+ * whatever the level asked), and the notice processor drops what is sent:
+ * what matters returns as the call's error. */
 static int schema_version(struct wp_ledger *l, int *version, char *err, size_t cap)
 {
-    PGresult *res = wp_pg_run(l, "SELECT max(version) FROM wattprint_schema", 0, NULL, err, cap);
+    PGresult *res = wp_pg_run(l,
+                              "SET client_min_messages TO WARNING;"
+                              " SELECT max(version) FROM wattprint_schema",
+                              0, NULL, err, cap);
+    char ignored[256];
 
-    if (!res)
+    if (!res) { /* no ledger yet: the failed query took its SET back */
+        wp_pg_exec(l, "SET client_min_messages TO WARNING", ignored, sizeof ignored);
         return -EIO;
+    }
     *version = wp_pq.ntuples(res) == 1 && !wp_pq.getisnull(res, 0, 0)
                    ? atoi(wp_pq.getvalue(res, 0, 0))
                    : 0;
@@ -275,12 +286,8 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         pg_close(l);
         return -ENOMEM;
     }
-    /* libpq prints the server's notices on stderr ("already exists, skipping";
-     * "terminating connection due to immediate shutdown", which a server sends
-     * whatever the level asked): what matters returns as the call's error */
-    wp_pq.set_notice_processor(l->pg->c, drop_notice, NULL);
-    if (wp_pg_exec(l, "SET client_min_messages TO WARNING", err, cap) != 0 ||
-        (mode == WP_LEDGER_READ ? read_schema(l, err, cap) : write_schema(l, err, cap)) != 0) {
+    wp_pq.set_notice_processor(l->pg->c, drop_notice, NULL); /* schema_version */
+    if ((mode == WP_LEDGER_READ ? read_schema(l, err, cap) : write_schema(l, err, cap)) != 0) {
         if (mode == WP_LEDGER_READ && strstr(err, "wattprint_schema"))
             snprintf(err, cap,
                      "no ledger at %s yet (runs are recorded there by wattprint run; name another "
@@ -289,7 +296,10 @@ int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, siz
         pg_close(l);
         return -EIO;
     }
-    pg_reap(l);
+    if (mode == WP_LEDGER_RECORD)
+        l->pg->reap_due = true;
+    else
+        pg_reap(l);
     wp_spool_send(l, uri);
     *out = l;
     return 0;
@@ -351,11 +361,11 @@ static void row_params(const struct wp_ledger_row *r, const char *text, long pid
 }
 
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
-                     bool update, long pid, char *err, size_t cap)
+                     const char *samples, bool update, long pid, char *err, size_t cap)
 {
     struct row_text b;
-    char sql[2048];
-    const char *v[PG_COLUMNS];
+    char sql[2560];
+    const char *v[PG_COLUMNS + 1];
     PGresult *res;
     bool added, replaced = false;
 
@@ -364,14 +374,21 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
         return -EINVAL;
     }
     row_params(r, text, pid, &b, v);
-    /* xmax is 0 on a row this statement inserted, the updater's otherwise */
-    snprintf(sql, sizeof sql, "%s%s%s RETURNING (xmax = 0)", sql_columns, sql_update,
-             update ? "" : " WHERE " WP_LEDGER_NEWER);
-    if (!(res = wp_pg_run(l, sql, PG_COLUMNS, v, err, cap)))
+    v[PG_COLUMNS] = samples;
+    /* xmax is 0 on a row this statement inserted, the updater's otherwise;
+     * the samples of the state written go in the same round trip */
+    snprintf(sql, sizeof sql, "%s%s%s%s RETURNING id, (xmax = 0) AS fresh%s",
+             samples ? "WITH w AS (" : "", sql_columns, sql_update,
+             update ? "" : " WHERE " WP_LEDGER_NEWER,
+             samples ? "), s AS (INSERT INTO samples (run_id, data) SELECT id, $23 FROM w"
+                       " ON CONFLICT (run_id) DO UPDATE SET data = excluded.data)"
+                       " SELECT id, fresh FROM w"
+                     : "");
+    if (!(res = wp_pg_run(l, sql, PG_COLUMNS + (samples ? 1 : 0), v, err, cap)))
         return -EIO;
-    added = strcmp(wp_pq.cmd_tuples(res), "0") != 0;
+    added = wp_pq.ntuples(res) > 0;
     if (added)
-        replaced = strcmp(wp_pq.getvalue(res, 0, 0), "t") != 0;
+        replaced = strcmp(wp_pq.getvalue(res, 0, 1), "t") != 0;
     wp_pq.clear(res);
     if (!added)
         return update ? 0 : 1;
@@ -391,7 +408,9 @@ static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const c
     return 0;
 }
 
-static int record(struct wp_ledger *l, const struct wp_run *run, long pid, char *err, size_t cap)
+/* A run's row, and its samples (the JSON object, or NULL: none). */
+static int record(struct wp_ledger *l, const struct wp_run *run, const char *samples, long pid,
+                  char *err, size_t cap)
 {
     struct wp_ledger_row row;
     char *text = wp_ledger_run_text(run);
@@ -402,7 +421,7 @@ static int record(struct wp_ledger *l, const struct wp_run *run, long pid, char 
         return -ENOMEM;
     }
     wp_ledger_row_of_run(run, &row);
-    rc = write_row(l, &row, text, true, pid, err, cap);
+    rc = write_row(l, &row, text, samples, true, pid, err, cap);
     free(text);
     return rc;
 }
@@ -433,39 +452,30 @@ static char *samples_text(const struct wp_reading *rd)
 
 static int pg_finish(struct wp_ledger *l, const struct wp_run *done, char *err, size_t cap)
 {
-    char *text;
-    const char *v[2];
-    PGresult *res;
+    char *samples = NULL;
+    int rc;
 
-    if (record(l, done, 0, err, cap) != 0)
-        return -EIO;
-    if (done->reading.n_samples == 0)
-        return 0;
-    if (!(text = samples_text(&done->reading))) {
+    if (done->reading.n_samples > 0 && !(samples = samples_text(&done->reading))) {
         snprintf(err, cap, "out of memory");
         return -ENOMEM;
     }
-    v[0] = done->run_id, v[1] = text;
-    res = wp_pg_run(
-        l,
-        "INSERT INTO samples (run_id, data) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE "
-        "SET data = excluded.data",
-        2, v, err, cap);
-    free(text);
-    if (!res)
-        return -EIO;
-    wp_pq.clear(res);
-    return 0;
+    rc = record(l, done, samples, 0, err, cap);
+    free(samples);
+    return rc == 0 ? 0 : -EIO;
 }
 
 static int pg_begin(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
-    return record(l, run, (long)getpid(), err, cap);
+    return record(l, run, NULL, (long)getpid(), err, cap);
 }
 
 static int pg_checkpoint(struct wp_ledger *l, const struct wp_run *run, char *err, size_t cap)
 {
-    return record(l, run, 0, err, cap);
+    if (l->pg->reap_due) { /* the command runs on: the ledger's housekeeping now */
+        l->pg->reap_due = false;
+        pg_reap(l);
+    }
+    return record(l, run, NULL, 0, err, cap);
 }
 
 /* The queued rows in one statement: a round trip for 500 runs, not one
@@ -540,7 +550,7 @@ static int pg_insert_row(struct wp_ledger *l, const struct wp_ledger_row *row, c
     if (l->pg->batching && row->id && strlen(row->id) >= 8 && row->status && text &&
         !(row->labels && row->labels->n_tags > 0))
         return queue_row(l, row, text, err, cap);
-    return write_row(l, row, text, false, 0, err, cap);
+    return write_row(l, row, text, NULL, false, 0, err, cap);
 }
 
 static int pg_begin_batch(struct wp_ledger *l)

@@ -48,6 +48,7 @@ struct wp_pg {
     int queued;
     char *rows[PG_BATCH_ROWS][PG_COLUMNS]; /* copies; NULL is SQL NULL */
     long added, skipped, replaced;         /* of the rows sent in this batch */
+    bool reap_due; /* a recorder's: reaping waits for its first checkpoint */
 };
 
 /* A number as a statement's text parameter (every digit of a double). */

@@ -93,7 +93,7 @@ static int open_and_begin(struct wp_recorder *r, enum begin begin)
         r->said = true;
         return -ENOENT;
     }
-    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
+    if (wp_ledger_open(path, WP_LEDGER_RECORD, &r->ledger, err, sizeof err) != 0) {
         r->ledger = NULL;
         say(r, "open", err);
         return -EIO;
@@ -137,7 +137,7 @@ static void reopen_if_wal_lost(struct wp_recorder *r)
     r->said_wal = true;
     /* other writers may still hold the deleted WAL's index: a failure now
      * is kept for the end, where the run then goes to the spool */
-    if (wp_ledger_open(path, WP_LEDGER_WRITE, &r->ledger, err, sizeof err) != 0) {
+    if (wp_ledger_open(path, WP_LEDGER_RECORD, &r->ledger, err, sizeof err) != 0) {
         r->ledger = NULL;
         snprintf(r->first_err, sizeof r->first_err, "reopening it: %s", err);
     }

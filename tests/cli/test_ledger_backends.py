@@ -248,6 +248,30 @@ def test_a_run_whose_node_went_silent_shows_as_interrupted(runner, pg_uri):
     assert _status_of(runner, rows[1][0]) == "running"
 
 
+def test_a_recorder_marks_dead_runs_at_its_first_checkpoint(runner, pg_uri):
+    """A run's recorder leaves the ledger's housekeeping off a short
+    command's path: another host's silent run is marked interrupted by the
+    recorder at its first checkpoint (its command waits for that state)."""
+    import time
+    runner.ledger = pg_uri
+    p, r = runner.run(["--", "true"])  # the schema, by a first writer
+    rid, now = "aaaaaaaa-0000-7000-8000-000000000003", time.time()
+    d = dict(r, run_id=rid, status="running", checkpoint_interval_s=5, host="node-b")
+    for derived in ("equivalents", "sci", "assumptions"):
+        d.pop(derived, None)
+    host = pg_uri.split("host=")[1].split("&")[0]
+    db = pg_uri.split("///")[1].split("?")[0]
+    psql = ["psql", "-h", host, "-U", "wattprint", "-d", db, "-q"]
+    subprocess.run(psql + ["-c", "INSERT INTO runs (id, status, start_s, host, checkpoint_s, "
+                           "result) VALUES ('%s', 'running', %f, 'node-b', %f, '%s')" % (
+                               rid, now - 1010, now - 1000, json.dumps(d).replace("'", "''"))],
+                   check=True)
+    wait = "until %s -tAc \"SELECT status FROM runs WHERE id = '%s'\" | grep -q interrupted; " \
+        "do sleep 0.05; done" % (" ".join(psql), rid)
+    p, _ = runner.run(["--checkpoint", "0.2", "--", "sh", "-c", wait], timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
 def _psql(uri, sql, db="postgres"):
     host = uri.split("host=")[1].split("&")[0]
     subprocess.run(["psql", "-h", host, "-U", "wattprint", "-d", db, "-q", "-c", sql], check=True,
