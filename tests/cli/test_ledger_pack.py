@@ -130,7 +130,7 @@ def test_a_schema_2_ledger_gets_its_footprint_from_the_documents(measured):
 
 
 @ROOTLESS
-@pytest.mark.parametrize("make_old", [make_schema_1, make_schema_2])
+@pytest.mark.parametrize("make_old", [make_schema_1, make_schema_2, make_schema_3])
 def test_an_older_ledger_another_user_owns_is_read_and_imported_unchanged(measured, make_old):
     theirs = [record(measured, 2, "--job", "j", "--wue", "1")["run_id"] for _ in range(2)]
     make_old(measured.ledger)
@@ -165,6 +165,12 @@ def test_an_older_ledger_another_user_owns_is_read_and_imported_unchanged(measur
         assert p.returncode == 0 and "2 already here" in p.stderr, p.stderr
         p = nobody("show", theirs[0], "--json", ledger=mine)
         assert p.returncode == 0 and json.loads(p.stdout)["samples"]["t_s"][0] == 0, p.stderr
+        assert json.loads(p.stdout)["samples"]["channels"] == \
+            [c["device"] for c in json.loads(p.stdout)["channels"]]
+        p = nobody("export", "--format", "csv")  # whole runs, the view lending no columns
+        assert p.returncode == 0 and len(csv_rows(p.stdout)) == 2, p.stderr
+        q = nobody("export", "--format", "csv", ledger=mine)  # the columns the import filled
+        assert q.returncode == 0 and q.stdout == p.stdout, (q.stderr, q.stdout, p.stdout)
         assert digest(old) == before
     finally:
         shutil.rmtree(top)
