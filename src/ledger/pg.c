@@ -360,6 +360,8 @@ static void row_params(const struct wp_ledger_row *r, const char *text, long pid
     v[21] = r->has_embodied ? wp_pg_num(&n[10], r->embodied_g) : NULL;
 }
 
+_Static_assert(PG_COLUMNS == 22, "the samples are the statement's $23");
+
 static int write_row(struct wp_ledger *l, const struct wp_ledger_row *r, const char *text,
                      const char *samples, bool update, long pid, char *err, size_t cap)
 {
