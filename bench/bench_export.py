@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "helpers"))
@@ -45,7 +46,9 @@ def ledger(binary, d, n):
         batch = []
         for i in range(lo, min(n, lo + 50_000)):
             doc["run_id"] = rid = "01000000-0000-7000-8000-%012x" % i
-            batch.append(tuple(dict(row, id=rid, start_s=row["start_s"] - n + i,
+            start_s = row["start_s"] - n + i  # its document says the same start
+            doc["start"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_s))
+            batch.append(tuple(dict(row, id=rid, start_s=start_s,
                                     doc=pack(json.dumps(doc, separators=(",", ":"))))[c]
                                 for c in cols))
         con.executemany(sql, batch)

@@ -289,8 +289,8 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
     for (size_t i = 0; i < N_CSV_COLS; i++)
         members[i] = csv_cols[i].member;
     if ((rc = start(k, o->output)) == 0) {
-        rc = format == 'c' ? wp_ledger_each_values(l, &o->q, members, (int)N_CSV_COLS, csv_row, k,
-                                                   err, sizeof err)
+        rc = format == 'c' ? wp_ledger_each_values(l, &o->q, 0, members, (int)N_CSV_COLS, csv_row,
+                                                   k, err, sizeof err)
                            : wp_ledger_each(l, &o->q, format == 'j' ? 0 : WP_EACH_STORED, one_run,
                                             k, err, sizeof err);
         if (rc == 0 && format == 'j')

@@ -27,24 +27,47 @@ struct listing {
     FILE *f;
 };
 
-static int list_one(json_t *run, void *arg)
+static int list_json(json_t *run, void *arg)
+{
+    struct listing *ls = arg;
+
+    return wp_cli_json_element(ls->f, run, ls->n++ == 0) ? -ENOMEM : 0;
+}
+
+/* The table reads these members alone: the ledger keeps each in a column,
+ * so no run's document is read (wp_ledger_each_values). */
+enum { L_ID, L_START, L_STATUS, L_DURATION, L_ENERGY, L_CO2E, L_PROJECT, L_EXPERIMENT, L_COMMAND };
+static const char *const line_members[] = {"run_id",     "start",          "status",
+                                           "duration_s", "energy.total_j", "carbon.emissions_g",
+                                           "project",    "experiment",     "command"};
+
+static const char *text_of(const struct wp_ledger_value *v)
+{
+    return v->kind == WP_VALUE_TEXT ? v->text : "";
+}
+
+static double num_of(const struct wp_ledger_value *v)
+{
+    return v->kind == WP_VALUE_NUM ? v->num : 0;
+}
+
+static int list_line(const struct wp_ledger_value *v, int n, void *arg)
 {
     struct listing *ls = arg;
     char d[32], e[32], m[32], cmd[256], pe[64];
 
-    if (ls->json)
-        return wp_cli_json_element(ls->f, run, ls->n++ == 0) ? -ENOMEM : 0;
+    (void)n;
     ls->n++;
-    wp_fmt_duration(wp_json_num(run, WPF_DURATION_S), d, sizeof d);
-    wp_fmt_energy(wp_json_num(wp_json_get(run, WPF_ENERGY), WPF_TOTAL_J), e, sizeof e);
-    wp_fmt_mass(wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G), m, sizeof m);
-    wp_run_command_text(run, cmd, sizeof cmd);
+    wp_fmt_duration(num_of(&v[L_DURATION]), d, sizeof d);
+    wp_fmt_energy(num_of(&v[L_ENERGY]), e, sizeof e);
+    wp_fmt_mass(num_of(&v[L_CO2E]), m, sizeof m);
+    snprintf(cmd, sizeof cmd, "%s", text_of(&v[L_COMMAND])); /* as wp_command_text cuts it */
     snprintf(pe, sizeof pe, "%.30s/%.30s",
-             *wp_json_str(run, WPF_PROJECT) ? wp_shown(wp_json_str(run, WPF_PROJECT)) : "-",
-             *wp_json_str(run, WPF_EXPERIMENT) ? wp_shown(wp_json_str(run, WPF_EXPERIMENT)) : "-");
+             *text_of(&v[L_PROJECT]) ? wp_shown(text_of(&v[L_PROJECT])) : "-",
+             *text_of(&v[L_EXPERIMENT]) ? wp_shown(text_of(&v[L_EXPERIMENT])) : "-");
     fprintf(ls->f, "%-19.18s %-20.19s %-11s %10s %10s %10s  %-20s %s\n",
-            wp_shown(wp_json_str(run, WPF_RUN_ID)), wp_shown(wp_json_str(run, WPF_START)),
-            wp_shown(wp_json_str(run, WPF_STATUS)), d, e, m, pe, wp_shown(cmd));
+            wp_shown(text_of(&v[L_ID])), wp_shown(text_of(&v[L_START])),
+            wp_shown(text_of(&v[L_STATUS])), d, e, m, pe, wp_shown(cmd));
     return 0;
 }
 
@@ -80,7 +103,10 @@ int wp_cmd_ls(int argc, char **argv)
         fprintf(ls.f, "%-19s %-20s %-11s %10s %10s %10s  %-20s %s\n", "RUN", "START", "STATUS",
                 "DURATION", "ENERGY", "CO2e", "PROJECT/EXPERIMENT", "COMMAND");
     /* each run printed as it is read: a ledger of any size in constant memory */
-    rc = wp_ledger_each(l, &o.q, WP_EACH_NEWEST, list_one, &ls, err, sizeof err);
+    rc = ls.json ? wp_ledger_each(l, &o.q, WP_EACH_NEWEST, list_json, &ls, err, sizeof err)
+                 : wp_ledger_each_values(l, &o.q, WP_EACH_NEWEST, line_members,
+                                         (int)(sizeof line_members / sizeof *line_members),
+                                         list_line, &ls, err, sizeof err);
     wp_ledger_close(l);
     if (ls.json && rc == 0)
         fputs(ls.n ? "\n]\n" : "]\n", ls.f);

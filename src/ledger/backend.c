@@ -165,8 +165,9 @@ static int values_of_run(json_t *run, void *arg)
     return w->fn(v, w->n, w->arg);
 }
 
-int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                          int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap)
+int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                          const char *const *paths, int n, wp_ledger_values_fn fn, void *arg,
+                          char *err, size_t cap)
 {
     struct values_walk w = {paths, n, fn, arg};
 
@@ -176,8 +177,8 @@ int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, const c
             return -EINVAL;
         }
     if (l->ops->each_values && !l->whole_runs)
-        return l->ops->each_values(l, q, paths, n, fn, arg, err, cap);
-    return l->ops->each(l, q, WP_EACH_STORED, values_of_run, &w, err, cap);
+        return l->ops->each_values(l, q, flags, paths, n, fn, arg, err, cap);
+    return l->ops->each(l, q, WP_EACH_STORED | flags, values_of_run, &w, err, cap);
 }
 
 void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit)

@@ -160,13 +160,15 @@ typedef int (*wp_ledger_values_fn)(const struct wp_ledger_value *v, int n, void 
 
 /* As wp_ledger_each of the stored runs, for a reader that needs only the
  * members at paths ("run_id", "energy.cpu_j"; "command" is its one line,
- * wp_command_text): fn gets their values in the order of paths. A backend
+ * wp_command_text): fn gets their values in the order of paths (flags:
+ * WP_EACH_NEWEST, as wp_ledger_each). A backend
  * that keeps them in columns (SQLite) reads those and never unpacks a
  * document; another reads each whole run. A member the schema requires that
  * is missing, or one of the wrong type, stops the walk with an error naming
  * the run. Only the members wp_ledger_values_path_ok accepts. */
-int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                          int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
+int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                          const char *const *paths, int n, wp_ledger_values_fn fn, void *arg,
+                          char *err, size_t cap);
 bool wp_ledger_values_path_ok(const char *path);
 
 json_t *wp_ledger_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,

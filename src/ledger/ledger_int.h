@@ -28,8 +28,9 @@ struct wp_ledger_ops {
     int (*each)(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
                 void *arg, char *err, size_t cap);
     /* NULL: wp_ledger_each_values reads whole stored runs */
-    int (*each_values)(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                       int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
+    int (*each_values)(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                       const char *const *paths, int n, wp_ledger_values_fn fn, void *arg,
+                       char *err, size_t cap);
     json_t *(*summary)(struct wp_ledger *l, const char *by, const struct wp_query *q, char *err,
                        size_t cap);
     int (*remove)(struct wp_ledger *l, char *const *ids, int n, char *err, size_t cap);
@@ -161,8 +162,9 @@ int wp_sq_end_batch(struct wp_ledger *l);
 void wp_sq_abort_batch(struct wp_ledger *l);
 json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samples, char *err,
                    size_t cap);
-int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                      int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap);
+int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                      const char *const *paths, int n, wp_ledger_values_fn fn, void *arg, char *err,
+                      size_t cap);
 int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
                void *arg, char *err, size_t cap);
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap);

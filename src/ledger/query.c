@@ -266,8 +266,9 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
 }
 
 /* The members from their columns, never a document (columns.c). */
-int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, const char *const *paths,
-                      int n, wp_ledger_values_fn fn, void *arg, char *err, size_t cap)
+int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
+                      const char *const *paths, int n, wp_ledger_values_fn fn, void *arg, char *err,
+                      size_t cap)
 {
     const struct wp_run_doc_rule *rules[WP_VALUES_MAX];
     struct wp_ledger_value v[WP_VALUES_MAX];
@@ -290,7 +291,12 @@ int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, const char 
     build_where(q, &w);
     /* after the members: the times start and end are written from, and the
      * order's keys */
-    if (q && q->limit > 0)
+    if (flags & WP_EACH_NEWEST)
+        snprintf(sql, sizeof sql,
+                 "SELECT %sr.start_s, r.end_s, r.id FROM runs r%s ORDER BY r.start_s DESC, r.id "
+                 "DESC%s",
+                 cols, w.sql, q && q->limit > 0 ? " LIMIT ?" : "");
+    else if (q && q->limit > 0)
         snprintf(sql, sizeof sql,
                  "SELECT * FROM (SELECT %sr.start_s AS s_, r.end_s, r.id AS i_ FROM runs r%s"
                  " ORDER BY r.start_s DESC, r.id DESC LIMIT ?) ORDER BY s_, i_",
