@@ -185,7 +185,7 @@ void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char
 {
     if (*limit)
         snprintf(sql, cap,
-                 "SELECT x.result, x.id FROM (%s ORDER BY r.start_s DESC, r.id DESC LIMIT %s) x "
+                 "SELECT x.* FROM (%s ORDER BY r.start_s DESC, r.id DESC LIMIT %s) x "
                  "ORDER BY x.start_s, x.id",
                  inner, limit);
     else

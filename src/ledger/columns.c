@@ -17,7 +17,7 @@
 
 /* The members in struct wp_ledger_export's order: its numbers, then its
  * texts, then the command. */
-const char *const wp_ledger_export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1] = {
+static const char *const export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1] = {
     "exit_code",
     "energy.cpu_j",
     "energy.dram_j",
@@ -33,7 +33,7 @@ const char *const wp_ledger_export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 
 
 /* Every member a values walk can read: its column, or an expression of the
  * columns; the kind a value must be. The columns of WP_LEDGER_X_COLUMNS come
- * in wp_ledger_export_paths' order. */
+ * in export_paths' order. */
 static const struct {
     const char *path, *sql;
     char kind; /* 'n' number, 't' text */
@@ -58,7 +58,7 @@ static const struct {
     {"carbon.intensity_g_per_kwh", "r.intensity_g_per_kwh", 'n'},
     {"method", "r.method", 't'},
     {"carbon.region", "r.region", 't'},
-    /* NULL: the text start_s and end_s write (wp_ledger_export_time) */
+    /* NULL: the text start_s and end_s write (wp_iso8601) */
     {"start", "r.start_text", 't'},
     {"end", "r.end_text", 't'},
     {"command", "r.command_line", 't'},
@@ -90,14 +90,6 @@ bool wp_ledger_values_numeric(const char *path)
     return i >= 0 && members[i].kind == 'n';
 }
 
-/* The text start or end would have from its column: the same as the
- * document's for every run wattprint records (it writes both from one clock
- * reading), so the column stays NULL and the ledger a few bytes smaller. */
-void wp_ledger_export_time(double epoch_s, char *out, size_t cap)
-{
-    wp_iso8601(epoch_s, out, cap);
-}
-
 static const char *text_if(json_t *v)
 {
     return json_is_string(v) ? json_string_value(v) : NULL;
@@ -115,14 +107,16 @@ json_t *wp_ledger_member(json_t *run, const char *path)
     return json_object_get(json_object_get(run, head), dot + 1);
 }
 
-/* The document's time where its column would not write the same text. */
+/* The document's time where its column would not write the same text
+ * (wp_iso8601, as the values walk writes it; every run wattprint records
+ * writes both from one clock reading, so the column stays NULL). */
 static const char *time_unless_same(json_t *v, bool has, double epoch_s)
 {
     char same[32];
 
     if (!json_is_string(v))
         return NULL; /* none: the column's time stands in (a running run's end: missing) */
-    wp_ledger_export_time(epoch_s, same, sizeof same);
+    wp_iso8601(epoch_s, same, sizeof same);
     return has && strcmp(same, json_string_value(v)) == 0 ? NULL : json_string_value(v);
 }
 
@@ -133,12 +127,12 @@ void wp_ledger_row_export(json_t *run, struct wp_ledger_row *row)
 
     memset(x, 0, sizeof *x);
     for (int i = 0; i < WP_LEDGER_X_NUMS; i++) {
-        v = wp_ledger_member(run, wp_ledger_export_paths[i]);
+        v = wp_ledger_member(run, export_paths[i]);
         x->has[i] = json_is_number(v);
         x->num[i] = x->has[i] ? json_number_value(v) : 0;
     }
-    x->text[0] = text_if(wp_ledger_member(run, wp_ledger_export_paths[WP_LEDGER_X_NUMS]));
-    x->text[1] = text_if(wp_ledger_member(run, wp_ledger_export_paths[WP_LEDGER_X_NUMS + 1]));
+    x->text[0] = text_if(wp_ledger_member(run, export_paths[WP_LEDGER_X_NUMS]));
+    x->text[1] = text_if(wp_ledger_member(run, export_paths[WP_LEDGER_X_NUMS + 1]));
     x->text[2] = time_unless_same(json_object_get(run, "start"), true, row->start_s);
     x->text[3] = time_unless_same(json_object_get(run, "end"), strcmp(row->status, "running") != 0,
                                   row->start_s + row->duration_s);

@@ -70,7 +70,7 @@ int wp_ledger_finish(struct wp_ledger *l, const struct wp_run *run, char *err, s
 
 /* The members an export reads that the row's first columns do not hold:
  * numbers (has: present) and texts (NULL: none), in the order of
- * wp_ledger_export_paths; start and end are NULL where start_s and end_s
+ * columns.c's table; start and end are NULL where start_s and end_s
  * write the same text, the command its one line (wp_command_text). */
 enum { WP_LEDGER_X_NUMS = 7, WP_LEDGER_X_TEXTS = 4, WP_LEDGER_COMMAND_MAX = 4096 };
 struct wp_ledger_export {
@@ -79,7 +79,6 @@ struct wp_ledger_export {
     const char *text[WP_LEDGER_X_TEXTS];
     char command_line[WP_LEDGER_COMMAND_MAX];
 };
-extern const char *const wp_ledger_export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1];
 
 /* The indexed columns of a run; the run JSON is stored beside them. */
 struct wp_ledger_row {
@@ -96,7 +95,7 @@ struct wp_ledger_row {
     const struct wp_labels *labels; /* tags; NULL: none */
     /* what an export reads besides the columns above, each in a column of
      * its own so that an export never unpacks a document (the members
-     * wp_ledger_export_paths names, filled by wp_ledger_row_export) */
+     * columns.c names, filled by wp_ledger_row_export) */
     struct wp_ledger_export x;
 };
 

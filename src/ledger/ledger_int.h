@@ -93,8 +93,6 @@ json_t *wp_ledger_member(json_t *run, const char *path);
  * is a number. */
 const char *wp_ledger_values_sql(const char *path);
 bool wp_ledger_values_numeric(const char *path);
-/* The text of start or end from its column, where the run keeps no other. */
-void wp_ledger_export_time(double epoch_s, char *out, size_t cap);
 
 /* 0 when id can name runs (4 to 36 of a run id's hex digits and dashes: no
  * GLOB or LIKE character), else -EINVAL with the reason in err. "last" is
@@ -120,8 +118,9 @@ int wp_ledger_sample_stride(int n, int *kept);
 int wp_ledger_sample_at(int k, int n, int stride, int kept);
 
 /* The SQL that walks q's runs oldest first, the newest limit of them with a
- * limit (an inner query newest first, turned around): inner is "SELECT
- * r.result, r.id FROM runs r WHERE ..." and limit its placeholder or "". */
+ * limit (an inner query newest first, turned around): inner is "SELECT ...,
+ * r.id, r.start_s FROM runs r WHERE ..." (its columns, in its order; id and
+ * start_s among them) and limit its placeholder or "". */
 void wp_ledger_oldest_first(char *sql, size_t cap, const char *inner, const char *limit);
 
 /* The same walk in flags' order: oldest first, or newest first with

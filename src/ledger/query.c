@@ -178,29 +178,54 @@ json_t *wp_sq_list(struct wp_ledger *l, const struct wp_query *q, bool with_samp
     return arr;
 }
 
-/* The walk of wp_sq_each: col is the first column's expression. */
-static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, unsigned flags,
-                wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+/* A walk's statement: cols (among them r.id and r.start_s) of q's runs in
+ * flags' order, bound. A walk reads each page once: a small cache, so
+ * memory stays flat (walk_end gives back the 64 MiB one, for rollups and
+ * imports, which come back to pages). NULL with err. */
+static sqlite3_stmt *walk_start(struct wp_ledger *l, const struct wp_query *q, const char *cols,
+                                unsigned flags, char *err, size_t cap)
 {
     struct where w;
     char inner[4096], sql[6144];
     sqlite3_stmt *st;
-    int i, rc, stop = 0;
+    int i;
 
-    /* a walk reads each page once: a small cache, so memory stays flat (the
-     * 64 MiB one is for rollups and imports, which come back to pages) */
     sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
     build_where(q, &w);
-    snprintf(inner, sizeof inner, "SELECT %s AS result, r.id, r.start_s FROM runs r%s", col, w.sql);
+    snprintf(inner, sizeof inner, "SELECT %s FROM runs r%s", cols, w.sql);
     wp_ledger_walk_order(sql, sizeof sql, inner, q && q->limit > 0 ? "?" : "", flags);
     if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail(l, err, cap);
         sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-        return -EIO;
+        return NULL;
     }
     i = bind_where(st, &w, 1);
     if (q && q->limit > 0)
         sqlite3_bind_int64(st, i, q->limit);
+    return st;
+}
+
+/* The walk's end: stop, or SQLite's error where the steps ended on one. */
+static int walk_end(struct wp_ledger *l, sqlite3_stmt *st, int stop, int rc, char *err, size_t cap)
+{
+    if (!stop && rc != SQLITE_DONE)
+        stop = fail(l, err, cap);
+    sqlite3_finalize(st);
+    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    return stop;
+}
+
+/* The walk of wp_sq_each: col is the first column's expression. */
+static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, unsigned flags,
+                wp_ledger_each_fn fn, void *arg, char *err, size_t cap)
+{
+    char cols[256];
+    sqlite3_stmt *st;
+    int rc = SQLITE_DONE, stop = 0;
+
+    snprintf(cols, sizeof cols, "%s AS result, r.id, r.start_s", col);
+    if (!(st = walk_start(l, q, cols, flags, err, cap)))
+        return -EIO;
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0),
                    *id = (const char *)sqlite3_column_text(st, 1);
@@ -213,13 +238,7 @@ static int walk(struct wp_ledger *l, const struct wp_query *q, const char *col, 
         stop = fn(run, arg);
         json_decref(run);
     }
-    if (!stop && rc != SQLITE_DONE) {
-        fail(l, err, cap);
-        stop = -EIO;
-    }
-    sqlite3_finalize(st);
-    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-    return stop;
+    return walk_end(l, st, stop, rc, err, cap);
 }
 
 int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp_ledger_each_fn fn,
@@ -243,8 +262,8 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
                                                     : strcmp(paths[i], "end") == 0 ? 1
                                                                                    : -1;
         if (type == SQLITE_NULL && at >= 0 && sqlite3_column_type(st, n + at) != SQLITE_NULL) {
-            /* the time its column writes: the document's own text */
-            wp_ledger_export_time(sqlite3_column_double(st, n + at), times[at], sizeof times[at]);
+            /* the time its column writes: the document's own text (columns.c) */
+            wp_iso8601(sqlite3_column_double(st, n + at), times[at], sizeof times[at]);
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = times[at]};
         } else if (type == SQLITE_NULL) {
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
@@ -272,55 +291,29 @@ int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned fl
 {
     const struct wp_run_doc_rule *rules[WP_VALUES_MAX];
     struct wp_ledger_value v[WP_VALUES_MAX];
-    char cols[2048], sql[6144], times[2][32];
+    char cols[2048], times[2][32];
     size_t used = 0;
-    struct where w;
     sqlite3_stmt *st;
-    int i, rc, stop = 0;
+    int i, rc = SQLITE_DONE, stop = 0;
 
     for (i = 0; i < n; i++) {
         const char *col = n <= WP_VALUES_MAX ? wp_ledger_values_sql(paths[i]) : NULL;
         if (!col || !(rules[i] = wp_run_doc_rule(paths[i])) ||
-            used + strlen(col) + 4 >= sizeof cols) {
+            used + strlen(col) + 40 >= sizeof cols) { /* and the keys after */
             snprintf(err, cap, "cannot walk the member %s", paths[i]);
             return -EINVAL;
         }
         used += (size_t)snprintf(cols + used, sizeof cols - used, "%s, ", col);
     }
-    sqlite3_exec(l->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL); /* as walk's */
-    build_where(q, &w);
     /* after the members: the times start and end are written from, and the
      * order's keys */
-    if (flags & WP_EACH_NEWEST)
-        snprintf(sql, sizeof sql,
-                 "SELECT %sr.start_s, r.end_s, r.id FROM runs r%s ORDER BY r.start_s DESC, r.id "
-                 "DESC%s",
-                 cols, w.sql, q && q->limit > 0 ? " LIMIT ?" : "");
-    else if (q && q->limit > 0)
-        snprintf(sql, sizeof sql,
-                 "SELECT * FROM (SELECT %sr.start_s AS s_, r.end_s, r.id AS i_ FROM runs r%s"
-                 " ORDER BY r.start_s DESC, r.id DESC LIMIT ?) ORDER BY s_, i_",
-                 cols, w.sql);
-    else
-        snprintf(sql, sizeof sql,
-                 "SELECT %sr.start_s, r.end_s, r.id FROM runs r%s ORDER BY r.start_s, r.id", cols,
-                 w.sql);
-    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail(l, err, cap);
-        sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    snprintf(cols + used, sizeof cols - used, "r.start_s, r.end_s, r.id");
+    if (!(st = walk_start(l, q, cols, flags, err, cap)))
         return -EIO;
-    }
-    i = bind_where(st, &w, 1);
-    if (q && q->limit > 0)
-        sqlite3_bind_int64(st, i, q->limit);
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
         if (!(stop = row_values(st, paths, n, rules, v, times, err, cap)))
             stop = fn(v, n, arg);
-    if (!stop && rc != SQLITE_DONE)
-        stop = fail(l, err, cap);
-    sqlite3_finalize(st);
-    sqlite3_exec(l->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-    return stop;
+    return walk_end(l, st, stop, rc, err, cap);
 }
 
 json_t *wp_sq_get(struct wp_ledger *l, const char *id, bool with_samples, char *err, size_t cap)

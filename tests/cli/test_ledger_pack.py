@@ -188,15 +188,25 @@ def test_the_csv_export_reads_columns_and_checks_each(measured):
     which a run keeps as text only where its times would not write them),
     and a member the schema requires that a row lacks is an error naming the
     run and the member."""
-    runs = [record(measured, j, "--project", "p,q") for j in (1, 2, 3)]
+    runs = [record(measured, j, "--project", "p,q", "--pue", "1.25", exit_code=j - 1)
+            for j in (1, 2, 3)]
     p = measured.wp("export", "--format", "csv")
     assert p.returncode == 0, p.stderr
     first = p.stdout
     rows = csv_rows(first)
     full = json.loads(measured.wp("export", "--format", "json").stdout)
     assert [r["run_id"] for r in rows] == [r["run_id"] for r in full] == [r["run_id"] for r in runs]
+    numbers = {"exit_code": ("exit_code",), "cpu_j": ("energy", "cpu_j"),
+               "dram_j": ("energy", "dram_j"), "gpu_j": ("energy", "gpu_j"), "pue": ("pue",),
+               "intensity_g_per_kwh": ("carbon", "intensity_g_per_kwh"),
+               "energy_j": ("energy", "total_j"), "emissions_g": ("carbon", "emissions_g")}
     for row, run in zip(rows, full):
-        assert float(row["cpu_j"]) == pytest.approx(run["energy"]["cpu_j"])
+        for column, path in numbers.items():  # each column where the document has it
+            value = run
+            for key in path:
+                value = value[key]
+            assert float(row[column]) == pytest.approx(value, rel=1e-9), column
+        assert row["psys_j"] == ""  # none on this machine
         assert row["region"] == run["carbon"]["region"] and row["project"] == "p,q"
         assert (row["start"], row["end"]) == (run["start"], run["end"])
         assert row["command"] == " ".join(run["command"]) and row["method"] == run["method"]
@@ -221,7 +231,8 @@ def test_a_schema_3_ledger_gets_the_exports_columns_from_its_documents(measured)
     """Schema 4 keeps the export's members in columns: a schema-3 ledger's
     runs get theirs from their documents when it is migrated (the CSV is the
     same as before), one whose document lacks a member keeps it NULL and the
-    export names it, and a run imported from a schema-3 ledger gets them too."""
+    export names it, one whose packed document is cut short does not stop the
+    migration, and a run imported from a schema-3 ledger gets them too."""
     runs = [record(measured, j, "--region", "FR") for j in (1, 2)]
     before = measured.wp("export", "--format", "csv").stdout
     make_schema_3(measured.ledger)
@@ -233,6 +244,17 @@ def test_a_schema_3_ledger_gets_the_exports_columns_from_its_documents(measured)
     del d["energy"]["cpu_j"]
     con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), runs[1]["run_id"]))
     con.commit()
+    con.close()
+    cut = os.path.join(os.path.dirname(measured.ledger), "cut.db")
+    shutil.copy(measured.ledger, cut)
+    con = sqlite3.connect(cut)
+    con.execute("UPDATE runs SET doc = substr(doc, 1, 20) WHERE id = ?", (runs[0]["run_id"],))
+    con.commit()
+    con.close()
+    p = measured.wp("ls", env=measured.env(WATTPRINT_LEDGER=cut))  # migrates
+    assert p.returncode == 1 and runs[0]["run_id"] in p.stderr, p.stderr  # its columns NULL
+    con = sqlite3.connect(cut)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     con.close()
     p = measured.wp("export", "--format", "csv")  # migrates
     assert p.returncode == 1 and runs[1]["run_id"] in p.stderr, p.stderr
