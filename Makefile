@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CHECK_DIR := build-check
 BENCH_DIR := build-bench
 TSAN_DIR := build-tsan
-TSAN_TESTS := unit_threads unit_api unit_meter
+TSAN_TESTS := unit_threads unit_api unit_meter unit_checkpoints
 
 .PHONY: all build demo check bench install clean format deps deps-check
 

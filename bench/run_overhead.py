@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Benchmark: what `wattprint run -- true` adds over `true`, median of N runs
 each, alternating so that drift hits both alike.
-Usage: run_overhead.py WATTPRINT [N | idle | work | ledgers]
+Usage: run_overhead.py WATTPRINT [N | idle | work | ledgers | start OTHER...]
 (idle: only the idle costs; work: the idle cost with --work-url; ledgers:
-only run -- true on each ledger backend)"""
+only run -- true on each ledger backend; start: when the command starts and
+what run -- true costs on each backend, for WATTPRINT and other builds of it
+in the same alternating loop)"""
 import os
 import statistics
 import subprocess
@@ -156,6 +158,51 @@ def ledgers(wp, n=100):
         pgtest.stop(d)
 
 
+def percentile90(values):
+    return sorted(values)[int(0.9 * (len(values) - 1))]
+
+
+def start_delays(wps, n=200):
+    """For each build in wps, alternating: how long after launch the command
+    starts (a `date` it runs prints the time) and the wall time of
+    `run -- true`, with --no-ledger, into a SQLite file and into a PostgreSQL
+    server on a Unix socket; medians of n (and the wall time's 90th
+    percentile: a tail the median hides)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
+    import pgtest
+    import tempfile
+    d = pgtest.start()
+    try:
+        uri = pgtest.new_database(d)
+        with tempfile.TemporaryDirectory() as tmp:
+            file = os.path.join(tmp, "ledger.db")
+            places = {"no ledger": ["--no-ledger"], "SQLite": ["--ledger", file],
+                      "PostgreSQL": ["--ledger", uri]}
+            late = {(wp, k): [] for wp in wps for k in places}
+            wall = {(wp, k): [] for wp in wps for k in places}
+            for wp in wps:  # the first run makes each ledger's schema
+                for args in places.values():
+                    once([wp, "run", "-q"] + args + ["--", "true"])
+            for _ in range(n):
+                for wp in wps:
+                    for k, args in places.items():
+                        base = [wp, "run", "-q"] + args + ["--"]
+                        t0 = time.time()
+                        out = subprocess.run(base + ["date", "+%s.%N"], check=True,
+                                             capture_output=True, text=True).stdout
+                        late[wp, k].append(float(out) - t0)
+                        wall[wp, k].append(once(base + ["true"]))
+        for wp in wps:
+            print("%s: %s (medians of %d, alternating)" % (wp, "; ".join(
+                "%s: the command starts %.2f ms after launch, run -- true %.2f ms (90th "
+                "percentile %.2f ms)"
+                % (k, statistics.median(late[wp, k]) * 1e3, statistics.median(wall[wp, k]) * 1e3,
+                   percentile90(wall[wp, k]) * 1e3)
+                for k in places), n))
+    finally:
+        pgtest.stop(d)
+
+
 def pg_messages(wp, uri, n=5):
     """The messages `wattprint run -- true` sends a PostgreSQL ledger (each
     a round trip but the first and the last), counted with strace: a count
@@ -218,5 +265,7 @@ if __name__ == "__main__":
         idle_steady(sys.argv[1], pairs=2)
     elif sys.argv[2:] == ["work"]:
         work_endpoint(sys.argv[1])
+    elif sys.argv[2:3] == ["start"]:
+        start_delays([sys.argv[1]] + sys.argv[3:])
     else:
         main()

@@ -46,6 +46,7 @@ static int read_session(void *session, bool with_samples, struct wp_reading *out
 struct started {
     struct wp_session *session;
     struct wp_watcher *watcher;
+    struct wp_recorder *recorder;
 };
 
 static void attach(void *ctx, pid_t pid)
@@ -54,6 +55,7 @@ static void attach(void *ctx, pid_t pid)
 
     wp_session_attach(st->session, pid);
     wp_progress_command(st->watcher->progress, (long)pid);
+    wp_recorder_go(st->recorder); /* the ledger opens once nothing waits on it */
 }
 
 /* The last reading while the ended command's CPU time can still be read. */
@@ -168,7 +170,7 @@ static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
     wp_run_account(run);
     pthread_mutex_init(&w->mu, NULL);
     *rec = (struct wp_recorder){
-        .guard = &w->mu, .read = read_session, .read_ctx = s, .diag = cli_diag};
+        .guard = &w->mu, .read = read_session, .read_ctx = s, .diag = cli_diag, .after_go = true};
     wp_recorder_open(rec, run, o->ledger_path, o->no_ledger);
     if (rec->started)
         wp_session_on_tick(s, o->checkpoint_s, wp_recorder_checkpoint, rec);
@@ -265,7 +267,8 @@ int wp_cmd_run(int argc, char **argv)
         return WP_EXIT_USAGE;
     }
     rc = wp_spawn_run(
-        argv + cmd, &(struct wp_spawn_hooks){attach, command_ended, &(struct started){s, &watcher}},
+        argv + cmd,
+        &(struct wp_spawn_hooks){attach, command_ended, &(struct started){s, &watcher, &rec}},
         &end);
     conclude(&run, &o, s, &rec, &watcher, &detector);
     if (rc) {

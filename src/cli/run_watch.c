@@ -43,6 +43,14 @@ static void live_status(struct wp_watcher *w, const struct wp_reading *r, double
 
 #define FLOOD_STEP_S 0.002
 
+/* For the command's first WATCH_AFTER_S the progress file is read on a
+ * clock, every SHORT_STEP_MS (a writer at 256 MiB/s leaves at most 13 MiB
+ * between two reads); then an inotify watch wakes the watcher at each write
+ * and no clock is needed. A command that ends before never makes the watch,
+ * whose closing would delay its end (wp_progress_watch). */
+#define WATCH_AFTER_S 2.0
+#define SHORT_STEP_MS 50
+
 /* One look: the progress file, and the live line when due. Returns true
  * when the progress file was flooded. */
 static bool watch_once(struct wp_watcher *w)
@@ -105,7 +113,9 @@ static void *watch(void *arg)
     struct wp_watcher *w = arg;
     const struct timespec pause = {0, (long)(FLOOD_STEP_S * 1e9)};
     struct timespec next;
-    int notify = wp_progress_notify_fd(w->progress);
+    int notify = -1;
+    double watch_at = wp_mono_s() + WATCH_AFTER_S;
+    bool asked = !w->progress; /* for the watch */
 
     /* twice as often as the live line is drawn, and at least once a second
      * (the progress file, where there is no inotify; the scraper's work). A
@@ -113,15 +123,21 @@ static void *watch(void *arg)
      * FLOOD_STEP_S. With inotify and no scraper, nothing else needs a clock:
      * it sleeps until the next line is due, or until a write or the stop. */
     double period = wp_live_period_s(w->live) / 2, step_s = period > 0 && period < 1 ? period : 1;
-    bool clocked = notify < 0 || w->scraper;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
     wp_timespec_add(&next, step_s);
     for (;;) {
+        if (!asked && wp_mono_s() >= watch_at) {
+            notify = wp_progress_watch(w->progress);
+            asked = true;
+        }
         struct pollfd pf[2] = {{.fd = w->stop_pipe[0], .events = POLLIN},
                                {.fd = notify, .events = POLLIN}};
-        bool written;
-        poll(pf, notify >= 0 ? 2 : 1, clocked ? ms_until(&next) : line_due_ms(w->live));
+        bool written, clocked = notify < 0 || w->scraper;
+        int ms = clocked ? ms_until(&next) : line_due_ms(w->live);
+        if (!asked && (ms < 0 || ms > SHORT_STEP_MS))
+            ms = SHORT_STEP_MS;
+        poll(pf, notify >= 0 ? 2 : 1, ms);
         if (pf[0].revents)
             break;
         written = notify >= 0 && pf[1].revents;

@@ -186,7 +186,14 @@ static void checkpoint_now(struct wp_recorder *r, double gap_s)
 static void *record(void *arg)
 {
     struct wp_recorder *r = arg;
-    bool usable = open_and_begin(r, BEGIN_UNLESS_STOPPED) == 0;
+    bool stopped;
+
+    pthread_mutex_lock(&r->mu);
+    while (r->after_go && !r->go && !r->stop)
+        pthread_cond_wait(&r->cv, &r->mu);
+    stopped = r->stop; /* ended before it started: the final write opens it */
+    pthread_mutex_unlock(&r->mu);
+    bool usable = !stopped && open_and_begin(r, BEGIN_UNLESS_STOPPED) == 0;
 
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -220,6 +227,16 @@ void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *pat
     r->started = wp_thread_start(&r->thread, record, r) == 0;
     if (!r->started)
         open_and_begin(r, BEGIN); /* no thread: as before, at once */
+}
+
+void wp_recorder_go(struct wp_recorder *r)
+{
+    if (!r->started)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->go = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
 }
 
 void wp_recorder_checkpoint(void *arg)

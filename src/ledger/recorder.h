@@ -23,7 +23,12 @@ struct wp_recorder {
                                  none did: disabled, failed or spooled, each said) */
     /* the recorder's own thread (wp_recorder_open starts it) */
     char path[4096];
-    bool disabled, started, want, stop;
+    /* set before wp_recorder_open: the thread opens the ledger only after
+     * wp_recorder_go (the command has started). Loading a server's client
+     * library holds the dynamic loader's lock, and the caller's next thread
+     * or the command's start would wait for it. */
+    bool after_go;
+    bool disabled, started, want, stop, go;
     double gap_s, next_s; /* the run's checkpoint gap now, and when the next is due (under mu) */
     pthread_t thread;
     pthread_mutex_t mu;
@@ -34,6 +39,9 @@ struct wp_recorder {
  * ledger and writes the run's row as running, without delaying the caller.
  * With disabled, records nothing. */
 void wp_recorder_open(struct wp_recorder *r, struct wp_run *run, const char *path, bool disabled);
+
+/* The command has started: the thread may open the ledger now (after_go). */
+void wp_recorder_go(struct wp_recorder *r);
 
 /* A checkpoint of the run with a fresh reading; arg is the recorder. Safe
  * to call from the sampling thread (wp_session_on_tick). With the run's

@@ -233,19 +233,21 @@ int wp_progress_open(struct wp_progress **out, const struct wp_diag *diag)
         free(p);
         return -err;
     }
-    /* woken by the writer, not by a clock: a flood is seen at once */
-    p->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (p->notify >= 0 && inotify_add_watch(p->notify, p->path, IN_MODIFY) < 0) {
-        close(p->notify);
-        p->notify = -1;
-    }
+    p->notify = -1; /* wp_progress_watch */
     *out = p;
     return 0;
 }
 
-int wp_progress_notify_fd(const struct wp_progress *p)
+int wp_progress_watch(struct wp_progress *p)
 {
-    return p ? p->notify : -1;
+    if (!p)
+        return -1;
+    if (p->notify < 0 && (p->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+        inotify_add_watch(p->notify, p->path, IN_MODIFY) < 0) {
+        close(p->notify);
+        p->notify = -1;
+    }
+    return p->notify;
 }
 
 void wp_progress_notify_drain(struct wp_progress *p)

@@ -61,10 +61,12 @@ const char *wp_progress_path(const struct wp_progress *p);
  * one dead leaves the file while the command runs. */
 void wp_progress_command(const struct wp_progress *p, long pid);
 
-/* A descriptor that becomes readable when the file is written (inotify), to
- * poll() on; -1 when there is none (then poll on a clock). Drain it before
- * reading the file. */
-int wp_progress_notify_fd(const struct wp_progress *p);
+/* A descriptor that becomes readable when the file is written (inotify,
+ * made on the first call), to poll() on; -1 when there is none (then poll on
+ * a clock). Drain it before reading the file. Closing an inotify watch waits
+ * for the kernel's grace period (0.1 to 20 ms): a short command's watcher
+ * polls on a clock instead and never asks for one. */
+int wp_progress_watch(struct wp_progress *p);
 void wp_progress_notify_drain(struct wp_progress *p);
 
 /* More than this since the last poll is a flood: only the last complete line

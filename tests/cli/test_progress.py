@@ -182,6 +182,14 @@ def test_live_line_on_a_terminal_of_unknown_size(measured, tmp_path):
 
 FLOOD = r'''
 import os, sys, time
+if sys.argv[3:] == ["watched"]:  # wait for the state: wattprint's inotify watch made
+    fds = "/proc/%d/fd" % os.getppid()
+    deadline = time.monotonic() + 120
+    while not any(os.readlink(os.path.join(fds, f)) == "anon_inode:inotify"
+                  for f in os.listdir(fds)):
+        if time.monotonic() > deadline:
+            sys.exit("wattprint never made its inotify watch")
+        time.sleep(0.01)
 fd = os.open(os.environ["WATTPRINT_PROGRESS"], os.O_WRONLY | os.O_APPEND)
 peak = count = 0
 mib, per_s = int(sys.argv[1]), int(sys.argv[2])
@@ -199,11 +207,13 @@ print(count + 1, peak)
 '''
 
 
-def test_a_progress_flood_never_fills_the_disk(measured):
+@pytest.mark.parametrize("phase", ["start", "watched"])
+def test_a_progress_flood_never_fills_the_disk(measured, phase):
     """A line per token at 256 MiB a second (a watcher that looked once a
     second would let the file hold that much): the file never holds 64 MiB on
-    disk, and the last count is kept exactly."""
-    p, r = measured.run(["--", sys.executable, "-c", FLOOD, "384", "256"], timeout=300)
+    disk, and the last count is kept exactly. From the command's start (the
+    file read on a clock) and once wattprint watches it with inotify."""
+    p, r = measured.run(["--", sys.executable, "-c", FLOOD, "384", "256", phase], timeout=300)
     assert p.returncode == 0, p.stderr
     last, peak = map(int, p.stdout.split())
     assert peak <= 64 << 20, "the progress file held %d MiB" % (peak >> 20)

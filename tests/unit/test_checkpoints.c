@@ -1,10 +1,15 @@
 /* The spacing of a run's checkpoints (by default the gap doubles from the
- * tick interval to a minute; what --checkpoint asks for is kept), and of
- * the samples a ledger keeps of a long run. */
+ * tick interval to a minute; what --checkpoint asks for is kept), the
+ * samples a ledger keeps of a long run, and when the recorder opens it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -75,6 +80,47 @@ static void long_runs_keep_a_strided_sample(void **state)
     }
 }
 
+static int no_reading(void *ctx, bool with_samples, struct wp_reading *out)
+{
+    (void)ctx;
+    (void)with_samples;
+    memset(out, 0, sizeof *out);
+    return 0;
+}
+
+/* A recorder told to wait for the command's start opens nothing before it
+ * (a server's client library loaded then would hold the loader's lock that
+ * the command's start waits on); a command that never started, or ended
+ * first, is still recorded by the final write. */
+static void the_ledger_waits_for_the_command(void **state)
+{
+    char dir[] = "/tmp/wp-recorder-XXXXXX", path[64], side[80];
+    struct wp_run run = {0};
+    struct wp_recorder r = {.read = no_reading, .after_go = true};
+    struct stat st;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ledger.db", dir);
+    snprintf(run.run_id, sizeof run.run_id, "01a23a68-a2f0-7499-b29d-2c20837c581b");
+    run.start_wall_s = 1.7e9;
+    run.end_wall_s = 1.7e9 + 1;
+    run.status = WP_RUN_COMPLETED;
+    wp_recorder_open(&r, &run, path, false);
+    assert_true(r.started);
+    wp_recorder_stop(&r); /* joins the thread: whatever it did is done */
+    assert_int_equal(stat(path, &st), -1);
+    wp_recorder_finish(&r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_string_equal(r.recorded_in, path);
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +128,7 @@ int main(void)
         cmocka_unit_test(a_gap_asked_for_is_kept),
         cmocka_unit_test(late_ticks_are_not_lost),
         cmocka_unit_test(long_runs_keep_a_strided_sample),
+        cmocka_unit_test(the_ledger_waits_for_the_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
