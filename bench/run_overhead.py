@@ -162,10 +162,38 @@ def percentile90(values):
     return sorted(values)[int(0.9 * (len(values) - 1))]
 
 
+PQ_FLOOR = r'''
+import ctypes, sys, time
+t0 = time.perf_counter()
+pq = ctypes.CDLL("libpq.so.5")
+t1 = time.perf_counter()
+pq.PQconnectdb.restype = pq.PQexec.restype = ctypes.c_void_p
+conn = pq.PQconnectdb(sys.argv[1].encode())
+t2 = time.perf_counter()
+pq.PQclear(ctypes.c_void_p(pq.PQexec(ctypes.c_void_p(conn), b"SELECT 1")))
+t3 = time.perf_counter()
+pq.PQfinish(ctypes.c_void_p(conn))
+print(t1 - t0, t2 - t1, t3 - t2)
+'''
+
+
+def pg_floor(uri, n=20):
+    """What any client of a PostgreSQL ledger pays, in a fresh process each
+    time: loading libpq (and its TLS, Kerberos and LDAP libraries), a
+    connection (the server forks a backend), one round trip."""
+    runs = [list(map(float, subprocess.run([sys.executable, "-c", PQ_FLOOR, uri], check=True,
+                                           capture_output=True, text=True).stdout.split()))
+            for _ in range(n)]
+    load, connect, query = (statistics.median(r[i] for r in runs) * 1e3 for i in range(3))
+    print("postgresql floor: loading libpq %.2f ms, connecting %.2f ms, SELECT 1 %.2f ms "
+          "(medians of %d)" % (load, connect, query, n))
+
+
 def start_delays(wps, n=200):
     """For each build in wps, alternating: how long after launch the command
     starts (a `date` it runs prints the time) and the wall time of
-    `run -- true`, with --no-ledger, into a SQLite file and into a PostgreSQL
+    `run -- true` and of `run -- sleep 0.05` (a command that outlasts loading
+    libpq and connecting), with --no-ledger, into a SQLite file and into a PostgreSQL
     server on a Unix socket; medians of n (and the wall time's 90th
     percentile: a tail the median hides)."""
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
@@ -180,6 +208,7 @@ def start_delays(wps, n=200):
                       "PostgreSQL": ["--ledger", uri]}
             late = {(wp, k): [] for wp in wps for k in places}
             wall = {(wp, k): [] for wp in wps for k in places}
+            longer = {(wp, k): [] for wp in wps for k in places}
             for wp in wps:  # the first run makes each ledger's schema
                 for args in places.values():
                     once([wp, "run", "-q"] + args + ["--", "true"])
@@ -192,12 +221,14 @@ def start_delays(wps, n=200):
                                              capture_output=True, text=True).stdout
                         late[wp, k].append(float(out) - t0)
                         wall[wp, k].append(once(base + ["true"]))
+                        longer[wp, k].append(once(base + ["sleep", "0.05"]))
+            pg_floor(uri)
         for wp in wps:
             print("%s: %s (medians of %d, alternating)" % (wp, "; ".join(
                 "%s: the command starts %.2f ms after launch, run -- true %.2f ms (90th "
-                "percentile %.2f ms)"
+                "percentile %.2f ms), run -- sleep 0.05 %.2f ms"
                 % (k, statistics.median(late[wp, k]) * 1e3, statistics.median(wall[wp, k]) * 1e3,
-                   percentile90(wall[wp, k]) * 1e3)
+                   percentile90(wall[wp, k]) * 1e3, statistics.median(longer[wp, k]) * 1e3)
                 for k in places), n))
     finally:
         pgtest.stop(d)
