@@ -119,43 +119,9 @@ def idle_ledger(wp):
 
 
 def ledgers(wp, n=100):
-    """`wattprint run -- true` recording into a SQLite file and into a
-    PostgreSQL server on a Unix socket (started here, as the tests start one):
-    the connection is made while the command runs, so start-up should not
-    grow with it."""
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
-    import pgtest
-    import tempfile
-    d = pgtest.start()
-    try:
-        uri = pgtest.new_database(d)
-        with tempfile.TemporaryDirectory() as tmp:
-            file = os.path.join(tmp, "ledger.db")
-            base = [wp, "run", "-q", "--ledger"]
-            for loc in (file, uri):  # the first run makes each ledger's schema
-                once(base + [loc, "--", "true"])
-            plain, none, sq, pg, late = [], [], [], [], {file: [], uri: []}
-            for _ in range(n):
-                plain.append(once(["true"]))
-                none.append(once([wp, "run", "-q", "--no-ledger", "--", "true"]))
-                sq.append(once(base + [file, "--", "true"]))
-                pg.append(once(base + [uri, "--", "true"]))
-                for loc in (file, uri):  # until the command itself starts
-                    t0 = time.time()
-                    out = subprocess.run(base + [loc, "--", "date", "+%s.%N"], check=True,
-                                         capture_output=True, text=True).stdout
-                    late[loc].append(float(out) - t0)
-        pg_messages(wp, uri)
-        print("ledger: true %.2f ms; run --no-ledger -- true %.2f ms; run -- true into SQLite "
-              "%.2f ms (+%.2f ms, target <= +3 ms), into PostgreSQL %.2f ms; the command starts "
-              "%.2f ms and %.2f ms after launch (medians of %d, alternating)"
-              % (statistics.median(plain) * 1e3, statistics.median(none) * 1e3,
-                 statistics.median(sq) * 1e3,
-                 (statistics.median(sq) - statistics.median(none)) * 1e3,
-                 statistics.median(pg) * 1e3, statistics.median(late[file]) * 1e3,
-                 statistics.median(late[uri]) * 1e3, n))
-    finally:
-        pgtest.stop(d)
+    """`wattprint run -- true` on each ledger backend (start_delays), and the
+    messages a PostgreSQL ledger is sent."""
+    start_delays([wp], n, messages=True)
 
 
 def percentile90(values):
@@ -189,7 +155,7 @@ def pg_floor(uri, n=20):
           "(medians of %d)" % (load, connect, query, n))
 
 
-def start_delays(wps, n=200):
+def start_delays(wps, n=200, messages=False):
     """For each build in wps, alternating: how long after launch the command
     starts (a `date` it runs prints the time) and the wall time of
     `run -- true` and of `run -- sleep 0.05` (a command that outlasts loading
@@ -223,6 +189,8 @@ def start_delays(wps, n=200):
                         wall[wp, k].append(once(base + ["true"]))
                         longer[wp, k].append(once(base + ["sleep", "0.05"]))
             pg_floor(uri)
+            if messages:
+                pg_messages(wps[0], uri)
         for wp in wps:
             print("%s: %s (medians of %d, alternating)" % (wp, "; ".join(
                 "%s: the command starts %.2f ms after launch, run -- true %.2f ms (90th "
@@ -230,6 +198,10 @@ def start_delays(wps, n=200):
                 % (k, statistics.median(late[wp, k]) * 1e3, statistics.median(wall[wp, k]) * 1e3,
                    percentile90(wall[wp, k]) * 1e3, statistics.median(longer[wp, k]) * 1e3)
                 for k in places), n))
+            print("  the ledger's cost over --no-ledger (target <= +3 ms): SQLite %+.2f ms, "
+                  "PostgreSQL %+.2f ms for true; %+.2f ms and %+.2f ms for sleep 0.05" % tuple(
+                      (statistics.median(m[wp, k]) - statistics.median(m[wp, "no ledger"])) * 1e3
+                      for m in (wall, longer) for k in ("SQLite", "PostgreSQL")))
     finally:
         pgtest.stop(d)
 
