@@ -153,9 +153,10 @@ static void print_run(json_t *run)
     json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
     {
         wp_fmt_energy(wp_json_num(ch, WPF_ENERGY_J), e, sizeof e);
-        printf("    %-6s %-12s %10s  %s %s%s\n", wp_shown(wp_json_str(ch, WPF_COMPONENT)),
+        printf("    %-6s %-12s %10s  %s %s%s%s\n", wp_shown(wp_json_str(ch, WPF_COMPONENT)),
                wp_shown(wp_json_str(ch, WPF_DEVICE)), e, wp_shown(wp_json_str(ch, WPF_METHOD)),
                wp_shown(wp_json_str(ch, WPF_SENSOR)),
+               wp_json_true(ch, WPF_COUNTED) ? "" : ", not added (inside or overlapping others)",
                wp_json_true(ch, WPF_LOST) ? ", LOST mid-run" : "");
     }
     wp_fmt_energy(wp_json_num(run, WPF_FACILITY_ENERGY_J), e, sizeof e);

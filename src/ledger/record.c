@@ -196,7 +196,7 @@ void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r)
     r->water_offsite_l = run->carbon.water_offsite_l;
     r->has_embodied = wp_run_embodied_g(run, &r->embodied_g) != 0;
     for (int i = 0; i < rd->n_channels; i++)
-        r->n_gpus += rd->channels[i].ch.component == WP_GPU;
+        r->n_gpus += rd->channels[i].ch.component == WP_GPU && rd->channels[i].ch.counted;
     r->labels = &run->labels;
 }
 

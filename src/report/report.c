@@ -406,8 +406,9 @@ void wp_rep_totals_add(struct wp_rep_totals *t, json_t *r)
     size_t k;
     int gpus = 0;
 
+    /* a share's whole (not added) is the same GPU: counted once, as the ledger counts */
     json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
-        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0;
+        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
     t->runs++;
     t->duration += wp_json_num(r, WPF_DURATION_S);
     t->device_hours += wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1);

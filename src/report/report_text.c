@@ -174,6 +174,8 @@ static void hardware_used(json_t *run, char *out, size_t cap)
 
     json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch)
     {
+        if (!wp_json_true(ch, WPF_COUNTED))
+            continue; /* a share's whole, or a domain inside another: not more hardware */
         if (strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0) {
             gpus++;
             gpu_name = wp_json_str(ch, WPF_NAME);

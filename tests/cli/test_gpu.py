@@ -1,6 +1,7 @@
 """GPUs through fake NVML and ROCm SMI libraries that implement the real C
 ABIs, their state driven by the measured command."""
 import os
+import re
 import subprocess
 import sys
 
@@ -186,6 +187,18 @@ def test_attribute_process_shares_by_sm_utilisation(gpus):
     assert g["gpu0"]["energy_j"] == pytest.approx(6.0, rel=0.02)
     assert r["energy"]["gpu_j"] == pytest.approx(g["gpu0"]["energy_j"], rel=1e-9)
     assert "SM utilisation" in g["gpu0"]["detail"]
+    # one GPU, whose whole (not added) is kept beside the command's share:
+    # the report and the model card count it once, as the ledger's columns do
+    card = gpus.wp("report", "last", "--model-card", "-", env=env(gpus))
+    assert card.returncode == 0, card.stderr
+    assert 'hardware_used: "1 x NVIDIA H100 80GB HBM3"' in card.stdout, card.stdout
+    hours = float(re.search(r", ([0-9.e+-]+) device-hours\)", card.stdout).group(1))
+    assert hours == pytest.approx(r["duration_s"] / 3600, rel=1e-3)
+    total = gpus.wp_json("summary", "--by", "project", env=env(gpus))[-1]
+    assert total["device_hours"] == pytest.approx(r["duration_s"] / 3600, rel=1e-9)
+    shown = gpus.wp("show", r["run_id"], env=env(gpus)).stdout
+    assert re.search(r"gpu +gpu0-all .*not added", shown), shown
+    assert not re.search(r"gpu +gpu0 .*not added", shown), shown
 
 
 def test_attribute_needs_the_nvml_call(gpus, tmp_path):
