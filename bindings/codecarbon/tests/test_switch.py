@@ -78,6 +78,25 @@ def test_what_scripts_rely_on(node, tmp_path, said):
     assert row["project_name"] == "p" and float(row["emissions"]) == pytest.approx(kg, rel=1e-6)
 
 
+def test_a_shared_gpu_is_one_gpu(node):
+    """tracking_mode="process" keeps each GPU's whole beside the process's
+    share (not counted): the hardware is one GPU, not two."""
+    from codecarbon import EmissionsTracker
+
+    class Meter:
+        def json(self):
+            gpu = {"component": "gpu", "name": "NVIDIA H100 80GB HBM3"}
+            return {"machine": {"cpu_count": 8, "ram_total_gib": 64.0, "cpu_model": "x"},
+                    "channels": [dict(gpu, device="gpu0", counted=True),
+                                 dict(gpu, device="gpu0-all", counted=False)]}
+
+    t = EmissionsTracker(tracking_mode="process")
+    t._meter = Meter()
+    hw = t.get_detected_hardware()
+    assert hw["gpu_count"] == 1 and hw["gpu_ids"] == ["gpu0"]
+    assert hw["gpu_model"] == "NVIDIA H100 80GB HBM3"
+
+
 def test_forced_figures_and_water_are_honoured(node, tmp_path):
     from codecarbon import EmissionsTracker
     t = EmissionsTracker(output_dir=str(tmp_path), force_carbon_intensity_g_co2e_kwh=500,

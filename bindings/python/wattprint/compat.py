@@ -347,7 +347,9 @@ class EmissionsTracker:
             machine = dict(machine, cpu_count=os.cpu_count() or 0,
                            ram_total_gib=os.sysconf("SC_PAGE_SIZE") *
                            os.sysconf("SC_PHYS_PAGES") / 2**30)
-        gpus = [c for c in run["channels"] if c["component"] == "gpu"]
+        # a GPU shared by tracking_mode="process" has its whole beside the share
+        # (not counted): one GPU
+        gpus = [c for c in run["channels"] if c["component"] == "gpu" and c.get("counted", True)]
         return {"ram_total_size": machine.get("ram_total_gib", 0.0),
                 "cpu_count": machine.get("cpu_count", 0),
                 "cpu_physical_count": _physical_cpus() or machine.get("cpu_count", 0),
