@@ -47,6 +47,7 @@ struct started {
     struct wp_session *session;
     struct wp_watcher *watcher;
     struct wp_recorder *recorder;
+    struct wp_detector *detector; /* NULL: --no-detect */
 };
 
 static void attach(void *ctx, pid_t pid)
@@ -56,6 +57,8 @@ static void attach(void *ctx, pid_t pid)
     wp_session_attach(st->session, pid);
     wp_progress_command(st->watcher->progress, (long)pid);
     wp_recorder_go(st->recorder); /* the ledger opens once nothing waits on it */
+    if (st->detector)             /* the metadata service is asked once the command runs */
+        wp_detector_start(st->detector, DETECT_BUDGET_MS);
 }
 
 /* The last reading while the ended command's CPU time can still be read. */
@@ -153,9 +156,10 @@ static void start_scraper(struct run_opts *o, struct wp_session *s, struct wp_wa
         wp_warn("the work endpoint is read only at the start and the end (no tick left)");
 }
 
-/* Starts everything that runs beside the command. */
+/* Starts everything that runs beside the command but the ledger's writes
+ * and the cloud's detection, which wait for its start (attach). */
 static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
-                 struct wp_recorder *rec, struct wp_watcher *w, struct wp_detector *d)
+                 struct wp_recorder *rec, struct wp_watcher *w)
 {
     int rc;
 
@@ -185,8 +189,6 @@ static int begin(struct wp_run *run, struct run_opts *o, struct wp_session *s,
                      o->progress == WP_LIVE_NEVER                  ? 0
                      : o->progress == WP_LIVE_ALWAYS || !isatty(2) ? o->progress_every_s
                                                                    : 0);
-    if (!o->no_detect)
-        wp_detector_start(d, DETECT_BUDGET_MS);
     return 0;
 }
 
@@ -258,7 +260,7 @@ int wp_cmd_run(int argc, char **argv)
     }
     identify(&run, &o, argc - cmd, argv + cmd);
     say_non_utf8(&run);
-    if ((rc = begin(&run, &o, s, &rec, &watcher, &detector)) != 0) {
+    if ((rc = begin(&run, &o, s, &rec, &watcher)) != 0) {
         fprintf(stderr, "wattprint run: cannot start the sampler: %s\n", strerror(-rc));
         wp_recorder_finish(&rec);
         wp_scraper_free(watcher.scraper);
@@ -266,10 +268,11 @@ int wp_cmd_run(int argc, char **argv)
         wp_session_free(s);
         return WP_EXIT_USAGE;
     }
-    rc = wp_spawn_run(
-        argv + cmd,
-        &(struct wp_spawn_hooks){attach, command_ended, &(struct started){s, &watcher, &rec}},
-        &end);
+    rc = wp_spawn_run(argv + cmd,
+                      &(struct wp_spawn_hooks){
+                          attach, command_ended,
+                          &(struct started){s, &watcher, &rec, o.no_detect ? NULL : &detector}},
+                      &end);
     conclude(&run, &o, s, &rec, &watcher, &detector);
     if (rc) {
         fprintf(stderr, "wattprint run: cannot start %s: %s\n", argv[cmd], strerror(-rc));
