@@ -182,11 +182,18 @@ def test_live_line_on_a_terminal_of_unknown_size(measured, tmp_path):
 
 FLOOD = r'''
 import os, sys, time
+def watched(fds):
+    for f in os.listdir(fds):
+        try:
+            if os.readlink(os.path.join(fds, f)) == "anon_inode:inotify":
+                return True
+        except OSError:  # closed since the listing
+            pass
+    return False
 if sys.argv[3:] == ["watched"]:  # wait for the state: wattprint's inotify watch made
     fds = "/proc/%d/fd" % os.getppid()
     deadline = time.monotonic() + 120
-    while not any(os.readlink(os.path.join(fds, f)) == "anon_inode:inotify"
-                  for f in os.listdir(fds)):
+    while not watched(fds):
         if time.monotonic() > deadline:
             sys.exit("wattprint never made its inotify watch")
         time.sleep(0.01)
