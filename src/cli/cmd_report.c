@@ -119,8 +119,9 @@ static json_t *load_group(struct wp_ledger *l, const struct wp_query *q, struct 
 {
     struct wp_query newest = *q;
     /* newest first, as the list: the same sums in the same order, and the
-     * PUEs, regions and methods named in the order they were before */
-    int rc = wp_ledger_each(l, q, WP_EACH_NEWEST, add_run, t, err, cap);
+     * PUEs, regions and methods named in the order they were before; as
+     * stored (the totals read nothing wp_run_json_derive adds) */
+    int rc = wp_ledger_each(l, q, WP_EACH_NEWEST | WP_EACH_STORED, add_run, t, err, cap);
 
     if (rc != 0) {
         if (rc == -ENOMEM)
