@@ -57,6 +57,51 @@ const char *const wp_cc_columns[WP_CC_COLUMNS] = {
     "wue",
 };
 
+/* wp_cc_columns' indexes, in its order (set by name, once, not looked up for
+ * each cell of each row) */
+enum cc_col {
+    CC_TIMESTAMP,
+    CC_PROJECT_NAME,
+    CC_RUN_ID,
+    CC_EXPERIMENT_ID,
+    CC_DURATION,
+    CC_EMISSIONS,
+    CC_EMISSIONS_RATE,
+    CC_CPU_POWER,
+    CC_GPU_POWER,
+    CC_RAM_POWER,
+    CC_CPU_ENERGY,
+    CC_GPU_ENERGY,
+    CC_RAM_ENERGY,
+    CC_ENERGY_CONSUMED,
+    CC_WATER_CONSUMED,
+    CC_COUNTRY_NAME,
+    CC_COUNTRY_ISO_CODE,
+    CC_REGION,
+    CC_CLOUD_PROVIDER,
+    CC_CLOUD_REGION,
+    CC_OS,
+    CC_PYTHON_VERSION,
+    CC_CODECARBON_VERSION,
+    CC_CPU_COUNT,
+    CC_CPU_MODEL,
+    CC_GPU_COUNT,
+    CC_GPU_MODEL,
+    CC_LONGITUDE,
+    CC_LATITUDE,
+    CC_RAM_TOTAL_SIZE,
+    CC_TRACKING_MODE,
+    CC_CPU_UTILIZATION_PERCENT,
+    CC_GPU_UTILIZATION_PERCENT,
+    CC_RAM_UTILIZATION_PERCENT,
+    CC_RAM_USED_GB,
+    CC_ON_CLOUD,
+    CC_PUE,
+    CC_WUE,
+    CC_N
+};
+_Static_assert(CC_N == WP_CC_COLUMNS, "one name per column");
+
 /* One CSV field, quoted when it must be (RFC 4180); a cell a spreadsheet
  * would evaluate is guarded with a ' (wp_csv_formula_risk). */
 static void field(struct wp_buf *b, const char *v)
@@ -64,7 +109,7 @@ static void field(struct wp_buf *b, const char *v)
     bool guard = wp_csv_formula_risk(v);
 
     if (!guard && !strpbrk(v, ",\"\n\r")) {
-        wp_buf_printf(b, "%s", v);
+        wp_buf_add(b, v, strlen(v));
         return;
     }
     wp_buf_printf(b, guard ? "\"'" : "\"");
@@ -158,14 +203,14 @@ static int col_index(const char *name)
     return -EINVAL;
 }
 
-static void set_text(struct cc_row *r, const char *col, const char *v)
+static void set_text(struct cc_row *r, enum cc_col col, const char *v)
 {
-    snprintf(r->v[col_index(col)], sizeof r->v[0], "%s", v ? v : "");
+    snprintf(r->v[col], sizeof r->v[0], "%s", v ? v : "");
 }
 
-static void set_real(struct cc_row *r, const char *col, double v)
+static void set_real(struct cc_row *r, enum cc_col col, double v)
 {
-    real(r->v[col_index(col)], sizeof r->v[0], v);
+    real(r->v[col], sizeof r->v[0], v);
 }
 
 /* The energies and powers: CodeCarbon's components include PUE and add up
@@ -180,25 +225,25 @@ static void fill_numbers(json_t *run, struct cc_row *r)
 
     if (!(pue > 0))
         pue = 1.0;
-    set_real(r, "duration", d);
-    set_real(r, "emissions", kg);
-    set_real(r, "emissions_rate", d > 0 ? kg / d : 0);
-    set_real(r, "cpu_power", d > 0 ? cpu / d : 0);
-    set_real(r, "gpu_power", d > 0 ? gpu / d : 0);
-    set_real(r, "ram_power", d > 0 ? ram / d : 0);
-    set_real(r, "cpu_energy", cpu * pue / J_PER_KWH);
-    set_real(r, "gpu_energy", gpu * pue / J_PER_KWH);
-    set_real(r, "ram_energy", ram * pue / J_PER_KWH);
-    set_real(r, "energy_consumed", (cpu + gpu + ram) * pue / J_PER_KWH);
-    set_real(r, "water_consumed", wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
-    set_real(r, "ram_total_size", wp_json_num(m, WPF_RAM_TOTAL_GIB));
-    set_real(r, "cpu_utilization_percent", 0);
-    set_real(r, "gpu_utilization_percent", 0);
-    set_real(r, "ram_utilization_percent", 0);
-    set_real(r, "ram_used_gb", 0);
-    set_real(r, "pue", pue);
-    set_real(r, "wue", wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WUE_L_PER_KWH));
-    snprintf(r->v[col_index("cpu_count")], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
+    set_real(r, CC_DURATION, d);
+    set_real(r, CC_EMISSIONS, kg);
+    set_real(r, CC_EMISSIONS_RATE, d > 0 ? kg / d : 0);
+    set_real(r, CC_CPU_POWER, d > 0 ? cpu / d : 0);
+    set_real(r, CC_GPU_POWER, d > 0 ? gpu / d : 0);
+    set_real(r, CC_RAM_POWER, d > 0 ? ram / d : 0);
+    set_real(r, CC_CPU_ENERGY, cpu * pue / J_PER_KWH);
+    set_real(r, CC_GPU_ENERGY, gpu * pue / J_PER_KWH);
+    set_real(r, CC_RAM_ENERGY, ram * pue / J_PER_KWH);
+    set_real(r, CC_ENERGY_CONSUMED, (cpu + gpu + ram) * pue / J_PER_KWH);
+    set_real(r, CC_WATER_CONSUMED, wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
+    set_real(r, CC_RAM_TOTAL_SIZE, wp_json_num(m, WPF_RAM_TOTAL_GIB));
+    set_real(r, CC_CPU_UTILIZATION_PERCENT, 0);
+    set_real(r, CC_GPU_UTILIZATION_PERCENT, 0);
+    set_real(r, CC_RAM_UTILIZATION_PERCENT, 0);
+    set_real(r, CC_RAM_USED_GB, 0);
+    set_real(r, CC_PUE, pue);
+    set_real(r, CC_WUE, wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WUE_L_PER_KWH));
+    snprintf(r->v[CC_CPU_COUNT], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
 }
 
 /* GPUs counted in the run (a share's whole is not a second GPU). */
@@ -237,48 +282,46 @@ static void fill_texts(json_t *run, struct cc_row *r)
     char id[37], gpu_model[64] = "";
     bool assumed = wp_json_true(c, WPF_ASSUMED);
 
-    snprintf(r->v[col_index("timestamp")], sizeof r->v[0], "%.19s",
-             end); /* no zone, as CodeCarbon */
-    set_text(r, "project_name",
+    snprintf(r->v[CC_TIMESTAMP], sizeof r->v[0], "%.19s", end); /* no zone, as CodeCarbon */
+    set_text(r, CC_PROJECT_NAME,
              *wp_json_str(run, WPF_PROJECT) ? wp_json_str(run, WPF_PROJECT) : "wattprint");
-    set_text(r, "run_id", wp_json_str(run, WPF_RUN_ID));
+    set_text(r, CC_RUN_ID, wp_json_str(run, WPF_RUN_ID));
     wp_cc_experiment_id(wp_json_str(run, WPF_EXPERIMENT), id);
-    set_text(r, "experiment_id", id);
-    set_text(r, "country_name", colon || assumed ? "" : wp_json_str(c, WPF_REGION_NAME));
-    set_text(r, "country_iso_code", colon || assumed ? "" : region);
+    set_text(r, CC_EXPERIMENT_ID, id);
+    set_text(r, CC_COUNTRY_NAME, colon || assumed ? "" : wp_json_str(c, WPF_REGION_NAME));
+    set_text(r, CC_COUNTRY_ISO_CODE, colon || assumed ? "" : region);
     if (colon) {
-        snprintf(r->v[col_index("cloud_provider")], sizeof r->v[0], "%.*s", (int)(colon - region),
-                 region);
-        set_text(r, "cloud_region", colon + 1);
-        set_text(r, "region", colon + 1);
+        snprintf(r->v[CC_CLOUD_PROVIDER], sizeof r->v[0], "%.*s", (int)(colon - region), region);
+        set_text(r, CC_CLOUD_REGION, colon + 1);
+        set_text(r, CC_REGION, colon + 1);
     }
-    set_text(r, "os", wp_json_str(m, WPF_OS));
-    set_text(r, "codecarbon_version", "");
-    set_text(r, "cpu_model", wp_json_str(m, WPF_CPU_MODEL));
-    snprintf(r->v[col_index("gpu_count")], sizeof r->v[0], "%d",
-             gpus_of(run, gpu_model, sizeof gpu_model));
-    set_text(r, "gpu_model", gpu_model);
-    set_text(r, "tracking_mode", attributed(run) ? "process" : "machine");
-    set_text(r, "on_cloud", colon ? "Y" : "N");
+    set_text(r, CC_OS, wp_json_str(m, WPF_OS));
+    set_text(r, CC_CODECARBON_VERSION, "");
+    set_text(r, CC_CPU_MODEL, wp_json_str(m, WPF_CPU_MODEL));
+    snprintf(r->v[CC_GPU_COUNT], sizeof r->v[0], "%d", gpus_of(run, gpu_model, sizeof gpu_model));
+    set_text(r, CC_GPU_MODEL, gpu_model);
+    set_text(r, CC_TRACKING_MODE, attributed(run) ? "process" : "machine");
+    set_text(r, CC_ON_CLOUD, colon ? "Y" : "N");
 }
 
 void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
 {
-    struct cc_row *r = calloc(1, sizeof *r);
+    struct cc_row r; /* 7 kB: each cell "" until set, not the whole zeroed */
     json_t *kept = wp_json_get(run, WPF_CODECARBON); /* an imported row's own cells */
 
-    if (!r)
-        return;
-    fill_numbers(run, r);
-    fill_texts(run, r);
+    for (int k = 0; k < WP_CC_COLUMNS; k++)
+        r.v[k][0] = '\0';
+    fill_numbers(run, &r);
+    fill_texts(run, &r);
     for (int i = 0; i < n; i++) {
-        int k = col_index(cols[i]);
-        json_t *cell = json_object_get(kept, cols[i]);
+        /* a file's columns are mostly in CodeCarbon's order: no search then */
+        int k =
+            i < WP_CC_COLUMNS && strcmp(cols[i], wp_cc_columns[i]) == 0 ? i : col_index(cols[i]);
+        json_t *cell = kept ? json_object_get(kept, cols[i]) : NULL;
         /* a run imported from CodeCarbon goes back as it came, column for column */
-        field(b, json_is_string(cell) ? json_string_value(cell) : k >= 0 ? r->v[k] : "");
-        wp_buf_printf(b, i + 1 < n ? "," : "\n");
+        field(b, json_is_string(cell) ? json_string_value(cell) : k >= 0 ? r.v[k] : "");
+        wp_buf_add(b, i + 1 < n ? "," : "\n", 1);
     }
-    free(r);
 }
 
 /* A number under column name: 0 where empty (when optional). Returns 0, or

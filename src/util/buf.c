@@ -49,6 +49,15 @@ void wp_buf_printf(struct wp_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void wp_buf_add(struct wp_buf *b, const char *s, size_t n)
+{
+    if (b->failed || !grow(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
 void wp_buf_escape(struct wp_buf *b, const char *s)
 {
     for (; s && *s; s++) {

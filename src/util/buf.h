@@ -14,6 +14,9 @@ struct wp_buf {
 /* Appends formatted text. On allocation failure sets failed and stops. */
 void wp_buf_printf(struct wp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends the n bytes at s (a row's cells: no format to parse). */
+void wp_buf_add(struct wp_buf *b, const char *s, size_t n);
+
 /* Appends s with &, <, >, " and ' escaped for HTML and XML. */
 void wp_buf_escape(struct wp_buf *b, const char *s);
 
