@@ -105,9 +105,66 @@ static int parse(int argc, char **argv, struct report_opts *o)
     return optind;
 }
 
-static int add_run(json_t *run, void *arg)
+/* What a group's totals read of each run: columns, and one member taken out
+ * of the document (its range), none parsed whole. */
+enum {
+    T_DURATION,
+    T_HOURS,
+    T_ENERGY,
+    T_RANGE,
+    T_FACILITY,
+    T_EMISSIONS,
+    T_PUE,
+    T_METHOD,
+    T_REGION,
+    T_EMBODIED,
+    T_WATER,
+    T_OFFSITE,
+    T_N
+};
+static const char *const totals_members[T_N] = {"duration_s",
+                                                "device_hours",
+                                                "energy.total_j",
+                                                "energy.total_range_j",
+                                                "facility_energy_j",
+                                                "carbon.emissions_g",
+                                                "pue",
+                                                "method",
+                                                "carbon.region",
+                                                "embodied_emissions_g",
+                                                "carbon.water_l",
+                                                "carbon.water_offsite_l"};
+
+static double num(const struct wp_ledger_value *v)
 {
-    wp_rep_totals_add(arg, run);
+    return v->kind == WP_VALUE_NUM ? v->num : 0;
+}
+
+static int add_run(const struct wp_ledger_value *v, int n, void *arg)
+{
+    json_t *range = v[T_RANGE].kind == WP_VALUE_TEXT ? json_loads(v[T_RANGE].text, 0, NULL) : NULL;
+    struct wp_rep_run one = {
+        .duration = num(&v[T_DURATION]),
+        .device_hours = num(&v[T_HOURS]),
+        .energy = num(&v[T_ENERGY]),
+        .facility = num(&v[T_FACILITY]),
+        .emissions = num(&v[T_EMISSIONS]),
+        .pue = num(&v[T_PUE]),
+        .has_range = json_array_size(range) == 2,
+        .lo = json_number_value(json_array_get(range, 0)),
+        .hi = json_number_value(json_array_get(range, 1)),
+        .has_embodied = v[T_EMBODIED].kind == WP_VALUE_NUM,
+        .embodied = num(&v[T_EMBODIED]),
+        .has_water = v[T_WATER].kind == WP_VALUE_NUM,
+        .water_l = num(&v[T_WATER]),
+        .has_offsite = v[T_OFFSITE].kind == WP_VALUE_NUM,
+        .water_offsite_l = num(&v[T_OFFSITE]),
+        .method = v[T_METHOD].kind == WP_VALUE_TEXT ? v[T_METHOD].text : "",
+        .region = v[T_REGION].kind == WP_VALUE_TEXT ? v[T_REGION].text : "",
+    };
+    (void)n;
+    wp_rep_totals_add_run(arg, &one);
+    json_decref(range);
     return 0;
 }
 
@@ -119,9 +176,8 @@ static json_t *load_group(struct wp_ledger *l, const struct wp_query *q, struct 
 {
     struct wp_query newest = *q;
     /* newest first, as the list: the same sums in the same order, and the
-     * PUEs, regions and methods named in the order they were before; as
-     * stored (the totals read nothing wp_run_json_derive adds) */
-    int rc = wp_ledger_each(l, q, WP_EACH_NEWEST | WP_EACH_STORED, add_run, t, err, cap);
+     * PUEs, regions and methods named in the order they were before */
+    int rc = wp_ledger_each_values(l, q, WP_EACH_NEWEST, totals_members, T_N, add_run, t, err, cap);
 
     if (rc != 0) {
         if (rc == -ENOMEM)

@@ -147,13 +147,25 @@ struct values_walk {
 static int values_of_run(json_t *run, void *arg)
 {
     struct values_walk *w = arg;
-    struct wp_ledger_value v[64];
-    char command[WP_LEDGER_COMMAND_MAX];
+    struct wp_ledger_value v[64] = {{0}}; /* n <= 64, checked before the walk */
+    char command[WP_LEDGER_COMMAND_MAX], *texts[64];
+    int ntexts = 0, rc;
 
     for (int i = 0; i < w->n; i++) {
         json_t *m = wp_ledger_member(run, w->paths[i]);
+        char kind = wp_ledger_values_kind(w->paths[i]);
         v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
-        if (strcmp(w->paths[i], "command") == 0 && json_is_array(m)) {
+        if (kind == 'd') { /* the row's own, as the writers compute it */
+            v[i] =
+                (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = wp_ledger_device_hours(run)};
+        } else if (kind == 'j' && m) { /* as SQLite's json_extract gives it */
+            if (!(texts[ntexts] = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY))) {
+                while (ntexts > 0)
+                    free(texts[--ntexts]);
+                return -ENOMEM;
+            }
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = texts[ntexts++]};
+        } else if (strcmp(w->paths[i], "command") == 0 && json_is_array(m)) {
             wp_command_text(m, command, sizeof command);
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = command};
         } else if (json_is_number(m)) {
@@ -162,7 +174,10 @@ static int values_of_run(json_t *run, void *arg)
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = json_string_value(m)};
         }
     }
-    return w->fn(v, w->n, w->arg);
+    rc = w->fn(v, w->n, w->arg);
+    for (int i = 0; i < ntexts; i++)
+        free(texts[i]);
+    return rc;
 }
 
 int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
@@ -318,8 +333,6 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     json_t *e = wp_json_get(run, WPF_ENERGY);
     const char *project = wp_json_str(run, WPF_PROJECT),
                *experiment = wp_json_str(run, WPF_EXPERIMENT), *job = wp_json_str(run, WPF_JOB);
-    size_t i;
-    json_t *ch;
 
     memset(row, 0, sizeof *row);
     row->id = wp_json_str(run, WPF_RUN_ID);
@@ -337,8 +350,7 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     row->water_offsite_l = num_if(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_OFFSITE_L),
                                   &row->has_water_offsite);
     row->embodied_g = num_if(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G), &row->has_embodied);
-    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) row->n_gpus +=
-        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
+    row->n_gpus = wp_ledger_counted_gpus(run);
     if (wp_parse_utc(wp_json_str(run, WPF_START), &row->start_s) != 0)
         row->start_s = 0;
     wp_ledger_row_export(run, row);

@@ -36,7 +36,8 @@ static const char *const export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1] 
  * in export_paths' order. */
 static const struct {
     const char *path, *sql;
-    char kind; /* 'n' number, 't' text */
+    char kind; /* 'n' number, 't' text, 'j' JSON text read from the document,
+                  'd' a number of the row's own (not a member of the document) */
 } members[] = {
     {"run_id", "r.id", 't'},
     {"status", "r.status", 't'},
@@ -62,6 +63,14 @@ static const struct {
     {"start", "r.start_text", 't'},
     {"end", "r.end_text", 't'},
     {"command", "r.command_line", 't'},
+    /* the footprint's columns, and what a report's totals read besides */
+    {"carbon.water_l", "r.water_l", 'n'},
+    {"carbon.water_offsite_l", "r.water_offsite_l", 'n'},
+    {"embodied_emissions_g", "r.embodied_g", 'n'},
+    {"device_hours", "r.device_hours", 'd'},
+    /* the one a report needs from the document: unpacked, not parsed whole */
+    {"energy.total_range_j",
+     "json_extract(wp_doc(r.result, r.doc, r.id), '$.energy.total_range_j')", 'j'},
 };
 #define N_MEMBERS (sizeof members / sizeof *members)
 
@@ -84,10 +93,28 @@ const char *wp_ledger_values_sql(const char *path)
     return i < 0 ? NULL : members[i].sql;
 }
 
-bool wp_ledger_values_numeric(const char *path)
+char wp_ledger_values_kind(const char *path)
 {
     int i = member_index(path);
-    return i >= 0 && members[i].kind == 'n';
+    return i < 0 ? 0 : members[i].kind;
+}
+
+int wp_ledger_counted_gpus(json_t *run)
+{
+    size_t i;
+    json_t *ch;
+    int gpus = 0;
+
+    /* a share's whole (not counted) is the same GPU */
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) gpus +=
+        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
+    return gpus;
+}
+
+double wp_ledger_device_hours(json_t *run)
+{
+    int gpus = wp_ledger_counted_gpus(run);
+    return wp_json_num(run, WPF_DURATION_S) / 3600.0 * (gpus > 0 ? gpus : 1);
 }
 
 static const char *text_if(json_t *v)

@@ -251,6 +251,12 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
 
 /* One row's values, each checked against the member's rule; the texts point
  * into st's row (valid until the next step). Returns 0 or -EINVAL with err. */
+static bool numeric(const char *path)
+{
+    char kind = wp_ledger_values_kind(path);
+    return kind == 'n' || kind == 'd';
+}
+
 static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
                       const struct wp_run_doc_rule *const *rules, struct wp_ledger_value *v,
                       char times[2][32], char *err, size_t cap)
@@ -269,11 +275,10 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
             if (wp_run_doc_check_rule(id, paths[i], rules[i], NULL, err, cap))
                 return -EINVAL;
-        } else if (wp_ledger_values_numeric(paths[i]) &&
-                   (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
+        } else if (numeric(paths[i]) && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
             v[i] =
                 (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = sqlite3_column_double(st, i)};
-        } else if (!wp_ledger_values_numeric(paths[i]) && type == SQLITE_TEXT) {
+        } else if (!numeric(paths[i]) && type == SQLITE_TEXT) {
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT,
                                             .text = (const char *)sqlite3_column_text(st, i)};
         } else {
@@ -284,7 +289,8 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
     return 0;
 }
 
-/* The members from their columns, never a document (columns.c). */
+/* The members from their columns (columns.c); a 'j' member's SQL unpacks
+ * the document and takes that member out of it, never parsing it whole. */
 int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                       const char *const *paths, int n, wp_ledger_values_fn fn, void *arg, char *err,
                       size_t cap)
@@ -298,7 +304,9 @@ int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned fl
 
     for (i = 0; i < n; i++) {
         const char *col = n <= WP_VALUES_MAX ? wp_ledger_values_sql(paths[i]) : NULL;
-        if (!col || !(rules[i] = wp_run_doc_rule(paths[i])) ||
+        /* the row's own (device hours) have no rule: their column is NOT NULL */
+        if (!col ||
+            (!(rules[i] = wp_run_doc_rule(paths[i])) && wp_ledger_values_kind(paths[i]) != 'd') ||
             used + strlen(col) + 40 >= sizeof cols) { /* and the keys after */
             snprintf(err, cap, "cannot walk the member %s", paths[i]);
             return -EINVAL;

@@ -397,44 +397,67 @@ static int distinct(char *list, size_t cap, const char *v, int n)
     return n + 1;
 }
 
+void wp_rep_totals_add_run(struct wp_rep_totals *t, const struct wp_rep_run *r)
+{
+    char pue[32];
+
+    t->runs++;
+    t->duration += r->duration;
+    t->device_hours += r->device_hours;
+    t->energy += r->energy;
+    t->facility += r->facility;
+    t->emissions += r->emissions;
+    t->energy_lo += r->has_range ? r->lo : r->energy;
+    t->energy_hi += r->has_range ? r->hi : r->energy;
+    t->estimated_runs += strcmp(r->method, "measured") != 0;
+    if (r->has_embodied) {
+        t->embodied += r->embodied;
+        t->embodied_runs++;
+    }
+    if (r->has_water) {
+        t->water_l += r->water_l;
+        t->water_runs++;
+    }
+    if (r->has_offsite) {
+        t->water_offsite_l += r->water_offsite_l;
+        t->offsite_runs++;
+    }
+    snprintf(pue, sizeof pue, "%.3g", r->pue);
+    t->n_pue = distinct(t->pue, sizeof t->pue, pue, t->n_pue);
+    t->n_region = distinct(t->region, sizeof t->region, r->region, t->n_region);
+    t->n_method = distinct(t->method, sizeof t->method, r->method, t->n_method);
+}
+
 void wp_rep_totals_add(struct wp_rep_totals *t, json_t *r)
 {
     json_t *ch, *energy = wp_json_get(r, WPF_ENERGY), *carbon = wp_json_get(r, WPF_CARBON);
     json_t *range = wp_json_get(energy, WPF_TOTAL_RANGE_J);
-    double e = wp_json_num(energy, WPF_TOTAL_J);
-    char pue[32];
     size_t k;
     int gpus = 0;
 
     /* a share's whole (not added) is the same GPU: counted once, as the ledger counts */
     json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
         strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
-    t->runs++;
-    t->duration += wp_json_num(r, WPF_DURATION_S);
-    t->device_hours += wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1);
-    t->energy += e;
-    t->facility += wp_json_num(r, WPF_FACILITY_ENERGY_J);
-    t->emissions += wp_json_num(carbon, WPF_EMISSIONS_G);
-    t->energy_lo += json_array_size(range) == 2 ? json_number_value(json_array_get(range, 0)) : e;
-    t->energy_hi += json_array_size(range) == 2 ? json_number_value(json_array_get(range, 1)) : e;
-    t->estimated_runs += strcmp(wp_json_str(r, WPF_METHOD), "measured") != 0;
-    if (json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G))) {
-        t->embodied += wp_json_num(r, WPF_EMBODIED_EMISSIONS_G);
-        t->embodied_runs++;
-    }
-    if (json_is_number(wp_json_get(carbon, WPF_WATER_L))) {
-        t->water_l += wp_json_num(carbon, WPF_WATER_L);
-        t->water_runs++;
-    }
-    if (json_is_number(wp_json_get(carbon, WPF_WATER_OFFSITE_L))) {
-        t->water_offsite_l += wp_json_num(carbon, WPF_WATER_OFFSITE_L);
-        t->offsite_runs++;
-    }
-    snprintf(pue, sizeof pue, "%.3g", wp_json_num(r, WPF_PUE));
-    t->n_pue = distinct(t->pue, sizeof t->pue, pue, t->n_pue);
-    t->n_region =
-        distinct(t->region, sizeof t->region, wp_json_str(carbon, WPF_REGION), t->n_region);
-    t->n_method = distinct(t->method, sizeof t->method, wp_json_str(r, WPF_METHOD), t->n_method);
+    struct wp_rep_run one = {
+        .duration = wp_json_num(r, WPF_DURATION_S),
+        .device_hours = wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1),
+        .energy = wp_json_num(energy, WPF_TOTAL_J),
+        .facility = wp_json_num(r, WPF_FACILITY_ENERGY_J),
+        .emissions = wp_json_num(carbon, WPF_EMISSIONS_G),
+        .pue = wp_json_num(r, WPF_PUE),
+        .has_range = json_array_size(range) == 2,
+        .lo = json_number_value(json_array_get(range, 0)),
+        .hi = json_number_value(json_array_get(range, 1)),
+        .has_embodied = json_is_number(wp_json_get(r, WPF_EMBODIED_EMISSIONS_G)),
+        .embodied = wp_json_num(r, WPF_EMBODIED_EMISSIONS_G),
+        .has_water = json_is_number(wp_json_get(carbon, WPF_WATER_L)),
+        .water_l = wp_json_num(carbon, WPF_WATER_L),
+        .has_offsite = json_is_number(wp_json_get(carbon, WPF_WATER_OFFSITE_L)),
+        .water_offsite_l = wp_json_num(carbon, WPF_WATER_OFFSITE_L),
+        .method = wp_json_str(r, WPF_METHOD),
+        .region = wp_json_str(carbon, WPF_REGION),
+    };
+    wp_rep_totals_add_run(t, &one);
 }
 
 void wp_rep_totals(json_t *runs, struct wp_rep_totals *t)

@@ -5,6 +5,7 @@
 #define WP_REPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /* Each returns a malloc'd string the caller frees, or NULL (out of memory). */
 
@@ -28,6 +29,17 @@ struct wp_rep_totals {
     int n_pue, n_region, n_method;
 };
 void wp_rep_totals_add(struct wp_rep_totals *t, json_t *run);
+
+/* One run's part of the totals, however it was read (a whole run above, or
+ * a ledger's columns: cmd_report.c). */
+struct wp_rep_run {
+    double duration, device_hours, energy, facility, emissions, pue;
+    bool has_range, has_embodied, has_water, has_offsite;
+    double lo, hi; /* the energy's range, where it has one */
+    double embodied, water_l, water_offsite_l;
+    const char *method, *region;
+};
+void wp_rep_totals_add_run(struct wp_rep_totals *t, const struct wp_rep_run *r);
 
 /* Many runs (an experiment or a project): totals t over all of them, a chart
  * and a table of newest (the most recent runs, newest first; the first 500

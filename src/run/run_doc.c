@@ -54,7 +54,7 @@ static const struct member run_members[] = {
 };
 static const struct member energy_members[] = {
     {"total_j", NUM, false}, {"cpu_j", NUM, false}, {"dram_j", NUM, false},
-    {"gpu_j", NUM, false},   {"psys_j", NUM, true},
+    {"gpu_j", NUM, false},   {"psys_j", NUM, true}, {"total_range_j", ARR, true},
 };
 static const struct member carbon_members[] = {
     {"water_l", NUM, true},

@@ -501,3 +501,31 @@ def test_an_export_cut_off_by_a_server_crash_says_so(runner, tmp_path, fmt):
         assert 0 < int(said.group(1)) < 1500
     finally:
         pgtest.stop(server)
+
+
+def test_a_group_report_is_the_same_from_columns_and_from_whole_runs(runner, pg_uri, tmp_path):
+    """A project's report totals its runs from a SQLite ledger's columns and
+    the one member it takes out of each document (the energy's range); a
+    PostgreSQL ledger reads each whole run. The same runs, with and without
+    a range, water, embodied CO2e, PUEs and regions of their own, give the
+    same report both ways, byte for byte."""
+    local = str(tmp_path / "mine.db")
+    runner.ledger = local
+    for args in (["--wue", "2", "--region", "FR"], ["--embodied-g", "5", "--pue", "1.3"],
+                 ["--region", "DE"]):
+        p, _ = runner.run(["--project", "mix"] + args + ["--", "true"])  # estimated: a range
+        assert p.returncode == 0, p.stderr
+    fakehw.make_zone(runner.sysfs, "intel-rapl:0", "package-0")
+    p, _ = runner.run(["--project", "mix", "--intensity", "300", "--"] +
+                      runner.advance_cmd("intel-rapl:0=12", steps=2))  # measured: none
+    assert p.returncode == 0, p.stderr
+    team = runner.env(WATTPRINT_LEDGER=pg_uri)
+    p = runner.wp("import", local, env=team)
+    assert p.returncode == 0 and "4 runs added" in p.stderr, p.stderr
+    for out in ("--markdown", "--model-card", "--html"):
+        mine, ours = (runner.wp("report", "--project", "mix", out, "-", env=e)
+                      for e in (runner.env(), team))
+        assert mine.returncode == 0 and ours.returncode == 0, mine.stderr + ours.stderr
+        assert mine.stdout == ours.stdout
+    md = runner.wp("report", "--project", "mix", "--markdown", "-").stdout
+    assert "4 runs," in md and re.search(r"\| likely energy range \([34] estimated runs\) \|", md), md
