@@ -145,3 +145,39 @@ def test_empty_groups_and_a_run_counted_twice_are_refused(measured):
     p = measured.wp("compare", "--runs", "%s,%s" % (ids[0], ids[1]), "--runs",
                     "%s,%s" % (ids[1], ids[2]))
     assert p.returncode == 1 and "run %s is in both groups" % ids[1] in p.stderr
+
+
+def test_a_group_of_more_than_4096_runs_is_compared_by_its_newest(measured):
+    """Its newest 4096 (one run more is the oldest, an outlier that must not
+    count), said in the line and the JSON; a group within the bound is whole."""
+    import json
+    import sqlite3
+    from ledgerdoc import pack, unpack
+    for j in (20, 21):
+        _run(measured, j, 1000, "--experiment", "small")
+    first = _run(measured, 10, 1000, "--experiment", "big")
+    con = sqlite3.connect(measured.ledger)
+    cols = [c[1] for c in con.execute("PRAGMA table_info(runs)")]
+    row = dict(zip(cols, con.execute("SELECT * FROM runs WHERE id = ?",
+                                      (first["run_id"],)).fetchone()))
+    doc = json.loads(unpack(row["doc"], row["id"]))
+    rows = []
+    for i in range(4096):  # newer than the first, which becomes the 4097th newest
+        doc["run_id"] = rid = "04000000-0000-7000-8000-%012x" % i
+        rows.append(tuple(dict(row, id=rid, start_s=row["start_s"] + 1 + i,
+                               doc=pack(json.dumps(doc)))[c] for c in cols))
+    # the oldest run of the group: an outlier, a thousand times the energy
+    doc = json.loads(unpack(row["doc"], row["id"]))
+    doc["energy"]["total_j"] *= 1000
+    con.execute("UPDATE runs SET doc = ?, start_s = ? WHERE id = ?",
+                (pack(json.dumps(doc)), row["start_s"] - 1, row["id"]))
+    con.executemany("INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
+                    rows)
+    con.commit()
+    con.close()
+    c = measured.wp_json("compare", "--experiment", "big", "--experiment", "small")
+    assert c["a"]["runs"] == 4096 and c["a"]["newest_of_more"] is True
+    assert c["b"]["runs"] == 2 and c["b"]["newest_of_more"] is False
+    assert c["energy_j"]["a"]["mean"] == pytest.approx(first["energy"]["total_j"] / 1000, rel=1e-9)
+    p = measured.wp("compare", "--experiment", "big", "--experiment", "small")
+    assert "A = experiment big (4096 runs, the newest of more)" in p.stdout, p.stdout
