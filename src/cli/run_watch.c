@@ -43,33 +43,34 @@ static void live_status(struct wp_watcher *w, const struct wp_reading *r, double
 
 #define FLOOD_STEP_S 0.002
 
-/* For the command's first WATCH_AFTER_S the progress file is read on a
- * clock, every SHORT_STEP_MS (a writer at 256 MiB/s leaves at most 13 MiB
- * between two reads); then an inotify watch wakes the watcher at each write
- * and no clock is needed. A command that ends before never makes the watch,
+/* Until the command first writes to the progress file, or has run for
+ * WATCH_AFTER_S, the file is read on a clock, every SHORT_STEP_MS (a writer
+ * at 256 MiB/s leaves at most 13 MiB before the first read); then an inotify
+ * watch wakes the watcher at each write (a burst is read as it comes) and no
+ * clock is needed. A short command that writes none never makes the watch,
  * whose closing would delay its end (wp_progress_watch). */
 #define WATCH_AFTER_S 2.0
 #define SHORT_STEP_MS 50
 
-/* One look: the progress file, and the live line when due. Returns true
- * when the progress file was flooded. */
-static bool watch_once(struct wp_watcher *w)
+/* One look: the progress file, and the live line when due. Returns the
+ * bytes the command had appended to the progress file since the last look. */
+static long watch_once(struct wp_watcher *w)
 {
     struct wp_live_status st = {0};
-    bool draw = wp_live_due(w->live, wp_mono_s()), flood = false;
+    bool draw = wp_live_due(w->live, wp_mono_s());
+    long got = 0;
     struct wp_reading r;
     struct wp_work work;
 
     /* a reading only when the line is to be drawn: else just the progress file */
     if (draw && wp_session_read(w->session, false, &r) != 0)
-        return false;
+        return 0;
     /* parsed outside the lock, which checkpoints on the recorder's thread take */
     pthread_mutex_lock(&w->mu);
     work = w->run->work;
     pthread_mutex_unlock(&w->mu);
     if (w->progress)
-        flood = wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session)) >
-                WP_PROGRESS_TAIL;
+        got = wp_progress_poll(w->progress, &work, wp_session_elapsed_s(w->session));
     if (w->scraper) /* the endpoint's counter is the work: it overrides done= lines */
         wp_scraper_work(w->scraper, &work, wp_session_elapsed_s(w->session));
     pthread_mutex_lock(&w->mu);
@@ -81,7 +82,7 @@ static bool watch_once(struct wp_watcher *w)
         wp_reading_free(&r);
         wp_live_update(w->live, &st, wp_mono_s());
     }
-    return flood;
+    return got;
 }
 
 /* Milliseconds from now to t (0 when past). */
@@ -143,7 +144,8 @@ static void *watch(void *arg)
         written = notify >= 0 && pf[1].revents;
         if (written)
             wp_progress_notify_drain(w->progress);
-        watch_once(w);
+        if (watch_once(w) > 0)
+            watch_at = 0; /* written: watched from now on */
         if (past(&next)) {
             wp_timespec_add(&next, step_s);
             if (past(&next)) /* far behind (a stopped process): no burst to catch up */
