@@ -161,10 +161,12 @@ typedef int (*wp_ledger_values_fn)(const struct wp_ledger_value *v, int n, void 
  * members at paths ("run_id", "energy.cpu_j"; "command" is its one line,
  * wp_command_text): fn gets their values in the order of paths (flags:
  * WP_EACH_NEWEST, as wp_ledger_each). A backend
- * that keeps them in columns (SQLite) reads those and never unpacks a
- * document; another reads each whole run. A member the schema requires that
- * is missing, or one of the wrong type, stops the walk with an error naming
- * the run. Only the members wp_ledger_values_path_ok accepts. */
+ * that keeps them in columns (SQLite) reads those, and unpacks a document
+ * only for a member kept nowhere else ("energy.total_range_j"), which SQLite
+ * takes out of it without parsing it whole; another reads each whole run.
+ * "device_hours" is the row's own: its duration times the GPUs counted. A member the schema
+ * requires that is missing, or one of the wrong type, stops the walk with an error naming the run.
+ * Only the members wp_ledger_values_path_ok accepts. */
 int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                           const char *const *paths, int n, wp_ledger_values_fn fn, void *arg,
                           char *err, size_t cap);
