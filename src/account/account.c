@@ -145,23 +145,15 @@ static void eq_load(void)
 
 int wp_equivalents(double emissions_g, double energy_j, struct wp_equivalents *out)
 {
-    double car_km, flight, car_life, american, tree, reactor_gwh;
-
     pthread_once(&eq_once, eq_load);
     if (eq.rc)
         return eq.rc;
-    car_km = eq.car_km;
-    flight = eq.flight;
-    car_life = eq.car_life;
-    american = eq.american;
-    tree = eq.tree;
-    reactor_gwh = eq.reactor_gwh;
-    out->car_km_eu = emissions_g / car_km;
-    out->flights_ny_sf = emissions_g / flight;
-    out->car_lifetime_share = emissions_g / car_life;
-    out->american_year_share = emissions_g / american;
-    out->tree_years = emissions_g / tree;
+    out->car_km_eu = emissions_g / eq.car_km;
+    out->flights_ny_sf = emissions_g / eq.flight;
+    out->car_lifetime_share = emissions_g / eq.car_life;
+    out->american_year_share = emissions_g / eq.american;
+    out->tree_years = emissions_g / eq.tree;
     /* one GWh is one hour of a 1 GW reactor */
-    out->reactor_s = energy_j / reactor_gwh * 3600.0;
+    out->reactor_s = energy_j / eq.reactor_gwh * 3600.0;
     return 0;
 }

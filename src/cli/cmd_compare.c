@@ -50,22 +50,28 @@ static int select_runs(struct wp_ledger *l, int kind, const char *arg, struct gr
                            : "runs",
              arg);
     if (kind == 'r') {
-        char copy[4096], *save = NULL;
+        /* the whole list: a fixed buffer cut a long one short without a word */
+        char *copy = strdup(arg), *save = NULL;
+        int rc = copy ? 0 : -1;
         grp->runs = json_array();
-        snprintf(copy, sizeof copy, "%s", arg);
-        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-            if (json_array_size(grp->runs) == MAX_RUNS) {
-                fprintf(stderr, "wattprint compare: --runs: at most %d runs a group\n", MAX_RUNS);
-                return -1;
-            }
-            json_t *run = wp_ledger_get(l, id, false, err, sizeof err);
-            if (!run) {
+        for (char *id = copy ? strtok_r(copy, ",", &save) : NULL; id && rc == 0;
+             id = strtok_r(NULL, ",", &save)) {
+            json_t *run = NULL;
+            if (json_array_size(grp->runs) == MAX_RUNS)
+                snprintf(err, sizeof err, "at most %d runs a group", MAX_RUNS);
+            else
+                run = wp_ledger_get(l, id, false, err, sizeof err);
+            if (run) {
+                wp_cli_push(grp->runs, run);
+            } else {
                 fprintf(stderr, "wattprint compare: --runs: %s\n", err);
-                return -1;
+                rc = -1;
             }
-            wp_cli_push(grp->runs, run);
         }
-        return 0;
+        if (!copy)
+            fprintf(stderr, "wattprint compare: out of memory\n");
+        free(copy);
+        return rc;
     }
     if (kind == 'e')
         q.experiment = arg;

@@ -246,23 +246,6 @@ static void fill_numbers(json_t *run, struct cc_row *r)
     snprintf(r->v[CC_CPU_COUNT], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
 }
 
-/* GPUs counted in the run (a share's whole is not a second GPU). */
-static int gpus_of(json_t *run, char *model, size_t cap)
-{
-    size_t k;
-    json_t *ch;
-    int n = 0;
-
-    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k, ch)
-    {
-        if (strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED)) {
-            n++;
-            snprintf(model, cap, "%s", wp_json_str(ch, WPF_NAME));
-        }
-    }
-    return n;
-}
-
 static bool attributed(json_t *run)
 {
     size_t k;
@@ -279,7 +262,8 @@ static void fill_texts(json_t *run, struct cc_row *r)
     const char *region = wp_json_str(c, WPF_REGION), *colon = strchr(region, ':');
     const char *end =
         *wp_json_str(run, WPF_END) ? wp_json_str(run, WPF_END) : wp_json_str(run, WPF_START);
-    char id[37], gpu_model[64] = "";
+    char id[37];
+    const char *gpu_model = "";
     bool assumed = wp_json_true(c, WPF_ASSUMED);
 
     snprintf(r->v[CC_TIMESTAMP], sizeof r->v[0], "%.19s", end); /* no zone, as CodeCarbon */
@@ -298,7 +282,7 @@ static void fill_texts(json_t *run, struct cc_row *r)
     set_text(r, CC_OS, wp_json_str(m, WPF_OS));
     set_text(r, CC_CODECARBON_VERSION, "");
     set_text(r, CC_CPU_MODEL, wp_json_str(m, WPF_CPU_MODEL));
-    snprintf(r->v[CC_GPU_COUNT], sizeof r->v[0], "%d", gpus_of(run, gpu_model, sizeof gpu_model));
+    snprintf(r->v[CC_GPU_COUNT], sizeof r->v[0], "%d", wp_run_json_gpus(run, &gpu_model));
     set_text(r, CC_GPU_MODEL, gpu_model);
     set_text(r, CC_TRACKING_MODE, attributed(run) ? "process" : "machine");
     set_text(r, CC_ON_CLOUD, colon ? "Y" : "N");

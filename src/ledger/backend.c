@@ -147,8 +147,8 @@ struct values_walk {
 static int values_of_run(json_t *run, void *arg)
 {
     struct values_walk *w = arg;
-    struct wp_ledger_value v[64] = {{0}}; /* n <= 64, checked before the walk */
-    char command[WP_LEDGER_COMMAND_MAX], *texts[64];
+    struct wp_ledger_value v[WP_VALUES_MAX] = {{0}}; /* n checked before the walk */
+    char command[WP_LEDGER_COMMAND_MAX], *texts[WP_VALUES_MAX];
     int ntexts = 0, rc;
 
     for (int i = 0; i < w->n; i++) {
@@ -156,8 +156,8 @@ static int values_of_run(json_t *run, void *arg)
         char kind = wp_ledger_values_kind(w->paths[i]);
         v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
         if (kind == 'd') { /* the row's own, as the writers compute it */
-            v[i] =
-                (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = wp_ledger_device_hours(run)};
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NUM,
+                                            .num = wp_run_json_device_hours(run)};
         } else if (kind == 'j' && m) { /* as SQLite's json_extract gives it */
             if (!(texts[ntexts] = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY))) {
                 while (ntexts > 0)
@@ -187,7 +187,7 @@ int wp_ledger_each_values(struct wp_ledger *l, const struct wp_query *q, unsigne
     struct values_walk w = {paths, n, fn, arg};
 
     for (int i = 0; i < n; i++)
-        if (n > 64 || !wp_ledger_values_path_ok(paths[i])) {
+        if (n > WP_VALUES_MAX || !wp_ledger_values_path_ok(paths[i])) {
             snprintf(err, cap, "cannot walk the member %s", paths[i]);
             return -EINVAL;
         }
@@ -350,7 +350,7 @@ void wp_ledger_row_of_json(json_t *run, struct wp_ledger_row *row)
     row->water_offsite_l = num_if(wp_json_get(wp_json_get(run, WPF_CARBON), WPF_WATER_OFFSITE_L),
                                   &row->has_water_offsite);
     row->embodied_g = num_if(wp_json_get(run, WPF_EMBODIED_EMISSIONS_G), &row->has_embodied);
-    row->n_gpus = wp_ledger_counted_gpus(run);
+    row->n_gpus = wp_run_json_gpus(run, NULL);
     if (wp_parse_utc(wp_json_str(run, WPF_START), &row->start_s) != 0)
         row->start_s = 0;
     wp_ledger_row_export(run, row);

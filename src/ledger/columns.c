@@ -99,24 +99,6 @@ char wp_ledger_values_kind(const char *path)
     return i < 0 ? 0 : members[i].kind;
 }
 
-int wp_ledger_counted_gpus(json_t *run)
-{
-    size_t i;
-    json_t *ch;
-    int gpus = 0;
-
-    /* a share's whole (not counted) is the same GPU */
-    json_array_foreach(wp_json_get(run, WPF_CHANNELS), i, ch) gpus +=
-        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
-    return gpus;
-}
-
-double wp_ledger_device_hours(json_t *run)
-{
-    int gpus = wp_ledger_counted_gpus(run);
-    return wp_json_num(run, WPF_DURATION_S) / 3600.0 * (gpus > 0 ? gpus : 1);
-}
-
 static const char *text_if(json_t *v)
 {
     return json_is_string(v) ? json_string_value(v) : NULL;

@@ -89,16 +89,12 @@ void wp_ledger_bind_export(sqlite3_stmt *st, int first, const struct wp_ledger_e
 int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap);
 /* A member by its path ("carbon.region"); NULL where absent. */
 json_t *wp_ledger_member(json_t *run, const char *path);
+#define WP_VALUES_MAX 64 /* members a values walk may ask for */
 /* A values walk's column for path ("r.cpu_j"; NULL: none), and its kind. */
 const char *wp_ledger_values_sql(const char *path);
 /* 'n' number, 't' text, 'j' JSON text, 'd' a number of the row's own; 0:
  * not a member a walk reads. */
 char wp_ledger_values_kind(const char *path);
-/* A run's GPUs (a share's whole, not counted, is the same GPU), and its
- * device-hours as its row keeps them: its duration times those GPUs, or 1
- * without a GPU. */
-int wp_ledger_counted_gpus(json_t *run);
-double wp_ledger_device_hours(json_t *run);
 
 /* 0 when id can name runs (4 to 36 of a run id's hex digits and dashes: no
  * GLOB or LIKE character), else -EINVAL with the reason in err. "last" is

@@ -247,8 +247,6 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
     return walk(l, q, "wp_doc(r.result, r.doc, r.id)", flags, fn, arg, err, cap);
 }
 
-#define WP_VALUES_MAX 64 /* members a values walk may ask for */
-
 /* One row's values, each checked against the member's rule; the texts point
  * into st's row (valid until the next step). Returns 0 or -EINVAL with err. */
 static bool numeric(const char *path)

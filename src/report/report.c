@@ -430,17 +430,11 @@ void wp_rep_totals_add_run(struct wp_rep_totals *t, const struct wp_rep_run *r)
 
 void wp_rep_totals_add(struct wp_rep_totals *t, json_t *r)
 {
-    json_t *ch, *energy = wp_json_get(r, WPF_ENERGY), *carbon = wp_json_get(r, WPF_CARBON);
+    json_t *energy = wp_json_get(r, WPF_ENERGY), *carbon = wp_json_get(r, WPF_CARBON);
     json_t *range = wp_json_get(energy, WPF_TOTAL_RANGE_J);
-    size_t k;
-    int gpus = 0;
-
-    /* a share's whole (not added) is the same GPU: counted once, as the ledger counts */
-    json_array_foreach(wp_json_get(r, WPF_CHANNELS), k, ch) gpus +=
-        strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED);
     struct wp_rep_run one = {
         .duration = wp_json_num(r, WPF_DURATION_S),
-        .device_hours = wp_json_num(r, WPF_DURATION_S) / 3600 * (gpus ? gpus : 1),
+        .device_hours = wp_run_json_device_hours(r), /* as the ledger counts */
         .energy = wp_json_num(energy, WPF_TOTAL_J),
         .facility = wp_json_num(r, WPF_FACILITY_ENERGY_J),
         .emissions = wp_json_num(carbon, WPF_EMISSIONS_G),

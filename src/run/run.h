@@ -101,6 +101,12 @@ json_t *wp_run_json_stored(const struct wp_run *run);
 /* The run's "command" array joined by spaces into out (truncated to cap). */
 void wp_run_command_text(json_t *run, char *out, size_t cap);
 
+/* The GPUs a run document counts (a share's whole, not counted, is the same
+ * GPU; *model, when not NULL, the last one's name), and its device-hours:
+ * its duration times them, or 1 without a GPU, as the ledger keeps them. */
+int wp_run_json_gpus(json_t *run, const char **model);
+double wp_run_json_device_hours(json_t *run);
+
 /* The same of a command array itself ("" when argv is not one). */
 void wp_command_text(json_t *argv, char *out, size_t cap);
 

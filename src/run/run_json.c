@@ -110,6 +110,29 @@ void wp_run_command_text(json_t *run, char *out, size_t cap)
     wp_command_text(wp_json_get(run, WPF_COMMAND), out, cap);
 }
 
+int wp_run_json_gpus(json_t *run, const char **model)
+{
+    size_t k;
+    json_t *ch;
+    int n = 0;
+
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k, ch)
+    {
+        if (strcmp(wp_json_str(ch, WPF_COMPONENT), "gpu") == 0 && wp_json_true(ch, WPF_COUNTED)) {
+            n++;
+            if (model)
+                *model = wp_json_str(ch, WPF_NAME);
+        }
+    }
+    return n;
+}
+
+double wp_run_json_device_hours(json_t *run)
+{
+    int gpus = wp_run_json_gpus(run, NULL);
+    return wp_json_num(run, WPF_DURATION_S) / 3600.0 * (gpus > 0 ? gpus : 1);
+}
+
 void wp_command_text(json_t *argv, char *out, size_t cap)
 {
     size_t o = 0, i;

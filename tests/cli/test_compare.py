@@ -181,3 +181,7 @@ def test_a_group_of_more_than_4096_runs_is_compared_by_its_newest(measured):
     assert c["energy_j"]["a"]["mean"] == pytest.approx(first["energy"]["total_j"] / 1000, rel=1e-9)
     p = measured.wp("compare", "--experiment", "big", "--experiment", "small")
     assert "A = experiment big (4096 runs, the newest of more)" in p.stdout, p.stdout
+    # --runs lists longer than 4 kB (a fixed buffer once cut them short)
+    ids = ["04000000-0000-7000-8000-%012x" % i for i in range(240)]
+    c = measured.wp_json("compare", "--runs", ",".join(ids[:120]), "--runs", ",".join(ids[120:]))
+    assert c["a"]["runs"] == 120 and c["b"]["runs"] == 120
