@@ -143,25 +143,143 @@ static int by_text(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int one_run(json_t *run, void *arg)
+/* What a CodeCarbon row reads of each run (struct wp_cc_run), as the ledger
+ * keeps it: its columns, and a few members SQLite takes out of the
+ * document without the whole being parsed. */
+enum cc_member {
+    M_RUN_ID,
+    M_PROJECT,
+    M_EXPERIMENT,
+    M_START,
+    M_END,
+    M_REGION,
+    M_REGION_NAME,
+    M_OS,
+    M_CPU_MODEL,
+    M_GPU_MODEL,
+    M_DURATION,
+    M_PUE,
+    M_EMISSIONS,
+    M_CPU_J,
+    M_GPU_J,
+    M_DRAM_J,
+    M_WATER,
+    M_WUE,
+    M_RAM,
+    M_CPU_COUNT,
+    M_GPUS,
+    M_ASSUMED,
+    M_SHARED,
+    M_KEPT,
+    N_CC_MEMBERS
+};
+static const char *const cc_members[N_CC_MEMBERS] = {
+    [M_RUN_ID] = "run_id",
+    [M_PROJECT] = "project",
+    [M_EXPERIMENT] = "experiment",
+    [M_START] = "start",
+    [M_END] = "end",
+    [M_REGION] = "carbon.region",
+    [M_REGION_NAME] = "carbon.region_name",
+    [M_OS] = "machine.os",
+    [M_CPU_MODEL] = "machine.cpu_model",
+    [M_GPU_MODEL] = "gpu_model",
+    [M_DURATION] = "duration_s",
+    [M_PUE] = "pue",
+    [M_EMISSIONS] = "carbon.emissions_g",
+    [M_CPU_J] = "energy.cpu_j",
+    [M_GPU_J] = "energy.gpu_j",
+    [M_DRAM_J] = "energy.dram_j",
+    [M_WATER] = "carbon.water_l",
+    [M_WUE] = "carbon.wue_l_per_kwh",
+    [M_RAM] = "machine.ram_total_gib",
+    [M_CPU_COUNT] = "machine.cpu_count",
+    [M_GPUS] = "gpus",
+    [M_ASSUMED] = "carbon.assumed",
+    [M_SHARED] = "shared",
+    [M_KEPT] = "codecarbon",
+};
+
+static const char *text_of(const struct wp_ledger_value *v)
+{
+    return v->kind == WP_VALUE_TEXT ? v->text : NULL;
+}
+
+static double num_of(const struct wp_ledger_value *v)
+{
+    return v->kind == WP_VALUE_NUM ? v->num : 0.0;
+}
+
+/* A column's number as the run's document holds it: a document's numbers
+ * are written with 10 significant digits (as jansson's
+ * JSON_REAL_PRECISION(10) writes them), a column's with all of theirs, and
+ * CodeCarbon's cells print every digit a number has. */
+static double as_stored(const struct wp_ledger_value *v)
+{
+    char b[32];
+
+    if (v->kind != WP_VALUE_NUM)
+        return 0.0;
+    snprintf(b, sizeof b, "%.10g", v->num);
+    return strtod(b, NULL);
+}
+
+/* A CodeCarbon row from the members' values, in cc_members' order. */
+static int cc_row(const struct wp_ledger_value *v, int n, void *arg)
+{
+    struct sink *k = arg;
+    const char *id = text_of(&v[M_RUN_ID]);
+    struct wp_cc_run r = {
+        .run_id = id,
+        .project = text_of(&v[M_PROJECT]),
+        .experiment = text_of(&v[M_EXPERIMENT]),
+        .start = text_of(&v[M_START]),
+        .end = text_of(&v[M_END]),
+        .region = text_of(&v[M_REGION]),
+        .region_name = text_of(&v[M_REGION_NAME]),
+        .os = text_of(&v[M_OS]),
+        .cpu_model = text_of(&v[M_CPU_MODEL]),
+        .gpu_model = text_of(&v[M_GPU_MODEL]),
+        .duration_s = as_stored(&v[M_DURATION]),
+        .pue = as_stored(&v[M_PUE]),
+        .emissions_g = as_stored(&v[M_EMISSIONS]),
+        .cpu_j = as_stored(&v[M_CPU_J]),
+        .gpu_j = as_stored(&v[M_GPU_J]),
+        .dram_j = as_stored(&v[M_DRAM_J]),
+        .water_l = as_stored(&v[M_WATER]),
+        .wue_l_per_kwh = num_of(&v[M_WUE]),
+        .ram_total_gib = num_of(&v[M_RAM]),
+        .cpu_count = num_of(&v[M_CPU_COUNT]),
+        .gpus = (int)num_of(&v[M_GPUS]),
+        .assumed = num_of(&v[M_ASSUMED]) != 0,
+        .shared = num_of(&v[M_SHARED]) != 0,
+    };
+
+    (void)n; /* N_CC_MEMBERS, asked for */
+    if (id && k->nheld && bsearch(&id, k->held, k->nheld, sizeof *k->held, by_text)) {
+        k->skipped++;
+        return 0;
+    }
+    /* an imported row's own cells: the only document part parsed, and only
+     * for runs that have one */
+    if (text_of(&v[M_KEPT]) && !(r.kept = json_loads(text_of(&v[M_KEPT]), 0, NULL)))
+        return -ENOMEM;
+    k->b.len = 0;
+    wp_cc_row_of(&k->b, &r, k->cols, k->ncols);
+    json_decref(r.kept);
+    if (k->b.failed)
+        return -ENOMEM;
+    fwrite(k->b.p, 1, k->b.len, k->f);
+    k->n++;
+    return ferror(k->f) || k->out.err ? -EIO : 0;
+}
+
+static int json_run(json_t *run, void *arg)
 {
     struct sink *k = arg;
 
-    if (k->format == 'j') {
-        if (wp_cli_json_element(k->f, run, k->n == 0) != 0)
-            return -ENOMEM;
-    } else {
-        const char *id = wp_json_str(run, WPF_RUN_ID);
-        if (k->nheld && bsearch(&id, k->held, k->nheld, sizeof *k->held, by_text)) {
-            k->skipped++;
-            return 0;
-        }
-        k->b.len = 0;
-        wp_cc_row(&k->b, run, k->cols, k->ncols);
-        if (k->b.failed)
-            return -ENOMEM;
-        fwrite(k->b.p, 1, k->b.len, k->f);
-    }
+    if (wp_cli_json_element(k->f, run, k->n == 0) != 0)
+        return -ENOMEM;
     k->n++;
     return ferror(k->f) || k->out.err ? -EIO : 0;
 }
@@ -289,10 +407,11 @@ static int stream(struct wp_ledger *l, const struct wp_ledger_opts *o, int forma
     for (size_t i = 0; i < N_CSV_COLS; i++)
         members[i] = csv_cols[i].member;
     if ((rc = start(k, o->output)) == 0) {
-        rc = format == 'c' ? wp_ledger_each_values(l, &o->q, 0, members, (int)N_CSV_COLS, csv_row,
-                                                   k, err, sizeof err)
-                           : wp_ledger_each(l, &o->q, format == 'j' ? 0 : WP_EACH_STORED, one_run,
-                                            k, err, sizeof err);
+        rc = format == 'c'   ? wp_ledger_each_values(l, &o->q, 0, members, (int)N_CSV_COLS, csv_row,
+                                                     k, err, sizeof err)
+             : format == 'x' ? wp_ledger_each_values(l, &o->q, 0, cc_members, N_CC_MEMBERS, cc_row,
+                                                     k, err, sizeof err)
+                             : wp_ledger_each(l, &o->q, 0, json_run, k, err, sizeof err);
         if (rc == 0 && format == 'j')
             fputs(k->n ? "\n]\n" : "]\n", k->f);
     }

@@ -123,6 +123,12 @@ static void real(char *out, size_t cap, double v)
 {
     if (!isfinite(v))
         v = 0.0;
+    /* a whole number (zeros most of all: half a row's cells) without
+     * floating-point formatting: the same text */
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+        snprintf(out, cap, "%lld.0", (long long)v);
+        return;
+    }
     for (int digits = 15; digits <= 17; digits++) /* the shortest that reads back exactly */
         if (snprintf(out, cap, "%.*g", digits, v) > 0 && strtod(out, NULL) == v)
             break;
@@ -215,16 +221,11 @@ static void set_real(struct cc_row *r, enum cc_col col, double v)
 
 /* The energies and powers: CodeCarbon's components include PUE and add up
  * to energy_consumed; its powers are the hardware's, without PUE. */
-static void fill_numbers(json_t *run, struct cc_row *r)
+static void fill_numbers(const struct wp_cc_run *in, struct cc_row *r)
 {
-    json_t *e = wp_json_get(run, WPF_ENERGY), *m = wp_json_get(run, WPF_MACHINE);
-    double d = wp_json_num(run, WPF_DURATION_S), pue = wp_json_num(run, WPF_PUE);
-    double kg = wp_json_num(wp_json_get(run, WPF_CARBON), WPF_EMISSIONS_G) / 1000.0;
-    double cpu = wp_json_num(e, WPF_CPU_J), gpu = wp_json_num(e, WPF_GPU_J),
-           ram = wp_json_num(e, WPF_DRAM_J);
+    double d = in->duration_s, pue = in->pue > 0 ? in->pue : 1.0, kg = in->emissions_g / 1000.0;
+    double cpu = in->cpu_j, gpu = in->gpu_j, ram = in->dram_j;
 
-    if (!(pue > 0))
-        pue = 1.0;
     set_real(r, CC_DURATION, d);
     set_real(r, CC_EMISSIONS, kg);
     set_real(r, CC_EMISSIONS_RATE, d > 0 ? kg / d : 0);
@@ -235,77 +236,95 @@ static void fill_numbers(json_t *run, struct cc_row *r)
     set_real(r, CC_GPU_ENERGY, gpu * pue / J_PER_KWH);
     set_real(r, CC_RAM_ENERGY, ram * pue / J_PER_KWH);
     set_real(r, CC_ENERGY_CONSUMED, (cpu + gpu + ram) * pue / J_PER_KWH);
-    set_real(r, CC_WATER_CONSUMED, wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WATER_L));
-    set_real(r, CC_RAM_TOTAL_SIZE, wp_json_num(m, WPF_RAM_TOTAL_GIB));
+    set_real(r, CC_WATER_CONSUMED, in->water_l);
+    set_real(r, CC_RAM_TOTAL_SIZE, in->ram_total_gib);
     set_real(r, CC_CPU_UTILIZATION_PERCENT, 0);
     set_real(r, CC_GPU_UTILIZATION_PERCENT, 0);
     set_real(r, CC_RAM_UTILIZATION_PERCENT, 0);
     set_real(r, CC_RAM_USED_GB, 0);
     set_real(r, CC_PUE, pue);
-    set_real(r, CC_WUE, wp_json_num(wp_json_get(run, WPF_CARBON), WPF_WUE_L_PER_KWH));
-    snprintf(r->v[CC_CPU_COUNT], sizeof r->v[0], "%.0f", wp_json_num(m, WPF_CPU_COUNT));
+    set_real(r, CC_WUE, in->wue_l_per_kwh);
+    snprintf(r->v[CC_CPU_COUNT], sizeof r->v[0], "%.0f", in->cpu_count);
 }
 
-static bool attributed(json_t *run)
+static void fill_texts(const struct wp_cc_run *in, struct cc_row *r)
 {
-    size_t k;
-    json_t *ch;
-
-    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k,
-                       ch) if (*wp_json_str(ch, WPF_SHARE_OF)) return true;
-    return false;
-}
-
-static void fill_texts(json_t *run, struct cc_row *r)
-{
-    json_t *c = wp_json_get(run, WPF_CARBON), *m = wp_json_get(run, WPF_MACHINE);
-    const char *region = wp_json_str(c, WPF_REGION), *colon = strchr(region, ':');
-    const char *end =
-        *wp_json_str(run, WPF_END) ? wp_json_str(run, WPF_END) : wp_json_str(run, WPF_START);
+    const char *region = in->region ? in->region : "", *colon = strchr(region, ':');
+    const char *end = in->end && *in->end ? in->end : in->start ? in->start : "";
     char id[37];
-    const char *gpu_model = "";
-    bool assumed = wp_json_true(c, WPF_ASSUMED);
 
     snprintf(r->v[CC_TIMESTAMP], sizeof r->v[0], "%.19s", end); /* no zone, as CodeCarbon */
-    set_text(r, CC_PROJECT_NAME,
-             *wp_json_str(run, WPF_PROJECT) ? wp_json_str(run, WPF_PROJECT) : "wattprint");
-    set_text(r, CC_RUN_ID, wp_json_str(run, WPF_RUN_ID));
-    wp_cc_experiment_id(wp_json_str(run, WPF_EXPERIMENT), id);
+    set_text(r, CC_PROJECT_NAME, in->project && *in->project ? in->project : "wattprint");
+    set_text(r, CC_RUN_ID, in->run_id);
+    wp_cc_experiment_id(in->experiment, id);
     set_text(r, CC_EXPERIMENT_ID, id);
-    set_text(r, CC_COUNTRY_NAME, colon || assumed ? "" : wp_json_str(c, WPF_REGION_NAME));
-    set_text(r, CC_COUNTRY_ISO_CODE, colon || assumed ? "" : region);
+    set_text(r, CC_COUNTRY_NAME, colon || in->assumed ? "" : in->region_name);
+    set_text(r, CC_COUNTRY_ISO_CODE, colon || in->assumed ? "" : region);
     if (colon) {
         snprintf(r->v[CC_CLOUD_PROVIDER], sizeof r->v[0], "%.*s", (int)(colon - region), region);
         set_text(r, CC_CLOUD_REGION, colon + 1);
         set_text(r, CC_REGION, colon + 1);
     }
-    set_text(r, CC_OS, wp_json_str(m, WPF_OS));
+    set_text(r, CC_OS, in->os);
     set_text(r, CC_CODECARBON_VERSION, "");
-    set_text(r, CC_CPU_MODEL, wp_json_str(m, WPF_CPU_MODEL));
-    snprintf(r->v[CC_GPU_COUNT], sizeof r->v[0], "%d", wp_run_json_gpus(run, &gpu_model));
-    set_text(r, CC_GPU_MODEL, gpu_model);
-    set_text(r, CC_TRACKING_MODE, attributed(run) ? "process" : "machine");
+    set_text(r, CC_CPU_MODEL, in->cpu_model);
+    snprintf(r->v[CC_GPU_COUNT], sizeof r->v[0], "%d", in->gpus);
+    set_text(r, CC_GPU_MODEL, in->gpu_model);
+    set_text(r, CC_TRACKING_MODE, in->shared ? "process" : "machine");
     set_text(r, CC_ON_CLOUD, colon ? "Y" : "N");
 }
 
-void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
+void wp_cc_row_of(struct wp_buf *b, const struct wp_cc_run *in, const char *const *cols, int n)
 {
     struct cc_row r; /* 7 kB: each cell "" until set, not the whole zeroed */
-    json_t *kept = wp_json_get(run, WPF_CODECARBON); /* an imported row's own cells */
+    /* a run imported from CodeCarbon goes back as it came, column for column */
+    json_t *kept = in->kept;
 
     for (int k = 0; k < WP_CC_COLUMNS; k++)
         r.v[k][0] = '\0';
-    fill_numbers(run, &r);
-    fill_texts(run, &r);
+    fill_numbers(in, &r);
+    fill_texts(in, &r);
     for (int i = 0; i < n; i++) {
         /* a file's columns are mostly in CodeCarbon's order: no search then */
         int k =
             i < WP_CC_COLUMNS && strcmp(cols[i], wp_cc_columns[i]) == 0 ? i : col_index(cols[i]);
         json_t *cell = kept ? json_object_get(kept, cols[i]) : NULL;
-        /* a run imported from CodeCarbon goes back as it came, column for column */
         field(b, json_is_string(cell) ? json_string_value(cell) : k >= 0 ? r.v[k] : "");
         wp_buf_add(b, i + 1 < n ? "," : "\n", 1);
     }
+}
+
+void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n)
+{
+    json_t *e = wp_json_get(run, WPF_ENERGY), *m = wp_json_get(run, WPF_MACHINE),
+           *c = wp_json_get(run, WPF_CARBON), *kept = wp_json_get(run, WPF_CODECARBON);
+    struct wp_cc_run in = {
+        .run_id = wp_json_str(run, WPF_RUN_ID),
+        .project = wp_json_str(run, WPF_PROJECT),
+        .experiment = wp_json_str(run, WPF_EXPERIMENT),
+        .start = wp_json_str(run, WPF_START),
+        .end = wp_json_str(run, WPF_END),
+        .region = wp_json_str(c, WPF_REGION),
+        .region_name = wp_json_str(c, WPF_REGION_NAME),
+        .os = wp_json_str(m, WPF_OS),
+        .cpu_model = wp_json_str(m, WPF_CPU_MODEL),
+        .duration_s = wp_json_num(run, WPF_DURATION_S),
+        .pue = wp_json_num(run, WPF_PUE),
+        .emissions_g = wp_json_num(c, WPF_EMISSIONS_G),
+        .cpu_j = wp_json_num(e, WPF_CPU_J),
+        .gpu_j = wp_json_num(e, WPF_GPU_J),
+        .dram_j = wp_json_num(e, WPF_DRAM_J),
+        .water_l = wp_json_num(c, WPF_WATER_L),
+        .wue_l_per_kwh = wp_json_num(c, WPF_WUE_L_PER_KWH),
+        .ram_total_gib = wp_json_num(m, WPF_RAM_TOTAL_GIB),
+        .cpu_count = wp_json_num(m, WPF_CPU_COUNT),
+        .assumed = wp_json_true(c, WPF_ASSUMED),
+        .shared = wp_run_json_shared(run),
+        .kept = json_is_object(kept) ? kept : NULL,
+    };
+
+    in.gpus = wp_run_json_gpus(run, &in.gpu_model);
+    wp_cc_row_of(b, &in, cols, n);
 }
 
 /* A number under column name: 0 where empty (when optional). Returns 0, or

@@ -21,9 +21,24 @@ extern const char *const wp_cc_columns[WP_CC_COLUMNS];
 /* Appends CodeCarbon's header, in its order, to b. */
 void wp_cc_header(struct wp_buf *b);
 
+/* What a row is written from: a run's members (absent ones 0, "" or NULL),
+ * from its document (wp_cc_row) or as a ledger's columns hold them. */
+struct wp_cc_run {
+    const char *run_id, *project, *experiment, *start, *end; /* NULL: none */
+    const char *region, *region_name, *os, *cpu_model, *gpu_model;
+    double duration_s, pue, emissions_g, cpu_j, gpu_j, dram_j, water_l, wue_l_per_kwh;
+    double ram_total_gib, cpu_count;
+    int gpus;     /* counted */
+    bool assumed; /* the grid's intensity assumed, not the run's region's */
+    bool shared;  /* a channel is the process's share (--attribute process) */
+    json_t *kept; /* an imported row's own cells (an object); NULL: none */
+};
+
 /* Appends one run (the ledger's run object) as a row to b, its fields in the
  * order of cols[0..n) (a file's own header, or wp_cc_columns). */
 void wp_cc_row(struct wp_buf *b, json_t *run, const char *const *cols, int n);
+/* The same from its members. */
+void wp_cc_row_of(struct wp_buf *b, const struct wp_cc_run *run, const char *const *cols, int n);
 
 /* Whether the header hdr holds exactly CodeCarbon 3.x's columns, in any
  * order (CodeCarbon's own test before it appends to a file). */

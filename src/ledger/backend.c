@@ -143,6 +143,26 @@ struct values_walk {
     void *arg;
 };
 
+/* A member of the row's own (columns.c), as the writers compute it. */
+static void row_own(json_t *run, const char *path, struct wp_ledger_value *v)
+{
+    const char *model = NULL;
+    int gpus = wp_run_json_gpus(run, &model);
+
+    if (strcmp(path, "gpu_model") == 0) {
+        *v = gpus ? (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = model}
+                  : (struct wp_ledger_value){.kind = WP_VALUE_NONE};
+        return;
+    }
+    v->kind = WP_VALUE_NUM;
+    if (strcmp(path, "gpus") == 0)
+        v->num = gpus;
+    else if (strcmp(path, "shared") == 0)
+        v->num = wp_run_json_shared(run);
+    else
+        v->num = wp_run_json_device_hours(run);
+}
+
 /* A whole stored run (already checked against the schema) as its values. */
 static int values_of_run(json_t *run, void *arg)
 {
@@ -155,10 +175,11 @@ static int values_of_run(json_t *run, void *arg)
         json_t *m = wp_ledger_member(run, w->paths[i]);
         char kind = wp_ledger_values_kind(w->paths[i]);
         v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
-        if (kind == 'd') { /* the row's own, as the writers compute it */
-            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NUM,
-                                            .num = wp_run_json_device_hours(run)};
-        } else if (kind == 'j' && m) { /* as SQLite's json_extract gives it */
+        if (kind == 'd' || kind == 'o') { /* the row's own, as the writers compute it */
+            row_own(run, w->paths[i], &v[i]);
+        } else if (kind == 'b' && json_is_boolean(m)) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = json_is_true(m)};
+        } else if (kind == 'j' && m && !json_is_null(m)) { /* as SQLite's json_extract gives it */
             if (!(texts[ntexts] = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY))) {
                 while (ntexts > 0)
                     free(texts[--ntexts]);

@@ -31,13 +31,20 @@ static const char *const export_paths[WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1] 
     "end",
     "command"};
 
+/* A member taken out of the unpacked document by SQLite, never parsed
+ * whole: a string comes as text, a number as a number, an object or an
+ * array as its JSON text, null or absent as NULL. */
+#define DOC_MEMBER(path) "json_extract(wp_doc(r.result, r.doc, r.id), '$." path "')"
+
 /* Every member a values walk can read: its column, or an expression of the
  * columns; the kind a value must be. The columns of WP_LEDGER_X_COLUMNS come
  * in export_paths' order. */
 static const struct {
     const char *path, *sql;
     char kind; /* 'n' number, 't' text, 'j' JSON text read from the document,
-                  'd' a number of the row's own (not a member of the document) */
+                  'b' a boolean of the document (its JSON type),
+                  'd' a number and 'o' a text (or none) of the row's own (not a
+                  member of the document) */
 } members[] = {
     {"run_id", "r.id", 't'},
     {"status", "r.status", 't'},
@@ -68,9 +75,22 @@ static const struct {
     {"carbon.water_offsite_l", "r.water_offsite_l", 'n'},
     {"embodied_emissions_g", "r.embodied_g", 'n'},
     {"device_hours", "r.device_hours", 'd'},
+    /* what CodeCarbon's row reads of the channels (wp_ledger_export) */
+    {"gpus", "r.gpus", 'd'},
+    {"gpu_model", "r.gpu_model", 'o'},
+    {"shared", "r.shared", 'd'},
     /* the one a report needs from the document: unpacked, not parsed whole */
-    {"energy.total_range_j",
-     "json_extract(wp_doc(r.result, r.doc, r.id), '$.energy.total_range_j')", 'j'},
+    {"energy.total_range_j", DOC_MEMBER("energy.total_range_j"), 'j'},
+    /* and CodeCarbon's row, the machine and the grid's name: one document
+     * unpacked for all of them (wp_doc keeps the last it gave) */
+    {"machine.cpu_model", DOC_MEMBER("machine.cpu_model"), 't'},
+    {"machine.cpu_count", DOC_MEMBER("machine.cpu_count"), 'n'},
+    {"machine.ram_total_gib", DOC_MEMBER("machine.ram_total_gib"), 'n'},
+    {"machine.os", DOC_MEMBER("machine.os"), 't'},
+    {"carbon.region_name", DOC_MEMBER("carbon.region_name"), 't'},
+    {"carbon.wue_l_per_kwh", DOC_MEMBER("carbon.wue_l_per_kwh"), 'n'},
+    {"carbon.assumed", "json_type(wp_doc(r.result, r.doc, r.id), '$.carbon.assumed')", 'b'},
+    {"codecarbon", DOC_MEMBER("codecarbon"), 'j'},
 };
 #define N_MEMBERS (sizeof members / sizeof *members)
 
@@ -147,6 +167,10 @@ void wp_ledger_row_export(json_t *run, struct wp_ledger_row *row)
                                   row->start_s + row->duration_s);
     if (json_is_array(json_object_get(run, "command")))
         wp_command_text(json_object_get(run, "command"), x->command_line, sizeof x->command_line);
+    x->gpus = wp_run_json_gpus(run, &x->gpu_model);
+    if (x->gpus == 0)
+        x->gpu_model = NULL;
+    x->shared = wp_run_json_shared(run);
 }
 
 void wp_ledger_bind_export(sqlite3_stmt *st, int first, const struct wp_ledger_export *x)
@@ -166,6 +190,13 @@ void wp_ledger_bind_export(sqlite3_stmt *st, int first, const struct wp_ledger_e
                           SQLITE_STATIC);
     else
         sqlite3_bind_null(st, first + WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS);
+    first += WP_LEDGER_X_NUMS + WP_LEDGER_X_TEXTS + 1;
+    sqlite3_bind_int(st, first, x->gpus);
+    if (x->gpu_model)
+        sqlite3_bind_text(st, first + 1, x->gpu_model, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, first + 1);
+    sqlite3_bind_int(st, first + 2, x->shared);
 }
 
 /* A stored document's text (malloc'd), or NULL where it cannot be read. */
@@ -183,8 +214,8 @@ static char *doc_text(sqlite3_stmt *st)
     return sqlite3_column_text(st, 0) ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
 }
 
-/* The rows whose columns predate them (a ledger migrated from schema 3, or
- * runs copied from one): each document read once, its members written to
+/* The rows whose columns predate them (a ledger migrated from schema 3 or
+ * 4, or runs copied from one): each document read once, its members written to
  * the columns. A document that cannot be read leaves them NULL: a reader
  * names that run. The caller holds a transaction. */
 int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap)
@@ -194,11 +225,11 @@ int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap)
 
     if (sqlite3_prepare_v2(l->db,
                            "SELECT result, doc, id, status, start_s, duration_s FROM runs "
-                           "WHERE cpu_j IS NULL",
+                           "WHERE gpus IS NULL",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
-                           "UPDATE runs SET (" WP_LEDGER_X_COLUMNS ") = (?,?,?,?,?,?,?,?,?,?,?,?)"
-                           " WHERE id = ?13",
+                           "UPDATE runs SET (" WP_LEDGER_X_COLUMNS
+                           ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ?16",
                            -1, &up, NULL) != SQLITE_OK) {
         snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
         sqlite3_finalize(st);
@@ -214,7 +245,7 @@ int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap)
         if (json_is_object(run) && row.status) {
             wp_ledger_row_export(run, &row);
             wp_ledger_bind_export(up, 1, &row.x);
-            sqlite3_bind_text(up, 13, (const char *)sqlite3_column_text(st, 2), -1,
+            sqlite3_bind_text(up, 16, (const char *)sqlite3_column_text(st, 2), -1,
                               SQLITE_TRANSIENT);
             rc = sqlite3_step(up) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
             sqlite3_reset(up);

@@ -104,6 +104,11 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN start_text TEXT;"
     "ALTER TABLE runs ADD COLUMN end_text TEXT;"
     "ALTER TABLE runs ADD COLUMN command_line TEXT;",
+    /* 5: what CodeCarbon's row reads of the channels (the GPUs counted, the
+     * last one's name, a process's share), likewise filled after */
+    "ALTER TABLE runs ADD COLUMN gpus INTEGER;"
+    "ALTER TABLE runs ADD COLUMN gpu_model TEXT;"
+    "ALTER TABLE runs ADD COLUMN shared INTEGER;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
@@ -120,6 +125,7 @@ static const char *const older_view[] = {
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS doc," WP_FOOTPRINT_OF("result") " FROM main.runs",
     "CREATE TEMP VIEW runs AS SELECT *," WP_FOOTPRINT_OF(
         "wp_doc(result, doc, id)") " FROM main.runs",
+    "CREATE TEMP VIEW runs AS SELECT * FROM main.runs",
     "CREATE TEMP VIEW runs AS SELECT * FROM main.runs",
 };
 _Static_assert(sizeof older_view / sizeof *older_view == SCHEMA_VERSION - 1,
@@ -300,11 +306,15 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
     if (pragma_int(l->db, "PRAGMA user_version", &version) != SQLITE_OK)
         version = SCHEMA_VERSION;
     for (int v = version; v < SCHEMA_VERSION; v++) {
-        if (wp_ledger_exec(l, migrations[v], err, cap) ||
-            (v == 3 && wp_ledger_fill_export(l, err, cap))) {
+        if (wp_ledger_exec(l, migrations[v], err, cap)) {
             wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
             return -EIO;
         }
+    }
+    /* the columns of schemas 4 and 5, from each document once */
+    if (version > 0 && version < 5 && wp_ledger_fill_export(l, err, cap)) {
+        wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
+        return -EIO;
     }
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
     if (wp_ledger_exec(l, sql, err, cap) ||

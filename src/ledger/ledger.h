@@ -78,6 +78,11 @@ struct wp_ledger_export {
     double num[WP_LEDGER_X_NUMS];
     const char *text[WP_LEDGER_X_TEXTS];
     char command_line[WP_LEDGER_COMMAND_MAX];
+    /* what CodeCarbon's row reads of the channels: the GPUs counted, the
+     * last one's name (NULL: none), whether a channel is a process's share */
+    int gpus;
+    const char *gpu_model;
+    bool shared;
 };
 
 /* The indexed columns of a run; the run JSON is stored beside them. */

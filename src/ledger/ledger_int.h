@@ -79,7 +79,7 @@ char *wp_ledger_run_text(const struct wp_run *run);
 /* The columns of struct wp_ledger_export, in its order (columns.c). */
 #define WP_LEDGER_X_COLUMNS                                                                        \
     "exit_code, cpu_j, dram_j, gpu_j, psys_j, pue, intensity_g_per_kwh, method, region,"           \
-    " start_text, end_text, command_line"
+    " start_text, end_text, command_line, gpus, gpu_model, shared"
 /* row->x from the run (an object), after row's status, start_s and
  * duration_s; its texts point into run. */
 void wp_ledger_row_export(json_t *run, struct wp_ledger_row *row);

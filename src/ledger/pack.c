@@ -199,10 +199,60 @@ int wp_ledger_unpack_run(const unsigned char *in, size_t len, const char *id, ch
     return rc;
 }
 
+/* The last document wp_doc unpacked on a connection: a statement that
+ * takes several members out of one run's document (columns.c) calls it once
+ * for each, with the same blob. */
+struct doc_cache {
+    unsigned char *blob;
+    size_t blob_len;
+    char *id, *text;
+    size_t len;
+};
+
+static void doc_cache_free(void *arg)
+{
+    struct doc_cache *c = arg;
+
+    free(c->blob);
+    free(c->id);
+    free(c->text);
+    free(c);
+}
+
+static bool doc_cache_holds(const struct doc_cache *c, const void *blob, size_t len, const char *id)
+{
+    return c->text && c->blob_len == len && memcmp(c->blob, blob, len) == 0 &&
+           (id && c->id ? strcmp(id, c->id) == 0 : !id && !c->id);
+}
+
+/* Keeps text (taken) as the blob's; the cache is left empty when out of
+ * memory. */
+static void doc_cache_keep(struct doc_cache *c, const void *blob, size_t len, const char *id,
+                           char *text, size_t text_len)
+{
+    free(c->blob);
+    free(c->id);
+    free(c->text);
+    *c = (struct doc_cache){.blob = malloc(len ? len : 1),
+                            .blob_len = len,
+                            .id = id ? strdup(id) : NULL,
+                            .text = text,
+                            .len = text_len};
+    if (!c->blob || (id && !c->id)) {
+        free(c->blob);
+        free(c->id);
+        free(c->text);
+        *c = (struct doc_cache){0};
+        return;
+    }
+    memcpy(c->blob, blob, len);
+}
+
 /* wp_doc(result, doc[, id]): the JSON text; an error names the run and what
  * is damaged. */
 static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+    struct doc_cache *c = sqlite3_user_data(ctx);
     char *text, err[256], msg[384];
     size_t len;
     int rc;
@@ -212,8 +262,13 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     const char *id = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
-    rc = wp_ledger_unpack_run(sqlite3_value_blob(argv[1]), (size_t)sqlite3_value_bytes(argv[1]), id,
-                              &text, &len, err, sizeof err);
+    const void *blob = sqlite3_value_blob(argv[1]);
+    size_t blob_len = (size_t)sqlite3_value_bytes(argv[1]);
+    if (doc_cache_holds(c, blob, blob_len, id)) {
+        sqlite3_result_text64(ctx, c->text, c->len, SQLITE_TRANSIENT, SQLITE_UTF8);
+        return;
+    }
+    rc = wp_ledger_unpack_run(blob, blob_len, id, &text, &len, err, sizeof err);
     if (rc == -ENOMEM) {
         sqlite3_result_error_nomem(ctx);
         return;
@@ -223,7 +278,8 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error(ctx, msg, -1);
         return;
     }
-    sqlite3_result_text64(ctx, text, len, free, SQLITE_UTF8);
+    sqlite3_result_text64(ctx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    doc_cache_keep(c, blob, blob_len, id, text, len);
 }
 
 /* wp_pack(text[, id]): the packed blob (NULL stays NULL); with the run's
@@ -258,11 +314,17 @@ static void sql_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 int wp_ledger_pack_functions(sqlite3 *db)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    int rc = sqlite3_create_function_v2(db, "wp_doc", 2, flags, NULL, sql_doc, NULL, NULL, NULL);
+    struct doc_cache *c = calloc(1, sizeof *c);
     struct packer *p;
+    int rc;
 
+    if (!c)
+        return SQLITE_NOMEM;
+    /* the cache is freed with the connection (or here, if registering fails)
+     * by the two-argument form: both share it */
+    rc = sqlite3_create_function_v2(db, "wp_doc", 2, flags, c, sql_doc, NULL, NULL, doc_cache_free);
     if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(db, "wp_doc", 3, flags, NULL, sql_doc, NULL, NULL, NULL);
+        rc = sqlite3_create_function_v2(db, "wp_doc", 3, flags, c, sql_doc, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return rc;
     if (!(p = calloc(1, sizeof *p)))

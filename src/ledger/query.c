@@ -247,38 +247,40 @@ int wp_sq_each(struct wp_ledger *l, const struct wp_query *q, unsigned flags, wp
     return walk(l, q, "wp_doc(r.result, r.doc, r.id)", flags, fn, arg, err, cap);
 }
 
-/* One row's values, each checked against the member's rule; the texts point
- * into st's row (valid until the next step). Returns 0 or -EINVAL with err. */
-static bool numeric(const char *path)
-{
-    char kind = wp_ledger_values_kind(path);
-    return kind == 'n' || kind == 'd';
-}
-
-static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
+/* One row's values, each checked against the member's rule (kinds[i]:
+ * the member's kind, columns.c); the texts point into st's row (valid
+ * until the next step). Returns 0 or -EINVAL with err. */
+static int row_values(sqlite3_stmt *st, const char *const *paths, const char *kinds, int n,
                       const struct wp_run_doc_rule *const *rules, struct wp_ledger_value *v,
                       char times[2][32], char *err, size_t cap)
 {
     const char *id = (const char *)sqlite3_column_text(st, n + 2);
 
     for (int i = 0; i < n; i++) {
-        int type = sqlite3_column_type(st, i), at = strcmp(paths[i], "start") == 0 ? 0
-                                                    : strcmp(paths[i], "end") == 0 ? 1
-                                                                                   : -1;
+        int type = sqlite3_column_type(st, i), at = kinds[i] == 's' ? 0 : kinds[i] == 'e' ? 1 : -1;
+        bool num = kinds[i] == 'n' || kinds[i] == 'd';
+        /* a boolean comes as its JSON type's name: "true", "false", "null" */
+        const char *text = type == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, i) : NULL;
+        int flag = kinds[i] != 'b' || !text     ? -1
+                   : strcmp(text, "true") == 0  ? 1
+                   : strcmp(text, "false") == 0 ? 0
+                   : strcmp(text, "null") == 0  ? 2
+                                                : -1;
         if (type == SQLITE_NULL && at >= 0 && sqlite3_column_type(st, n + at) != SQLITE_NULL) {
             /* the time its column writes: the document's own text (columns.c) */
             wp_iso8601(sqlite3_column_double(st, n + at), times[at], sizeof times[at]);
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = times[at]};
-        } else if (type == SQLITE_NULL) {
+        } else if (type == SQLITE_NULL || flag == 2) {
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
-            if (wp_run_doc_check_rule(id, paths[i], rules[i], NULL, err, cap))
+            if (kinds[i] != 'o' && wp_run_doc_check_rule(id, paths[i], rules[i], NULL, err, cap))
                 return -EINVAL;
-        } else if (numeric(paths[i]) && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
+        } else if (flag >= 0) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = flag};
+        } else if (kinds[i] != 'b' && num && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
             v[i] =
                 (struct wp_ledger_value){.kind = WP_VALUE_NUM, .num = sqlite3_column_double(st, i)};
-        } else if (!numeric(paths[i]) && type == SQLITE_TEXT) {
-            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT,
-                                            .text = (const char *)sqlite3_column_text(st, i)};
+        } else if (kinds[i] != 'b' && !num && text) {
+            v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = text};
         } else {
             snprintf(err, cap, "run %s: %s is of the wrong type", id, paths[i]);
             return -EINVAL;
@@ -287,28 +289,37 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, int n,
     return 0;
 }
 
-/* The members from their columns (columns.c); a 'j' member's SQL unpacks
- * the document and takes that member out of it, never parsing it whole. */
+/* The members from their columns (columns.c); a document's member's SQL
+ * unpacks the document and takes that member out of it, never parsing it
+ * whole. */
 int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned flags,
                       const char *const *paths, int n, wp_ledger_values_fn fn, void *arg, char *err,
                       size_t cap)
 {
     const struct wp_run_doc_rule *rules[WP_VALUES_MAX];
     struct wp_ledger_value v[WP_VALUES_MAX];
-    char cols[2048], times[2][32];
+    char cols[4096], times[2][32], kinds[WP_VALUES_MAX];
     size_t used = 0;
     sqlite3_stmt *st;
     int i, rc = SQLITE_DONE, stop = 0;
 
     for (i = 0; i < n; i++) {
         const char *col = n <= WP_VALUES_MAX ? wp_ledger_values_sql(paths[i]) : NULL;
-        /* the row's own (device hours) have no rule: their column is NOT NULL */
-        if (!col ||
-            (!(rules[i] = wp_run_doc_rule(paths[i])) && wp_ledger_values_kind(paths[i]) != 'd') ||
+        if (col) {
+            kinds[i] = wp_ledger_values_kind(paths[i]);
+            rules[i] = wp_run_doc_rule(paths[i]);
+        }
+        /* the row's own (device hours, GPUs) have no rule: their columns are
+         * set by every writer (NULL: a document the migration could not read) */
+        if (!col || (!rules[i] && kinds[i] != 'd' && kinds[i] != 'o') ||
             used + strlen(col) + 40 >= sizeof cols) { /* and the keys after */
             snprintf(err, cap, "cannot walk the member %s", paths[i]);
             return -EINVAL;
         }
+        /* the times: their text where the row's start_s and end_s would not
+         * write the same (kinds 's' and 'e' here) */
+        if (kinds[i] == 't' && (strcmp(paths[i], "start") == 0 || strcmp(paths[i], "end") == 0))
+            kinds[i] = paths[i][0] == 's' ? 's' : 'e';
         used += (size_t)snprintf(cols + used, sizeof cols - used, "%s, ", col);
     }
     /* after the members: the times start and end are written from, and the
@@ -317,7 +328,7 @@ int wp_sq_each_values(struct wp_ledger *l, const struct wp_query *q, unsigned fl
     if (!(st = walk_start(l, q, cols, flags, err, cap)))
         return -EIO;
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (!(stop = row_values(st, paths, n, rules, v, times, err, cap)))
+        if (!(stop = row_values(st, paths, kinds, n, rules, v, times, err, cap)))
             stop = fn(v, n, arg);
     return walk_end(l, st, stop, rc, err, cap);
 }
@@ -565,7 +576,8 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
     " dram_j = excluded.dram_j, gpu_j = excluded.gpu_j, psys_j = excluded.psys_j,"                 \
     " pue = excluded.pue, intensity_g_per_kwh = excluded.intensity_g_per_kwh,"                     \
     " method = excluded.method, region = excluded.region, start_text = excluded.start_text,"       \
-    " end_text = excluded.end_text, command_line = excluded.command_line WHERE " WP_LEDGER_NEWER
+    " end_text = excluded.end_text, command_line = excluded.command_line, gpus = excluded.gpus,"   \
+    " gpu_model = excluded.gpu_model, shared = excluded.shared WHERE " WP_LEDGER_NEWER
 /* the columns every schema has; a run's owner only while it runs (as a
  * finished run's own write leaves it) */
 #define WP_IMPORT_HEAD                                                                             \
@@ -577,11 +589,18 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
 #define WP_IMPORT_FOOTPRINT(doc)                                                                   \
     ", json_extract(" doc ", '$.carbon.water_l'), json_extract(" doc                               \
     ", '$.carbon.water_offsite_l'), json_extract(" doc ", '$.embodied_emissions_g')"
-/* before schema 4: the export's columns filled after (wp_ledger_fill_export) */
+/* before schema 5: the export's columns (before 4), or the GPUs' (4), filled
+ * after (wp_ledger_fill_export) */
+#define WP_IMPORT_NO_GPUS ", NULL, NULL, NULL"
 #define WP_IMPORT_NO_EXPORT                                                                        \
-    ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-        static const char sql4[] = WP_IMPORT_ROWS(
+    ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" WP_IMPORT_NO_GPUS
+        static const char sql5[] = WP_IMPORT_ROWS(
             WP_IMPORT_HEAD ", doc, water_l, water_offsite_l, embodied_g, " WP_LEDGER_X_COLUMNS),
+                          sql4[] = WP_IMPORT_ROWS(
+                              WP_IMPORT_HEAD
+                              ", doc, water_l, water_offsite_l, embodied_g, exit_code, cpu_j, "
+                              "dram_j, gpu_j, psys_j, pue, intensity_g_per_kwh, method, region, "
+                              "start_text, end_text, command_line" WP_IMPORT_NO_GPUS),
                           sql3[] = WP_IMPORT_ROWS(
                               WP_IMPORT_HEAD
                               ", doc, water_l, water_offsite_l, embodied_g" WP_IMPORT_NO_EXPORT),
@@ -589,7 +608,11 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
                               "wp_doc(result, doc, id)") WP_IMPORT_NO_EXPORT),
                           sql1[] = WP_IMPORT_ROWS(WP_IMPORT_HEAD ", NULL" WP_IMPORT_FOOTPRINT(
                               "result") WP_IMPORT_NO_EXPORT);
-        const char *sql = version == 1 ? sql1 : version == 2 ? sql2 : version == 3 ? sql3 : sql4;
+        const char *sql = version == 1   ? sql1
+                          : version == 2 ? sql2
+                          : version == 3 ? sql3
+                          : version == 4 ? sql4
+                                         : sql5;
         sqlite3_stmt *ins = NULL;
         long fresh = new_ids(l);
         if (fresh < 0 || sqlite3_prepare_v2(l->db, sql, -1, &ins, NULL) != SQLITE_OK ||
@@ -606,7 +629,7 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
         sqlite3_finalize(ins);
     }
     if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
-        (version < 4 && wp_ledger_fill_export(l, err, cap)) ||
+        (version < 5 && wp_ledger_fill_export(l, err, cap)) ||
         wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
         added = -1;

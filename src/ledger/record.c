@@ -48,8 +48,9 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     " proc_start, boot_id, checkpoint_s, result, doc, water_l, water_offsite_l, "                  \
     "embodied_g, " WP_LEDGER_X_COLUMNS ")"                                                         \
     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,'',wp_pack(?19, ?1)," \
-    " ?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)"
+    " ?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37)"
 
+/* the owner (is its wattprint alive?) matters only while it runs */
 #define UPDATE                                                                                     \
     " ON CONFLICT(id) DO UPDATE SET status = excluded.status, end_s = excluded.end_s,"             \
     " duration_s = excluded.duration_s, energy_j = excluded.energy_j,"                             \
@@ -61,10 +62,8 @@ static int fail(struct wp_ledger *l, char *err, size_t cap)
     " dram_j = excluded.dram_j, gpu_j = excluded.gpu_j, psys_j = excluded.psys_j,"                 \
     " pue = excluded.pue, intensity_g_per_kwh = excluded.intensity_g_per_kwh,"                     \
     " method = excluded.method, region = excluded.region, start_text = excluded.start_text,"       \
-    " end_text = excluded.end_text, command_line = excluded.command_line," /* the owner (is its    \
-                                                                              wattprint alive?)    \
-                                                                              matters only while   \
-                                                                              it runs */           \
+    " end_text = excluded.end_text, command_line = excluded.command_line,"                         \
+    " gpus = excluded.gpus, gpu_model = excluded.gpu_model, shared = excluded.shared,"             \
     " pid = iif(excluded.status = 'running', pid, NULL),"                                          \
     " proc_start = iif(excluded.status = 'running', proc_start, NULL),"                            \
     " boot_id = iif(excluded.status = 'running', boot_id, NULL)"

@@ -106,6 +106,9 @@ void wp_run_command_text(json_t *run, char *out, size_t cap);
  * its duration times them, or 1 without a GPU, as the ledger keeps them. */
 int wp_run_json_gpus(json_t *run, const char **model);
 double wp_run_json_device_hours(json_t *run);
+/* Whether a channel of the run is a process's share of a device (share_of:
+ * --attribute process). */
+bool wp_run_json_shared(json_t *run);
 
 /* The same of a command array itself ("" when argv is not one). */
 void wp_command_text(json_t *argv, char *out, size_t cap);

@@ -51,6 +51,7 @@ static const struct member run_members[] = {
     {"work", OBJ, true},
     {"tags", OBJ, true},
     {"settings", ARR, true},
+    {"codecarbon", OBJ, true}, /* an imported row's own cells */
 };
 static const struct member energy_members[] = {
     {"total_j", NUM, false}, {"cpu_j", NUM, false}, {"dram_j", NUM, false},
@@ -68,6 +69,7 @@ static const struct member carbon_members[] = {
     {"intensity_g_per_kwh", NUM, false},
     {"intensity_source", STR, false},
     {"emissions_g", NUM, false},
+    {"assumed", BOOL, true},
 };
 static const struct member channel_members[] = {
     {"sensor", STR, false},      {"component", STR, false}, {"device", STR, false},

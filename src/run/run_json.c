@@ -133,6 +133,19 @@ double wp_run_json_device_hours(json_t *run)
     return wp_json_num(run, WPF_DURATION_S) / 3600.0 * (gpus > 0 ? gpus : 1);
 }
 
+bool wp_run_json_shared(json_t *run)
+{
+    size_t k;
+    json_t *ch;
+
+    json_array_foreach(wp_json_get(run, WPF_CHANNELS), k, ch)
+    {
+        if (*wp_json_str(ch, WPF_SHARE_OF))
+            return true;
+    }
+    return false;
+}
+
 void wp_command_text(json_t *argv, char *out, size_t cap)
 {
     size_t o = 0, i;

@@ -1,6 +1,8 @@
 """Every ledger command on both backends: a SQLite file and a PostgreSQL
 server the tests start themselves (conftest.pg_server), through the same
 fixture (`ledger`, parametrised)."""
+import csv
+import io
 import json
 import os
 import re
@@ -529,3 +531,73 @@ def test_a_group_report_is_the_same_from_columns_and_from_whole_runs(runner, pg_
         assert mine.stdout == ours.stdout
     md = runner.wp("report", "--project", "mix", "--markdown", "-").stdout
     assert "4 runs," in md and re.search(r"\| likely energy range \([34] estimated runs\) \|", md), md
+
+
+def _with_a_share(path, rid):
+    """Run rid's document in the SQLite ledger at path given one GPU's share
+    (as --attribute process keeps it: the share counted, the whole not), and
+    the ledger taken back to schema 4, whose migration fills the GPUs'
+    columns from the documents."""
+    import sqlite3
+    from test_ledger_pack import make_schema_4
+    con = sqlite3.connect(path)
+    (blob,) = con.execute("SELECT doc FROM runs WHERE id = ?", (rid,)).fetchone()
+    d = json.loads(unpack(blob, rid))
+    share = {"sensor": "nvml", "component": "gpu", "device": "gpu0", "method": "measured",
+             "energy_j": 6.0, "counted": True, "share_of": "gpu0-all", "name": "NVIDIA A100"}
+    d["channels"] += [share, dict(share, device="gpu0-all", energy_j=10.0, counted=False,
+                                  share_of=None)]
+    d["energy"]["gpu_j"] = 6.0
+    con.execute("UPDATE runs SET doc = ?, gpu_j = 6.0 WHERE id = ?",
+                (pack(json.dumps(d, separators=(",", ":"))), rid))
+    con.commit()
+    con.close()
+    make_schema_4(path)
+
+
+def test_a_codecarbon_export_is_the_same_from_columns_and_from_whole_runs(runner, pg_uri,
+                                                                          tmp_path):
+    """CodeCarbon's rows come from a SQLite ledger's columns and a few members
+    SQLite takes out of each document (the machine, the grid's name, an
+    imported row's own cells); a PostgreSQL ledger reads each whole run. Runs
+    with GPUs (written by the run, and a process's share filled in by the
+    migration to schema 5), water, an experiment, a region given, a cloud's
+    and one assumed, and CodeCarbon's own rows give the same file both ways, byte for
+    byte, with the GPUs counted once."""
+    from test_gpu import env as gpu_env, gpu
+    local = str(tmp_path / "mine.db")
+    runner.ledger = local
+    runner.nvml, runner.rocm = str(tmp_path / "nvml"), str(tmp_path / "rocm")
+    fakehw.make_gpus(runner.nvml, [gpu(0), gpu(1)])
+    p, two = runner.run(["--project", "cc", "--experiment", "e1", "--", "true"],
+                        env=gpu_env(runner))
+    assert p.returncode == 0, p.stderr
+    for args in (["--wue", "2", "--region", "FR"], ["--region", "aws:us-east-1"],
+                 ["--pue", "1.3"]):
+        p, last = runner.run(["--project", "cc"] + args + ["--", "true"])
+        assert p.returncode == 0, p.stderr
+    _with_a_share(local, last["run_id"])
+    p = runner.wp("import", "--format", "codecarbon",
+                  os.path.join(DATA, "codecarbon-3.x-emissions.csv"))
+    assert p.returncode == 0, p.stderr
+    team = runner.env(WATTPRINT_LEDGER=pg_uri)
+    p = runner.wp("import", local, env=team)  # migrates mine to schema 5 first
+    assert p.returncode == 0, p.stderr
+    mine, ours = (runner.wp("export", "--format", "codecarbon", env=e)
+                  for e in (runner.env(), team))
+    assert mine.returncode == 0 and ours.returncode == 0, mine.stderr + ours.stderr
+    assert mine.stdout == ours.stdout
+    rows = {r["run_id"]: r for r in csv.DictReader(io.StringIO(mine.stdout))}
+    g = rows[two["run_id"]]
+    assert (g["gpu_count"], g["gpu_model"], g["tracking_mode"]) == \
+        ("2", "NVIDIA H100 80GB HBM3", "machine")
+    assert g["experiment_id"] != rows[last["run_id"]]["experiment_id"]
+    s = rows[last["run_id"]]
+    assert (s["gpu_count"], s["gpu_model"], s["tracking_mode"]) == \
+        ("1", "NVIDIA A100", "process")
+    assert float(s["gpu_energy"]) == pytest.approx(6.0 * 1.3 / 3.6e6, rel=1e-9)
+    fr = [r for r in rows.values() if r["country_iso_code"] == "FRA" and r["cpu_model"]]
+    assert fr and float(fr[0]["water_consumed"]) > 0, rows
+    assert [(r["cloud_provider"], r["cloud_region"], r["on_cloud"]) for r in rows.values()
+            if r["cloud_provider"]] == [("aws", "us-east-1", "Y")]
+    assert len(rows) > 4  # CodeCarbon's own rows, given back as they came

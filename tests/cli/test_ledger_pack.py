@@ -29,7 +29,7 @@ def test_a_run_is_stored_packed_and_read_back_whole(measured):
     result, doc = con.execute("SELECT result, doc FROM runs").fetchone()
     # the owner's process matters only while the run runs
     assert con.execute("SELECT pid, proc_start, boot_id FROM runs").fetchone() == (None,) * 3
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
     con.close()
     # dictionary 1, and the leading {"run_id":"ID" left out: the row holds the id
     assert result == "" and doc[0] == 0x81
@@ -59,12 +59,23 @@ def test_an_import_keeps_a_runs_owner_only_while_it_runs(measured, tmp_path):
     con.close()
 
 
+SCHEMA = 5  # this wattprint's
 EXPORT_COLUMNS = ("exit_code", "cpu_j", "dram_j", "gpu_j", "psys_j", "pue", "intensity_g_per_kwh",
                   "method", "region", "start_text", "end_text", "command_line")
+GPU_COLUMNS = ("gpus", "gpu_model", "shared")
+
+
+def make_schema_4(path):
+    """The ledger at path as schema 4 kept it: no columns of the GPUs'."""
+    con = sqlite3.connect(path)
+    con.executescript("".join("ALTER TABLE runs DROP COLUMN %s;" % c for c in GPU_COLUMNS) +
+                      "PRAGMA user_version = 4;")
+    con.close()
 
 
 def make_schema_3(path):
     """The ledger at path as schema 3 kept it: no columns of the export's own."""
+    make_schema_4(path)
     con = sqlite3.connect(path)
     con.executescript("".join("ALTER TABLE runs DROP COLUMN %s;" % c for c in EXPORT_COLUMNS) +
                       "PRAGMA user_version = 3;")
@@ -104,7 +115,7 @@ def test_a_schema_1_ledger_is_migrated_and_its_text_runs_kept(measured):
     make_schema_1(measured.ledger)
     new = record(measured, 4)  # the writer migrates
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
     rows = dict(con.execute("SELECT id, doc IS NULL FROM runs").fetchall())
     con.close()
     assert rows == {old["run_id"]: 1, new["run_id"]: 0}  # the old row is left as it was
@@ -119,7 +130,7 @@ def test_a_schema_2_ledger_gets_its_footprint_from_the_documents(measured):
     make_schema_2(measured.ledger)
     new = record(measured, 4, "--project", "w")  # the writer migrates
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
     con.close()
     w = {s["key"]: s for s in measured.wp_json("summary", "--by", "project")}["w"]
     assert w["runs"] == 2
@@ -254,13 +265,13 @@ def test_a_schema_3_ledger_gets_the_exports_columns_from_its_documents(measured)
     p = measured.wp("ls", env=measured.env(WATTPRINT_LEDGER=cut))  # migrates
     assert p.returncode == 1 and runs[0]["run_id"] in p.stderr, p.stderr  # its columns NULL
     con = sqlite3.connect(cut)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
     con.close()
     p = measured.wp("export", "--format", "csv")  # migrates
     assert p.returncode == 1 and runs[1]["run_id"] in p.stderr, p.stderr
     assert "energy.cpu_j is missing" in p.stderr, p.stderr
     con = sqlite3.connect(measured.ledger)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
     assert con.execute("SELECT region, cpu_j IS NULL FROM runs ORDER BY start_s").fetchall() == \
         [("FRA", 0), ("FRA", 1)]
     con.close()
