@@ -129,8 +129,9 @@ static void real(char *out, size_t cap, double v)
         snprintf(out, cap, "%lld.0", (long long)v);
         return;
     }
-    for (int digits = 15; digits <= 17; digits++) /* the shortest that reads back exactly */
-        if (snprintf(out, cap, "%.*g", digits, v) > 0 && strtod(out, NULL) == v)
+    /* the shortest that reads back exactly: 17 digits always do */
+    for (int digits = 15; digits <= 17; digits++)
+        if (snprintf(out, cap, "%.*g", digits, v) > 0 && (digits == 17 || strtod(out, NULL) == v))
             break;
     if (!strpbrk(out, ".e"))
         strncat(out, ".0", cap - strlen(out) - 1);
