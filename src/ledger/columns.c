@@ -214,8 +214,8 @@ static char *doc_text(sqlite3_stmt *st)
     return sqlite3_column_text(st, 0) ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
 }
 
-/* The rows whose columns predate them (a ledger migrated from schema 3 or
- * 4, or runs copied from one): each document read once, its members written to
+/* The rows whose columns predate them (a ledger migrated from schema 3, or
+ * runs copied from one): each document read once, its members written to
  * the columns. A document that cannot be read leaves them NULL: a reader
  * names that run. The caller holds a transaction. */
 int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap)
@@ -225,7 +225,7 @@ int wp_ledger_fill_export(struct wp_ledger *l, char *err, size_t cap)
 
     if (sqlite3_prepare_v2(l->db,
                            "SELECT result, doc, id, status, start_s, duration_s FROM runs "
-                           "WHERE gpus IS NULL",
+                           "WHERE cpu_j IS NULL",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE runs SET (" WP_LEDGER_X_COLUMNS

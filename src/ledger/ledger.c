@@ -105,10 +105,10 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN end_text TEXT;"
     "ALTER TABLE runs ADD COLUMN command_line TEXT;",
     /* 5: what CodeCarbon's row reads of the channels (the GPUs counted, the
-     * last one's name, a process's share), likewise filled after */
+     * last one's name, a process's share), from the documents */
     "ALTER TABLE runs ADD COLUMN gpus INTEGER;"
     "ALTER TABLE runs ADD COLUMN gpu_model TEXT;"
-    "ALTER TABLE runs ADD COLUMN shared INTEGER;",
+    "ALTER TABLE runs ADD COLUMN shared INTEGER;" WP_LEDGER_FILL_GPUS,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
@@ -311,8 +311,8 @@ static int migrate(struct wp_ledger *l, int version, char *err, size_t cap)
             return -EIO;
         }
     }
-    /* the columns of schemas 4 and 5, from each document once */
-    if (version > 0 && version < 5 && wp_ledger_fill_export(l, err, cap)) {
+    /* the columns of schema 4 (and 5), from each document once */
+    if (version > 0 && version < 4 && wp_ledger_fill_export(l, err, cap)) {
         wp_ledger_exec(l, "ROLLBACK", err + strlen(err), 0);
         return -EIO;
     }

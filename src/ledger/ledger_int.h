@@ -76,6 +76,20 @@ extern const struct wp_ledger_ops wp_ledger_pg_ops;
 void wp_ledger_row_of_run(const struct wp_run *run, struct wp_ledger_row *r);
 char *wp_ledger_run_text(const struct wp_run *run);
 
+/* The GPUs' columns (schema 5) of the rows that lack them, from their
+ * documents' channels as wp_ledger_row_export computes them (the GPUs
+ * counted, the last one's name, a process's share), in one pass of SQLite's
+ * JSON over each unpacked document, never parsed by jansson; a document
+ * that cannot be read leaves them NULL. */
+#define WP_LEDGER_FILL_GPUS                                                                        \
+    "UPDATE runs SET (gpus, gpu_model, shared) = (SELECT count(*) FILTER (WHERE g),"               \
+    " substr(max(iif(g, printf('%08d', k) || ifnull(name, ''), NULL)), 9),"                        \
+    " ifnull(max(length(share_of) > 0), 0) FROM (SELECT c.key AS k,"                               \
+    " c.value ->> 'component' = 'gpu' AND c.value ->> 'counted' AS g, c.value ->> 'name' AS name," \
+    " c.value ->> 'share_of' AS share_of FROM json_each(wp_doc_or_null(runs.result, runs.doc,"     \
+    " runs.id), '$.channels') c)) WHERE gpus IS NULL AND"                                          \
+    " wp_doc_or_null(runs.result, runs.doc, runs.id) IS NOT NULL;"
+
 /* The columns of struct wp_ledger_export, in its order (columns.c). */
 #define WP_LEDGER_X_COLUMNS                                                                        \
     "exit_code, cpu_j, dram_j, gpu_j, psys_j, pue, intensity_g_per_kwh, method, region,"           \

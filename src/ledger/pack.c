@@ -248,9 +248,7 @@ static void doc_cache_keep(struct doc_cache *c, const void *blob, size_t len, co
     memcpy(c->blob, blob, len);
 }
 
-/* wp_doc(result, doc[, id]): the JSON text; an error names the run and what
- * is damaged. */
-static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void doc_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, bool quiet)
 {
     struct doc_cache *c = sqlite3_user_data(ctx);
     char *text, err[256], msg[384];
@@ -273,6 +271,10 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
         return;
     }
+    if (rc && quiet) {
+        sqlite3_result_null(ctx);
+        return;
+    }
     if (rc) {
         snprintf(msg, sizeof msg, "run %.64s: %s", id ? id : "?", err);
         sqlite3_result_error(ctx, msg, -1);
@@ -280,6 +282,20 @@ static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     sqlite3_result_text64(ctx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8);
     doc_cache_keep(c, blob, blob_len, id, text, len);
+}
+
+/* wp_doc(result, doc[, id]): the JSON text; an error names the run and what
+ * is damaged. */
+static void sql_doc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    doc_of(ctx, argc, argv, false);
+}
+
+/* wp_doc_or_null(result, doc, id): the same, NULL for a damaged one (a
+ * migration's fill leaves that run's columns NULL: its readers name it). */
+static void sql_doc_or_null(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    doc_of(ctx, argc, argv, true);
 }
 
 /* wp_pack(text[, id]): the packed blob (NULL stays NULL); with the run's
@@ -325,6 +341,9 @@ int wp_ledger_pack_functions(sqlite3 *db)
     rc = sqlite3_create_function_v2(db, "wp_doc", 2, flags, c, sql_doc, NULL, NULL, doc_cache_free);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "wp_doc", 3, flags, c, sql_doc, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "wp_doc_or_null", 3, flags, c, sql_doc_or_null, NULL,
+                                        NULL, NULL);
     if (rc != SQLITE_OK)
         return rc;
     if (!(p = calloc(1, sizeof *p)))

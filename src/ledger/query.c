@@ -629,7 +629,8 @@ static long copy_attached(struct wp_ledger *l, int version, long *replaced, char
         sqlite3_finalize(ins);
     }
     if (wp_ledger_exec(l, version == 1 ? copy_rest_1 : copy_rest, err, cap) ||
-        (version < 5 && wp_ledger_fill_export(l, err, cap)) ||
+        (version < 5 && wp_ledger_exec(l, WP_LEDGER_FILL_GPUS, err, cap)) ||
+        (version < 4 && wp_ledger_fill_export(l, err, cap)) ||
         wp_ledger_exec(l, "COMMIT", err, cap)) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
         added = -1;

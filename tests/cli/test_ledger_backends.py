@@ -560,8 +560,8 @@ def test_a_codecarbon_export_is_the_same_from_columns_and_from_whole_runs(runner
     """CodeCarbon's rows come from a SQLite ledger's columns and a few members
     SQLite takes out of each document (the machine, the grid's name, an
     imported row's own cells); a PostgreSQL ledger reads each whole run. Runs
-    with GPUs (written by the run, and a process's share filled in by the
-    migration to schema 5), water, an experiment, a region given, a cloud's
+    with GPUs (their columns filled by the migration to schema 5, one with a
+    process's share, and written by a run after it), water, an experiment, a region given, a cloud's
     and one assumed, and CodeCarbon's own rows give the same file both ways, byte for
     byte, with the GPUs counted once."""
     from test_gpu import env as gpu_env, gpu
@@ -569,16 +569,21 @@ def test_a_codecarbon_export_is_the_same_from_columns_and_from_whole_runs(runner
     runner.ledger = local
     runner.nvml, runner.rocm = str(tmp_path / "nvml"), str(tmp_path / "rocm")
     fakehw.make_gpus(runner.nvml, [gpu(0), gpu(1)])
-    p, two = runner.run(["--project", "cc", "--experiment", "e1", "--", "true"],
-                        env=gpu_env(runner))
+    # two GPUs: one run before the migration, whose columns it fills, one after, as the run
+    # writes them
+    p, before = runner.run(["--project", "cc", "--experiment", "e1", "--", "true"],
+                           env=gpu_env(runner))
     assert p.returncode == 0, p.stderr
     for args in (["--wue", "2", "--region", "FR"], ["--region", "aws:us-east-1"],
                  ["--pue", "1.3"]):
         p, last = runner.run(["--project", "cc"] + args + ["--", "true"])
         assert p.returncode == 0, p.stderr
     _with_a_share(local, last["run_id"])
-    p = runner.wp("import", "--format", "codecarbon",
+    p = runner.wp("import", "--format", "codecarbon",  # migrates to schema 5
                   os.path.join(DATA, "codecarbon-3.x-emissions.csv"))
+    assert p.returncode == 0, p.stderr
+    p, after = runner.run(["--project", "cc", "--experiment", "e1", "--", "true"],
+                          env=gpu_env(runner))
     assert p.returncode == 0, p.stderr
     team = runner.env(WATTPRINT_LEDGER=pg_uri)
     p = runner.wp("import", local, env=team)  # migrates mine to schema 5 first
@@ -588,9 +593,10 @@ def test_a_codecarbon_export_is_the_same_from_columns_and_from_whole_runs(runner
     assert mine.returncode == 0 and ours.returncode == 0, mine.stderr + ours.stderr
     assert mine.stdout == ours.stdout
     rows = {r["run_id"]: r for r in csv.DictReader(io.StringIO(mine.stdout))}
-    g = rows[two["run_id"]]
-    assert (g["gpu_count"], g["gpu_model"], g["tracking_mode"]) == \
-        ("2", "NVIDIA H100 80GB HBM3", "machine")
+    for run in (before, after):
+        g = rows[run["run_id"]]
+        assert (g["gpu_count"], g["gpu_model"], g["tracking_mode"]) == \
+            ("2", "NVIDIA H100 80GB HBM3", "machine")
     assert g["experiment_id"] != rows[last["run_id"]]["experiment_id"]
     s = rows[last["run_id"]]
     assert (s["gpu_count"], s["gpu_model"], s["tracking_mode"]) == \
