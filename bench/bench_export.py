@@ -66,13 +66,17 @@ def main():
         print("export of %d runs (ledger %.0f MB), best of 3:" % (n, os.path.getsize(path) / 1e6))
         floor = min(rusage(["sqlite3", "-csv", path, "SELECT * FROM runs"], env, out)
                     for _ in range(3))
-        print("  sqlite3 -csv (the peer)         %6.2f s CPU, %6.1f MB max RSS, %.0f MB out" %
-              (floor[0], floor[1], os.path.getsize(out) / 1e6))
+        peer_bytes = os.path.getsize(out)
+        print("  sqlite3 -csv (the peer)         %6.2f s CPU, %6.1f MB max RSS, %.0f MB out, "
+              "%.1f ns a byte" % (floor[0], floor[1], peer_bytes / 1e6, floor[0] / peer_bytes * 1e9))
         for fmt in ("csv", "json", "codecarbon"):
             best = min(rusage([binary, "export", "--format", fmt], env, out) for _ in range(3))
+            size = os.path.getsize(out)
+            # per row against the peer, and per byte written (a JSON run is ten CSV rows' bytes)
             print("  wattprint export --format %-10s %6.2f s CPU (%.1fx), %6.1f MB max RSS, "
-                  "%.0f MB out" % (fmt, best[0], best[0] / floor[0], best[1],
-                                   os.path.getsize(out) / 1e6))
+                  "%.0f MB out, %.1f ns a byte (%.1fx)" %
+                  (fmt, best[0], best[0] / floor[0], best[1], size / 1e6, best[0] / size * 1e9,
+                   (best[0] / size) / (floor[0] / peer_bytes)))
         # a project's report walks every run too (its totals), once
         best = min(rusage([binary, "report", "--project", "bench", "--markdown", "-"], env, out)
                    for _ in range(3))
