@@ -210,10 +210,11 @@ static double num_of(const struct wp_ledger_value *v)
     return v->kind == WP_VALUE_NUM ? v->num : 0.0;
 }
 
-/* A column's number as the run's document holds it: a document's numbers
- * are written with 10 significant digits (as jansson's
- * JSON_REAL_PRECISION(10) writes them), a column's with all of theirs, and
- * CodeCarbon's cells print every digit a number has. */
+/* A number as the run's document holds it, for CodeCarbon's cells, which
+ * print every digit a number has: a document's numbers are written with 10
+ * significant digits (as jansson's JSON_REAL_PRECISION(10) writes them), a
+ * column's keep all of theirs, and SQLite's reading of a document's number
+ * (json_extract) may be a unit in the last place from strtod's. */
 static double as_stored(const struct wp_ledger_value *v)
 {
     char b[32];
@@ -247,9 +248,9 @@ static int cc_row(const struct wp_ledger_value *v, int n, void *arg)
         .gpu_j = as_stored(&v[M_GPU_J]),
         .dram_j = as_stored(&v[M_DRAM_J]),
         .water_l = as_stored(&v[M_WATER]),
-        .wue_l_per_kwh = num_of(&v[M_WUE]),
-        .ram_total_gib = num_of(&v[M_RAM]),
-        .cpu_count = num_of(&v[M_CPU_COUNT]),
+        .wue_l_per_kwh = as_stored(&v[M_WUE]),
+        .ram_total_gib = as_stored(&v[M_RAM]),
+        .cpu_count = as_stored(&v[M_CPU_COUNT]),
         .gpus = (int)num_of(&v[M_GPUS]),
         .assumed = num_of(&v[M_ASSUMED]) != 0,
         .shared = num_of(&v[M_SHARED]) != 0,
@@ -261,9 +262,12 @@ static int cc_row(const struct wp_ledger_value *v, int n, void *arg)
         return 0;
     }
     /* an imported row's own cells: the only document part parsed, and only
-     * for runs that have one */
-    if (text_of(&v[M_KEPT]) && !(r.kept = json_loads(text_of(&v[M_KEPT]), 0, NULL)))
-        return -ENOMEM;
+     * for runs that have one (an object; anything else is not kept cells) */
+    if (text_of(&v[M_KEPT]) && (r.kept = json_loads(text_of(&v[M_KEPT]), 0, NULL)) &&
+        !json_is_object(r.kept)) {
+        json_decref(r.kept);
+        r.kept = NULL;
+    }
     k->b.len = 0;
     wp_cc_row_of(&k->b, &r, k->cols, k->ncols);
     json_decref(r.kept);
