@@ -272,6 +272,11 @@ static int row_values(sqlite3_stmt *st, const char *const *paths, const char *ki
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_TEXT, .text = times[at]};
         } else if (type == SQLITE_NULL || flag == 2) {
             v[i] = (struct wp_ledger_value){.kind = WP_VALUE_NONE};
+            if (kinds[i] == 'd') { /* set by every writer: the migration could not read it */
+                snprintf(err, cap, "run %s: %s is missing (its document could not be read)", id,
+                         paths[i]);
+                return -EINVAL;
+            }
             if (kinds[i] != 'o' && wp_run_doc_check_rule(id, paths[i], rules[i], NULL, err, cap))
                 return -EINVAL;
         } else if (flag >= 0) {

@@ -299,3 +299,19 @@ def test_the_csv_writes_each_number_as_printf_g10_would(measured):
     assert p.returncode == 0, p.stderr
     row = csv_rows(p.stdout)[0]
     assert {k: row[k] for k in want} == {k: "%.10g" % v for k, v in want.items()}
+
+
+def test_a_run_whose_gpus_the_migration_could_not_fill_is_named(measured):
+    """Schema 5's GPU columns are set by every writer; NULL means the
+    migration could not read the run's document: CodeCarbon's export stops
+    there and names the run, as the CSV does for the columns of schema 4."""
+    runs = [record(measured, j) for j in (1, 2)]
+    p = measured.wp("export", "--format", "codecarbon")
+    assert p.returncode == 0 and p.stdout.count("\n") == 3, p.stderr
+    con = sqlite3.connect(measured.ledger)
+    con.execute("UPDATE runs SET gpus = NULL WHERE id = ?", (runs[1]["run_id"],))
+    con.commit()
+    con.close()
+    p = measured.wp("export", "--format", "codecarbon")
+    assert p.returncode == 1 and runs[1]["run_id"] in p.stderr, p.stderr
+    assert "gpus is missing" in p.stderr, p.stderr
