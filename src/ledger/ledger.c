@@ -222,6 +222,12 @@ int wp_ledger_check_place(const char *path, char *err, size_t cap)
     return -ENOENT;
 }
 
+int wp_ledger_fail(struct wp_ledger *l, char *err, size_t cap)
+{
+    snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
+    return -EIO;
+}
+
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap)
 {
     char *msg = NULL;

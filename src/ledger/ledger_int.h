@@ -207,6 +207,8 @@ void wp_spool_send(struct wp_ledger *l, const char *uri);
 /* The PostgreSQL backend (pg.c): connects to uri. */
 int wp_pg_open(const char *uri, int mode, struct wp_ledger **out, char *err, size_t cap);
 
+/* The file and SQLite's last error on l into err; returns -EIO. */
+int wp_ledger_fail(struct wp_ledger *l, char *err, size_t cap);
 /* Runs sql; returns 0, or a negative errno with SQLite's message in err. */
 int wp_ledger_exec(struct wp_ledger *l, const char *sql, char *err, size_t cap);
 

@@ -36,12 +36,6 @@ struct owner {
     const char *proc_start, *boot_id;
 };
 
-static int fail(struct wp_ledger *l, char *err, size_t cap)
-{
-    snprintf(err, cap, "%s: %s", l->path, sqlite3_errmsg(l->db));
-    return -EIO;
-}
-
 #define COLUMNS                                                                                    \
     "INSERT INTO runs (id, status, start_s, end_s, duration_s, host, user, project,"               \
     " experiment, job, energy_j, facility_energy_j, emissions_g, device_hours, pid,"               \
@@ -80,12 +74,12 @@ static int exists(struct wp_ledger *l, const char *id, char *err, size_t cap)
     if (!l->st_exists &&
         sqlite3_prepare_v3(l->db, "SELECT 1 FROM runs WHERE id = ?", -1, SQLITE_PREPARE_PERSISTENT,
                            &l->st_exists, NULL) != SQLITE_OK)
-        return fail(l, err, cap);
+        return wp_ledger_fail(l, err, cap);
     sqlite3_bind_text(l->st_exists, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(l->st_exists);
     sqlite3_reset(l->st_exists);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(l, err, cap);
+        return wp_ledger_fail(l, err, cap);
     return rc == SQLITE_ROW;
 }
 
@@ -105,7 +99,7 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     }
     if (!*cached && sqlite3_prepare_v3(l->db, mode == UPSERT ? sql_upsert : sql_insert, -1,
                                        SQLITE_PREPARE_PERSISTENT, cached, NULL) != SQLITE_OK)
-        return fail(l, err, cap);
+        return wp_ledger_fail(l, err, cap);
     /* the tags are the run's, written with its first state: whether this is
      * it (a command that ended before its start row was written has none) */
     if ((mode == INSERT_ONLY || (!own && r->labels && r->labels->n_tags > 0)) &&
@@ -147,7 +141,7 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
-        return fail(l, err, cap);
+        return wp_ledger_fail(l, err, cap);
     if (mode == INSERT_ONLY && changes == 0)
         return 1;
     if (had)
@@ -157,7 +151,7 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
             sqlite3_prepare_v3(l->db,
                                "INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?,?,?)",
                                -1, SQLITE_PREPARE_PERSISTENT, &l->st_tag, NULL) != SQLITE_OK)
-            return fail(l, err, cap);
+            return wp_ledger_fail(l, err, cap);
         for (int i = 0; i < r->labels->n_tags; i++) {
             sqlite3_bind_text(l->st_tag, 1, r->id, -1, SQLITE_STATIC);
             sqlite3_bind_text(l->st_tag, 2, r->labels->tags[i].key, -1, SQLITE_STATIC);
@@ -165,7 +159,7 @@ static int upsert(struct wp_ledger *l, const struct wp_ledger_row *r, const char
             rc = sqlite3_step(l->st_tag);
             sqlite3_reset(l->st_tag);
             if (rc != SQLITE_DONE)
-                return fail(l, err, cap);
+                return wp_ledger_fail(l, err, cap);
         }
     }
     return 0;
@@ -248,14 +242,14 @@ static int write_samples(struct wp_ledger *l, const struct wp_run *run, char *er
             l->db, "INSERT OR REPLACE INTO samples (run_id, channels, data) VALUES (?,'',?)", -1,
             &st, NULL) != SQLITE_OK) {
         free(data);
-        return fail(l, err, cap);
+        return wp_ledger_fail(l, err, cap);
     }
     sqlite3_bind_text(st, 1, run->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, data, (int)(sizeof *data * per * (size_t)n), SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(data);
-    return rc == SQLITE_DONE ? 0 : fail(l, err, cap);
+    return rc == SQLITE_DONE ? 0 : wp_ledger_fail(l, err, cap);
 }
 
 char *wp_ledger_run_text(const struct wp_run *run)

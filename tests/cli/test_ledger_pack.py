@@ -315,3 +315,28 @@ def test_a_run_whose_gpus_the_migration_could_not_fill_is_named(measured):
     p = measured.wp("export", "--format", "codecarbon")
     assert p.returncode == 1 and runs[1]["run_id"] in p.stderr, p.stderr
     assert "gpus is missing" in p.stderr, p.stderr
+
+
+def test_a_document_member_of_the_wrong_type_is_named(measured):
+    """CodeCarbon's export takes a few members out of each document with
+    SQLite, each checked as the schema says: a boolean that is not one, or a
+    text that is a number, stops the export with the run and the member."""
+    runs = [record(measured, j) for j in (1, 2)]
+    for member, value, path in (("assumed", "yes", "carbon.assumed"),
+                                ("region_name", 7, "carbon.region_name")):
+        con = sqlite3.connect(measured.ledger)
+        rid = runs[1]["run_id"]
+        (blob,) = con.execute("SELECT doc FROM runs WHERE id = ?", (rid,)).fetchone()
+        d = json.loads(unpack(blob, rid))
+        good = d["carbon"][member]
+        d["carbon"][member] = value
+        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), rid))
+        con.commit()
+        p = measured.wp("export", "--format", "codecarbon")
+        assert p.returncode == 1 and rid in p.stderr, p.stderr
+        assert "%s is of the wrong type" % path in p.stderr, p.stderr
+        d["carbon"][member] = good
+        con.execute("UPDATE runs SET doc = ? WHERE id = ?", (pack(json.dumps(d)), rid))
+        con.commit()
+        con.close()
+    assert measured.wp("export", "--format", "codecarbon").returncode == 0
