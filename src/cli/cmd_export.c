@@ -9,6 +9,7 @@
 #include "../interop/codecarbon.h"
 #include "../run/run.h"
 #include "../util/outfile.h"
+#include "../util/shortest.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -217,12 +218,7 @@ static double num_of(const struct wp_ledger_value *v)
  * (json_extract) may be a unit in the last place from strtod's. */
 static double as_stored(const struct wp_ledger_value *v)
 {
-    char b[32];
-
-    if (v->kind != WP_VALUE_NUM)
-        return 0.0;
-    snprintf(b, sizeof b, "%.10g", v->num);
-    return strtod(b, NULL);
+    return v->kind == WP_VALUE_NUM ? wp_round_g(v->num, 10) : 0.0;
 }
 
 /* A CodeCarbon row from the members' values, in cc_members' order. */

@@ -4,6 +4,7 @@
 
 #include "../run/run.h"
 #include "../util/jput.h"
+#include "../util/shortest.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -118,7 +119,25 @@ static void field(struct wp_buf *b, const char *v)
     wp_buf_printf(b, "\"");
 }
 
-/* A float as CodeCarbon's pandas writes one: always with a point ("0.0"). */
+/* A whole number below 1e15 as "%lld.0" writes it (out holds 32). */
+static void whole(char *out, long long w)
+{
+    char d[24];
+    int n = 0;
+    unsigned long long u = w < 0 ? 0ULL - (unsigned long long)w : (unsigned long long)w;
+
+    do
+        d[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (w < 0)
+        *out++ = '-';
+    while (n > 0)
+        *out++ = d[--n];
+    memcpy(out, ".0", 3);
+}
+
+/* A float as CodeCarbon's pandas writes one: always with a point ("0.0");
+ * out holds at least 32. */
 static void real(char *out, size_t cap, double v)
 {
     if (!isfinite(v))
@@ -126,13 +145,10 @@ static void real(char *out, size_t cap, double v)
     /* a whole number (zeros most of all: half a row's cells) without
      * floating-point formatting: the same text */
     if (v > -1e15 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
-        snprintf(out, cap, "%lld.0", (long long)v);
+        whole(out, (long long)v);
         return;
     }
-    /* the shortest that reads back exactly: 17 digits always do */
-    for (int digits = 15; digits <= 17; digits++)
-        if (snprintf(out, cap, "%.*g", digits, v) > 0 && (digits == 17 || strtod(out, NULL) == v))
-            break;
+    wp_shortest_g(out, cap, v); /* the shortest that reads back exactly */
     if (!strpbrk(out, ".e"))
         strncat(out, ".0", cap - strlen(out) - 1);
 }

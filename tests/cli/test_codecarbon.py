@@ -61,6 +61,31 @@ def test_components_include_pue_and_add_up(runner):
     assert row["water_consumed"] == "0.0" and row["wue"] == "0.0"
 
 
+def _as_pandas_writes(x):
+    """The text a float cell holds: the fewest of 15 to 17 significant digits
+    that read back as x, by Python's own formatting (not the C library's),
+    and always a point or an exponent."""
+    if x == int(x) and abs(x) < 1e15:
+        return "%d.0" % x
+    for p in (15, 16, 17):
+        t = "%.*g" % (p, x)
+        if float(t) == x:
+            break
+    return t if "." in t or "e" in t else t + ".0"
+
+
+def test_every_float_cell_is_the_shortest_text_that_reads_back(runner):
+    for j, pue in ((30, "1.5"), (7.3, "1.13"), (123456.789, "1.0"), (0.001, "2.5"), (1e-7, "1.2")):
+        _measured_run(runner, "--pue", pue, "--region", "FR", j=j)
+    rows = _rows(_export(runner).stdout)
+    assert len(rows) == 5
+    cells = [(name, row[name]) for row in rows for name in FLOATS]
+    assert [(n, _as_pandas_writes(float(c))) for n, c in cells] == cells
+    # not only zeros and whole numbers: the rates and energies need 15 to 17 digits
+    assert sum(len(c.split("e")[0].replace("-", "").replace(".", "").lstrip("0")) >= 15
+               for _, c in cells) >= 15
+
+
 def test_experiment_ids_are_stable_uuids(runner):
     _measured_run(runner, "--experiment", "sweep")
     _measured_run(runner, "--experiment", "sweep")
