@@ -1,15 +1,16 @@
 /* Decimal texts of doubles as "%.*g" and strtod make them (shortest.h),
  * without their multiple-precision arithmetic where 128 bits suffice.
  *
- * A finite v is m × 2^e exactly (m < 2^53). Its n-digit decimal is
- * m × 10^k / 2^-e rounded, k = n - 1 - (v's decimal exponent), and with
- * 10^k = 5^k × 2^k that is m × 5^k shifted: exact while m × 5^k fits 128
- * bits (k <= 31: down to about 1e-16). Whether a decimal reads back as v
- * is the same kind of comparison. A tie (the digits dropped exactly a
- * half), a power of two (whose lower neighbour is nearer), a subnormal
- * and a value out of that range go to snprintf and strtod: the same
- * results, by the definition. A CodeCarbon row prints a dozen such numbers;
- * the C library's conversion was a third of its export. */
+ * A finite v is m × 2^e exactly (m < 2^53). Its first 17 digits are
+ * m × 10^k / 2^-e, k = 16 - (v's decimal exponent), and with 10^k =
+ * 5^k × 2^k that is m × 5^k shifted, the bits shifted out kept: exact
+ * while m × 5^k fits 128 bits (k <= 31: down to about 1e-15), and every
+ * rounding to fewer digits follows from it. Whether a decimal reads back as
+ * v is the same kind of comparison. A tie (the digits dropped exactly a
+ * half), a power of two (whose lower neighbour is nearer), a subnormal and
+ * a value out of that range go to snprintf and strtod: the same results,
+ * by the definition. A CodeCarbon row prints a dozen such numbers; the C
+ * library's conversions were a third of its export. */
 #include "shortest.h"
 
 #include <float.h>
@@ -20,7 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SIZEOF_INT128__
 typedef unsigned __int128 u128;
+#define HAVE_U128 1
+#else /* a 32-bit target: the C library's conversion for every number */
+typedef unsigned long long u128;
+#define HAVE_U128 0
+#endif
 
 /* A decimal of n significant digits: q × 10^(x - n + 1), with
  * 10^(n-1) <= q < 10^n. */
@@ -75,7 +82,7 @@ static bool bin_of(double v, struct bin *b)
     double a = fabs(v);
     int ex;
 
-    if (!(a >= DBL_MIN && a < 9007199254740992.0))
+    if (!HAVE_U128 || !(a >= DBL_MIN && a < 9007199254740992.0))
         return false;
     b->neg = v < 0;
     b->m = (uint64_t)ldexp(frexp(a, &ex), 53);
