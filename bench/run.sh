@@ -19,6 +19,8 @@ python3 bench/run_overhead.py "$dir/wattprint" 300
 python3 bench/bench_ledger_pg.py "$dir" "$dir/bench-run.json" 1000000
 # A million-run ledger exported, beside sqlite3 -csv writing the same table.
 python3 bench/bench_export.py "$dir/wattprint" 1000000
+# A CodeCarbon cell's number, beside the C library's conversions.
+"$dir/bench/bench_shortest" 2
 # One scrape of an inference server's metrics page (--work-url), beside its floor.
 "$dir/bench/bench_scrape" 2000
 # The Prometheus endpoint under load.
