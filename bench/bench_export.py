@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """wattprint export of an N-run ledger, beside its peer: sqlite3 -csv writing
-the same table; then a report of the whole project. Each is run three times; the figures are the child's CPU time
-(user + system) and its largest resident set, from wait4.
+the same table; the JSON export also beside jq re-indenting the same documents
+(parsing each and writing it indented, the same work; the first 50,000, per
+document); then a report of the whole project. Each is run three times; the
+figures are the child's CPU time (user + system) and its largest resident set,
+from wait4.
 
 usage: bench/bench_export.py WATTPRINT N
 """
@@ -17,6 +20,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "helpers"))
 from ledgerdoc import pack, unpack  # noqa: E402
+
+
+JQ_DOCS = 50_000
 
 
 def rusage(argv, env, out):
@@ -42,17 +48,20 @@ def ledger(binary, d, n):
     doc = json.loads(unpack(row["doc"], row["id"]))
     con.execute("DELETE FROM runs")
     sql = "INSERT INTO runs (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols)))
-    for lo in range(0, n, 50_000):
-        batch = []
-        for i in range(lo, min(n, lo + 50_000)):
-            doc["run_id"] = rid = "01000000-0000-7000-8000-%012x" % i
-            start_s = row["start_s"] - n + i  # its document says the same start
-            doc["start"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_s))
-            batch.append(tuple(dict(row, id=rid, start_s=start_s,
-                                    doc=pack(json.dumps(doc, separators=(",", ":"))))[c]
-                                for c in cols))
-        con.executemany(sql, batch)
-        con.commit()
+    with open(os.path.join(d, "docs.jsonl"), "w") as lines:  # jq's input: the stored documents
+        for lo in range(0, n, 50_000):
+            batch = []
+            for i in range(lo, min(n, lo + 50_000)):
+                doc["run_id"] = rid = "01000000-0000-7000-8000-%012x" % i
+                start_s = row["start_s"] - n + i  # its document says the same start
+                doc["start"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_s))
+                text = json.dumps(doc, separators=(",", ":"))
+                batch.append(tuple(dict(row, id=rid, start_s=start_s, doc=pack(text))[c]
+                                   for c in cols))
+                if i < JQ_DOCS:
+                    lines.write(text + "\n")
+            con.executemany(sql, batch)
+            con.commit()
     con.close()
     return path, env
 
@@ -77,6 +86,17 @@ def main():
                   "%.0f MB out, %.1f ns a byte (%.1fx)" %
                   (fmt, best[0], best[0] / floor[0], best[1], size / 1e6, best[0] / size * 1e9,
                    (best[0] / size) / (floor[0] / peer_bytes)))
+            if fmt == "json" and shutil.which("jq"):
+                docs = min(n, JQ_DOCS)
+                jq = min(rusage(["jq", ".", os.path.join(d, "docs.jsonl")], env, out)
+                         for _ in range(3))
+                # per document: the export also reads, unpacks, checks and adds the derived parts
+                print("    beside jq . re-indenting %d of the same documents (parse, write "
+                      "indented): %.1f us a document, wattprint %.1f us a run (%.2fx)" %
+                      (docs, jq[0] / docs * 1e6, best[0] / n * 1e6,
+                       (best[0] / n) / (jq[0] / docs)))
+            elif fmt == "json":
+                print("    (jq is not installed: the JSON export's second peer is left out)")
         # a project's report walks every run too (its totals), once
         best = min(rusage([binary, "report", "--project", "bench", "--markdown", "-"], env, out)
                    for _ in range(3))
