@@ -18,7 +18,8 @@
 
 struct cpu_model {
     struct wp_procstat *stat;
-    double tdp_w; /* > 0: fitted curve x TDP; 0: per-thread model */
+    double tdp_w;              /* > 0: fitted curve x TDP; 0: per-thread model */
+    double threads_per_socket; /* sets the curve's full-load share */
     int n_threads;
     bool started;
     double last_t, energy_j, last_u;
@@ -41,20 +42,24 @@ static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp
                      double given_tdp_w)
 {
     char matched[128], shape[64];
-    double tdp = 0;
+    double tdp = 0, full;
 
+    m->threads_per_socket = (double)m->n_threads / (info->sockets > 0 ? info->sockets : 1);
+    full = wp_cpu_full_of_tdp(m->threads_per_socket);
     snprintf(shape, sizeof shape, "%d socket%s, %d cores, %d threads", info->sockets,
              info->sockets == 1 ? "" : "s", info->cores, m->n_threads);
     if (given_tdp_w > 0) {
         m->tdp_w = given_tdp_w;
-        snprintf(ch->detail, sizeof ch->detail, "fitted RAPL curve x TDP %.0f W (as given); %s",
-                 m->tdp_w, shape);
+        snprintf(ch->detail, sizeof ch->detail,
+                 "fitted RAPL curve x TDP %.0f W, %.2f of it at full load (as given); %s", m->tdp_w,
+                 full, shape);
     } else if (!info->hypervisor && info->model[0] &&
                wp_cpu_tdp_lookup(info->model, &tdp, matched, sizeof matched) == 0) {
         m->tdp_w = tdp * info->sockets;
         snprintf(ch->detail, sizeof ch->detail,
-                 "fitted RAPL curve x TDP %.0f W (%d x %.40s, bare metal); %s", m->tdp_w,
-                 info->sockets, matched, shape);
+                 "fitted RAPL curve x TDP %.0f W, %.2f of it at full load (%d x %.40s, bare "
+                 "metal); %s",
+                 m->tdp_w, full, info->sockets, matched, shape);
     } else {
         /* A VM owns an unknown share of its host's chip, so a whole-chip TDP
          * would overstate; the per-thread model scales with what it was given. */
@@ -116,7 +121,8 @@ static int cpu_probe(struct wp_sensor_env *env, struct wp_sensor **out)
 
 static double model_power(const struct cpu_model *m, double u)
 {
-    return m->tdp_w > 0 ? m->tdp_w * wp_cpu_tdp_factor(u) : wp_ccf_cpu_power_w(m->n_threads, u);
+    return m->tdp_w > 0 ? m->tdp_w * wp_cpu_tdp_factor(u, m->threads_per_socket)
+                        : wp_ccf_cpu_power_w(m->n_threads, u);
 }
 
 static void cpu_read(struct wp_sensor *s, double now_s, uint64_t *energy_uj, bool *ok)

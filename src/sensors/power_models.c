@@ -10,10 +10,20 @@ static double clamp01(double u)
     return u > 1.0 ? 1.0 : u;
 }
 
-double wp_cpu_tdp_factor(double u)
+double wp_cpu_full_of_tdp(double threads_per_socket)
 {
-    return WP_CPU_IDLE_OF_TDP +
-           (WP_CPU_FULL_OF_TDP - WP_CPU_IDLE_OF_TDP) * pow(clamp01(u), WP_CPU_CURVE_EXP);
+    double n = threads_per_socket > WP_CPU_THREADS_MIN ? threads_per_socket : WP_CPU_THREADS_MIN;
+    double full = WP_CPU_FULL_OF_TDP * pow(n / WP_CPU_THREADS_REF, WP_CPU_THREADS_EXP);
+
+    /* NaN falls to the fewest threads above; past the cap, a large part is
+     * held at its power limit rather than the curve extrapolated. */
+    return full < WP_CPU_FULL_OF_TDP_MAX ? full : WP_CPU_FULL_OF_TDP_MAX;
+}
+
+double wp_cpu_tdp_factor(double u, double threads_per_socket)
+{
+    return WP_CPU_IDLE_OF_TDP + (wp_cpu_full_of_tdp(threads_per_socket) - WP_CPU_IDLE_OF_TDP) *
+                                    pow(clamp01(u), WP_CPU_CURVE_EXP);
 }
 
 double wp_ccf_cpu_power_w(int n_threads, double u)

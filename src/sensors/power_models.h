@@ -4,19 +4,29 @@
 #define WP_POWER_MODELS_H
 
 /* CPU package power as a fraction of TDP at machine-wide utilisation u in
- * [0, 1]: a + (b - a) x u^g, fitted on the published RAPL load profiles of
- * 13 of 20 CPUs, the other 7 held out (data/cpu_load_profiles.csv,
+ * [0, 1]: a + (full - a) x u^g. The full-load share grows with the threads a
+ * socket runs, full = min(c, b x (n / 16)^k) for n of at least 8 (the fewest
+ * the profiles hold): a small part under a stress test stays well below the
+ * TDP its turbo headroom is rated for, a large one meets its power limit.
+ * a is the fitted CPUs' median measured idle; b, g, k and c keep the worst of
+ * them as close as they can; fitted on the published RAPL load profiles of 13
+ * of 20 CPUs, the other 7 held out (data/cpu_load_profiles.csv,
  * tools/fit_fallback_models.py). */
-#define WP_CPU_IDLE_OF_TDP 0.13
-#define WP_CPU_FULL_OF_TDP 0.97
-#define WP_CPU_CURVE_EXP   0.55
-double wp_cpu_tdp_factor(double u);
+#define WP_CPU_IDLE_OF_TDP     0.13
+#define WP_CPU_FULL_OF_TDP     0.82 /* at WP_CPU_THREADS_REF threads a socket */
+#define WP_CPU_FULL_OF_TDP_MAX 1.15
+#define WP_CPU_THREADS_REF     16.0
+#define WP_CPU_THREADS_MIN     8.0
+#define WP_CPU_THREADS_EXP     0.75
+#define WP_CPU_CURVE_EXP       0.75
+double wp_cpu_full_of_tdp(double threads_per_socket);
+double wp_cpu_tdp_factor(double u, double threads_per_socket);
 
 /* Measured over estimated, 5th and 95th percentiles, each CPU predicted by
  * a fit without it: the range an estimate carries (the rule the training
  * estimator's ranges follow). */
-#define WP_CPU_TDP_RANGE_LO 0.50
-#define WP_CPU_TDP_RANGE_HI 1.38
+#define WP_CPU_TDP_RANGE_LO 0.63
+#define WP_CPU_TDP_RANGE_HI 1.64
 
 /* Cloud Carbon Footprint per-vCPU model: n threads each drawing
  * 0.74 W + u x (3.5 - 0.74) W (CCF's AWS averages from SPECpower). */

@@ -14,9 +14,17 @@ def _run(runner, busy, idle, extra=()):
     return runner.run(["--interval", "3600"] + list(extra) + ["--"] + cmd)
 
 
-def _curve(u):
-    """The fitted package curve of docs/methodology.md, as a fraction of TDP."""
-    return 0.13 + (0.97 - 0.13) * u ** 0.55
+def _full(threads_per_socket):
+    """The full-load share of TDP of docs/methodology.md: it grows with the
+    threads a socket runs (counted as at least 8), capped at 1.15."""
+    return min(1.15, 0.82 * (max(8, threads_per_socket) / 16) ** 0.75)
+
+
+def _curve(u, threads_per_socket=4):
+    """The fitted package curve of docs/methodology.md, as a fraction of TDP
+    (the fake machine has 4 threads on one socket unless told otherwise)."""
+    full = _full(threads_per_socket)
+    return 0.13 + (full - 0.13) * u ** 0.75
 
 
 def _dimms_w(n, u):
@@ -31,7 +39,8 @@ def test_known_cpu_uses_tdp_and_fitted_curve(runner):
     assert "Xeon Gold 6248" in cpu["detail"] and "150 W" in cpu["detail"]
     assert cpu["energy_j"] == pytest.approx(150 * _curve(0.5) * r["duration_s"], rel=1e-3)
     lo, hi = cpu["energy_range_j"]
-    assert lo == pytest.approx(0.50 * cpu["energy_j"]) and hi == pytest.approx(1.38 * cpu["energy_j"])
+    assert "0.49 of it at full load" in cpu["detail"]
+    assert lo == pytest.approx(0.63 * cpu["energy_j"]) and hi == pytest.approx(1.64 * cpu["energy_j"])
     dram = [c for c in r["channels"] if c["component"] == "dram"][0]
     assert dram["method"] == "estimated"
     # 15.3 GiB installed, no SMBIOS readable: two 8 GB modules guessed
@@ -63,7 +72,18 @@ def test_two_sockets_double_the_tdp(runner):
     fakehw.make_proc(runner.procfs, sockets=2, threads=8)
     p, r = _run(runner, 1000, 0)
     cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
-    assert cpu["energy_j"] == pytest.approx(300 * 0.97 * r["duration_s"], rel=1e-3)
+    assert cpu["energy_j"] == pytest.approx(300 * _full(4) * r["duration_s"], rel=1e-3)
+
+
+def test_a_large_part_draws_more_of_its_tdp(runner):
+    """48 threads a socket: the full-load share at its cap, 1.15 of TDP,
+    against 0.49 for the fake's 4 (counted as 8)."""
+    fakehw.make_proc(runner.procfs, sockets=2, threads=96)
+    p, r = _run(runner, 1000, 0)
+    assert p.returncode == 0, p.stderr
+    cpu = [c for c in r["channels"] if c["component"] == "cpu"][0]
+    assert "1.15 of it at full load" in cpu["detail"] and "96 threads" in cpu["detail"]
+    assert cpu["energy_j"] == pytest.approx(300 * 1.15 * r["duration_s"], rel=1e-3)
 
 
 def test_measured_cpu_with_estimated_dram(runner):
