@@ -521,7 +521,7 @@ static void print_training(const struct est_opts *o, const struct wp_est_out *r,
         wp_est_fmt_energy_range(r->it_energy_j, r->it_energy_lo_j, r->it_energy_hi_j, e, sizeof e);
         printf("  energy        %s IT: the accelerators\n", e);
         wp_est_print_carbon(a, r->it_energy_j, out, "training", "");
-        wp_est_print_wall(r, r->server_energy_j, a, out, assume, "server_");
+        wp_est_print_wall(r, r->server_energy_j, r->train_host, a, out, assume, "server_");
         if (r->server_power_w_per_device > 0)
             wp_cli_put(out, "server_power_w_per_device", json_real(r->server_power_w_per_device));
         wp_est_print_embodied(o, a, r->device_hours, out, "");

@@ -44,11 +44,13 @@ void wp_est_print_carbon(const struct wp_assumptions *a, double it_j, json_t *ou
 /* Which scope the whole server's figure has, in words. */
 const char *wp_est_wall_text(const struct wp_est_out *r);
 
-/* The whole server at the wall: e (energy and band, IT), its scope, and the
+/* The whole server at the wall: e (energy and band, IT) from host (1 + the
+ * host ratio used, per joule of the accelerators), its scope, and the
  * carbon; sets "<key>it_energy_j", "<key>it_energy_range_j" and friends (key
  * "server_" also sets server_host_ratio and server_scope). */
-void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struct wp_assumptions *a,
-                       json_t *out, json_t *assume, const char *key);
+void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, struct wp_band host,
+                       const struct wp_assumptions *a, json_t *out, json_t *assume,
+                       const char *key);
 
 /* The hardware's manufacture for device_hours: as given (--embodied-g), or
  * the accelerators' and their servers' share estimated (account/embodied.h);

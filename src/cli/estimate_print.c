@@ -176,8 +176,8 @@ const char *wp_est_wall_text(const struct wp_est_out *r)
            "supplies, from published wall measurements";
 }
 
-void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struct wp_assumptions *a,
-                       json_t *out, json_t *assume, const char *key)
+void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, struct wp_band host,
+                       const struct wp_assumptions *a, json_t *out, json_t *assume, const char *key)
 {
     char text[96], k[96];
 
@@ -190,7 +190,7 @@ void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struc
     if (r->wall_from == WP_WALL_HOST_MODEL)
         printf("accelerators x %.3g (%.3g to %.3g) for host CPUs, memory, NICs, fans and power "
                "supplies\n",
-               r->host.mid, r->host.lo, r->host.hi);
+               host.mid, host.lo, host.hi);
     else
         printf("%s\n", wp_est_wall_text(r));
     wp_est_print_carbon(a, e.mid, out, "at the wall", key);
@@ -198,10 +198,10 @@ void wp_est_print_wall(const struct wp_est_out *r, struct wp_band e, const struc
     wp_cli_put(out, k, json_pack("[f,f]", e.lo, e.hi));
     if (*key && strcmp(key, "server_") == 0) {
         wp_cli_put(out, "server_host_ratio",
-                   json_pack("[f,f,f]", r->host.mid - 1, r->host.lo - 1, r->host.hi - 1));
+                   json_pack("[f,f,f]", host.mid - 1, host.lo - 1, host.hi - 1));
         wp_cli_put(out, "server_scope", json_string(wp_est_wall_text(r)));
         wp_est_assume(assume, "whole server: %s; host ratio %.3g (%.3g to %.3g)",
-                      wp_est_wall_text(r), r->host.mid - 1, r->host.lo - 1, r->host.hi - 1);
+                      wp_est_wall_text(r), host.mid - 1, host.lo - 1, host.hi - 1);
     }
 }
 

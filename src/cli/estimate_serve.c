@@ -116,7 +116,7 @@ void wp_est_print_serving(const struct est_opts *o, const struct wp_est_out *r,
     printf("  lifetime      %.4g queries, %.4g output tokens, %.4g device-hours\n", r->inf_queries,
            r->inf_tokens, r->inf_device_hours);
     wp_est_print_carbon(a, r->inf_energy_j, out, "inference", "inference_");
-    wp_est_print_wall(r, r->inf_server_energy_j, a, out, assume, "inference_server_");
+    wp_est_print_wall(r, r->inf_server_energy_j, r->host, a, out, assume, "inference_server_");
     wp_est_print_embodied(o, a, r->inf_device_hours, out, r->device_hours > 0 ? "inference_" : "");
     if (r->device_hours <= 0 && r->wall_from != WP_WALL_NONE) { /* inference alone */
         wp_est_print_carbon(a, r->inf_energy_j, out, NULL, "");

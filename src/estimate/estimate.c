@@ -103,14 +103,20 @@ static void wall_scope(const struct wp_est_in *in, struct wp_est_out *out)
 {
     struct wp_band r = wp_wall_host_ratio();
 
-    out->host = (struct wp_band){1, 1, 1};
+    out->host = out->train_host = (struct wp_band){1, 1, 1};
     if (in->power_total_w > 0) {
         out->wall_from = WP_WALL_TOTAL_POWER;
     } else if (in->has_hardware && strcmp(in->hw.vendor, "cpu") == 0) {
         out->wall_from = WP_WALL_NONE;
     } else if (in->power_w > 0 || !in->has_hardware || wp_wall_device_figure(&in->hw)) {
         out->wall_from = WP_WALL_HOST_MODEL;
-        out->host = (struct wp_band){1 + r.mid, 1 + r.lo, 1 + r.hi};
+        out->host = out->train_host = (struct wp_band){1 + r.mid, 1 + r.lo, 1 + r.hi};
+        if (out->draw.mid > 0) { /* training at a share of a TDP */
+            struct wp_band h = wp_wall_train_host_of_rating();
+
+            out->train_host = (struct wp_band){1 + h.mid / out->draw.mid, 1 + h.lo / out->draw.mid,
+                                               1 + h.hi / out->draw.mid};
+        }
     } else {
         out->wall_from = WP_WALL_SYSTEM_POWER;
     }
@@ -134,8 +140,8 @@ static void training_energy(const struct wp_est_in *in, struct wp_est_out *out)
         out->it_energy_hi_j = e.hi * base_w * 3600.0;
     }
     out->server_energy_j =
-        wp_band_times(out->it_energy_j, out->it_energy_lo_j, out->it_energy_hi_j, out->host);
-    out->server_power_w_per_device = out->power_w_per_device * out->host.mid;
+        wp_band_times(out->it_energy_j, out->it_energy_lo_j, out->it_energy_hi_j, out->train_host);
+    out->server_power_w_per_device = out->power_w_per_device * out->train_host.mid;
 }
 
 /* The serving model's input from the estimator's. */

@@ -100,6 +100,7 @@ struct wp_est_out {
     /* the whole server at the wall: server / accelerators, and the energies */
     enum wp_wall_from wall_from;
     struct wp_band host;                /* 1 + the host ratio; 1 for a system figure */
+    struct wp_band train_host;          /* the same for training: per rated watt over the draw */
     struct wp_band server_energy_j;     /* training */
     double server_power_w_per_device;   /* training; 0 with a whole-system power */
     struct wp_band inf_server_energy_j; /* serving over the deployment's life */

@@ -20,6 +20,15 @@
 #define HOST_RATIO_LO 0.43
 #define HOST_RATIO_HI 0.82
 
+/* Training: Latif et al.'s host, 2.88 kW beside 8 x 700 W, is a share of the
+ * accelerators' rating (0.51), and a host does not idle down with their
+ * average draw (CPUs feeding data, NICs all-reducing, fans cooling), so it is
+ * added per rated watt. The band's ends: a host as light as Elsworth's per
+ * joule drawn (0.43 x the 0.70 draw), and the DGX H100 rating's 0.82. */
+#define TRAIN_HOST_OF_RATING    0.51
+#define TRAIN_HOST_OF_RATING_LO (HOST_RATIO_LO * TRAIN_DRAW)
+#define TRAIN_HOST_OF_RATING_HI HOST_RATIO_HI
+
 struct wp_band wp_wall_train_draw(void)
 {
     return (struct wp_band){TRAIN_DRAW, TRAIN_DRAW_LO, TRAIN_DRAW_HI};
@@ -28,6 +37,11 @@ struct wp_band wp_wall_train_draw(void)
 struct wp_band wp_wall_host_ratio(void)
 {
     return (struct wp_band){HOST_RATIO, HOST_RATIO_LO, HOST_RATIO_HI};
+}
+
+struct wp_band wp_wall_train_host_of_rating(void)
+{
+    return (struct wp_band){TRAIN_HOST_OF_RATING, TRAIN_HOST_OF_RATING_LO, TRAIN_HOST_OF_RATING_HI};
 }
 
 bool wp_wall_device_figure(const struct wp_hardware *hw)

@@ -32,6 +32,11 @@ struct wp_band wp_wall_train_draw(void);
  * share of an 8 x H100 system's rated power. */
 struct wp_band wp_wall_host_ratio(void);
 
+/* Training on an accelerator that draws a share of its TDP: the host as a
+ * share of the accelerators' rated power, which their lower average draw does
+ * not shrink (Latif et al. 2025 at the centre). */
+struct wp_band wp_wall_train_host_of_rating(void);
+
 /* The hardware is an accelerator whose power figure is of the device alone
  * (a TDP or a power limit), so the training draw and the host ratio apply;
  * else it is a measured or derived system power per accelerator (TPUs), or

@@ -26,16 +26,28 @@ def band(v, v_lo, v_hi, mid, lo, hi):
 
 
 def test_constants_are_the_cited_rows(wattprint, tmp_path):
+    """Serving: the host per joule drawn, the two measurements' mean, from the
+    lower to the rated bound. Training at a share of a TDP: the host per rated
+    watt (Latif's training node) over the draw, from a host as light per
+    joule as Elsworth's to the rated bound."""
     rows = wall_rows()
     fit = [float(r["value"]) for r in rows if r["quantity"] == "host_ratio" and r["role"] == "fit"]
+    latif = next(float(r["value"]) for r in rows if r["id"].startswith("Latif"))
+    elsworth = next(float(r["value"]) for r in rows if r["id"].startswith("Elsworth"))
     bound = [float(r["value"]) for r in rows if r["role"] == "bound"]
     dodge = next(r for r in rows if r["quantity"] == "gpu_w")
     p, r = est(wattprint, tmp_path, "--hardware", "A100-SXM4-40GB", "--hours", "1")
     assert p.returncode == 0, p.stderr
+    draw = r["power_draw_fraction"][0]
+    assert draw == pytest.approx(float(dodge["value"]) / 400, abs=0.005)
+    assert r["server_host_ratio"] == pytest.approx([latif / draw, elsworth, max(bound) / draw])
+    p, r = est(wattprint, tmp_path, "--inference", "--params", "8e9", "--hardware",
+               "A100-SXM4-40GB", "--batch", "8", "--tokens-per-query", "200", "--queries-per-day", "100",
+               "--days", "1")
+    assert p.returncode == 0, p.stderr
     mid, lo, hi = r["server_host_ratio"]
     assert mid == pytest.approx(sum(fit) / len(fit), abs=0.005)
     assert lo == pytest.approx(min(fit)) and hi == pytest.approx(max(bound))
-    assert r["power_draw_fraction"][0] == pytest.approx(float(dodge["value"]) / 400, abs=0.005)
 
 
 def test_training_on_a_tdp_draws_its_average_and_the_server_adds_the_host(wattprint, tmp_path):
@@ -47,10 +59,12 @@ def test_training_on_a_tdp_draws_its_average_and_the_server_adds_the_host(wattpr
     it = 8 * 10 * 3600 * 0.70 * 700
     assert r["it_energy_j"] == pytest.approx(it)
     assert r["it_energy_range_j"] == pytest.approx([it / 0.70 * 0.55, it / 0.70 * 0.85])
-    mid, lo, hi = band(it, it / 0.70 * 0.55, it / 0.70 * 0.85, 1.47, 1.43, 1.82)
+    # the host: 0.51 of the rated 700 W (0.30 to 0.82), over the 0.70 drawn
+    mid, lo, hi = band(it, it / 0.70 * 0.55, it / 0.70 * 0.85, 1 + 0.51 / 0.70, 1.43,
+                       1 + 0.82 / 0.70)
     assert r["server_it_energy_j"] == pytest.approx(mid)
     assert r["server_it_energy_range_j"] == pytest.approx([lo, hi])
-    assert r["server_power_w_per_device"] == pytest.approx(0.70 * 700 * 1.47)
+    assert r["server_power_w_per_device"] == pytest.approx(0.70 * 700 + 0.51 * 700)
     assert "at the wall" in p.stdout and "the accelerators" in p.stdout
     assert "0.7 of the 700 W TDP" in p.stdout
 
