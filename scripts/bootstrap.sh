@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make cmake pkg-config libjansson-dev libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev zlib1g-dev"
-check_pkgs="clang libclang-rt-14-dev locales sqlite3 time libcmocka-dev python3 python3-pytest python3-yaml python3-venv python3-wheel python3-torch util-linux iproute2 clang-format prometheus prometheus-pushgateway wrk jq chromium curl postgresql munge slurmctld slurmd slurm-client libslurm-dev"
+check_pkgs="clang libclang-rt-14-dev locales sqlite3 time libcmocka-dev python3 python3-pytest python3-yaml python3-venv python3-wheel python3-torch python3-numpy util-linux iproute2 clang-format prometheus prometheus-pushgateway wrk jq chromium curl postgresql munge slurmctld slurmd slurm-client libslurm-dev"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
