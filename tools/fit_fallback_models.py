@@ -123,10 +123,7 @@ def fit_one_curve(data, grid=ONE_CURVE_GRID, predict_grid=None):
     return tuple(round(float(x[i]), 4) for x in grid)
 
 
-def freq_grid():
-    axes = np.meshgrid(np.arange(0.04, 0.305, 0.02), np.arange(0.40, 1.205, 0.04),
-                       np.arange(0.2, 1.25, 0.1), np.arange(0.0, 3.05, 0.5), indexing="ij")
-    return [x.ravel() for x in axes]
+FREQ_GRID = axes((0.04, 0.30, 0.02), (0.40, 1.20, 0.04), (0.2, 1.2, 0.1), (0.0, 3.0, 0.5))
 
 
 def freq_model(params, r):
@@ -139,11 +136,9 @@ def freq_model(params, r):
 
 
 def freq_predict(grid, data):
-    a, b, g, al = (x[:, None] for x in grid)
-    tdp = np.array([r["tdp"] for r in data])
-    u = np.array([r["u"] for r in data])
+    a, b, g, al = grid
     phi = np.array([min(1.0, float(r["freq_mhz"]) / float(r["max_mhz"])) for r in data])
-    return tdp * (a + (b - a) * u ** g * phi ** al)
+    return column(data, "tdp") * (a + (b - a) * column(data, "u") ** g * phi ** al)
 
 
 def teads(r):
@@ -160,11 +155,11 @@ def ccf(r):
     return int(r["threads"]) * (CCF[0] + r["u"] * (CCF[1] - CCF[0]))
 
 
-def errors(predict, data):
+def errors(estimate, data):
     """{cpu: [relative errors]}"""
     out = {}
     for r in data:
-        out.setdefault(r["cpu"], []).append(abs(predict(r) - r["w"]) / r["w"])
+        out.setdefault(r["cpu"], []).append(abs(estimate(r) - r["w"]) / r["w"])
     return out
 
 
@@ -187,18 +182,18 @@ def percentile(values, q):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def leave_one_cpu_out(scored, fitter, predict):
+def leave_one_cpu_out(scored, fitter, estimate):
     errs, ratios = {}, []
     for cpu in sorted({r["cpu"] for r in scored}):
         p = fitter([r for r in scored if r["cpu"] != cpu])
         test = [r for r in scored if r["cpu"] == cpu]
-        errs.update(errors(lambda r: predict(p, r), test))
-        ratios += [r["w"] / predict(p, r) for r in test]
+        errs.update(errors(lambda r: estimate(p, r), test))
+        ratios += [r["w"] / estimate(p, r) for r in test]
     return errs, ratios
 
 
-def median_error(predict, data):
-    return 100 * statistics.median(abs(predict(r) - r["w"]) / r["w"] for r in data)
+def median_error(estimate, data):
+    return 100 * statistics.median(abs(estimate(r) - r["w"]) / r["w"] for r in data)
 
 
 def check_shipped(scored):
@@ -280,7 +275,7 @@ def main():
     check_covariates(scored)
     codecarbon = [r for r in scored if r["source"].startswith("CodeCarbon")]
     loco, _ = leave_one_cpu_out(codecarbon,
-                                lambda d: fit_one_curve(d, freq_grid(), freq_predict),
+                                lambda d: fit_one_curve(d, FREQ_GRID, freq_predict),
                                 freq_model)
     report("frequency variant (not shipped), CodeCarbon's CPUs, leave one CPU out", loco)
     loco, _ = leave_one_cpu_out(codecarbon, fit, model)

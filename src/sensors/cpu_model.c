@@ -44,7 +44,7 @@ static void describe(struct wp_channel *ch, struct cpu_model *m, const struct wp
     char matched[128], shape[64];
     double tdp = 0, full;
 
-    m->threads_per_socket = (double)m->n_threads / (info->sockets > 0 ? info->sockets : 1);
+    m->threads_per_socket = (double)m->n_threads / info->sockets; /* sockets: at least 1 */
     full = wp_cpu_full_of_tdp(m->threads_per_socket);
     snprintf(shape, sizeof shape, "%d socket%s, %d cores, %d threads", info->sockets,
              info->sockets == 1 ? "" : "s", info->cores, m->n_threads);
